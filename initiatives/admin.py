@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from initiatives.models import CheckIn, Initiative, InitiativeDependency, Milestone, SpendEntry
+
+
+class MilestoneInline(admin.TabularInline):
+    model = Milestone
+    extra = 0
+    fields = ["title", "due_date", "completed_on", "weight"]
+
+
+class DependencyInline(admin.TabularInline):
+    model = InitiativeDependency
+    fk_name = "initiative"
+    extra = 0
+    autocomplete_fields = ["depends_on"]
+
+
+class CheckInInline(admin.TabularInline):
+    """Check-ins are append-only: shown here, never edited or deleted."""
+
+    model = CheckIn
+    extra = 0
+    fields = ["created_at", "author", "rag", "confidence", "progress", "summary"]
+    readonly_fields = fields
+    can_delete = False
+    show_change_link = True
+    ordering = ["-created_at"]
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(Initiative)
+class InitiativeAdmin(admin.ModelAdmin):
+    list_display = ["title", "objective", "team", "owner", "status", "progress", "due_date"]
+    list_filter = ["status", "priority", "team"]
+    search_fields = ["title", "description"]
+    autocomplete_fields = ["objective", "team", "owner", "contributors"]
+    list_select_related = ["objective", "team", "owner"]
+    date_hierarchy = "due_date"
+    inlines = [MilestoneInline, DependencyInline, CheckInInline]
+
+
+@admin.register(Milestone)
+class MilestoneAdmin(admin.ModelAdmin):
+    list_display = ["title", "initiative", "due_date", "completed_on", "weight"]
+    list_filter = ["completed_on"]
+    search_fields = ["title", "initiative__title"]
+    autocomplete_fields = ["initiative"]
+    list_select_related = ["initiative"]
+
+
+@admin.register(CheckIn)
+class CheckInAdmin(admin.ModelAdmin):
+    list_display = ["initiative", "author", "created_at", "rag", "confidence", "progress"]
+    list_filter = ["rag"]
+    search_fields = ["initiative__title", "summary"]
+    autocomplete_fields = ["initiative", "author"]
+    list_select_related = ["initiative", "author"]
+    date_hierarchy = "created_at"
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None) -> list[str]:
+        # Append-only: a saved check-in is history.
+        if obj is not None:
+            return [f.name for f in self.model._meta.fields]
+        return []
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(SpendEntry)
+class SpendEntryAdmin(admin.ModelAdmin):
+    list_display = ["initiative", "date", "amount", "category", "entered_by"]
+    list_filter = ["category"]
+    search_fields = ["initiative__title", "note"]
+    autocomplete_fields = ["initiative", "entered_by"]
+    list_select_related = ["initiative", "entered_by"]
+    date_hierarchy = "date"

@@ -1,0 +1,285 @@
+"""Execution: initiatives that support objectives, their milestones, check-ins and spend."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+
+from strategy.models import POSITIVE_WEIGHT, Objective, Priority, Team, TimestampedModel
+
+PERCENT = [MinValueValidator(0), MaxValueValidator(100)]
+
+
+class Initiative(TimestampedModel):
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", "Proposed"
+        ACTIVE = "active", "Active"
+        ON_HOLD = "on_hold", "On hold"
+        DONE = "done", "Done"
+        CANCELLED = "cancelled", "Cancelled"
+
+    CLOSED_STATUSES = (Status.DONE, Status.CANCELLED)
+
+    objective = models.ForeignKey(Objective, on_delete=models.PROTECT, related_name="initiatives")
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="initiatives")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_initiatives",
+    )
+    contributors = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="contributed_initiatives"
+    )
+    depends_on = models.ManyToManyField(
+        "self",
+        symmetrical=False,
+        blank=True,
+        through="InitiativeDependency",
+        related_name="dependents",
+    )
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PROPOSED)
+    priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.MEDIUM)
+    start_date = models.DateField()
+    due_date = models.DateField()
+    completed_on = models.DateField(null=True, blank=True)
+    progress = models.PositiveSmallIntegerField(
+        default=0, validators=PERCENT, help_text="Reported progress, 0-100 %."
+    )
+    budget_planned = models.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        default=Decimal("0"),
+        validators=[MinValueValidator(0)],
+        help_text="Planned budget in the organisation's currency.",
+    )
+    effort_planned_fte = models.DecimalField(
+        "planned effort (FTE)",
+        max_digits=6,
+        decimal_places=2,
+        default=Decimal("0"),
+        validators=[MinValueValidator(0)],
+    )
+    checkin_cadence_days = models.PositiveSmallIntegerField(
+        default=14,
+        validators=[MinValueValidator(1), MaxValueValidator(366)],
+        help_text="A check-in is expected at least this often.",
+    )
+    weight = models.DecimalField(
+        max_digits=6, decimal_places=2, default=Decimal("1"), validators=[POSITIVE_WEIGHT]
+    )
+
+    class Meta:
+        ordering = ["due_date", "title"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(due_date__gt=F("start_date")),
+                name="initiative_due_after_start",
+                violation_error_message="The due date must be after the start date.",
+            ),
+            models.CheckConstraint(
+                condition=Q(progress__gte=0, progress__lte=100),
+                name="initiative_progress_0_100",
+                violation_error_message="Progress must be between 0 and 100.",
+            ),
+            models.CheckConstraint(
+                condition=Q(budget_planned__gte=0), name="initiative_budget_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(effort_planned_fte__gte=0), name="initiative_effort_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(checkin_cadence_days__gte=1, checkin_cadence_days__lte=366),
+                name="initiative_cadence_1_366",
+            ),
+            models.CheckConstraint(condition=Q(weight__gt=0), name="initiative_weight_positive"),
+        ]
+        indexes = [
+            models.Index(fields=["team", "status"]),
+            models.Index(fields=["owner", "status"]),
+            models.Index(fields=["objective", "status"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("initiatives:initiative-detail", args=[self.pk])
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status in self.CLOSED_STATUSES
+
+    def clean(self) -> None:
+        if self.start_date and self.due_date and self.due_date <= self.start_date:
+            raise ValidationError({"due_date": "The due date must be after the start date."})
+
+
+class InitiativeDependency(models.Model):
+    """``initiative`` cannot finish before ``depends_on`` delivers."""
+
+    initiative = models.ForeignKey(
+        Initiative, on_delete=models.CASCADE, related_name="dependency_links"
+    )
+    depends_on = models.ForeignKey(
+        Initiative, on_delete=models.CASCADE, related_name="dependent_links"
+    )
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        verbose_name_plural = "initiative dependencies"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["initiative", "depends_on"], name="dependency_unique_pair"
+            ),
+            models.CheckConstraint(
+                condition=~Q(initiative=F("depends_on")),
+                name="dependency_not_on_itself",
+                violation_error_message="An initiative cannot depend on itself.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.initiative} depends on {self.depends_on}"
+
+    def clean(self) -> None:
+        from initiatives.selectors import initiative_dependency_closure
+
+        if (
+            self.initiative_id
+            and self.depends_on_id
+            and self.initiative_id
+            in initiative_dependency_closure(initiative_id=self.depends_on_id)
+        ):
+            raise ValidationError(
+                {"depends_on": "That initiative already depends on this one: a cycle."}
+            )
+
+
+class Milestone(TimestampedModel):
+    initiative = models.ForeignKey(Initiative, on_delete=models.CASCADE, related_name="milestones")
+    title = models.CharField(max_length=200)
+    due_date = models.DateField()
+    completed_on = models.DateField(null=True, blank=True)
+    weight = models.DecimalField(
+        max_digits=6, decimal_places=2, default=Decimal("1"), validators=[POSITIVE_WEIGHT]
+    )
+
+    class Meta:
+        ordering = ["due_date", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(weight__gt=0), name="milestone_weight_positive"),
+        ]
+        indexes = [
+            # The overdue-milestone sweep: open milestones by due date.
+            models.Index(
+                fields=["due_date"],
+                condition=Q(completed_on__isnull=True),
+                name="milestone_open_due",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_done(self) -> bool:
+        return self.completed_on is not None
+
+    def is_overdue(self, today) -> bool:
+        return self.completed_on is None and self.due_date < today
+
+
+class CheckIn(models.Model):
+    """An append-only status update: never edited, never deleted with its initiative."""
+
+    class Rag(models.TextChoices):
+        GREEN = "green", "Green — on track"
+        AMBER = "amber", "Amber — at risk"
+        RED = "red", "Red — off track"
+
+    initiative = models.ForeignKey(Initiative, on_delete=models.PROTECT, related_name="checkins")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="checkins"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    rag = models.CharField("status", max_length=5, choices=Rag.choices)
+    confidence = models.PositiveSmallIntegerField(
+        validators=PERCENT,
+        help_text="Stated probability (0-100 %) of delivering on time.",
+    )
+    progress = models.PositiveSmallIntegerField(validators=PERCENT, help_text="0-100 %.")
+    summary = models.TextField()
+    blockers = models.TextField(blank=True)
+    next_steps = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        get_latest_by = "created_at"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(confidence__gte=0, confidence__lte=100),
+                name="checkin_confidence_0_100",
+                violation_error_message="Confidence must be between 0 and 100.",
+            ),
+            models.CheckConstraint(
+                condition=Q(progress__gte=0, progress__lte=100),
+                name="checkin_progress_0_100",
+                violation_error_message="Progress must be between 0 and 100.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(summary=""),
+                name="checkin_summary_required",
+                violation_error_message="A check-in needs a summary.",
+            ),
+        ]
+        indexes = [models.Index(fields=["initiative", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.initiative} — {self.get_rag_display()} ({self.created_at:%Y-%m-%d})"
+
+
+class SpendEntry(TimestampedModel):
+    initiative = models.ForeignKey(
+        Initiative, on_delete=models.PROTECT, related_name="spend_entries"
+    )
+    date = models.DateField()
+    amount = models.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        help_text="Money spent; a negative amount records a refund or correction.",
+    )
+    category = models.CharField(max_length=60, blank=True)
+    note = models.CharField(max_length=300, blank=True)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["-date", "-id"]
+        verbose_name_plural = "spend entries"
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(amount=0),
+                name="spend_amount_not_zero",
+                violation_error_message="A spend entry needs a non-zero amount.",
+            ),
+        ]
+        indexes = [models.Index(fields=["initiative", "date"])]
+
+    def __str__(self) -> str:
+        return f"{self.initiative}: {self.amount} on {self.date}"

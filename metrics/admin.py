@@ -1,0 +1,181 @@
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin
+from django.http import HttpRequest
+
+from metrics.models import (
+    KPI,
+    Alert,
+    DirtySubject,
+    GapScore,
+    Measurement,
+    MeasurementCorrection,
+    TargetRevision,
+    TrajectoryPoint,
+    Webhook,
+    WebhookDelivery,
+)
+from metrics.services import PLAN_FIELDS, kpi_plan, kpi_save
+
+
+class KPIAdminForm(forms.ModelForm):
+    revision_reason = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Required when the baseline, target or range of an existing KPI changes: "
+        "it is kept in the KPI's revision history.",
+    )
+
+    class Meta:
+        model = KPI
+        fields = [
+            "key",
+            "name",
+            "description",
+            "unit",
+            "kind",
+            "direction",
+            "baseline_value",
+            "baseline_date",
+            "target_value",
+            "target_date",
+            "range_low",
+            "range_high",
+            "cadence_days",
+            "owner",
+            "team",
+            "objective",
+            "initiative",
+            "weight",
+            "data_source",
+            "is_active",
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        plan_changed = self.instance.pk and any(f in self.changed_data for f in PLAN_FIELDS)
+        if plan_changed and not (cleaned.get("revision_reason") or "").strip():
+            self.add_error("revision_reason", "Say why the plan changed.")
+        return cleaned
+
+
+class TrajectoryInline(admin.TabularInline):
+    model = TrajectoryPoint
+    extra = 0
+
+
+class TargetRevisionInline(admin.TabularInline):
+    model = TargetRevision
+    extra = 0
+    fields = ["changed_at", "changed_by", "reason", "old_plan", "new_plan"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(KPI)
+class KPIAdmin(admin.ModelAdmin):
+    form = KPIAdminForm
+    list_display = ["name", "key", "kind", "direction", "team", "owner", "is_active"]
+    list_filter = ["kind", "direction", "is_active", "team"]
+    search_fields = ["name", "key", "description"]
+    autocomplete_fields = ["owner", "team", "objective", "initiative"]
+    list_select_related = ["team", "owner"]
+    inlines = [TrajectoryInline, TargetRevisionInline]
+
+    def save_model(self, request: HttpRequest, obj: KPI, form, change: bool) -> None:
+        previous = None
+        if change:
+            previous = kpi_plan(kpi=KPI.objects.get(pk=obj.pk))
+        kpi_save(
+            kpi=obj,
+            changed_by=request.user,
+            reason=form.cleaned_data.get("revision_reason", ""),
+            previous_plan=previous,
+        )
+
+
+@admin.register(Measurement)
+class MeasurementAdmin(admin.ModelAdmin):
+    list_display = ["kpi", "as_of", "value", "source", "entered_by"]
+    list_filter = ["source"]
+    search_fields = ["kpi__name", "kpi__key"]
+    autocomplete_fields = ["kpi", "entered_by"]
+    list_select_related = ["kpi", "entered_by"]
+    date_hierarchy = "as_of"
+    show_full_result_count = False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(MeasurementCorrection)
+class MeasurementCorrectionAdmin(admin.ModelAdmin):
+    list_display = ["measurement", "old_value", "new_value", "source", "changed_by", "changed_at"]
+    list_select_related = ["measurement__kpi", "changed_by"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(GapScore)
+class GapScoreAdmin(admin.ModelAdmin):
+    list_display = ["subject_type", "subject_id", "status", "score", "progress", "computed_at"]
+    list_filter = ["subject_type", "status", "is_latest"]
+    search_fields = ["reason"]
+    date_hierarchy = "computed_at"
+    show_full_result_count = False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(Alert)
+class AlertAdmin(admin.ModelAdmin):
+    list_display = ["title", "kind", "severity", "status", "owner", "team", "opened_at"]
+    list_filter = ["status", "kind", "severity", "team"]
+    search_fields = ["title", "message", "dedup_key"]
+    list_select_related = ["owner", "team"]
+    readonly_fields = ["dedup_key", "opened_at", "last_seen_at", "reopened_count", "notified_at"]
+
+
+@admin.register(DirtySubject)
+class DirtySubjectAdmin(admin.ModelAdmin):
+    list_display = ["subject_type", "subject_id", "marked_at"]
+    list_filter = ["subject_type"]
+
+
+@admin.register(Webhook)
+class WebhookAdmin(admin.ModelAdmin):
+    list_display = ["name", "url", "is_active", "min_severity"]
+    list_filter = ["is_active"]
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    list_display = [
+        "event",
+        "webhook",
+        "alert",
+        "status",
+        "attempts",
+        "response_code",
+        "created_at",
+    ]
+    list_filter = ["status", "webhook"]
+    list_select_related = ["webhook", "alert"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

@@ -1,0 +1,549 @@
+"""Measures of the plan: KPIs and their measurements, computed gap scores and alerts.
+
+Scores are computed by the gap engine (``metrics/scoring.py`` for the maths, services for
+persistence); nothing here computes them.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+
+from initiatives.models import Initiative
+from strategy.models import POSITIVE_WEIGHT, Objective, Team, TimestampedModel
+
+# Beyond 2**53 a float no longer holds every integer; no business KPI needs more, and the bound
+# also keeps NaN and ±Infinity out of the database (NaN compares greater than any number in
+# PostgreSQL; SQLite stores NaN as NULL, which NOT NULL refuses).
+VALUE_LIMIT = 1e15
+SANE_VALUE = Q(value__gt=-VALUE_LIMIT, value__lt=VALUE_LIMIT)
+
+
+class SubjectType(models.TextChoices):
+    """What a score or an alert is about."""
+
+    KPI = "kpi", "KPI"
+    INITIATIVE = "initiative", "Initiative"
+    MILESTONE = "milestone", "Milestone"
+    OBJECTIVE = "objective", "Objective"
+    TEAM = "team", "Team"
+    THEME = "theme", "Theme"
+    STRATEGY = "strategy", "Strategy"
+
+
+class KPI(TimestampedModel):
+    class Kind(models.TextChoices):
+        LEADING = "leading", "Leading (warns early)"
+        LAGGING = "lagging", "Lagging (shows the outcome)"
+
+    class Direction(models.TextChoices):
+        INCREASE = "increase", "Increase to target"
+        DECREASE = "decrease", "Decrease to target"
+        RANGE = "range", "Keep within range"
+
+    key = models.SlugField(
+        max_length=80,
+        unique=True,
+        help_text="Stable identifier integrations use, e.g. 'nps' or 'churn-rate-smb'.",
+    )
+    name = models.CharField(max_length=160)
+    description = models.TextField(blank=True)
+    unit = models.CharField(max_length=30, blank=True, help_text="e.g. %, EUR, days, tickets")
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.LAGGING)
+    direction = models.CharField(
+        max_length=8, choices=Direction.choices, default=Direction.INCREASE
+    )
+    baseline_value = models.FloatField()
+    baseline_date = models.DateField()
+    target_value = models.FloatField(
+        help_text="For keep-within-range KPIs, the ideal value inside the range."
+    )
+    target_date = models.DateField()
+    range_low = models.FloatField(null=True, blank=True)
+    range_high = models.FloatField(null=True, blank=True)
+    cadence_days = models.PositiveSmallIntegerField(
+        default=30,
+        validators=[MinValueValidator(1), MaxValueValidator(366)],
+        help_text="A new measurement is expected at least this often.",
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_kpis",
+    )
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="kpis")
+    objective = models.ForeignKey(
+        Objective, null=True, blank=True, on_delete=models.PROTECT, related_name="kpis"
+    )
+    initiative = models.ForeignKey(
+        Initiative, null=True, blank=True, on_delete=models.PROTECT, related_name="kpis"
+    )
+    weight = models.DecimalField(
+        max_digits=6, decimal_places=2, default=Decimal("1"), validators=[POSITIVE_WEIGHT]
+    )
+    data_source = models.CharField(
+        max_length=300, blank=True, help_text="Where the numbers come from."
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        verbose_name = "KPI"
+        verbose_name_plural = "KPIs"
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(objective__isnull=False, initiative__isnull=True)
+                | Q(objective__isnull=True, initiative__isnull=False),
+                name="kpi_measures_one_subject",
+                violation_error_message="A KPI measures exactly one objective or one initiative.",
+            ),
+            models.CheckConstraint(
+                condition=Q(target_date__gt=F("baseline_date")),
+                name="kpi_target_after_baseline",
+                violation_error_message="The target date must be after the baseline date.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(direction="increase") | Q(target_value__gt=F("baseline_value")),
+                name="kpi_increase_target_above_baseline",
+                violation_error_message="An increasing KPI needs a target above its baseline.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(direction="decrease") | Q(target_value__lt=F("baseline_value")),
+                name="kpi_decrease_target_below_baseline",
+                violation_error_message="A decreasing KPI needs a target below its baseline.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(direction="range")
+                | Q(
+                    range_low__isnull=False,
+                    range_high__isnull=False,
+                    range_high__gt=F("range_low"),
+                ),
+                name="kpi_range_bounds_ordered",
+                violation_error_message="A keep-within-range KPI needs a low bound below its "
+                "high bound.",
+            ),
+            models.CheckConstraint(
+                condition=Q(baseline_value__gt=-VALUE_LIMIT, baseline_value__lt=VALUE_LIMIT)
+                & Q(target_value__gt=-VALUE_LIMIT, target_value__lt=VALUE_LIMIT),
+                name="kpi_values_finite",
+            ),
+            models.CheckConstraint(
+                condition=Q(cadence_days__gte=1, cadence_days__lte=366), name="kpi_cadence_1_366"
+            ),
+            models.CheckConstraint(condition=Q(weight__gt=0), name="kpi_weight_positive"),
+        ]
+        indexes = [
+            models.Index(fields=["team", "is_active"]),
+            models.Index(fields=["owner", "is_active"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("metrics:kpi-detail", args=[self.key])
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if self.baseline_date and self.target_date and self.target_date <= self.baseline_date:
+            errors["target_date"] = "The target date must be after the baseline date."
+        if self.baseline_value is not None and self.target_value is not None:
+            if (
+                self.direction == self.Direction.INCREASE
+                and self.target_value <= self.baseline_value
+            ):
+                errors["target_value"] = "An increasing KPI needs a target above its baseline."
+            if (
+                self.direction == self.Direction.DECREASE
+                and self.target_value >= self.baseline_value
+            ):
+                errors["target_value"] = "A decreasing KPI needs a target below its baseline."
+        if self.direction == self.Direction.RANGE:
+            if self.range_low is None or self.range_high is None:
+                errors["range_low"] = "A keep-within-range KPI needs both range bounds."
+            elif self.range_high <= self.range_low:
+                errors["range_high"] = "The high bound must be above the low bound."
+        if bool(self.objective_id) == bool(self.initiative_id):
+            errors["objective"] = "Choose exactly one: the objective or the initiative it measures."
+        if errors:
+            raise ValidationError(errors)
+
+
+class TrajectoryPoint(models.Model):
+    """A planned value on a date: the expected path from baseline to target, when not linear."""
+
+    kpi = models.ForeignKey(KPI, on_delete=models.CASCADE, related_name="trajectory")
+    date = models.DateField()
+    value = models.FloatField()
+
+    class Meta:
+        ordering = ["kpi", "date"]
+        constraints = [
+            models.UniqueConstraint(fields=["kpi", "date"], name="trajectory_unique_date"),
+            models.CheckConstraint(condition=SANE_VALUE, name="trajectory_value_finite"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kpi}: {self.value} by {self.date}"
+
+
+class TargetRevision(models.Model):
+    """One change of a KPI's plan (baseline, target, range), with who, when and why.
+
+    The values before the first revision are the original plan; reports compare against it.
+    """
+
+    kpi = models.ForeignKey(KPI, on_delete=models.PROTECT, related_name="target_revisions")
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    changed_at = models.DateTimeField(default=timezone.now)
+    reason = models.TextField()
+    old_plan = models.JSONField(help_text="The plan fields before the change.")
+    new_plan = models.JSONField(help_text="The plan fields after the change.")
+
+    class Meta:
+        ordering = ["kpi", "changed_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(reason=""),
+                name="target_revision_reason_required",
+                violation_error_message="Say why the plan changed.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kpi} revised {self.changed_at:%Y-%m-%d}"
+
+
+class Measurement(TimestampedModel):
+    class Source(models.TextChoices):
+        MANUAL = "manual", "Entered by hand"
+        API = "api", "API"
+        IMPORT = "import", "Import"
+
+    kpi = models.ForeignKey(KPI, on_delete=models.PROTECT, related_name="measurements")
+    as_of = models.DateField()
+    value = models.FloatField()
+    source = models.CharField(max_length=6, choices=Source.choices, default=Source.MANUAL)
+    note = models.CharField(max_length=300, blank=True)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["kpi", "as_of"]
+        get_latest_by = "as_of"
+        constraints = [
+            # Also the index for "a KPI's measurements by date".
+            models.UniqueConstraint(fields=["kpi", "as_of"], name="measurement_one_per_kpi_date"),
+            models.CheckConstraint(
+                condition=SANE_VALUE,
+                name="measurement_value_finite",
+                violation_error_message=f"The value must be a finite number below {VALUE_LIMIT:g} "
+                "in magnitude.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kpi}: {self.value} on {self.as_of}"
+
+
+class MeasurementCorrection(models.Model):
+    """History of a measurement whose value was replaced by a later submission."""
+
+    measurement = models.ForeignKey(
+        Measurement, on_delete=models.PROTECT, related_name="corrections"
+    )
+    old_value = models.FloatField()
+    new_value = models.FloatField()
+    source = models.CharField(max_length=6, choices=Measurement.Source.choices)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["measurement", "changed_at"]
+
+    def __str__(self) -> str:
+        return f"{self.measurement}: {self.old_value} → {self.new_value}"
+
+
+class GapScore(models.Model):
+    """A computed snapshot of how a subject executes against its plan.
+
+    History is kept: each computation appends a row. Exactly one row per subject has
+    ``is_latest`` set (a partial unique index), so the current score is one indexed lookup.
+    """
+
+    class Status(models.TextChoices):
+        ON_TRACK = "on_track", "On track"
+        AT_RISK = "at_risk", "At risk"
+        OFF_TRACK = "off_track", "Off track"
+        NO_DATA = "no_data", "No data"
+        UNAVAILABLE = "unavailable", "Score unavailable"
+
+    subject_type = models.CharField(max_length=10, choices=SubjectType.choices)
+    subject_id = models.BigIntegerField()
+    computed_at = models.DateTimeField(default=timezone.now)
+    as_of = models.DateField(help_text="The day the score describes.")
+    is_latest = models.BooleanField(default=True)
+    status = models.CharField(max_length=11, choices=Status.choices)
+    reason = models.TextField(blank=True, help_text="Why this status, in one sentence.")
+    score = models.FloatField(null=True, blank=True, help_text="Health 0-100.")
+    progress = models.FloatField(
+        null=True, blank=True, help_text="Share of the plan achieved, clamped to 0-1 for rollups."
+    )
+    achievement = models.FloatField(
+        null=True, blank=True, help_text="Uncapped share of the plan achieved (1.25 = 125 %)."
+    )
+    expected_progress = models.FloatField(null=True, blank=True)
+    attainment = models.FloatField(null=True, blank=True, help_text="progress / expected")
+    gap = models.FloatField(null=True, blank=True, help_text="expected - progress")
+    forecast = models.JSONField(null=True, blank=True)
+    data_quality = models.JSONField(default=dict, blank=True)
+    components = models.JSONField(default=dict, blank=True)
+    contributors = models.JSONField(
+        default=list, blank=True, help_text="Top contributors to the gap, largest first."
+    )
+
+    class Meta:
+        ordering = ["-computed_at", "-id"]
+        get_latest_by = "computed_at"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subject_type", "subject_id"],
+                condition=Q(is_latest=True),
+                name="gapscore_one_latest_per_subject",
+            ),
+            models.CheckConstraint(
+                condition=Q(score__isnull=True) | Q(score__gte=0, score__lte=100),
+                name="gapscore_score_0_100",
+            ),
+            models.CheckConstraint(
+                condition=Q(progress__isnull=True) | Q(progress__gte=0, progress__lte=1),
+                name="gapscore_progress_0_1",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["subject_type", "subject_id", "computed_at"]),
+            models.Index(
+                fields=["subject_type", "status"],
+                condition=Q(is_latest=True),
+                name="gapscore_latest_by_status",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject_type} #{self.subject_id}: {self.get_status_display()}"
+
+
+class Alert(models.Model):
+    class Kind(models.TextChoices):
+        KPI_OFF_TRACK = "kpi_off_track", "KPI off track"
+        KPI_AT_RISK = "kpi_at_risk", "KPI at risk"
+        KPI_FORECAST_MISS = "kpi_forecast_miss", "KPI forecast to miss target"
+        KPI_STALE = "kpi_stale", "KPI not measured"
+        INITIATIVE_STALE = "initiative_stale", "No recent check-in"
+        MILESTONE_OVERDUE = "milestone_overdue", "Milestone overdue"
+        SCHEDULE_SLIP = "schedule_slip", "Schedule slipping"
+        BUDGET_BURN = "budget_burn", "Budget burn ahead of progress"
+        OVER_BUDGET = "over_budget", "Over budget"
+        UNOWNED = "unowned", "No owner"
+        EARLY_WARNING = "early_warning", "Leading indicator warns"
+        SCORE_UNAVAILABLE = "score_unavailable", "Score unavailable"
+
+    class Severity(models.IntegerChoices):
+        INFO = 1, "Info"
+        WARNING = 2, "Warning"
+        CRITICAL = 3, "Critical"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        ACKNOWLEDGED = "acknowledged", "Acknowledged"
+        RESOLVED = "resolved", "Resolved"
+
+    ACTIVE_STATUSES = (Status.OPEN, Status.ACKNOWLEDGED)
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    severity = models.PositiveSmallIntegerField(choices=Severity.choices, default=Severity.WARNING)
+    subject_type = models.CharField(max_length=10, choices=SubjectType.choices)
+    subject_id = models.BigIntegerField()
+    team = models.ForeignKey(
+        Team,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="alerts",
+        help_text="The team the subject belongs to: scopes who may see the alert.",
+    )
+    dedup_key = models.CharField(
+        max_length=200, help_text="One condition on one subject gives one active alert."
+    )
+    title = models.CharField(max_length=200)
+    message = models.TextField(help_text="Why it fired, and what to do.")
+    details = models.JSONField(default=dict, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="alerts",
+        help_text="The person to notify and to act.",
+    )
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
+    opened_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Empty when resolved automatically because the condition cleared.",
+    )
+    reopened_count = models.PositiveIntegerField(default=0)
+    notified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-severity", "-opened_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dedup_key"],
+                condition=Q(status__in=["open", "acknowledged"]),
+                name="alert_one_active_per_condition",
+                violation_error_message="This condition already has an active alert.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="resolved") | Q(resolved_at__isnull=False),
+                name="alert_resolved_has_time",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="acknowledged") | Q(acknowledged_at__isnull=False),
+                name="alert_acknowledged_has_time",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["-severity", "-opened_at"],
+                condition=Q(status__in=["open", "acknowledged"]),
+                name="alert_active_by_severity",
+            ),
+            models.Index(fields=["subject_type", "subject_id"]),
+            models.Index(fields=["owner", "status"]),
+            models.Index(fields=["team", "status"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE_STATUSES
+
+
+class DirtySubject(models.Model):
+    """A subject whose score must be recomputed.
+
+    Written in the same transaction as the change that needs it, so a lost Celery message
+    only delays the recompute: the periodic sweep re-enqueues whatever is still here.
+    """
+
+    subject_type = models.CharField(max_length=10, choices=SubjectType.choices)
+    subject_id = models.BigIntegerField()
+    marked_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subject_type", "subject_id"], name="dirty_subject_unique"
+            ),
+        ]
+        indexes = [models.Index(fields=["marked_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.subject_type} #{self.subject_id} (since {self.marked_at:%Y-%m-%d %H:%M})"
+
+
+class Webhook(TimestampedModel):
+    """An outbound endpoint notified (JSON, HMAC-SHA256 signed) when an alert opens."""
+
+    name = models.CharField(max_length=120)
+    url = models.URLField(max_length=500)
+    secret = models.CharField(
+        max_length=128, help_text="Shared secret for the X-ExecSupport-Signature header."
+    )
+    is_active = models.BooleanField(default=True)
+    min_severity = models.PositiveSmallIntegerField(
+        choices=Alert.Severity.choices, default=Alert.Severity.WARNING
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WebhookDelivery(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Failed"
+
+    webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
+    alert = models.ForeignKey(
+        Alert, null=True, blank=True, on_delete=models.SET_NULL, related_name="deliveries"
+    )
+    event = models.CharField(max_length=40, default="alert.opened")
+    payload = models.JSONField()
+    status = models.CharField(max_length=9, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    response_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "webhook deliveries"
+        indexes = [models.Index(fields=["status", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.event} → {self.webhook} ({self.status})"

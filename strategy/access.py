@@ -1,0 +1,205 @@
+"""Who may see and do what: the one place that answers it for pages, the API, tasks and commands.
+
+Rules
+-----
+* The **strategy office** (superusers and members of the "Strategy office" group) sees and
+  edits everything.
+* Anyone with at least one team membership sees the plan: every objective, initiative and KPI
+  of every team that is not private. A **private** team's content (and that of teams below it)
+  is visible only to people with a role on it or above it.
+* A role on a team carries down to the teams below it: the leader of a division leads its teams.
+* **Leaders** edit their teams' objectives, initiatives, milestones and KPIs, and record check-ins,
+  spend and measurements for them.
+* **Members** update the initiatives they own or contribute to (check-ins, milestones, progress,
+  spend) and record measurements for the KPIs they own.
+* **Viewers** read. People with no membership see nothing.
+
+``access_for(user)`` computes the person's effective roles once (two small queries) and caches
+them on the user object for the rest of the request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Q, QuerySet
+
+from strategy.models import STRATEGY_OFFICE_GROUP, Membership, Team
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    from initiatives.models import Initiative
+    from metrics.models import KPI, Alert
+    from strategy.models import Objective
+
+ROLE_RANK = {Membership.Role.VIEWER: 1, Membership.Role.MEMBER: 2, Membership.Role.LEADER: 3}
+_CACHE_ATTR = "_execsupport_access"
+
+
+@dataclass
+class Access:
+    user_id: int | None
+    is_office: bool
+    # team id -> effective role (the strongest on the team or any team above it)
+    roles: dict[int, str] = field(default_factory=dict)
+    # ids of every team whose content this person may see (None: all of them)
+    visible_team_ids: frozenset[int] | None = frozenset()
+
+    # --- reading ------------------------------------------------------------------------------
+    @property
+    def sees_anything(self) -> bool:
+        return self.is_office or bool(self.roles)
+
+    def can_view_team(self, team_id: int) -> bool:
+        return self.visible_team_ids is None or team_id in self.visible_team_ids
+
+    def team_filter(self, lookup: str = "team_id") -> Q:
+        """A ``Q`` restricting a queryset to the teams this person may see."""
+        if self.visible_team_ids is None:
+            return Q()
+        return Q(**{f"{lookup}__in": self.visible_team_ids})
+
+    def scope(self, queryset: QuerySet, lookup: str = "team_id") -> QuerySet:
+        if self.visible_team_ids is None:
+            return queryset
+        if not self.visible_team_ids:
+            return queryset.none()
+        return queryset.filter(self.team_filter(lookup))
+
+    # --- roles --------------------------------------------------------------------------------
+    def role_on(self, team_id: int) -> str | None:
+        return self.roles.get(team_id)
+
+    def leads(self, team_id: int) -> bool:
+        return self.is_office or self.roles.get(team_id) == Membership.Role.LEADER
+
+    @property
+    def is_leader_anywhere(self) -> bool:
+        return self.is_office or Membership.Role.LEADER in self.roles.values()
+
+    @property
+    def can_contribute(self) -> bool:
+        """Viewers only read, even on work they are named on."""
+        return self.is_office or any(
+            ROLE_RANK[role] >= ROLE_RANK[Membership.Role.MEMBER] for role in self.roles.values()
+        )
+
+    @cached_property
+    def contributed_initiative_ids(self) -> frozenset[int]:
+        from initiatives.models import Initiative
+
+        if self.user_id is None:
+            return frozenset()
+        return frozenset(
+            Initiative.contributors.through.objects.filter(user_id=self.user_id).values_list(
+                "initiative_id", flat=True
+            )
+        )
+
+    # --- writing ------------------------------------------------------------------------------
+    def can_manage_strategy(self) -> bool:
+        """Strategies, themes, periods, teams and memberships."""
+        return self.is_office
+
+    def can_edit_objective(self, objective: Objective) -> bool:
+        return self.leads(objective.team_id)
+
+    def can_create_objective_for(self, team_id: int) -> bool:
+        return self.leads(team_id)
+
+    def can_edit_initiative(self, initiative: Initiative) -> bool:
+        """Change the initiative's definition: title, dates, budget, owner, status."""
+        return self.leads(initiative.team_id)
+
+    def can_update_initiative(self, initiative: Initiative) -> bool:
+        """Post check-ins, complete milestones, report progress and spend."""
+        if self.leads(initiative.team_id):
+            return True
+        if not self.can_contribute or not self.can_view_team(initiative.team_id):
+            return False
+        return (
+            initiative.owner_id == self.user_id or initiative.pk in self.contributed_initiative_ids
+        )
+
+    def can_edit_kpi(self, kpi: KPI) -> bool:
+        return self.leads(kpi.team_id)
+
+    def can_record_measurement(self, kpi: KPI) -> bool:
+        if self.leads(kpi.team_id):
+            return True
+        return (
+            self.can_contribute
+            and kpi.owner_id is not None
+            and kpi.owner_id == self.user_id
+            and self.can_view_team(kpi.team_id)
+        )
+
+    def can_handle_alert(self, alert: Alert) -> bool:
+        """Acknowledge or resolve."""
+        if self.is_office:
+            return True
+        if alert.owner_id is not None and alert.owner_id == self.user_id:
+            return True
+        return alert.team_id is not None and self.leads(alert.team_id)
+
+
+def user_is_strategy_office(user: User | AnonymousUser) -> bool:
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return user.is_superuser or user.groups.filter(name=STRATEGY_OFFICE_GROUP).exists()
+
+
+def access_for(user: User | AnonymousUser) -> Access:
+    """The person's effective rights, computed once per user object."""
+    cached = getattr(user, _CACHE_ATTR, None)
+    if cached is not None:
+        return cached
+    if not user.is_authenticated or not user.is_active:
+        access = Access(user_id=None, is_office=False)
+    elif user_is_strategy_office(user):
+        access = Access(user_id=user.pk, is_office=True, visible_team_ids=None)
+    else:
+        access = _access_from_memberships(user)
+    if not isinstance(user, AnonymousUser):
+        setattr(user, _CACHE_ATTR, access)
+    return access
+
+
+def _access_from_memberships(user: User) -> Access:
+    direct = dict(Membership.objects.filter(user=user).values_list("team_id", "role"))
+    if not direct:
+        return Access(user_id=user.pk, is_office=False)
+    teams = list(Team.objects.values_list("id", "parent_id", "is_private"))
+    children: dict[int | None, list[int]] = {}
+    private: dict[int, bool] = {}
+    for team_id, parent_id, is_private in teams:
+        children.setdefault(parent_id, []).append(team_id)
+        private[team_id] = is_private
+
+    roles: dict[int, str] = {}
+    visible: set[int] = set()
+
+    def walk(team_id: int, inherited: str | None, hidden: bool, depth: int = 0) -> None:
+        if depth > 64:  # a cycle that slipped past validation must not hang a request
+            return
+        role = inherited
+        own = direct.get(team_id)
+        if own and (role is None or ROLE_RANK[own] > ROLE_RANK[role]):
+            role = own
+        hidden = hidden or private[team_id]
+        if role:
+            roles[team_id] = role
+        if role or not hidden:
+            visible.add(team_id)
+        for child in children.get(team_id, ()):
+            walk(child, role, hidden, depth + 1)
+
+    for root in children.get(None, ()):
+        walk(root, None, False)
+    return Access(
+        user_id=user.pk, is_office=False, roles=roles, visible_team_ids=frozenset(visible)
+    )

@@ -1,0 +1,282 @@
+"""The plan: teams and their people, planning periods, strategies, themes and the objective tree.
+
+Both trees (teams and objectives) are adjacency lists over a ``parent`` key; whole subtrees and
+ancestor chains are read in one query with a recursive CTE (see ``strategy/selectors.py``).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+
+HEX_COLOUR = RegexValidator(r"^#[0-9a-fA-F]{6}$", "Enter a colour as #rrggbb.")
+POSITIVE_WEIGHT = MinValueValidator(Decimal("0.01"))
+STRATEGY_OFFICE_GROUP = "Strategy office"
+
+
+class Priority(models.IntegerChoices):
+    LOW = 1, "Low"
+    MEDIUM = 2, "Medium"
+    HIGH = 3, "High"
+    CRITICAL = 4, "Critical"
+
+
+class TimestampedModel(models.Model):
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    class Meta:
+        abstract = True
+
+
+class Team(TimestampedModel):
+    class Kind(models.TextChoices):
+        COMPANY = "company", "Company"
+        DIVISION = "division", "Division"
+        TEAM = "team", "Team"
+
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=60, unique=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.TEAM)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    is_private = models.BooleanField(
+        default=False,
+        help_text="Only this team's members, leaders above it and the strategy office see its "
+        "objectives, initiatives and KPIs.",
+    )
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind="company", parent__isnull=True)
+                | (~Q(kind="company") & Q(parent__isnull=False)),
+                name="team_company_is_root_others_have_parent",
+                violation_error_message="A company has no parent; divisions and teams need one.",
+            ),
+            models.CheckConstraint(condition=~Q(parent=F("id")), name="team_not_own_parent"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        from strategy.selectors import team_ancestor_ids
+
+        if self.parent_id and self.pk and self.pk in team_ancestor_ids(team_id=self.parent_id):
+            raise ValidationError(
+                {"parent": f"“{self.parent}” is inside “{self.name}”: that would make a cycle."}
+            )
+
+
+class Membership(TimestampedModel):
+    class Role(models.TextChoices):
+        LEADER = "leader", "Leader"
+        MEMBER = "member", "Member"
+        VIEWER = "viewer", "Viewer"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+
+    class Meta:
+        ordering = ["team__name", "role"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "team"], name="membership_unique_user_team"),
+        ]
+        indexes = [models.Index(fields=["team", "role"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.get_role_display()} of {self.team}"
+
+
+class Period(TimestampedModel):
+    class Kind(models.TextChoices):
+        YEAR = "year", "Year"
+        QUARTER = "quarter", "Quarter"
+        CUSTOM = "custom", "Custom"
+
+    name = models.CharField(max_length=60, unique=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.QUARTER)
+    start_date = models.DateField()
+    end_date = models.DateField()
+
+    class Meta:
+        ordering = ["start_date", "end_date"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__gt=F("start_date")),
+                name="period_end_after_start",
+                violation_error_message="A period must end after it starts.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Strategy(TimestampedModel):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        ACTIVE = "active", "Active"
+        ARCHIVED = "archived", "Archived"
+
+    name = models.CharField(max_length=160)
+    vision = models.TextField(blank=True)
+    horizon_start = models.DateField()
+    horizon_end = models.DateField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["-horizon_start", "name"]
+        verbose_name_plural = "strategies"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(horizon_end__gt=F("horizon_start")),
+                name="strategy_horizon_ordered",
+                violation_error_message="The horizon must end after it starts.",
+            ),
+            models.UniqueConstraint(
+                fields=["status"],
+                condition=Q(status="active"),
+                name="strategy_one_active",
+                violation_error_message="Only one strategy can be active; archive the other first.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Theme(TimestampedModel):
+    strategy = models.ForeignKey(Strategy, on_delete=models.PROTECT, related_name="themes")
+    name = models.CharField(max_length=120)
+    description = models.TextField(blank=True)
+    colour = models.CharField(max_length=7, default="#4c6ef5", validators=[HEX_COLOUR])
+    order = models.PositiveSmallIntegerField(default=0)
+    weight = models.DecimalField(
+        max_digits=6,
+        decimal_places=2,
+        default=Decimal("1"),
+        validators=[POSITIVE_WEIGHT],
+        help_text="Priority weight of this pillar in the strategy's rollup.",
+    )
+
+    class Meta:
+        ordering = ["strategy", "order", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["strategy", "name"], name="theme_unique_name"),
+            models.CheckConstraint(condition=Q(weight__gt=0), name="theme_weight_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Objective(TimestampedModel):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        ACTIVE = "active", "Active"
+        ACHIEVED = "achieved", "Achieved"
+        MISSED = "missed", "Missed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    CLOSED_STATUSES = (Status.ACHIEVED, Status.MISSED, Status.CANCELLED)
+
+    strategy = models.ForeignKey(Strategy, on_delete=models.PROTECT, related_name="objectives")
+    theme = models.ForeignKey(Theme, on_delete=models.PROTECT, related_name="objectives")
+    period = models.ForeignKey(Period, on_delete=models.PROTECT, related_name="objectives")
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="objectives")
+    parent = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+        help_text="The objective this one contributes to; empty for company-level objectives.",
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_objectives",
+        help_text="The one person accountable.",
+    )
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    weight = models.DecimalField(
+        max_digits=6, decimal_places=2, default=Decimal("1"), validators=[POSITIVE_WEIGHT]
+    )
+    priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.MEDIUM)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    start_date = models.DateField()
+    due_date = models.DateField()
+
+    class Meta:
+        ordering = ["strategy", "theme__order", "title"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(due_date__gt=F("start_date")),
+                name="objective_due_after_start",
+                violation_error_message="The due date must be after the start date.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(parent=F("id")),
+                name="objective_not_own_parent",
+                violation_error_message="An objective cannot be its own parent.",
+            ),
+            models.CheckConstraint(condition=Q(weight__gt=0), name="objective_weight_positive"),
+        ]
+        indexes = [
+            models.Index(fields=["strategy", "status"]),
+            models.Index(fields=["team", "status"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("strategy:objective-detail", args=[self.pk])
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status in self.CLOSED_STATUSES
+
+    def clean(self) -> None:
+        from strategy.selectors import objective_ancestor_ids
+
+        errors: dict[str, str] = {}
+        if self.theme_id and self.strategy_id and self.theme.strategy_id != self.strategy_id:
+            errors["theme"] = "The theme belongs to another strategy."
+        if self.parent_id:
+            if self.parent.strategy_id != self.strategy_id:
+                errors["parent"] = "The parent objective belongs to another strategy."
+            elif self.pk and (
+                self.parent_id == self.pk
+                or self.pk in objective_ancestor_ids(objective_id=self.parent_id)
+            ):
+                errors["parent"] = (
+                    f"“{self.parent}” is aligned under “{self.title}”: "
+                    "choosing it as parent would make a cycle."
+                )
+        if errors:
+            raise ValidationError(errors)

@@ -1,0 +1,77 @@
+"""Reads of the plan: trees of teams and objectives, each in one query (recursive CTE)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db import models
+from django.db.models import F
+from django_cte import CTE, with_cte
+
+from strategy.models import Objective, Team
+
+
+def _walk(
+    *, model: type[models.Model], start_ids: Iterable[int], up: bool, include_start: bool
+) -> models.QuerySet:
+    """Ids of the rows reached from ``start_ids`` by following ``parent`` up or down.
+
+    One query: a ``WITH RECURSIVE`` over the adjacency list. ``UNION`` (not ``UNION ALL``)
+    drops repeated rows, so even a cycle that slipped past validation terminates.
+    """
+    start_ids = list(start_ids)
+
+    def make(cte: CTE) -> models.QuerySet:
+        base = model.objects.filter(id__in=start_ids).order_by().values("id", "parent_id")
+        if up:
+            step = cte.join(model, id=cte.col.parent_id)
+        else:
+            step = cte.join(model, parent_id=cte.col.id)
+        return base.union(step.order_by().values("id", "parent_id"), all=False)
+
+    cte = CTE.recursive(make)
+    qs = with_cte(cte, select=cte).order_by().values_list("id", flat=True)
+    if not include_start:
+        qs = qs.exclude(id__in=start_ids)
+    return qs
+
+
+def team_ancestor_ids(*, team_id: int) -> set[int]:
+    """The team's ancestors (not the team itself), up to the company."""
+    return set(_walk(model=Team, start_ids=[team_id], up=True, include_start=False))
+
+
+def team_subtree_ids(*, team_ids: Iterable[int]) -> set[int]:
+    """The given teams and everything below them."""
+    return set(_walk(model=Team, start_ids=team_ids, up=False, include_start=True))
+
+
+def objective_ancestor_ids(*, objective_id: int) -> set[int]:
+    """The objective's ancestors (not itself), up to the company-level objective."""
+    return set(_walk(model=Objective, start_ids=[objective_id], up=True, include_start=False))
+
+
+def objective_subtree(*, objective: Objective) -> models.QuerySet[Objective]:
+    """The objective and all objectives aligned below it, loaded in one query."""
+    cte_ids = _walk(model=Objective, start_ids=[objective.pk], up=False, include_start=True)
+    return Objective.objects.filter(id__in=cte_ids)
+
+
+def objective_tree(*, strategy_id: int) -> list[Objective]:
+    """Every objective of a strategy, parents before children, in one query.
+
+    Callers build the tree from ``parent_id``; ``children_of`` below does it for them.
+    """
+    return list(
+        Objective.objects.filter(strategy_id=strategy_id)
+        .select_related("theme", "team", "owner")
+        .order_by(F("parent_id").asc(nulls_first=True), "theme__order", "title")
+    )
+
+
+def children_of(objectives: Iterable[Objective]) -> dict[int | None, list[Objective]]:
+    """Index a flat list by ``parent_id`` so a tree can be walked without queries."""
+    index: dict[int | None, list[Objective]] = {}
+    for objective in objectives:
+        index.setdefault(objective.parent_id, []).append(objective)
+    return index
