@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from datetime import date
 
@@ -9,7 +10,16 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from metrics.models import KPI, DirtySubject, SubjectType, TargetRevision
+from metrics.models import (
+    KPI,
+    VALUE_LIMIT,
+    Alert,
+    DirtySubject,
+    Measurement,
+    MeasurementCorrection,
+    SubjectType,
+    TargetRevision,
+)
 
 PLAN_FIELDS = (
     "baseline_value",
@@ -73,3 +83,83 @@ def kpi_save(*, kpi: KPI, changed_by, reason: str = "", previous_plan: dict | No
         )
     subjects_mark_dirty(subjects=[(SubjectType.KPI, kpi.pk)])
     return kpi
+
+
+@transaction.atomic
+def measurement_record(
+    *,
+    kpi: KPI,
+    as_of: date,
+    value: float,
+    entered_by,
+    source: str = Measurement.Source.MANUAL,
+    note: str = "",
+) -> tuple[Measurement, bool]:
+    """Record one value of a KPI for a date; returns ``(measurement, created)``.
+
+    A second value for the same KPI and date replaces the first and the replaced value is kept
+    as a ``MeasurementCorrection``. Re-sending the same value changes nothing.
+    """
+    if not math.isfinite(value) or abs(value) >= VALUE_LIMIT:
+        raise ValidationError({"value": f"Enter a finite number below {VALUE_LIMIT:g}."})
+    if as_of > timezone.localdate():
+        raise ValidationError({"as_of": "A measurement cannot be dated in the future."})
+    existing = Measurement.objects.select_for_update().filter(kpi=kpi, as_of=as_of).first()
+    if existing is not None:
+        if existing.value == value and existing.note == note:
+            return existing, False
+        if existing.value != value:
+            MeasurementCorrection.objects.create(
+                measurement=existing,
+                old_value=existing.value,
+                new_value=value,
+                source=source,
+                changed_by=entered_by,
+            )
+        existing.value = value
+        existing.note = note
+        existing.source = source
+        existing.entered_by = entered_by
+        existing.save(update_fields=["value", "note", "source", "entered_by", "updated_at"])
+        subjects_mark_dirty(subjects=[(SubjectType.KPI, kpi.pk)])
+        return existing, False
+    measurement = Measurement(
+        kpi=kpi, as_of=as_of, value=value, source=source, note=note, entered_by=entered_by
+    )
+    measurement.full_clean(validate_unique=False)
+    measurement.save()
+    subjects_mark_dirty(subjects=[(SubjectType.KPI, kpi.pk)])
+    return measurement, True
+
+
+def alert_acknowledge(*, alert: Alert, by) -> bool:
+    """Open → acknowledged. A guarded update: ``False`` if someone else changed it first."""
+    now = timezone.now()
+    done = (
+        Alert.objects.filter(pk=alert.pk, status=Alert.Status.OPEN).update(
+            status=Alert.Status.ACKNOWLEDGED, acknowledged_at=now, acknowledged_by=by
+        )
+        == 1
+    )
+    if done:
+        alert.status, alert.acknowledged_at, alert.acknowledged_by = (
+            Alert.Status.ACKNOWLEDGED,
+            now,
+            by,
+        )
+    return done
+
+
+def alert_resolve(*, alert: Alert, by) -> bool:
+    """Open or acknowledged → resolved by a person. If the condition still holds, the gap
+    engine opens a fresh alert at its next run."""
+    now = timezone.now()
+    done = (
+        Alert.objects.filter(pk=alert.pk, status__in=Alert.ACTIVE_STATUSES).update(
+            status=Alert.Status.RESOLVED, resolved_at=now, resolved_by=by
+        )
+        == 1
+    )
+    if done:
+        alert.status, alert.resolved_at, alert.resolved_by = Alert.Status.RESOLVED, now, by
+    return done

@@ -1,0 +1,116 @@
+"""Writes of execution data: check-ins, milestones, spend, initiative definitions.
+
+Each service validates, writes inside a transaction and marks the affected score dirty so the
+gap engine recomputes it (see ``metrics.services.subjects_mark_dirty``). Callers (pages, API,
+commands) check permissions with ``strategy.access`` before calling.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from initiatives.models import CheckIn, Initiative, Milestone, SpendEntry
+from metrics.models import SubjectType
+from metrics.services import subjects_mark_dirty
+
+
+def _mark(initiative_id: int) -> None:
+    subjects_mark_dirty(subjects=[(SubjectType.INITIATIVE, initiative_id)])
+
+
+@transaction.atomic
+def checkin_create(
+    *,
+    initiative: Initiative,
+    author,
+    rag: str,
+    confidence: int,
+    progress: int,
+    summary: str,
+    blockers: str = "",
+    next_steps: str = "",
+    created_at: dt.datetime | None = None,
+) -> CheckIn:
+    """Append a check-in and make its progress the initiative's reported progress."""
+    checkin = CheckIn(
+        initiative=initiative,
+        author=author,
+        rag=rag,
+        confidence=confidence,
+        progress=progress,
+        summary=(summary or "").strip(),
+        blockers=(blockers or "").strip(),
+        next_steps=(next_steps or "").strip(),
+        created_at=created_at or timezone.now(),
+    )
+    checkin.full_clean()
+    checkin.save()
+    # A guarded update keeps the initiative row's other fields as they are in the database.
+    Initiative.objects.filter(pk=initiative.pk).update(progress=progress, updated_at=timezone.now())
+    initiative.progress = progress
+    _mark(initiative.pk)
+    return checkin
+
+
+@transaction.atomic
+def milestone_set_completed(*, milestone: Milestone, completed_on: dt.date | None) -> Milestone:
+    """Complete a milestone on a date (``None`` reopens it)."""
+    if completed_on is not None and completed_on > timezone.localdate():
+        raise ValidationError({"completed_on": "A milestone cannot be completed in the future."})
+    milestone.completed_on = completed_on
+    milestone.full_clean()
+    milestone.save(update_fields=["completed_on", "updated_at"])
+    _mark(milestone.initiative_id)
+    return milestone
+
+
+@transaction.atomic
+def milestone_save(*, milestone: Milestone) -> Milestone:
+    milestone.full_clean()
+    milestone.save()
+    _mark(milestone.initiative_id)
+    return milestone
+
+
+@transaction.atomic
+def initiative_save(*, initiative: Initiative, contributors=None) -> Initiative:
+    """Create or update an initiative's definition (dates, budget, owner, status...)."""
+    if initiative.status == Initiative.Status.DONE and initiative.completed_on is None:
+        initiative.completed_on = timezone.localdate()
+    if initiative.status != Initiative.Status.DONE:
+        initiative.completed_on = None
+    initiative.full_clean()
+    initiative.save()
+    if contributors is not None:
+        initiative.contributors.set(contributors)
+    _mark(initiative.pk)
+    return initiative
+
+
+@transaction.atomic
+def spend_record(
+    *,
+    initiative: Initiative,
+    date: dt.date,
+    amount: Decimal,
+    entered_by,
+    category: str = "",
+    note: str = "",
+) -> SpendEntry:
+    entry = SpendEntry(
+        initiative=initiative,
+        date=date,
+        amount=amount,
+        category=category,
+        note=note,
+        entered_by=entered_by,
+    )
+    entry.full_clean()
+    entry.save()
+    _mark(initiative.pk)
+    return entry

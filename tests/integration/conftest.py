@@ -1,0 +1,137 @@
+"""Real services for integration tests: a Redis broker and a ``celery worker`` process.
+
+They skip when the service is absent on a developer machine, and fail when ``CI=true``.
+``TEST_REDIS_URL`` picks the Redis database (default 15) so parallel runs can be kept apart.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+from django.db import connection
+
+from execsupport.celery import app as celery_app
+from tests.conftest import IN_CI
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _missing(reason: str) -> None:
+    if IN_CI:
+        pytest.fail(f"{reason} (CI=true: a missing service is a failure)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.exceptions.RedisError as exc:
+        _missing(f"Redis is not reachable at {url}: {exc}")
+    return url
+
+
+def database_url_for_worker() -> str:
+    """The URL of the database the current test uses, for a worker in another process."""
+    s = connection.settings_dict
+    if connection.vendor == "sqlite":
+        name = s["NAME"]
+        if name == ":memory:" or "mode=memory" in str(name):
+            pytest.fail("A worker process cannot share an in-memory SQLite database.")
+        return f"sqlite:///{name}"
+    if connection.vendor == "postgresql":
+        auth = s["USER"] or ""
+        if s.get("PASSWORD"):
+            auth += f":{s['PASSWORD']}"
+        host = s["HOST"] or "127.0.0.1"
+        port = s["PORT"] or 5432
+        return f"postgres://{auth}@{host}:{port}/{s['NAME']}"
+    pytest.fail(f"No worker URL for database vendor {connection.vendor}")
+    raise AssertionError  # unreachable
+
+
+@pytest.fixture
+def broker(redis_url: str) -> Iterator[str]:
+    """Point this process's Celery app at the real Redis broker for the test."""
+    saved = {
+        key: celery_app.conf[key] for key in ("broker_url", "result_backend", "task_always_eager")
+    }
+    redis.Redis.from_url(redis_url).flushdb()
+    celery_app.conf.update(broker_url=redis_url, result_backend=redis_url, task_always_eager=False)
+    _reset_connections()
+    try:
+        yield redis_url
+    finally:
+        celery_app.conf.update(saved)
+        _reset_connections()
+
+
+def _reset_connections() -> None:
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+    celery_app.__dict__.pop("backend", None)
+    celery_app._local.__dict__.clear()
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db, broker: str) -> Iterator[subprocess.Popen]:
+    """A real ``celery worker`` in its own process, on the test database and the real broker."""
+    env = {
+        **os.environ,
+        "DEBUG": "true",
+        "DATABASE_URL": database_url_for_worker(),
+        "CELERY_BROKER_URL": broker,
+        "CELERY_RESULT_BACKEND": broker,
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "PYTHONUNBUFFERED": "1",
+    }
+    log_path = ROOT / "test-artifacts" / f"celery-worker-{os.getpid()}.log"
+    log_path.parent.mkdir(exist_ok=True)
+    log = log_path.open("w")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "execsupport",
+            "worker",
+            "--pool=solo",
+            "--loglevel=INFO",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            f"--hostname=test-{os.getpid()}@%h",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                pytest.fail(f"celery worker exited with {proc.returncode}: {log_path.read_text()}")
+            if " ready." in log_path.read_text():
+                break
+            time.sleep(0.2)
+        else:
+            pytest.fail(f"celery worker did not start within 60 s: {log_path.read_text()}")
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
