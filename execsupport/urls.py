@@ -9,5 +9,8 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("", include("strategy.urls")),
+    path("", include("initiatives.urls")),
+    path("", include("metrics.urls")),
     path("admin/", admin.site.urls),
 ]

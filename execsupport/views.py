@@ -9,7 +9,13 @@ from django.views.decorators.http import require_GET
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    return redirect("admin:index")
+    """Send each person where they work: leaders and the strategy office to the overview,
+    members and viewers to their own work."""
+    from strategy.access import access_for
+
+    if access_for(request.user).is_leader_anywhere:
+        return redirect("strategy:overview")
+    return redirect("initiatives:my-work")
 
 
 @require_GET

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from metrics.models import GapScore
+from django.db.models import F, Q, Window
+from django.db.models.functions import RowNumber
+
+from metrics.models import GapScore, Measurement
 
 
 def latest_scores(*, subject_type: str, subject_ids: Iterable[int]) -> dict[int, GapScore]:
@@ -27,3 +30,52 @@ def attach_latest_scores(objects: Iterable, *, subject_type: str, attr: str = "l
     for obj in objects:
         setattr(obj, attr, scores.get(obj.pk))
     return objects
+
+
+def latest_scores_by_type(**ids_by_type: Iterable[int]) -> dict[str, dict[int, GapScore]]:
+    """Latest scores of several subject types in one query: ``{type: {id: GapScore}}``.
+
+    ``latest_scores_by_type(kpi=[1, 2], initiative=[7])``; a type with no ids costs nothing.
+    """
+    result: dict[str, dict[int, GapScore]] = {kind: {} for kind in ids_by_type}
+    condition = Q()
+    for kind, ids in ids_by_type.items():
+        ids = list(ids)
+        if ids:
+            condition |= Q(subject_type=kind, subject_id__in=ids)
+    if not condition:
+        return result
+    for score in GapScore.objects.filter(condition, is_latest=True):
+        result[score.subject_type][score.subject_id] = score
+    return result
+
+
+def measurement_sparklines(*, kpis: list, points: int = 12) -> None:
+    """Set ``kpi.spark`` (last ``points`` ``(as_of, value)`` pairs, oldest first) and
+    ``kpi.last_value`` on each KPI, in one query (a window function ranks rows per KPI)."""
+    spark: dict[int, list] = {}
+    if kpis:
+        rows = (
+            Measurement.objects.filter(kpi__in=[k.pk for k in kpis])
+            .annotate(
+                rank=Window(RowNumber(), partition_by=[F("kpi_id")], order_by=F("as_of").desc())
+            )
+            .filter(rank__lte=points)
+            .order_by("kpi_id", "as_of")
+            .values_list("kpi_id", "as_of", "value")
+        )
+        for kpi_id, as_of, value in rows:
+            spark.setdefault(kpi_id, []).append((as_of, value))
+    for kpi in kpis:
+        kpi.spark = spark.get(kpi.pk, [])
+        kpi.last_value = kpi.spark[-1][1] if kpi.spark else None
+        kpi.last_as_of = kpi.spark[-1][0] if kpi.spark else None
+
+
+def score_components(score: GapScore | None) -> list[dict]:
+    """``GapScore.components`` as a list of ``contracts.Component`` (also when keyed by name)."""
+    if score is None or not score.components:
+        return []
+    if isinstance(score.components, dict):
+        return list(score.components.values())
+    return list(score.components)

@@ -75,3 +75,9 @@ def children_of(objectives: Iterable[Objective]) -> dict[int | None, list[Object
     for objective in objectives:
         index.setdefault(objective.parent_id, []).append(objective)
     return index
+
+
+def objective_ancestors(*, objective: Objective) -> models.QuerySet[Objective]:
+    """The objective's ancestors (not itself), up to the top, loaded in one query."""
+    ids = _walk(model=Objective, start_ids=[objective.pk], up=True, include_start=False)
+    return Objective.objects.filter(id__in=ids)

@@ -71,3 +71,11 @@ def viewer(team):
 @pytest.fixture
 def outsider(db):
     return UserFactory(username="outsider")
+
+
+@pytest.fixture
+def plan(team, other_team, leader, member, viewer):
+    """A small scored plan (2 objectives per theme) touching every page."""
+    from tests.plan_data import plan_build
+
+    return plan_build(size=2, team=team, other_team=other_team, member=member, leader=leader)

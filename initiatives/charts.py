@@ -1,0 +1,159 @@
+"""Plotly figures of an initiative, as plain dicts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from strategy.charts import BRAND, COLOURS, NEUTRAL, base_layout
+
+
+def budget_burn(
+    *,
+    start: dt.date,
+    due: dt.date,
+    planned: Decimal,
+    spend: list[tuple[dt.date, Decimal]],
+    today: dt.date,
+    currency: str,
+) -> dict | None:
+    """Cumulative spend against the plan spread evenly from start to due date."""
+    if not planned and not spend:
+        return None
+    xs, ys, total = [], [], Decimal(0)
+    for day, amount in spend:
+        total += amount
+        if xs and xs[-1] == day.isoformat():
+            ys[-1] = float(total)
+        else:
+            xs.append(day.isoformat())
+            ys.append(float(total))
+    data = [
+        {
+            "type": "scatter",
+            "mode": "lines",
+            "name": "Planned (even spread)",
+            "x": [start.isoformat(), due.isoformat()],
+            "y": [0, float(planned)],
+            "line": {"color": NEUTRAL, "dash": "dash", "width": 2},
+            "hovertemplate": f"Planned by %{{x|%d %b %Y}}: %{{y:,.0f}} {currency}<extra></extra>",
+        },
+        {
+            "type": "scatter",
+            "mode": "lines+markers",
+            "name": "Spent (cumulative)",
+            "x": xs,
+            "y": ys,
+            "line": {"color": BRAND, "width": 2.5, "shape": "hv"},
+            "marker": {"size": 5},
+            "hovertemplate": f"Spent by %{{x|%d %b %Y}}: %{{y:,.0f}} {currency}<extra></extra>",
+        },
+    ]
+    shapes = []
+    if start <= today <= due:
+        shapes.append(_today_line(today))
+    return {
+        "data": data,
+        "layout": base_layout(
+            showlegend=True,
+            legend={"orientation": "h", "y": -0.18, "x": 0},
+            yaxis={"title": {"text": currency}, "rangemode": "tozero", "gridcolor": "#eef0f3"},
+            xaxis={"type": "date", "gridcolor": "#eef0f3"},
+            shapes=shapes,
+            annotations=[_today_label(today)] if shapes else [],
+            margin={"l": 64, "r": 16, "t": 24, "b": 36},
+            height=280,
+        ),
+    }
+
+
+def milestone_timeline(
+    *, milestones: list, start: dt.date, due: dt.date, today: dt.date
+) -> dict | None:
+    """Each milestone on a date axis: ✓ done (on its completion day), ✕ overdue, ○ upcoming."""
+    if not milestones:
+        return None
+    groups = {
+        "done": ("Done", COLOURS["on_track"], "circle"),
+        "overdue": ("Overdue", COLOURS["off_track"], "x"),
+        "open": ("Upcoming", NEUTRAL, "circle-open"),
+    }
+    points: dict[str, dict] = {key: {"x": [], "y": [], "text": []} for key in groups}
+    for m in milestones:
+        if m.completed_on:
+            key, when = "done", m.completed_on
+            text = f"Done {m.completed_on:%d %b} (due {m.due_date:%d %b})"
+        elif m.due_date < today:
+            key, when = "overdue", m.due_date
+            text = f"Overdue since {m.due_date:%d %b}"
+        else:
+            key, when = "open", m.due_date
+            text = f"Due {m.due_date:%d %b}"
+        points[key]["x"].append(when.isoformat())
+        points[key]["y"].append(m.title)
+        points[key]["text"].append(text)
+    data = [
+        {
+            "type": "scatter",
+            "mode": "markers",
+            "name": label,
+            "x": points[key]["x"],
+            "y": points[key]["y"],
+            "text": points[key]["text"],
+            "marker": {
+                "color": colour,
+                "symbol": symbol,
+                "size": 13,
+                "line": {"width": 2, "color": colour},
+            },
+            "hovertemplate": "%{y}: %{text}<extra>" + label + "</extra>",
+        }
+        for key, (label, colour, symbol) in groups.items()
+        if points[key]["x"]
+    ]
+    return {
+        "data": data,
+        "layout": base_layout(
+            showlegend=True,
+            legend={"orientation": "h", "y": 1.2, "x": 0},
+            xaxis={
+                "type": "date",
+                "range": [start.isoformat(), due.isoformat()],
+                "gridcolor": "#eef0f3",
+            },
+            yaxis={
+                "automargin": True,
+                "categoryorder": "array",
+                "categoryarray": [m.title for m in reversed(milestones)],
+            },
+            shapes=[_today_line(today)] if start <= today <= due else [],
+            margin={"l": 8, "r": 16, "t": 30, "b": 36},
+            height=max(160, 30 * len(milestones) + 80),
+        ),
+    }
+
+
+def _today_line(today: dt.date) -> dict:
+    return {
+        "type": "line",
+        "xref": "x",
+        "yref": "paper",
+        "x0": today.isoformat(),
+        "x1": today.isoformat(),
+        "y0": 0,
+        "y1": 1,
+        "line": {"color": "#5f6b7a", "width": 1, "dash": "dot"},
+    }
+
+
+def _today_label(today: dt.date) -> dict:
+    return {
+        "x": today.isoformat(),
+        "y": 1,
+        "xref": "x",
+        "yref": "paper",
+        "text": "today",
+        "showarrow": False,
+        "yanchor": "bottom",
+        "font": {"size": 11, "color": "#5f6b7a"},
+    }

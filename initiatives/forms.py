@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+from django import forms
+
+from initiatives.models import CheckIn, Initiative, Milestone
+from strategy.access import Access
+from strategy.forms import DateInput, UserChoiceField, user_choices
+from strategy.models import Objective, Team
+
+SUMMARY_REQUIRED = "Write a short summary: what happened since the last check-in?"
+
+
+class CheckInForm(forms.ModelForm):
+    class Meta:
+        model = CheckIn
+        fields = ["rag", "confidence", "progress", "summary", "blockers", "next_steps"]
+        widgets = {
+            "rag": forms.RadioSelect,
+            "summary": forms.Textarea(
+                attrs={"rows": 2, "placeholder": "What happened since the last check-in?"}
+            ),
+            "blockers": forms.Textarea(attrs={"rows": 2, "placeholder": "Anything in the way?"}),
+            "next_steps": forms.Textarea(attrs={"rows": 2, "placeholder": "What comes next?"}),
+            "confidence": forms.NumberInput(attrs={"min": 0, "max": 100, "step": 1}),
+            "progress": forms.NumberInput(attrs={"min": 0, "max": 100, "step": 1}),
+        }
+        labels = {"rag": "Status", "confidence": "Confidence (%)", "progress": "Progress (%)"}
+        help_texts = {
+            "confidence": "How likely is on-time delivery?",
+            "progress": "Work done so far.",
+        }
+
+    def __init__(self, *args, initiative: Initiative | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["rag"].choices = [c for c in self.fields["rag"].choices if c[0]]
+        self.fields["rag"].error_messages["required"] = "Choose a status: green, amber or red."
+        self.fields["summary"].error_messages["required"] = SUMMARY_REQUIRED
+        for name in ("confidence", "progress"):
+            self.fields[name].error_messages["required"] = "Enter a number from 0 to 100."
+        if initiative is not None and not self.is_bound:
+            self.initial.setdefault("progress", initiative.progress)
+        prefix = f"ci{initiative.pk}-" if initiative is not None else ""
+        self.auto_id = f"id_{prefix}%s"
+
+    def clean_summary(self):
+        summary = (self.cleaned_data.get("summary") or "").strip()
+        if not summary:
+            raise forms.ValidationError(
+                "Write a short summary: what happened since the last check-in?"
+            )
+        return summary
+
+
+class InitiativeForm(forms.ModelForm):
+    owner = UserChoiceField(queryset=user_choices(), required=False)
+    contributors = forms.ModelMultipleChoiceField(
+        queryset=user_choices(), required=False, widget=forms.SelectMultiple(attrs={"size": 5})
+    )
+
+    class Meta:
+        model = Initiative
+        fields = [
+            "title",
+            "description",
+            "objective",
+            "team",
+            "owner",
+            "contributors",
+            "status",
+            "priority",
+            "start_date",
+            "due_date",
+            "progress",
+            "budget_planned",
+            "effort_planned_fte",
+            "checkin_cadence_days",
+            "weight",
+        ]
+        widgets = {
+            "start_date": DateInput(),
+            "due_date": DateInput(),
+            "description": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, access: Access, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.access = access
+        self.fields["objective"].queryset = access.scope(Objective.objects.select_related("theme"))
+        teams = Team.objects.all()
+        if not access.is_office:
+            teams = teams.filter(pk__in=[t for t in access.roles if access.leads(t)])
+        self.fields["team"].queryset = teams
+
+    def clean_team(self):
+        team = self.cleaned_data["team"]
+        if team and not self.access.leads(team.pk):
+            raise forms.ValidationError("You can only place initiatives in teams you lead.")
+        return team
+
+
+class MilestoneForm(forms.ModelForm):
+    class Meta:
+        model = Milestone
+        fields = ["title", "due_date", "completed_on", "weight"]
+        widgets = {"due_date": DateInput(), "completed_on": DateInput()}
+        help_texts = {"completed_on": "Leave empty while the milestone is open."}

@@ -1,0 +1,234 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from initiatives import charts
+from initiatives.forms import CheckInForm, InitiativeForm, MilestoneForm
+from initiatives.models import Initiative, Milestone
+from initiatives.selectors import initiative_page, initiatives_for_work
+from initiatives.services import (
+    checkin_create,
+    initiative_save,
+    milestone_save,
+    milestone_set_completed,
+)
+from metrics.models import KPI, Alert
+from metrics.selectors import latest_scores_by_type, measurement_sparklines
+from strategy.access import access_for
+
+
+def initiative_get_for_user(*, access, pk: int) -> Initiative:
+    """The initiative if this person may see it, else 404 (its existence is not disclosed)."""
+    return get_object_or_404(
+        access.scope(Initiative.objects.select_related("objective", "team", "owner")), pk=pk
+    )
+
+
+def _form_errors_to(form, error: ValidationError) -> None:
+    """Put a service's ValidationError on the form fields it names (others: form-wide)."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+@login_required
+def my_work(request: HttpRequest) -> HttpResponse:
+    access = access_for(request.user)
+    today = timezone.localdate()
+    items = initiatives_for_work(access=access, user=request.user, today=today)
+    kpis = list(
+        access.scope(KPI.objects.filter(owner=request.user, is_active=True))
+        .select_related("objective", "initiative")
+        .order_by("name")
+    )
+
+    scores = latest_scores_by_type(kpi=[k.pk for k in kpis])
+    measurement_sparklines(kpis=kpis, points=8)
+    for kpi in kpis:
+        kpi.latest_score = scores["kpi"].get(kpi.pk)
+        kpi.can_record = access.can_record_measurement(kpi)
+        kpi.days_since = (today - kpi.last_as_of).days if kpi.last_as_of else None
+        kpi.stale = kpi.days_since is None or kpi.days_since > kpi.cadence_days
+        status = kpi.latest_score.status if kpi.latest_score else None
+        kpi.attention = {"off_track": 30, "at_risk": 15}.get(status, 0) + (20 if kpi.stale else 0)
+    kpis.sort(key=lambda k: (-k.attention, k.name))
+    alerts = (
+        list(
+            access.scope(
+                Alert.objects.filter(owner=request.user, status__in=Alert.ACTIVE_STATUSES)
+            ).order_by("-severity", "-opened_at")[:5]
+        )
+        if access.sees_anything
+        else []
+    )
+    for item in items:
+        item.can_update = access.can_update_initiative(item)
+        item.form = CheckInForm(initiative=item) if item.can_update else None
+    return render(
+        request,
+        "initiatives/my_work.html",
+        {"items": items, "kpis": kpis, "alerts": alerts, "today": today},
+    )
+
+
+def _work_item_response(
+    request: HttpRequest, initiative: Initiative, *, form=None, saved: str = ""
+) -> HttpResponse:
+    """Re-render one My-work card (the HTMX target) after a check-in or a milestone change."""
+    access = access_for(request.user)
+    today = timezone.localdate()
+    rows = initiatives_for_work(
+        access=access, user=request.user, today=today, initiative_ids=[initiative.pk]
+    )
+    item = rows[0] if rows else initiative
+    if not rows:  # a leader acting on an initiative that is not theirs: show it all the same
+        item.flags, item.open_milestones = [], []
+    item.can_update = access.can_update_initiative(item)
+    item.form = form or CheckInForm(initiative=item)
+    return render(
+        request,
+        "initiatives/_work_item.html",
+        {"item": item, "today": today, "saved": saved, "open": True},
+    )
+
+
+@login_required
+@require_POST
+def checkin_new(request: HttpRequest, pk: int) -> HttpResponse:
+    access = access_for(request.user)
+    initiative = initiative_get_for_user(access=access, pk=pk)
+    if not access.can_update_initiative(initiative):
+        raise PermissionDenied("Only its owner, contributors and team leaders post check-ins.")
+    form = CheckInForm(request.POST, initiative=initiative)
+    if form.is_valid():
+        try:
+            checkin_create(initiative=initiative, author=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            _form_errors_to(form, error)
+    ok = form.is_valid() and not form.errors
+    if request.htmx:
+        if ok:
+            return _work_item_response(request, initiative, saved="Check-in saved.")
+        return _work_item_response(request, initiative, form=form)
+    if ok:
+        messages.success(request, "Check-in saved.")
+        return redirect(initiative)
+    # Without JavaScript: show the initiative page with the form and its errors.
+    return initiative_detail(request, pk, checkin_form=form)
+
+
+@login_required
+@require_POST
+def milestone_complete(request: HttpRequest, pk: int) -> HttpResponse:
+    """Complete (or, with ``reopen``, reopen) a milestone."""
+    access = access_for(request.user)
+    milestone = get_object_or_404(Milestone.objects.select_related("initiative"), pk=pk)
+    initiative = initiative_get_for_user(access=access, pk=milestone.initiative_id)
+    if not access.can_update_initiative(initiative):
+        raise PermissionDenied("Only its owner, contributors and team leaders update milestones.")
+    reopen = request.POST.get("reopen") == "1"
+    milestone_set_completed(
+        milestone=milestone, completed_on=None if reopen else timezone.localdate()
+    )
+    text = f"“{milestone.title}” {'reopened' if reopen else 'completed'}."
+    if request.htmx and request.POST.get("from") == "my-work":
+        return _work_item_response(request, initiative, saved=text)
+    messages.success(request, text)
+    return redirect(initiative)
+
+
+@login_required
+def initiative_detail(request: HttpRequest, pk: int, checkin_form=None) -> HttpResponse:
+    access = access_for(request.user)
+    initiative = initiative_get_for_user(access=access, pk=pk)
+    today = timezone.localdate()
+    page = initiative_page(initiative=initiative, access=access)
+    can_update = access.can_update_initiative(initiative)
+    return render(
+        request,
+        "initiatives/initiative_detail.html",
+        {
+            "initiative": initiative,
+            **page,
+            "today": today,
+            "currency": settings.CURRENCY,
+            "can_edit": access.can_edit_initiative(initiative),
+            "can_update": can_update,
+            "checkin_form": (checkin_form or CheckInForm(initiative=initiative))
+            if can_update
+            else None,
+            "burn_chart": charts.budget_burn(
+                start=initiative.start_date,
+                due=initiative.due_date,
+                planned=initiative.budget_planned,
+                spend=page["spend"],
+                today=today,
+                currency=settings.CURRENCY,
+            ),
+            "timeline_chart": charts.milestone_timeline(
+                milestones=page["milestones"],
+                start=min([initiative.start_date] + [m.due_date for m in page["milestones"]]),
+                due=max([initiative.due_date] + [m.due_date for m in page["milestones"]]),
+                today=today,
+            ),
+        },
+        status=400 if checkin_form is not None else 200,
+    )
+
+
+@login_required
+def initiative_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    access = access_for(request.user)
+    initiative = initiative_get_for_user(access=access, pk=pk)
+    if not access.can_edit_initiative(initiative):
+        raise PermissionDenied("Only the leaders of this initiative's team can change it.")
+    form = InitiativeForm(request.POST or None, instance=initiative, access=access)
+    if request.method == "POST" and form.is_valid():
+        try:
+            initiative = initiative_save(
+                initiative=form.save(commit=False), contributors=form.cleaned_data["contributors"]
+            )
+        except ValidationError as error:
+            _form_errors_to(form, error)
+        else:
+            messages.success(request, f"Saved “{initiative.title}”.")
+            return redirect(initiative)
+    return render(
+        request, "initiatives/initiative_form.html", {"form": form, "initiative": initiative}
+    )
+
+
+@login_required
+def milestone_edit(request: HttpRequest, initiative_pk: int, pk: int | None = None) -> HttpResponse:
+    access = access_for(request.user)
+    initiative = initiative_get_for_user(access=access, pk=initiative_pk)
+    if not access.can_edit_initiative(initiative):
+        raise PermissionDenied("Only the leaders of this initiative's team can change milestones.")
+    milestone = (
+        get_object_or_404(Milestone, pk=pk, initiative=initiative)
+        if pk
+        else Milestone(initiative=initiative)
+    )
+    form = MilestoneForm(request.POST or None, instance=milestone)
+    if request.method == "POST" and form.is_valid():
+        try:
+            milestone = milestone_save(milestone=form.save(commit=False))
+        except ValidationError as error:
+            _form_errors_to(form, error)
+        else:
+            messages.success(request, f"Saved milestone “{milestone.title}”.")
+            return redirect(initiative)
+    return render(
+        request,
+        "initiatives/milestone_form.html",
+        {"form": form, "initiative": initiative, "milestone": milestone},
+    )

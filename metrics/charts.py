@@ -1,0 +1,185 @@
+"""Plotly figures of a KPI, as plain dicts."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from strategy.charts import BRAND, COLOURS, NEUTRAL, base_layout
+
+
+def kpi_plan_points(*, kpi, trajectory: list[tuple[dt.date, float]]) -> list[tuple[dt.date, float]]:
+    """The planned path: baseline, the trajectory points between, then the target."""
+    inner = [(d, v) for d, v in trajectory if kpi.baseline_date < d < kpi.target_date]
+    return [(kpi.baseline_date, kpi.baseline_value), *inner, (kpi.target_date, kpi.target_value)]
+
+
+def kpi_chart(
+    *,
+    kpi,
+    measurements: list[tuple[dt.date, float]],
+    trajectory: list[tuple[dt.date, float]],
+    forecast: dict | None,
+    on_track: float,
+    off_track: float,
+    today: dt.date,
+) -> dict:
+    """Measurements against baseline, planned trajectory, status bands and the forecast line.
+
+    The bands follow the plan: a value below ``on_track`` x the planned change is at risk, below
+    ``off_track`` x it is off track (the thresholds the gap engine uses). A keep-within-range
+    KPI shows its range instead.
+    """
+    plan = kpi_plan_points(kpi=kpi, trajectory=trajectory)
+    plan_x = [d.isoformat() for d, _ in plan]
+    data: list[dict] = []
+    if kpi.direction == "range" and kpi.range_low is not None and kpi.range_high is not None:
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "name": "Target range",
+                "x": [plan_x[0], plan_x[-1], plan_x[-1], plan_x[0]],
+                "y": [kpi.range_low, kpi.range_low, kpi.range_high, kpi.range_high],
+                "fill": "toself",
+                "fillcolor": "rgba(47,125,79,0.10)",
+                "line": {"width": 0},
+                "hoverinfo": "skip",
+            }
+        )
+    else:
+
+        def band(share: float) -> list[float]:
+            return [kpi.baseline_value + share * (v - kpi.baseline_value) for _, v in plan]
+
+        data += [
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "x": plan_x,
+                "y": band(off_track),
+                "line": {"width": 0},
+                "hoverinfo": "skip",
+                "showlegend": False,
+            },
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "name": f"At risk (below {on_track:.0%} of plan)",
+                "x": plan_x,
+                "y": band(on_track),
+                "fill": "tonexty",
+                "fillcolor": "rgba(214,158,46,0.16)",
+                "line": {"width": 0},
+                "hoverinfo": "skip",
+            },
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "x": plan_x,
+                "y": band(0.0),
+                "line": {"width": 0},
+                "hoverinfo": "skip",
+                "showlegend": False,
+            },
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "name": f"Off track (below {off_track:.0%})",
+                "x": plan_x,
+                "y": band(off_track),
+                "fill": "tonexty",
+                "fillcolor": "rgba(180,35,24,0.10)",
+                "line": {"width": 0},
+                "hoverinfo": "skip",
+            },
+        ]
+    data.append(
+        {
+            "type": "scatter",
+            "mode": "lines",
+            "name": "Plan (target trajectory)",
+            "x": plan_x,
+            "y": [v for _, v in plan],
+            "line": {"color": COLOURS["on_track"], "dash": "dash", "width": 2},
+            "hovertemplate": "Plan %{x|%d %b %Y}: %{y:,.2f}<extra></extra>",
+        }
+    )
+    data.append(
+        {
+            "type": "scatter",
+            "mode": "lines",
+            "name": "Baseline",
+            "x": [plan_x[0], plan_x[-1]],
+            "y": [kpi.baseline_value, kpi.baseline_value],
+            "line": {"color": NEUTRAL, "dash": "dot", "width": 1.5},
+            "hovertemplate": "Baseline: %{y:,.2f}<extra></extra>",
+        }
+    )
+    if forecast and forecast.get("line"):
+        line = forecast["line"]
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "name": "Forecast",
+                "x": [p[0] for p in line],
+                "y": [p[1] for p in line],
+                "line": {"color": "#7c3aed", "dash": "dashdot", "width": 2},
+                "hovertemplate": "Forecast %{x|%d %b %Y}: %{y:,.2f}<extra></extra>",
+            }
+        )
+        if forecast.get("interval_low") is not None and forecast.get("interval_high") is not None:
+            value = forecast["value_at_target"]
+            data.append(
+                {
+                    "type": "scatter",
+                    "mode": "markers",
+                    "name": f"Forecast at target date ({forecast.get('interval_level', 0.8):.0%} interval)",
+                    "x": [kpi.target_date.isoformat()],
+                    "y": [value],
+                    "marker": {"color": "#7c3aed", "size": 9, "symbol": "diamond"},
+                    "error_y": {
+                        "type": "data",
+                        "symmetric": False,
+                        "array": [forecast["interval_high"] - value],
+                        "arrayminus": [value - forecast["interval_low"]],
+                        "color": "#7c3aed",
+                    },
+                    "hovertemplate": "Forecast at target: %{y:,.2f}<extra></extra>",
+                }
+            )
+    data.append(
+        {
+            "type": "scatter",
+            "mode": "lines+markers" if len(measurements) <= 60 else "lines",
+            "name": "Measured",
+            "x": [d.isoformat() for d, _ in measurements],
+            "y": [v for _, v in measurements],
+            "line": {"color": BRAND, "width": 2.5},
+            "marker": {"size": 6},
+            "hovertemplate": "%{x|%d %b %Y}: <b>%{y:,.2f}</b><extra>Measured</extra>",
+        }
+    )
+    return {
+        "data": data,
+        "layout": base_layout(
+            showlegend=True,
+            legend={"orientation": "h", "y": -0.18, "x": 0},
+            xaxis={"type": "date", "gridcolor": "#eef0f3"},
+            yaxis={"title": {"text": kpi.unit or "value"}, "gridcolor": "#eef0f3"},
+            shapes=[
+                {
+                    "type": "line",
+                    "xref": "x",
+                    "yref": "paper",
+                    "x0": today.isoformat(),
+                    "x1": today.isoformat(),
+                    "y0": 0,
+                    "y1": 1,
+                    "line": {"color": "#5f6b7a", "width": 1, "dash": "dot"},
+                }
+            ],
+            margin={"l": 60, "r": 16, "t": 12, "b": 40},
+            height=380,
+        ),
+    }

@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from metrics import views
+
+app_name = "metrics"
+urlpatterns = [
+    path("kpis/<slug:key>/", views.kpi_detail, name="kpi-detail"),
+    path("kpis/<slug:key>/edit/", views.kpi_edit, name="kpi-edit"),
+    path("kpis/<slug:key>/measurements/", views.measurement_new, name="measurement-new"),
+    path("alerts/", views.alert_list, name="alert-list"),
+    path("alerts/<int:pk>/acknowledge/", views.alert_ack, name="alert-acknowledge"),
+    path("alerts/<int:pk>/resolve/", views.alert_done, name="alert-resolve"),
+]

@@ -1,0 +1,254 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Q, Window
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from initiatives.models import Milestone
+from metrics import charts
+from metrics.forms import AlertFilterForm, KPIForm, MeasurementForm
+from metrics.models import KPI, Alert, SubjectType
+from metrics.selectors import latest_scores, score_components
+from metrics.services import (
+    alert_acknowledge,
+    alert_resolve,
+    kpi_plan,
+    kpi_save,
+    measurement_record,
+)
+from strategy.access import Access, access_for
+
+ALERT_PAGE = 100
+TABLE_ROWS = 200
+
+
+def kpi_get_for_user(*, access: Access, key: str) -> KPI:
+    """The KPI if this person may see it, else 404 (its existence is not disclosed)."""
+    return get_object_or_404(
+        access.scope(KPI.objects.select_related("owner", "team", "objective", "initiative")),
+        key=key,
+    )
+
+
+def _thresholds() -> tuple[float, float]:
+    return (
+        float(getattr(settings, "GAP_ON_TRACK_ATTAINMENT", 0.9)),
+        float(getattr(settings, "GAP_OFF_TRACK_ATTAINMENT", 0.7)),
+    )
+
+
+@login_required
+def kpi_detail(request: HttpRequest, key: str, form: MeasurementForm | None = None) -> HttpResponse:
+    access = access_for(request.user)
+    kpi = kpi_get_for_user(access=access, key=key)
+    today = timezone.localdate()
+    measurements = list(kpi.measurements.select_related("entered_by").order_by("as_of"))
+    trajectory = list(kpi.trajectory.order_by("date").values_list("date", "value"))
+    revisions = list(kpi.target_revisions.select_related("changed_by").order_by("-changed_at"))
+    alerts = list(
+        Alert.objects.filter(
+            subject_type=SubjectType.KPI, subject_id=kpi.pk, status__in=Alert.ACTIVE_STATUSES
+        ).select_related("owner")
+    )
+    score = latest_scores(subject_type=SubjectType.KPI, subject_ids=[kpi.pk]).get(kpi.pk)
+    on_track, off_track = _thresholds()
+    can_record = access.can_record_measurement(kpi)
+    if can_record and form is None:
+        form = MeasurementForm(initial={"as_of": today})
+    return render(
+        request,
+        "metrics/kpi_detail.html",
+        {
+            "kpi": kpi,
+            "score": score,
+            "components": score_components(score),
+            "forecast": score.forecast if score else None,
+            "quality": score.data_quality if score else None,
+            "measurements": list(reversed(measurements))[:TABLE_ROWS],
+            "measurement_count": len(measurements),
+            "table_rows": TABLE_ROWS,
+            "revisions": revisions,
+            "alerts": alerts,
+            "can_edit": access.can_edit_kpi(kpi),
+            "can_record": can_record,
+            "form": form if can_record else None,
+            "chart": charts.kpi_chart(
+                kpi=kpi,
+                measurements=[(m.as_of, m.value) for m in measurements],
+                trajectory=trajectory,
+                forecast=score.forecast if score else None,
+                on_track=on_track,
+                off_track=off_track,
+                today=today,
+            ),
+        },
+        status=400 if form is not None and form.is_bound else 200,
+    )
+
+
+@login_required
+@require_POST
+def measurement_new(request: HttpRequest, key: str) -> HttpResponse:
+    access = access_for(request.user)
+    kpi = kpi_get_for_user(access=access, key=key)
+    if not access.can_record_measurement(kpi):
+        raise PermissionDenied("Only the KPI's owner and its team's leaders record measurements.")
+    form = MeasurementForm(request.POST)
+    if form.is_valid():
+        try:
+            _, created = measurement_record(kpi=kpi, entered_by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            for field, errors in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            verb = "recorded" if created else "updated (the previous value is kept in its history)"
+            messages.success(
+                request, f"Measurement of {form.cleaned_data['as_of']:%d %b %Y} {verb}."
+            )
+            return redirect(kpi)
+    return kpi_detail(request, key, form=form)
+
+
+@login_required
+def kpi_edit(request: HttpRequest, key: str) -> HttpResponse:
+    access = access_for(request.user)
+    kpi = kpi_get_for_user(access=access, key=key)
+    if not access.can_edit_kpi(kpi):
+        raise PermissionDenied("Only the leaders of this KPI's team can change it.")
+    previous_plan = kpi_plan(kpi=kpi)
+    form = KPIForm(request.POST or None, instance=kpi, access=access)
+    if request.method == "POST" and form.is_valid():
+        try:
+            kpi = kpi_save(
+                kpi=form.save(commit=False),
+                changed_by=request.user,
+                reason=form.cleaned_data["reason"],
+                previous_plan=previous_plan,
+            )
+        except ValidationError as error:
+            for field, errors in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, f"Saved “{kpi.name}”.")
+            return redirect(kpi)
+    return render(request, "metrics/kpi_form.html", {"form": form, "kpi": kpi})
+
+
+def _alerts_visible(access: Access, user):
+    """Alerts of teams this person may see, plus those addressed to them."""
+    qs = Alert.objects.all()
+    if access.visible_team_ids is None:
+        return qs
+    return qs.filter(access.team_filter("team_id") | Q(owner_id=user.pk))
+
+
+def alert_subject_links(alerts: list[Alert]) -> None:
+    """Set ``alert.subject_url`` for each alert: two queries at most, whatever the number."""
+    kpi_ids = [a.subject_id for a in alerts if a.subject_type == SubjectType.KPI]
+    milestone_ids = [a.subject_id for a in alerts if a.subject_type == SubjectType.MILESTONE]
+    keys = dict(KPI.objects.filter(pk__in=kpi_ids).values_list("pk", "key")) if kpi_ids else {}
+    milestone_initiative = (
+        dict(Milestone.objects.filter(pk__in=milestone_ids).values_list("pk", "initiative_id"))
+        if milestone_ids
+        else {}
+    )
+    overview = reverse("strategy:overview")
+    for alert in alerts:
+        kind, sid = alert.subject_type, alert.subject_id
+        url = None
+        if kind == SubjectType.KPI and sid in keys:
+            url = reverse("metrics:kpi-detail", args=[keys[sid]])
+        elif kind == SubjectType.INITIATIVE:
+            url = reverse("initiatives:initiative-detail", args=[sid])
+        elif kind == SubjectType.MILESTONE and sid in milestone_initiative:
+            url = reverse("initiatives:initiative-detail", args=[milestone_initiative[sid]])
+        elif kind == SubjectType.OBJECTIVE:
+            url = reverse("strategy:objective-detail", args=[sid])
+        elif kind == SubjectType.TEAM:
+            url = f"{overview}?team={sid}"
+        elif kind == SubjectType.THEME:
+            url = f"{overview}?theme={sid}"
+        elif kind == SubjectType.STRATEGY:
+            url = overview
+        alert.subject_url = url
+
+
+@login_required
+def alert_list(request: HttpRequest) -> HttpResponse:
+    access = access_for(request.user)
+    form = AlertFilterForm(request.GET or None)
+    data = form.cleaned_data if form.is_valid() else {}
+    qs = _alerts_visible(access, request.user)
+    status = data.get("status") or "active"
+    if status == "active":
+        qs = qs.filter(status__in=Alert.ACTIVE_STATUSES)
+    elif status != "all":
+        qs = qs.filter(status=status)
+    if data.get("severity"):
+        qs = qs.filter(severity=data["severity"])
+    if data.get("kind"):
+        qs = qs.filter(kind=data["kind"])
+    if data.get("mine"):
+        qs = qs.filter(owner=request.user)
+    alerts = list(
+        qs.select_related("owner", "team", "acknowledged_by", "resolved_by")
+        .annotate(total=Window(Count("id")))
+        .order_by("-severity", "-opened_at", "-id")[:ALERT_PAGE]
+    )
+    alert_subject_links(alerts)
+    for alert in alerts:
+        alert.can_handle = access.can_handle_alert(alert)
+    return render(
+        request,
+        "metrics/alert_list.html",
+        {
+            "alerts": alerts,
+            "total": alerts[0].total if alerts else 0,
+            "limit": ALERT_PAGE,
+            "form": form,
+            "status": status,
+        },
+    )
+
+
+def _alert_action(request: HttpRequest, pk: int, action) -> HttpResponse:
+    access = access_for(request.user)
+    alert = get_object_or_404(
+        _alerts_visible(access, request.user).select_related("owner", "team"), pk=pk
+    )
+    if not access.can_handle_alert(alert):
+        raise PermissionDenied("Only the alert's owner and its team's leaders handle it.")
+    done = action(alert=alert, by=request.user)
+    note = "" if done else "Someone else changed this alert first; here is its current state."
+    if not done:
+        alert.refresh_from_db()
+    if request.htmx:
+        alert_subject_links([alert])
+        alert.can_handle = True
+        return render(request, "metrics/_alert_row.html", {"alert": alert, "note": note})
+    if note:
+        messages.error(request, note)
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = reverse("metrics:alert-list")
+    return redirect(target)
+
+
+@login_required
+@require_POST
+def alert_ack(request: HttpRequest, pk: int) -> HttpResponse:
+    return _alert_action(request, pk, alert_acknowledge)
+
+
+@login_required
+@require_POST
+def alert_done(request: HttpRequest, pk: int) -> HttpResponse:
+    return _alert_action(request, pk, alert_resolve)

@@ -1,0 +1,358 @@
+"""Reads for the execution overview and the printable review (selectors).
+
+Every read here is one query whatever the size of the plan: lists are capped and totals are
+aggregated in the database, so the page runs a constant number of queries. Nothing here
+computes a score: scores come from the gap engine's ``GapScore`` rows; where none exist yet the
+page says "not scored yet".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import (
+    Case,
+    Count,
+    IntegerField,
+    Max,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+    Window,
+)
+from django.utils import timezone
+
+from initiatives.models import CheckIn, Initiative, Milestone, SpendEntry
+from metrics.models import Alert, GapScore, Measurement, SubjectType
+from strategy.access import Access
+from strategy.models import Objective, Period, Priority, Strategy, Team, Theme
+
+MAP_LIMIT = 120  # objectives drawn on the strategy map; filters narrow it further
+MAP_INITIATIVE_LIMIT = 400
+LIST_LIMIT = 8
+STALE_CANDIDATES = 60
+TREND_LIMIT = 400
+
+
+@dataclass
+class OverviewFilters:
+    period_id: int | None = None
+    theme_id: int | None = None
+    team_id: int | None = None
+    since: dt.date = field(default_factory=lambda: timezone.localdate() - dt.timedelta(days=30))
+
+
+@dataclass
+class Overview:
+    strategy: Strategy | None
+    filters: OverviewFilters
+    periods: list[Period]
+    themes: list[Theme]
+    teams: list[Team]
+    team_ids: set[int] | None = None  # the chosen team and the teams below it
+    strategy_score: GapScore | None = None
+    trend: list[tuple[dt.date, float]] = field(default_factory=list)
+    theme_scores: dict[int, GapScore] = field(default_factory=dict)
+    team_scores: dict[int, GapScore] = field(default_factory=dict)
+    objectives: list[Objective] = field(default_factory=list)
+    objectives_total: int = 0
+    map_roots: list[Objective] = field(default_factory=list)
+    status_counts: dict[str | None, int] = field(default_factory=dict)
+    alerts: list[Alert] = field(default_factory=list)
+    alert_counts: dict[str, int] = field(default_factory=dict)
+    stale: list[Initiative] = field(default_factory=list)
+    overdue: list[Milestone] = field(default_factory=list)
+    overdue_more: bool = False
+    by_theme: list[dict] = field(default_factory=list)
+    by_priority: list[dict] = field(default_factory=list)
+    top_objectives_budget: list[dict] = field(default_factory=list)
+    changed: list[Objective] = field(default_factory=list)
+    recent_checkins: list[CheckIn] = field(default_factory=list)
+    since_counts: dict[str, int] = field(default_factory=dict)
+
+
+def strategy_current() -> Strategy | None:
+    """The active strategy, else the most recent draft (one query)."""
+    return (
+        Strategy.objects.exclude(status=Strategy.Status.ARCHIVED)
+        .order_by(
+            Case(When(status=Strategy.Status.ACTIVE, then=Value(0)), default=Value(1)),
+            "-horizon_start",
+        )
+        .first()
+    )
+
+
+def _subtree(teams: list[Team], root_id: int) -> set[int]:
+    children: dict[int | None, list[int]] = {}
+    for team in teams:
+        children.setdefault(team.parent_id, []).append(team.pk)
+    found, todo = set(), [root_id]
+    while todo:
+        current = todo.pop()
+        if current in found:
+            continue
+        found.add(current)
+        todo.extend(children.get(current, ()))
+    return found
+
+
+def overview_build(*, access: Access, filters: OverviewFilters, today: dt.date) -> Overview:
+    strategy = strategy_current()
+    periods = list(Period.objects.order_by("start_date"))
+    themes = (
+        list(Theme.objects.filter(strategy=strategy).order_by("order", "name")) if strategy else []
+    )
+    teams = list(access.scope(Team.objects.all(), "id").order_by("name"))
+    data = Overview(strategy=strategy, filters=filters, periods=periods, themes=themes, teams=teams)
+    if strategy is None:
+        return data
+    if filters.team_id is not None:
+        # A team the person may not see keeps its id alone: the scoped queries then find nothing.
+        data.team_ids = _subtree(teams, filters.team_id)
+
+    since_dt = timezone.make_aware(dt.datetime.combine(filters.since, dt.time.min))
+
+    # --- objectives in scope (the map, status counts, changes since) ---------------------------
+    objectives = access.scope(Objective.objects.filter(strategy=strategy))
+    objectives = _filter(objectives, filters, data.team_ids, theme="theme_id", period="period_id")
+    status_then = GapScore.objects.filter(
+        subject_type=SubjectType.OBJECTIVE, subject_id=OuterRef("pk"), computed_at__lt=since_dt
+    ).order_by("-computed_at", "-id")
+    objective_rows = list(
+        objectives.select_related("theme", "team", "owner")
+        .annotate(
+            status_then=Subquery(status_then.values("status")[:1]),
+            score_then=Subquery(status_then.values("score")[:1]),
+            total=_window_count(),
+        )
+        .order_by("theme__order", "parent_id", "title")[:MAP_LIMIT]
+    )
+    data.objectives_total = objective_rows[0].total if objective_rows else 0
+    ids = [o.pk for o in objective_rows]
+
+    # Scores of everything the page colours, in one query.
+    scored = GapScore.objects.filter(is_latest=True).filter(
+        Q(subject_type=SubjectType.STRATEGY, subject_id=strategy.pk)
+        | Q(subject_type=SubjectType.THEME, subject_id__in=[t.pk for t in themes])
+        | Q(subject_type=SubjectType.TEAM, subject_id__in=[t.pk for t in teams])
+        | Q(subject_type=SubjectType.OBJECTIVE, subject_id__in=ids)
+    )
+    by_type: dict[str, dict[int, GapScore]] = {}
+    for score in scored:
+        by_type.setdefault(score.subject_type, {})[score.subject_id] = score
+    data.strategy_score = by_type.get(SubjectType.STRATEGY, {}).get(strategy.pk)
+    data.theme_scores = by_type.get(SubjectType.THEME, {})
+    data.team_scores = by_type.get(SubjectType.TEAM, {})
+    objective_scores = by_type.get(SubjectType.OBJECTIVE, {})
+
+    # Initiatives under the mapped objectives, with their latest scores (two queries).
+    initiatives = list(
+        _filter(
+            access.scope(Initiative.objects.filter(objective_id__in=ids)), filters, data.team_ids
+        )
+        .exclude(status=Initiative.Status.CANCELLED)
+        .select_related("owner")
+        .order_by("due_date", "title")[:MAP_INITIATIVE_LIMIT]
+    )
+    initiative_scores = {
+        s.subject_id: s
+        for s in GapScore.objects.filter(
+            subject_type=SubjectType.INITIATIVE,
+            subject_id__in=[i.pk for i in initiatives],
+            is_latest=True,
+        )
+    }
+    by_objective: dict[int, list[Initiative]] = {}
+    for initiative in initiatives:
+        initiative.latest_score = initiative_scores.get(initiative.pk)
+        by_objective.setdefault(initiative.objective_id, []).append(initiative)
+
+    index = {o.pk: o for o in objective_rows}
+    for objective in objective_rows:
+        objective.latest_score = objective_scores.get(objective.pk)
+        objective.map_children = []
+        objective.map_initiatives = by_objective.get(objective.pk, [])
+        status = objective.latest_score.status if objective.latest_score else None
+        data.status_counts[status] = data.status_counts.get(status, 0) + 1
+        score = objective.latest_score
+        if score and objective.status_then and objective.status_then != score.status:
+            data.changed.append(objective)
+    for objective in objective_rows:
+        parent = index.get(objective.parent_id)
+        if parent is not None:
+            parent.map_children.append(objective)
+        else:
+            data.map_roots.append(objective)
+    data.objectives = objective_rows
+    data.changed = data.changed[: LIST_LIMIT * 2]
+
+    # --- health trend ----------------------------------------------------------------------------
+    history = (
+        GapScore.objects.filter(
+            subject_type=SubjectType.STRATEGY, subject_id=strategy.pk, score__isnull=False
+        )
+        .order_by("-computed_at")
+        .values_list("computed_at", "score")[:TREND_LIMIT]
+    )
+    per_day: dict[dt.date, float] = {}
+    for computed_at, score in history:  # newest first: the first seen is the day's last value
+        per_day.setdefault(timezone.localtime(computed_at).date(), score)
+    data.trend = sorted(per_day.items())
+
+    # --- alerts ------------------------------------------------------------------------------------
+    alerts = _filter(
+        access.scope(Alert.objects.filter(status__in=Alert.ACTIVE_STATUSES)), filters, data.team_ids
+    )
+    data.alerts = list(
+        alerts.select_related("owner", "team").order_by("-severity", "-opened_at")[:LIST_LIMIT]
+    )
+    data.alert_counts = alerts.aggregate(
+        total=Count("id"),
+        critical=Count("id", filter=Q(severity=Alert.Severity.CRITICAL)),
+        opened_since=Count("id", filter=Q(opened_at__gte=since_dt)),
+    )
+
+    # --- stale check-ins and overdue milestones ----------------------------------------------------
+    scoped_initiatives = _filter(
+        access.scope(Initiative.objects.filter(objective__strategy=strategy)),
+        filters,
+        data.team_ids,
+        theme="objective__theme_id",
+        period="objective__period_id",
+    )
+    open_initiatives = scoped_initiatives.filter(status=Initiative.Status.ACTIVE)
+    candidates = (
+        open_initiatives.annotate(last_checkin=Max("checkins__created_at"))
+        .select_related("owner", "team")
+        .order_by(
+            Case(
+                When(last_checkin__isnull=True, then=Value(0)),
+                default=Value(1),
+                output_field=IntegerField(),
+            ),
+            "last_checkin",
+        )[:STALE_CANDIDATES]
+    )
+    now = timezone.now()
+    stale = []
+    for initiative in candidates:
+        since_last = initiative.last_checkin or timezone.make_aware(
+            dt.datetime.combine(initiative.start_date, dt.time.min)
+        )
+        initiative.days_silent = (now - since_last).days
+        initiative.days_late = initiative.days_silent - initiative.checkin_cadence_days
+        if initiative.days_late > 0 and initiative.start_date <= today:
+            stale.append(initiative)
+    stale.sort(key=lambda i: -i.days_late)
+    data.stale = stale[:LIST_LIMIT]
+
+    overdue = list(
+        Milestone.objects.filter(
+            completed_on__isnull=True,
+            due_date__lt=today,
+            initiative__in=open_initiatives.values("pk"),
+        )
+        .select_related("initiative", "initiative__owner")
+        .order_by("due_date")[: LIST_LIMIT + 1]
+    )
+    for milestone in overdue:
+        milestone.days_overdue = (today - milestone.due_date).days
+    data.overdue, data.overdue_more = overdue[:LIST_LIMIT], len(overdue) > LIST_LIMIT
+
+    # --- resource allocation ---------------------------------------------------------------------
+    funded = Initiative.objects.filter(
+        pk__in=scoped_initiatives.exclude(status=Initiative.Status.CANCELLED).values("pk")
+    )
+    spent = SpendEntry.objects.filter(initiative__in=funded.values("pk"))
+    theme_plan = {
+        row["objective__theme_id"]: row
+        for row in funded.values("objective__theme_id").annotate(
+            budget=Sum("budget_planned"), effort=Sum("effort_planned_fte"), count=Count("id")
+        )
+    }
+    theme_spent = dict(
+        spent.values("initiative__objective__theme_id")
+        .annotate(total=Sum("amount"))
+        .values_list("initiative__objective__theme_id", "total")
+    )
+    for theme in themes:
+        plan = theme_plan.get(theme.pk, {})
+        data.by_theme.append(
+            {
+                "theme": theme,
+                "budget": plan.get("budget") or Decimal(0),
+                "effort": plan.get("effort") or Decimal(0),
+                "count": plan.get("count") or 0,
+                "spent": theme_spent.get(theme.pk) or Decimal(0),
+                "score": data.theme_scores.get(theme.pk),
+            }
+        )
+    priority_plan = {
+        row["objective__priority"]: row
+        for row in funded.values("objective__priority").annotate(
+            budget=Sum("budget_planned"), effort=Sum("effort_planned_fte"), count=Count("id")
+        )
+    }
+    total_budget = sum((r["budget"] or 0 for r in priority_plan.values()), Decimal(0))
+    total_effort = sum((r["effort"] or 0 for r in priority_plan.values()), Decimal(0))
+    for value, label in reversed(Priority.choices):
+        plan = priority_plan.get(value, {})
+        budget, effort = plan.get("budget") or Decimal(0), plan.get("effort") or Decimal(0)
+        data.by_priority.append(
+            {
+                "priority": label,
+                "budget": budget,
+                "effort": effort,
+                "count": plan.get("count") or 0,
+                "budget_share": float(budget / total_budget) if total_budget else None,
+                "effort_share": float(effort / total_effort) if total_effort else None,
+            }
+        )
+    data.top_objectives_budget = list(
+        funded.values("objective_id", "objective__title", "objective__priority")
+        .annotate(budget=Sum("budget_planned"), effort=Sum("effort_planned_fte"))
+        .order_by("-budget", "objective__title")[:LIST_LIMIT]
+    )
+    for row in data.top_objectives_budget:
+        row["priority_label"] = Priority(row["objective__priority"]).label
+        row["share"] = float(row["budget"] / total_budget) if total_budget else None
+
+    # --- what changed since ----------------------------------------------------------------------
+    checkins = CheckIn.objects.filter(
+        created_at__gte=since_dt, initiative__in=scoped_initiatives.values("pk")
+    )
+    data.recent_checkins = list(
+        checkins.select_related("initiative", "author")
+        .annotate(total=_window_count())
+        .order_by("-created_at")[:LIST_LIMIT]
+    )
+    data.since_counts = {
+        "checkins": data.recent_checkins[0].total if data.recent_checkins else 0,
+        "measurements": access.scope(
+            Measurement.objects.filter(created_at__gte=since_dt), "kpi__team_id"
+        ).count(),
+        "alerts_opened": data.alert_counts.get("opened_since", 0),
+        "status_changes": len(data.changed),
+    }
+    return data
+
+
+def _window_count() -> Window:
+    """The number of rows before LIMIT, on every row: a list and its total in one query."""
+    return Window(Count("id"))
+
+
+def _filter(qs, filters: OverviewFilters, team_ids, *, theme=None, period=None):
+    if team_ids is not None:
+        qs = qs.filter(team_id__in=team_ids)
+    if theme and filters.theme_id is not None:
+        qs = qs.filter(**{theme: filters.theme_id})
+    if period and filters.period_id is not None:
+        qs = qs.filter(**{period: filters.period_id})
+    return qs

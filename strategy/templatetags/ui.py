@@ -1,0 +1,155 @@
+"""Template helpers shared by every page: status badges (icon + text, never colour alone),
+plotly figure blocks (JSON data for static/js/app.js, no inline script) and sparklines."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import orjson
+from django import template
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
+
+register = template.Library()
+
+# status value -> (css modifier, icon, label)
+STATUSES = {
+    "on_track": ("ok", "✓", "On track"),
+    "at_risk": ("warn", "!", "At risk"),
+    "off_track": ("bad", "✕", "Off track"),
+    "no_data": ("none", "?", "No data"),
+    "unavailable": ("none", "⚠", "Score unavailable"),
+    "green": ("ok", "✓", "Green"),
+    "amber": ("warn", "!", "Amber"),
+    "red": ("bad", "✕", "Red"),
+    None: ("none", "○", "Not scored yet"),
+}
+SEVERITIES = {1: ("info", "i", "Info"), 2: ("warn", "!", "Warning"), 3: ("bad", "‼", "Critical")}
+
+_JSON_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
+
+
+def status_parts(status: str | None) -> tuple[str, str, str]:
+    return STATUSES.get(status, STATUSES[None])
+
+
+@register.simple_tag
+def status_badge(status: str | None, reason: str = "", label: str = "") -> SafeString:
+    """A pill with an icon and words; ``reason`` becomes its tooltip."""
+    css, icon, text = status_parts(status or None)
+    return format_html(
+        '<span class="badge badge--{}"{}><span class="badge__icon" aria-hidden="true">{}</span>'
+        "{}</span>",
+        css,
+        format_html(' title="{}"', reason) if reason else "",
+        icon,
+        label or text,
+    )
+
+
+@register.simple_tag
+def score_badge(score) -> SafeString:
+    """Badge for a GapScore (or None: not scored yet), with the score's number when it has one."""
+    if score is None:
+        return status_badge(None)
+    text = status_parts(score.status)[2]
+    if score.score is not None:
+        text = f"{text} · {score.score:.0f}"
+    return status_badge(score.status, score.reason, text)
+
+
+@register.simple_tag
+def severity_badge(severity: int) -> SafeString:
+    css, icon, text = SEVERITIES.get(severity, SEVERITIES[2])
+    return format_html(
+        '<span class="badge badge--{}"><span class="badge__icon" aria-hidden="true">{}</span>{}'
+        "</span>",
+        css,
+        icon,
+        text,
+    )
+
+
+@register.filter
+def status_css(status: str | None) -> str:
+    return status_parts(status or None)[0]
+
+
+@register.filter
+def percent(value, digits: int = 0) -> str:
+    """0.42 -> '42 %'; None -> '—'."""
+    if value is None or value == "":
+        return "—"
+    return f"{float(value) * 100:.{int(digits)}f} %"
+
+
+@register.filter
+def number(value, digits: int = 1) -> str:
+    if value is None or value == "":
+        return "—"
+    value = float(value)
+    if value.is_integer() and abs(value) < 1e12:
+        return f"{int(value):,}"
+    return f"{value:,.{int(digits)}f}"
+
+
+@register.simple_tag
+def plotly_figure(figure: dict | None, dom_id: str, label: str, height: int = 280) -> SafeString:
+    """A chart container plus its figure as a JSON data block (rendered by static/js/app.js)."""
+    if not figure:
+        return format_html('<p class="muted">{}</p>', "No data to chart yet.")
+    payload = orjson.dumps(figure).decode().translate(_JSON_ESCAPES)
+    return format_html(
+        '<figure class="chart" role="img" aria-label="{}">'
+        '<div class="chart__plot" data-figure="{}-data" style="min-height:{}px"></div>'
+        '<script type="application/json" id="{}-data">{}</script></figure>',
+        label,
+        dom_id,
+        height,
+        dom_id,
+        mark_safe(payload),  # noqa: S308 - orjson output with <, >, & escaped above
+    )
+
+
+@register.simple_tag
+def sparkline(points, width: int = 120, height: int = 28) -> SafeString:
+    """An inline SVG polyline of ``[(date, value), ...]``; no script, no chart library."""
+    points = list(points or [])
+    if len(points) < 2:
+        return format_html('<span class="muted small">{}</span>', "too few points")
+    values = [float(v) for _, v in points]
+    low, high = min(values), max(values)
+    span = (high - low) or 1.0
+    step = (width - 4) / (len(values) - 1)
+    coords = " ".join(
+        f"{2 + i * step:.1f},{height - 2 - (v - low) / span * (height - 4):.1f}"
+        for i, v in enumerate(values)
+    )
+    first, last = points[0][0], points[-1][0]
+    fmt = (lambda d: d.isoformat()) if isinstance(first, dt.date) else str
+    return format_html(
+        '<svg class="sparkline" width="{}" height="{}" viewBox="0 0 {} {}" role="img" '
+        'aria-label="Trend from {} to {}: {} to {}"><polyline points="{}"/></svg>',
+        width,
+        height,
+        width,
+        height,
+        fmt(first),
+        fmt(last),
+        f"{values[0]:g}",
+        f"{values[-1]:g}",
+        coords,
+    )
+
+
+@register.filter
+def get_item(mapping, key):
+    return mapping.get(key) if mapping else None
+
+
+@register.filter
+def person(user, empty: str = "—") -> str:
+    """A person's full name, else username; ``empty`` for nobody."""
+    if user is None or user == "":
+        return empty
+    return user.get_full_name() or user.get_username()

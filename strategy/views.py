@@ -1,0 +1,153 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+
+from metrics.models import Alert, SubjectType
+from metrics.selectors import latest_scores_by_type, measurement_sparklines, score_components
+from strategy import charts
+from strategy.access import access_for
+from strategy.forms import ObjectiveForm, OverviewFilterForm
+from strategy.models import Objective
+from strategy.overview import overview_build, strategy_current
+from strategy.selectors import objective_ancestors
+from strategy.services import objective_save
+
+
+def _overview_context(request: HttpRequest) -> dict:
+    access = access_for(request.user)
+    today = timezone.localdate()
+    form = OverviewFilterForm(request.GET or None)
+    data = overview_build(access=access, filters=form.to_filters(today), today=today)
+    return {
+        "data": data,
+        "form": form,
+        "filters": data.filters,
+        "today": today,
+        "currency": settings.CURRENCY,
+        "trend_chart": charts.health_trend(trend=data.trend),
+        "theme_chart": charts.score_bars(
+            rows=[(t.name, data.theme_scores.get(t.pk)) for t in data.themes], title="Themes"
+        ),
+        "team_chart": charts.score_bars(
+            rows=[(t.name, data.team_scores.get(t.pk)) for t in data.teams], title="Teams"
+        ),
+        "allocation_chart": charts.allocation(by_theme=data.by_theme, currency=settings.CURRENCY),
+    }
+
+
+@login_required
+def overview(request: HttpRequest) -> HttpResponse:
+    if not access_for(request.user).sees_anything:
+        return render(request, "no_access.html", status=403)
+    return render(request, "strategy/overview.html", _overview_context(request))
+
+
+@login_required
+def review(request: HttpRequest) -> HttpResponse:
+    """The overview laid out for print (leadership meetings)."""
+    if not access_for(request.user).sees_anything:
+        return render(request, "no_access.html", status=403)
+    return render(request, "strategy/review.html", _overview_context(request))
+
+
+def objective_get_for_user(*, access, pk: int) -> Objective:
+    """The objective if this person may see it, else 404 (its existence is not disclosed)."""
+    return get_object_or_404(
+        access.scope(
+            Objective.objects.select_related("theme", "team", "owner", "period", "strategy")
+        ),
+        pk=pk,
+    )
+
+
+@login_required
+def objective_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    access = access_for(request.user)
+    objective = objective_get_for_user(access=access, pk=pk)
+    ancestors = list(objective_ancestors(objective=objective).only("id", "title", "parent_id"))
+    by_id = {o.pk: o for o in ancestors}
+    chain, cursor = [], by_id.get(objective.parent_id)
+    while cursor is not None and len(chain) <= len(ancestors):
+        chain.append(cursor)
+        cursor = by_id.get(cursor.parent_id)
+    children = list(
+        access.scope(objective.children.select_related("team", "owner")).order_by("title")
+    )
+    initiatives = list(
+        access.scope(objective.initiatives.select_related("owner", "team")).order_by(
+            "due_date", "title"
+        )
+    )
+    kpis = list(
+        access.scope(objective.kpis.filter(is_active=True).select_related("owner")).order_by("name")
+    )
+    # One query for every score on the page.
+    scores = latest_scores_by_type(
+        objective=[objective.pk] + [c.pk for c in children],
+        initiative=[i.pk for i in initiatives],
+        kpi=[k.pk for k in kpis],
+    )
+    objective.latest_score = scores[SubjectType.OBJECTIVE].get(objective.pk)
+    for rows, kind in (
+        (children, SubjectType.OBJECTIVE),
+        (initiatives, SubjectType.INITIATIVE),
+        (kpis, SubjectType.KPI),
+    ):
+        for row in rows:
+            row.latest_score = scores[kind].get(row.pk)
+    measurement_sparklines(kpis=kpis)
+    alerts = list(
+        Alert.objects.filter(
+            subject_type=SubjectType.OBJECTIVE,
+            subject_id=objective.pk,
+            status__in=Alert.ACTIVE_STATUSES,
+        ).select_related("owner")
+    )
+    return render(
+        request,
+        "strategy/objective_detail.html",
+        {
+            "objective": objective,
+            "chain": list(reversed(chain)),
+            "children": children,
+            "initiatives": initiatives,
+            "kpis": kpis,
+            "alerts": alerts,
+            "can_edit": access.can_edit_objective(objective),
+            "score": objective.latest_score,
+            "components": score_components(objective.latest_score),
+        },
+    )
+
+
+@login_required
+def objective_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    access = access_for(request.user)
+    if pk is None:
+        strategy = strategy_current()
+        if strategy is None:
+            raise Http404("There is no strategy to add objectives to yet.")
+        objective = Objective(strategy=strategy, owner=request.user)
+        if not (access.is_office or any(access.leads(t) for t in access.roles)):
+            raise PermissionDenied("Only team leaders add objectives.")
+    else:
+        objective = objective_get_for_user(access=access, pk=pk)
+        strategy = objective.strategy
+        if not access.can_edit_objective(objective):
+            raise PermissionDenied("Only the leaders of this objective's team can change it.")
+    form = ObjectiveForm(request.POST or None, instance=objective, access=access, strategy=strategy)
+    if request.method == "POST" and form.is_valid():
+        try:
+            objective = objective_save(objective=form.save(commit=False))
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"Saved “{objective.title}”.")
+            return redirect(objective)
+    return render(request, "strategy/objective_form.html", {"form": form, "objective": objective})

@@ -1,0 +1,138 @@
+"""End-to-end: real Chromium, real pages, real JavaScript (plotly, htmx)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from initiatives.models import CheckIn
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+@pytest.fixture
+def big_plan(team, other_team, leader, member, viewer):
+    from tests.plan_data import plan_build
+
+    return plan_build(size=2, team=team, other_team=other_team, member=member, leader=leader)
+
+
+def test_leader_sees_rendered_charts_and_drills_down(web, leader, big_plan):
+    web.sign_in("leader")
+    page = web.page
+    assert page.url.endswith("/overview/")
+    page.wait_for_selector("[data-figure] svg.main-svg")
+    # Every chart of the overview is drawn by plotly (an SVG inside each container).
+    containers = page.locator("[data-figure]")
+    assert containers.count() == 4
+    for i in range(containers.count()):
+        assert containers.nth(i).locator("svg.main-svg").count() >= 1
+    assert page.get_by_text("Strategy map").is_visible()
+    overview = web.shot("overview")
+    DOCS.mkdir(parents=True, exist_ok=True)
+    shutil.copy(overview, DOCS / "overview.png")
+
+    objective = big_plan.objectives[0]
+    page.get_by_role("link", name=objective.title, exact=True).first.click()
+    page.wait_for_load_state("networkidle")
+    assert page.get_by_role("heading", name=objective.title).is_visible()
+    assert page.get_by_text("What makes up this score").is_visible()
+    web.shot("objective")
+
+    kpi = big_plan.kpis[0]
+    page.get_by_role("link", name=kpi.name, exact=True).first.click()
+    page.wait_for_selector("[data-figure] svg.main-svg")
+    assert page.get_by_role("heading", name=kpi.name).is_visible()
+    web.shot("kpi")
+
+    page.get_by_role("link", name="Alerts").first.click()
+    page.wait_for_load_state("networkidle")
+    web.shot("alerts")
+
+    initiative = big_plan.initiatives[0]
+    web.go(initiative.get_absolute_url())
+    page.wait_for_selector("[data-figure] svg.main-svg")
+    web.shot("initiative")
+    web.go("/review/")
+    page.wait_for_selector("[data-figure] svg.main-svg")
+    page.emulate_media(media="print")
+    web.shot("review-print")
+    assert web.errors == []
+
+
+def test_member_checks_in_from_my_work(web, member, big_plan):
+    web.sign_in("member")
+    page = web.page
+    assert page.url.endswith("/my-work/")
+    web.shot("my-work")
+    DOCS.mkdir(parents=True, exist_ok=True)
+    shutil.copy(web.shot("my-work"), DOCS / "my-work.png")
+
+    card = page.locator(".work-item").first
+    title = card.locator(".work-item__title").first.inner_text()
+    card.get_by_text("Check in", exact=True).click()
+    # An invalid check-in (no status, no summary) shows clear errors and keeps the input.
+    card.get_by_label("Progress (%)").fill("55")
+    card.get_by_role("button", name="Post check-in").click()
+    card = page.locator(".work-item").first
+    card.locator(".errorlist").first.wait_for()
+    assert card.get_by_text("Choose a status: green, amber or red.").is_visible()
+    assert card.get_by_text("Write a short summary").is_visible()
+    assert card.get_by_label("Progress (%)").input_value() == "55"
+    web.shot("my-work-invalid")
+
+    assert card.locator("details[open]").count() == 1  # the form stays open on errors
+    card.get_by_label("Amber — at risk").check()
+    card.get_by_label("Confidence (%)").fill("65")
+    card.get_by_label("Summary").fill("Pilot slipped a week; vendor contract signed today.")
+    card.get_by_role("button", name="Post check-in").click()
+    page.get_by_text("Check-in saved.").wait_for()
+    assert "/my-work/" in page.url  # never left the page
+    assert CheckIn.objects.filter(summary__startswith="Pilot slipped").count() == 1
+
+    page.locator(".work-item").first.get_by_role("link", name=title, exact=True).click()
+    page.wait_for_load_state("networkidle")
+    assert page.get_by_role("heading", name=title).is_visible()
+    history = page.locator("#checkin-history")
+    assert history.get_by_text("Pilot slipped a week; vendor contract signed today.").is_visible()
+    assert web.errors == []
+
+
+def test_member_completes_milestone_without_leaving_page(web, member, big_plan):
+    web.sign_in("member")
+    page = web.page
+    card = page.locator(".work-item").first
+    buttons = card.get_by_role("button", name="Mark done")
+    before = buttons.count()
+    buttons.first.click()
+    page.get_by_text("completed.").wait_for()
+    assert (
+        page.locator(".work-item").first.get_by_role("button", name="Mark done").count()
+        == before - 1
+    )
+    assert "/my-work/" in page.url
+
+
+def test_viewer_gets_no_edit_controls(web, viewer, big_plan):
+    web.sign_in("viewer")
+    page = web.page
+    assert page.url.endswith("/my-work/")
+    for url in (
+        big_plan.initiatives[0].get_absolute_url(),
+        big_plan.objectives[0].get_absolute_url(),
+        big_plan.kpis[1].get_absolute_url(),
+    ):
+        web.go(url)
+        page.wait_for_load_state("networkidle")
+        assert page.get_by_role("button", name="Post check-in").count() == 0
+        assert page.get_by_role("link", name="Edit", exact=False).count() == 0
+        assert page.get_by_role("button", name="Save measurement").count() == 0
+        assert page.get_by_role("button", name="Done").count() == 0
+    web.go("/alerts/")
+    assert page.get_by_role("button", name="Resolve").count() == 0
+    web.shot("viewer-initiative")
+    assert web.errors == []
