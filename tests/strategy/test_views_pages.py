@@ -1,0 +1,185 @@
+"""Every page: login required, landing per role, constant queries, renders before scoring, CSP."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from metrics.models import GapScore
+from tests.pages import plan_grow
+from tests.plan_data import plan_build
+
+pytestmark = pytest.mark.django_db
+
+
+def page_urls(plan) -> dict[str, str]:
+    return {
+        "overview": reverse("strategy:overview"),
+        "review": reverse("strategy:review"),
+        "objective": plan.objectives[0].get_absolute_url(),
+        "initiative": plan.initiatives[0].get_absolute_url(),
+        "kpi": plan.kpis[0].get_absolute_url(),
+        "my-work": reverse("initiatives:my-work"),
+        "alerts": reverse("metrics:alert-list"),
+    }
+
+
+# Queries of a signed-in leader. Every page starts with 5: session, user, strategy-office group
+# check, memberships, teams (the last three are access_for()).
+LEADER_QUERIES = {
+    # + strategy, periods, themes, visible teams, objectives (with status then and total),
+    # latest scores (strategy/themes/teams/objectives), initiatives on the map, their scores,
+    # health history, top alerts, alert counts, stale candidates, overdue milestones, budget by
+    # theme, spend by theme, budget by priority, top objectives by budget, recent check-ins,
+    # measurements since
+    "overview": 24,
+    "review": 24,
+    # + objective, ancestors (CTE), children, initiatives, KPIs, all latest scores, sparklines,
+    # alerts
+    "objective": 13,
+    # + initiative, check-ins, milestones, spend, dependencies, KPIs, alerts, latest scores,
+    # sparklines
+    "initiative": 13,
+    # + KPI, measurements, trajectory, revisions, alerts, latest score
+    "kpi": 11,
+    # + my initiatives (none for this leader), my KPIs, my alerts
+    "my-work": 8,
+    # + alerts (with total)
+    "alerts": 7,
+}
+# A member's My work has items: + open milestones, initiative scores, contributed initiatives,
+# KPI scores, KPI sparklines.
+MEMBER_MY_WORK_QUERIES = 13
+
+
+@pytest.mark.parametrize("extra", [0, 8])
+def test_each_page_runs_a_constant_number_of_queries(
+    client, plan, leader, member, extra, django_assert_num_queries
+):
+    plan_grow(plan, n=extra, member=member)
+    client.force_login(leader)
+    for name, url in page_urls(plan).items():
+        with django_assert_num_queries(LEADER_QUERIES[name]):
+            response = client.get(url)
+        assert response.status_code == 200, name
+
+
+@pytest.mark.parametrize("extra", [0, 8])
+def test_my_work_queries_do_not_grow_with_my_items(
+    client, plan, member, extra, django_assert_num_queries
+):
+    plan_grow(plan, n=extra, member=member)
+    client.force_login(member)
+    with django_assert_num_queries(MEMBER_MY_WORK_QUERIES):
+        response = client.get(reverse("initiatives:my-work"))
+    assert response.status_code == 200
+    assert response.content.count(b'class="work-item"') == 10 + extra
+
+
+def test_every_page_requires_login(client, plan):
+    for name, url in page_urls(plan).items():
+        response = client.get(url)
+        assert response.status_code == 302, name
+        assert response["Location"].startswith(reverse("login")), name
+
+
+def test_home_sends_leaders_to_overview_and_members_to_my_work(
+    client, leader, member, viewer, admin
+):
+    for user, target in (
+        (leader, "strategy:overview"),
+        (admin, "strategy:overview"),
+        (member, "initiatives:my-work"),
+        (viewer, "initiatives:my-work"),
+    ):
+        client.force_login(user)
+        assert client.get(reverse("home"))["Location"] == reverse(target), user.username
+
+
+def test_sign_in_lands_a_leader_on_the_overview(client, leader, settings):
+    settings.AXES_ENABLED = False
+    response = client.post(
+        reverse("login"),
+        {"username": "leader", "password": "correct-horse-battery"},
+        follow=True,
+    )
+    assert response.redirect_chain[-1][0] == reverse("strategy:overview")
+
+
+def test_sign_in_page_has_labelled_fields(client):
+    html = client.get(reverse("login")).content.decode()
+    assert '<label for="id_username">' in html
+    assert '<label for="id_password">' in html
+
+
+def test_outsider_sees_no_plan(client, plan, outsider):
+    client.force_login(outsider)
+    assert client.get(reverse("strategy:overview")).status_code == 403
+    for name in ("objective", "initiative", "kpi"):
+        assert client.get(page_urls(plan)[name]).status_code == 404, name
+
+
+def test_pages_say_not_scored_yet_before_the_engine_ran(client, team, other_team, leader, member):
+    plan = plan_build(size=1, team=team, other_team=other_team, member=member, leader=leader)
+    GapScore.objects.all().delete()
+    client.force_login(leader)
+    for name, url in page_urls(plan).items():
+        response = client.get(url)
+        assert response.status_code == 200, name
+        if name in ("overview", "objective", "initiative", "kpi"):
+            assert "Not scored yet" in response.content.decode(), name
+
+
+def test_overview_works_with_no_strategy(client, leader):
+    client.force_login(leader)
+    response = client.get(reverse("strategy:overview"))
+    assert response.status_code == 200
+    assert "There is no strategy yet" in response.content.decode()
+
+
+def test_overview_filters_by_team_and_theme(client, plan, leader, team, other_team):
+    client.force_login(leader)
+    sales_only = client.get(reverse("strategy:overview"), {"team": team.pk}).content.decode()
+    engineering = [o for o in plan.objectives if o.team_id == other_team.pk and not o.parent_id]
+    sales = [o for o in plan.objectives if o.team_id == team.pk and not o.parent_id]
+    assert all(o.title in sales_only for o in sales)
+    assert f'href="{engineering[0].get_absolute_url()}"' not in sales_only
+    theme = plan.themes[0]
+    by_theme = client.get(reverse("strategy:overview"), {"theme": theme.pk}).content.decode()
+    others = [o for o in plan.objectives if o.theme_id != theme.pk]
+    assert f'href="{others[0].get_absolute_url()}"' not in by_theme
+
+
+def test_overview_shows_status_with_text_not_colour_alone(client, plan, leader):
+    client.force_login(leader)
+    html = client.get(reverse("strategy:overview")).content.decode()
+    assert "Off track" in html and "At risk" in html and "On track" in html
+    assert 'class="badge__icon" aria-hidden="true">✕' in html
+
+
+def test_overview_lists_stale_checkins_and_overdue_milestones(client, plan, leader):
+    client.force_login(leader)
+    html = client.get(reverse("strategy:overview")).content.decode()
+    assert "days silent" in html  # the plan's last check-ins are 25-35 days old, cadence 14
+    assert "Pilot live" in html and "late (due" in html
+
+
+def test_review_is_printable(client, plan, leader):
+    client.force_login(leader)
+    html = client.get(reverse("strategy:review")).content.decode()
+    assert 'media="print"' in html
+    assert 'data-action="print"' in html
+
+
+def test_content_security_policy_allows_no_external_origin(client, plan, leader):
+    client.force_login(leader)
+    response = client.get(reverse("strategy:overview"))
+    policy = response["Content-Security-Policy"]
+    assert "script-src 'self'" in policy
+    assert "http" not in policy and "*" not in policy
+    html = response.content.decode()
+    # No inline executable script: only src= scripts and JSON data blocks.
+    for chunk in html.split("<script")[1:]:
+        head = chunk.split(">", 1)[0]
+        assert "src=" in head or 'type="application/json"' in head, head
+    assert "https://" not in html and "http://" not in html.replace("http://www.w3.org", "")
