@@ -153,7 +153,9 @@ def test_overview_filters_by_team_and_theme(client, plan, leader, team, other_te
 def test_overview_shows_status_with_text_not_colour_alone(client, plan, leader):
     client.force_login(leader)
     html = client.get(reverse("strategy:overview")).content.decode()
-    assert "Off track" in html and "At risk" in html and "On track" in html
+    assert "Off track" in html
+    assert "At risk" in html
+    assert "On track" in html
     assert 'class="badge__icon" aria-hidden="true">✕' in html
 
 
@@ -161,7 +163,8 @@ def test_overview_lists_stale_checkins_and_overdue_milestones(client, plan, lead
     client.force_login(leader)
     html = client.get(reverse("strategy:overview")).content.decode()
     assert "days silent" in html  # the plan's last check-ins are 25-35 days old, cadence 14
-    assert "Pilot live" in html and "late (due" in html
+    assert "Pilot live" in html
+    assert "late (due" in html
 
 
 def test_review_is_printable(client, plan, leader):
@@ -176,10 +179,12 @@ def test_content_security_policy_allows_no_external_origin(client, plan, leader)
     response = client.get(reverse("strategy:overview"))
     policy = response["Content-Security-Policy"]
     assert "script-src 'self'" in policy
-    assert "http" not in policy and "*" not in policy
+    assert "http" not in policy
+    assert "*" not in policy
     html = response.content.decode()
     # No inline executable script: only src= scripts and JSON data blocks.
     for chunk in html.split("<script")[1:]:
         head = chunk.split(">", 1)[0]
         assert "src=" in head or 'type="application/json"' in head, head
-    assert "https://" not in html and "http://" not in html.replace("http://www.w3.org", "")
+    assert "https://" not in html
+    assert "http://" not in html.replace("http://www.w3.org", "")
