@@ -6,8 +6,9 @@ from collections.abc import Iterable
 
 from django.db.models import F, Q, Window
 from django.db.models.functions import RowNumber
+from django.urls import reverse
 
-from metrics.models import GapScore, Measurement
+from metrics.models import GapScore, Measurement, SubjectType
 
 
 def latest_scores(*, subject_type: str, subject_ids: Iterable[int]) -> dict[int, GapScore]:
@@ -73,9 +74,33 @@ def measurement_sparklines(*, kpis: list, points: int = 12) -> None:
 
 
 def score_components(score: GapScore | None) -> list[dict]:
-    """``GapScore.components`` as a list of ``contracts.Component`` (also when keyed by name)."""
+    """``GapScore.components`` as a list of ``contracts.Component``.
+
+    The engine stores ``{"items": [...], "facts": {...}}``; a plain list, or components keyed by
+    name, are read too. Components about another scored subject get a ``url`` to its page.
+    """
     if score is None or not score.components:
         return []
-    if isinstance(score.components, dict):
-        return list(score.components.values())
-    return list(score.components)
+    raw = score.components
+    if isinstance(raw, dict):
+        raw = raw["items"] if isinstance(raw.get("items"), list) else list(raw.values())
+    items = [dict(c) for c in raw if isinstance(c, dict) and "label" in c]
+    for item in items:
+        item["url"] = subject_url(item.get("subject_type"), item.get("subject_id"))
+    return items
+
+
+def subject_url(subject_type: str | None, subject_id: int | None) -> str | None:
+    """The page of a scored subject, without a query (KPIs go through their id redirect)."""
+    if not subject_type or subject_id is None:
+        return None
+    names = {
+        SubjectType.KPI: "metrics:kpi-by-id",
+        SubjectType.INITIATIVE: "initiatives:initiative-detail",
+        SubjectType.OBJECTIVE: "strategy:objective-detail",
+    }
+    if subject_type in names:
+        return reverse(names[subject_type], args=[subject_id])
+    if subject_type in (SubjectType.THEME, SubjectType.TEAM):
+        return f"{reverse('strategy:overview')}?{subject_type}={subject_id}"
+    return None

@@ -46,6 +46,14 @@ def _thresholds() -> tuple[float, float]:
 
 
 @login_required
+def kpi_by_id(request: HttpRequest, pk: int) -> HttpResponse:
+    """Score explanations name KPIs by id; their pages live at their stable key."""
+    access = access_for(request.user)
+    kpi = get_object_or_404(access.scope(KPI.objects.only("key", "team_id")), pk=pk)
+    return redirect(kpi)
+
+
+@login_required
 def kpi_detail(request: HttpRequest, key: str, form: MeasurementForm | None = None) -> HttpResponse:
     access = access_for(request.user)
     kpi = kpi_get_for_user(access=access, key=key)

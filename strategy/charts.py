@@ -45,6 +45,13 @@ def health_trend(*, trend: list[tuple[dt.date, float]]) -> dict | None:
     if not trend:
         return None
     dates = [d.isoformat() for d, _ in trend]
+    xaxis = {"type": "date", "gridcolor": "#eef0f3", "tickformat": "%d %b"}
+    if len(trend) < 14:  # a young history: show a month so one point does not fill the axis
+        last = trend[-1][0]
+        xaxis["range"] = [
+            (last - dt.timedelta(days=30)).isoformat(),
+            (last + dt.timedelta(days=2)).isoformat(),
+        ]
     return {
         "data": [
             {
@@ -53,14 +60,14 @@ def health_trend(*, trend: list[tuple[dt.date, float]]) -> dict | None:
                 "x": dates,
                 "y": [round(v, 1) for _, v in trend],
                 "line": {"color": BRAND, "width": 2.5},
-                "marker": {"size": 5},
+                "marker": {"size": 7},
                 "name": "Health index",
                 "hovertemplate": "%{x|%d %b %Y}: <b>%{y:.0f}</b><extra></extra>",
             }
         ],
         "layout": base_layout(
             yaxis={"range": [0, 100], "gridcolor": "#eef0f3", "title": {"text": "Health"}},
-            xaxis={"type": "date", "gridcolor": "#eef0f3"},
+            xaxis=xaxis,
             height=220,
         ),
     }

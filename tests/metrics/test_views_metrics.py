@@ -219,3 +219,42 @@ def test_alert_action_redirects_only_to_this_site(client, leader, team):
         reverse("metrics:alert-acknowledge", args=[alert.pk]), {"next": "https://evil.example/"}
     )
     assert response["Location"] == reverse("metrics:alert-list")
+
+
+def test_components_in_the_engine_shape_are_shown_with_links(client, viewer, kpi):
+    objective = kpi.objective
+    GapScoreFactory(
+        subject_type=SubjectType.OBJECTIVE,
+        subject_id=objective.pk,
+        status="off_track",
+        components={
+            "items": [
+                {
+                    "key": f"kpi:{kpi.pk}",
+                    "label": "KPI “NPS”",
+                    "score": 55.0,
+                    "weight": 1.0,
+                    "status": "off_track",
+                    "detail": "NPS is 30 % below trajectory.",
+                    "subject_type": "kpi",
+                    "subject_id": kpi.pk,
+                },
+            ],
+            "facts": {"latest": 1},
+        },
+    )
+    client.force_login(viewer)
+    html = client.get(objective.get_absolute_url()).content.decode()
+    link = reverse("metrics:kpi-by-id", args=[kpi.pk])
+    assert f'<a href="{link}">KPI “NPS”</a>' in html
+    assert "NPS is 30 % below trajectory." in html
+    assert client.get(link)["Location"] == kpi.get_absolute_url()
+
+
+def test_kpi_by_id_hides_private_kpis(client, member):
+    from tests.factories import TeamFactory
+
+    secret_team = TeamFactory(is_private=True)
+    secret = KPIFactory(objective=ObjectiveFactory(team=secret_team), team=secret_team)
+    client.force_login(member)
+    assert client.get(reverse("metrics:kpi-by-id", args=[secret.pk])).status_code == 404
