@@ -16,7 +16,6 @@ from django.db.models import (
     Case,
     Count,
     IntegerField,
-    Max,
     OuterRef,
     Q,
     Subquery,
@@ -28,15 +27,17 @@ from django.db.models import (
 from django.utils import timezone
 
 from initiatives.models import CheckIn, Initiative, Milestone, SpendEntry
-from metrics.models import Alert, GapScore, Measurement, SubjectType
+from metrics.models import Alert, GapScore, SubjectType
 from strategy.access import Access
 from strategy.models import Objective, Period, Priority, Strategy, Team, Theme
 
-MAP_LIMIT = 120  # objectives drawn on the strategy map; filters narrow it further
-MAP_INITIATIVE_LIMIT = 400
+MAP_LIMIT = 80  # objectives drawn on the strategy map; filters narrow it further
+MAP_INITIATIVE_LIMIT = 240
 LIST_LIMIT = 8
 STALE_CANDIDATES = 60
 TREND_LIMIT = 400
+TEAM_LIMIT = 12  # teams shown on the gap-by-team chart, furthest behind first
+SCORE_FIELDS = ("subject_type", "subject_id", "status", "score", "reason", "as_of")
 
 
 @dataclass
@@ -55,6 +56,7 @@ class Overview:
     themes: list[Theme]
     teams: list[Team]
     team_ids: set[int] | None = None  # the chosen team and the teams below it
+    teams_total: int = 0
     strategy_score: GapScore | None = None
     trend: list[tuple[dt.date, float]] = field(default_factory=list)
     theme_scores: dict[int, GapScore] = field(default_factory=dict)
@@ -108,7 +110,7 @@ def overview_build(*, access: Access, filters: OverviewFilters, today: dt.date) 
     themes = (
         list(Theme.objects.filter(strategy=strategy).order_by("order", "name")) if strategy else []
     )
-    teams = list(access.scope(Team.objects.all(), "id").order_by("name"))
+    teams = list(access.scope(Team.objects.only("id", "name", "parent_id"), "id").order_by("name"))
     data = Overview(strategy=strategy, filters=filters, periods=periods, themes=themes, teams=teams)
     if strategy is None:
         return data
@@ -136,19 +138,35 @@ def overview_build(*, access: Access, filters: OverviewFilters, today: dt.date) 
     data.objectives_total = objective_rows[0].total if objective_rows else 0
     ids = [o.pk for o in objective_rows]
 
-    # Scores of everything the page colours, in one query.
-    scored = GapScore.objects.filter(is_latest=True).filter(
-        Q(subject_type=SubjectType.STRATEGY, subject_id=strategy.pk)
-        | Q(subject_type=SubjectType.THEME, subject_id__in=[t.pk for t in themes])
-        | Q(subject_type=SubjectType.TEAM, subject_id__in=[t.pk for t in teams])
-        | Q(subject_type=SubjectType.OBJECTIVE, subject_id__in=ids)
+    # Scores of what the page colours, in one query (without the explanation JSON it never shows).
+    scored = (
+        GapScore.objects.filter(is_latest=True)
+        .filter(
+            Q(subject_type=SubjectType.STRATEGY, subject_id=strategy.pk)
+            | Q(subject_type=SubjectType.THEME, subject_id__in=[t.pk for t in themes])
+            | Q(subject_type=SubjectType.OBJECTIVE, subject_id__in=ids)
+        )
+        .only(*SCORE_FIELDS)
     )
     by_type: dict[str, dict[int, GapScore]] = {}
     for score in scored:
         by_type.setdefault(score.subject_type, {})[score.subject_id] = score
     data.strategy_score = by_type.get(SubjectType.STRATEGY, {}).get(strategy.pk)
     data.theme_scores = by_type.get(SubjectType.THEME, {})
-    data.team_scores = by_type.get(SubjectType.TEAM, {})
+    # The teams furthest behind (a large organisation has hundreds of teams).
+    team_ids = data.team_ids if data.team_ids is not None else [t.pk for t in teams]
+    data.team_scores = {
+        s.subject_id: s
+        for s in GapScore.objects.filter(
+            is_latest=True,
+            subject_type=SubjectType.TEAM,
+            subject_id__in=team_ids,
+            score__isnull=False,
+        )
+        .only(*SCORE_FIELDS)
+        .order_by("score", "subject_id")[:TEAM_LIMIT]
+    }
+    data.teams_total = len(team_ids)
     objective_scores = by_type.get(SubjectType.OBJECTIVE, {})
 
     # Initiatives under the mapped objectives, with their latest scores (two queries).
@@ -166,7 +184,7 @@ def overview_build(*, access: Access, filters: OverviewFilters, today: dt.date) 
             subject_type=SubjectType.INITIATIVE,
             subject_id__in=[i.pk for i in initiatives],
             is_latest=True,
-        )
+        ).only(*SCORE_FIELDS)
     }
     by_objective: dict[int, list[Initiative]] = {}
     for initiative in initiatives:
@@ -219,16 +237,32 @@ def overview_build(*, access: Access, filters: OverviewFilters, today: dt.date) 
     )
 
     # --- stale check-ins and overdue milestones ----------------------------------------------------
-    scoped_initiatives = _filter(
-        access.scope(Initiative.objects.filter(objective__strategy=strategy)),
-        filters,
-        data.team_ids,
-        theme="objective__theme_id",
-        period="objective__period_id",
-    )
+    def initiatives_of(model, prefix: str = ""):
+        """Rows of ``model`` whose initiative is in scope, filtered by joins (no IN subquery)."""
+        qs = access.scope(
+            model.objects.filter(**{f"{prefix}objective__strategy": strategy}), f"{prefix}team_id"
+        )
+        return _filter(
+            qs,
+            filters,
+            data.team_ids,
+            team=f"{prefix}team_id",
+            theme=f"{prefix}objective__theme_id",
+            period=f"{prefix}objective__period_id",
+        )
+
+    scoped_initiatives = initiatives_of(Initiative)
     open_initiatives = scoped_initiatives.filter(status=Initiative.Status.ACTIVE)
     candidates = (
-        open_initiatives.annotate(last_checkin=Max("checkins__created_at"))
+        # A correlated subquery on the (initiative, -created_at) index: far cheaper than a
+        # MAX over a join of every check-in.
+        open_initiatives.annotate(
+            last_checkin=Subquery(
+                CheckIn.objects.filter(initiative=OuterRef("pk"))
+                .order_by("-created_at")
+                .values("created_at")[:1]
+            )
+        )
         .select_related("owner", "team")
         .order_by(
             Case(
@@ -266,10 +300,10 @@ def overview_build(*, access: Access, filters: OverviewFilters, today: dt.date) 
     data.overdue, data.overdue_more = overdue[:LIST_LIMIT], len(overdue) > LIST_LIMIT
 
     # --- resource allocation ---------------------------------------------------------------------
-    funded = Initiative.objects.filter(
-        pk__in=scoped_initiatives.exclude(status=Initiative.Status.CANCELLED).values("pk")
+    funded = scoped_initiatives.exclude(status=Initiative.Status.CANCELLED)
+    spent = initiatives_of(SpendEntry, "initiative__").exclude(
+        initiative__status=Initiative.Status.CANCELLED
     )
-    spent = SpendEntry.objects.filter(initiative__in=funded.values("pk"))
     theme_plan = {
         row["objective__theme_id"]: row
         for row in funded.values("objective__theme_id").annotate(
@@ -324,19 +358,12 @@ def overview_build(*, access: Access, filters: OverviewFilters, today: dt.date) 
         row["share"] = float(row["budget"] / total_budget) if total_budget else None
 
     # --- what changed since ----------------------------------------------------------------------
-    checkins = CheckIn.objects.filter(
-        created_at__gte=since_dt, initiative__in=scoped_initiatives.values("pk")
-    )
+    checkins = initiatives_of(CheckIn, "initiative__").filter(created_at__gte=since_dt)
     data.recent_checkins = list(
-        checkins.select_related("initiative", "author")
-        .annotate(total=_window_count())
-        .order_by("-created_at")[:LIST_LIMIT]
+        checkins.select_related("initiative", "author").order_by("-created_at")[:LIST_LIMIT]
     )
     data.since_counts = {
-        "checkins": data.recent_checkins[0].total if data.recent_checkins else 0,
-        "measurements": access.scope(
-            Measurement.objects.filter(created_at__gte=since_dt), "kpi__team_id"
-        ).count(),
+        "checkins": checkins.count(),
         "alerts_opened": data.alert_counts.get("opened_since", 0),
         "status_changes": len(data.changed),
     }
@@ -348,11 +375,37 @@ def _window_count() -> Window:
     return Window(Count("id"))
 
 
-def _filter(qs, filters: OverviewFilters, team_ids, *, theme=None, period=None):
+def _filter(qs, filters: OverviewFilters, team_ids, *, team="team_id", theme=None, period=None):
     if team_ids is not None:
-        qs = qs.filter(team_id__in=team_ids)
+        qs = qs.filter(**{f"{team}__in": team_ids})
     if theme and filters.theme_id is not None:
         qs = qs.filter(**{theme: filters.theme_id})
     if period and filters.period_id is not None:
         qs = qs.filter(**{period: filters.period_id})
     return qs
+
+
+def overview_data_version() -> str:
+    """A fingerprint of everything the overview shows, in one cheap query.
+
+    Each part is an indexed MAX (or the count of active alerts on its partial index), so a new
+    score, check-in, alert, spend entry or edit changes it. Deleted rows are caught by the
+    cache's time limit only.
+    """
+    from django.db import connection
+
+    parts = [
+        f"SELECT MAX(id) FROM {GapScore._meta.db_table}",  # noqa: S608
+        f"SELECT MAX(id) FROM {CheckIn._meta.db_table}",  # noqa: S608
+        f"SELECT MAX(id) FROM {Alert._meta.db_table}",  # noqa: S608
+        f"SELECT COUNT(*) FROM {Alert._meta.db_table} "  # noqa: S608
+        "WHERE status IN ('open', 'acknowledged')",
+    ] + [
+        f"SELECT MAX(updated_at) FROM {model._meta.db_table}"  # noqa: S608
+        for model in (Milestone, Initiative, SpendEntry, Objective, Theme, Team, Period, Strategy)
+    ]
+    # Table names come from model metadata, never from input.
+    sql = "SELECT " + ", ".join(f"({part})" for part in parts)
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        return "|".join(str(value) for value in cursor.fetchone())

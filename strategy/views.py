@@ -1,11 +1,15 @@
 from __future__ import annotations
 
+import hashlib
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 
 from metrics.models import Alert, SubjectType
@@ -14,9 +18,11 @@ from strategy import charts
 from strategy.access import access_for
 from strategy.forms import ObjectiveForm, OverviewFilterForm
 from strategy.models import Objective
-from strategy.overview import overview_build, strategy_current
+from strategy.overview import overview_build, overview_data_version, strategy_current
 from strategy.selectors import objective_ancestors
 from strategy.services import objective_save
+
+OVERVIEW_CACHE_SECONDS = 300
 
 
 def _overview_context(request: HttpRequest) -> dict:
@@ -35,25 +41,48 @@ def _overview_context(request: HttpRequest) -> dict:
             rows=[(t.name, data.theme_scores.get(t.pk)) for t in data.themes], title="Themes"
         ),
         "team_chart": charts.score_bars(
-            rows=[(t.name, data.team_scores.get(t.pk)) for t in data.teams], title="Teams"
+            rows=[
+                (t.name, data.team_scores.get(t.pk)) for t in data.teams if t.pk in data.team_scores
+            ],
+            title="Teams",
         ),
         "allocation_chart": charts.allocation(by_theme=data.by_theme, currency=settings.CURRENCY),
     }
 
 
+def _overview_page(request: HttpRequest, name: str, title: str) -> HttpResponse:
+    """Render the overview (or the review) body, reusing it while nothing it shows changed.
+
+    The body depends only on what the person may see, the filters, the day and the data; it
+    carries no per-person control or token. So it is cached under a key made of exactly
+    those, the data part being ``overview_data_version()`` (one cheap query): a new score,
+    check-in, alert or edit gives a new key at once, and the time limit bounds the rest.
+    """
+    access = access_for(request.user)
+    if not access.sees_anything:
+        return render(request, "no_access.html", status=403)
+    today = timezone.localdate()
+    sees = "all" if access.visible_team_ids is None else sorted(access.visible_team_ids)
+    fingerprint = f"{name}|{sees}|{request.GET.urlencode()}|{today}|{overview_data_version()}"
+    key = "overview:" + hashlib.sha256(fingerprint.encode()).hexdigest()
+    main = cache.get(key)
+    if main is None:
+        main = render_to_string(
+            f"strategy/_{name}_main.html", _overview_context(request), request=request
+        )
+        cache.set(key, main, OVERVIEW_CACHE_SECONDS)
+    return render(request, "strategy/overview_page.html", {"main": main, "title": title})
+
+
 @login_required
 def overview(request: HttpRequest) -> HttpResponse:
-    if not access_for(request.user).sees_anything:
-        return render(request, "no_access.html", status=403)
-    return render(request, "strategy/overview.html", _overview_context(request))
+    return _overview_page(request, "overview", "Execution overview")
 
 
 @login_required
 def review(request: HttpRequest) -> HttpResponse:
     """The overview laid out for print (leadership meetings)."""
-    if not access_for(request.user).sees_anything:
-        return render(request, "no_access.html", status=403)
-    return render(request, "strategy/review.html", _overview_context(request))
+    return _overview_page(request, "review", "Execution review")
 
 
 def objective_get_for_user(*, access, pk: int) -> Objective:

@@ -24,6 +24,16 @@ def _fast_password_hashing(settings) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Pages cache rendered parts (keyed by data fingerprints): start each test empty."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def company(db) -> Team:
     return TeamFactory(name="Acme", slug="acme", kind=Team.Kind.COMPANY, parent=None)

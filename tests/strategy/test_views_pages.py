@@ -27,13 +27,13 @@ def page_urls(plan) -> dict[str, str]:
 # Queries of a signed-in leader. Every page starts with 5: session, user, strategy-office group
 # check, memberships, teams (the last three are access_for()).
 LEADER_QUERIES = {
-    # + strategy, periods, themes, visible teams, objectives (with status then and total),
-    # latest scores (strategy/themes/teams/objectives), initiatives on the map, their scores,
-    # health history, top alerts, alert counts, stale candidates, overdue milestones, budget by
-    # theme, spend by theme, budget by priority, top objectives by budget, recent check-ins,
-    # measurements since
-    "overview": 24,
-    "review": 24,
+    # + data fingerprint (the cache key), then on a cache miss: strategy, periods, themes,
+    # visible teams, objectives (with status then and total), latest scores (strategy, themes,
+    # objectives), teams furthest behind, initiatives on the map, their scores, health history,
+    # top alerts, alert counts, stale candidates, overdue milestones, budget by theme, spend by
+    # theme, budget by priority, top objectives by budget, recent check-ins, check-ins count
+    "overview": 26,
+    "review": 26,
     # + objective, ancestors (CTE), children, initiatives, KPIs, all latest scores, sparklines,
     # alerts
     "objective": 13,
@@ -62,6 +62,52 @@ def test_each_page_runs_a_constant_number_of_queries(
         with django_assert_num_queries(LEADER_QUERIES[name]):
             response = client.get(url)
         assert response.status_code == 200, name
+
+
+# A cache hit: the first five, plus the data fingerprint.
+OVERVIEW_CACHED_QUERIES = 6
+
+
+@pytest.mark.parametrize("extra", [0, 8])
+def test_a_repeated_overview_is_served_from_cache_in_constant_queries(
+    client, plan, leader, member, extra, django_assert_num_queries
+):
+    plan_grow(plan, n=extra, member=member)
+    client.force_login(leader)
+    first = client.get(reverse("strategy:overview")).content
+    with django_assert_num_queries(OVERVIEW_CACHED_QUERIES):
+        second = client.get(reverse("strategy:overview")).content
+    assert first.split(b"<main", 1)[1] == second.split(b"<main", 1)[1]
+
+
+def test_overview_cache_follows_new_data_and_who_looks(client, plan, leader, member, admin):
+    from initiatives.services import checkin_create
+
+    client.force_login(leader)
+    client.get(reverse("strategy:overview"))
+    checkin_create(
+        initiative=plan.initiatives[0],
+        author=member,
+        rag="red",
+        confidence=20,
+        progress=10,
+        summary="Supplier went bankrupt overnight.",
+    )
+    assert (
+        "Supplier went bankrupt overnight."
+        in client.get(reverse("strategy:overview")).content.decode()
+    )
+    # Another filter or another person's visibility never reuses this body.
+    other = client.get(reverse("strategy:overview"), {"team": plan.objectives[0].team_id})
+    assert other.status_code == 200
+    from tests.factories import ObjectiveFactory, TeamFactory
+
+    secret = TeamFactory(is_private=True, name="Skunkworks")
+    ObjectiveFactory(team=secret, strategy=plan.strategy, theme=plan.themes[0], title="Secret plan")
+    client.force_login(admin)
+    assert "Secret plan" in client.get(reverse("strategy:overview")).content.decode()
+    client.force_login(leader)
+    assert "Secret plan" not in client.get(reverse("strategy:overview")).content.decode()
 
 
 @pytest.mark.parametrize("extra", [0, 8])
