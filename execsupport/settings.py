@@ -107,6 +107,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+    if "postgresql" in DATABASES["default"]["ENGINE"] and not env.bool(
+        "POSTGRES_JIT", default=False
+    ):
+        # PostgreSQL's JIT compiles plans it guesses are costly; for the short queries of
+        # pages it spends 30 ms compiling a 3 ms query. Off unless POSTGRES_JIT=true.
+        options = DATABASES["default"].setdefault("OPTIONS", {})
+        options["options"] = (options.get("options", "") + " -c jit=off").strip()
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

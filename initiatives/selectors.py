@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 from django.db.models import Count, OuterRef, Q, Subquery, Window
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django_cte import CTE, with_cte
 
@@ -58,9 +59,19 @@ def initiatives_for_work(
             last_checkin=Subquery(latest.values("created_at")[:1]),
             last_rag=Subquery(latest.values("rag")[:1]),
             last_summary=Subquery(latest.values("summary")[:1]),
-            overdue_count=Count(
-                "milestones",
-                filter=Q(milestones__completed_on__isnull=True, milestones__due_date__lt=today),
+            # Correlated subqueries, not a GROUP BY over a join: the owner-or-contributor filter
+            # stays an index lookup.
+            overdue_count=Coalesce(
+                Subquery(
+                    Milestone.objects.filter(
+                        initiative=OuterRef("pk"), completed_on__isnull=True, due_date__lt=today
+                    )
+                    .order_by()
+                    .values("initiative")
+                    .annotate(n=Count("id"))
+                    .values("n")[:1]
+                ),
+                0,
             ),
         )
     )
