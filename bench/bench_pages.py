@@ -103,9 +103,9 @@ def server_start(port: int, workers: int) -> subprocess.Popen:
 def client_run(
     client: Client, path: str, n: int, timings: list[float], sizes: set[int], lock
 ) -> None:
-    for _ in range(n):
+    for i in range(n):
         started = time.perf_counter()
-        status, body = client.get(path)
+        status, body = client.get(path.replace("{n}", f"{id(client)}-{i}"))
         elapsed = (time.perf_counter() - started) * 1000
         if status != 200:
             raise RuntimeError(f"{path}: HTTP {status}")
@@ -130,6 +130,12 @@ def main() -> None:
     parser.add_argument("--user", default="leader")
     parser.add_argument("--password", default="execsupport-demo")
     parser.add_argument("--url", help="benchmark a server already running here instead")
+    parser.add_argument(
+        "--cold",
+        action="store_true",
+        help="make every request miss the overview cache (a unique query string each time): "
+        "the cost right after new data arrives",
+    )
     args = parser.parse_args()
 
     process = None if args.url else server_start(args.port, args.workers)
@@ -138,9 +144,10 @@ def main() -> None:
         clients = [Client(base) for _ in range(args.clients)]
         for client in clients:
             client.sign_in(args.user, args.password)
-        for path in args.paths:
-            for _ in range(args.warmup):
-                clients[0].get(path)
+        paths = [f"{p}{'&' if '?' in p else '?'}cold={{n}}" if args.cold else p for p in args.paths]
+        for path in paths:
+            for i in range(args.warmup):
+                clients[0].get(path.replace("{n}", f"warmup-{i}"))
             timings: list[float] = []
             sizes: set[int] = set()
             per_client = max(1, args.requests // args.clients)
