@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 import pytest
 
 from initiatives.models import CheckIn
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 @pytest.fixture
@@ -32,9 +27,7 @@ def test_leader_sees_rendered_charts_and_drills_down(web, leader, big_plan):
     for i in range(containers.count()):
         assert containers.nth(i).locator("svg.main-svg").count() >= 1
     assert page.get_by_text("Strategy map").is_visible()
-    overview = web.shot("overview")
-    DOCS.mkdir(parents=True, exist_ok=True)
-    shutil.copy(overview, DOCS / "overview.png")
+    web.shot("overview")
 
     objective = big_plan.objectives[0]
     page.get_by_role("link", name=objective.title, exact=True).first.click()
@@ -69,8 +62,6 @@ def test_member_checks_in_from_my_work(web, member, big_plan):
     page = web.page
     assert page.url.endswith("/my-work/")
     web.shot("my-work")
-    DOCS.mkdir(parents=True, exist_ok=True)
-    shutil.copy(web.shot("my-work"), DOCS / "my-work.png")
 
     card = page.locator(".work-item").first
     title = card.locator(".work-item__title").first.inner_text()
