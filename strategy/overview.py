@@ -57,6 +57,7 @@ class Overview:
     teams: list[Team]
     team_ids: set[int] | None = None  # the chosen team and the teams below it
     teams_total: int = 0
+    team_limit: int = TEAM_LIMIT
     strategy_score: GapScore | None = None
     trend: list[tuple[dt.date, float]] = field(default_factory=list)
     theme_scores: dict[int, GapScore] = field(default_factory=dict)
