@@ -78,7 +78,7 @@ def score_bars(*, rows: list[tuple[str, object]], title: str) -> dict | None:
     rows = [(name, score) for name, score in rows if score is not None and score.score is not None]
     if not rows:
         return None
-    rows.sort(key=lambda r: r[1].score)
+    rows.sort(key=lambda r: -r[1].score)  # plotly draws the last bar on top: worst on top
     return {
         "data": [
             {

@@ -34,6 +34,7 @@ from strategy.models import Objective, Period, Priority, Strategy, Team, Theme
 MAP_LIMIT = 80  # objectives drawn on the strategy map; filters narrow it further
 MAP_INITIATIVE_LIMIT = 240
 LIST_LIMIT = 8
+ALERT_LIMIT = 5
 STALE_CANDIDATES = 60
 TREND_LIMIT = 400
 TEAM_LIMIT = 12  # teams shown on the gap-by-team chart, furthest behind first
@@ -228,8 +229,8 @@ def overview_build(*, access: Access, filters: OverviewFilters, today: dt.date) 
     alerts = _filter(
         access.scope(Alert.objects.filter(status__in=Alert.ACTIVE_STATUSES)), filters, data.team_ids
     )
-    data.alerts = list(
-        alerts.select_related("owner", "team").order_by("-severity", "-opened_at")[:LIST_LIMIT]
+    data.alerts = list(  # the five most severe
+        alerts.select_related("owner", "team").order_by("-severity", "-opened_at")[:ALERT_LIMIT]
     )
     data.alert_counts = alerts.aggregate(
         total=Count("id"),
