@@ -19,6 +19,34 @@
   document.addEventListener("DOMContentLoaded", function () { drawFigures(document); });
   document.addEventListener("htmx:afterSettle", function (event) { drawFigures(event.target); });
 
+  // A refused or failed HTMX request must never fail silently.
+  function flash(text) {
+    var main = document.getElementById("main");
+    var box = document.getElementById("flash");
+    if (!box) {
+      box = document.createElement("p");
+      box.id = "flash";
+      box.className = "message message--error";
+      box.setAttribute("role", "alert");
+      main.insertBefore(box, main.firstChild);
+    }
+    box.textContent = text;
+    box.scrollIntoView({ block: "center" });
+  }
+  document.addEventListener("htmx:responseError", function (event) {
+    var status = event.detail.xhr.status;
+    if (status === 403) {
+      flash("You are not allowed to do this (any more). Nothing was saved; reload the page to see what you can do.");
+    } else if (status === 404) {
+      flash("This no longer exists, or you can no longer see it. Nothing was saved.");
+    } else {
+      flash("Something went wrong (HTTP " + status + "). Nothing was saved; please try again.");
+    }
+  });
+  document.addEventListener("htmx:sendError", function () {
+    flash("The server could not be reached. Nothing was saved; check your connection and try again.");
+  });
+
   document.addEventListener("click", function (event) {
     var target = event.target.closest("[data-action]");
     if (!target) { return; }

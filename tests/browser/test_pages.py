@@ -127,3 +127,16 @@ def test_viewer_gets_no_edit_controls(web, viewer, big_plan):
     assert page.get_by_role("button", name="Resolve").count() == 0
     web.shot("viewer-initiative")
     assert web.errors == []
+
+
+def test_a_refused_quick_action_says_so(web, member, team, big_plan):
+    from strategy.models import Membership
+
+    web.sign_in("member")
+    page = web.page
+    # While the page is open, the member is made a viewer: the next action is refused.
+    Membership.objects.filter(user=member, team=team).update(role=Membership.Role.VIEWER)
+    page.locator(".work-item").first.get_by_role("button", name="Mark done").first.click()
+    alert = page.locator("#flash")
+    alert.wait_for()
+    assert "not allowed" in alert.inner_text()
