@@ -7,6 +7,7 @@ from initiatives import views
 app_name = "initiatives"
 urlpatterns = [
     path("my-work/", views.my_work, name="my-work"),
+    path("initiatives/new/", views.initiative_edit, name="initiative-new"),
     path("initiatives/<int:pk>/", views.initiative_detail, name="initiative-detail"),
     path("initiatives/<int:pk>/edit/", views.initiative_edit, name="initiative-edit"),
     path("initiatives/<int:pk>/check-ins/", views.checkin_new, name="checkin-new"),

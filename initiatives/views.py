@@ -22,6 +22,7 @@ from initiatives.services import (
 from metrics.models import KPI, Alert
 from metrics.selectors import latest_scores_by_type, measurement_sparklines
 from strategy.access import access_for
+from strategy.models import Objective
 
 
 def initiative_get_for_user(*, access, pk: int) -> Initiative:
@@ -186,12 +187,26 @@ def initiative_detail(request: HttpRequest, pk: int, checkin_form=None) -> HttpR
 
 
 @login_required
-def initiative_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def initiative_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    """Edit an initiative, or (without ``pk``) create one, optionally under ``?objective=``."""
     access = access_for(request.user)
-    initiative = initiative_get_for_user(access=access, pk=pk)
-    if not access.can_edit_initiative(initiative):
-        raise PermissionDenied("Only the leaders of this initiative's team can change it.")
-    form = InitiativeForm(request.POST or None, instance=initiative, access=access)
+    initial = {}
+    if pk is None:
+        if not access.is_leader_anywhere:
+            raise PermissionDenied("Only team leaders add initiatives.")
+        initiative = Initiative(owner=request.user)
+        objective = (
+            access.scope(Objective.objects.all()).filter(pk=request.GET.get("objective")).first()
+            if (request.GET.get("objective") or "").isdigit()
+            else None
+        )
+        if objective is not None:
+            initial = {"objective": objective.pk, "team": objective.team_id}
+    else:
+        initiative = initiative_get_for_user(access=access, pk=pk)
+        if not access.can_edit_initiative(initiative):
+            raise PermissionDenied("Only the leaders of this initiative's team can change it.")
+    form = InitiativeForm(request.POST or None, instance=initiative, access=access, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             initiative = initiative_save(

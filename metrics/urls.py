@@ -6,6 +6,7 @@ from metrics import views
 
 app_name = "metrics"
 urlpatterns = [
+    path("kpis/new/", views.kpi_edit, name="kpi-new"),
     path("kpis/id/<int:pk>/", views.kpi_by_id, name="kpi-by-id"),
     path("kpis/<slug:key>/", views.kpi_detail, name="kpi-detail"),
     path("kpis/<slug:key>/edit/", views.kpi_edit, name="kpi-edit"),

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from initiatives.models import Milestone
+from initiatives.models import Initiative, Milestone
 from metrics import charts
 from metrics.forms import AlertFilterForm, KPIForm, MeasurementForm
 from metrics.models import KPI, Alert, SubjectType
@@ -25,6 +25,7 @@ from metrics.services import (
     measurement_record,
 )
 from strategy.access import Access, access_for
+from strategy.models import Objective
 
 ALERT_PAGE = 100
 TABLE_ROWS = 200
@@ -126,13 +127,29 @@ def measurement_new(request: HttpRequest, key: str) -> HttpResponse:
 
 
 @login_required
-def kpi_edit(request: HttpRequest, key: str) -> HttpResponse:
+def kpi_edit(request: HttpRequest, key: str | None = None) -> HttpResponse:
+    """Edit a KPI, or (without ``key``) define one for ``?objective=`` or ``?initiative=``."""
     access = access_for(request.user)
-    kpi = kpi_get_for_user(access=access, key=key)
-    if not access.can_edit_kpi(kpi):
-        raise PermissionDenied("Only the leaders of this KPI's team can change it.")
-    previous_plan = kpi_plan(kpi=kpi)
-    form = KPIForm(request.POST or None, instance=kpi, access=access)
+    initial = {}
+    if key is None:
+        if not access.is_leader_anywhere:
+            raise PermissionDenied("Only team leaders define KPIs.")
+        kpi, previous_plan = KPI(owner=request.user), None
+        for name, model in (("objective", Objective), ("initiative", Initiative)):
+            value = request.GET.get(name) or ""
+            subject = (
+                access.scope(model.objects.all()).filter(pk=value).first()
+                if value.isdigit()
+                else None
+            )
+            if subject is not None:
+                initial = {name: subject.pk, "team": subject.team_id}
+    else:
+        kpi = kpi_get_for_user(access=access, key=key)
+        if not access.can_edit_kpi(kpi):
+            raise PermissionDenied("Only the leaders of this KPI's team can change it.")
+        previous_plan = kpi_plan(kpi=kpi)
+    form = KPIForm(request.POST or None, instance=kpi, access=access, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             kpi = kpi_save(

@@ -246,3 +246,17 @@ def test_my_work_shows_only_my_initiatives(client, member, team):
     html = client.get(reverse("initiatives:my-work")).content.decode()
     assert "Mine" in html
     assert "Someone else" not in html
+
+
+def test_leader_creates_an_initiative_under_an_objective(client, leader, member, mine):
+    client.force_login(leader)
+    url = reverse("initiatives:initiative-new")
+    page = client.get(url, {"objective": mine.objective_id}).content.decode()
+    assert f'<option value="{mine.objective_id}" selected>' in page
+    data = _edit_data(mine, title="Second pilot")
+    response = client.post(url, data)
+    assert response.status_code == 302
+    created = Initiative.objects.get(title="Second pilot")
+    assert (created.objective_id, created.team_id) == (mine.objective_id, mine.team_id)
+    client.force_login(member)
+    assert client.get(url).status_code == 403

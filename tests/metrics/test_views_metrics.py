@@ -258,3 +258,18 @@ def test_kpi_by_id_hides_private_kpis(client, member):
     secret = KPIFactory(objective=ObjectiveFactory(team=secret_team), team=secret_team)
     client.force_login(member)
     assert client.get(reverse("metrics:kpi-by-id", args=[secret.pk])).status_code == 404
+
+
+def test_leader_defines_a_kpi_and_members_cannot(client, leader, member, kpi):
+    client.force_login(leader)
+    url = reverse("metrics:kpi-new")
+    page = client.get(url, {"objective": kpi.objective_id}).content.decode()
+    assert f'<option value="{kpi.objective_id}" selected>' in page
+    assert "Reason for a plan change" not in page  # a new KPI has no plan to revise
+    response = client.post(url, _kpi_data(kpi, key="csat", name="Customer satisfaction"))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("metrics:kpi-detail", args=["csat"])
+    bad = client.post(url, _kpi_data(kpi, key="csat-2", direction="increase", target_value="10"))
+    assert "An increasing KPI needs a target above its baseline." in bad.content.decode()
+    client.force_login(member)
+    assert client.get(url).status_code == 403
