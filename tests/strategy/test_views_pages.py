@@ -234,3 +234,39 @@ def test_content_security_policy_allows_no_external_origin(client, plan, leader)
         assert "src=" in head or 'type="application/json"' in head, head
     assert "https://" not in html
     assert "http://" not in html.replace("http://www.w3.org", "")
+
+
+# Edit forms: the first five, the object, then one query per choice list.
+FORM_QUERIES = {
+    # objective, themes, periods, teams, parents, owners
+    "objective-edit": 11,
+    # initiative, objectives, teams, owners, contributors, chosen contributors
+    "initiative-edit": 11,
+    # initiative (the form has no choice list)
+    "milestone-new": 6,
+    # KPI, objectives, initiatives, teams, owners
+    "kpi-edit": 10,
+    # objective to prefill, objectives, teams, owners, contributors
+    "initiative-new": 10,
+    # objective to prefill, objectives, initiatives, teams, owners
+    "kpi-new": 10,
+}
+
+
+@pytest.mark.parametrize("extra", [0, 8])
+def test_edit_forms_run_a_constant_number_of_queries(
+    client, plan, leader, member, extra, django_assert_num_queries
+):
+    plan_grow(plan, n=extra, member=member)
+    client.force_login(leader)
+    urls = {
+        "objective-edit": reverse("strategy:objective-edit", args=[plan.objectives[1].pk]),
+        "initiative-edit": reverse("initiatives:initiative-edit", args=[plan.initiatives[0].pk]),
+        "milestone-new": reverse("initiatives:milestone-new", args=[plan.initiatives[0].pk]),
+        "kpi-edit": reverse("metrics:kpi-edit", args=[plan.kpis[0].key]),
+        "initiative-new": f"{reverse('initiatives:initiative-new')}?objective={plan.objectives[0].pk}",
+        "kpi-new": f"{reverse('metrics:kpi-new')}?objective={plan.objectives[0].pk}",
+    }
+    for name, url in urls.items():
+        with django_assert_num_queries(FORM_QUERIES[name]):
+            assert client.get(url).status_code == 200, name
