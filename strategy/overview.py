@@ -31,8 +31,8 @@ from metrics.models import Alert, GapScore, SubjectType
 from strategy.access import Access
 from strategy.models import Objective, Period, Priority, Strategy, Team, Theme
 
-MAP_LIMIT = 80  # objectives drawn on the strategy map; filters narrow it further
-MAP_INITIATIVE_LIMIT = 240
+MAP_LIMIT = 60  # objectives drawn on the strategy map; filters narrow it further
+MAP_INITIATIVE_LIMIT = 180
 LIST_LIMIT = 8
 ALERT_LIMIT = 5
 STALE_CANDIDATES = 60

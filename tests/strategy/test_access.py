@@ -146,3 +146,23 @@ def test_inactive_user_has_no_access(member):
     member.is_active = False
 
     assert not access_for(member).sees_anything
+
+
+def test_scope_by_hidden_teams_matches_scope_by_visible_teams(member, team, other_team):
+    from dataclasses import replace
+
+    from metrics.models import Alert
+    from tests.factories import AlertFactory, TeamFactory
+
+    secret = TeamFactory(is_private=True, parent=other_team)
+    for i in range(3):
+        TeamFactory(parent=other_team, name=f"Open {i}")  # more visible teams than hidden
+    visible_alert = AlertFactory(team=team)
+    AlertFactory(team=secret)
+    AlertFactory(team=None)
+    access = access_for(member)
+    assert access.hidden_team_ids == {secret.pk}
+    by_hidden = set(access.scope(Alert.objects.all()))
+    by_visible = set(replace(access, hidden_team_ids=None).scope(Alert.objects.all()))
+    assert by_hidden == by_visible == {visible_alert, *Alert.objects.filter(team=other_team)}
+    assert "NOT" in str(access.scope(Alert.objects.all()).query)
