@@ -27,7 +27,7 @@ from metrics.services import (
 from strategy.access import Access, access_for
 from strategy.models import Objective
 
-ALERT_PAGE = 100
+ALERT_PAGE = 50
 TABLE_ROWS = 200
 
 
