@@ -98,6 +98,7 @@ def initiative_score(
         ],
         "days_since_checkin": days_since_checkin,
         "checkin_cadence_days": facts.checkin_cadence_days,
+        "started_days_ago": (today - facts.start_date).days,
         "budget_planned": facts.budget_planned,
         "spent": facts.spent,
         "burn": burn,
