@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date, datetime
 
 from django.conf import settings
 from django.db.models import Q
@@ -68,6 +70,27 @@ def unavailable_outcome(*, subject: Subject, exc: BaseException) -> Outcome:
         alerts=[unavailable_alert(subject=subject, reason=reason)],
         scopes={(subject.subject_type, subject.subject_id): frozenset({UNAVAILABLE_KIND})},
     )
+
+
+def clean(value):
+    """JSON-safe and stable: non-finite floats become None, floats keep 12 significant digits."""
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return None
+        return float(f"{value:.12g}")
+    if isinstance(value, dict):
+        return {str(k): clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [clean(v) for v in value]
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    return value
+
+
+def child_values(outcome: Outcome) -> tuple:
+    """(score, status, reason, progress, expected) of a run outcome, rounded as stored."""
+    r = outcome.result
+    return (clean(r.score), r.status, r.reason, clean(r.progress), clean(r.expected_progress))
 
 
 def team_leaders(*, team_ids: Iterable[int]) -> dict[int, int]:

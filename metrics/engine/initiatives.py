@@ -19,7 +19,14 @@ from metrics.alerts import (
     initiative_alerts,
     milestone_alerts,
 )
-from metrics.engine.common import Actors, Key, Outcome, latest_load, unavailable_outcome
+from metrics.engine.common import (
+    Actors,
+    Key,
+    Outcome,
+    child_values,
+    latest_load,
+    unavailable_outcome,
+)
 from metrics.models import KPI, SubjectType
 from metrics.scoring import Child, InitiativeFacts, Result, Thresholds, initiative_score
 from metrics.scoring.common import NO_DATA
@@ -82,9 +89,7 @@ def kpi_children(
         key = (SubjectType.KPI, row["id"])
         outcome = overrides.get(key)
         if outcome is not None:
-            r = outcome.result
-            score, status, detail = r.score, r.status, r.reason
-            progress, expected = r.progress, r.expected_progress
+            score, status, detail, progress, expected = child_values(outcome)
         elif key in latest:
             g = latest[key]
             score, status, detail = g.score, g.status, g.reason

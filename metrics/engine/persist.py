@@ -12,14 +12,13 @@ Every write is idempotent and safe against a concurrent run of the same subjects
 from __future__ import annotations
 
 import json
-import math
 from datetime import date, datetime
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
 from metrics.alerts import UNAVAILABLE_KIND, AlertSpec
-from metrics.engine.common import Key, LatestCache, Outcome, logger, subjects_q
+from metrics.engine.common import Key, LatestCache, Outcome, clean, logger, subjects_q
 from metrics.models import Alert, DirtySubject, GapScore
 from metrics.scoring.common import UNAVAILABLE
 
@@ -40,24 +39,9 @@ SCORE_FIELDS = (
 JSON_FIELDS = {"forecast", "data_quality", "components", "contributors"}
 
 
-def _clean(value):
-    """JSON-safe and stable: non-finite floats become None, floats keep 12 significant digits."""
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            return None
-        return float(f"{value:.12g}")
-    if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
-    if isinstance(value, date | datetime):
-        return value.isoformat()
-    return value
-
-
 def score_fields(outcome: Outcome) -> dict:
     r = outcome.result
-    fields = {name: _clean(getattr(r, name)) for name in SCORE_FIELDS}
+    fields = {name: clean(getattr(r, name)) for name in SCORE_FIELDS}
     fields["data_quality"] = fields["data_quality"] or {}
     fields["components"] = fields["components"] or {}
     fields["contributors"] = fields["contributors"] or []
@@ -133,7 +117,7 @@ def _apply(alert: Alert, spec: AlertSpec) -> bool:
         "severity": spec.severity,
         "owner_id": spec.owner_id,
         "team_id": spec.team_id,
-        "details": json.loads(json.dumps(_clean(spec.details))),
+        "details": json.loads(json.dumps(clean(spec.details))),
     }
     for name, value in values.items():
         if getattr(alert, name) != value:
@@ -213,7 +197,7 @@ def alerts_sync(*, outcomes: list[Outcome], now: datetime) -> list[int]:
                 dedup_key=key,
                 title=spec.title,
                 message=spec.message,
-                details=json.loads(json.dumps(_clean(spec.details))),
+                details=json.loads(json.dumps(clean(spec.details))),
                 owner_id=spec.owner_id,
                 status=Alert.Status.OPEN,
                 opened_at=now,

@@ -15,7 +15,14 @@ from django.db.models import Q
 
 from initiatives.models import Initiative
 from metrics.alerts import OBJECTIVE_KINDS, ROLLUP_KINDS, Subject, objective_alerts
-from metrics.engine.common import Actors, Key, LatestCache, Outcome, unavailable_outcome
+from metrics.engine.common import (
+    Actors,
+    Key,
+    LatestCache,
+    Outcome,
+    child_values,
+    unavailable_outcome,
+)
 from metrics.models import KPI, SubjectType
 from metrics.scoring import Child, Result, Thresholds, rollup_score
 from metrics.scoring.common import NO_DATA
@@ -46,8 +53,7 @@ def _child_from(
 ) -> Child:
     outcome = run.get(key)
     if outcome is not None:
-        r = outcome.result
-        values = (r.score, r.status, r.reason, r.progress, r.expected_progress)
+        values = child_values(outcome)
     else:
         g = latest.get(key)
         values = (

@@ -8,7 +8,8 @@
 * outliers: implausible jumps. The jumps (differences between consecutive values) are tested
   with the modified z-score of Iglewicz & Hoaglin, 0.6745 (d - median) / MAD, against
   ``outlier_z`` (3.5); when the MAD is zero the mean absolute deviation (* 1.2533) is used.
-  The as-of date of the value the jump leads to is reported.
+  The as-of date of the value the jump leads to is reported (a spike and the jump back from it
+  are one outlier: the spike's date).
 """
 
 from __future__ import annotations
@@ -38,14 +39,21 @@ def kpi_outliers(*, measurements: list[tuple[date, float]], z_limit: float = 3.5
     median = float(np.median(jumps))
     deviation = np.abs(jumps - median)
     mad = float(np.median(deviation))
-    if mad > 0:
+    # Float noise (1.2 - 1.1999999999999997) is not spread: treat a MAD that tiny as zero.
+    if mad > 1e-9 * max(float(np.max(np.abs(jumps))), 1e-12):
         z = 0.6745 * deviation / mad
     else:
         mean_ad = float(np.mean(deviation))
         if mean_ad == 0:
             return []
         z = deviation / (1.253314 * mean_ad)
-    return [measurements[i + 1][0].isoformat() for i in np.flatnonzero(z > z_limit)]
+    flagged = set(np.flatnonzero(z > z_limit).tolist())
+    dates = []
+    for i in sorted(flagged):
+        if i - 1 in flagged and jumps[i - 1] * jumps[i] < 0:
+            continue  # the jump back from a spike already reported
+        dates.append(measurements[i + 1][0].isoformat())
+    return dates
 
 
 def kpi_data_quality(

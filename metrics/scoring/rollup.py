@@ -110,8 +110,10 @@ def rollup_score(
     status = status_for_score(score, t)
     parts = f"{len(scored)} of {len(children)} part{'s' if len(children) != 1 else ''} scored"
     if contributors:
-        why = "; ".join(c["explanation"] for c in contributors[:2])
-        reason = f"Health {score:.0f}/100 ({parts}). Behind mainly because {why}"
+        why = " and ".join(
+            f"{c['label']} (-{c['gap_points']:.0f} points)" for c in contributors[:2]
+        )
+        reason = f"Health {score:.0f}/100 ({parts}); behind mainly because of {why}."
     else:
         reason = f"Health {score:.0f}/100 ({parts}); every scored part is on plan."
     if status == ON_TRACK and coverage < MIN_COVERAGE:
