@@ -12,7 +12,7 @@ Every write is idempotent and safe against a concurrent run of the same subjects
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -107,6 +107,9 @@ def _scopes(outcomes: list[Outcome]) -> dict[Key, set[str]]:
 
 
 ALERT_REFRESH_FIELDS = ("title", "message", "severity", "owner_id", "team_id", "details")
+# ``last_seen_at`` of an unchanged alert is refreshed at most this often (a query saved on
+# most incremental runs).
+LAST_SEEN_RESOLUTION = timedelta(hours=1)
 
 
 def _apply(alert: Alert, spec: AlertSpec) -> bool:
@@ -148,12 +151,15 @@ def alerts_sync(*, outcomes: list[Outcome], now: datetime) -> list[int]:
         if a.kind in scopes.get((a.subject_type, a.subject_id), ()) and a.dedup_key not in specs
     ]
     refreshed, changed = [], []
+    seen_cutoff = now - LAST_SEEN_RESOLUTION
     for key, spec in specs.items():
         alert = by_key.get(key)
         if alert is not None:
-            refreshed.append(alert.id)
             if _apply(alert, spec):
+                alert.last_seen_at = now
                 changed.append(alert)
+            elif alert.last_seen_at < seen_cutoff:
+                refreshed.append(alert.id)
     missing = [key for key in specs if key not in by_key]
     opened: list[int] = []
     if missing:
@@ -218,7 +224,7 @@ def alerts_sync(*, outcomes: list[Outcome], now: datetime) -> list[int]:
                 ).values_list("id", flat=True)
             )
     if changed:
-        Alert.objects.bulk_update(changed, ALERT_REFRESH_FIELDS, batch_size=500)
+        Alert.objects.bulk_update(changed, (*ALERT_REFRESH_FIELDS, "last_seen_at"), batch_size=500)
     if refreshed:
         Alert.objects.filter(id__in=refreshed, status__in=Alert.ACTIVE_STATUSES).update(
             last_seen_at=now

@@ -8,6 +8,7 @@ initiative scores. Both issue a fixed number of queries, whatever the size of th
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from datetime import date
 
@@ -129,15 +130,6 @@ def rollups_compute(
     initiatives = list(
         Initiative.objects.filter(ini_q).order_by().values("id", "title", "weight", "objective_id")
     )
-    outside_children = (
-        list(
-            Objective.objects.filter(child_q)
-            .order_by()
-            .values("id", "title", "weight", "parent_id")
-        )
-        if child_q is not None
-        else []
-    )
     teams = {t["id"]: t for t in Team.objects.order_by().values("id", "name", "parent_id")}
     team_affected: set[int] = set()
     for o in objectives:
@@ -146,22 +138,39 @@ def rollups_compute(
             team_affected.add(node)
             node = teams[node]["parent_id"] if node in teams else None
     theme_affected = {o["theme_id"] for o in objectives}
+    outside_children: list[dict] = []
     if full:
         team_objectives = list(objectives)
         theme_roots = [o for o in objectives if o["parent_id"] is None]
         team_affected = set(teams)
     else:
+        # One query for the other objectives the rollups read: children of the affected
+        # objectives, objectives of the affected teams, root objectives of affected themes.
         extra = list(
             Objective.objects.filter(
-                Q(team_id__in=team_affected) | Q(theme_id__in=theme_affected, parent__isnull=True)
+                child_q
+                | Q(team_id__in=team_affected)
+                | Q(theme_id__in=theme_affected, parent__isnull=True)
             )
-            .exclude(strategy__status=Strategy.Status.ARCHIVED)
             .order_by()
-            .values("id", "title", "weight", "team_id", "theme_id", "parent_id", "strategy_id")
+            .values(
+                "id",
+                "title",
+                "weight",
+                "team_id",
+                "theme_id",
+                "parent_id",
+                "strategy_id",
+                "strategy__status",
+            )
         )
-        team_objectives = [o for o in extra if o["team_id"] in team_affected]
+        outside_children = [
+            o for o in extra if o["parent_id"] in affected and o["id"] not in affected
+        ]
+        live = [o for o in extra if o["strategy__status"] != Strategy.Status.ARCHIVED]
+        team_objectives = [o for o in live if o["team_id"] in team_affected]
         theme_roots = [
-            o for o in extra if o["theme_id"] in theme_affected and o["parent_id"] is None
+            o for o in live if o["theme_id"] in theme_affected and o["parent_id"] is None
         ]
     archived = set()
     themes = list(
@@ -196,7 +205,8 @@ def rollups_compute(
     wanted |= {(SubjectType.TEAM, t) for t in teams}
     wanted |= {(SubjectType.THEME, t["id"]) for t in themes}
     wanted |= {(SubjectType.STRATEGY, s) for s in strategy_ids}
-    latest.load(keys=[k for k in wanted if k not in run], light=full)
+    wanted |= set(run)  # this run's own subjects: for change detection when written
+    latest.load(keys=wanted, light=full)
 
     kpis_of: dict[int, list[dict]] = defaultdict(list)
     for k in kpis:
@@ -295,14 +305,12 @@ def rollups_compute(
             child_teams[t["parent_id"]].append(t["id"])
     team_parent = {t: teams[t]["parent_id"] for t in teams}
     for tid in _bottom_up(team_affected, team_parent):
-        actors.want(tid)
-    for tid in _bottom_up(team_affected, team_parent):
         subject = Subject(
             subject_type=SubjectType.TEAM,
             subject_id=tid,
             label=f"team “{teams[tid]['name']}”",
             owner_id=None,
-            actor_id=actors.actor(team_id=tid),
+            actor_id=None,  # a team raises no alert of its own but "score unavailable"
             team_id=tid,
         )
         try:
@@ -336,6 +344,7 @@ def rollups_compute(
                 else None,
             )
         except Exception as exc:
+            subject = dataclasses.replace(subject, actor_id=actors.actor(team_id=tid))
             outcome = unavailable_outcome(subject=subject, exc=exc)
         run[outcome.key] = outcome
         outcomes.append(outcome)
