@@ -529,7 +529,6 @@ class _Builder:
         budget = float(initiative.budget_planned)
         months = max(1, (due.year - start.year) * 12 + due.month - start.month + 1)
         monthly = budget / months
-        factor = {"burn": rng.uniform(1.55, 1.7)}.get(profile, rng.uniform(0.85, 1.0))
         days, month = [], dt.date(start.year, start.month, 1)
         while True:
             day = month.replace(day=rng.randint(25, 28))
@@ -538,12 +537,19 @@ class _Builder:
             if day >= start:
                 days.append(day)
             month = _add_months(month, 1)
-        amounts = [monthly * factor * rng.lognormvariate(0, 0.2) for _ in days]
+        amounts = [monthly * rng.lognormvariate(0, 0.2) for _ in days]
+        # The total spent so far follows the story; the months share it unevenly. Over budget by
+        # 12 %; burning 1.6 times the planned rate yet still within budget; a delivered
+        # initiative lands just under its budget; the others spend a bit under plan.
+        elapsed = min(1.0, (stop - start).days / max(1, (due - start).days))
+        share = {
+            "over": 1.12,
+            "burn": min(0.94, elapsed * rng.uniform(1.55, 1.7)),
+            "done": rng.uniform(0.9, 0.98),
+        }.get(profile, min(0.95, elapsed * rng.uniform(0.8, 1.0)))
         total = sum(amounts)
-        # Over budget by 12 %; a delivered initiative lands just under its budget.
-        wanted = {"over": 1.12 * budget, "done": rng.uniform(0.9, 0.98) * budget}.get(profile)
-        if wanted and total:
-            amounts = [a * wanted / total for a in amounts]
+        if total:
+            amounts = [a * share * budget / total for a in amounts]
         entered_by = initiative.owner
         rows = []
         for day, amount in zip(days, amounts, strict=True):
@@ -608,6 +614,7 @@ class _Builder:
                     initiative=initiative,
                     weight=Decimal(spec.weight),
                     data_source=spec.source,
+                    is_active=spec.active,
                 )
                 rows.append(kpi)
                 plan = SeriesPlan(
@@ -625,13 +632,16 @@ class _Builder:
                     upper=spec.bounds[1],
                     weekly=spec.weekly,
                     trajectory=spec.trajectory,
+                    cumulative=spec.cumulative,
                 )
                 trajectory += self.trajectory(kpi, spec, plan)
                 if spec.scenario != "no_data":
                     first = self.today - dt.timedelta(days=rng.randint(365, 548))
-                    if spec.baseline == 0 and spec.direction == "increase":
-                        first = max(first, baseline_date)  # counts that start at zero
+                    if spec.cumulative:
+                        first = max(first, baseline_date)  # a running total starts at its baseline
                     last = self.today - dt.timedelta(days=1)
+                    if not spec.active:
+                        last = min(last, target_date)
                     if spec.scenario == "stale":
                         last -= dt.timedelta(days=4 * spec.cadence + rng.randint(10, 25))
                     self.series_jobs.append((kpi, plan, first, last, copy.index, index))

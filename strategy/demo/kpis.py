@@ -51,6 +51,8 @@ class KPISpec:
     horizon_months: int = 12  # target date: this many months after the baseline
     weight: str = "1"
     description: str = ""
+    cumulative: bool = False  # a running total: never goes down, starts at the baseline date
+    active: bool = True  # retired KPIs stopped being measured at their target date
 
 
 PCT = (0.0, 100.0)
@@ -100,7 +102,7 @@ KPIS: tuple[KPISpec, ...] = (
     KPISpec("summit-registrations", "FieldOps Summit registrations", "registrations", "leading",
             "increase", 0, 800, WEEKLY, "i_summit", "chloe", "stale",
             "Event platform export (manual, weekly)", decimals=0, noise=0.03,
-            baseline_months=6, horizon_months=9),
+            baseline_months=6, horizon_months=9, cumulative=True),
     # --- o_nrr / retention -------------------------------------------------------------------
     KPISpec("nrr", "Net revenue retention (trailing 12 months)", "%", "lagging", "increase",
             104, 112, MONTHLY, "o_nrr", "ceo", "at_risk",
@@ -139,7 +141,7 @@ KPIS: tuple[KPISpec, ...] = (
             "Product analytics funnel, nightly", bounds=PCT, noise=0.06, baseline_months=5),
     KPISpec("certified-admins", "Certified customer admins", "admins", "leading", "increase",
             40, 400, WEEKLY, "i_academy", "member", "frozen",
-            "Learning platform export (paused with the programme)", decimals=0, noise=0.02),
+            "Learning platform export (paused with the programme)", decimals=0, noise=0.02, cumulative=True),
     # --- o_platform / platform ---------------------------------------------------------------
     KPISpec("availability", "Platform availability (rolling 30 days)", "%", "lagging",
             "increase", 99.80, 99.95, DAILY, "o_platform", "cto", "at_risk",
@@ -154,7 +156,7 @@ KPIS: tuple[KPISpec, ...] = (
     KPISpec("k8s-workloads-migrated", "Scheduling services on Kubernetes", "%", "leading",
             "increase", 0, 100, DAILY, "i_k8s", "ravi", "at_risk",
             "Service catalogue, nightly", decimals=0, bounds=PCT, noise=0.01,
-            trajectory=(0.1, 0.35, 0.75)),
+            trajectory=(0.1, 0.35, 0.75), cumulative=True),
     KPISpec("change-failure-rate", "Change failure rate (rolling 30 days)", "%", "lagging",
             "decrease", 18, 10, DAILY, "o_modernise", "plat_lead", "on_track",
             "CI/CD and incident tracker, nightly", bounds=PCT, noise=0.06),
@@ -199,7 +201,7 @@ KPIS: tuple[KPISpec, ...] = (
             decimals=0, noise=0.05, weekly=0.12),
     KPISpec("engineering-hires", "Engineering offers accepted this year", "hires", "lagging",
             "increase", 0, 40, WEEKLY, "i_hiring", "people_lead", "at_risk",
-            "Applicant tracking system, weekly export", decimals=0, noise=0.02),
+            "Applicant tracking system, weekly export", decimals=0, noise=0.02, cumulative=True),
     KPISpec("time-to-hire", "Median time to hire, engineering", "days", "leading", "decrease",
             52, 38, WEEKLY, "o_people", "isabel", "on_track",
             "Applicant tracking system, weekly export", decimals=0, noise=0.06),
@@ -212,5 +214,5 @@ KPIS: tuple[KPISpec, ...] = (
     KPISpec("customers-on-new-billing", "Customers billed on the new platform", "%", "lagging",
             "increase", 0, 100, MONTHLY, "o_billing", "fin_lead", "achieved",
             "Billing platform, month-end", decimals=0, bounds=PCT, noise=0.01,
-            baseline_months=17, horizon_months=11),
+            baseline_months=17, horizon_months=11, cumulative=True, active=False),
 )  # fmt: skip

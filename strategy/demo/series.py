@@ -46,6 +46,7 @@ class SeriesPlan:
     upper: float | None = None
     weekly: float = 0.0
     trajectory: tuple[float, ...] = ()
+    cumulative: bool = False
 
 
 def series_dates(*, cadence: int, first: dt.date, last: dt.date) -> np.ndarray:
@@ -121,6 +122,8 @@ def series_values(*, rng: np.random.Generator, dates: np.ndarray, plan: SeriesPl
         -np.inf if plan.lower is None else plan.lower,
         np.inf if plan.upper is None else plan.upper,
     )
+    if plan.cumulative:
+        values = np.maximum.accumulate(values)
     values = np.round(values, plan.decimals)
 
     if plan.scenario == "frozen" and n > 3:
