@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 from collections.abc import Iterator
 from decimal import Decimal
 
 import numpy as np
+from django.db import connection
+from django.utils import timezone
 
 from metrics.models import KPI, Measurement, TargetRevision, TrajectoryPoint
 from metrics.services import kpi_plan
@@ -15,6 +18,18 @@ from strategy.demo.base import BuilderBase, OrgCopy, add_months
 from strategy.demo.series import SeriesPlan, series_dates, series_values
 
 MEASUREMENT_BATCH = 5000
+COPY_CHUNK = 50_000
+NULL = "\\N"  # COPY text format
+COPY_COLUMNS = (
+    "kpi_id",
+    "as_of",
+    "value",
+    "source",
+    "note",
+    "entered_by_id",
+    "created_at",
+    "updated_at",
+)
 
 
 class MeasureBuilder(BuilderBase):
@@ -128,7 +143,8 @@ class MeasureBuilder(BuilderBase):
             for kpi, _, first, last, _, _ in self.series_jobs
         )
 
-    def measurements(self) -> Iterator[Measurement]:
+    def measurement_series(self) -> Iterator[tuple[int, list, list[float], str, int | None]]:
+        """Per KPI: its id, as-of dates, values, source and who entered them."""
         source = {1: Measurement.Source.API, 7: Measurement.Source.IMPORT}
         for kpi, plan, first, last, copy_index, index in self.series_jobs:
             rng = np.random.default_rng([self.seed, copy_index, index])
@@ -136,20 +152,62 @@ class MeasureBuilder(BuilderBase):
             values = series_values(rng=rng, dates=dates, plan=plan)
             src = source.get(kpi.cadence_days, Measurement.Source.MANUAL)
             entered_by_id = kpi.owner_id if src == Measurement.Source.MANUAL else None
-            for as_of, value in zip(dates.astype(object), values.tolist(), strict=True):
-                yield Measurement(
-                    kpi_id=kpi.pk,
-                    as_of=as_of,
-                    value=value,
-                    source=src,
-                    entered_by_id=entered_by_id,
-                )
+            yield kpi.pk, dates.astype(object).tolist(), values.tolist(), src, entered_by_id
 
     def insert_measurements(self) -> None:
+        with connection.cursor() as cursor:
+            can_copy = connection.vendor == "postgresql" and hasattr(cursor, "copy_expert")
+        if can_copy and _copy_columns_match():
+            self.copy_measurements()
+        else:
+            self.bulk_create_measurements()
+
+    def bulk_create_measurements(self) -> None:
         batch: list[Measurement] = []
-        for measurement in self.measurements():
-            batch.append(measurement)
+        for kpi_id, dates, values, src, entered_by_id in self.measurement_series():
+            batch += [
+                Measurement(
+                    kpi_id=kpi_id, as_of=day, value=value, source=src, entered_by_id=entered_by_id
+                )
+                for day, value in zip(dates, values, strict=True)
+            ]
             if len(batch) >= MEASUREMENT_BATCH:
                 self.insert(Measurement, batch, MEASUREMENT_BATCH)
                 batch = []
         self.insert(Measurement, batch, MEASUREMENT_BATCH)
+
+    def copy_measurements(self) -> None:
+        """PostgreSQL: stream the rows with COPY, about ten times faster than INSERTs.
+
+        Same rows as ``bulk_create_measurements`` (a test compares both), sent in chunks so
+        memory stays bounded; the database checks every constraint as for an INSERT.
+        """
+        now = timezone.now().isoformat()
+        table = connection.ops.quote_name(Measurement._meta.db_table)
+        sql = f"COPY {table} ({', '.join(COPY_COLUMNS)}) FROM STDIN"
+        buffer, rows = io.StringIO(), 0
+        with connection.cursor() as cursor:
+            for kpi_id, dates, values, src, entered_by_id in self.measurement_series():
+                entered_by = NULL if entered_by_id is None else entered_by_id
+                tail = f"\t{src}\t\t{entered_by}\t{now}\t{now}\n"
+                buffer.writelines(
+                    f"{kpi_id}\t{day.isoformat()}\t{value!r}{tail}"
+                    for day, value in zip(dates, values, strict=True)
+                )
+                rows += len(dates)
+                if rows >= COPY_CHUNK:
+                    self._send(cursor, sql, buffer, rows)
+                    buffer, rows = io.StringIO(), 0
+            self._send(cursor, sql, buffer, rows)
+
+    def _send(self, cursor, sql: str, buffer: io.StringIO, rows: int) -> None:
+        if rows:
+            buffer.seek(0)
+            cursor.copy_expert(sql, buffer)
+            self.bar.update(rows)
+
+
+def _copy_columns_match() -> bool:
+    """COPY names its columns; a field added to Measurement later falls back to bulk_create."""
+    columns = {f.column for f in Measurement._meta.concrete_fields if not f.primary_key}
+    return columns == set(COPY_COLUMNS)

@@ -13,7 +13,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
-from django.db import models
+from django.db import connection, models
 
 from initiatives.models import CheckIn, Initiative, InitiativeDependency, Milestone, SpendEntry
 from metrics.models import (
@@ -426,3 +426,23 @@ def test_scale_two_doubles_the_organisation():
     assert {k.key for k in kpis.KPIS} < set(KPI.objects.values_list("key", flat=True))
     assert Membership.objects.filter(team__is_private=True, role="leader").count() == 2
     assert Strategy.objects.count() == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is PostgreSQL's fast path")
+def test_copy_and_bulk_create_write_the_same_measurements(monkeypatch):
+    from strategy.demo.build_measures import MeasureBuilder
+
+    copied = []
+    copy = MeasureBuilder.copy_measurements
+    monkeypatch.setattr(
+        MeasureBuilder, "copy_measurements", lambda self: (copied.append(True), copy(self))
+    )
+    seed()
+    assert copied
+    with_copy = fingerprint()
+    monkeypatch.setattr(
+        MeasureBuilder, "insert_measurements", MeasureBuilder.bulk_create_measurements
+    )
+    seed("--reset")
+    assert fingerprint() == with_copy
