@@ -51,6 +51,9 @@ def main() -> int:
     if result.returncode:
         print(result.stdout, result.stderr, sep="\n", file=sys.stderr)
         return result.returncode
+    for line in result.stdout.splitlines():
+        if line.startswith(("Deleted", "Seeded")):
+            print(line)
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
     sys.path.insert(0, str(ROOT))

@@ -92,7 +92,8 @@ class MeasureBuilder(BuilderBase):
                 )
                 trajectory += self.trajectory(kpi, spec, plan)
                 if spec.scenario != "no_data":
-                    first = self.today - dt.timedelta(days=rng.randint(365, 548))
+                    # 13 to 18 months of history
+                    first = self.today - dt.timedelta(days=rng.randint(395, 548))
                     if spec.cumulative:
                         first = max(first, baseline_date)  # a running total starts at its baseline
                     last = self.today - dt.timedelta(days=1)
