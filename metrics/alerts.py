@@ -144,7 +144,14 @@ def kpi_alerts(*, subject: Subject, result: Result, cadence_days: int) -> list[A
             )
         )
     forecast = result.forecast
-    if forecast and forecast.get("misses_target") and not dq.get("stale"):
+    # The forecast warns while the current status still looks acceptable; once the KPI is
+    # off track, that alert says it already.
+    if (
+        forecast
+        and forecast.get("misses_target")
+        and not dq.get("stale")
+        and result.status in (ON_TRACK, AT_RISK)
+    ):
         when = forecast.get("projected_target_date")
         reach = f"reaching it only on {when}" if when else "never reaching it on this trend"
         specs.append(

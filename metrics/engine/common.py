@@ -10,6 +10,7 @@ from datetime import date, datetime
 
 from django.conf import settings
 from django.db.models import Q
+from django.db.models.fields.json import KT
 
 from metrics.alerts import AlertSpec, Subject
 from metrics.models import GapScore
@@ -162,63 +163,51 @@ LIGHT_FIELDS = (
 )
 
 
-def latest_load(*, keys: Iterable[Key], light: bool = False) -> dict[Key, GapScore]:
-    """Latest ``GapScore`` of each subject in one query; ``light`` skips the JSON columns."""
+def latest_load(*, keys: Iterable[Key]) -> dict[Key, GapScore]:
+    """Latest ``GapScore`` of each subject in one query, without decoding its JSON columns:
+    only the two values the engine reads back from them are extracted by the database,
+    ``components.fingerprint`` (change detection) and ``components.scored_weight`` (teams)."""
     keys = list(keys)
     if not keys:
         return {}
-    qs = GapScore.objects.filter(subjects_q(keys), is_latest=True).order_by()
-    if light:
-        qs = qs.only(*LIGHT_FIELDS)
-    return {(g.subject_type, g.subject_id): g for g in qs}
-
-
-def latest_load_types(*, subject_types: Iterable[str], light: bool = True) -> dict[Key, GapScore]:
-    """Latest scores of every subject of these types (full recompute rollups)."""
-    qs = GapScore.objects.filter(subject_type__in=list(subject_types), is_latest=True).order_by()
-    if light:
-        qs = qs.only(*LIGHT_FIELDS)
+    qs = (
+        GapScore.objects.filter(subjects_q(keys), is_latest=True)
+        .order_by()
+        .only(*LIGHT_FIELDS)
+        .annotate(
+            fingerprint=KT("components__fingerprint"),
+            scored_weight_text=KT("components__scored_weight"),
+        )
+    )
     return {(g.subject_type, g.subject_id): g for g in qs}
 
 
 class LatestCache:
-    """Latest stored scores read during one run, fetched in bulk and at most once per key.
-
-    A light row lacks the JSON columns; ``full_row`` only returns rows loaded in full, so a
-    deferred column is never fetched one row at a time.
-    """
+    """Latest stored scores read during one run, fetched in bulk and at most once per key."""
 
     def __init__(self) -> None:
         self._rows: dict[Key, GapScore] = {}
         self._loaded: set[Key] = set()
-        self._full: set[Key] = set()
 
-    def load(self, *, keys: Iterable[Key], light: bool = False) -> None:
-        wanted = set(keys)
-        missing = wanted - (self._loaded if light else self._full)
-        if not missing:
-            return
-        rows = latest_load(keys=missing, light=light)
-        self._rows.update(rows)
-        self._loaded |= missing
-        if not light:
-            self._full |= missing
+    def load(self, *, keys: Iterable[Key]) -> None:
+        missing = set(keys) - self._loaded
+        if missing:
+            self._rows.update(latest_load(keys=missing))
+            self._loaded |= missing
 
     def get(self, key: Key) -> GapScore | None:
         return self._rows.get(key)
 
-    def full_row(self, key: Key) -> GapScore | None:
-        return self._rows.get(key) if key in self._full else None
-
-    def is_full(self, key: Key) -> bool:
-        return key in self._full
-
-    def components(self, key: Key) -> dict | None:
-        row = self.full_row(key)
-        return row.components if row is not None else None
+    def scored_weight(self, key: Key) -> float:
+        row = self._rows.get(key)
+        if row is None or row.score is None:
+            return 0.0
+        try:
+            return float(row.scored_weight_text or 0.0)
+        except ValueError:
+            return 0.0
 
     def forget(self, keys: Iterable[Key]) -> None:
         for key in keys:
             self._rows.pop(key, None)
             self._loaded.discard(key)
-            self._full.discard(key)

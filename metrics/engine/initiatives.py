@@ -151,7 +151,7 @@ def initiatives_compute(
         for k in ks
         if (SubjectType.KPI, k["id"]) not in overrides
     ]
-    latest = latest_load(keys=needed, light=True)
+    latest = latest_load(keys=needed)
     for row in rows:
         if row["owner_id"] is None and row["objective__owner_id"] is None:
             actors.want(row["team_id"])

@@ -11,6 +11,7 @@ Every write is idempotent and safe against a concurrent run of the same subjects
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import date, datetime, timedelta
 
@@ -45,11 +46,15 @@ def score_fields(outcome: Outcome) -> dict:
     fields["data_quality"] = fields["data_quality"] or {}
     fields["components"] = fields["components"] or {}
     fields["contributors"] = fields["contributors"] or []
-    return json.loads(json.dumps(fields))
+    # ``clean`` made every value JSON-native. The fingerprint lets the next run see that
+    # nothing changed without reading the JSON back.
+    digest = hashlib.sha1(json.dumps(fields, sort_keys=True).encode(), usedforsecurity=False)
+    fields["components"] = {**fields["components"], "fingerprint": digest.hexdigest()[:20]}
+    return fields
 
 
 def _same(row: GapScore, fields: dict) -> bool:
-    return all(getattr(row, name) == value for name, value in fields.items())
+    return getattr(row, "fingerprint", None) == fields["components"]["fingerprint"]
 
 
 def scores_write(
@@ -62,7 +67,7 @@ def scores_write(
     rows: list[GapScore] = []
     for outcome in outcomes:
         fields = score_fields(outcome)
-        old = latest.full_row(outcome.key)
+        old = latest.get(outcome.key)
         if old is not None and old.as_of == today and _same(old, fields):
             continue
         rows.append(

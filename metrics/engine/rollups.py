@@ -202,11 +202,18 @@ def rollups_compute(
     wanted |= {(SubjectType.OBJECTIVE, o["id"]) for o in outside_children}
     wanted |= {(SubjectType.OBJECTIVE, o["id"]) for o in team_objectives + theme_roots}
     wanted |= {(SubjectType.OBJECTIVE, i) for i in affected}
-    wanted |= {(SubjectType.TEAM, t) for t in teams}
+    if full:
+        wanted |= {(SubjectType.TEAM, t) for t in teams}
+    else:  # the affected teams and their direct children (read for their scored weight)
+        wanted |= {
+            (SubjectType.TEAM, t["id"])
+            for t in teams.values()
+            if t["id"] in team_affected or t["parent_id"] in team_affected
+        }
     wanted |= {(SubjectType.THEME, t["id"]) for t in themes}
     wanted |= {(SubjectType.STRATEGY, s) for s in strategy_ids}
     wanted |= set(run)  # this run's own subjects: for change detection when written
-    latest.load(keys=wanted, light=full)
+    latest.load(keys=wanted)
 
     kpis_of: dict[int, list[dict]] = defaultdict(list)
     for k in kpis:
@@ -441,8 +448,4 @@ def _scored_weight(key: Key, run: dict[Key, Outcome], latest: LatestCache) -> fl
     outcome = run.get(key)
     if outcome is not None:
         return float(outcome.result.components.get("scored_weight", 0.0) or 0.0)
-    g = latest.get(key)
-    if g is None or g.score is None:
-        return 0.0
-    components = latest.components(key)
-    return float((components or {}).get("scored_weight", 0.0) or 0.0)
+    return latest.scored_weight(key)
