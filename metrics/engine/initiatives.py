@@ -141,7 +141,7 @@ def initiatives_compute(
     kpis: dict[int, list[dict]] = defaultdict(list)
     for k in (
         KPI.objects.filter(initiative_id__in=ids, is_active=True)
-        .order_by()
+        .order_by("id")
         .values("id", "name", "weight", "initiative_id")
     ):
         kpis[k["initiative_id"]].append(k)

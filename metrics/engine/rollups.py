@@ -105,11 +105,13 @@ def rollups_compute(
     actors = actors or Actors()
     full = objective_ids is None
     if full:
-        objectives = list(Objective.objects.order_by().values(*OBJECTIVE_FIELDS))
+        objectives = list(Objective.objects.order_by("id").values(*OBJECTIVE_FIELDS))
         affected = {o["id"] for o in objectives}
     else:
         walk = _walk(model=Objective, start_ids=objective_ids, up=True, include_start=True)
-        ancestors = Objective.objects.filter(Q(id__in=walk)).order_by().values(*OBJECTIVE_FIELDS)
+        ancestors = (
+            Objective.objects.filter(Q(id__in=walk)).order_by("id").values(*OBJECTIVE_FIELDS)
+        )
         objectives = list(ancestors)
         affected = {o["id"] for o in objectives}
     if not objectives:
@@ -124,13 +126,15 @@ def rollups_compute(
         child_q = Q(parent_id__in=affected) & ~Q(id__in=affected)
     kpis = list(
         KPI.objects.filter(kpi_q, is_active=True)
-        .order_by()
+        .order_by("id")
         .values("id", "name", "weight", "kind", "objective_id")
     )
     initiatives = list(
-        Initiative.objects.filter(ini_q).order_by().values("id", "title", "weight", "objective_id")
+        Initiative.objects.filter(ini_q)
+        .order_by("id")
+        .values("id", "title", "weight", "objective_id")
     )
-    teams = {t["id"]: t for t in Team.objects.order_by().values("id", "name", "parent_id")}
+    teams = {t["id"]: t for t in Team.objects.order_by("id").values("id", "name", "parent_id")}
     team_affected: set[int] = set()
     for o in objectives:
         node = o["team_id"]
@@ -152,7 +156,7 @@ def rollups_compute(
                 | Q(team_id__in=team_affected)
                 | Q(theme_id__in=theme_affected, parent__isnull=True)
             )
-            .order_by()
+            .order_by("id")
             .values(
                 "id",
                 "title",
@@ -175,7 +179,7 @@ def rollups_compute(
     archived = set()
     themes = list(
         Theme.objects.filter(**({} if full else {"strategy_id__in": strategy_ids}))
-        .order_by()
+        .order_by("id")
         .values(
             "id",
             "name",
@@ -227,6 +231,9 @@ def rollups_compute(
             children_of[o["parent_id"]].append(o)
     for o in outside_children:
         children_of[o["parent_id"]].append(o)
+    for siblings in children_of.values():
+        # Parts in a stable order, so the same inputs always store the same result.
+        siblings.sort(key=lambda o: o["id"])
     for o in objectives:
         if o["owner_id"] is None and o["parent__owner_id"] is None:
             actors.want(o["team_id"])
