@@ -155,13 +155,10 @@ def webhook_attempt(*, delivery: WebhookDelivery) -> bool:
     delivery.attempts += 1
     delivery.last_attempt_at = now
     code, error = None, ""
-    try:
-        with urllib.request.urlopen(request, timeout=settings.GAP_WEBHOOK_TIMEOUT) as response:  # noqa: S310
-            code = response.status
-    except urllib.error.HTTPError as exc:
-        code, error = exc.code, f"HTTP {exc.code} {exc.reason}"
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        error = f"{type(exc).__name__}: {getattr(exc, 'reason', exc)}"
+    if not webhook.url.lower().startswith(("http://", "https://")):
+        error = "Only http(s) webhook URLs are called."
+    else:
+        code, error = _post(request)
     ok = code is not None and 200 <= code < 300
     delivery.response_code = code
     delivery.last_error = "" if ok else error[:2000]
@@ -180,6 +177,16 @@ def webhook_attempt(*, delivery: WebhookDelivery) -> bool:
         ]
     )
     return ok
+
+
+def _post(request: urllib.request.Request) -> tuple[int | None, str]:
+    try:
+        with urllib.request.urlopen(request, timeout=settings.GAP_WEBHOOK_TIMEOUT) as response:  # noqa: S310
+            return response.status, ""
+    except urllib.error.HTTPError as exc:
+        return exc.code, f"HTTP {exc.code} {exc.reason}"
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        return None, f"{type(exc).__name__}: {getattr(exc, 'reason', exc)}"
 
 
 def webhook_backoff(*, attempts: int) -> int:

@@ -78,3 +78,28 @@ def test_measurement_changes_score_and_alert_in_a_real_worker(celery_worker_proc
         subject_type="objective", subject_id=objective.pk, is_latest=True
     )
     assert objective_score.computed_at >= after.computed_at
+
+
+def test_nightly_recompute_runs_its_chunks_through_the_worker(celery_worker_process, team, leader):
+    from metrics.tasks import gaps_recompute_all
+
+    strategy = StrategyFactory(status=Strategy.Status.ACTIVE, owner=leader)
+    objective = ObjectiveFactory(theme=ThemeFactory(strategy=strategy), team=team)
+    kpis = [KPIFactory(objective=objective, team=team) for _ in range(5)]
+    for kpi in kpis:
+        MeasurementFactory(kpi=kpi, as_of=timezone.localdate(), value=25.0)
+
+    # Planned here (as beat's task would be in a worker), the chord of KPI chunks, initiative
+    # chunks and the rollup then runs in the worker process.
+    from django.test import override_settings
+
+    with override_settings(GAP_CHUNK_SIZE=2):
+        plan = gaps_recompute_all.apply().get()
+    assert plan == {"kpi_chunks": 3, "initiative_chunks": 0}
+    strategy_score = _wait_for(
+        lambda: GapScore.objects.filter(
+            subject_type="strategy", subject_id=strategy.pk, is_latest=True
+        ).first()
+    )
+    assert strategy_score is not None
+    assert GapScore.objects.filter(subject_type="kpi", is_latest=True).count() == 5
