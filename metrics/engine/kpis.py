@@ -6,6 +6,7 @@ from collections import defaultdict
 from datetime import date
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import F, Window
 from django.db.models.functions import RowNumber
 
@@ -40,14 +41,32 @@ KPI_FIELDS = (
 
 
 def measurements_recent(*, kpi_ids: list[int], points: int) -> dict[int, list[tuple[date, float]]]:
-    """The ``points`` most recent measurements of each KPI, oldest first, in one query."""
-    rows = (
-        Measurement.objects.filter(kpi_id__in=kpi_ids)
-        .annotate(rank=Window(RowNumber(), partition_by=[F("kpi_id")], order_by=F("as_of").desc()))
-        .filter(rank__lte=points)
-        .order_by()
-        .values_list("kpi_id", "as_of", "value")
-    )
+    """The ``points`` most recent measurements of each KPI, oldest first, in one query.
+
+    On PostgreSQL a LATERAL join reads each KPI's newest rows straight from the
+    (kpi, as_of) unique index, instead of ranking every measurement of the chunk; elsewhere a
+    window function does the same job.
+    """
+    if connection.vendor == "postgresql":
+        table = connection.ops.quote_name(Measurement._meta.db_table)
+        sql = (
+            "SELECT m.kpi_id, m.as_of, m.value FROM unnest(%s::bigint[]) AS k(id) "  # noqa: S608 - our own quoted table name; values are parameters
+            f"CROSS JOIN LATERAL (SELECT kpi_id, as_of, value FROM {table} "
+            "WHERE kpi_id = k.id ORDER BY as_of DESC LIMIT %s) AS m"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [list(kpi_ids), points])
+            rows = cursor.fetchall()
+    else:
+        rows = (
+            Measurement.objects.filter(kpi_id__in=kpi_ids)
+            .annotate(
+                rank=Window(RowNumber(), partition_by=[F("kpi_id")], order_by=F("as_of").desc())
+            )
+            .filter(rank__lte=points)
+            .order_by()
+            .values_list("kpi_id", "as_of", "value")
+        )
     series: dict[int, list[tuple[date, float]]] = defaultdict(list)
     for kpi_id, as_of, value in rows:
         series[kpi_id].append((as_of, value))

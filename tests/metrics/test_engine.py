@@ -239,3 +239,13 @@ def test_incremental_recompute_after_one_measurement_is_cheap(plan, django_asser
     # alert is resolved (+1) and a forecast alert opens (+3: last resolved, insert, its id).
     with django_assert_max_num_queries(20):
         subjects_recompute(subjects=[(SubjectType.KPI, plan["leads"].id)], today=TODAY)
+
+
+def test_recent_measurements_are_the_newest_points_oldest_first(plan):
+    from metrics.engine.kpis import measurements_recent
+
+    series = measurements_recent(kpi_ids=[plan["nps"].pk, plan["leads"].pk], points=4)
+    nps = [v for _, v in series[plan["nps"].pk]]
+    assert nps == [23.0, 24.5, 26.0, 27.5]
+    assert len(series[plan["leads"].pk]) == 4
+    assert series[plan["leads"].pk][0][0] < series[plan["leads"].pk][-1][0]
