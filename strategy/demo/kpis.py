@@ -61,7 +61,7 @@ KPIS: tuple[KPISpec, ...] = (
     # --- o_arr / growth ----------------------------------------------------------------------
     KPISpec("arr", "Annual recurring revenue", "€M", "lagging", "increase", 38.0, 50.0, DAILY,
             "o_arr", "ceo", "at_risk", "Subscription analytics, nightly sync from billing",
-            decimals=2, noise=0.004, weight="2",
+            decimals=2, noise=0.004, weight="2", trajectory=(0.2, 0.45, 0.72),
             revision=RevisionSpec(None, 48.0, "The board raised the goal from €48M to €50M after "
                                   "the second-quarter bookings beat plan by 9%.", 4, "ceo")),
     KPISpec("win-rate-mid-market", "Win rate, mid-market (rolling 90 days)", "%", "lagging",
