@@ -195,10 +195,12 @@ def test_seed_demo_builds_the_promised_organisation(seed_value):
     ]
     assert len(stale) >= 1
     assert set(CheckIn.objects.values_list("rag", flat=True)) == {"green", "amber", "red"}
+    assert not CheckIn.objects.filter(created_at__date__gte=TODAY).exists()
     assert CheckIn.objects.filter(created_at__date__lt=TODAY - dt.timedelta(days=150)).exists()
     spent = {i.pk: sum((s.amount for s in i.spend_entries.all()), start=0) for i in initiatives}
     over = [i for i in initiatives if spent[i.pk] > i.budget_planned]
     assert len(over) == 1
+    assert SpendEntry.objects.filter(amount__lt=0).count() == 1  # a credit note
     burning = [
         i
         for i in initiatives.filter(status="active")
