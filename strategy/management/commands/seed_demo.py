@@ -21,6 +21,7 @@ from strategy.demo import (
     demo_foreign_logins,
     demo_reset,
     demo_seed,
+    describe_counts,
 )
 
 
@@ -76,12 +77,12 @@ class Command(BaseCommand):
             if existing and options["if_empty"]:
                 self.stdout.write(
                     "The database already has organisation data "
-                    f"({_describe(existing)}): nothing to do."
+                    f"({describe_counts(existing)}): nothing to do."
                 )
                 return
             if existing and not options["reset"]:
                 raise CommandError(
-                    f"The database already has organisation data ({_describe(existing)}). "
+                    f"The database already has organisation data ({describe_counts(existing)}). "
                     "Run again with --reset to delete it and seed afresh, or with --if-empty "
                     "to leave it as it is."
                 )
@@ -94,7 +95,7 @@ class Command(BaseCommand):
             if existing:
                 demo_reset()
                 self.stdout.write(
-                    f"Deleted the existing organisation data ({_describe(existing)})."
+                    f"Deleted the existing organisation data ({describe_counts(existing)})."
                 )
             summary = demo_seed(seed=options["seed"], today=today, scale=scale, progress=progress)
         # Measured after the commit: PostgreSQL checks the deferred foreign keys then.
@@ -121,7 +122,3 @@ class Command(BaseCommand):
             "password; see /admin/auth/user/."
         )
         out.write("Scores are not computed yet: run `python manage.py recompute_gaps`.")
-
-
-def _describe(counts: dict[str, int]) -> str:
-    return ", ".join(f"{count:,} {name}" for name, count in counts.items())
