@@ -9,7 +9,12 @@ from __future__ import annotations
 
 from strategy.demo.build import DemoSummary, demo_counts, demo_seed
 from strategy.demo.org import DEMO_PASSWORD
-from strategy.demo.reset import demo_existing_data, demo_foreign_logins, demo_reset
+from strategy.demo.reset import (
+    demo_existing_data,
+    demo_foreign_logins,
+    demo_reset,
+    describe_counts,
+)
 
 __all__ = [
     "DEMO_PASSWORD",
@@ -19,4 +24,5 @@ __all__ = [
     "demo_foreign_logins",
     "demo_reset",
     "demo_seed",
+    "describe_counts",
 ]

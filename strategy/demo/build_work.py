@@ -145,6 +145,8 @@ class WorkBuilder(BuilderBase):
         length = (due - start).days
         pace_end = rng.uniform(*PROFILE_PACE[profile])
         jitter = 1 if spec.cadence <= 7 else 2
+        # Up to yesterday: a check-in stamped later today could lie in the future.
+        until = min(until, self.today - dt.timedelta(days=1))
         dates, day = [], start + dt.timedelta(days=spec.cadence)
         while day <= until:
             dates.append(day)
@@ -187,7 +189,6 @@ class WorkBuilder(BuilderBase):
                 "due": day_label(due),
                 "team": team_name,
                 "blocker": blocker,
-                "blocker_lc": blocker,
                 "decision": day_label(day + dt.timedelta(days=7)),
                 "soon": day_label(day + dt.timedelta(days=5)),
             }
@@ -199,7 +200,9 @@ class WorkBuilder(BuilderBase):
                     rag=rag,
                     confidence=rng.randint(*CONFIDENCE[rag]),
                     progress=progress,
-                    summary=rng.choice(texts.SUMMARY[rag]).format(**fields),
+                    summary=rng.choice(
+                        [t for t in texts.SUMMARY[rag] if done or "{done}" not in t]
+                    ).format(**fields),
                     blockers=blocker if rag != "green" else "",
                     next_steps=rng.choice(texts.NEXT_STEPS).format(**fields),
                 )
@@ -268,14 +271,15 @@ class WorkBuilder(BuilderBase):
                     entered_by=entered_by,
                 )
             )
-        if spec.ref == "i_brand" and rows:
+        if spec.refund and rows:
+            amount, category, note = spec.refund
             rows.append(
                 SpendEntry(
                     initiative=initiative,
                     date=min(self.today, rows[-1].date + dt.timedelta(days=2)),
-                    amount=Decimal("-8500.00"),
-                    category="Agency fees",
-                    note=texts.REFUND_NOTE,
+                    amount=-Decimal(amount),
+                    category=category,
+                    note=note,
                     entered_by=entered_by,
                 )
             )

@@ -61,7 +61,7 @@ KPIS: tuple[KPISpec, ...] = (
     # --- o_arr / growth ----------------------------------------------------------------------
     KPISpec("arr", "Annual recurring revenue", "€M", "lagging", "increase", 38.0, 50.0, DAILY,
             "o_arr", "ceo", "at_risk", "Subscription analytics, nightly sync from billing",
-            decimals=2, noise=0.004, weight="2",
+            decimals=2, noise=0.004, weight="2", trajectory=(0.2, 0.45, 0.72),
             revision=RevisionSpec(None, 48.0, "The board raised the goal from €48M to €50M after "
                                   "the second-quarter bookings beat plan by 9%.", 4, "ceo")),
     KPISpec("win-rate-mid-market", "Win rate, mid-market (rolling 90 days)", "%", "lagging",
@@ -191,7 +191,7 @@ KPIS: tuple[KPISpec, ...] = (
             bounds=(-100.0, 100.0), noise=0.06, trajectory=(0.15, 0.4, 0.7)),
     KPISpec("cash-runway", "Cash runway", "months", "lagging", "range", 26, 30, WEEKLY,
             "i_forecast", "cfo", "on_track", "13-week cash forecast, weekly",
-            decimals=0, range=(24, 36), noise=0.03, baseline_months=3, horizon_months=4),
+            decimals=1, range=(24, 36), noise=0.06, baseline_months=3, horizon_months=4),
     KPISpec("cloud-cost-share", "Cloud cost as a share of revenue", "%", "lagging", "decrease",
             13.5, 11.0, MONTHLY, "o_cloud", "fin_lead", "on_track",
             "Cloud billing export and subscription analytics, month-end", bounds=PCT,

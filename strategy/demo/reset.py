@@ -49,6 +49,18 @@ def demo_existing_data() -> dict[str, int]:
     return {name: count for name, count in found.items() if count}
 
 
+def describe_counts(counts: dict[str, int]) -> str:
+    """``{"strategies": 1, "teams": 11}`` → "1 strategy, 11 teams"."""
+    singular = {
+        str(m._meta.verbose_name_plural): str(m._meta.verbose_name) for m in ORGANISATION_MODELS
+    }
+    singular["demo people"] = "demo person"
+    return ", ".join(
+        f"{count:,} {singular.get(name, name) if count == 1 else name}"
+        for name, count in counts.items()
+    )
+
+
 def demo_foreign_logins() -> list[str]:
     """Demo login names already taken by people who are not demo people: seeding would clash,
     and ``--reset`` never deletes a real person."""

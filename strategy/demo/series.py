@@ -83,8 +83,11 @@ def series_values(*, rng: np.random.Generator, dates: np.ndarray, plan: SeriesPl
     b_day = np.datetime64(plan.baseline_date, "D")
     plan_days = (np.datetime64(plan.target_date, "D") - b_day).astype(np.int64)
     x = (dates - b_day).astype(np.int64) / plan_days  # share of the plan period elapsed
-    lo, hi = PACE[plan.scenario]
-    pace = rng.uniform(lo, hi)
+    breach = plan.direction == "range" and plan.scenario == "off_track"
+    # A range KPI gets into its range within the first half of the plan and then holds it;
+    # one that goes off track does so by drifting out again (below).
+    lo, hi = PACE["on_track" if breach else plan.scenario]
+    pace = rng.uniform(lo, hi) * (2 if plan.direction == "range" else 1)
 
     if plan.trajectory:
         marks = np.linspace(0, 1, len(plan.trajectory) + 2)
@@ -103,14 +106,20 @@ def series_values(*, rng: np.random.Generator, dates: np.ndarray, plan: SeriesPl
     values = plan.baseline + span * share
     cadence_days = int(np.median(np.diff(dates).astype(np.int64))) if n > 1 else 30
     window = max(1, 30 // max(cadence_days, 1))
-    values = values + scale * plan.noise * (1.5 * _smooth(rng, n, window) + rng.standard_normal(n))
+    if plan.cumulative:
+        # A running total: noisy but never negative steps along the planned path.
+        steps = np.diff(values, prepend=values[0]) * rng.lognormal(0, 0.4, n)
+        values = values[0] + np.cumsum(np.clip(steps, 0, None))
+    else:
+        wobble = 1.5 * _smooth(rng, n, window) + rng.standard_normal(n)
+        values = values + scale * plan.noise * wobble
 
     # The last WRONG_WAY_DAYS before the latest value: a drift the wrong way.
     days_left = (dates[-1] - dates).astype(np.int64)
     ramp = np.clip(1 - days_left / WRONG_WAY_DAYS, 0, 1)
     if plan.scenario == "early_warning":
         values = values - np.sign(span) * abs(span) * 0.9 * ramp
-    if plan.direction == "range" and plan.scenario == "off_track":
+    if breach:
         values = values + (plan.range_high - plan.target) * 1.8 * ramp
 
     if plan.weekly and cadence_days == 1:
@@ -122,8 +131,6 @@ def series_values(*, rng: np.random.Generator, dates: np.ndarray, plan: SeriesPl
         -np.inf if plan.lower is None else plan.lower,
         np.inf if plan.upper is None else plan.upper,
     )
-    if plan.cumulative:
-        values = np.maximum.accumulate(values)
     values = np.round(values, plan.decimals)
 
     if plan.scenario == "frozen" and n > 3:

@@ -13,13 +13,13 @@ SUMMARY = {
     "amber": (
         "“{next}” is slipping by about {slip} days; we are re-sequencing work to protect "
         "the {due} date.",
-        "Progress slower than planned this period. {blocker_lc} Recovery plan agreed with {team}.",
+        "Progress slower than planned this period. {blocker} Recovery plan agreed with {team}.",
         "We will make “{next}” only if the open staffing question is settled this week.",
         "Scope of “{next}” grew after customer feedback; trimming nice-to-haves to hold the date.",
     ),
     "red": (
         "“{next}” will miss its date. {blocker} We need a decision on scope by {decision}.",
-        "Off track: {blocker_lc} Without help the {due} date moves by at least a month.",
+        "Off track: {blocker} Without help the {due} date moves by at least a month.",
         "Two weeks lost on “{next}”. Escalated to the steering group; options paper on Friday.",
     ),
 }
@@ -64,4 +64,3 @@ SPEND_NOTES = {
     "Travel": "Travel and expenses",
     "Cloud": "Cloud infrastructure",
 }
-REFUND_NOTE = "Credit note from the agency for the delayed launch film"

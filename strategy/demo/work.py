@@ -35,6 +35,7 @@ class InitiativeSpec:
     milestones: tuple[str, ...]
     categories: tuple[str, ...] = ("Contractors", "Software licences")
     depends_on: tuple[tuple[str, str], ...] = ()  # (initiative ref, note)
+    refund: tuple[int, str, str] | None = None  # (EUR, category, note) after the last spend
 
 
 INITIATIVES: tuple[InitiativeSpec, ...] = (
@@ -95,6 +96,7 @@ INITIATIVES: tuple[InitiativeSpec, ...] = (
         ("Agency selected", "Brand platform signed off", "New website live",
          "Launch campaign"),
         ("Agency fees", "Production", "Software licences"),
+        refund=(8500, "Agency fees", "Credit note from the agency for the delayed launch film"),
     ),
     InitiativeSpec(
         "i_summit", "o_brand", "marketing", "chloe", ("mkt_lead",),

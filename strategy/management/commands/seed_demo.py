@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -20,6 +21,7 @@ from strategy.demo import (
     demo_foreign_logins,
     demo_reset,
     demo_seed,
+    describe_counts,
 )
 
 
@@ -69,17 +71,18 @@ class Command(BaseCommand):
         if scale < 1:
             raise CommandError(f"--scale must be 1 or more, not {scale}.")
         progress = not options["no_progress"] and sys.stderr.isatty()
+        started = time.perf_counter()
         with transaction.atomic():
             existing = demo_existing_data()
             if existing and options["if_empty"]:
                 self.stdout.write(
                     "The database already has organisation data "
-                    f"({_describe(existing)}): nothing to do."
+                    f"({describe_counts(existing)}): nothing to do."
                 )
                 return
             if existing and not options["reset"]:
                 raise CommandError(
-                    f"The database already has organisation data ({_describe(existing)}). "
+                    f"The database already has organisation data ({describe_counts(existing)}). "
                     "Run again with --reset to delete it and seed afresh, or with --if-empty "
                     "to leave it as it is."
                 )
@@ -92,16 +95,17 @@ class Command(BaseCommand):
             if existing:
                 demo_reset()
                 self.stdout.write(
-                    f"Deleted the existing organisation data ({_describe(existing)})."
+                    f"Deleted the existing organisation data ({describe_counts(existing)})."
                 )
             summary = demo_seed(seed=options["seed"], today=today, scale=scale, progress=progress)
-        self.report(summary)
+        # Measured after the commit: PostgreSQL checks the deferred foreign keys then.
+        self.report(summary, seconds=time.perf_counter() - started)
 
-    def report(self, summary: DemoSummary) -> None:
+    def report(self, summary: DemoSummary, *, seconds: float) -> None:
         out = self.stdout
         out.write(
             self.style.SUCCESS(
-                f"Seeded the Brightwell Systems demo in {summary.seconds:.1f} s "
+                f"Seeded the Brightwell Systems demo in {seconds:.1f} s "
                 f"(seed {summary.seed}, today {summary.today:%Y-%m-%d}, scale {summary.scale})."
             )
         )
@@ -118,7 +122,3 @@ class Command(BaseCommand):
             "password; see /admin/auth/user/."
         )
         out.write("Scores are not computed yet: run `python manage.py recompute_gaps`.")
-
-
-def _describe(counts: dict[str, int]) -> str:
-    return ", ".join(f"{count:,} {name}" for name, count in counts.items())
