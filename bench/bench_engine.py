@@ -201,7 +201,9 @@ def bench_latency(samples: int, redis_url: str) -> None:
     import redis
 
     redis.Redis.from_url(redis_url).flushdb()
-    log = open(ROOT / "bench" / ".bench-worker.log", "w")  # noqa: SIM115
+    log_path = ROOT / "test-artifacts" / "bench-engine-worker.log"
+    log_path.parent.mkdir(exist_ok=True)
+    log = log_path.open("w")
     worker = subprocess.Popen(
         [
             sys.executable, "-m", "celery", "-A", "execsupport", "worker", "--pool=solo",
