@@ -83,21 +83,35 @@ def scores_write(
     if not rows:
         return 0
     keys = [(r.subject_type, r.subject_id) for r in rows]
+    # Called inside ``write_outcomes``' transaction: flip the old latest rows, insert the new.
+    GapScore.objects.filter(subjects_q(keys), is_latest=True).update(is_latest=False)
+    GapScore.objects.bulk_create(rows, batch_size=1000)
+    latest.forget(keys)
+    return len(rows)
+
+
+def write_outcomes(
+    *, outcomes: list[Outcome], latest: LatestCache, today: date, now: datetime
+) -> tuple[int, list[int]]:
+    """Snapshots and alerts of these outcomes in one transaction (a reader sees a score and
+    its alerts change together). Returns (snapshots written, alert ids opened).
+
+    A concurrent run of the same subjects can insert a latest row between our flip and our
+    insert: the one-latest-per-subject index refuses ours, and we run again, now superseding
+    the other run's rows.
+    """
     for attempt in range(3):
         try:
             with transaction.atomic():
-                GapScore.objects.filter(subjects_q(keys), is_latest=True).update(is_latest=False)
-                GapScore.objects.bulk_create(rows, batch_size=1000)
-            break
+                written = scores_write(outcomes=outcomes, latest=latest, today=today, now=now)
+                opened = alerts_sync(outcomes=outcomes, now=now)
+            return written, opened
         except IntegrityError:
-            # A concurrent run inserted a latest row for one of these subjects between our
-            # update and insert: run again, now seeing (and superseding) its rows.
             if attempt == 2:
                 raise
-            for row in rows:
-                row.pk = None
-    latest.forget(keys)
-    return len(rows)
+            logger.info("Concurrent write of the same subjects; writing again")
+            latest.forget([o.key for o in outcomes])
+    raise AssertionError("unreachable")
 
 
 def _scopes(outcomes: list[Outcome]) -> dict[Key, set[str]]:

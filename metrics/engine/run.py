@@ -16,7 +16,7 @@ from initiatives.models import CheckIn, Initiative, Milestone
 from metrics.engine.common import Actors, Key, LatestCache, Outcome, engine_thresholds, logger
 from metrics.engine.initiatives import OPEN, initiatives_compute
 from metrics.engine.kpis import kpis_compute
-from metrics.engine.persist import alerts_sync, dirty_clear, scores_write
+from metrics.engine.persist import dirty_clear, write_outcomes
 from metrics.engine.rollups import rollups_compute
 from metrics.models import KPI, Alert, DirtySubject, GapScore, Measurement, SubjectType
 
@@ -56,8 +56,9 @@ def _finish(
 ) -> RunStats:
     stats = RunStats(computed=len(outcomes))
     stats.unavailable = sum(1 for o in outcomes if o.result.status == "unavailable")
-    stats.written = scores_write(outcomes=outcomes, latest=latest, today=today, now=now)
-    stats.alerts_opened = alerts_sync(outcomes=outcomes, now=now)
+    stats.written, stats.alerts_opened = write_outcomes(
+        outcomes=outcomes, latest=latest, today=today, now=now
+    )
     if notify and stats.alerts_opened:
         from metrics.tasks import alerts_notify, enqueue_safely
 
@@ -165,8 +166,9 @@ def rollups_all_recompute(*, today: date, now: datetime, notify: bool = True) ->
     stats = RunStats(computed=len(outcomes))
     for chunk in chunks(list(range(len(outcomes))), settings.GAP_CHUNK_SIZE * 4):
         part = [outcomes[i] for i in chunk]
-        stats.written += scores_write(outcomes=part, latest=latest, today=today, now=now)
-        stats.alerts_opened += alerts_sync(outcomes=part, now=now)
+        written, opened = write_outcomes(outcomes=part, latest=latest, today=today, now=now)
+        stats.written += written
+        stats.alerts_opened += opened
     stats.unavailable = sum(1 for o in outcomes if o.result.status == "unavailable")
     if notify:
         opened = list(

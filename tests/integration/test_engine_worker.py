@@ -72,7 +72,7 @@ def test_measurement_changes_score_and_alert_in_a_real_worker(celery_worker_proc
     print(f"score visible {elapsed:.2f} s after the write")
     assert after.components["facts"]["latest_value"] == 50.0
     alert.refresh_from_db()
-    assert alert.status == "resolved"
+    assert alert.status == "resolved"  # written in the same transaction as the score
     assert _wait_for(lambda: not DirtySubject.objects.exists(), timeout=10)
     objective_score = GapScore.objects.get(
         subject_type="objective", subject_id=objective.pk, is_latest=True

@@ -249,3 +249,27 @@ def test_recent_measurements_are_the_newest_points_oldest_first(plan):
     assert nps == [23.0, 24.5, 26.0, 27.5]
     assert len(series[plan["leads"].pk]) == 4
     assert series[plan["leads"].pk][0][0] < series[plan["leads"].pk][-1][0]
+
+
+def test_a_concurrent_latest_row_makes_the_write_run_again(plan):
+    """Another run inserting a latest row between our flip and our insert must not leave two
+    latest rows nor lose our result: the unique index refuses the insert and we write again."""
+    from django.db.models import QuerySet
+
+    real = QuerySet.bulk_create
+    calls = []
+
+    def racing(self, objs, *args, **kwargs):
+        if self.model is GapScore and not calls:
+            calls.append(1)
+            first = objs[0]
+            real(self, [GapScore(subject_type=first.subject_type, subject_id=first.subject_id,
+                                 as_of=TODAY, status="no_data", reason="other run")])  # fmt: skip
+        return real(self, objs, *args, **kwargs)
+
+    with mock.patch.object(QuerySet, "bulk_create", racing):
+        stats = subjects_recompute(subjects=[(SubjectType.KPI, plan["nps"].pk)], today=TODAY)
+    assert calls == [1]
+    assert stats.written == stats.computed  # the retry wrote everything
+    nps = GapScore.objects.filter(subject_type="kpi", subject_id=plan["nps"].pk)
+    assert nps.filter(is_latest=True).get().status == "on_track"
