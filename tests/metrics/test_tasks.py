@@ -107,3 +107,14 @@ def test_beat_schedule_names_registered_tasks():
     assert schedule["gaps-sweep"]["schedule"] == 15 * 60
     for entry in schedule.values():
         assert entry["task"] in celery_app.tasks
+
+
+def test_marking_without_enqueue_leaves_it_to_the_sweep(plan, django_capture_on_commit_callbacks):
+    from django.db import transaction
+
+    from metrics.services import subjects_mark_dirty
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
+        subjects_mark_dirty(subjects=[(SubjectType.KPI, plan["nps"].pk)], enqueue=False)
+    assert callbacks == []
+    assert DirtySubject.objects.filter(subject_id=plan["nps"].pk).exists()
