@@ -299,8 +299,32 @@ def dirty_batches(*, now: datetime) -> list[tuple[list[Key], datetime]]:
     return batches
 
 
+def alerts_resolve_orphans(*, now: datetime) -> int:
+    """Resolve active alerts whose subject was deleted (nothing will evaluate them again)."""
+    from strategy.models import Objective, Strategy, Team, Theme
+
+    models = {
+        SubjectType.KPI: KPI,
+        SubjectType.INITIATIVE: Initiative,
+        SubjectType.MILESTONE: Milestone,
+        SubjectType.OBJECTIVE: Objective,
+        SubjectType.TEAM: Team,
+        SubjectType.THEME: Theme,
+        SubjectType.STRATEGY: Strategy,
+    }
+    resolved = 0
+    for subject_type, model in models.items():
+        resolved += (
+            Alert.objects.filter(subject_type=subject_type, status__in=Alert.ACTIVE_STATUSES)
+            .exclude(subject_id__in=model.objects.values("id"))
+            .update(status=Alert.Status.RESOLVED, resolved_at=now, last_seen_at=now)
+        )
+    return resolved
+
+
 def sweep(*, today: date | None = None, now: datetime | None = None) -> dict:
-    """Re-enqueue what is still dirty and what time alone has changed; re-send stuck webhooks."""
+    """Re-enqueue what is still dirty and what time alone has changed; re-send stuck webhooks;
+    resolve alerts of deleted subjects."""
     from metrics.tasks import enqueue_safely, gaps_recompute_subjects, webhook_deliver
 
     today = today or timezone.localdate()
@@ -331,6 +355,7 @@ def sweep(*, today: date | None = None, now: datetime | None = None) -> dict:
     for delivery_id in stuck:
         enqueue_safely(webhook_deliver, delivery_id=delivery_id)
     result = {
+        "orphan_alerts_resolved": alerts_resolve_orphans(now=now),
         "dirty_batches": len(dirty),
         "time_driven": len(candidates),
         "tasks_enqueued": enqueued,

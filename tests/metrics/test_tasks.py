@@ -118,3 +118,15 @@ def test_marking_without_enqueue_leaves_it_to_the_sweep(plan, django_capture_on_
         subjects_mark_dirty(subjects=[(SubjectType.KPI, plan["nps"].pk)], enqueue=False)
     assert callbacks == []
     assert DirtySubject.objects.filter(subject_id=plan["nps"].pk).exists()
+
+
+def test_sweep_resolves_alerts_of_deleted_subjects(plan):
+    from tests.factories import MilestoneFactory
+
+    milestone = MilestoneFactory(initiative=plan["initiative"], due_date=dt.date(2026, 3, 1))
+    full_recompute(today=TODAY)
+    alert = Alert.objects.get(kind="milestone_overdue", subject_id=milestone.pk)
+    milestone.delete()
+    assert sweep()["orphan_alerts_resolved"] == 1
+    alert.refresh_from_db()
+    assert alert.status == "resolved"
