@@ -30,6 +30,7 @@ install-dev: $(VENV)/.installed-dev
 demo: install
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py seed_demo --if-empty
+	$(BIN)/python manage.py recompute_gaps
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
 
 test: install-dev
