@@ -118,7 +118,11 @@ def milestone_timeline(
             legend={"orientation": "h", "y": 1.2, "x": 0},
             xaxis={
                 "type": "date",
-                "range": [start.isoformat(), due.isoformat()],
+                # A margin either side so the first and last markers are not cut in half.
+                "range": [
+                    (start - dt.timedelta(days=10)).isoformat(),
+                    (due + dt.timedelta(days=10)).isoformat(),
+                ],
                 "gridcolor": "#eef0f3",
             },
             yaxis={

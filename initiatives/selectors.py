@@ -12,7 +12,12 @@ from django_cte import CTE, with_cte
 
 from initiatives.models import CheckIn, Initiative, InitiativeDependency, Milestone
 from metrics.models import Alert, SubjectType
-from metrics.selectors import attach_latest_scores, latest_scores_by_type, measurement_sparklines
+from metrics.selectors import (
+    attach_latest_scores,
+    latest_scores_by_type,
+    measurement_sparklines,
+    score_components,
+)
 from strategy.access import Access
 
 CHECKIN_HISTORY = 50
@@ -170,4 +175,5 @@ def initiative_page(*, initiative: Initiative, access: Access) -> dict:
         "kpis": kpis,
         "alerts": alerts,
         "score": initiative.latest_score,
+        "components": score_components(initiative.latest_score),
     }

@@ -260,3 +260,39 @@ def test_leader_creates_an_initiative_under_an_objective(client, leader, member,
     assert (created.objective_id, created.team_id) == (mine.objective_id, mine.team_id)
     client.force_login(member)
     assert client.get(url).status_code == 403
+
+
+def test_initiative_page_explains_its_score(client, viewer, mine):
+    from metrics.models import SubjectType
+    from tests.factories import GapScoreFactory
+
+    GapScoreFactory(
+        subject_type=SubjectType.INITIATIVE,
+        subject_id=mine.pk,
+        status="off_track",
+        reason="Health 53/100; behind mainly because of Schedule (-25 points).",
+        components={
+            "items": [
+                {
+                    "key": "schedule",
+                    "label": "Schedule",
+                    "score": 30.0,
+                    "weight": 0.5,
+                    "status": "off_track",
+                    "detail": "13 % delivered with 45 % of the time elapsed",
+                }
+            ]
+        },
+        contributors=[
+            {
+                "label": "Schedule",
+                "gap_points": 25.2,
+                "explanation": "Schedule: 13 % delivered with 45 % of the time elapsed",
+            }
+        ],
+    )
+    client.force_login(viewer)
+    html = client.get(mine.get_absolute_url()).content.decode()
+    assert "What makes up this score" in html
+    assert "13 % delivered with 45 % of the time elapsed" in html
+    assert "25.2 pts" in html
