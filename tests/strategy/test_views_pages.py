@@ -189,6 +189,7 @@ def test_overview_filters_by_team_and_theme(client, plan, leader, team, other_te
     engineering = [o for o in plan.objectives if o.team_id == other_team.pk and not o.parent_id]
     sales = [o for o in plan.objectives if o.team_id == team.pk and not o.parent_id]
     assert all(o.title in sales_only for o in sales)
+    assert f'<option value="{team.pk}" selected>Sales</option>' in sales_only
     assert f'href="{engineering[0].get_absolute_url()}"' not in sales_only
     theme = plan.themes[0]
     by_theme = client.get(reverse("strategy:overview"), {"theme": theme.pk}).content.decode()
