@@ -243,6 +243,8 @@ class MeasurementViewSet(AppendOnlyAccessViewSet):
         All or nothing: a 400 lists every bad row by index and field and writes nothing.
         Idempotent: re-sending a batch changes nothing; a new value for a KPI and date replaces
         the old one, which is kept as a correction. Scores are recomputed once per KPI."""
+        if not self.access.can_contribute:
+            raise exceptions.PermissionDenied("Your role only reads.")
         body = request.data
         if not isinstance(body, dict) or "measurements" not in body:
             raise exceptions.ValidationError(
@@ -363,10 +365,11 @@ class AlertViewSet(ReadOnlyAccessViewSet):
             access.team_filter() | Q(team__isnull=True) | Q(owner_id=access.user_id)
         )
 
+    def may_write(self, access: Access, obj: Alert, request) -> bool:
+        return access.can_handle_alert(obj)
+
     def _handle(self, service) -> Response:
-        alert = self.get_object()
-        if not self.access.can_handle_alert(alert):
-            raise exceptions.PermissionDenied("Only its owner or the team's leader handles it.")
+        alert = self.get_object()  # 404 if not visible, 403 unless may_write
         if not service(alert=alert, by=self.request.user):
             return Response(
                 error_body(
