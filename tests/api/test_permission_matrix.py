@@ -1,4 +1,4 @@
-"""Every endpoint × persona (and token) × action, with the expected status code.
+"""Every endpoint x persona (and token) x action, with the expected status code.
 
 The table is the specification; ``test_every_route_has_rows`` fails when a route of the router
 has no row, so a new endpoint cannot ship without deciding who may use it.
