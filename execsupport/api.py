@@ -91,6 +91,23 @@ def _flatten(detail: Any, path: str = "") -> list[dict]:
     return items
 
 
+class ApiError(exceptions.APIException):
+    """An error whose full body (``error_body``) the view has built, e.g. a batch's row errors."""
+
+    def __init__(self, *, status_code: int, detail: str, errors: list | None = None):
+        super().__init__(detail=detail)
+        self.status_code = status_code
+        self.body = error_body(status_code=status_code, detail=detail, errors=errors)
+
+
+def _render_as_json(context: dict) -> None:
+    """Errors are JSON whatever was asked (a CSV of an error helps no one)."""
+    request = context.get("request")
+    if request is not None:
+        request.accepted_renderer = renderers.JSONRenderer()
+        request.accepted_media_type = "application/json"
+
+
 def exception_handler(exc: Exception, context: dict) -> Response | None:
     """Every error in one shape (``ErrorSerializer``), with field-level detail."""
     from rest_framework.views import exception_handler as drf_exception_handler
@@ -99,6 +116,7 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"": exc.messages}
         exc = exceptions.ValidationError(detail=detail)
     elif isinstance(exc, ProtectedError | RestrictedError):
+        _render_as_json(context)
         return Response(
             error_body(
                 status_code=409,
@@ -107,6 +125,7 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
             status=status.HTTP_409_CONFLICT,
         )
     elif isinstance(exc, IntegrityError):
+        _render_as_json(context)
         return Response(
             error_body(status_code=409, detail="This conflicts with existing data."),
             status=status.HTTP_409_CONFLICT,
@@ -116,7 +135,10 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
-    if isinstance(exc, exceptions.ValidationError):
+    _render_as_json(context)
+    if isinstance(exc, ApiError):
+        response.data = exc.body
+    elif isinstance(exc, exceptions.ValidationError):
         errors = _flatten(exc.detail)
         detail = "Some fields are invalid." if errors else "The request is invalid."
         response.data = error_body(status_code=400, detail=detail, errors=errors)
@@ -372,3 +394,4 @@ def _add_links(paths: dict) -> None:
                     "operationId": target["operationId"],
                     "parameters": {param: f"$response.body#/{'key' if param == 'key' else 'id'}"},
                 }
+

@@ -14,6 +14,7 @@ from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, mixins, serializers, viewsets
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from execsupport.api import ID_REGEX, MAX_ID, etag_for, if_none_match
 from metrics.selectors import attach_latest_scores
@@ -182,6 +183,18 @@ def conditional_list(view, request, version_parts: list) -> Response:
     response["Cache-Control"] = "private, no-cache"
     response["Vary"] = "Accept, Authorization, Cookie"
     return response
+
+
+class NotFoundView(APIView):
+    """Any other URL under /api/: the API's JSON 404 (after authentication, so that anonymous
+    callers learn nothing about which URLs exist)."""
+
+    schema = None
+
+    def _missing(self, request, *args, **kwargs):
+        raise exceptions.NotFound("No such endpoint or object.")
+
+    get = post = put = patch = delete = head = options = _missing
 
 
 __all__ = [

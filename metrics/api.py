@@ -18,9 +18,9 @@ from rest_framework.response import Response
 
 from execsupport.api import (
     MAX_ID,
+    ApiError,
     CursorPagination,
     ErrorSerializer,
-    error_body,
 )
 from execsupport.viewsets import (
     AccessViewSet,
@@ -35,6 +35,7 @@ from metrics import services
 from metrics.models import KPI, Alert, GapScore, Measurement, SubjectType, Webhook
 from metrics.serializers import (
     AlertSerializer,
+    GapScoreHistorySerializer,
     GapScoreSerializer,
     IngestRequestSerializer,
     IngestResultSerializer,
@@ -259,16 +260,13 @@ class MeasurementViewSet(AppendOnlyAccessViewSet):
             )
         except services.BatchRejected as exc:
             count = len({e.get("index") for e in exc.errors})
-            return Response(
-                error_body(
-                    status_code=400,
-                    detail=f"Nothing was recorded: {count} row(s) have errors."
-                    if "index" in exc.errors[0]
-                    else exc.errors[0]["message"],
-                    errors=exc.errors,
-                ),
-                status=status.HTTP_400_BAD_REQUEST,
-            )
+            raise ApiError(
+                status_code=400,
+                detail=f"Nothing was recorded: {count} row(s) have errors."
+                if "index" in exc.errors[0]
+                else exc.errors[0]["message"],
+                errors=exc.errors,
+            ) from None
         return Response(IngestResultSerializer(result).data)
 
 
@@ -330,9 +328,14 @@ class GapScoreViewSet(ReadOnlyAccessViewSet):
             ),
             OpenApiParameter("subject_id", OpenApiTypes.INT, required=True),
         ],
-        responses=GapScoreSerializer(many=True),
+        responses=GapScoreHistorySerializer(many=True),
     )
-    @action(detail=False, methods=["get"], pagination_class=CursorPagination)
+    @action(
+        detail=False,
+        methods=["get"],
+        pagination_class=CursorPagination,
+        serializer_class=GapScoreHistorySerializer,
+    )
     def history(self, request):
         """Every computed score of one subject, newest first (cursor pagination)."""
         queryset = self.filter_queryset(self.get_queryset())
@@ -371,11 +374,8 @@ class AlertViewSet(ReadOnlyAccessViewSet):
     def _handle(self, service) -> Response:
         alert = self.get_object()  # 404 if not visible, 403 unless may_write
         if not service(alert=alert, by=self.request.user):
-            return Response(
-                error_body(
-                    status_code=409, detail=f"The alert is already {alert.get_status_display()}."
-                ),
-                status=status.HTTP_409_CONFLICT,
+            raise ApiError(
+                status_code=409, detail=f"The alert is already {alert.get_status_display()}."
             )
         return Response(self.get_serializer(alert).data)
 

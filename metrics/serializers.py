@@ -82,6 +82,10 @@ class GapScoreSerializer(serializers.ModelSerializer):
         ]
 
 
+class GapScoreHistorySerializer(GapScoreSerializer):
+    """The same shape; a name of its own because history pages by cursor, not by number."""
+
+
 class KPISerializer(serializers.ModelSerializer):
     latest_score = LatestScoreSerializer(read_only=True, allow_null=True)
     reason = serializers.CharField(
