@@ -394,4 +394,3 @@ def _add_links(paths: dict) -> None:
                     "operationId": target["operationId"],
                     "parameters": {param: f"$response.body#/{'key' if param == 'key' else 'id'}"},
                 }
-

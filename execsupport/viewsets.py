@@ -8,9 +8,12 @@ Writes go through a service (``save`` / ``delete`` hooks) after the object rule 
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django import forms
 from django.db import models
 from django_filters import rest_framework as filters
+from django_filters.fields import IsoDateTimeField
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, mixins, serializers, viewsets
 from rest_framework.response import Response
@@ -34,8 +37,26 @@ class IdFilter(filters.NumberFilter):
     field_class = IdField
 
 
+class UtcDateTimeField(IsoDateTimeField):
+    """An ISO 8601 date-time converted to UTC: PostgreSQL refuses offsets beyond ±15:59, which
+    ISO 8601 allows, so they never reach the database."""
+
+    def to_python(self, value):
+        parsed = super().to_python(value)
+        if parsed is None:
+            return None
+        try:
+            return parsed.astimezone(dt.UTC)
+        except (OverflowError, ValueError):
+            raise forms.ValidationError("Enter a date-time between years 1 and 9999.") from None
+
+
+class SinceFilter(filters.IsoDateTimeFilter):
+    field_class = UtcDateTimeField
+
+
 class BaseFilterSet(filters.FilterSet):
-    updated_since = filters.IsoDateTimeFilter(
+    updated_since = SinceFilter(
         field_name="updated_at",
         lookup_expr="gte",
         label="Only rows changed at or after this ISO 8601 date-time.",

@@ -9,7 +9,13 @@ from __future__ import annotations
 
 from django_filters import rest_framework as filters
 
-from execsupport.viewsets import AccessViewSet, AppendOnlyAccessViewSet, BaseFilterSet, IdFilter
+from execsupport.viewsets import (
+    AccessViewSet,
+    AppendOnlyAccessViewSet,
+    BaseFilterSet,
+    IdFilter,
+    SinceFilter,
+)
 from initiatives import services
 from initiatives.models import CheckIn, Initiative, Milestone, SpendEntry
 from initiatives.serializers import (
@@ -55,7 +61,7 @@ class CheckInFilter(filters.FilterSet):
     initiative = IdFilter(field_name="initiative_id")
     team = IdFilter(field_name="initiative__team_id")
     author = IdFilter(field_name="author_id")
-    since = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    since = SinceFilter(field_name="created_at", lookup_expr="gte")
 
     class Meta:
         model = CheckIn

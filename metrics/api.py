@@ -28,6 +28,7 @@ from execsupport.viewsets import (
     BaseFilterSet,
     IdFilter,
     ReadOnlyAccessViewSet,
+    SinceFilter,
     conditional_list,
 )
 from initiatives.models import Initiative, Milestone
@@ -89,7 +90,7 @@ class KPIFilter(BaseFilterSet):
 
     class Meta:
         model = KPI
-        fields = ["kind", "direction", "is_active"]
+        fields = ["key", "kind", "direction", "is_active"]
 
     def filter_theme(self, queryset, name, value):
         return queryset.filter(
@@ -124,7 +125,7 @@ class MeasurementFilter(BaseFilterSet):
 class GapScoreFilter(filters.FilterSet):
     subject_type = filters.ChoiceFilter(choices=SubjectType.choices)
     subject_id = IdFilter(field_name="subject_id")
-    since = filters.IsoDateTimeFilter(field_name="computed_at", lookup_expr="gte")
+    since = SinceFilter(field_name="computed_at", lookup_expr="gte")
 
     class Meta:
         model = GapScore
@@ -136,7 +137,7 @@ class AlertFilter(filters.FilterSet):
     owner = IdFilter(field_name="owner_id")
     subject_type = filters.ChoiceFilter(choices=SubjectType.choices)
     subject_id = IdFilter(field_name="subject_id")
-    updated_since = filters.IsoDateTimeFilter(field_name="last_seen_at", lookup_expr="gte")
+    updated_since = SinceFilter(field_name="last_seen_at", lookup_expr="gte")
 
     class Meta:
         model = Alert
