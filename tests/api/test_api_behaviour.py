@@ -201,7 +201,8 @@ def test_csv_by_accept_header_and_formula_cells_are_neutralised(plan, leader):
     response = client.get("/api/v1/kpis/?key=evil", HTTP_ACCEPT="text/csv")
     body = response.content.decode()
     assert "'=HYPERLINK" in body
-    assert "\n=HYPERLINK" not in body and ",=HYPERLINK" not in body
+    assert "\n=HYPERLINK" not in body
+    assert ",=HYPERLINK" not in body
 
 
 def test_errors_are_json_even_when_csv_is_asked(plan, leader):
@@ -311,9 +312,11 @@ def test_validation_error_from_the_model_has_field_detail(plan, leader):
         f"/api/v1/objectives/{plan.objective.pk}/", {"due_date": "2025-01-01"}, format="json"
     )
     assert response.status_code == 400
-    assert response.json()["errors"] == [
-        {"field": "", "code": "invalid", "message": "The due date must be after the start date."}
-    ] or response.json()["errors"][0]["field"] in ("due_date", "")
+    assert {
+        "field": "",
+        "code": "invalid",
+        "message": "The due date must be after the start date.",
+    } in (response.json()["errors"])
 
 
 def test_deleting_a_referenced_object_is_a_409(plan, admin):
