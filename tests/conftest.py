@@ -18,6 +18,12 @@ from tests.factories import MembershipFactory, TeamFactory, UserFactory
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings) -> None:
+    # PBKDF2's deliberate slowness costs seconds per test; hashing strength is not under test.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def company(db) -> Team:
     return TeamFactory(name="Acme", slug="acme", kind=Team.Kind.COMPANY, parent=None)

@@ -1,0 +1,28 @@
+"""The demo organisation built by ``manage.py seed_demo``.
+
+``org``, ``work`` and ``kpis`` hold the catalog (a fictional company, its plan, its work and
+its measures), ``series`` generates measurement series, ``build`` writes everything with bulk
+inserts and ``reset`` checks for and deletes existing organisation data.
+"""
+
+from __future__ import annotations
+
+from strategy.demo.build import DemoSummary, demo_counts, demo_seed
+from strategy.demo.org import DEMO_PASSWORD
+from strategy.demo.reset import (
+    demo_existing_data,
+    demo_foreign_logins,
+    demo_reset,
+    describe_counts,
+)
+
+__all__ = [
+    "DEMO_PASSWORD",
+    "DemoSummary",
+    "demo_counts",
+    "demo_existing_data",
+    "demo_foreign_logins",
+    "demo_reset",
+    "demo_seed",
+    "describe_counts",
+]

@@ -1,0 +1,124 @@
+"""``manage.py seed_demo``: load the Brightwell Systems demo organisation.
+
+The whole run (reset included) is one transaction: an error leaves the database as it was.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+import time
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
+from django.utils import timezone
+
+from strategy.demo import (
+    DEMO_PASSWORD,
+    DemoSummary,
+    demo_existing_data,
+    demo_foreign_logins,
+    demo_reset,
+    demo_seed,
+    describe_counts,
+)
+
+
+def _date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise CommandError(f"--today must be a date as YYYY-MM-DD, not {value!r}.") from None
+
+
+class Command(BaseCommand):
+    help = (
+        "Create a realistic demo organisation (teams, people, strategy, objectives, initiatives, "
+        "KPIs with 12-18 months of measurements). Deterministic for a given --seed and --today."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--seed", type=int, default=42, help="Random seed (default 42).")
+        parser.add_argument(
+            "--today",
+            help="The day the demo is 'as of', YYYY-MM-DD (default: today). Every date in the "
+            "demo is relative to it.",
+        )
+        parser.add_argument(
+            "--scale",
+            type=int,
+            default=1,
+            help="Copies of the organisation, for benchmarks: 100 gives ~1,600 objectives, "
+            "~3,100 initiatives, ~4,500 KPIs and over a million measurements.",
+        )
+        mode = parser.add_mutually_exclusive_group()
+        mode.add_argument(
+            "--reset",
+            action="store_true",
+            help="Delete all existing organisation data and demo people first.",
+        )
+        mode.add_argument(
+            "--if-empty",
+            action="store_true",
+            help="Do nothing (and succeed) when the database already has organisation data.",
+        )
+        parser.add_argument("--no-progress", action="store_true", help="No progress bar.")
+
+    def handle(self, *args, **options) -> None:
+        today = _date(options["today"]) if options["today"] else timezone.localdate()
+        scale = options["scale"]
+        if scale < 1:
+            raise CommandError(f"--scale must be 1 or more, not {scale}.")
+        progress = not options["no_progress"] and sys.stderr.isatty()
+        started = time.perf_counter()
+        with transaction.atomic():
+            existing = demo_existing_data()
+            if existing and options["if_empty"]:
+                self.stdout.write(
+                    "The database already has organisation data "
+                    f"({describe_counts(existing)}): nothing to do."
+                )
+                return
+            if existing and not options["reset"]:
+                raise CommandError(
+                    f"The database already has organisation data ({describe_counts(existing)}). "
+                    "Run again with --reset to delete it and seed afresh, or with --if-empty "
+                    "to leave it as it is."
+                )
+            clashes = demo_foreign_logins()
+            if clashes:
+                raise CommandError(
+                    "These demo login names belong to people who are not demo people: "
+                    f"{', '.join(clashes)}. Rename them first; --reset never deletes them."
+                )
+            if existing:
+                demo_reset()
+                self.stdout.write(
+                    f"Deleted the existing organisation data ({describe_counts(existing)})."
+                )
+            summary = demo_seed(seed=options["seed"], today=today, scale=scale, progress=progress)
+        # Measured after the commit: PostgreSQL checks the deferred foreign keys then.
+        self.report(summary, seconds=time.perf_counter() - started)
+
+    def report(self, summary: DemoSummary, *, seconds: float) -> None:
+        out = self.stdout
+        out.write(
+            self.style.SUCCESS(
+                f"Seeded the Brightwell Systems demo in {seconds:.1f} s "
+                f"(seed {summary.seed}, today {summary.today:%Y-%m-%d}, scale {summary.scale})."
+            )
+        )
+        width = max(len(name) for name in summary.counts)
+        for name, count in summary.counts.items():
+            out.write(f"  {name:<{width}}  {count:>10,}")
+        out.write("")
+        out.write(f"Sign in at {settings.SITE_URL}/ with the password “{DEMO_PASSWORD}”:")
+        width = max(len(username) for username, _, _ in summary.logins)
+        for username, full_name, what in summary.logins:
+            out.write(f"  {username:<{width}}  {full_name} — {what}")
+        out.write(
+            "Every other demo person (e.g. catherine.shaw, the CEO) signs in with the same "
+            "password; see /admin/auth/user/."
+        )
+        out.write("Scores are not computed yet: run `python manage.py recompute_gaps`.")

@@ -1,0 +1,97 @@
+"""Settings behaviour, checked in fresh interpreter processes with a controlled environment."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PROBE = (
+    "import json, django; from django.conf import settings; django.setup(); "
+    "print(json.dumps({'engine': settings.DATABASES['default']['ENGINE'], "
+    "'name': str(settings.DATABASES['default']['NAME']), "
+    "'eager': settings.CELERY_TASK_ALWAYS_EAGER, 'broker': settings.CELERY_BROKER_URL, "
+    "'debug': settings.DEBUG, 'secure_cookie': settings.SESSION_COOKIE_SECURE}))"
+)
+BASE_ENV = {
+    "PATH": os.environ.get("PATH", ""),
+    "HOME": os.environ.get("HOME", "/tmp"),
+    "DJANGO_SETTINGS_MODULE": "execsupport.settings",
+}
+
+
+def run(code: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**BASE_ENV, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def probe(**env: str) -> dict:
+    result = run(PROBE, **env)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_embedded_default_is_a_sqlite_file_and_eager_celery():
+    values = probe(DEBUG="true")
+
+    assert values["engine"] == "django.db.backends.sqlite3"
+    assert values["name"] == str(ROOT / "db.sqlite3")
+    assert values["eager"] is True
+    assert values["broker"] == "memory://"
+
+
+def test_database_url_is_honoured():
+    values = probe(DEBUG="true", DATABASE_URL="postgres://app:pw@db.internal:5433/execsupport")
+
+    assert values["engine"] == "django.db.backends.postgresql"
+    assert values["name"] == "execsupport"
+
+
+def test_a_broker_url_turns_eager_mode_off():
+    values = probe(DEBUG="true", REDIS_URL="redis://127.0.0.1:6379/0")
+
+    assert values["eager"] is False
+    assert values["broker"] == "redis://127.0.0.1:6379/0"
+
+
+def test_production_refuses_to_start_without_secret_key():
+    result = run(PROBE, DEBUG="false")
+
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_production_with_a_secret_key_is_strict():
+    values = probe(DEBUG="false", SECRET_KEY="x" * 60)
+
+    assert values["debug"] is False
+    assert values["secure_cookie"] is True
+
+
+def test_check_deploy_is_clean_with_production_settings():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env={
+            **BASE_ENV,
+            "DEBUG": "false",
+            "SECRET_KEY": "a-long-random-production-secret-" + "k" * 40,
+            "ALLOWED_HOSTS": "execsupport.example.com",
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
