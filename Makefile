@@ -27,9 +27,15 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
+# The demo's notification emails go to files in .demo-mail/ rather than flooding the terminal.
+demo: export EMAIL_URL ?= filemail:///.demo-mail
 demo: install
 	$(BIN)/python manage.py migrate --no-input
+	@# Refresh scores of an existing demo to today (a no-op on a fresh database), then seed
+	@# (which computes its own scores) and print the demo logins either way.
+	$(BIN)/python manage.py recompute_gaps --no-progress
 	$(BIN)/python manage.py seed_demo --if-empty
+	@echo "Notification emails of the demo are written to .demo-mail/"
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
 
 test: install-dev

@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -207,7 +208,7 @@ CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not CELERY_BROKER_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
 if not CELERY_BROKER_URL:
-    CELERY_BROKER_URL = "memory://"
+    CELERY_BROKER_URL = "memory://localhost/"
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL or None)
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
@@ -232,6 +233,48 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT = 30
 CELERY_WORKER_ENABLE_SOFT_SHUTDOWN_ON_IDLE = True
+
+# --- Gap engine -----------------------------------------------------------------------------
+# Status thresholds on attainment (progress / expected progress); rollup scores use the same
+# thresholds on their 0-100 health (x 100).
+GAP_ON_TRACK_ATTAINMENT = env.float("GAP_ON_TRACK_ATTAINMENT", default=0.9)
+GAP_OFF_TRACK_ATTAINMENT = env.float("GAP_OFF_TRACK_ATTAINMENT", default=0.7)
+# A KPI value (or a check-in) is stale after cadence x grace days.
+GAP_STALE_GRACE = env.float("GAP_STALE_GRACE", default=1.5)
+GAP_FORECAST_WINDOW = env.int("GAP_FORECAST_WINDOW", default=12)
+GAP_FORECAST_MIN_POINTS = env.int("GAP_FORECAST_MIN_POINTS", default=4)
+GAP_FORECAST_INTERVAL = env.float("GAP_FORECAST_INTERVAL", default=0.8)
+GAP_FROZEN_MIN_REPEATS = env.int("GAP_FROZEN_MIN_REPEATS", default=4)
+GAP_FROZEN_FACTOR = env.float("GAP_FROZEN_FACTOR", default=3.0)
+GAP_OUTLIER_Z = env.float("GAP_OUTLIER_Z", default=3.5)
+# Most recent measurements per KPI the engine loads (forecast and data-quality window).
+GAP_HISTORY_POINTS = env.int("GAP_HISTORY_POINTS", default=60)
+GAP_BUDGET_TOLERANCE = env.float("GAP_BUDGET_TOLERANCE", default=0.15)
+GAP_SCHEDULE_SLIP = env.float("GAP_SCHEDULE_SLIP", default=0.7)
+GAP_CHUNK_SIZE = env.int("GAP_CHUNK_SIZE", default=500)
+GAP_SWEEP_MINUTES = env.int("GAP_SWEEP_MINUTES", default=15)
+GAP_NIGHTLY_HOUR = env.int("GAP_NIGHTLY_HOUR", default=2)
+GAP_NIGHTLY_MINUTE = env.int("GAP_NIGHTLY_MINUTE", default=30)
+# The sweep re-enqueues subjects still marked dirty this long after the mark.
+GAP_DIRTY_GRACE_SECONDS = env.int("GAP_DIRTY_GRACE_SECONDS", default=60)
+# An alert that reopens within this many hours of its last notification does not notify again.
+GAP_ALERT_RENOTIFY_HOURS = env.float("GAP_ALERT_RENOTIFY_HOURS", default=24)
+GAP_WEBHOOK_TIMEOUT = env.float("GAP_WEBHOOK_TIMEOUT", default=5)
+GAP_WEBHOOK_MAX_RETRIES = env.int("GAP_WEBHOOK_MAX_RETRIES", default=6)
+GAP_WEBHOOK_BACKOFF_SECONDS = env.int("GAP_WEBHOOK_BACKOFF_SECONDS", default=30)
+
+CELERY_BEAT_SCHEDULE = {
+    "gaps-sweep": {
+        "task": "metrics.gaps_sweep",
+        "schedule": GAP_SWEEP_MINUTES * 60.0,
+        "options": {"expires": GAP_SWEEP_MINUTES * 60},
+    },
+    "gaps-nightly-recompute": {
+        "task": "metrics.gaps_recompute_all",
+        "schedule": crontab(hour=GAP_NIGHTLY_HOUR, minute=GAP_NIGHTLY_MINUTE),
+        "options": {"expires": 6 * 3600},
+    },
+}
 
 # --- Cache ----------------------------------------------------------------------------------
 # API throttling counts requests here: use Redis in production so every worker shares the count.

@@ -23,6 +23,21 @@ class Component(TypedDict):
     subject_id: NotRequired[int]
 
 
+class Components(TypedDict):
+    """``GapScore.components``: the list of components and a few facts about the score.
+
+    Added by the gap engine (compatible extension: the container of ``Component`` rows).
+    """
+
+    items: list[Component]  # in display order; weights of scored items sum to 1
+    coverage: NotRequired[float]  # rollups: share of the parts' weight that has a score
+    scored_weight: NotRequired[float]  # teams: total weight of scored parts (for the parent)
+    facts: NotRequired[dict]  # KPI: latest_value, latest_as_of, planned_value, target_value,
+    # target_date; initiative: elapsed, delivered, milestones_done, overdue_milestones,
+    # days_since_checkin, checkin_cadence_days, started_days_ago, budget_planned, spent, burn
+    fingerprint: str  # internal: hash of the stored result, for change detection
+
+
 class Contributor(TypedDict):
     """One of the top reasons for a gap, largest first (``GapScore.contributors``)."""
 
@@ -49,6 +64,9 @@ class Forecast(TypedDict):
     projected_target_date: str | None  # when the trend reaches the target; None: never
     misses_target: bool
     line: list[list]  # [[date, value], ...] points of the projected line, for charts
+    # Compatible extensions by the gap engine:
+    band: NotRequired[list[list]]  # [[date, low, high], ...] interval from the last value on
+    residual_sigma: NotRequired[float]  # robust spread of the residuals around the trend
 
 
 class DataQuality(TypedDict):

@@ -44,16 +44,24 @@ def kpi_plan(*, kpi: KPI) -> dict:
     return plan
 
 
-def subjects_mark_dirty(*, subjects: Iterable[tuple[str, int]]) -> None:
+def subjects_mark_dirty(*, subjects: Iterable[tuple[str, int]], enqueue: bool = True) -> None:
     """Record in the database, inside the caller's transaction, that these scores are stale.
 
     A mark survives a lost Celery message or a Redis outage: the periodic sweep of the gap
     engine picks up whatever is still marked.
+
+    After the commit, one recompute task is enqueued for the whole list (a batch of
+    measurements recomputes each KPI and each ancestor once). Enqueueing never raises into
+    the caller: with the broker down it fails fast, is logged, and the mark stays for the sweep.
+    The task clears each mark only if it was not marked again meanwhile (``marked_at``).
+    ``enqueue=False`` (bulk loaders that run ``recompute_gaps`` themselves) only marks: the
+    sweep recomputes the marked subjects later.
     """
     now = timezone.now()
+    keys = list(dict.fromkeys((str(t), int(i)) for t, i in subjects))
     rows = [
         DirtySubject(subject_type=subject_type, subject_id=subject_id, marked_at=now)
-        for subject_type, subject_id in dict.fromkeys(subjects)
+        for subject_type, subject_id in keys
     ]
     if rows:
         DirtySubject.objects.bulk_create(
@@ -62,6 +70,20 @@ def subjects_mark_dirty(*, subjects: Iterable[tuple[str, int]]) -> None:
             unique_fields=["subject_type", "subject_id"],
             update_fields=["marked_at"],
         )
+        if enqueue:
+            transaction.on_commit(
+                lambda: _recompute_enqueue(subjects=keys, marked_at=now), robust=True
+            )
+
+
+def _recompute_enqueue(*, subjects: list[tuple[str, int]], marked_at) -> None:
+    from metrics.tasks import enqueue_safely, gaps_recompute_subjects
+
+    enqueue_safely(
+        gaps_recompute_subjects,
+        subjects=[list(s) for s in subjects],
+        marked_at=marked_at.isoformat(),
+    )
 
 
 @transaction.atomic

@@ -47,7 +47,7 @@ def test_embedded_default_is_a_sqlite_file_and_eager_celery():
     assert values["engine"] == "django.db.backends.sqlite3"
     assert values["name"] == str(ROOT / "db.sqlite3")
     assert values["eager"] is True
-    assert values["broker"] == "memory://"
+    assert values["broker"] == "memory://localhost/"
 
 
 def test_database_url_is_honoured():

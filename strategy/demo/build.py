@@ -54,11 +54,13 @@ class _Builder(OrgBuilder, WorkBuilder, MeasureBuilder):
         self.bar.total = self.bar.n + self.measurement_count()
         self.bar.refresh()
         self.insert_measurements()
-        # Bulk inserts bypass the write services, so mark what they would have marked: the gap
-        # engine's sweep (or ``recompute_gaps``) then scores every KPI and initiative.
+        # Bulk inserts bypass the write services, so mark what they would have marked. No task
+        # is enqueued: seed_demo runs the full recompute itself (or, with --no-scores, the
+        # engine's sweep picks the marks up).
         subjects_mark_dirty(
             subjects=[(SubjectType.KPI, kpi.pk) for kpi in self.kpis]
-            + [(SubjectType.INITIATIVE, i.pk) for _, _, i in self.stories]
+            + [(SubjectType.INITIATIVE, i.pk) for _, _, i in self.stories],
+            enqueue=False,
         )
 
 
@@ -76,25 +78,29 @@ def demo_seed(*, seed: int, today: dt.date, scale: int = 1, progress: bool = Fal
     ):
         builder = _Builder(seed=seed, today=today, scale=scale, bar=bar)
         builder.run()
-    base = builder.copies[0]
-    logins = []
-    for ref in org.LOGIN_PERSONAS:
-        spec = next(p for p in org.PEOPLE if p.ref == ref)
-        person = base.people[ref]
-        if spec.office:
-            what = "strategy office and superuser: sees and edits everything, admin at /admin/"
-        else:
-            team_ref, role = spec.memberships[0]
-            what = f"{role} of {base.teams[team_ref].name}"
-        logins.append((person.username, person.get_full_name(), f"{spec.job}; {what}"))
     return DemoSummary(
         seed=seed,
         today=today,
         scale=scale,
         seconds=time.perf_counter() - started,
         counts=demo_counts(),
-        logins=logins,
+        logins=demo_logins(),
     )
+
+
+def demo_logins() -> list[tuple[str, str, str]]:
+    """The personas to sign in as: (username, full name, what they can do), from the catalog."""
+    teams = {team.ref: team.name for team in org.TEAMS}
+    logins = []
+    for ref in org.LOGIN_PERSONAS:
+        spec = next(p for p in org.PEOPLE if p.ref == ref)
+        if spec.office:
+            what = "strategy office and superuser: sees and edits everything, admin at /admin/"
+        else:
+            team_ref, role = spec.memberships[0]
+            what = f"{role} of {teams[team_ref]}"
+        logins.append((spec.username, f"{spec.first} {spec.last}", f"{spec.job}; {what}"))
+    return logins
 
 
 def demo_counts() -> dict[str, int]:

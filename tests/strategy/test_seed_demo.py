@@ -40,9 +40,13 @@ TODAY = dt.date(2026, 11, 27)
 User = get_user_model()
 
 
-def seed(*args: str, today: dt.date = TODAY) -> str:
+def seed(*args: str, today: dt.date = TODAY, scores: bool = False) -> str:
+    """Run seed_demo; scoring is left out unless asked for (it is tested once, below)."""
     out = io.StringIO()
-    call_command("seed_demo", f"--today={today:%Y-%m-%d}", "--no-progress", *args, stdout=out)
+    extra = () if scores else ("--no-scores",)
+    call_command(
+        "seed_demo", f"--today={today:%Y-%m-%d}", "--no-progress", *extra, *args, stdout=out
+    )
     return out.getvalue()
 
 
@@ -332,6 +336,25 @@ def test_if_empty_makes_a_second_run_a_no_op():
     output = seed("--if-empty")
     assert "nothing to do" in output
     assert fingerprint() == before
+
+
+@pytest.mark.django_db
+def test_seed_computes_scores_and_alerts_and_always_prints_the_logins():
+    from metrics.models import Alert, DirtySubject, GapScore
+
+    output = seed(scores=True)
+
+    strategy_score = GapScore.objects.get(subject_type="strategy", is_latest=True)
+    assert 0 <= strategy_score.score <= 100
+    assert (
+        GapScore.objects.filter(subject_type="kpi", is_latest=True).count() == KPI.objects.count()
+    )
+    assert Alert.objects.filter(status=Alert.Status.OPEN).exists()
+    assert not DirtySubject.objects.exists()  # the full recompute cleared every mark
+    assert "Computed" in output
+    assert "leader" in output
+    assert "execsupport-demo" in output
+    assert "execsupport-demo" in seed("--if-empty")
 
 
 @pytest.mark.django_db

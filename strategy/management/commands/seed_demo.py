@@ -19,6 +19,7 @@ from strategy.demo import (
     DemoSummary,
     demo_existing_data,
     demo_foreign_logins,
+    demo_logins,
     demo_reset,
     demo_seed,
     describe_counts,
@@ -64,6 +65,11 @@ class Command(BaseCommand):
             help="Do nothing (and succeed) when the database already has organisation data.",
         )
         parser.add_argument("--no-progress", action="store_true", help="No progress bar.")
+        parser.add_argument(
+            "--no-scores",
+            action="store_true",
+            help="Do not compute gap scores and alerts afterwards (benchmarks time them apart).",
+        )
 
     def handle(self, *args, **options) -> None:
         today = _date(options["today"]) if options["today"] else timezone.localdate()
@@ -79,6 +85,7 @@ class Command(BaseCommand):
                     "The database already has organisation data "
                     f"({describe_counts(existing)}): nothing to do."
                 )
+                self.report_logins()
                 return
             if existing and not options["reset"]:
                 raise CommandError(
@@ -100,6 +107,22 @@ class Command(BaseCommand):
             summary = demo_seed(seed=options["seed"], today=today, scale=scale, progress=progress)
         # Measured after the commit: PostgreSQL checks the deferred foreign keys then.
         self.report(summary, seconds=time.perf_counter() - started)
+        if not options["no_scores"]:
+            self.compute_scores(today=today, progress=progress)
+        self.report_logins()
+
+    def compute_scores(self, *, today: dt.date, progress: bool) -> None:
+        """The same full recompute as ``recompute_gaps``, as of the demo's ``--today``."""
+        from metrics.engine import full_recompute
+
+        started = time.perf_counter()
+        stats = full_recompute(today=today).as_dict()
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Computed {stats['computed']} gap scores and opened {stats['alerts_opened']} "
+                f"alerts in {time.perf_counter() - started:.1f} s."
+            )
+        )
 
     def report(self, summary: DemoSummary, *, seconds: float) -> None:
         out = self.stdout
@@ -112,13 +135,16 @@ class Command(BaseCommand):
         width = max(len(name) for name in summary.counts)
         for name, count in summary.counts.items():
             out.write(f"  {name:<{width}}  {count:>10,}")
+
+    def report_logins(self) -> None:
+        out = self.stdout
+        logins = demo_logins()
         out.write("")
         out.write(f"Sign in at {settings.SITE_URL}/ with the password “{DEMO_PASSWORD}”:")
-        width = max(len(username) for username, _, _ in summary.logins)
-        for username, full_name, what in summary.logins:
+        width = max(len(username) for username, _, _ in logins)
+        for username, full_name, what in logins:
             out.write(f"  {username:<{width}}  {full_name} — {what}")
         out.write(
             "Every other demo person (e.g. catherine.shaw, the CEO) signs in with the same "
             "password; see /admin/auth/user/."
         )
-        out.write("Scores are not computed yet: run `python manage.py recompute_gaps`.")

@@ -1,0 +1,213 @@
+"""Shared pieces of the engine: settings, the outcome record, bulk reads of latest scores."""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from django.conf import settings
+from django.db.models import Q
+from django.db.models.fields.json import KT
+
+from metrics.alerts import AlertSpec, Subject
+from metrics.models import GapScore
+from metrics.scoring import Result, Thresholds
+from metrics.scoring.common import UNAVAILABLE
+
+logger = logging.getLogger("metrics.engine")
+
+Key = tuple[str, int]
+
+
+def engine_thresholds() -> Thresholds:
+    """The scoring thresholds from the GAP_* settings (read at call time, never at import)."""
+    return Thresholds(
+        on_track=settings.GAP_ON_TRACK_ATTAINMENT,
+        off_track=settings.GAP_OFF_TRACK_ATTAINMENT,
+        stale_grace=settings.GAP_STALE_GRACE,
+        forecast_window=settings.GAP_FORECAST_WINDOW,
+        forecast_min_points=settings.GAP_FORECAST_MIN_POINTS,
+        interval_level=settings.GAP_FORECAST_INTERVAL,
+        frozen_min_repeats=settings.GAP_FROZEN_MIN_REPEATS,
+        frozen_factor=settings.GAP_FROZEN_FACTOR,
+        outlier_z=settings.GAP_OUTLIER_Z,
+        quality_window=settings.GAP_HISTORY_POINTS,
+        budget_tolerance=settings.GAP_BUDGET_TOLERANCE,
+        schedule_slip=settings.GAP_SCHEDULE_SLIP,
+    )
+
+
+@dataclass
+class Outcome:
+    """A computed subject: its score, the alerts its rules raise and which rules were checked."""
+
+    subject: Subject
+    result: Result
+    weight: float = 1.0
+    alerts: list[AlertSpec] = field(default_factory=list)
+    # (subject_type, subject_id) -> alert kinds evaluated for it; an active alert of an
+    # evaluated kind that is not in ``alerts`` is resolved.
+    scopes: dict[Key, frozenset[str]] = field(default_factory=dict)
+    parent: Key | None = None  # the subject this one rolls up into
+    info: dict = field(default_factory=dict)  # facts the parent's rules need (kind, name...)
+
+    @property
+    def key(self) -> Key:
+        return (self.subject.subject_type, self.subject.subject_id)
+
+
+def unavailable_outcome(*, subject: Subject, exc: BaseException) -> Outcome:
+    """A subject whose computation raised: recorded, alerted, and the chunk goes on."""
+    from metrics.alerts import UNAVAILABLE_KIND, unavailable_alert
+
+    reason = f"{type(exc).__name__}: {exc}"[:300]
+    logger.exception("Score of %s #%s unavailable", subject.subject_type, subject.subject_id)
+    return Outcome(
+        subject=subject,
+        result=Result(status=UNAVAILABLE, reason=f"score unavailable: {reason}"),
+        alerts=[unavailable_alert(subject=subject, reason=reason)],
+        scopes={(subject.subject_type, subject.subject_id): frozenset({UNAVAILABLE_KIND})},
+    )
+
+
+def clean(value):
+    """JSON-safe and stable: non-finite floats become None, floats keep 12 significant digits."""
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return None
+        return float(f"{value:.12g}")
+    if isinstance(value, dict):
+        return {str(k): clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [clean(v) for v in value]
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    return value
+
+
+def child_values(outcome: Outcome) -> tuple:
+    """(score, status, reason, progress, expected) of a run outcome, rounded as stored."""
+    r = outcome.result
+    return (clean(r.score), r.status, r.reason, clean(r.progress), clean(r.expected_progress))
+
+
+def team_leaders(*, team_ids: Iterable[int]) -> dict[int, int]:
+    """The first leader of each team (the person who acts when a subject has no owner)."""
+    from strategy.models import Membership
+
+    ids = sorted(set(team_ids) - {None})
+    if not ids:
+        return {}
+    leaders: dict[int, int] = {}
+    rows = (
+        Membership.objects.filter(team_id__in=ids, role=Membership.Role.LEADER)
+        .order_by("id")
+        .values_list("team_id", "user_id")
+    )
+    for team_id, user_id in rows:
+        leaders.setdefault(team_id, user_id)
+    return leaders
+
+
+class Actors:
+    """Resolves who must act on a subject, loading team leaders at most once per run."""
+
+    def __init__(self) -> None:
+        self._leaders: dict[int, int] | None = None
+        self._teams: set[int] = set()
+
+    def want(self, team_id: int | None) -> None:
+        if team_id is not None:
+            self._teams.add(team_id)
+
+    def actor(self, *owners: int | None, team_id: int | None) -> int | None:
+        for owner in owners:
+            if owner is not None:
+                return owner
+        if team_id is None:
+            return None
+        if self._leaders is None or team_id not in self._leaders:
+            if self._leaders is None:
+                self._leaders = {}
+            self._teams.add(team_id)
+            missing = self._teams - set(self._leaders)
+            loaded = team_leaders(team_ids=missing)
+            self._leaders.update({t: loaded.get(t) for t in missing})
+        return self._leaders.get(team_id)
+
+
+def subjects_q(keys: Iterable[Key]) -> Q:
+    """``subject_type``/``subject_id`` filter for many subjects: one IN list per type."""
+    by_type: dict[str, set[int]] = {}
+    for subject_type, subject_id in keys:
+        by_type.setdefault(subject_type, set()).add(subject_id)
+    q = Q(pk__in=[])
+    for subject_type, ids in by_type.items():
+        q |= Q(subject_type=subject_type, subject_id__in=sorted(ids))
+    return q
+
+
+LIGHT_FIELDS = (
+    "id",
+    "subject_type",
+    "subject_id",
+    "status",
+    "reason",
+    "score",
+    "progress",
+    "expected_progress",
+    "as_of",
+)
+
+
+def latest_load(*, keys: Iterable[Key]) -> dict[Key, GapScore]:
+    """Latest ``GapScore`` of each subject in one query, without decoding its JSON columns:
+    only the two values the engine reads back from them are extracted by the database,
+    ``components.fingerprint`` (change detection) and ``components.scored_weight`` (teams)."""
+    keys = list(keys)
+    if not keys:
+        return {}
+    qs = (
+        GapScore.objects.filter(subjects_q(keys), is_latest=True)
+        .order_by()
+        .only(*LIGHT_FIELDS)
+        .annotate(
+            fingerprint=KT("components__fingerprint"),
+            scored_weight_text=KT("components__scored_weight"),
+        )
+    )
+    return {(g.subject_type, g.subject_id): g for g in qs}
+
+
+class LatestCache:
+    """Latest stored scores read during one run, fetched in bulk and at most once per key."""
+
+    def __init__(self) -> None:
+        self._rows: dict[Key, GapScore] = {}
+        self._loaded: set[Key] = set()
+
+    def load(self, *, keys: Iterable[Key]) -> None:
+        missing = set(keys) - self._loaded
+        if missing:
+            self._rows.update(latest_load(keys=missing))
+            self._loaded |= missing
+
+    def get(self, key: Key) -> GapScore | None:
+        return self._rows.get(key)
+
+    def scored_weight(self, key: Key) -> float:
+        row = self._rows.get(key)
+        if row is None or row.score is None:
+            return 0.0
+        try:
+            return float(row.scored_weight_text or 0.0)
+        except ValueError:
+            return 0.0
+
+    def forget(self, keys: Iterable[Key]) -> None:
+        for key in keys:
+            self._rows.pop(key, None)
+            self._loaded.discard(key)

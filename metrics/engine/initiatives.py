@@ -1,0 +1,222 @@
+"""Initiative scores of a chunk: initiatives with their spend and last check-in (one query),
+milestones (one), their KPIs (one) and the KPIs' latest scores (one, unless computed in the
+same run)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+
+from django.db.models import DecimalField, OuterRef, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from initiatives.models import CheckIn, Initiative, Milestone, SpendEntry
+from metrics.alerts import (
+    INITIATIVE_KINDS,
+    MILESTONE_KINDS,
+    Subject,
+    initiative_alerts,
+    milestone_alerts,
+)
+from metrics.engine.common import (
+    Actors,
+    Key,
+    Outcome,
+    child_values,
+    latest_load,
+    unavailable_outcome,
+)
+from metrics.models import KPI, SubjectType
+from metrics.scoring import Child, InitiativeFacts, Result, Thresholds, initiative_score
+from metrics.scoring.common import NO_DATA
+from metrics.scoring.initiative import Milestone as MilestoneFacts
+
+OPEN = (Initiative.Status.ACTIVE, Initiative.Status.ON_HOLD)
+
+
+def _initiative_rows(ids: list[int]) -> list[dict]:
+    last = CheckIn.objects.filter(initiative=OuterRef("pk")).order_by("-created_at", "-id")
+    spent = (
+        SpendEntry.objects.filter(initiative=OuterRef("pk"))
+        .order_by()
+        .values("initiative")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    return list(
+        Initiative.objects.filter(id__in=ids)
+        .order_by()
+        .annotate(
+            spent=Coalesce(
+                Subquery(spent),
+                Value(0),
+                output_field=DecimalField(max_digits=16, decimal_places=2),
+            ),
+            last_checkin_at=Subquery(last.values("created_at")[:1]),
+            last_rag=Subquery(last.values("rag")[:1]),
+            last_confidence=Subquery(last.values("confidence")[:1]),
+        )
+        .values(
+            "id",
+            "title",
+            "status",
+            "start_date",
+            "due_date",
+            "completed_on",
+            "progress",
+            "checkin_cadence_days",
+            "budget_planned",
+            "weight",
+            "owner_id",
+            "team_id",
+            "objective_id",
+            "objective__owner_id",
+            "spent",
+            "last_checkin_at",
+            "last_rag",
+            "last_confidence",
+        )
+    )
+
+
+def kpi_children(
+    *, kpi_rows: list[dict], overrides: dict[Key, Outcome], latest: dict
+) -> list[Child]:
+    """The KPIs as rollup parts, from this run's outcomes or else their latest stored score."""
+    children = []
+    for row in kpi_rows:
+        key = (SubjectType.KPI, row["id"])
+        outcome = overrides.get(key)
+        if outcome is not None:
+            score, status, detail, progress, expected = child_values(outcome)
+        elif key in latest:
+            g = latest[key]
+            score, status, detail = g.score, g.status, g.reason
+            progress, expected = g.progress, g.expected_progress
+        else:
+            score, status, detail, progress, expected = None, NO_DATA, "Not scored yet", None, None
+        children.append(
+            Child(
+                key=f"kpi:{row['id']}",
+                label=f"KPI “{row['name']}”",
+                score=score,
+                weight=float(row["weight"]),
+                status=status,
+                detail=detail,
+                subject_type=SubjectType.KPI,
+                subject_id=row["id"],
+                progress=progress,
+                expected_progress=expected,
+            )
+        )
+    return children
+
+
+def initiatives_compute(
+    *,
+    initiative_ids: list[int],
+    today: date,
+    thresholds: Thresholds,
+    overrides: dict[Key, Outcome] | None = None,
+    actors: Actors | None = None,
+) -> list[Outcome]:
+    overrides = overrides or {}
+    actors = actors or Actors()
+    rows = _initiative_rows(initiative_ids)
+    if not rows:
+        return []
+    ids = [r["id"] for r in rows]
+    milestones: dict[int, list[MilestoneFacts]] = defaultdict(list)
+    for m in Milestone.objects.filter(initiative_id__in=ids).order_by("due_date", "id"):
+        milestones[m.initiative_id].append(
+            MilestoneFacts(
+                id=m.id,
+                title=m.title,
+                due_date=m.due_date,
+                completed_on=m.completed_on,
+                weight=float(m.weight),
+            )
+        )
+    kpis: dict[int, list[dict]] = defaultdict(list)
+    for k in (
+        KPI.objects.filter(initiative_id__in=ids, is_active=True)
+        .order_by("id")
+        .values("id", "name", "weight", "initiative_id")
+    ):
+        kpis[k["initiative_id"]].append(k)
+    needed = [
+        (SubjectType.KPI, k["id"])
+        for ks in kpis.values()
+        for k in ks
+        if (SubjectType.KPI, k["id"]) not in overrides
+    ]
+    latest = latest_load(keys=needed)
+    for row in rows:
+        if row["owner_id"] is None and row["objective__owner_id"] is None:
+            actors.want(row["team_id"])
+
+    outcomes = []
+    for row in rows:
+        subject = Subject(
+            subject_type=SubjectType.INITIATIVE,
+            subject_id=row["id"],
+            label=f"initiative “{row['title']}”",
+            owner_id=row["owner_id"],
+            actor_id=actors.actor(
+                row["owner_id"], row["objective__owner_id"], team_id=row["team_id"]
+            ),
+            team_id=row["team_id"],
+        )
+        parent = (SubjectType.OBJECTIVE, row["objective_id"])
+        weight = float(row["weight"])
+        scopes = {(SubjectType.INITIATIVE, row["id"]): INITIATIVE_KINDS}
+        scopes.update(
+            {(SubjectType.MILESTONE, m.id): MILESTONE_KINDS for m in milestones[row["id"]]}
+        )
+        try:
+            if row["status"] == Initiative.Status.PROPOSED:
+                result = Result(status=NO_DATA, reason="Proposed: not started yet, so not scored.")
+            else:
+                checkin_at = row["last_checkin_at"]
+                facts = InitiativeFacts(
+                    title=row["title"],
+                    status=row["status"],
+                    start_date=row["start_date"],
+                    due_date=row["due_date"],
+                    completed_on=row["completed_on"],
+                    reported_progress=row["progress"] / 100.0,
+                    checkin_cadence_days=row["checkin_cadence_days"],
+                    milestones=tuple(milestones[row["id"]]),
+                    last_checkin_on=timezone.localtime(checkin_at).date() if checkin_at else None,
+                    last_rag=row["last_rag"],
+                    last_confidence=row["last_confidence"],
+                    budget_planned=float(row["budget_planned"]),
+                    spent=float(row["spent"] or 0),
+                    kpis=tuple(
+                        kpi_children(kpi_rows=kpis[row["id"]], overrides=overrides, latest=latest)
+                    ),
+                )
+                result = initiative_score(facts=facts, today=today, thresholds=thresholds)
+            is_open = row["status"] in OPEN
+            alerts = initiative_alerts(
+                subject=subject, result=result, thresholds=thresholds, is_open=is_open
+            ) + milestone_alerts(
+                initiative=subject, result=result, milestone_team_id=row["team_id"], is_open=is_open
+            )
+            outcomes.append(
+                Outcome(
+                    subject=subject,
+                    result=result,
+                    weight=weight,
+                    alerts=alerts,
+                    scopes=scopes,
+                    parent=parent,
+                    info={"status": row["status"]},
+                )
+            )
+        except Exception as exc:  # one broken initiative must not stop its chunk
+            outcome = unavailable_outcome(subject=subject, exc=exc)
+            outcome.parent, outcome.weight = parent, weight
+            outcomes.append(outcome)
+    return outcomes

@@ -1,0 +1,176 @@
+"""KPI scores of a chunk: three queries (KPIs, trajectory points, recent measurements)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import F, Window
+from django.db.models.functions import RowNumber
+
+from metrics.alerts import KPI_KINDS, Subject, kpi_alerts
+from metrics.engine.common import Actors, Outcome, unavailable_outcome
+from metrics.models import KPI, Measurement, SubjectType, TrajectoryPoint
+from metrics.scoring import KpiPlan, Result, Thresholds, kpi_score
+from metrics.scoring.common import NO_DATA
+
+KPI_FIELDS = (
+    "id",
+    "name",
+    "unit",
+    "kind",
+    "direction",
+    "baseline_value",
+    "baseline_date",
+    "target_value",
+    "target_date",
+    "range_low",
+    "range_high",
+    "cadence_days",
+    "owner_id",
+    "team_id",
+    "objective_id",
+    "initiative_id",
+    "weight",
+    "is_active",
+    "objective__owner_id",
+    "initiative__owner_id",
+)
+
+
+def measurements_recent(*, kpi_ids: list[int], points: int) -> dict[int, list[tuple[date, float]]]:
+    """The ``points`` most recent measurements of each KPI, oldest first, in one query.
+
+    On PostgreSQL a LATERAL join reads each KPI's newest rows straight from the
+    (kpi, as_of) unique index, instead of ranking every measurement of the chunk; elsewhere a
+    window function does the same job.
+    """
+    if connection.vendor == "postgresql":
+        table = connection.ops.quote_name(Measurement._meta.db_table)
+        sql = (
+            "SELECT m.kpi_id, m.as_of, m.value FROM unnest(%s::bigint[]) AS k(id) "  # noqa: S608 - our own quoted table name; values are parameters
+            f"CROSS JOIN LATERAL (SELECT kpi_id, as_of, value FROM {table} "
+            "WHERE kpi_id = k.id ORDER BY as_of DESC LIMIT %s) AS m"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [list(kpi_ids), points])
+            rows = cursor.fetchall()
+    else:
+        rows = (
+            Measurement.objects.filter(kpi_id__in=kpi_ids)
+            .annotate(
+                rank=Window(RowNumber(), partition_by=[F("kpi_id")], order_by=F("as_of").desc())
+            )
+            .filter(rank__lte=points)
+            .order_by()
+            .values_list("kpi_id", "as_of", "value")
+        )
+    series: dict[int, list[tuple[date, float]]] = defaultdict(list)
+    for kpi_id, as_of, value in rows:
+        series[kpi_id].append((as_of, value))
+    for values in series.values():
+        values.sort()
+    return series
+
+
+def kpi_subject(row: dict, actors: Actors) -> Subject:
+    return Subject(
+        subject_type=SubjectType.KPI,
+        subject_id=row["id"],
+        label=f"KPI “{row['name']}”",
+        owner_id=row["owner_id"],
+        actor_id=actors.actor(
+            row["owner_id"],
+            row["objective__owner_id"],
+            row["initiative__owner_id"],
+            team_id=row["team_id"],
+        ),
+        team_id=row["team_id"],
+    )
+
+
+def kpis_compute(
+    *, kpi_ids: list[int], today: date, thresholds: Thresholds, actors: Actors | None = None
+) -> list[Outcome]:
+    actors = actors or Actors()
+    rows = list(KPI.objects.filter(id__in=kpi_ids).order_by().values(*KPI_FIELDS))
+    if not rows:
+        return []
+    ids = [r["id"] for r in rows]
+    trajectory: dict[int, list[tuple[date, float]]] = defaultdict(list)
+    for kpi_id, day, value in (
+        TrajectoryPoint.objects.filter(kpi_id__in=ids)
+        .order_by()
+        .values_list("kpi_id", "date", "value")
+    ):
+        trajectory[kpi_id].append((day, value))
+    series = measurements_recent(kpi_ids=ids, points=settings.GAP_HISTORY_POINTS)
+    for row in rows:
+        if row["owner_id"] is None and row["objective__owner_id"] is None:
+            actors.want(row["team_id"])
+    outcomes = []
+    for row in rows:
+        subject = kpi_subject(row, actors)
+        parent = (
+            (SubjectType.OBJECTIVE, row["objective_id"])
+            if row["objective_id"]
+            else (SubjectType.INITIATIVE, row["initiative_id"])
+        )
+        info = {"kind": row["kind"], "name": row["name"], "active": row["is_active"]}
+        weight = float(row["weight"])
+        if not row["is_active"]:
+            outcomes.append(
+                Outcome(
+                    subject=subject,
+                    result=Result(status=NO_DATA, reason="Inactive: no longer tracked or scored."),
+                    weight=weight,
+                    scopes={subject_key(subject): KPI_KINDS},
+                    parent=parent,
+                    info=info,
+                )
+            )
+            continue
+        try:
+            plan = KpiPlan(
+                name=row["name"],
+                direction=row["direction"],
+                baseline_value=row["baseline_value"],
+                baseline_date=row["baseline_date"],
+                target_value=row["target_value"],
+                target_date=row["target_date"],
+                cadence_days=row["cadence_days"],
+                range_low=row["range_low"],
+                range_high=row["range_high"],
+                trajectory=tuple(sorted(trajectory.get(row["id"], ()))),
+                unit=row["unit"],
+            )
+            result = kpi_score(
+                plan=plan,
+                measurements=series.get(row["id"], []),
+                today=today,
+                thresholds=thresholds,
+            )
+            outcomes.append(
+                Outcome(
+                    subject=subject,
+                    result=result,
+                    weight=weight,
+                    alerts=kpi_alerts(
+                        subject=subject, result=result, cadence_days=row["cadence_days"]
+                    ),
+                    scopes={subject_key(subject): KPI_KINDS},
+                    parent=parent,
+                    info=info,
+                )
+            )
+        except Exception as exc:  # one broken KPI must not stop its chunk
+            outcome = unavailable_outcome(subject=subject, exc=exc)
+            outcome.parent, outcome.weight, outcome.info = parent, weight, info
+            outcomes.append(outcome)
+    return outcomes
+
+
+def subject_key(subject: Subject) -> tuple[str, int]:
+    return (subject.subject_type, subject.subject_id)

@@ -1,0 +1,265 @@
+"""Writes of the engine: score snapshots (flipping ``is_latest``), alerts, dirty marks.
+
+Every write is idempotent and safe against a concurrent run of the same subjects:
+
+* a snapshot is appended only when the result differs from the latest one or the day changed,
+  so a rerun writes nothing; two concurrent writers collide on the one-latest-per-subject
+  index and the loser retries against the winner's rows;
+* alerts change state only through guarded updates (``status`` in the WHERE clause) and the
+  one-active-alert-per-condition index, so a condition never has two active alerts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date, datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+
+from metrics.alerts import UNAVAILABLE_KIND, AlertSpec
+from metrics.engine.common import Key, LatestCache, Outcome, clean, logger, subjects_q
+from metrics.models import Alert, DirtySubject, GapScore
+from metrics.scoring.common import UNAVAILABLE
+
+SCORE_FIELDS = (
+    "status",
+    "reason",
+    "score",
+    "progress",
+    "achievement",
+    "expected_progress",
+    "attainment",
+    "gap",
+    "forecast",
+    "data_quality",
+    "components",
+    "contributors",
+)
+JSON_FIELDS = {"forecast", "data_quality", "components", "contributors"}
+
+
+def score_fields(outcome: Outcome) -> dict:
+    r = outcome.result
+    fields = {name: clean(getattr(r, name)) for name in SCORE_FIELDS}
+    fields["data_quality"] = fields["data_quality"] or {}
+    fields["components"] = fields["components"] or {}
+    fields["contributors"] = fields["contributors"] or []
+    # ``clean`` made every value JSON-native. The fingerprint lets the next run see that
+    # nothing changed without reading the JSON back.
+    digest = hashlib.sha1(json.dumps(fields, sort_keys=True).encode(), usedforsecurity=False)
+    fields["components"] = {**fields["components"], "fingerprint": digest.hexdigest()[:20]}
+    return fields
+
+
+def _same(row: GapScore, fields: dict) -> bool:
+    return getattr(row, "fingerprint", None) == fields["components"]["fingerprint"]
+
+
+def scores_write(
+    *, outcomes: list[Outcome], latest: LatestCache, today: date, now: datetime
+) -> int:
+    """Append a snapshot for each outcome that changed; returns how many were written."""
+    if not outcomes:
+        return 0
+    latest.load(keys=[o.key for o in outcomes])
+    rows: list[GapScore] = []
+    for outcome in outcomes:
+        fields = score_fields(outcome)
+        old = latest.get(outcome.key)
+        if old is not None and old.as_of == today and _same(old, fields):
+            continue
+        rows.append(
+            GapScore(
+                subject_type=outcome.subject.subject_type,
+                subject_id=outcome.subject.subject_id,
+                computed_at=now,
+                as_of=today,
+                is_latest=True,
+                **fields,
+            )
+        )
+    if not rows:
+        return 0
+    keys = [(r.subject_type, r.subject_id) for r in rows]
+    # Called inside ``write_outcomes``' transaction: flip the old latest rows, insert the new.
+    GapScore.objects.filter(subjects_q(keys), is_latest=True).update(is_latest=False)
+    GapScore.objects.bulk_create(rows, batch_size=1000)
+    latest.forget(keys)
+    return len(rows)
+
+
+def write_outcomes(
+    *, outcomes: list[Outcome], latest: LatestCache, today: date, now: datetime
+) -> tuple[int, list[int]]:
+    """Snapshots and alerts of these outcomes in one transaction (a reader sees a score and
+    its alerts change together). Returns (snapshots written, alert ids opened).
+
+    A concurrent run of the same subjects can insert a latest row between our flip and our
+    insert: the one-latest-per-subject index refuses ours, and we run again, now superseding
+    the other run's rows.
+    """
+    for attempt in range(3):
+        try:
+            with transaction.atomic():
+                written = scores_write(outcomes=outcomes, latest=latest, today=today, now=now)
+                opened = alerts_sync(outcomes=outcomes, now=now)
+            return written, opened
+        except IntegrityError:
+            if attempt == 2:
+                raise
+            logger.info("Concurrent write of the same subjects; writing again")
+            latest.forget([o.key for o in outcomes])
+    raise AssertionError("unreachable")
+
+
+def _scopes(outcomes: list[Outcome]) -> dict[Key, set[str]]:
+    scopes: dict[Key, set[str]] = {}
+    for outcome in outcomes:
+        for key, kinds in outcome.scopes.items():
+            scopes.setdefault(key, set()).update(kinds)
+        if outcome.result.status != UNAVAILABLE:
+            # A subject that computes again clears its "score unavailable" alert.
+            scopes.setdefault(outcome.key, set()).add(UNAVAILABLE_KIND)
+    return scopes
+
+
+ALERT_REFRESH_FIELDS = ("title", "message", "severity", "owner_id", "team_id", "details")
+# ``last_seen_at`` of an unchanged alert is refreshed at most this often (a query saved on
+# most incremental runs).
+LAST_SEEN_RESOLUTION = timedelta(hours=1)
+
+
+def _apply(alert: Alert, spec: AlertSpec) -> bool:
+    changed = False
+    values = {
+        "title": spec.title,
+        "message": spec.message,
+        "severity": spec.severity,
+        "owner_id": spec.owner_id,
+        "team_id": spec.team_id,
+        "details": json.loads(json.dumps(clean(spec.details))),
+    }
+    for name, value in values.items():
+        if getattr(alert, name) != value:
+            setattr(alert, name, value)
+            changed = True
+    return changed
+
+
+def alerts_sync(*, outcomes: list[Outcome], now: datetime) -> list[int]:
+    """Open, refresh, reopen and resolve alerts for the evaluated subjects.
+
+    Returns the ids of alerts that opened (new or reopened): the ones to notify.
+    """
+    scopes = _scopes(outcomes)
+    if not scopes:
+        return []
+    specs: dict[str, AlertSpec] = {}
+    for outcome in outcomes:
+        for spec in outcome.alerts:
+            specs[spec.dedup_key] = spec
+    active = list(
+        Alert.objects.filter(subjects_q(scopes), status__in=Alert.ACTIVE_STATUSES).order_by()
+    )
+    by_key = {a.dedup_key: a for a in active}
+    to_resolve = [
+        a.id
+        for a in active
+        if a.kind in scopes.get((a.subject_type, a.subject_id), ()) and a.dedup_key not in specs
+    ]
+    refreshed, changed = [], []
+    seen_cutoff = now - LAST_SEEN_RESOLUTION
+    for key, spec in specs.items():
+        alert = by_key.get(key)
+        if alert is not None:
+            if _apply(alert, spec):
+                alert.last_seen_at = now
+                changed.append(alert)
+            elif alert.last_seen_at < seen_cutoff:
+                refreshed.append(alert.id)
+    missing = [key for key in specs if key not in by_key]
+    opened: list[int] = []
+    if missing:
+        last_resolved: dict[str, Alert] = {}
+        for alert in Alert.objects.filter(
+            dedup_key__in=missing, status=Alert.Status.RESOLVED
+        ).order_by("dedup_key", "-resolved_at", "-id"):
+            last_resolved.setdefault(alert.dedup_key, alert)
+        reopen = [a for a in last_resolved.values() if a.resolved_by_id is None]
+        if reopen:
+            try:
+                with transaction.atomic():
+                    Alert.objects.filter(
+                        id__in=[a.id for a in reopen], status=Alert.Status.RESOLVED
+                    ).update(
+                        status=Alert.Status.OPEN,
+                        resolved_at=None,
+                        acknowledged_at=None,
+                        acknowledged_by=None,
+                        opened_at=now,
+                        last_seen_at=now,
+                        reopened_count=F("reopened_count") + 1,
+                    )
+            except IntegrityError:
+                # Another run opened one of these meanwhile: leave those to it.
+                logger.info("Concurrent alert opening; reopening skipped for %s", reopen)
+                reopen = []
+            for alert in reopen:
+                _apply(alert, specs[alert.dedup_key])
+            if reopen:
+                Alert.objects.bulk_update(reopen, ALERT_REFRESH_FIELDS)
+                opened += [a.id for a in reopen]
+        reopened_keys = {a.dedup_key for a in reopen}
+        new = [
+            Alert(
+                kind=spec.kind,
+                severity=spec.severity,
+                subject_type=spec.subject_type,
+                subject_id=spec.subject_id,
+                team_id=spec.team_id,
+                dedup_key=key,
+                title=spec.title,
+                message=spec.message,
+                details=json.loads(json.dumps(clean(spec.details))),
+                owner_id=spec.owner_id,
+                status=Alert.Status.OPEN,
+                opened_at=now,
+                last_seen_at=now,
+            )
+            for key, spec in specs.items()
+            if key in missing and key not in reopened_keys
+        ]
+        if new:
+            # A concurrent run may have opened the same conditions: the partial unique index
+            # keeps one, and we only claim (and notify) the rows this run inserted.
+            Alert.objects.bulk_create(new, batch_size=1000, ignore_conflicts=True)
+            opened += list(
+                Alert.objects.filter(
+                    dedup_key__in=[a.dedup_key for a in new],
+                    status=Alert.Status.OPEN,
+                    opened_at=now,
+                ).values_list("id", flat=True)
+            )
+    if changed:
+        Alert.objects.bulk_update(changed, (*ALERT_REFRESH_FIELDS, "last_seen_at"), batch_size=500)
+    if refreshed:
+        Alert.objects.filter(id__in=refreshed, status__in=Alert.ACTIVE_STATUSES).update(
+            last_seen_at=now
+        )
+    if to_resolve:
+        Alert.objects.filter(id__in=to_resolve, status__in=Alert.ACTIVE_STATUSES).update(
+            status=Alert.Status.RESOLVED, resolved_at=now, resolved_by=None, last_seen_at=now
+        )
+    return opened
+
+
+def dirty_clear(*, subjects: list[Key], marked_at: datetime | None) -> int:
+    """Delete the dirty marks of recomputed subjects, unless re-marked since (``marked_at``)."""
+    if not subjects:
+        return 0
+    qs = DirtySubject.objects.filter(subjects_q(subjects))
+    if marked_at is not None:
+        qs = qs.filter(marked_at__lte=marked_at)
+    return qs.delete()[0]

@@ -1,0 +1,458 @@
+"""Rollups: objectives (bottom-up through the tree), then teams, themes and strategies.
+
+Incremental mode (``objective_ids`` given) touches only those objectives and their ancestors,
+their teams up to the company, their themes and strategies, reading every other part's latest
+stored score. Full mode (``objective_ids=None``) computes everything from the stored KPI and
+initiative scores. Both issue a fixed number of queries, whatever the size of the tree.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import defaultdict
+from datetime import date
+
+from django.db.models import Q
+
+from initiatives.models import Initiative
+from metrics.alerts import OBJECTIVE_KINDS, ROLLUP_KINDS, Subject, objective_alerts
+from metrics.engine.common import (
+    Actors,
+    Key,
+    LatestCache,
+    Outcome,
+    child_values,
+    unavailable_outcome,
+)
+from metrics.models import KPI, SubjectType
+from metrics.scoring import Child, Result, Thresholds, rollup_score
+from metrics.scoring.common import NO_DATA
+from strategy.models import Objective, Strategy, Team, Theme
+from strategy.selectors import _walk
+
+OBJECTIVE_FIELDS = (
+    "id",
+    "title",
+    "parent_id",
+    "team_id",
+    "theme_id",
+    "strategy_id",
+    "weight",
+    "status",
+    "owner_id",
+    "parent__owner_id",
+)
+CLOSED = {
+    Objective.Status.ACHIEVED: "achieved",
+    Objective.Status.MISSED: "missed",
+    Objective.Status.CANCELLED: "cancelled",
+}
+
+
+def _child_from(
+    key: Key, label: str, weight: float, run: dict[Key, Outcome], latest: LatestCache
+) -> Child:
+    outcome = run.get(key)
+    if outcome is not None:
+        values = child_values(outcome)
+    else:
+        g = latest.get(key)
+        values = (
+            (g.score, g.status, g.reason, g.progress, g.expected_progress)
+            if g is not None
+            else (None, NO_DATA, "Not scored yet", None, None)
+        )
+    score, status, detail, progress, expected = values
+    return Child(
+        key=f"{key[0]}:{key[1]}",
+        label=label,
+        score=score,
+        weight=weight,
+        status=status,
+        detail=detail,
+        subject_type=key[0],
+        subject_id=key[1],
+        progress=progress,
+        expected_progress=expected,
+    )
+
+
+def _bottom_up(ids: set[int], parent_of: dict[int, int | None]) -> list[int]:
+    """``ids`` ordered children first (deepest first), iteratively (no recursion limit)."""
+    depth: dict[int, int] = {}
+    for start in ids:
+        chain, node = [], start
+        while node in ids and node not in depth and node not in chain:
+            chain.append(node)
+            node = parent_of.get(node)
+        base = depth.get(node, -1) if node in ids else -1
+        for i, n in enumerate(reversed(chain)):
+            depth[n] = base + 1 + i
+    return sorted(ids, key=lambda i: (-depth.get(i, 0), i))
+
+
+def rollups_compute(
+    *,
+    objective_ids: set[int] | None,
+    today: date,
+    thresholds: Thresholds,
+    run: dict[Key, Outcome],
+    latest: LatestCache,
+    actors: Actors | None = None,
+) -> list[Outcome]:
+    """Objective, team, theme and strategy outcomes. ``run`` holds this run's KPI and initiative
+    outcomes (they win over stored scores) and receives the new ones."""
+    actors = actors or Actors()
+    full = objective_ids is None
+    if full:
+        objectives = list(Objective.objects.order_by("id").values(*OBJECTIVE_FIELDS))
+        affected = {o["id"] for o in objectives}
+    else:
+        walk = _walk(model=Objective, start_ids=objective_ids, up=True, include_start=True)
+        ancestors = (
+            Objective.objects.filter(Q(id__in=walk)).order_by("id").values(*OBJECTIVE_FIELDS)
+        )
+        objectives = list(ancestors)
+        affected = {o["id"] for o in objectives}
+    if not objectives:
+        return []
+    by_id = {o["id"]: o for o in objectives}
+    strategy_ids = {o["strategy_id"] for o in objectives}
+
+    if full:
+        kpi_q, ini_q, child_q = Q(objective__isnull=False), Q(), None
+    else:
+        kpi_q, ini_q = Q(objective_id__in=affected), Q(objective_id__in=affected)
+        child_q = Q(parent_id__in=affected) & ~Q(id__in=affected)
+    kpis = list(
+        KPI.objects.filter(kpi_q, is_active=True)
+        .order_by("id")
+        .values("id", "name", "weight", "kind", "objective_id")
+    )
+    initiatives = list(
+        Initiative.objects.filter(ini_q)
+        .order_by("id")
+        .values("id", "title", "weight", "objective_id")
+    )
+    teams = {t["id"]: t for t in Team.objects.order_by("id").values("id", "name", "parent_id")}
+    team_affected: set[int] = set()
+    for o in objectives:
+        node = o["team_id"]
+        while node is not None and node not in team_affected:
+            team_affected.add(node)
+            node = teams[node]["parent_id"] if node in teams else None
+    theme_affected = {o["theme_id"] for o in objectives}
+    outside_children: list[dict] = []
+    if full:
+        team_objectives = list(objectives)
+        theme_roots = [o for o in objectives if o["parent_id"] is None]
+        team_affected = set(teams)
+    else:
+        # One query for the other objectives the rollups read: children of the affected
+        # objectives, objectives of the affected teams, root objectives of affected themes.
+        extra = list(
+            Objective.objects.filter(
+                child_q
+                | Q(team_id__in=team_affected)
+                | Q(theme_id__in=theme_affected, parent__isnull=True)
+            )
+            .order_by("id")
+            .values(
+                "id",
+                "title",
+                "weight",
+                "team_id",
+                "theme_id",
+                "parent_id",
+                "strategy_id",
+                "strategy__status",
+            )
+        )
+        outside_children = [
+            o for o in extra if o["parent_id"] in affected and o["id"] not in affected
+        ]
+        live = [o for o in extra if o["strategy__status"] != Strategy.Status.ARCHIVED]
+        team_objectives = [o for o in live if o["team_id"] in team_affected]
+        theme_roots = [
+            o for o in live if o["theme_id"] in theme_affected and o["parent_id"] is None
+        ]
+    archived = set()
+    themes = list(
+        Theme.objects.filter(**({} if full else {"strategy_id__in": strategy_ids}))
+        .order_by("id")
+        .values(
+            "id",
+            "name",
+            "weight",
+            "strategy_id",
+            "strategy__name",
+            "strategy__owner_id",
+            "strategy__status",
+        )
+    )
+    for t in themes:
+        if t["strategy__status"] == Strategy.Status.ARCHIVED:
+            archived.add(t["strategy_id"])
+    if full:
+        team_objectives = [o for o in team_objectives if o["strategy_id"] not in archived]
+        theme_affected = {t["id"] for t in themes}
+        strategy_ids = {t["strategy_id"] for t in themes} | strategy_ids
+
+    # Everything read from stored scores, plus what this run writes (for change detection), in
+    # one query.
+    wanted: set[Key] = set()
+    wanted |= {(SubjectType.KPI, k["id"]) for k in kpis}
+    wanted |= {(SubjectType.INITIATIVE, i["id"]) for i in initiatives}
+    wanted |= {(SubjectType.OBJECTIVE, o["id"]) for o in outside_children}
+    wanted |= {(SubjectType.OBJECTIVE, o["id"]) for o in team_objectives + theme_roots}
+    wanted |= {(SubjectType.OBJECTIVE, i) for i in affected}
+    if full:
+        wanted |= {(SubjectType.TEAM, t) for t in teams}
+    else:  # the affected teams and their direct children (read for their scored weight)
+        wanted |= {
+            (SubjectType.TEAM, t["id"])
+            for t in teams.values()
+            if t["id"] in team_affected or t["parent_id"] in team_affected
+        }
+    wanted |= {(SubjectType.THEME, t["id"]) for t in themes}
+    wanted |= {(SubjectType.STRATEGY, s) for s in strategy_ids}
+    wanted |= set(run)  # this run's own subjects: for change detection when written
+    latest.load(keys=wanted)
+
+    kpis_of: dict[int, list[dict]] = defaultdict(list)
+    for k in kpis:
+        kpis_of[k["objective_id"]].append(k)
+    initiatives_of: dict[int, list[dict]] = defaultdict(list)
+    for i in initiatives:
+        initiatives_of[i["objective_id"]].append(i)
+    children_of: dict[int, list[dict]] = defaultdict(list)
+    for o in objectives:
+        if o["parent_id"] is not None:
+            children_of[o["parent_id"]].append(o)
+    for o in outside_children:
+        children_of[o["parent_id"]].append(o)
+    for siblings in children_of.values():
+        # Parts in a stable order, so the same inputs always store the same result.
+        siblings.sort(key=lambda o: o["id"])
+    for o in objectives:
+        if o["owner_id"] is None and o["parent__owner_id"] is None:
+            actors.want(o["team_id"])
+
+    outcomes: list[Outcome] = []
+    parent_of = {o["id"]: o["parent_id"] for o in objectives}
+    for oid in _bottom_up(affected, parent_of):
+        o = by_id[oid]
+        subject = Subject(
+            subject_type=SubjectType.OBJECTIVE,
+            subject_id=oid,
+            label=f"objective “{o['title']}”",
+            owner_id=o["owner_id"],
+            actor_id=actors.actor(o["owner_id"], o["parent__owner_id"], team_id=o["team_id"]),
+            team_id=o["team_id"],
+        )
+        try:
+            parts = [
+                _child_from(
+                    (SubjectType.KPI, k["id"]),
+                    f"KPI “{k['name']}”",
+                    float(k["weight"]),
+                    run,
+                    latest,
+                )
+                for k in kpis_of[oid]
+            ]
+            parts += [
+                _child_from(
+                    (SubjectType.INITIATIVE, i["id"]),
+                    f"initiative “{i['title']}”",
+                    float(i["weight"]),
+                    run,
+                    latest,
+                )
+                for i in initiatives_of[oid]
+            ]
+            parts += [
+                _child_from(
+                    (SubjectType.OBJECTIVE, c["id"]),
+                    f"objective “{c['title']}”",
+                    float(c["weight"]),
+                    run,
+                    latest,
+                )
+                for c in children_of[oid]
+            ]
+            if o["status"] == Objective.Status.DRAFT:
+                result = Result(status=NO_DATA, reason="Draft: not scored until it is active.")
+            else:
+                result = rollup_score(
+                    children=parts, thresholds=thresholds, closed=CLOSED.get(o["status"])
+                )
+            kpi_statuses = [
+                (k["kind"], f"“{k['name']}”", p.status)
+                for k, p in zip(kpis_of[oid], parts, strict=False)
+            ]
+            outcome = Outcome(
+                subject=subject,
+                result=result,
+                weight=float(o["weight"]),
+                alerts=objective_alerts(
+                    subject=subject,
+                    kpi_statuses=kpi_statuses,
+                    is_open=o["status"] == Objective.Status.ACTIVE,
+                ),
+                scopes={(SubjectType.OBJECTIVE, oid): OBJECTIVE_KINDS},
+                parent=(SubjectType.OBJECTIVE, o["parent_id"]) if o["parent_id"] else None,
+            )
+        except Exception as exc:
+            outcome = unavailable_outcome(subject=subject, exc=exc)
+        run[outcome.key] = outcome
+        outcomes.append(outcome)
+
+    # Teams: own objectives plus child teams, each child team weighing its scored weight, so
+    # a team's score equals the weighted mean over every objective of its subtree.
+    objectives_of_team: dict[int, list[dict]] = defaultdict(list)
+    for o in team_objectives:
+        objectives_of_team[o["team_id"]].append(o)
+    child_teams: dict[int, list[int]] = defaultdict(list)
+    for t in teams.values():
+        if t["parent_id"] is not None:
+            child_teams[t["parent_id"]].append(t["id"])
+    team_parent = {t: teams[t]["parent_id"] for t in teams}
+    for tid in _bottom_up(team_affected, team_parent):
+        subject = Subject(
+            subject_type=SubjectType.TEAM,
+            subject_id=tid,
+            label=f"team “{teams[tid]['name']}”",
+            owner_id=None,
+            actor_id=None,  # a team raises no alert of its own but "score unavailable"
+            team_id=tid,
+        )
+        try:
+            parts = [
+                _child_from(
+                    (SubjectType.OBJECTIVE, o["id"]),
+                    f"objective “{o['title']}”",
+                    float(o["weight"]),
+                    run,
+                    latest,
+                )
+                for o in objectives_of_team[tid]
+            ]
+            for child in child_teams[tid]:
+                part = _child_from(
+                    (SubjectType.TEAM, child), f"team “{teams[child]['name']}”", 0.0, run, latest
+                )
+                weight = _scored_weight((SubjectType.TEAM, child), run, latest)
+                if weight > 0:
+                    parts.append(Child(**{**part.__dict__, "weight": weight}))
+            result = rollup_score(
+                children=parts, thresholds=thresholds, empty_reason="No active objective with data."
+            )
+            result.components["scored_weight"] = sum(p.weight for p in parts if p.score is not None)
+            outcome = Outcome(
+                subject=subject,
+                result=result,
+                scopes={(SubjectType.TEAM, tid): ROLLUP_KINDS},
+                parent=(SubjectType.TEAM, teams[tid]["parent_id"])
+                if teams[tid]["parent_id"]
+                else None,
+            )
+        except Exception as exc:
+            subject = dataclasses.replace(subject, actor_id=actors.actor(team_id=tid))
+            outcome = unavailable_outcome(subject=subject, exc=exc)
+        run[outcome.key] = outcome
+        outcomes.append(outcome)
+
+    roots_of_theme: dict[int, list[dict]] = defaultdict(list)
+    for o in theme_roots:
+        roots_of_theme[o["theme_id"]].append(o)
+    themes_of: dict[int, list[dict]] = defaultdict(list)
+    for t in themes:
+        themes_of[t["strategy_id"]].append(t)
+    strategy_meta = {
+        t["strategy_id"]: (t["strategy__name"], t["strategy__owner_id"]) for t in themes
+    }
+    for t in themes:
+        if t["id"] not in theme_affected:
+            continue
+        subject = Subject(
+            subject_type=SubjectType.THEME,
+            subject_id=t["id"],
+            label=f"theme “{t['name']}”",
+            owner_id=t["strategy__owner_id"],
+            actor_id=t["strategy__owner_id"],
+            team_id=None,
+        )
+        try:
+            parts = [
+                _child_from(
+                    (SubjectType.OBJECTIVE, o["id"]),
+                    f"objective “{o['title']}”",
+                    float(o["weight"]),
+                    run,
+                    latest,
+                )
+                for o in roots_of_theme[t["id"]]
+            ]
+            result = rollup_score(
+                children=parts, thresholds=thresholds, empty_reason="No active objective with data."
+            )
+            outcome = Outcome(
+                subject=subject,
+                result=result,
+                weight=float(t["weight"]),
+                scopes={(SubjectType.THEME, t["id"]): ROLLUP_KINDS},
+                parent=(SubjectType.STRATEGY, t["strategy_id"]),
+            )
+        except Exception as exc:
+            outcome = unavailable_outcome(subject=subject, exc=exc)
+        run[outcome.key] = outcome
+        outcomes.append(outcome)
+
+    for sid in sorted(strategy_ids):
+        if sid not in strategy_meta:
+            continue
+        name, owner = strategy_meta[sid]
+        subject = Subject(
+            subject_type=SubjectType.STRATEGY,
+            subject_id=sid,
+            label=f"strategy “{name}”",
+            owner_id=owner,
+            actor_id=owner,
+            team_id=None,
+        )
+        try:
+            parts = [
+                _child_from(
+                    (SubjectType.THEME, t["id"]),
+                    f"theme “{t['name']}”",
+                    float(t["weight"]),
+                    run,
+                    latest,
+                )
+                for t in themes_of[sid]
+            ]
+            result = rollup_score(
+                children=parts,
+                thresholds=thresholds,
+                empty_reason="No theme with data yet.",
+            )
+            if result.score is not None:
+                result.reason = f"Execution-health index {result.score:.0f}/100. " + result.reason
+            outcome = Outcome(
+                subject=subject,
+                result=result,
+                scopes={(SubjectType.STRATEGY, sid): ROLLUP_KINDS},
+            )
+        except Exception as exc:
+            outcome = unavailable_outcome(subject=subject, exc=exc)
+        run[outcome.key] = outcome
+        outcomes.append(outcome)
+    return outcomes
+
+
+def _scored_weight(key: Key, run: dict[Key, Outcome], latest: LatestCache) -> float:
+    outcome = run.get(key)
+    if outcome is not None:
+        return float(outcome.result.components.get("scored_weight", 0.0) or 0.0)
+    return latest.scored_weight(key)

@@ -1,0 +1,365 @@
+"""The engine's entry points: incremental recompute, chunks of the full recompute, the sweep."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import OuterRef, Q, Subquery
+from django.utils import timezone
+
+from initiatives.models import CheckIn, Initiative, Milestone
+from metrics.engine.common import Actors, Key, LatestCache, Outcome, engine_thresholds, logger
+from metrics.engine.initiatives import OPEN, initiatives_compute
+from metrics.engine.kpis import kpis_compute
+from metrics.engine.persist import dirty_clear, write_outcomes
+from metrics.engine.rollups import rollups_compute
+from metrics.models import KPI, Alert, DirtySubject, GapScore, Measurement, SubjectType
+
+
+@dataclass
+class RunStats:
+    computed: int = 0
+    written: int = 0
+    unavailable: int = 0
+    alerts_opened: list[int] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def add(self, other: RunStats) -> None:
+        self.computed += other.computed
+        self.written += other.written
+        self.unavailable += other.unavailable
+        self.alerts_opened += other.alerts_opened
+        self.seconds += other.seconds
+
+    def as_dict(self) -> dict:
+        return {
+            "computed": self.computed,
+            "written": self.written,
+            "unavailable": self.unavailable,
+            "alerts_opened": len(self.alerts_opened),
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def chunks(ids: list[int], size: int) -> Iterable[list[int]]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+def _finish(
+    *, outcomes: list[Outcome], latest: LatestCache, today: date, now: datetime, notify: bool
+) -> RunStats:
+    stats = RunStats(computed=len(outcomes))
+    stats.unavailable = sum(1 for o in outcomes if o.result.status == "unavailable")
+    stats.written, stats.alerts_opened = write_outcomes(
+        outcomes=outcomes, latest=latest, today=today, now=now
+    )
+    if notify and stats.alerts_opened:
+        from metrics.tasks import alerts_notify, enqueue_safely
+
+        ids = stats.alerts_opened
+        transaction.on_commit(lambda: enqueue_safely(alerts_notify, alert_ids=ids))
+    return stats
+
+
+def subjects_recompute(
+    *,
+    subjects: Iterable[tuple[str, int]],
+    marked_at: datetime | None = None,
+    today: date | None = None,
+    now: datetime | None = None,
+    notify: bool = True,
+) -> RunStats:
+    """Recompute these subjects and their ancestors only (initiative -> objective -> parent
+    objectives -> teams, themes, strategy), each once, then clear their dirty marks."""
+    started = time.perf_counter()
+    today = today or timezone.localdate()
+    now = now or timezone.now()
+    subjects = list(dict.fromkeys((str(t), int(i)) for t, i in subjects))
+    thresholds = engine_thresholds()
+    actors, latest, run = Actors(), LatestCache(), {}
+    ids: dict[str, set[int]] = {}
+    for subject_type, subject_id in subjects:
+        ids.setdefault(subject_type, set()).add(subject_id)
+    if ids.get(SubjectType.MILESTONE):
+        ids.setdefault(SubjectType.INITIATIVE, set()).update(
+            Milestone.objects.filter(id__in=ids[SubjectType.MILESTONE]).values_list(
+                "initiative_id", flat=True
+            )
+        )
+    outcomes: list[Outcome] = []
+    for chunk in chunks(sorted(ids.get(SubjectType.KPI, ())), settings.GAP_CHUNK_SIZE):
+        outcomes += kpis_compute(kpi_ids=chunk, today=today, thresholds=thresholds, actors=actors)
+    run.update({o.key: o for o in outcomes})
+    initiative_ids = set(ids.get(SubjectType.INITIATIVE, ()))
+    objective_ids = set(ids.get(SubjectType.OBJECTIVE, ()))
+    for o in outcomes:
+        if o.parent and o.parent[0] == SubjectType.INITIATIVE:
+            initiative_ids.add(o.parent[1])
+        elif o.parent:
+            objective_ids.add(o.parent[1])
+    for chunk in chunks(sorted(initiative_ids), settings.GAP_CHUNK_SIZE):
+        done = initiatives_compute(
+            initiative_ids=chunk, today=today, thresholds=thresholds, overrides=run, actors=actors
+        )
+        run.update({o.key: o for o in done})
+        outcomes += done
+        objective_ids |= {o.parent[1] for o in done if o.parent}
+    rollup_types = {SubjectType.TEAM, SubjectType.THEME, SubjectType.STRATEGY}
+    if objective_ids or rollup_types & ids.keys():
+        outcomes += rollups_compute(
+            # Teams, themes or strategies marked on their own: their whole plan is rolled up.
+            objective_ids=None if rollup_types & ids.keys() else objective_ids,
+            today=today,
+            thresholds=thresholds,
+            run=run,
+            latest=latest,
+            actors=actors,
+        )
+    stats = _finish(outcomes=outcomes, latest=latest, today=today, now=now, notify=notify)
+    dirty_clear(subjects=subjects, marked_at=marked_at or now)
+    stats.seconds = time.perf_counter() - started
+    return stats
+
+
+def kpis_chunk_recompute(
+    *, kpi_ids: list[int], today: date, now: datetime, notify: bool = True
+) -> RunStats:
+    """One chunk of the full recompute: KPI scores and alerts only (no rollup)."""
+    started = time.perf_counter()
+    latest = LatestCache()
+    outcomes = kpis_compute(kpi_ids=kpi_ids, today=today, thresholds=engine_thresholds())
+    stats = _finish(outcomes=outcomes, latest=latest, today=today, now=now, notify=notify)
+    stats.seconds = time.perf_counter() - started
+    return stats
+
+
+def initiatives_chunk_recompute(
+    *, initiative_ids: list[int], today: date, now: datetime, notify: bool = True
+) -> RunStats:
+    """One chunk of the full recompute: initiative scores from the stored KPI scores."""
+    started = time.perf_counter()
+    latest = LatestCache()
+    outcomes = initiatives_compute(
+        initiative_ids=initiative_ids, today=today, thresholds=engine_thresholds()
+    )
+    stats = _finish(outcomes=outcomes, latest=latest, today=today, now=now, notify=notify)
+    stats.seconds = time.perf_counter() - started
+    return stats
+
+
+def rollups_all_recompute(*, today: date, now: datetime, notify: bool = True) -> RunStats:
+    """Last step of the full recompute: every objective bottom-up, teams, themes, strategies.
+
+    With ``notify``, it also sends one notification batch for every alert the whole run opened
+    (the chunks of a full run do not notify: no storm of one message per chunk)."""
+    started = time.perf_counter()
+    latest = LatestCache()
+    outcomes = rollups_compute(
+        objective_ids=None, today=today, thresholds=engine_thresholds(), run={}, latest=latest
+    )
+    stats = RunStats(computed=len(outcomes))
+    for chunk in chunks(list(range(len(outcomes))), settings.GAP_CHUNK_SIZE * 4):
+        part = [outcomes[i] for i in chunk]
+        written, opened = write_outcomes(outcomes=part, latest=latest, today=today, now=now)
+        stats.written += written
+        stats.alerts_opened += opened
+    stats.unavailable = sum(1 for o in outcomes if o.result.status == "unavailable")
+    if notify:
+        opened = list(
+            Alert.objects.filter(
+                status=Alert.Status.OPEN, opened_at=now, notified_at__isnull=True
+            ).values_list("id", flat=True)
+        )
+        if opened:
+            from metrics.tasks import alerts_notify, enqueue_safely
+
+            transaction.on_commit(lambda: enqueue_safely(alerts_notify, alert_ids=opened))
+    # Everything is fresh as of ``now``: marks older than the run are done.
+    DirtySubject.objects.filter(marked_at__lte=now).delete()
+    stats.seconds = time.perf_counter() - started
+    return stats
+
+
+def full_recompute_plan(
+    *, chunk_size: int | None = None
+) -> tuple[list[list[int]], list[list[int]]]:
+    """The chunks of a full recompute: (KPI id chunks, initiative id chunks)."""
+    size = chunk_size or settings.GAP_CHUNK_SIZE
+    kpi_ids = list(KPI.objects.order_by("id").values_list("id", flat=True))
+    initiative_ids = list(Initiative.objects.order_by("id").values_list("id", flat=True))
+    return list(chunks(kpi_ids, size)), list(chunks(initiative_ids, size))
+
+
+def full_recompute(
+    *,
+    chunk_size: int | None = None,
+    today: date | None = None,
+    now: datetime | None = None,
+    progress: Callable[[str, int], None] | None = None,
+) -> RunStats:
+    """The whole plan, in-process, chunk after chunk (``recompute_gaps``, eager mode)."""
+    today = today or timezone.localdate()
+    now = now or timezone.now()
+    kpi_chunks, initiative_chunks = full_recompute_plan(chunk_size=chunk_size)
+    stats = RunStats()
+    for chunk in kpi_chunks:
+        stats.add(kpis_chunk_recompute(kpi_ids=chunk, today=today, now=now, notify=False))
+        if progress:
+            progress("kpis", len(chunk))
+    for chunk in initiative_chunks:
+        stats.add(
+            initiatives_chunk_recompute(initiative_ids=chunk, today=today, now=now, notify=False)
+        )
+        if progress:
+            progress("initiatives", len(chunk))
+    stats.add(rollups_all_recompute(today=today, now=now))
+    if progress:
+        progress("rollups", 1)
+    return stats
+
+
+def sweep_candidates(*, today: date, now: datetime) -> list[Key]:
+    """Subjects whose time-driven conditions changed without any write: a KPI that became
+    stale, an initiative whose check-in became stale, a milestone that became overdue, and any
+    subject whose latest score is older than yesterday (a missed nightly run)."""
+    grace = settings.GAP_STALE_GRACE
+    found: set[Key] = set()
+    stale_alerts = set(
+        Alert.objects.filter(
+            kind__in=[
+                Alert.Kind.KPI_STALE,
+                Alert.Kind.INITIATIVE_STALE,
+                Alert.Kind.MILESTONE_OVERDUE,
+            ],
+            status__in=Alert.ACTIVE_STATUSES,
+        ).values_list("kind", "subject_id")
+    )
+    last_value = (
+        Measurement.objects.filter(kpi=OuterRef("pk")).order_by("-as_of").values("as_of")[:1]
+    )
+    for kpi_id, cadence, target_date, last in (
+        KPI.objects.filter(is_active=True)
+        .annotate(last=Subquery(last_value))
+        .values_list("id", "cadence_days", "target_date", "last")
+    ):
+        if (Alert.Kind.KPI_STALE, kpi_id) in stale_alerts:
+            continue
+        clock = min(today, target_date)
+        if last is None or (clock - last).days > cadence * grace:
+            found.add((SubjectType.KPI, kpi_id))
+    last_checkin = (
+        CheckIn.objects.filter(initiative=OuterRef("pk"))
+        .order_by("-created_at")
+        .values("created_at")[:1]
+    )
+    for initiative_id, cadence, start, last in (
+        Initiative.objects.filter(status__in=OPEN)
+        .annotate(last=Subquery(last_checkin))
+        .values_list("id", "checkin_cadence_days", "start_date", "last")
+    ):
+        if (Alert.Kind.INITIATIVE_STALE, initiative_id) in stale_alerts:
+            continue
+        since = timezone.localtime(last).date() if last else start
+        if (today - since).days > cadence * grace:
+            found.add((SubjectType.INITIATIVE, initiative_id))
+    for milestone_id, initiative_id in Milestone.objects.filter(
+        completed_on__isnull=True, due_date__lt=today, initiative__status__in=OPEN
+    ).values_list("id", "initiative_id"):
+        if (Alert.Kind.MILESTONE_OVERDUE, milestone_id) not in stale_alerts:
+            found.add((SubjectType.INITIATIVE, initiative_id))
+    old = today - timedelta(days=1)
+    for subject_type, subject_id in GapScore.objects.filter(
+        is_latest=True,
+        as_of__lt=old,
+        subject_type__in=[SubjectType.KPI, SubjectType.INITIATIVE],
+    ).values_list("subject_type", "subject_id"):
+        found.add((subject_type, subject_id))
+    return sorted(found)
+
+
+def dirty_batches(*, now: datetime) -> list[tuple[list[Key], datetime]]:
+    """Subjects still marked dirty after the grace period, in batches with their newest mark."""
+    cutoff = now - timedelta(seconds=settings.GAP_DIRTY_GRACE_SECONDS)
+    rows = list(
+        DirtySubject.objects.filter(marked_at__lte=cutoff)
+        .order_by("marked_at")
+        .values_list("subject_type", "subject_id", "marked_at")
+    )
+    batches = []
+    size = settings.GAP_CHUNK_SIZE
+    for start in range(0, len(rows), size):
+        part = rows[start : start + size]
+        batches.append(([(t, i) for t, i, _ in part], max(m for _, _, m in part)))
+    return batches
+
+
+def alerts_resolve_orphans(*, now: datetime) -> int:
+    """Resolve active alerts whose subject was deleted (nothing will evaluate them again)."""
+    from strategy.models import Objective, Strategy, Team, Theme
+
+    models = {
+        SubjectType.KPI: KPI,
+        SubjectType.INITIATIVE: Initiative,
+        SubjectType.MILESTONE: Milestone,
+        SubjectType.OBJECTIVE: Objective,
+        SubjectType.TEAM: Team,
+        SubjectType.THEME: Theme,
+        SubjectType.STRATEGY: Strategy,
+    }
+    resolved = 0
+    for subject_type, model in models.items():
+        resolved += (
+            Alert.objects.filter(subject_type=subject_type, status__in=Alert.ACTIVE_STATUSES)
+            .exclude(subject_id__in=model.objects.values("id"))
+            .update(status=Alert.Status.RESOLVED, resolved_at=now, last_seen_at=now)
+        )
+    return resolved
+
+
+def sweep(*, today: date | None = None, now: datetime | None = None) -> dict:
+    """Re-enqueue what is still dirty and what time alone has changed; re-send stuck webhooks;
+    resolve alerts of deleted subjects."""
+    from metrics.tasks import enqueue_safely, gaps_recompute_subjects, webhook_deliver
+
+    today = today or timezone.localdate()
+    now = now or timezone.now()
+    enqueued = 0
+    dirty = dirty_batches(now=now)
+    for subjects, marked_at in dirty:
+        enqueued += enqueue_safely(
+            gaps_recompute_subjects,
+            subjects=[list(s) for s in subjects],
+            marked_at=marked_at.isoformat(),
+        )
+    candidates = sweep_candidates(today=today, now=now)
+    for part in chunks(list(range(len(candidates))), settings.GAP_CHUNK_SIZE):
+        enqueued += enqueue_safely(
+            gaps_recompute_subjects, subjects=[list(candidates[i]) for i in part]
+        )
+    from metrics.models import WebhookDelivery
+
+    stuck = list(
+        WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING)
+        .filter(
+            Q(last_attempt_at__lt=now - timedelta(hours=1))
+            | Q(last_attempt_at__isnull=True, created_at__lt=now - timedelta(minutes=10))
+        )
+        .values_list("id", flat=True)
+    )
+    for delivery_id in stuck:
+        enqueue_safely(webhook_deliver, delivery_id=delivery_id)
+    result = {
+        "orphan_alerts_resolved": alerts_resolve_orphans(now=now),
+        "dirty_batches": len(dirty),
+        "time_driven": len(candidates),
+        "tasks_enqueued": enqueued,
+        "webhooks_resent": len(stuck),
+    }
+    logger.info("Sweep: %s", result)
+    return result

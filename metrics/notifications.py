@@ -1,0 +1,196 @@
+"""Notifications of opened alerts: one email per owner per batch (Django's email backend) and
+one signed JSON POST per webhook per batch, each delivery logged and retried with backoff.
+
+"Once" is enforced in the database: a batch first claims its alerts with a guarded update of
+``notified_at``; an alert already claimed (by a concurrent run, or within
+``GAP_ALERT_RENOTIFY_HOURS`` before it reopened) is not notified again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import urllib.error
+import urllib.request
+from collections import defaultdict
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
+from django.db.models import Q
+from django.utils import timezone
+
+from metrics.models import Alert, Webhook, WebhookDelivery
+
+logger = logging.getLogger("metrics.notifications")
+
+SIGNATURE_HEADER = "X-ExecSupport-Signature"
+EVENT = "alerts.opened"
+
+
+def webhook_signature(*, secret: str, body: bytes) -> str:
+    """``sha256=<hex HMAC-SHA256 of the raw body>``; receivers compare it in constant time."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def webhook_body(payload: dict) -> bytes:
+    return json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
+
+
+def _alert_payload(alert: Alert) -> dict:
+    return {
+        "id": alert.id,
+        "kind": alert.kind,
+        "severity": alert.severity,
+        "severity_label": alert.get_severity_display(),
+        "title": alert.title,
+        "message": alert.message,
+        "subject_type": alert.subject_type,
+        "subject_id": alert.subject_id,
+        "team": alert.team.slug if alert.team_id else None,
+        "owner": alert.owner.get_username() if alert.owner_id else None,
+        "opened_at": alert.opened_at.isoformat(),
+        "reopened_count": alert.reopened_count,
+        "url": f"{settings.SITE_URL.rstrip('/')}/admin/metrics/alert/{alert.id}/change/",
+    }
+
+
+def alerts_claim(*, alert_ids: list[int], now: datetime) -> list[Alert]:
+    """Mark these alerts notified now, unless already notified recently; return those claimed."""
+    cutoff = now - timedelta(hours=settings.GAP_ALERT_RENOTIFY_HOURS)
+    Alert.objects.filter(id__in=alert_ids, status__in=Alert.ACTIVE_STATUSES).filter(
+        Q(notified_at__isnull=True) | Q(notified_at__lt=cutoff)
+    ).update(notified_at=now)
+    return list(
+        Alert.objects.filter(id__in=alert_ids, notified_at=now)
+        .select_related("owner", "team")
+        .order_by("-severity", "id")
+    )
+
+
+def _email(owner, alerts: list[Alert]) -> EmailMessage:
+    if len(alerts) == 1:
+        subject = f"[ExecSupport] {alerts[0].title}"
+    else:
+        subject = f"[ExecSupport] {len(alerts)} new alerts need your attention"
+    lines = [f"Hello {owner.get_full_name() or owner.get_username()},", ""]
+    for alert in alerts:
+        lines += [
+            f"* {alert.get_severity_display().upper()}: {alert.title}",
+            f"  {alert.message}",
+            f"  {_alert_payload(alert)['url']}",
+            "",
+        ]
+    lines.append("You receive this because you are the person to act on these alerts.")
+    return EmailMessage(
+        subject=subject[:200],
+        body="\n".join(lines),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[owner.email],
+    )
+
+
+def alerts_notify(*, alert_ids: list[int], now: datetime | None = None) -> dict:
+    """Email each owner once (one message listing their new alerts) and queue one webhook
+    delivery per active webhook. Returns counts."""
+    from metrics.tasks import enqueue_safely, webhook_deliver
+
+    now = now or timezone.now()
+    alerts = alerts_claim(alert_ids=alert_ids, now=now)
+    if not alerts:
+        return {"alerts": 0, "emails": 0, "webhooks": 0}
+    by_owner: dict[int, list[Alert]] = defaultdict(list)
+    for alert in alerts:
+        if alert.owner_id and alert.owner.email and alert.owner.is_active:
+            by_owner[alert.owner_id].append(alert)
+    messages = [_email(items[0].owner, items) for items in by_owner.values()]
+    sent = 0
+    if messages:
+        try:
+            sent = get_connection().send_messages(messages) or 0
+        except Exception:
+            logger.exception("Could not send %d alert email(s)", len(messages))
+    deliveries = []
+    for webhook in Webhook.objects.filter(is_active=True).order_by("id"):
+        chosen = [a for a in alerts if a.severity >= webhook.min_severity]
+        if not chosen:
+            continue
+        payload = {
+            "event": EVENT,
+            "sent_at": now.isoformat(),
+            "alerts": [_alert_payload(a) for a in chosen],
+        }
+        deliveries.append(
+            WebhookDelivery.objects.create(
+                webhook=webhook,
+                alert=chosen[0] if len(chosen) == 1 else None,
+                event=EVENT,
+                payload=payload,
+            )
+        )
+    for delivery in deliveries:
+        enqueue_safely(webhook_deliver, delivery_id=delivery.id)
+    return {"alerts": len(alerts), "emails": sent, "webhooks": len(deliveries)}
+
+
+def webhook_attempt(*, delivery: WebhookDelivery) -> bool:
+    """POST the delivery once; record the attempt. True when the receiver accepted it (2xx)."""
+    webhook = delivery.webhook
+    body = webhook_body(delivery.payload)
+    request = urllib.request.Request(  # noqa: S310 - the URL is an admin-configured http(s) URL
+        webhook.url,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "User-Agent": "ExecSupport-Webhook/1",
+            SIGNATURE_HEADER: webhook_signature(secret=webhook.secret, body=body),
+            "X-ExecSupport-Event": delivery.event,
+            "X-ExecSupport-Delivery": str(delivery.id),
+        },
+    )
+    now = timezone.now()
+    delivery.attempts += 1
+    delivery.last_attempt_at = now
+    code, error = None, ""
+    if not webhook.url.lower().startswith(("http://", "https://")):
+        error = "Only http(s) webhook URLs are called."
+    else:
+        code, error = _post(request)
+    ok = code is not None and 200 <= code < 300
+    delivery.response_code = code
+    delivery.last_error = "" if ok else error[:2000]
+    if ok:
+        delivery.status, delivery.delivered_at = WebhookDelivery.Status.DELIVERED, now
+    elif delivery.attempts > settings.GAP_WEBHOOK_MAX_RETRIES:
+        delivery.status = WebhookDelivery.Status.FAILED
+    delivery.save(
+        update_fields=[
+            "attempts",
+            "last_attempt_at",
+            "response_code",
+            "last_error",
+            "status",
+            "delivered_at",
+        ]
+    )
+    return ok
+
+
+def _post(request: urllib.request.Request) -> tuple[int | None, str]:
+    try:
+        with urllib.request.urlopen(request, timeout=settings.GAP_WEBHOOK_TIMEOUT) as response:  # noqa: S310
+            return response.status, ""
+    except urllib.error.HTTPError as exc:
+        return exc.code, f"HTTP {exc.code} {exc.reason}"
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        return None, f"{type(exc).__name__}: {getattr(exc, 'reason', exc)}"
+
+
+def webhook_backoff(*, attempts: int) -> int:
+    """Seconds before the next attempt: exponential, capped below the broker's visibility
+    timeout (a longer countdown would be redelivered early by Redis)."""
+    cap = min(3000, settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("visibility_timeout", 3600) - 60)
+    return int(min(cap, settings.GAP_WEBHOOK_BACKOFF_SECONDS * 2 ** max(0, attempts - 1)))

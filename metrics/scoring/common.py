@@ -1,0 +1,85 @@
+"""Shared vocabulary of the scoring functions: thresholds, statuses and the result record."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+ON_TRACK = "on_track"
+AT_RISK = "at_risk"
+OFF_TRACK = "off_track"
+NO_DATA = "no_data"
+UNAVAILABLE = "unavailable"
+
+# How bad a status is, for "never better than" comparisons (no data is never shown on track).
+STATUS_RANK = {ON_TRACK: 0, AT_RISK: 1, OFF_TRACK: 2, NO_DATA: 3, UNAVAILABLE: 3}
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Every tunable of the engine; ``metrics.engine`` builds it from the GAP_* settings."""
+
+    on_track: float = 0.9  # attainment at or above: on track
+    off_track: float = 0.7  # attainment below: off track (between: at risk)
+    stale_grace: float = 1.5  # a value is stale after cadence_days * stale_grace days
+    forecast_window: int = 12  # most recent points the trend is fitted on
+    forecast_min_points: int = 4
+    interval_level: float = 0.8  # two-sided prediction interval
+    frozen_min_repeats: int = 4  # identical values in a row before "frozen" is considered
+    frozen_factor: float = 3.0  # ... and the run is this many times the usual run length
+    outlier_z: float = 3.5  # modified z-score (Iglewicz & Hoaglin) of a jump
+    quality_window: int = 60  # most recent points the data-quality tests look at
+    budget_tolerance: float = 0.15  # burn may run this far ahead of progress before alerting
+    schedule_slip: float = 0.7  # schedule component below this share of plan: slipping
+    contributors: int = 5  # how many top contributors are stored
+
+
+@dataclass
+class Result:
+    """One computed score; field names match ``GapScore``."""
+
+    status: str
+    reason: str
+    score: float | None = None
+    progress: float | None = None
+    achievement: float | None = None
+    expected_progress: float | None = None
+    attainment: float | None = None
+    gap: float | None = None
+    forecast: dict | None = None
+    data_quality: dict = field(default_factory=dict)
+    components: dict = field(default_factory=dict)
+    contributors: list = field(default_factory=list)
+
+
+def clamp(value: float, low: float = 0.0, high: float = 1.0) -> float:
+    return min(high, max(low, value))
+
+
+def status_for_attainment(attainment: float, thresholds: Thresholds) -> str:
+    if attainment >= thresholds.on_track:
+        return ON_TRACK
+    if attainment >= thresholds.off_track:
+        return AT_RISK
+    return OFF_TRACK
+
+
+def status_for_score(score: float | None, thresholds: Thresholds) -> str:
+    """Status of a 0-100 health score, with the same thresholds as a KPI's attainment."""
+    if score is None or math.isnan(score):
+        return NO_DATA
+    return status_for_attainment(score / 100.0, thresholds)
+
+
+def pct(value: float | None) -> str:
+    """0.4234 -> '42 %' (fractions are shown as whole percentages in sentences)."""
+    if value is None:
+        return "n/a"
+    return f"{value * 100:.0f} %"
+
+
+def num(value: float) -> str:
+    """A value for a sentence: no needless decimals."""
+    if value == int(value) and abs(value) < 1e12:
+        return f"{int(value):,}"
+    return f"{value:,.4g}" if abs(value) < 1e4 else f"{value:,.0f}"

@@ -1,0 +1,230 @@
+"""Health of an initiative from named components (each 0-100, None when it has no data).
+
+* schedule: delivered share vs time elapsed from start to due date. Delivered is the mean of
+  the reported progress and the weighted milestone completion when it has milestones, else the
+  reported progress. Score = 100 * min(1, delivered / elapsed).
+* milestones: 100 * (1 - weight of overdue milestones / weight of all milestones).
+* checkin_freshness: 100 while the last check-in is within the cadence, falling linearly to 0
+  at three cadences; 0 if it never checked in after one cadence from its start.
+* reported: the last check-in's RAG (green 100, amber 60, red 20) averaged with its stated
+  confidence.
+* budget: 100 * min(1, (delivered + tolerance) / burn), burn = spent / planned budget;
+  at most 40 once over budget. None without a planned budget.
+* kpis: the weighted mean of its own KPIs' scores.
+
+A closed initiative shows its final result: done on time is 100, done late loses the lateness
+as a share of its planned duration; cancelled is not scored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from metrics.scoring.common import NO_DATA, ON_TRACK, Result, Thresholds, clamp, pct
+from metrics.scoring.rollup import Child, rollup_score
+
+WEIGHTS = {
+    "schedule": 0.30,
+    "milestones": 0.15,
+    "checkin_freshness": 0.15,
+    "reported": 0.15,
+    "budget": 0.10,
+    "kpis": 0.15,
+}
+RAG_SCORE = {"green": 100.0, "amber": 60.0, "red": 20.0}
+
+
+@dataclass(frozen=True)
+class Milestone:
+    id: int
+    title: str
+    due_date: date
+    completed_on: date | None
+    weight: float = 1.0
+
+
+@dataclass(frozen=True)
+class InitiativeFacts:
+    title: str
+    status: str  # Initiative.Status value
+    start_date: date
+    due_date: date
+    reported_progress: float  # 0-1
+    checkin_cadence_days: int = 14
+    completed_on: date | None = None
+    milestones: tuple[Milestone, ...] = ()
+    last_checkin_on: date | None = None
+    last_rag: str | None = None
+    last_confidence: float | None = None  # 0-100
+    budget_planned: float = 0.0
+    spent: float = 0.0
+    kpis: tuple[Child, ...] = field(default_factory=tuple)
+
+
+def initiative_elapsed(*, facts: InitiativeFacts, today: date) -> float:
+    total = (facts.due_date - facts.start_date).days
+    return clamp((today - facts.start_date).days / total)
+
+
+def initiative_delivered(*, facts: InitiativeFacts, today: date) -> tuple[float, float | None]:
+    """(delivered share, weighted milestone completion or None)."""
+    weight = sum(m.weight for m in facts.milestones)
+    done = None
+    if weight > 0:
+        done = sum(m.weight for m in facts.milestones if m.completed_on and m.completed_on <= today)
+        done /= weight
+        return (facts.reported_progress + done) / 2, done
+    return facts.reported_progress, None
+
+
+def initiative_score(
+    *, facts: InitiativeFacts, today: date, thresholds: Thresholds | None = None
+) -> Result:
+    t = thresholds or Thresholds()
+    if facts.status == "cancelled":
+        return Result(status=NO_DATA, reason="Cancelled: not scored and left out of rollups.")
+    elapsed = initiative_elapsed(facts=facts, today=today)
+    delivered, milestone_share = initiative_delivered(facts=facts, today=today)
+    overdue = [m for m in facts.milestones if m.completed_on is None and m.due_date < today]
+    burn = facts.spent / facts.budget_planned if facts.budget_planned > 0 else None
+    days_since_checkin = (today - facts.last_checkin_on).days if facts.last_checkin_on else None
+    base_facts = {
+        "elapsed": elapsed,
+        "delivered": delivered,
+        "milestones_done": milestone_share,
+        "overdue_milestones": [
+            {"id": m.id, "title": m.title, "due_date": m.due_date.isoformat()} for m in overdue
+        ],
+        "days_since_checkin": days_since_checkin,
+        "checkin_cadence_days": facts.checkin_cadence_days,
+        "started_days_ago": (today - facts.start_date).days,
+        "budget_planned": facts.budget_planned,
+        "spent": facts.spent,
+        "burn": burn,
+    }
+
+    if facts.status == "done":
+        finished = facts.completed_on or today
+        late = max(0, (finished - facts.due_date).days)
+        duration = (facts.due_date - facts.start_date).days
+        score = 100.0 * clamp(1 - late / duration)
+        reason = f"Final result: delivered on {finished.isoformat()}" + (
+            f", {late} days late." if late else ", on time."
+        )
+        result = rollup_score(
+            children=[Child("delivery", "Delivery", score, 1.0, ON_TRACK, reason)],
+            thresholds=t,
+        )
+        result.reason = reason
+        result.progress, result.expected_progress = 1.0, 1.0
+        result.components["facts"] = base_facts
+        return result
+
+    children: list[Child] = []
+    if elapsed <= 0:
+        schedule = None
+        schedule_detail = f"Starts on {facts.start_date.isoformat()}: nothing due yet."
+    else:
+        schedule = 100.0 * clamp(delivered / elapsed)
+        ms = f"; milestones {pct(milestone_share)} done" if milestone_share is not None else ""
+        schedule_detail = (
+            f"{pct(delivered)} delivered (reported {pct(facts.reported_progress)}{ms}) "
+            f"with {pct(elapsed)} of the time elapsed"
+        )
+    children.append(
+        Child(
+            "schedule", "Schedule", schedule, WEIGHTS["schedule"], _st(schedule, t), schedule_detail
+        )
+    )
+    if facts.milestones:
+        total = sum(m.weight for m in facts.milestones)
+        late_weight = sum(m.weight for m in overdue)
+        ms_score = 100.0 * (1 - late_weight / total)
+        detail = (
+            f"{len(overdue)} overdue milestone{'s' if len(overdue) != 1 else ''}: "
+            + ", ".join(f"{m.title} (due {m.due_date.isoformat()})" for m in overdue[:3])
+            if overdue
+            else "No milestone overdue"
+        )
+        children.append(
+            Child(
+                "milestones",
+                "Milestones",
+                ms_score,
+                WEIGHTS["milestones"],
+                _st(ms_score, t),
+                detail,
+            )
+        )
+    cadence = facts.checkin_cadence_days
+    if days_since_checkin is not None:
+        fresh = 100.0 * clamp(1 - max(0, days_since_checkin - cadence) / (2 * cadence))
+        detail = f"Last check-in {days_since_checkin} days ago (expected every {cadence} days)"
+    elif (today - facts.start_date).days > cadence:
+        fresh = 0.0
+        detail = f"No check-in since the start on {facts.start_date.isoformat()} (expected every {cadence} days)"
+    else:
+        fresh, detail = None, "No check-in due yet"
+    children.append(
+        Child(
+            "checkin_freshness",
+            "Check-ins",
+            fresh,
+            WEIGHTS["checkin_freshness"],
+            _st(fresh, t),
+            detail,
+        )
+    )
+    if facts.last_rag:
+        confidence = facts.last_confidence if facts.last_confidence is not None else 50.0
+        reported = (RAG_SCORE.get(facts.last_rag, 50.0) + confidence) / 2
+        detail = f"Last reported {facts.last_rag.upper()} with {confidence:.0f} % confidence"
+        children.append(
+            Child(
+                "reported",
+                "Reported status",
+                reported,
+                WEIGHTS["reported"],
+                _st(reported, t),
+                detail,
+            )
+        )
+    if burn is not None:
+        budget = 100.0 * clamp((delivered + t.budget_tolerance) / burn) if burn > 0 else 100.0
+        if burn > 1:
+            budget = min(budget, 40.0)
+            detail = f"Over budget: {pct(burn)} of the budget spent for {pct(delivered)} delivered"
+        else:
+            detail = f"{pct(burn)} of the budget spent for {pct(delivered)} delivered"
+        children.append(
+            Child("budget", "Budget", budget, WEIGHTS["budget"], _st(budget, t), detail)
+        )
+    if facts.kpis:
+        kpi_part = rollup_score(children=list(facts.kpis), thresholds=t)
+        detail = kpi_part.reason if kpi_part.score is not None else "No KPI with current data"
+        children.append(
+            Child(
+                "kpis", "Own KPIs", kpi_part.score, WEIGHTS["kpis"], _st(kpi_part.score, t), detail
+            )
+        )
+    result = rollup_score(
+        children=children,
+        thresholds=t,
+        empty_reason=f"Nothing to score yet: starts on {facts.start_date.isoformat()}.",
+    )
+    result.progress = clamp(delivered)
+    result.achievement = delivered
+    result.expected_progress = elapsed
+    result.attainment = delivered / elapsed if elapsed > 0 else None
+    result.gap = elapsed - clamp(delivered)
+    if facts.status == "on_hold":
+        result.reason = "On hold. " + result.reason
+    result.components["facts"] = base_facts
+    return result
+
+
+def _st(score: float | None, t: Thresholds) -> str:
+    from metrics.scoring.common import status_for_score
+
+    return status_for_score(score, t)

@@ -1,0 +1,139 @@
+"""Weighted rollups: objective, team, theme and strategy scores from their parts.
+
+A parent's score is the weighted mean of its scored parts' 0-100 scores, so it always lies
+within the range of its inputs. Parts without a score (no data, cancelled) carry no weight but
+are listed, and the share of weight that has data is reported as ``coverage``: a parent whose
+scored parts hold less than ``MIN_COVERAGE`` of its weight is never shown on track.
+Each part costs the parent ``share * (100 - score)`` points: the largest of these are the
+stored contributors ("behind because ...").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from metrics.scoring.common import (
+    AT_RISK,
+    NO_DATA,
+    OFF_TRACK,
+    ON_TRACK,
+    Result,
+    Thresholds,
+    status_for_score,
+)
+
+MIN_COVERAGE = 0.5
+
+
+@dataclass(frozen=True)
+class Child:
+    key: str
+    label: str
+    score: float | None
+    weight: float
+    status: str
+    detail: str = ""
+    subject_type: str | None = None
+    subject_id: int | None = None
+    progress: float | None = None
+    expected_progress: float | None = None
+
+
+def _weighted(pairs: list[tuple[float, float]]) -> float | None:
+    total = sum(w for _, w in pairs)
+    if total <= 0:
+        return None
+    return sum(v * w for v, w in pairs) / total
+
+
+def rollup_score(
+    *,
+    children: list[Child],
+    thresholds: Thresholds | None = None,
+    empty_reason: str = "Nothing to score yet: no KPI, initiative or objective with data.",
+    closed: str | None = None,
+) -> Result:
+    """Roll ``children`` up. ``closed`` is "achieved", "missed" or "cancelled" for a closed
+    objective: its final result is shown instead of the live one."""
+    t = thresholds or Thresholds()
+    scored = [c for c in children if c.score is not None and c.weight > 0]
+    total_weight = sum(c.weight for c in children if c.weight > 0)
+    scored_weight = sum(c.weight for c in scored)
+    coverage = scored_weight / total_weight if total_weight else 0.0
+    score = _weighted([(c.score, c.weight) for c in scored])
+    if score is not None:
+        # Float noise must not push a mean outside the range of its inputs.
+        score = min(max(score, min(c.score for c in scored)), max(c.score for c in scored))
+    progress = _weighted([(c.progress, c.weight) for c in scored if c.progress is not None])
+    expected = _weighted(
+        [(c.expected_progress, c.weight) for c in scored if c.expected_progress is not None]
+    )
+    items = []
+    contributors = []
+    for c in children:
+        share = c.weight / scored_weight if (c.score is not None and scored_weight) else 0.0
+        item = {
+            "key": c.key,
+            "label": c.label,
+            "score": c.score,
+            "weight": share,
+            "status": c.status,
+            "detail": c.detail,
+        }
+        if c.subject_type:
+            item["subject_type"], item["subject_id"] = c.subject_type, c.subject_id
+        items.append(item)
+        if c.score is not None and share * (100 - c.score) > 0.05:
+            contributor = {
+                "label": c.label,
+                "gap_points": round(share * (100 - c.score), 2),
+                "explanation": f"{c.label}: {c.detail}" if c.detail else c.label,
+            }
+            if c.subject_type:
+                contributor["subject_type"] = c.subject_type
+                contributor["subject_id"] = c.subject_id
+            contributors.append(contributor)
+    contributors.sort(key=lambda x: -x["gap_points"])
+    contributors = contributors[: t.contributors]
+    missing = [c for c in children if c.score is None]
+    components = {"items": items, "coverage": coverage}
+
+    if closed == "cancelled":
+        return Result(
+            status=NO_DATA,
+            reason="Cancelled: not scored and left out of rollups.",
+            components=components,
+        )
+    if score is None:
+        return Result(status=NO_DATA, reason=empty_reason, components=components)
+
+    status = status_for_score(score, t)
+    parts = f"{len(scored)} of {len(children)} part{'s' if len(children) != 1 else ''} scored"
+    if contributors:
+        why = " and ".join(
+            f"{c['label']} (-{c['gap_points']:.0f} points)" for c in contributors[:2]
+        )
+        reason = f"Health {score:.0f}/100 ({parts}); behind mainly because of {why}."
+    else:
+        reason = f"Health {score:.0f}/100 ({parts}); every scored part is on plan."
+    if status == ON_TRACK and coverage < MIN_COVERAGE:
+        status = AT_RISK
+        reason += (
+            f" Only {coverage * 100:.0f} % of its weight has current data "
+            f"({', '.join(c.label for c in missing[:3])} without), so it is not shown on track."
+        )
+    if closed == "achieved":
+        status, reason = ON_TRACK, "Closed as achieved. " + reason
+    elif closed == "missed":
+        status, reason = OFF_TRACK, "Closed as missed. " + reason
+    return Result(
+        status=status,
+        reason=reason.strip(),
+        score=score,
+        progress=None if progress is None else min(1.0, max(0.0, progress)),
+        expected_progress=expected,
+        attainment=None if not expected else (progress or 0.0) / expected,
+        gap=None if expected is None or progress is None else expected - progress,
+        components=components,
+        contributors=contributors,
+    )
