@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django import forms
+from django.core.cache import cache
 from django.db import models
 from django_filters import rest_framework as filters
 from django_filters.fields import IsoDateTimeField
@@ -22,6 +23,10 @@ from rest_framework.views import APIView
 from execsupport.api import ID_REGEX, MAX_ID, etag_for, if_none_match
 from metrics.selectors import attach_latest_scores
 from strategy.access import Access, access_for
+
+# A cached list page is only ever served for the exact data version it was built from; the
+# timeout just bounds the memory of versions nobody asks for any more.
+LIST_CACHE_SECONDS = 300
 
 
 class IdField(forms.IntegerField):
@@ -194,12 +199,23 @@ class AppendOnlyAccessViewSet(
 
 
 def conditional_list(view, request, version_parts: list) -> Response:
-    """List with a weak ETag computed from a cheap version query: 304 when it matches."""
-    etag = etag_for(request=request, parts=version_parts)
+    """List with a weak ETag computed from a cheap version query: 304 when it matches.
+
+    The page itself is cached under its ETag (which covers the data version, the person, the
+    full URL and the format), so pollers that do not send If-None-Match still cost only the
+    version query; any change of the data makes a new ETag and so a fresh page.
+    """
+    etag = etag_for(request=request, parts=[request.get_host(), *version_parts])
     if if_none_match(request, etag):
         response = Response(status=304)
     else:
-        response = ScopedMixin.list(view, request)
+        key = f"api-page:{etag}"
+        data = cache.get(key)
+        if data is None:
+            response = ScopedMixin.list(view, request)
+            cache.set(key, response.data, timeout=LIST_CACHE_SECONDS)
+        else:
+            response = Response(data)
     response["ETag"] = etag
     response["Cache-Control"] = "private, no-cache"
     response["Vary"] = "Accept, Authorization, Cookie"

@@ -7,7 +7,9 @@ contribute to (progress, milestones completed, check-ins, spend). Both rules are
 
 from __future__ import annotations
 
+from django.db.models import Count, Max
 from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema
 
 from execsupport.viewsets import (
     AccessViewSet,
@@ -15,6 +17,7 @@ from execsupport.viewsets import (
     BaseFilterSet,
     IdFilter,
     SinceFilter,
+    conditional_list,
 )
 from initiatives import services
 from initiatives.models import CheckIn, Initiative, Milestone, SpendEntry
@@ -24,7 +27,7 @@ from initiatives.serializers import (
     MilestoneSerializer,
     SpendEntrySerializer,
 )
-from metrics.models import SubjectType
+from metrics.models import GapScore, SubjectType
 from strategy.access import Access
 from strategy.models import ApiToken
 
@@ -89,6 +92,18 @@ class InitiativeViewSet(AccessViewSet):
     score_subject_type = SubjectType.INITIATIVE
     ordering_fields = ["title", "due_date", "start_date", "priority", "progress", "updated_at"]
     ordering = ["due_date", "id"]
+
+    @extend_schema(responses={200: InitiativeSerializer(many=True), 304: None})
+    def list(self, request, *args, **kwargs):
+        """Conditional: send the last ETag in If-None-Match and get 304 if nothing changed."""
+        queryset = self.filter_queryset(self.get_queryset())
+        rows = queryset.order_by().aggregate(n=Count("id"), changed=Max("updated_at"))
+        scores = GapScore.objects.filter(
+            subject_type=SubjectType.INITIATIVE,
+            is_latest=True,
+            subject_id__in=queryset.values("id"),
+        ).aggregate(n=Count("id"), last=Max("id"))
+        return conditional_list(self, request, [rows, scores])
 
     def may_write(self, access: Access, obj: Initiative, request) -> bool:
         if self.changed_fields is not None and self.changed_fields <= MEMBER_FIELDS:

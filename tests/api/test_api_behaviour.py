@@ -8,6 +8,8 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -157,6 +159,25 @@ def test_unchanged_list_answers_304_and_a_change_a_new_etag(url, plan, leader):
     changed = client.get(url, HTTP_IF_NONE_MATCH=etag)
     assert changed.status_code == 200
     assert changed["ETag"] != etag
+
+
+@pytest.mark.parametrize("endpoint", ["kpis", "initiatives"])
+def test_cached_page_is_reused_until_the_data_changes(endpoint, plan, leader):
+    client = APIClient()
+    client.force_login(leader)
+    url = f"/api/v1/{endpoint}/"
+    with CaptureQueriesContext(connection) as built:
+        first = client.get(url).json()
+    with CaptureQueriesContext(connection) as repeat:
+        assert client.get(url).json() == first
+    # Served from the cache: no count, page, score (or contributor) queries; auth and version.
+    saved = {"kpis": 3, "initiatives": 4}[endpoint]
+    assert len(repeat.captured_queries) == len(built.captured_queries) - saved
+    item = plan.kpi if endpoint == "kpis" else plan.initiative
+    item_url = f"{url}{item.pk}/"
+    field = "name" if endpoint == "kpis" else "title"
+    assert client.patch(item_url, {field: "Renamed"}, format="json").status_code == 200
+    assert client.get(url).json()["results"][0][field] == "Renamed"
 
 
 def test_etag_differs_per_person_and_per_filter(plan, leader, member):

@@ -80,8 +80,8 @@ EXPECTED = {
     "alerts": 7,
     # + count, page, latest scores
     "objectives": 8,
-    # + count, page, contributors (prefetch), latest scores
-    "initiatives": 9,
+    # + version (rows), version (scores), count, page, contributors (prefetch), latest scores
+    "initiatives": 11,
     # + version (rows), version (scores), count, page, latest scores
     "kpis": 10,
     # + cursor page with the KPI joined (no count)
