@@ -13,6 +13,7 @@ import datetime as dt
 from django import forms
 from django.core.cache import cache
 from django.db import models
+from django.http import HttpResponse
 from django_filters import rest_framework as filters
 from django_filters.fields import IsoDateTimeField
 from drf_spectacular.utils import extend_schema
@@ -198,7 +199,7 @@ class AppendOnlyAccessViewSet(
     """List, read and append: for records that are history (check-ins, spend, measurements)."""
 
 
-def conditional_list(view, request, version_parts: list) -> Response:
+def conditional_list(view, request, version_parts: list) -> HttpResponse:
     """List with a weak ETag computed from a cheap version query: 304 when it matches.
 
     The page itself is cached under its ETag (which covers the data version, the person, the
@@ -208,14 +209,16 @@ def conditional_list(view, request, version_parts: list) -> Response:
     etag = etag_for(request=request, parts=[request.get_host(), *version_parts])
     if if_none_match(request, etag):
         response = Response(status=304)
+    elif request.accepted_renderer.format != "json":
+        response = ScopedMixin.list(view, request)  # CSV, browsable: rendered as usual
     else:
         key = f"api-page:{etag}"
-        data = cache.get(key)
-        if data is None:
-            response = ScopedMixin.list(view, request)
-            cache.set(key, response.data, timeout=LIST_CACHE_SECONDS)
-        else:
-            response = Response(data)
+        body = cache.get(key)
+        if body is None:
+            data = ScopedMixin.list(view, request).data
+            body = request.accepted_renderer.render(data, request.accepted_media_type)
+            cache.set(key, body, timeout=LIST_CACHE_SECONDS)
+        response = HttpResponse(body, content_type="application/json")
     response["ETag"] = etag
     response["Cache-Control"] = "private, no-cache"
     response["Vary"] = "Accept, Authorization, Cookie"
