@@ -16,7 +16,9 @@ in the request) and prints:
 * bulk ingestion of 100,000 measurements in 10 requests of 10,000 rows: rows/s
 * a rejected 10,000-row batch with 100 bad rows: time to the 400 listing all 100
 * p50/p95 latency of the KPI and initiative lists (100 items a page) at 10 concurrent
-  clients, measured with locust (headless) on loopback
+  clients, measured with locust (headless) on loopback: once polling the same pages (served
+  from the version-keyed page cache after the first build) and once "cold" (every URL new, so
+  every page is built from the database)
 """
 
 from __future__ import annotations
@@ -175,10 +177,19 @@ def bench_rejected(token: str, keys: list[str]) -> None:
 
 
 LOCUSTFILE = """
-import os
+import itertools, os
 from locust import HttpUser, constant, task
 
 HEADERS = {"Authorization": "Bearer " + os.environ["BENCH_TOKEN"]}
+COLD = os.environ.get("BENCH_COLD") == "1"
+COUNTER = itertools.count()
+
+
+def query():
+    # Cold: a filter that changes nothing but makes every URL (and so every ETag) new, so
+    # each page is built from the database instead of the version-keyed page cache.
+    extra = f"&updated_since=2000-01-01T00:00:00.{next(COUNTER) % 999999:06d}Z" if COLD else ""
+    return "?page_size=100" + extra
 
 
 class ApiReader(HttpUser):
@@ -186,15 +197,16 @@ class ApiReader(HttpUser):
 
     @task
     def kpis(self):
-        self.client.get("/api/v1/kpis/?page_size=100", headers=HEADERS, name="kpis")
+        self.client.get("/api/v1/kpis/" + query(), headers=HEADERS, name="kpis")
 
     @task
     def initiatives(self):
-        self.client.get("/api/v1/initiatives/?page_size=100", headers=HEADERS, name="initiatives")
+        self.client.get("/api/v1/initiatives/" + query(), headers=HEADERS, name="initiatives")
 """
 
 
-def bench_latency(token: str, seconds: int) -> None:
+def bench_latency(token: str, seconds: int, *, cold: bool) -> None:
+    print(f"--- {'cold: every page built from the database' if cold else 'polling: page cache'}")
     with tempfile.TemporaryDirectory() as tmp:
         locustfile = Path(tmp) / "locustfile.py"
         locustfile.write_text(LOCUSTFILE)
@@ -221,7 +233,7 @@ def bench_latency(token: str, seconds: int) -> None:
                 "--loglevel",
                 "WARNING",
             ],
-            env={**os.environ, "BENCH_TOKEN": token},
+            env={**os.environ, "BENCH_TOKEN": token, "BENCH_COLD": "1" if cold else "0"},
             check=False,
             capture_output=True,
         )
@@ -251,7 +263,8 @@ def main() -> None:
         if not args.skip_ingest:
             bench_ingest(token, keys)
         bench_rejected(token, keys)
-        bench_latency(token, args.seconds)
+        bench_latency(token, args.seconds, cold=False)
+        bench_latency(token, args.seconds, cold=True)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
