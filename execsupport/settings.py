@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
+    "knox",
     "django_filters",
     "drf_spectacular",
     "django_htmx",
@@ -282,20 +283,75 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# --- Cache ----------------------------------------------------------------------------------
+# API throttling counts requests here: use Redis in production so every worker shares the count.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+
 # --- REST framework -------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "strategy.permissions.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": ["strategy.permissions.AccessPermission"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "execsupport.api.CSVRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "execsupport.api.PagePagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_THROTTLE_CLASSES": [
+        "execsupport.api.TokenRateThrottle",
+        "execsupport.api.UserRateThrottle",
+        "execsupport.api.AnonRateThrottle",
+    ],
+    "EXCEPTION_HANDLER": "execsupport.api.exception_handler",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
+# Requests per minute (or "/hour", "/day"); each token and each signed-in person counts apart.
+API_THROTTLE_TOKEN = env.str("API_THROTTLE_TOKEN", default="1200/min")
+API_THROTTLE_USER = env.str("API_THROTTLE_USER", default="600/min")
+API_THROTTLE_ANON = env.str("API_THROTTLE_ANON", default="60/min")
+# Largest measurement batch accepted by POST /api/v1/measurements/ingest/.
+API_INGEST_MAX_ROWS = env.int("API_INGEST_MAX_ROWS", default=10_000)
+# Days a token lives when its creator does not choose (0: no expiry unless chosen).
+API_TOKEN_DEFAULT_TTL_DAYS = env.int("API_TOKEN_DEFAULT_TTL_DAYS", default=365)
+REST_KNOX = {
+    "TOKEN_PREFIX": "es_",
+    "AUTH_HEADER_PREFIX": "Bearer",
+    "TOKEN_TTL": None,
+}
+KNOX_TOKEN_MODEL = "strategy.ApiToken"  # noqa: S105  (a model name, not a secret)
+# knox's own migrations would create its default token table even though strategy.ApiToken
+# replaces it; that orphan table (with a key to auth_user) breaks TRUNCATE on PostgreSQL.
+MIGRATION_MODULES = {"knox": None}
 SPECTACULAR_SETTINGS = {
     "TITLE": "ExecSupport API",
-    "DESCRIPTION": "KPIs, measurements, initiatives, gap scores and alerts.",
+    "DESCRIPTION": (
+        "KPIs, measurements, initiatives, gap scores and alerts. Authenticate with a session "
+        "or with `Authorization: Bearer <token>`. Errors always have the shape of `Error`."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "execsupport.api.schema_postprocess",
+    ],
+    "ENUM_NAME_OVERRIDES": {
+        "ObjectiveStatusEnum": "strategy.models.Objective.Status",
+        "StrategyStatusEnum": "strategy.models.Strategy.Status",
+        "InitiativeStatusEnum": "initiatives.models.Initiative.Status",
+        "ScoreStatusEnum": "metrics.models.GapScore.Status",
+        "AlertStatusEnum": "metrics.models.Alert.Status",
+        "SeverityEnum": "metrics.models.Alert.Severity",
+    },
 }
 
 # --- Logging --------------------------------------------------------------------------------

@@ -114,3 +114,18 @@ def spend_record(
     entry.save()
     _mark(initiative.pk)
     return entry
+
+
+@transaction.atomic
+def milestone_delete(*, milestone: Milestone) -> None:
+    initiative_id = milestone.initiative_id
+    milestone.delete()
+    _mark(initiative_id)
+
+
+@transaction.atomic
+def initiative_delete(*, initiative: Initiative) -> None:
+    """Delete an initiative; its check-ins, spend and KPIs protect it (``ProtectedError``)."""
+    objective_id = initiative.objective_id
+    initiative.delete()
+    subjects_mark_dirty(subjects=[(SubjectType.OBJECTIVE, objective_id)])

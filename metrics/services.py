@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 
+import orjson
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from metrics.models import (
@@ -19,6 +22,7 @@ from metrics.models import (
     MeasurementCorrection,
     SubjectType,
     TargetRevision,
+    Webhook,
 )
 
 PLAN_FIELDS = (
@@ -185,3 +189,306 @@ def alert_resolve(*, alert: Alert, by) -> bool:
     if done:
         alert.status, alert.resolved_at, alert.resolved_by = Alert.Status.RESOLVED, now, by
     return done
+
+
+# --- bulk ingestion ---------------------------------------------------------------------------
+INGEST_FIELDS = frozenset({"kpi", "as_of", "value", "note"})
+INGEST_MIN_DATE = date(1900, 1, 1)
+_KEY_RE = re.compile(r"[-a-zA-Z0-9_]{1,80}")
+_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+class BatchRejected(Exception):
+    """A batch with bad rows: nothing was written. ``errors`` lists every problem found."""
+
+    def __init__(self, errors: list[dict]):
+        super().__init__(f"{len(errors)} error(s)")
+        self.errors = errors
+
+
+@dataclass
+class IngestResult:
+    received: int
+    created: int
+    updated: int
+    unchanged: int
+    kpis: list[str]
+
+
+def _row_error(errors: list[dict], index: int, field: str, code: str, message: str) -> None:
+    errors.append({"index": index, "field": field, "code": code, "message": message})
+
+
+def _check_rows(rows: list, *, today: date) -> tuple[list[tuple], list[dict]]:
+    """The flat validator: every row checked, every problem reported with its index."""
+    errors: list[dict] = []
+    clean: list[tuple] = []
+    for index, row in enumerate(rows):
+        if not isinstance(row, dict):
+            _row_error(errors, index, "", "invalid", "Each row must be an object.")
+            continue
+        bad = False
+        for name in row.keys() - INGEST_FIELDS:
+            _row_error(
+                errors,
+                index,
+                str(name)[:80],
+                "unknown_field",
+                "Unknown field; a row has kpi, as_of, value and optionally note.",
+            )
+            bad = True
+        key = row.get("kpi")
+        if key is None:
+            _row_error(errors, index, "kpi", "required", "The KPI key is required.")
+            bad = True
+        elif not isinstance(key, str) or not _KEY_RE.fullmatch(key):
+            _row_error(errors, index, "kpi", "invalid", "Enter a KPI key (letters, digits, - _).")
+            bad = True
+        raw_date = row.get("as_of")
+        as_of = None
+        if raw_date is None:
+            _row_error(errors, index, "as_of", "required", "The date is required.")
+        elif not isinstance(raw_date, str) or not _DATE_RE.fullmatch(raw_date):
+            _row_error(errors, index, "as_of", "invalid", "Enter a date as YYYY-MM-DD.")
+        else:
+            try:
+                as_of = date.fromisoformat(raw_date)
+            except ValueError:
+                _row_error(errors, index, "as_of", "invalid", f"{raw_date} is not a real date.")
+            else:
+                if as_of > today:
+                    _row_error(errors, index, "as_of", "future", "The date is in the future.")
+                    as_of = None
+                elif as_of < INGEST_MIN_DATE:
+                    _row_error(
+                        errors,
+                        index,
+                        "as_of",
+                        "out_of_range",
+                        f"The date is before {INGEST_MIN_DATE.isoformat()}.",
+                    )
+                    as_of = None
+        bad = bad or as_of is None
+        value = row.get("value")
+        if value is None:
+            _row_error(errors, index, "value", "required", "The value is required.")
+            bad = True
+        elif isinstance(value, bool) or not isinstance(value, int | float):
+            _row_error(errors, index, "value", "invalid", "The value must be a JSON number.")
+            bad = True
+        elif not math.isfinite(value) or abs(value) >= VALUE_LIMIT:
+            _row_error(
+                errors,
+                index,
+                "value",
+                "out_of_range",
+                f"The value must be finite and below {VALUE_LIMIT:g} in magnitude.",
+            )
+            bad = True
+        note = row.get("note", "")
+        if not isinstance(note, str):
+            _row_error(errors, index, "note", "invalid", "The note must be a string.")
+            bad = True
+        elif len(note) > 300:
+            _row_error(errors, index, "note", "max_length", "At most 300 characters.")
+            bad = True
+        elif "\x00" in note:
+            _row_error(errors, index, "note", "null_characters", "NUL characters are not allowed.")
+            bad = True
+        if not bad:
+            clean.append((index, key, as_of, float(value), note.strip()))
+    return clean, errors
+
+
+_EXISTING_SQL = {
+    "postgresql": """
+        SELECT m.id, m.kpi_id, m.as_of, m.value, m.note FROM metrics_measurement m
+        JOIN jsonb_to_recordset(%s::jsonb) AS r(k bigint, d date) ON m.kpi_id = r.k AND m.as_of = r.d
+        FOR UPDATE OF m""",
+    "sqlite": """
+        SELECT m.id, m.kpi_id, m.as_of, m.value, m.note FROM metrics_measurement m
+        JOIN json_each(%s) AS j ON m.kpi_id = json_extract(j.value, '$.k')
+         AND m.as_of = json_extract(j.value, '$.d')""",
+}
+_UPSERT_SQL = {
+    "postgresql": """
+        INSERT INTO metrics_measurement
+            (kpi_id, as_of, value, note, source, entered_by_id, created_at, updated_at)
+        SELECT r.k, r.d, r.v, r.n, %s, %s, %s, %s
+          FROM jsonb_to_recordset(%s::jsonb) AS r(k bigint, d date, v double precision, n text)
+        ON CONFLICT (kpi_id, as_of) DO UPDATE SET
+            value = EXCLUDED.value, note = EXCLUDED.note, source = EXCLUDED.source,
+            entered_by_id = EXCLUDED.entered_by_id, updated_at = EXCLUDED.updated_at
+        WHERE metrics_measurement.value IS DISTINCT FROM EXCLUDED.value
+           OR metrics_measurement.note IS DISTINCT FROM EXCLUDED.note""",
+    "sqlite": """
+        INSERT INTO metrics_measurement
+            (kpi_id, as_of, value, note, source, entered_by_id, created_at, updated_at)
+        SELECT json_extract(j.value, '$.k'), json_extract(j.value, '$.d'),
+               json_extract(j.value, '$.v'), json_extract(j.value, '$.n'), %s, %s, %s, %s
+          FROM json_each(%s) AS j WHERE true
+        ON CONFLICT (kpi_id, as_of) DO UPDATE SET
+            value = excluded.value, note = excluded.note, source = excluded.source,
+            entered_by_id = excluded.entered_by_id, updated_at = excluded.updated_at
+        WHERE metrics_measurement.value IS NOT excluded.value
+           OR metrics_measurement.note IS NOT excluded.note""",
+}
+
+
+def measurements_ingest(
+    *,
+    rows: list,
+    access,
+    entered_by,
+    source: str = Measurement.Source.API,
+    max_rows: int = 10_000,
+    today: date | None = None,
+) -> IngestResult:
+    """Record a batch of measurements by KPI key: all or nothing, idempotent.
+
+    Every row is checked (a flat validator, not a serializer per row) and every bad row is
+    reported in ``BatchRejected.errors``; KPI keys are resolved in one query; the write is one
+    ``INSERT ... ON CONFLICT DO UPDATE`` of the new and changed rows only (re-sending a batch
+    writes nothing); a changed value is kept as a ``MeasurementCorrection``; the gap engine is
+    told once per KPI. ``access`` (``strategy.access.Access``) decides which KPIs the caller
+    may see and record; an invisible KPI is reported as unknown, never as forbidden.
+    """
+    if not isinstance(rows, list):
+        raise BatchRejected(
+            [{"field": "measurements", "code": "invalid", "message": "Send a list of rows."}]
+        )
+    if len(rows) > max_rows:
+        raise BatchRejected(
+            [
+                {
+                    "field": "measurements",
+                    "code": "too_many_rows",
+                    "message": f"{len(rows)} rows: at most {max_rows} per request; split it.",
+                }
+            ]
+        )
+    today = today or timezone.localdate()
+    clean, errors = _check_rows(rows, today=today)
+
+    keys = {row[1] for row in clean}
+    kpis = {
+        key: KPI(id=kpi_id, key=key, team_id=team_id, owner_id=owner_id)
+        for kpi_id, key, team_id, owner_id in access.scope(KPI.objects.filter(key__in=keys))
+        .order_by()
+        .values_list("id", "key", "team_id", "owner_id")
+    }
+    allowed = {key: access.can_record_measurement(kpi) for key, kpi in kpis.items()}
+    seen: dict[tuple[int, date], int] = {}
+    payload: list[dict] = []
+    for index, key, as_of, value, note in clean:
+        kpi = kpis.get(key)
+        if kpi is None:
+            _row_error(errors, index, "kpi", "unknown", f"Unknown KPI key '{key}'.")
+            continue
+        if not allowed[key]:
+            _row_error(
+                errors,
+                index,
+                "kpi",
+                "permission_denied",
+                f"You may not record measurements for KPI '{key}'.",
+            )
+            continue
+        first = seen.setdefault((kpi.id, as_of), index)
+        if first != index:
+            _row_error(
+                errors,
+                index,
+                "as_of",
+                "duplicate",
+                f"Row {first} already gives KPI '{key}' a value for {as_of.isoformat()}.",
+            )
+            continue
+        payload.append({"k": kpi.id, "d": as_of.isoformat(), "v": value, "n": note, "i": index})
+    if errors:
+        errors.sort(key=lambda e: (e["index"], e["field"]))
+        raise BatchRejected(errors)
+
+    vendor = connection.vendor if connection.vendor in _UPSERT_SQL else "sqlite"
+    now = timezone.now()
+    with transaction.atomic():
+        existing: dict[tuple[int, str], tuple[int, float, str]] = {}
+        if payload:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    _EXISTING_SQL[vendor],
+                    [orjson.dumps([{"k": r["k"], "d": r["d"]} for r in payload]).decode()],
+                )
+                for pk, kpi_id, as_of, value, note in cursor.fetchall():
+                    day = as_of if isinstance(as_of, str) else as_of.isoformat()
+                    existing[(kpi_id, day)] = (pk, value, note)
+        writes: list[dict] = []
+        corrections: list[MeasurementCorrection] = []
+        created = updated = 0
+        for row in payload:
+            old = existing.get((row["k"], row["d"]))
+            if old is None:
+                created += 1
+            elif old[1] == row["v"] and old[2] == row["n"]:
+                continue
+            else:
+                updated += 1
+                if old[1] != row["v"]:
+                    corrections.append(
+                        MeasurementCorrection(
+                            measurement_id=old[0],
+                            old_value=old[1],
+                            new_value=row["v"],
+                            source=source,
+                            changed_by=entered_by,
+                            changed_at=now,
+                        )
+                    )
+            writes.append(row)
+        if writes:
+            stamp = connection.ops.adapt_datetimefield_value(now)
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    _UPSERT_SQL[vendor],
+                    [
+                        source,
+                        getattr(entered_by, "pk", None),
+                        stamp,
+                        stamp,
+                        orjson.dumps(
+                            [{"k": r["k"], "d": r["d"], "v": r["v"], "n": r["n"]} for r in writes]
+                        ).decode(),
+                    ],
+                )
+            if corrections:
+                MeasurementCorrection.objects.bulk_create(corrections, batch_size=2000)
+            touched = dict.fromkeys(row["k"] for row in writes)
+            subjects_mark_dirty(subjects=[(SubjectType.KPI, kpi_id) for kpi_id in touched])
+    key_of = {kpi.id: key for key, kpi in kpis.items()}
+    return IngestResult(
+        received=len(rows),
+        created=created,
+        updated=updated,
+        unchanged=len(payload) - created - updated,
+        kpis=sorted({key_of[row["k"]] for row in writes}),
+    )
+
+
+# --- webhooks ---------------------------------------------------------------------------------
+@transaction.atomic
+def webhook_save(*, webhook: Webhook) -> Webhook:
+    webhook.full_clean()
+    webhook.save()
+    return webhook
+
+
+@transaction.atomic
+def webhook_delete(*, webhook: Webhook) -> None:
+    webhook.delete()
+
+
+@transaction.atomic
+def kpi_delete(*, kpi: KPI) -> None:
+    """Delete a KPI with no history; measurements and revisions protect it (``ProtectedError``):
+    deactivate it instead (``is_active = False``)."""
+    kpi.delete()

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 
-from strategy.models import Membership, Objective, Period, Strategy, Team, Theme
+from strategy.models import ApiToken, Membership, Objective, Period, Strategy, Team, Theme
+from strategy.services import token_create, token_revoke
 
 
 class MembershipInline(admin.TabularInline):
@@ -69,3 +72,76 @@ class ObjectiveAdmin(admin.ModelAdmin):
     autocomplete_fields = ["parent", "owner", "team", "theme", "period"]
     list_select_related = ["theme", "team", "owner", "parent"]
     date_hierarchy = "due_date"
+
+
+class ApiTokenCreateForm(forms.ModelForm):
+    scopes = forms.MultipleChoiceField(
+        choices=ApiToken.Scope.choices, widget=forms.CheckboxSelectMultiple
+    )
+
+    class Meta:
+        model = ApiToken
+        fields = ["user", "name", "scopes", "expiry"]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Tokens are created through ``token_create`` (scope rules) and shown once, here."""
+
+    list_display = ["name", "user", "token_key", "scopes", "created", "expiry", "last_used_at"]
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
+    search_fields = ["name", "token_key", "user__username"]
+    list_select_related = ["user"]
+    autocomplete_fields = ["user"]
+    actions = ["revoke"]
+    readonly_fields = [
+        "user",
+        "name",
+        "scopes",
+        "token_key",
+        "created",
+        "created_by",
+        "expiry",
+        "last_used_at",
+        "revoked_at",
+    ]
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = ApiTokenCreateForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields if obj is not None else []
+
+    def get_fields(self, request, obj=None):
+        return self.readonly_fields if obj is not None else ["user", "name", "scopes", "expiry"]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return
+        try:
+            token, secret = token_create(
+                user=form.cleaned_data["user"],
+                name=form.cleaned_data["name"],
+                scopes=form.cleaned_data["scopes"],
+                expires_at=form.cleaned_data["expiry"],
+                created_by=request.user,
+            )
+        except ValidationError as exc:
+            self.message_user(request, "; ".join(exc.messages), messages.ERROR)
+            raise
+        obj.pk = token.pk
+        self.message_user(
+            request,
+            f"Token created. Copy it now, it will not be shown again: {secret}",
+            messages.WARNING,
+        )
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return obj is None and super().has_change_permission(request, obj)
+
+    @admin.action(description="Revoke the selected tokens")
+    def revoke(self, request, queryset):
+        count = sum(token_revoke(token=token, by=request.user) for token in queryset)
+        self.message_user(request, f"{count} token(s) revoked.")

@@ -14,6 +14,7 @@ from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
+from knox.models import AbstractAuthToken
 
 HEX_COLOUR = RegexValidator(r"^#[0-9a-fA-F]{6}$", "Enter a colour as #rrggbb.")
 POSITIVE_WEIGHT = MinValueValidator(Decimal("0.01"))
@@ -280,3 +281,48 @@ class Objective(TimestampedModel):
                 )
         if errors:
             raise ValidationError(errors)
+
+
+class ApiToken(AbstractAuthToken):
+    """A personal API token (django-rest-knox): only a SHA-512 digest of the secret is stored.
+
+    The secret is shown once, when the token is created (``strategy.services.token_create``).
+    A token acts as the person behind it, further narrowed by its scopes.
+    """
+
+    class Scope(models.TextChoices):
+        READ = "read", "Read everything the person may see"
+        WRITE_MEASUREMENTS = "write:measurements", "Record KPI measurements"
+        WRITE_INITIATIVES = "write:initiatives", "Update initiatives, milestones, check-ins, spend"
+        ADMIN = "admin", "Everything the person may do"
+
+    name = models.CharField(max_length=100, help_text="What the token is for, e.g. 'BI export'.")
+    scopes = models.JSONField(default=list, help_text="A list of Scope values.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Who created it: the person themselves or an administrator.",
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "API token"
+        ordering = ["-created"]
+        indexes = [models.Index(fields=["user", "revoked_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.token_key}…) of {self.user}"
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+    def is_expired(self, now) -> bool:
+        return self.expiry is not None and self.expiry <= now
+
+    def has_scope(self, scope: str) -> bool:
+        return self.Scope.ADMIN in self.scopes or scope in self.scopes

@@ -1,12 +1,56 @@
-"""Writes of the plan. Callers check permissions with ``strategy.access`` first."""
+"""Writes of the plan (teams, periods, strategies, themes, objectives) and of API tokens.
+
+Callers check permissions with ``strategy.access`` first; these services validate (model
+``full_clean``, which also checks the database constraints), write in a transaction and mark
+the scores that depend on the change as stale.
+"""
 
 from __future__ import annotations
 
-from django.db import transaction
+import datetime as dt
+from collections.abc import Iterable
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models, transaction
+from django.utils import timezone
 
 from metrics.models import SubjectType
 from metrics.services import subjects_mark_dirty
-from strategy.models import Objective
+from strategy.access import access_for
+from strategy.models import ApiToken, Objective, Period, Strategy, Team, Theme
+
+TOKEN_MAX_PER_USER = 50
+
+
+@transaction.atomic
+def team_save(*, team: Team) -> Team:
+    team.full_clean()
+    team.save()
+    subjects_mark_dirty(subjects=[(SubjectType.TEAM, team.pk)])
+    return team
+
+
+@transaction.atomic
+def period_save(*, period: Period) -> Period:
+    period.full_clean()
+    period.save()
+    return period
+
+
+@transaction.atomic
+def strategy_save(*, strategy: Strategy) -> Strategy:
+    strategy.full_clean()
+    strategy.save()
+    subjects_mark_dirty(subjects=[(SubjectType.STRATEGY, strategy.pk)])
+    return strategy
+
+
+@transaction.atomic
+def theme_save(*, theme: Theme) -> Theme:
+    theme.full_clean()
+    theme.save()
+    subjects_mark_dirty(subjects=[(SubjectType.THEME, theme.pk)])
+    return theme
 
 
 @transaction.atomic
@@ -14,5 +58,79 @@ def objective_save(*, objective: Objective) -> Objective:
     """Create or update an objective (validated: no cycle, theme of the same strategy...)."""
     objective.full_clean()
     objective.save()
-    subjects_mark_dirty(subjects=[(SubjectType.OBJECTIVE, objective.pk)])
+    subjects_mark_dirty(
+        subjects=[(SubjectType.OBJECTIVE, objective.pk), (SubjectType.TEAM, objective.team_id)]
+    )
     return objective
+
+
+@transaction.atomic
+def plan_object_delete(*, instance: models.Model) -> None:
+    """Delete a team, period, strategy, theme or objective. Rows that still refer to it
+    (``PROTECT``) make this raise ``ProtectedError``: nothing is deleted by cascade surprise."""
+    instance.delete()
+
+
+# --- API tokens -----------------------------------------------------------------------------
+def _validate_scopes(*, user, scopes: Iterable[str]) -> list[str]:
+    scopes = list(dict.fromkeys(scopes))
+    known = set(ApiToken.Scope.values)
+    unknown = [s for s in scopes if s not in known]
+    if unknown or not scopes:
+        raise ValidationError(
+            {"scopes": f"Choose one or more of {', '.join(sorted(known))}; got {scopes!r}."}
+        )
+    access = access_for(user)
+    if not access.sees_anything:
+        raise ValidationError({"user": f"{user} has no role in any team: a token would be idle."})
+    if set(scopes) - {ApiToken.Scope.READ} and not access.can_contribute:
+        raise ValidationError({"scopes": f"{user} only reads: a token can only have 'read'."})
+    return scopes
+
+
+@transaction.atomic
+def token_create(
+    *,
+    user,
+    name: str,
+    scopes: Iterable[str],
+    created_by,
+    expires_at: dt.datetime | None = None,
+) -> tuple[ApiToken, str]:
+    """Create a token for ``user``; returns ``(token, secret)``. The secret is not stored (only
+    its SHA-512 digest) and cannot be shown again.
+
+    A person creates tokens for themselves; the strategy office may create them for anyone.
+    Scopes beyond what the person may do are refused (a viewer gets ``read`` only).
+    """
+    if created_by.pk != user.pk and not access_for(created_by).is_office:
+        raise PermissionDenied("Only the strategy office creates tokens for someone else.")
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": "Name the token after what will use it."})
+    if len(name) > 100:
+        raise ValidationError({"name": "At most 100 characters."})
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ValidationError({"expires_at": "The expiry must be in the future."})
+    scopes = _validate_scopes(user=user, scopes=scopes)
+    active = ApiToken.objects.filter(user=user, revoked_at__isnull=True).count()
+    if active >= TOKEN_MAX_PER_USER:
+        raise ValidationError({"user": f"{user} already has {active} tokens; revoke some first."})
+    token, secret = ApiToken.objects.create(
+        user=user, expiry=None, name=name, scopes=scopes, created_by=created_by
+    )
+    if expires_at is not None:
+        token.expiry = expires_at
+        token.save(update_fields=["expiry"])
+    return token, secret
+
+
+def token_revoke(*, token: ApiToken, by) -> bool:
+    """Revoke now (kept for the audit trail). ``False`` if it was already revoked."""
+    if by.pk != token.user_id and not access_for(by).is_office:
+        raise PermissionDenied("Only the token's owner or the strategy office revokes it.")
+    now = timezone.now()
+    done = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=now) == 1
+    if done:
+        token.revoked_at = now
+    return done

@@ -1,0 +1,396 @@
+"""Plumbing shared by every API endpoint: errors, pagination, CSV, throttling, ETags, schema.
+
+The rules of who may do what live in ``strategy.access`` (asked by ``strategy.permissions``);
+nothing here decides a permission.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
+from django.db.models import ProtectedError, RestrictedError
+from django.http import Http404
+from rest_framework import exceptions, pagination, renderers, serializers, status, throttling
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+# Database ids are 64-bit: anything longer is refused before it reaches the database.
+ID_REGEX = r"[0-9]{1,18}"
+MAX_ID = 2**63 - 1
+
+STATUS_CODES = {
+    400: "invalid",
+    401: "not_authenticated",
+    403: "permission_denied",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    412: "precondition_failed",
+    413: "too_large",
+    415: "unsupported_media_type",
+    429: "throttled",
+}
+
+
+# --- errors -----------------------------------------------------------------------------------
+class ErrorItemSerializer(serializers.Serializer):
+    field = serializers.CharField(
+        help_text="Dotted path of the offending field ('' for the whole request)."
+    )
+    index = serializers.IntegerField(
+        required=False, help_text="Row index in a batch, when the error is about one row."
+    )
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The one shape of every error response."""
+
+    status = serializers.IntegerField()
+    code = serializers.CharField(help_text="Machine-readable, e.g. 'invalid' or 'not_found'.")
+    detail = serializers.CharField(help_text="One human sentence.")
+    errors = ErrorItemSerializer(many=True)
+
+
+def error_body(
+    *, status_code: int, detail: str, code: str | None = None, errors: list | None = None
+) -> dict:
+    return {
+        "status": status_code,
+        "code": code or STATUS_CODES.get(status_code, "error"),
+        "detail": detail,
+        "errors": errors or [],
+    }
+
+
+def _flatten(detail: Any, path: str = "") -> list[dict]:
+    """DRF's nested error detail as a flat list of ``{field, code, message}``."""
+    items: list[dict] = []
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            name = "" if key in ("non_field_errors", "__all__") else str(key)
+            items.extend(_flatten(value, f"{path}.{name}" if path and name else path or name))
+    elif isinstance(detail, list):
+        for position, value in enumerate(detail):
+            if isinstance(value, dict | list):
+                items.extend(_flatten(value, f"{path}.{position}" if path else str(position)))
+            else:
+                items.extend(_flatten(value, path))
+    else:
+        code = getattr(detail, "code", None) or "invalid"
+        items.append({"field": path, "code": str(code), "message": str(detail)})
+    return items
+
+
+class ApiError(exceptions.APIException):
+    """An error whose full body (``error_body``) the view has built, e.g. a batch's row errors."""
+
+    def __init__(self, *, status_code: int, detail: str, errors: list | None = None):
+        super().__init__(detail=detail)
+        self.status_code = status_code
+        self.body = error_body(status_code=status_code, detail=detail, errors=errors)
+
+
+def _render_as_json(context: dict) -> None:
+    """Errors are JSON whatever was asked (a CSV of an error helps no one)."""
+    request = context.get("request")
+    if request is not None:
+        request.accepted_renderer = renderers.JSONRenderer()
+        request.accepted_media_type = "application/json"
+
+
+def exception_handler(exc: Exception, context: dict) -> Response | None:
+    """Every error in one shape (``ErrorSerializer``), with field-level detail."""
+    from rest_framework.views import exception_handler as drf_exception_handler
+
+    if isinstance(exc, DjangoValidationError):
+        detail = exc.message_dict if hasattr(exc, "error_dict") else {"": exc.messages}
+        exc = exceptions.ValidationError(detail=detail)
+    elif isinstance(exc, ProtectedError | RestrictedError):
+        _render_as_json(context)
+        return Response(
+            error_body(
+                status_code=409,
+                detail="Other records still refer to this one; remove or move them first.",
+            ),
+            status=status.HTTP_409_CONFLICT,
+        )
+    elif isinstance(exc, IntegrityError):
+        _render_as_json(context)
+        return Response(
+            error_body(status_code=409, detail="This conflicts with existing data."),
+            status=status.HTTP_409_CONFLICT,
+        )
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    _render_as_json(context)
+    if isinstance(exc, ApiError):
+        response.data = exc.body
+    elif isinstance(exc, exceptions.ValidationError):
+        errors = _flatten(exc.detail)
+        detail = "Some fields are invalid." if errors else "The request is invalid."
+        response.data = error_body(status_code=400, detail=detail, errors=errors)
+    else:
+        message = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
+        if isinstance(message, list | dict):
+            errors = _flatten(message)
+            message = errors[0]["message"] if errors else "Error."
+        code = getattr(exc, "default_code", None)
+        code = STATUS_CODES.get(response.status_code, code or "error")
+        response.data = error_body(status_code=response.status_code, detail=str(message), code=code)
+    return response
+
+
+# --- pagination -------------------------------------------------------------------------------
+class PagePagination(pagination.PageNumberPagination):
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+class CursorPagination(pagination.CursorPagination):
+    """Stable under inserts: used for measurements and score history, which only grow."""
+
+    page_size_query_param = "page_size"
+    max_page_size = 1000
+    ordering = "-id"
+
+
+# --- CSV --------------------------------------------------------------------------------------
+def _flat_row(value: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(value, dict):
+        row: dict[str, Any] = {}
+        for key, inner in value.items():
+            row.update(_flat_row(inner, f"{prefix}.{key}" if prefix else str(key)))
+        return row
+    if isinstance(value, list):
+        return {prefix: "; ".join(str(v) for v in value if not isinstance(v, dict | list))}
+    return {prefix: value}
+
+
+def _csv_safe(value: Any) -> Any:
+    """Cells starting with = + - @ are formulas to spreadsheets: quote them (CSV injection)."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        try:
+            float(value)
+        except ValueError:
+            return "'" + value
+    return value
+
+
+class CSVRenderer(renderers.BaseRenderer):
+    """One row per result, nested objects flattened to dotted columns (``latest_score.status``).
+
+    Written on the standard ``csv`` module: djangorestframework-csv has had one release in five
+    years and pins nothing we can rely on; this is 40 lines we own and test.
+    """
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data: Any, accepted_media_type=None, renderer_context=None) -> bytes:
+        if data is None:
+            return b""
+        if isinstance(data, dict) and "results" in data and isinstance(data["results"], list):
+            rows = data["results"]
+        elif isinstance(data, list):
+            rows = data
+        else:
+            rows = [data]
+        flat = [_flat_row(row) if isinstance(row, dict) else {"value": row} for row in rows]
+        header: dict[str, None] = {}
+        for row in flat:
+            header.update(dict.fromkeys(row))
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=list(header), lineterminator="\r\n")
+        writer.writeheader()
+        for row in flat:
+            writer.writerow({key: _csv_safe(value) for key, value in row.items()})
+        response = (renderer_context or {}).get("response")
+        view = (renderer_context or {}).get("view")
+        if response is not None and view is not None and response.status_code < 400:
+            name = getattr(view, "basename", None) or "export"
+            response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+        return buffer.getvalue().encode(self.charset)
+
+
+# --- throttling -------------------------------------------------------------------------------
+class _SettingsRateMixin:
+    setting_name = ""
+
+    def get_rate(self) -> str:
+        # Read on each request (not at import) so deployments and tests can change it.
+        return getattr(settings, self.setting_name)
+
+
+class TokenRateThrottle(_SettingsRateMixin, throttling.SimpleRateThrottle):
+    """Per API token: one integration cannot starve the others of the same person."""
+
+    scope = "token"
+    setting_name = "API_THROTTLE_TOKEN"
+
+    def get_cache_key(self, request: Request, view) -> str | None:
+        token = getattr(request, "auth", None)
+        if token is None or not hasattr(token, "digest"):
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": token.digest[:32]}
+
+
+class UserRateThrottle(_SettingsRateMixin, throttling.SimpleRateThrottle):
+    """Per person, whatever the credential: tokens never multiply a person's allowance."""
+
+    scope = "user"
+    setting_name = "API_THROTTLE_USER"
+
+    def get_cache_key(self, request: Request, view) -> str | None:
+        if not request.user or not request.user.is_authenticated:
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": request.user.pk}
+
+
+class AnonRateThrottle(_SettingsRateMixin, throttling.AnonRateThrottle):
+    setting_name = "API_THROTTLE_ANON"
+
+
+# --- conditional GET --------------------------------------------------------------------------
+def etag_for(*, request: Request, parts: Iterable[Any]) -> str:
+    """A weak ETag over the data version and everything that shapes the response."""
+    digest = hashlib.sha256()
+    for part in (
+        request.get_full_path(),
+        request.user.pk,
+        request.accepted_media_type if hasattr(request, "accepted_media_type") else "",
+        *parts,
+    ):
+        digest.update(repr(part).encode())
+        digest.update(b"\0")
+    return f'W/"{digest.hexdigest()[:32]}"'
+
+
+def if_none_match(request: Request, etag: str) -> bool:
+    header = request.headers.get("If-None-Match", "")
+    if not header:
+        return False
+    if header.strip() == "*":
+        return True
+    wanted = {tag.strip().removeprefix("W/") for tag in header.split(",")}
+    return etag.removeprefix("W/") in wanted
+
+
+# --- relations --------------------------------------------------------------------------------
+class IdRelatedField(serializers.PrimaryKeyRelatedField):
+    """A primary-key relation that refuses out-of-range ids instead of crashing the database."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int | str):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        try:
+            number = int(data)
+        except (TypeError, ValueError):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        if not 0 < number <= MAX_ID:
+            self.fail("does_not_exist", pk_value=data)
+        return super().to_internal_value(number)
+
+
+# --- schema -----------------------------------------------------------------------------------
+ERROR_REF = {"$ref": "#/components/schemas/Error"}
+ERROR_DESCRIPTIONS = {
+    "400": "Invalid input; `errors` lists every field (and row index) at fault.",
+    "401": "No valid credentials.",
+    "403": "Signed in but not allowed (role or token scope).",
+    "404": "No such object, or not visible to you.",
+    "405": "Method not allowed here.",
+    "406": "The Accept header asks for a format this endpoint does not produce.",
+    "409": "Conflicts with existing data (e.g. still referenced).",
+    "415": "Unsupported request content type.",
+    "429": "Too many requests; retry after the number of seconds in Retry-After.",
+}
+
+
+def schema_postprocess(result: dict, generator, request, public) -> dict:
+    """Document the shared error responses on every operation, and links between operations."""
+    components = result.setdefault("components", {}).setdefault("schemas", {})
+    if "Error" not in components:
+        components["ErrorItem"] = {
+            "type": "object",
+            "properties": {
+                "field": {"type": "string"},
+                "index": {"type": "integer"},
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+            },
+            "required": ["field", "code", "message"],
+        }
+        components["Error"] = {
+            "type": "object",
+            "properties": {
+                "status": {"type": "integer"},
+                "code": {"type": "string"},
+                "detail": {"type": "string"},
+                "errors": {"type": "array", "items": {"$ref": "#/components/schemas/ErrorItem"}},
+            },
+            "required": ["status", "code", "detail", "errors"],
+        }
+    paths = result.get("paths", {})
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            if method not in ("get", "post", "put", "patch", "delete"):
+                continue
+            responses = operation.setdefault("responses", {})
+            codes = ["400", "401", "403", "404", "405", "406", "415", "429"]
+            if method == "delete":
+                codes.append("409")
+            for code in codes:
+                if code not in responses:
+                    responses[code] = {
+                        "content": {"application/json": {"schema": ERROR_REF}},
+                        "description": ERROR_DESCRIPTIONS[code],
+                    }
+            if method == "get" and "{" not in path and "304" not in responses:
+                responses["304"] = {"description": "Not modified (If-None-Match matched)."}
+    _add_links(paths)
+    return result
+
+
+def _add_links(paths: dict) -> None:
+    """OpenAPI links from each create to the retrieve/update/delete of what it created, so
+    stateful tests (schemathesis) can follow them."""
+    for path, operations in paths.items():
+        create = operations.get("post")
+        if not create or "{" in path:
+            continue
+        item_paths = [
+            p
+            for p in paths
+            if p.startswith(path) and p[len(path) :].count("/") == 1 and p.endswith("}/")
+        ]
+        if not item_paths:
+            continue
+        item_path = item_paths[0]
+        param = item_path[len(path) :].strip("/{}")
+        created = create.get("responses", {}).get("201")
+        if not created:
+            continue
+        links = created.setdefault("links", {})
+        for method, verb in (("get", "Get"), ("patch", "Update"), ("delete", "Delete")):
+            target = paths[item_path].get(method)
+            if target and "operationId" in target:
+                links[f"{verb}Created"] = {
+                    "operationId": target["operationId"],
+                    "parameters": {param: f"$response.body#/{'key' if param == 'key' else 'id'}"},
+                }

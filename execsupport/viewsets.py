@@ -1,0 +1,248 @@
+"""Base classes of the API's viewsets and filters.
+
+Every queryset is scoped with ``strategy.access`` (what this person may see) before any
+lookup, so another team's private object is a plain 404, exactly like one that does not exist.
+Writes go through a service (``save`` / ``delete`` hooks) after the object rule of the view
+(``may_write``, which asks ``strategy.access``) accepted the new state.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+from django.core.cache import cache
+from django.db import models
+from django.http import HttpResponse
+from django_filters import rest_framework as filters
+from django_filters.fields import IsoDateTimeField
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, mixins, serializers, viewsets
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from execsupport.api import ID_REGEX, MAX_ID, etag_for, if_none_match
+from metrics.selectors import attach_latest_scores
+from strategy.access import Access, access_for
+
+# A cached list page is only ever served for the exact data version it was built from; the
+# timeout just bounds the memory of versions nobody asks for any more.
+LIST_CACHE_SECONDS = 300
+
+
+class IdField(forms.IntegerField):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(*args, **kwargs)
+
+
+class IdFilter(filters.NumberFilter):
+    """An id filter that refuses out-of-range numbers with a 400, not a database error."""
+
+    field_class = IdField
+
+
+class UtcDateTimeField(IsoDateTimeField):
+    """An ISO 8601 date-time converted to UTC: PostgreSQL refuses offsets beyond ±15:59, which
+    ISO 8601 allows, so they never reach the database."""
+
+    def to_python(self, value):
+        parsed = super().to_python(value)
+        if parsed is None:
+            return None
+        try:
+            return parsed.astimezone(dt.UTC)
+        except (OverflowError, ValueError):
+            raise forms.ValidationError("Enter a date-time between years 1 and 9999.") from None
+
+
+class SinceFilter(filters.IsoDateTimeFilter):
+    field_class = UtcDateTimeField
+
+
+class BaseFilterSet(filters.FilterSet):
+    updated_since = SinceFilter(
+        field_name="updated_at",
+        lookup_expr="gte",
+        label="Only rows changed at or after this ISO 8601 date-time.",
+    )
+
+
+class ScopedMixin:
+    """Reading: a queryset scoped by ``strategy.access``; scores attached in one query."""
+
+    lookup_value_regex = ID_REGEX
+    # Filter of the queryset by visible teams; None: visible to anyone with a role.
+    scope_lookup: str | None = "team_id"
+    # Serializer fields that are not model fields (e.g. a reason for a change).
+    extra_write_fields: tuple[str, ...] = ()
+    # A latest gap score is attached to each object of this subject type (one query).
+    score_subject_type: str | None = None
+    # Set by perform_update: names of the fields the request changes (None when creating).
+    changed_fields: set[str] | None = None
+
+    # --- reading --------------------------------------------------------------------------
+    @property
+    def access(self) -> Access:
+        return access_for(self.request.user)
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if self.scope_lookup:
+            queryset = self.access.scope(queryset, self.scope_lookup)
+        return queryset
+
+    def decorate(self, objects: list) -> list:
+        """Attach what the serializer shows beyond the row, in a constant number of queries."""
+        if self.score_subject_type:
+            attach_latest_scores(objects, subject_type=self.score_subject_type)
+        return objects
+
+    def list(self, request, *args, **kwargs):
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        objects = self.decorate(list(page if page is not None else queryset))
+        data = self.get_serializer(objects, many=True).data
+        if page is not None:
+            return self.get_paginated_response(data)
+        return Response(data)
+
+    def retrieve(self, request, *args, **kwargs):
+        instance = self.get_object()
+        self.decorate([instance])
+        return Response(self.get_serializer(instance).data)
+
+
+class WriteMixin:
+    """Writing: the view's object rule (``may_write``) on the new state, then a service."""
+
+    def may_write(self, access: Access, obj: models.Model, request) -> bool:
+        return access.is_office
+
+    def store(self, instance: models.Model, data: dict, *, created: bool) -> models.Model:
+        raise NotImplementedError
+
+    def remove(self, instance: models.Model) -> None:
+        raise NotImplementedError
+
+    def _apply(self, instance: models.Model, data: dict) -> tuple[dict, dict]:
+        """Set plain fields on the instance; return (many-to-many values, extra fields)."""
+        m2m: dict = {}
+        extra: dict = {}
+        for name, value in data.items():
+            if name in self.extra_write_fields:
+                extra[name] = value
+                continue
+            field = instance._meta.get_field(name)
+            if field.many_to_many:
+                m2m[name] = value
+            else:
+                setattr(instance, name, value)
+        return m2m, extra
+
+    def _check(self, instance: models.Model) -> None:
+        if not self.may_write(self.access, instance, self.request):
+            raise exceptions.PermissionDenied("Your role does not allow this change.")
+
+    def perform_create(self, serializer: serializers.ModelSerializer) -> None:
+        instance = serializer.Meta.model()
+        m2m, extra = self._apply(instance, serializer.validated_data)
+        self._check(instance)
+        serializer.instance = self.store(instance, {**m2m, **extra}, created=True)
+        self.decorate([serializer.instance])
+
+    def perform_update(self, serializer: serializers.ModelSerializer) -> None:
+        instance = serializer.instance
+        self.before_update(instance)
+        self.changed_fields = {
+            name
+            for name, value in serializer.validated_data.items()
+            if name not in self.extra_write_fields
+            and not instance._meta.get_field(name).many_to_many
+            and getattr(instance, name) != value
+        } | {
+            name
+            for name in serializer.validated_data
+            if name not in self.extra_write_fields and instance._meta.get_field(name).many_to_many
+        }
+        m2m, extra = self._apply(instance, serializer.validated_data)
+        self._check(instance)  # the new state too: moving work to a team you do not lead
+        serializer.instance = self.store(instance, {**m2m, **extra}, created=False)
+        self.decorate([serializer.instance])
+
+    def before_update(self, instance: models.Model) -> None:
+        """Hook to remember the state before the change (e.g. a KPI's plan)."""
+
+    def perform_destroy(self, instance: models.Model) -> None:
+        self.remove(instance)
+
+
+class AccessViewSet(ScopedMixin, WriteMixin, viewsets.ModelViewSet):
+    """A ModelViewSet scoped by ``strategy.access`` whose writes call services."""
+
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+
+class ReadOnlyAccessViewSet(ScopedMixin, viewsets.ReadOnlyModelViewSet):
+    """List and read (plus any explicit actions)."""
+
+
+class AppendOnlyAccessViewSet(
+    ScopedMixin,
+    WriteMixin,
+    mixins.CreateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """List, read and append: for records that are history (check-ins, spend, measurements)."""
+
+
+def conditional_list(view, request, version_parts: list) -> HttpResponse:
+    """List with a weak ETag computed from a cheap version query: 304 when it matches.
+
+    The page itself is cached under its ETag (which covers the data version, the person, the
+    full URL and the format), so pollers that do not send If-None-Match still cost only the
+    version query; any change of the data makes a new ETag and so a fresh page.
+    """
+    etag = etag_for(request=request, parts=[request.get_host(), *version_parts])
+    if if_none_match(request, etag):
+        response = Response(status=304)
+    elif request.accepted_renderer.format != "json":
+        response = ScopedMixin.list(view, request)  # CSV, browsable: rendered as usual
+    else:
+        key = f"api-page:{etag}"
+        body = cache.get(key)
+        if body is None:
+            data = ScopedMixin.list(view, request).data
+            body = request.accepted_renderer.render(data, request.accepted_media_type)
+            cache.set(key, body, timeout=LIST_CACHE_SECONDS)
+        response = HttpResponse(body, content_type="application/json")
+    response["ETag"] = etag
+    response["Cache-Control"] = "private, no-cache"
+    response["Vary"] = "Accept, Authorization, Cookie"
+    return response
+
+
+class NotFoundView(APIView):
+    """Any other URL under /api/: the API's JSON 404 (after authentication, so that anonymous
+    callers learn nothing about which URLs exist)."""
+
+    schema = None
+
+    def _missing(self, request, *args, **kwargs):
+        raise exceptions.NotFound("No such endpoint or object.")
+
+    get = post = put = patch = delete = head = options = _missing
+
+
+__all__ = [
+    "AccessViewSet",
+    "AppendOnlyAccessViewSet",
+    "BaseFilterSet",
+    "IdFilter",
+    "ReadOnlyAccessViewSet",
+    "conditional_list",
+    "extend_schema",
+]

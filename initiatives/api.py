@@ -1,0 +1,192 @@
+"""API of execution: initiatives, milestones, check-ins and spend.
+
+Leaders change an initiative's definition; members update the initiatives they own or
+contribute to (progress, milestones completed, check-ins, spend). Both rules are
+``strategy.access``'s; writes call ``initiatives.services``.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Count, Max
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema
+
+from execsupport.viewsets import (
+    AccessViewSet,
+    AppendOnlyAccessViewSet,
+    BaseFilterSet,
+    IdFilter,
+    SinceFilter,
+    conditional_list,
+)
+from initiatives import services
+from initiatives.models import CheckIn, Initiative, Milestone, SpendEntry
+from initiatives.serializers import (
+    CheckInSerializer,
+    InitiativeSerializer,
+    MilestoneSerializer,
+    SpendEntrySerializer,
+)
+from metrics.models import GapScore, SubjectType
+from strategy.access import Access
+from strategy.models import ApiToken
+
+WRITE_INITIATIVES = {"read": ApiToken.Scope.READ, "write": ApiToken.Scope.WRITE_INITIATIVES}
+# What a member may change on an initiative they own or contribute to (the rest is a leader's).
+MEMBER_FIELDS = {"progress"}
+
+
+class InitiativeFilter(BaseFilterSet):
+    team = IdFilter(field_name="team_id")
+    owner = IdFilter(field_name="owner_id")
+    objective = IdFilter(field_name="objective_id")
+    theme = IdFilter(field_name="objective__theme_id")
+    period = IdFilter(field_name="objective__period_id")
+    contributor = IdFilter(field_name="contributors", distinct=True)
+
+    class Meta:
+        model = Initiative
+        fields = ["status", "priority"]
+
+
+class MilestoneFilter(BaseFilterSet):
+    initiative = IdFilter(field_name="initiative_id")
+    team = IdFilter(field_name="initiative__team_id")
+    completed = filters.BooleanFilter(field_name="completed_on", lookup_expr="isnull", exclude=True)
+    due_before = filters.DateFilter(field_name="due_date", lookup_expr="lte")
+
+    class Meta:
+        model = Milestone
+        fields = []
+
+
+class CheckInFilter(filters.FilterSet):
+    initiative = IdFilter(field_name="initiative_id")
+    team = IdFilter(field_name="initiative__team_id")
+    author = IdFilter(field_name="author_id")
+    since = SinceFilter(field_name="created_at", lookup_expr="gte")
+
+    class Meta:
+        model = CheckIn
+        fields = ["rag"]
+
+
+class SpendEntryFilter(BaseFilterSet):
+    initiative = IdFilter(field_name="initiative_id")
+    team = IdFilter(field_name="initiative__team_id")
+    date_from = filters.DateFilter(field_name="date", lookup_expr="gte")
+    date_to = filters.DateFilter(field_name="date", lookup_expr="lte")
+
+    class Meta:
+        model = SpendEntry
+        fields = ["category"]
+
+
+class InitiativeViewSet(AccessViewSet):
+    """Initiatives of the teams you may see, each with its latest gap score."""
+
+    queryset = Initiative.objects.prefetch_related("contributors")
+    serializer_class = InitiativeSerializer
+    filterset_class = InitiativeFilter
+    token_scopes = WRITE_INITIATIVES
+    score_subject_type = SubjectType.INITIATIVE
+    ordering_fields = ["title", "due_date", "start_date", "priority", "progress", "updated_at"]
+    ordering = ["due_date", "id"]
+
+    @extend_schema(responses={200: InitiativeSerializer(many=True), 304: None})
+    def list(self, request, *args, **kwargs):
+        """Conditional: send the last ETag in If-None-Match and get 304 if nothing changed."""
+        queryset = self.filter_queryset(self.get_queryset())
+        rows = queryset.order_by().aggregate(n=Count("id"), changed=Max("updated_at"))
+        scores = GapScore.objects.filter(
+            subject_type=SubjectType.INITIATIVE,
+            is_latest=True,
+            subject_id__in=queryset.values("id"),
+        ).aggregate(n=Count("id"), last=Max("id"))
+        return conditional_list(self, request, [rows, scores])
+
+    def may_write(self, access: Access, obj: Initiative, request) -> bool:
+        if self.changed_fields is not None and self.changed_fields <= MEMBER_FIELDS:
+            return access.can_update_initiative(obj)
+        if request.method == "PATCH" and self.changed_fields is None:
+            # Object check before the change is known: members may reach perform_update.
+            return access.can_update_initiative(obj)
+        return access.can_edit_initiative(obj)
+
+    def store(self, instance, data, *, created):
+        return services.initiative_save(initiative=instance, contributors=data.get("contributors"))
+
+    def remove(self, instance):
+        services.initiative_delete(initiative=instance)
+
+
+class MilestoneViewSet(AccessViewSet):
+    """Milestones; members of an initiative complete them, leaders plan them."""
+
+    queryset = Milestone.objects.all()
+    serializer_class = MilestoneSerializer
+    filterset_class = MilestoneFilter
+    token_scopes = WRITE_INITIATIVES
+    scope_lookup = "initiative__team_id"
+    ordering_fields = ["due_date", "title", "updated_at"]
+    ordering = ["due_date", "id"]
+
+    def may_write(self, access: Access, obj: Milestone, request) -> bool:
+        initiative = obj.initiative
+        if self.changed_fields is not None and self.changed_fields <= {"completed_on"}:
+            return access.can_update_initiative(initiative)
+        if request.method == "PATCH" and self.changed_fields is None:
+            return access.can_update_initiative(initiative)
+        return access.can_edit_initiative(initiative)
+
+    def store(self, instance, data, *, created):
+        if not created and self.changed_fields == {"completed_on"}:
+            return services.milestone_set_completed(
+                milestone=instance, completed_on=instance.completed_on
+            )
+        return services.milestone_save(milestone=instance)
+
+    def remove(self, instance):
+        services.milestone_delete(milestone=instance)
+
+
+class CheckInViewSet(AppendOnlyAccessViewSet):
+    """Check-ins: append-only status updates, posted by the initiative's people."""
+
+    queryset = CheckIn.objects.all()
+    serializer_class = CheckInSerializer
+    filterset_class = CheckInFilter
+    token_scopes = WRITE_INITIATIVES
+    scope_lookup = "initiative__team_id"
+    ordering_fields = ["created_at"]
+    ordering = ["-created_at", "-id"]
+
+    def may_write(self, access: Access, obj: CheckIn, request) -> bool:
+        return access.can_update_initiative(obj.initiative)
+
+    def perform_create(self, serializer):
+        self._check(CheckIn(initiative=serializer.validated_data["initiative"]))
+        serializer.instance = services.checkin_create(
+            author=self.request.user, **serializer.validated_data
+        )
+
+
+class SpendEntryViewSet(AppendOnlyAccessViewSet):
+    """Spend entries: append-only; a negative amount records a refund or correction."""
+
+    queryset = SpendEntry.objects.all()
+    serializer_class = SpendEntrySerializer
+    filterset_class = SpendEntryFilter
+    token_scopes = WRITE_INITIATIVES
+    scope_lookup = "initiative__team_id"
+    ordering_fields = ["date", "amount", "created_at"]
+    ordering = ["-date", "-id"]
+
+    def may_write(self, access: Access, obj: SpendEntry, request) -> bool:
+        return access.can_update_initiative(obj.initiative)
+
+    def perform_create(self, serializer):
+        self._check(SpendEntry(initiative=serializer.validated_data["initiative"]))
+        serializer.instance = services.spend_record(
+            entered_by=self.request.user, **serializer.validated_data
+        )

@@ -1,0 +1,417 @@
+"""API of the metrics: KPIs (by id or stable key), measurements (one or a batch), gap scores
+(latest and history), alerts (acknowledge, resolve) and webhooks (strategy office).
+
+Rules come from ``strategy.access``; writes call ``metrics.services``.
+"""
+
+from __future__ import annotations
+
+import orjson
+from django.conf import settings
+from django.db.models import Count, Max, Q
+from django_filters import rest_framework as filters
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import exceptions, parsers, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from execsupport.api import (
+    MAX_ID,
+    ApiError,
+    CursorPagination,
+    ErrorSerializer,
+)
+from execsupport.viewsets import (
+    AccessViewSet,
+    AppendOnlyAccessViewSet,
+    BaseFilterSet,
+    IdFilter,
+    ReadOnlyAccessViewSet,
+    SinceFilter,
+    conditional_list,
+)
+from initiatives.models import Initiative, Milestone
+from metrics import services
+from metrics.models import KPI, Alert, GapScore, Measurement, SubjectType, Webhook
+from metrics.serializers import (
+    AlertSerializer,
+    GapScoreHistorySerializer,
+    GapScoreSerializer,
+    IngestRequestSerializer,
+    IngestResultSerializer,
+    KPISerializer,
+    MeasurementSerializer,
+    WebhookSerializer,
+)
+from strategy.access import Access
+from strategy.models import ApiToken, Objective
+
+KPI_KEY_REGEX = r"[-a-zA-Z0-9_]{1,80}"
+WRITE_MEASUREMENTS = {"read": ApiToken.Scope.READ, "write": ApiToken.Scope.WRITE_MEASUREMENTS}
+INGEST_MAX_BODY = 16 * 1024 * 1024
+
+
+class TooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is too large."
+    default_code = "too_large"
+
+
+class OrjsonParser(parsers.BaseParser):
+    """JSON parsed with orjson: several times faster than the standard library on big batches.
+    NaN and Infinity are not JSON and are refused, as are numbers too large for a double."""
+
+    media_type = "application/json"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        if stream is None:
+            return None
+        body = stream.read(INGEST_MAX_BODY + 1)
+        if len(body) > INGEST_MAX_BODY:
+            raise TooLarge(f"At most {INGEST_MAX_BODY // (1024 * 1024)} MB per request.")
+        try:
+            return orjson.loads(body)
+        except orjson.JSONDecodeError as exc:
+            raise exceptions.ParseError(f"Invalid JSON: {exc}") from None
+
+
+# --- filters ----------------------------------------------------------------------------------
+class KPIFilter(BaseFilterSet):
+    team = IdFilter(field_name="team_id")
+    owner = IdFilter(field_name="owner_id")
+    objective = IdFilter(field_name="objective_id")
+    initiative = IdFilter(field_name="initiative_id")
+    theme = IdFilter(method="filter_theme", label="Theme of the objective measured.")
+    period = IdFilter(method="filter_period", label="Period of the objective measured.")
+    status = filters.ChoiceFilter(
+        choices=GapScore.Status.choices, method="filter_status", label="Latest score status."
+    )
+
+    class Meta:
+        model = KPI
+        fields = ["key", "kind", "direction", "is_active"]
+
+    def filter_theme(self, queryset, name, value):
+        return queryset.filter(
+            Q(objective__theme_id=value) | Q(initiative__objective__theme_id=value)
+        )
+
+    def filter_period(self, queryset, name, value):
+        return queryset.filter(
+            Q(objective__period_id=value) | Q(initiative__objective__period_id=value)
+        )
+
+    def filter_status(self, queryset, name, value):
+        return queryset.filter(
+            id__in=GapScore.objects.filter(
+                subject_type=SubjectType.KPI, is_latest=True, status=value
+            ).values("subject_id")
+        )
+
+
+class MeasurementFilter(BaseFilterSet):
+    kpi = filters.CharFilter(field_name="kpi__key", label="KPI key.")
+    kpi_id = IdFilter(field_name="kpi_id")
+    team = IdFilter(field_name="kpi__team_id")
+    as_of_from = filters.DateFilter(field_name="as_of", lookup_expr="gte")
+    as_of_to = filters.DateFilter(field_name="as_of", lookup_expr="lte")
+
+    class Meta:
+        model = Measurement
+        fields = ["source"]
+
+
+class GapScoreFilter(filters.FilterSet):
+    subject_type = filters.ChoiceFilter(choices=SubjectType.choices)
+    subject_id = IdFilter(field_name="subject_id")
+    since = SinceFilter(field_name="computed_at", lookup_expr="gte")
+
+    class Meta:
+        model = GapScore
+        fields = ["status"]
+
+
+class AlertFilter(filters.FilterSet):
+    team = IdFilter(field_name="team_id")
+    owner = IdFilter(field_name="owner_id")
+    subject_type = filters.ChoiceFilter(choices=SubjectType.choices)
+    subject_id = IdFilter(field_name="subject_id")
+    updated_since = SinceFilter(field_name="last_seen_at", lookup_expr="gte")
+
+    class Meta:
+        model = Alert
+        fields = ["status", "kind", "severity"]
+
+
+# --- KPIs -------------------------------------------------------------------------------------
+class KPIViewSet(AccessViewSet):
+    """KPIs of the teams you may see, each with its latest gap score. Address one by its
+    stable key (``/kpis/nps/``) or its id; a key wins over an id made of the same digits."""
+
+    queryset = KPI.objects.all()
+    serializer_class = KPISerializer
+    filterset_class = KPIFilter
+    score_subject_type = SubjectType.KPI
+    extra_write_fields = ("reason",)
+    lookup_field = "key"
+    lookup_url_kwarg = "id_or_key"
+    lookup_value_regex = KPI_KEY_REGEX
+    ordering_fields = ["name", "key", "target_date", "updated_at"]
+    ordering = ["name", "id"]
+
+    def get_object(self):
+        value = self.kwargs["id_or_key"]
+        queryset = self.get_queryset()
+        obj = queryset.filter(key=value).first()
+        if obj is None and value.isdigit() and int(value) <= MAX_ID:
+            obj = queryset.filter(pk=int(value)).first()
+        if obj is None:
+            raise exceptions.NotFound("No such KPI.")
+        self.check_object_permissions(self.request, obj)
+        return obj
+
+    @extend_schema(responses={200: KPISerializer(many=True), 304: None})
+    def list(self, request, *args, **kwargs):
+        """Conditional: send the last ETag in If-None-Match and get 304 if nothing changed."""
+        queryset = self.filter_queryset(self.get_queryset())
+        rows = queryset.order_by().aggregate(n=Count("id"), changed=Max("updated_at"))
+        scores = GapScore.objects.filter(
+            subject_type=SubjectType.KPI, is_latest=True, subject_id__in=queryset.values("id")
+        ).aggregate(n=Count("id"), last=Max("id"))
+        return conditional_list(self, request, [rows, scores])
+
+    def may_write(self, access: Access, obj: KPI, request) -> bool:
+        return access.can_edit_kpi(obj)
+
+    def before_update(self, instance: KPI) -> None:
+        self._previous_plan = services.kpi_plan(kpi=instance)
+
+    def store(self, instance, data, *, created):
+        return services.kpi_save(
+            kpi=instance,
+            changed_by=self.request.user,
+            reason=data.get("reason", ""),
+            previous_plan=None if created else self._previous_plan,
+        )
+
+    def remove(self, instance):
+        services.kpi_delete(kpi=instance)
+
+
+# --- measurements -----------------------------------------------------------------------------
+class MeasurementViewSet(AppendOnlyAccessViewSet):
+    """Measurements of the KPIs you may see, newest first (cursor pagination).
+
+    Posting a value for a KPI and date that already has one replaces it and keeps the old value
+    as a correction; re-posting the same value changes nothing."""
+
+    queryset = Measurement.objects.select_related("kpi")
+    serializer_class = MeasurementSerializer
+    filterset_class = MeasurementFilter
+    pagination_class = CursorPagination
+    token_scopes = WRITE_MEASUREMENTS
+    scope_lookup = "kpi__team_id"
+    ordering_fields = ["id", "as_of", "updated_at"]
+    ordering = ["-id"]
+
+    def may_write(self, access: Access, obj: Measurement, request) -> bool:
+        return access.can_record_measurement(obj.kpi)
+
+    def perform_create(self, serializer):
+        data = serializer.validated_data
+        self._check(Measurement(kpi=data["kpi"]))
+        serializer.instance, _ = services.measurement_record(
+            kpi=data["kpi"],
+            as_of=data["as_of"],
+            value=data["value"],
+            note=data.get("note", ""),
+            entered_by=self.request.user,
+            source=Measurement.Source.API,
+        )
+
+    @extend_schema(
+        request=IngestRequestSerializer,
+        responses={
+            200: IngestResultSerializer,
+            400: OpenApiResponse(ErrorSerializer, description="Every bad row, by index."),
+            413: OpenApiResponse(ErrorSerializer, description="Body too large."),
+        },
+    )
+    @action(detail=False, methods=["post"], parser_classes=[OrjsonParser], url_path="ingest")
+    def ingest(self, request):
+        """Record up to API_INGEST_MAX_ROWS measurements by KPI key in one request.
+
+        All or nothing: a 400 lists every bad row by index and field and writes nothing.
+        Idempotent: re-sending a batch changes nothing; a new value for a KPI and date replaces
+        the old one, which is kept as a correction. Scores are recomputed once per KPI."""
+        if not self.access.can_contribute:
+            raise exceptions.PermissionDenied("Your role only reads.")
+        body = request.data
+        if not isinstance(body, dict) or "measurements" not in body:
+            raise exceptions.ValidationError(
+                {"measurements": ['Send an object {"measurements": [rows]}.']}
+            )
+        try:
+            result = services.measurements_ingest(
+                rows=body["measurements"],
+                access=self.access,
+                entered_by=request.user,
+                max_rows=settings.API_INGEST_MAX_ROWS,
+            )
+        except services.BatchRejected as exc:
+            count = len({e.get("index") for e in exc.errors})
+            raise ApiError(
+                status_code=400,
+                detail=f"Nothing was recorded: {count} row(s) have errors."
+                if "index" in exc.errors[0]
+                else exc.errors[0]["message"],
+                errors=exc.errors,
+            ) from None
+        return Response(IngestResultSerializer(result).data)
+
+
+# --- gap scores -------------------------------------------------------------------------------
+def scores_visible_to(access: Access) -> Q:
+    """Scores of subjects the person may see (themes and strategies: anyone with a role)."""
+    if access.visible_team_ids is None:
+        return Q()
+    teams = list(access.visible_team_ids)
+    return (
+        Q(
+            subject_type=SubjectType.KPI,
+            subject_id__in=KPI.objects.filter(team_id__in=teams).values("id"),
+        )
+        | Q(
+            subject_type=SubjectType.INITIATIVE,
+            subject_id__in=Initiative.objects.filter(team_id__in=teams).values("id"),
+        )
+        | Q(
+            subject_type=SubjectType.MILESTONE,
+            subject_id__in=Milestone.objects.filter(initiative__team_id__in=teams).values("id"),
+        )
+        | Q(
+            subject_type=SubjectType.OBJECTIVE,
+            subject_id__in=Objective.objects.filter(team_id__in=teams).values("id"),
+        )
+        | Q(subject_type=SubjectType.TEAM, subject_id__in=teams)
+        | Q(subject_type__in=[SubjectType.THEME, SubjectType.STRATEGY])
+    )
+
+
+class GapScoreViewSet(ReadOnlyAccessViewSet):
+    """Latest gap scores of the subjects you may see; ``history`` gives a subject's past."""
+
+    queryset = GapScore.objects.all()
+    serializer_class = GapScoreSerializer
+    filterset_class = GapScoreFilter
+    scope_lookup = None
+    ordering_fields = ["computed_at", "score", "gap"]
+    ordering = ["subject_type", "subject_id"]
+
+    def get_queryset(self):
+        queryset = GapScore.objects.filter(scores_visible_to(self.access))
+        if self.action == "list":
+            queryset = queryset.filter(is_latest=True)
+        return queryset
+
+    @extend_schema(responses={200: GapScoreSerializer(many=True), 304: None})
+    def list(self, request, *args, **kwargs):
+        """The latest score of each subject. Conditional (ETag / If-None-Match → 304)."""
+        queryset = self.filter_queryset(self.get_queryset())
+        version = queryset.order_by().aggregate(n=Count("id"), last=Max("id"))
+        return conditional_list(self, request, [version])
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "subject_type", OpenApiTypes.STR, required=True, enum=SubjectType.values
+            ),
+            OpenApiParameter("subject_id", OpenApiTypes.INT, required=True),
+        ],
+        responses=GapScoreHistorySerializer(many=True),
+    )
+    @action(
+        detail=False,
+        methods=["get"],
+        pagination_class=CursorPagination,
+        serializer_class=GapScoreHistorySerializer,
+    )
+    def history(self, request):
+        """Every computed score of one subject, newest first (cursor pagination)."""
+        queryset = self.filter_queryset(self.get_queryset())
+        if not request.query_params.get("subject_type") or not request.query_params.get(
+            "subject_id"
+        ):
+            raise exceptions.ValidationError({"subject_id": ["Give subject_type and subject_id."]})
+        page = self.paginate_queryset(queryset.order_by("-id"))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+# --- alerts -----------------------------------------------------------------------------------
+class AlertViewSet(ReadOnlyAccessViewSet):
+    """Alerts about what you may see. Acknowledge or resolve the ones you own or whose team you
+    lead."""
+
+    queryset = Alert.objects.all()
+    serializer_class = AlertSerializer
+    filterset_class = AlertFilter
+    scope_lookup = None
+    ordering_fields = ["opened_at", "severity", "last_seen_at"]
+    ordering = ["-severity", "-opened_at", "-id"]
+
+    def get_queryset(self):
+        access = self.access
+        queryset = Alert.objects.all()
+        if access.visible_team_ids is None:
+            return queryset
+        return queryset.filter(
+            access.team_filter() | Q(team__isnull=True) | Q(owner_id=access.user_id)
+        )
+
+    def may_write(self, access: Access, obj: Alert, request) -> bool:
+        return access.can_handle_alert(obj)
+
+    def _handle(self, service) -> Response:
+        alert = self.get_object()  # 404 if not visible, 403 unless may_write
+        if not service(alert=alert, by=self.request.user):
+            raise ApiError(
+                status_code=409, detail=f"The alert is already {alert.get_status_display()}."
+            )
+        return Response(self.get_serializer(alert).data)
+
+    @extend_schema(request=None, responses={200: AlertSerializer, 409: ErrorSerializer})
+    @action(detail=True, methods=["post"])
+    def acknowledge(self, request, pk=None):
+        """Open → acknowledged (409 if it is not open any more)."""
+        return self._handle(services.alert_acknowledge)
+
+    @extend_schema(request=None, responses={200: AlertSerializer, 409: ErrorSerializer})
+    @action(detail=True, methods=["post"])
+    def resolve(self, request, pk=None):
+        """Open or acknowledged → resolved (409 if already resolved)."""
+        return self._handle(services.alert_resolve)
+
+
+# --- webhooks ---------------------------------------------------------------------------------
+class WebhookViewSet(AccessViewSet):
+    """Outbound webhooks (strategy office, tokens with the admin scope only)."""
+
+    queryset = Webhook.objects.all()
+    serializer_class = WebhookSerializer
+    token_scopes = {"read": ApiToken.Scope.ADMIN, "write": ApiToken.Scope.ADMIN}
+    scope_lookup = None
+    filterset_fields = ["is_active"]
+    ordering_fields = ["name", "created_at"]
+    ordering = ["name", "id"]
+
+    def may_use(self, access: Access, request) -> bool:
+        return access.is_office
+
+    def store(self, instance, data, *, created):
+        if created:
+            instance.created_by = self.request.user
+        return services.webhook_save(webhook=instance)
+
+    def remove(self, instance):
+        services.webhook_delete(webhook=instance)

@@ -1,0 +1,249 @@
+"""Input and output shapes of the metrics API: KPIs, measurements, gap scores, alerts, webhooks.
+
+The shapes of ``GapScore`` JSON fields follow ``metrics.contracts``.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from rest_framework import serializers
+
+from execsupport.api import IdRelatedField
+from initiatives.models import Initiative
+from metrics.models import KPI, VALUE_LIMIT, Alert, GapScore, Measurement, Webhook
+from strategy.models import Objective, Team
+
+
+class LatestScoreSerializer(serializers.ModelSerializer):
+    """The current gap score of an object: status and the sentence that explains it."""
+
+    class Meta:
+        model = GapScore
+        fields = [
+            "status",
+            "reason",
+            "score",
+            "progress",
+            "expected_progress",
+            "gap",
+            "as_of",
+            "computed_at",
+        ]
+
+
+class ComponentSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+    score = serializers.FloatField(allow_null=True)
+    weight = serializers.FloatField()
+    status = serializers.CharField()
+    detail = serializers.CharField()
+    subject_type = serializers.CharField(required=False)
+    subject_id = serializers.IntegerField(required=False)
+
+
+class ContributorSerializer(serializers.Serializer):
+    label = serializers.CharField()
+    gap_points = serializers.FloatField()
+    explanation = serializers.CharField()
+    subject_type = serializers.CharField(required=False)
+    subject_id = serializers.IntegerField(required=False)
+
+
+class GapScoreSerializer(serializers.ModelSerializer):
+    components = serializers.JSONField(
+        help_text="Mapping or list of components, see metrics.contracts.Component."
+    )
+    contributors = ContributorSerializer(many=True)
+    forecast = serializers.JSONField(allow_null=True, help_text="metrics.contracts.Forecast")
+    data_quality = serializers.JSONField(help_text="metrics.contracts.DataQuality")
+
+    class Meta:
+        model = GapScore
+        fields = [
+            "id",
+            "subject_type",
+            "subject_id",
+            "computed_at",
+            "as_of",
+            "is_latest",
+            "status",
+            "reason",
+            "score",
+            "progress",
+            "achievement",
+            "expected_progress",
+            "attainment",
+            "gap",
+            "forecast",
+            "data_quality",
+            "components",
+            "contributors",
+        ]
+
+
+class GapScoreHistorySerializer(GapScoreSerializer):
+    """The same shape; a name of its own because history pages by cursor, not by number."""
+
+
+class KPISerializer(serializers.ModelSerializer):
+    latest_score = LatestScoreSerializer(read_only=True, allow_null=True)
+    reason = serializers.CharField(
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        max_length=2000,
+        help_text="Why the baseline, target or range changed (required when they do).",
+    )
+    baseline_value = serializers.FloatField(min_value=-VALUE_LIMIT, max_value=VALUE_LIMIT)
+    target_value = serializers.FloatField(min_value=-VALUE_LIMIT, max_value=VALUE_LIMIT)
+    range_low = serializers.FloatField(
+        min_value=-VALUE_LIMIT, max_value=VALUE_LIMIT, allow_null=True, required=False
+    )
+    range_high = serializers.FloatField(
+        min_value=-VALUE_LIMIT, max_value=VALUE_LIMIT, allow_null=True, required=False
+    )
+
+    class Meta:
+        model = KPI
+        fields = [
+            "id",
+            "key",
+            "name",
+            "description",
+            "unit",
+            "kind",
+            "direction",
+            "baseline_value",
+            "baseline_date",
+            "target_value",
+            "target_date",
+            "range_low",
+            "range_high",
+            "cadence_days",
+            "owner",
+            "team",
+            "objective",
+            "initiative",
+            "weight",
+            "data_source",
+            "is_active",
+            "latest_score",
+            "reason",
+            "created_at",
+            "updated_at",
+        ]
+
+    def get_fields(self):
+        from django.contrib.auth import get_user_model
+
+        from strategy.serializers import ScopedRelatedField
+
+        fields = super().get_fields()
+        fields["team"] = ScopedRelatedField(queryset=Team.objects.all(), scope_lookup="id")
+        fields["owner"] = IdRelatedField(
+            queryset=get_user_model().objects.filter(is_active=True),
+            allow_null=True,
+            required=False,
+        )
+        fields["objective"] = ScopedRelatedField(
+            queryset=Objective.objects.all(), allow_null=True, required=False
+        )
+        fields["initiative"] = ScopedRelatedField(
+            queryset=Initiative.objects.all(), allow_null=True, required=False
+        )
+        return fields
+
+
+class MeasurementSerializer(serializers.ModelSerializer):
+    kpi = serializers.SlugRelatedField(
+        slug_field="key", queryset=KPI.objects.all(), help_text="The KPI's stable key."
+    )
+    value = serializers.FloatField(min_value=-VALUE_LIMIT, max_value=VALUE_LIMIT)
+
+    class Meta:
+        model = Measurement
+        fields = ["id", "kpi", "as_of", "value", "note", "source", "created_at", "updated_at"]
+        read_only_fields = ["source"]
+
+    def get_fields(self):
+        from strategy.access import access_for
+
+        fields = super().get_fields()
+        request = self.context.get("request")
+        queryset = KPI.objects.all()
+        fields["kpi"].queryset = (
+            access_for(request.user).scope(queryset) if request else queryset.none()
+        )
+        return fields
+
+
+class IngestRowSerializer(serializers.Serializer):
+    """One row of a batch (documentation only: rows are checked by a flat validator)."""
+
+    kpi = serializers.CharField(max_length=80, help_text="The KPI's key.")
+    as_of = serializers.DateField()
+    value = serializers.FloatField(help_text=f"Finite, below {VALUE_LIMIT:g} in magnitude.")
+    note = serializers.CharField(max_length=300, required=False, allow_blank=True)
+
+
+class IngestRequestSerializer(serializers.Serializer):
+    measurements = IngestRowSerializer(
+        many=True,
+        help_text=f"At most {settings.API_INGEST_MAX_ROWS} rows.",
+    )
+
+
+class IngestResultSerializer(serializers.Serializer):
+    received = serializers.IntegerField()
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField(help_text="Rows that changed a value (a correction).")
+    unchanged = serializers.IntegerField(help_text="Rows identical to what was stored.")
+    kpis = serializers.ListField(child=serializers.CharField(), help_text="Keys of KPIs touched.")
+
+
+class AlertSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Alert
+        fields = [
+            "id",
+            "kind",
+            "severity",
+            "subject_type",
+            "subject_id",
+            "team",
+            "title",
+            "message",
+            "details",
+            "owner",
+            "status",
+            "opened_at",
+            "last_seen_at",
+            "acknowledged_at",
+            "acknowledged_by",
+            "resolved_at",
+            "resolved_by",
+            "reopened_count",
+        ]
+        read_only_fields = fields
+
+
+class WebhookSerializer(serializers.ModelSerializer):
+    secret = serializers.CharField(
+        write_only=True, min_length=16, max_length=128, help_text="Never returned."
+    )
+
+    class Meta:
+        model = Webhook
+        fields = [
+            "id",
+            "name",
+            "url",
+            "secret",
+            "is_active",
+            "min_severity",
+            "created_by",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["created_by"]

@@ -1,0 +1,259 @@
+"""API of the plan: teams, people, periods, strategies, themes, objectives and the alignment tree.
+
+Permissions: ``strategy.permissions.AccessPermission`` + each view's ``may_write``, both asking
+``strategy.access``; writes call ``strategy.services``.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.db.models import Prefetch
+from django_filters import rest_framework as filters
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from execsupport.api import MAX_ID
+from execsupport.viewsets import AccessViewSet, BaseFilterSet, IdFilter, ReadOnlyAccessViewSet
+from metrics.models import SubjectType
+from metrics.selectors import attach_latest_scores
+from metrics.serializers import LatestScoreSerializer
+from strategy import services
+from strategy.access import Access
+from strategy.models import Membership, Objective, Period, Strategy, Team, Theme
+from strategy.selectors import objective_tree
+from strategy.serializers import (
+    ObjectiveSerializer,
+    ObjectiveTreeSerializer,
+    PeriodSerializer,
+    PersonSerializer,
+    StrategySerializer,
+    TeamSerializer,
+    ThemeSerializer,
+)
+
+User = get_user_model()
+
+
+# --- filters ----------------------------------------------------------------------------------
+class TeamFilter(BaseFilterSet):
+    parent = IdFilter(field_name="parent_id")
+
+    class Meta:
+        model = Team
+        fields = ["kind", "is_private"]
+
+
+class PersonFilter(filters.FilterSet):
+    team = IdFilter(field_name="memberships__team_id", distinct=True)
+    role = filters.ChoiceFilter(
+        field_name="memberships__role", choices=Membership.Role.choices, distinct=True
+    )
+
+    class Meta:
+        model = User
+        fields = []
+
+
+class PeriodFilter(BaseFilterSet):
+    class Meta:
+        model = Period
+        fields = ["kind"]
+
+
+class StrategyFilter(BaseFilterSet):
+    owner = IdFilter(field_name="owner_id")
+
+    class Meta:
+        model = Strategy
+        fields = ["status"]
+
+
+class ThemeFilter(BaseFilterSet):
+    strategy = IdFilter(field_name="strategy_id")
+
+    class Meta:
+        model = Theme
+        fields = []
+
+
+class ObjectiveFilter(BaseFilterSet):
+    team = IdFilter(field_name="team_id")
+    owner = IdFilter(field_name="owner_id")
+    theme = IdFilter(field_name="theme_id")
+    period = IdFilter(field_name="period_id")
+    strategy = IdFilter(field_name="strategy_id")
+    parent = IdFilter(field_name="parent_id")
+
+    class Meta:
+        model = Objective
+        fields = ["status", "priority"]
+
+
+# --- views ------------------------------------------------------------------------------------
+class TeamViewSet(AccessViewSet):
+    """Teams you may see. The strategy office creates and changes them."""
+
+    queryset = Team.objects.all()
+    serializer_class = TeamSerializer
+    filterset_class = TeamFilter
+    scope_lookup = "id"
+    score_subject_type = None
+    ordering_fields = ["name", "slug", "kind", "updated_at"]
+    ordering = ["name"]
+
+    def store(self, instance, data, *, created):
+        return services.team_save(team=instance)
+
+    def remove(self, instance):
+        services.plan_object_delete(instance=instance)
+
+
+class PersonViewSet(ReadOnlyAccessViewSet):
+    """People with a role in a team you may see, with those roles."""
+
+    serializer_class = PersonSerializer
+    filterset_class = PersonFilter
+    scope_lookup = None
+    ordering_fields = ["username", "last_name", "first_name"]
+    ordering = ["username"]
+
+    def get_queryset(self):
+        access = self.access
+        memberships = access.scope(Membership.objects.all())
+        queryset = User.objects.filter(is_active=True).prefetch_related(
+            Prefetch("memberships", queryset=memberships.order_by("team_id"))
+        )
+        if access.visible_team_ids is None:
+            return queryset
+        return queryset.filter(memberships__team_id__in=access.visible_team_ids).distinct()
+
+
+class PeriodViewSet(AccessViewSet):
+    """Planning periods. The strategy office manages them."""
+
+    queryset = Period.objects.all()
+    serializer_class = PeriodSerializer
+    filterset_class = PeriodFilter
+    scope_lookup = None
+    ordering_fields = ["start_date", "end_date", "name"]
+    ordering = ["start_date", "id"]
+
+    def store(self, instance, data, *, created):
+        return services.period_save(period=instance)
+
+    def remove(self, instance):
+        services.plan_object_delete(instance=instance)
+
+
+class StrategyViewSet(AccessViewSet):
+    """Strategies and their scores. The strategy office manages them."""
+
+    queryset = Strategy.objects.all()
+    serializer_class = StrategySerializer
+    filterset_class = StrategyFilter
+    scope_lookup = None
+    ordering_fields = ["name", "horizon_start", "updated_at"]
+    ordering = ["-horizon_start", "id"]
+
+    def store(self, instance, data, *, created):
+        return services.strategy_save(strategy=instance)
+
+    def remove(self, instance):
+        services.plan_object_delete(instance=instance)
+
+
+class ThemeViewSet(AccessViewSet):
+    """Strategic themes (pillars). The strategy office manages them."""
+
+    queryset = Theme.objects.all()
+    serializer_class = ThemeSerializer
+    filterset_class = ThemeFilter
+    scope_lookup = None
+    ordering_fields = ["order", "name", "updated_at"]
+    ordering = ["strategy_id", "order", "id"]
+
+    def store(self, instance, data, *, created):
+        return services.theme_save(theme=instance)
+
+    def remove(self, instance):
+        services.plan_object_delete(instance=instance)
+
+
+class ObjectiveViewSet(AccessViewSet):
+    """Objectives of the teams you may see; leaders edit their teams' objectives."""
+
+    queryset = Objective.objects.all()
+    serializer_class = ObjectiveSerializer
+    filterset_class = ObjectiveFilter
+    score_subject_type = SubjectType.OBJECTIVE
+    ordering_fields = ["title", "due_date", "priority", "updated_at"]
+    ordering = ["id"]
+
+    def may_write(self, access: Access, obj: Objective, request) -> bool:
+        return access.can_create_objective_for(obj.team_id) and access.can_edit_objective(obj)
+
+    def store(self, instance, data, *, created):
+        return services.objective_save(objective=instance)
+
+    def remove(self, instance):
+        services.plan_object_delete(instance=instance)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "strategy",
+                OpenApiTypes.INT,
+                description="Strategy id (default: the active strategy).",
+            )
+        ],
+        responses=ObjectiveTreeSerializer,
+        filters=False,
+    )
+    @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
+    def tree(self, request):
+        """The whole alignment tree of a strategy in one call (objectives you may see, each
+        with its latest score and children). An objective under one you may not see is a root."""
+        raw = request.query_params.get("strategy")
+        if raw is None:
+            strategy_id = (
+                Strategy.objects.filter(status=Strategy.Status.ACTIVE)
+                .values_list("id", flat=True)
+                .first()
+            )
+            if strategy_id is None:
+                raise exceptions.NotFound("There is no active strategy; pass ?strategy=<id>.")
+        else:
+            if not raw.isdigit() or not 0 < int(raw) <= MAX_ID:
+                raise exceptions.ValidationError({"strategy": ["Enter a strategy id."]})
+            strategy_id = int(raw)
+            if not Strategy.objects.filter(id=strategy_id).exists():
+                raise exceptions.NotFound("No such strategy.")
+        access = self.access
+        objectives = [
+            o for o in objective_tree(strategy_id=strategy_id) if access.can_view_team(o.team_id)
+        ]
+        attach_latest_scores(objectives, subject_type=SubjectType.OBJECTIVE)
+        nodes = {
+            o.pk: {
+                "id": o.pk,
+                "title": o.title,
+                "team": o.team_id,
+                "theme": o.theme_id,
+                "owner": o.owner_id,
+                "parent": o.parent_id,
+                "status": o.status,
+                "latest_score": LatestScoreSerializer(o.latest_score).data
+                if o.latest_score
+                else None,
+                "children": [],
+            }
+            for o in objectives
+        }
+        roots = []
+        for o in objectives:
+            parent = nodes.get(o.parent_id) if o.parent_id else None
+            (parent["children"] if parent else roots).append(nodes[o.pk])
+        return Response({"strategy": strategy_id, "roots": roots})

@@ -1,0 +1,166 @@
+"""Input and output shapes of the plan's API (teams, people, periods, strategies, themes,
+objectives). Validation beyond field types is the models' ``clean`` and constraints, run by the
+services."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from rest_framework import serializers
+
+from execsupport.api import IdRelatedField
+from metrics.serializers import LatestScoreSerializer
+from strategy.access import access_for
+from strategy.models import Membership, Objective, Period, Strategy, Team, Theme
+
+User = get_user_model()
+
+
+class ScopedRelatedField(IdRelatedField):
+    """A relation to an object the caller may see: an invisible one is 'does not exist',
+    exactly like a missing one, so ids of private objects cannot be probed."""
+
+    def __init__(self, *, scope_lookup: str = "team_id", **kwargs):
+        self.scope_lookup = scope_lookup
+        super().__init__(**kwargs)
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        request = self.context.get("request")
+        if request is None:
+            return queryset.none()
+        return access_for(request.user).scope(queryset, self.scope_lookup)
+
+
+def person_field(**kwargs) -> IdRelatedField:
+    return IdRelatedField(queryset=User.objects.filter(is_active=True), **kwargs)
+
+
+class TeamSerializer(serializers.ModelSerializer):
+    parent = ScopedRelatedField(
+        queryset=Team.objects.all(), scope_lookup="id", allow_null=True, required=False
+    )
+
+    class Meta:
+        model = Team
+        fields = [
+            "id",
+            "name",
+            "slug",
+            "kind",
+            "parent",
+            "is_private",
+            "description",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class PersonMembershipSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Membership
+        fields = ["team", "role"]
+
+
+class PersonSerializer(serializers.ModelSerializer):
+    full_name = serializers.SerializerMethodField()
+    memberships = PersonMembershipSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "first_name", "last_name", "full_name", "memberships"]
+
+    def get_full_name(self, user) -> str:
+        return user.get_full_name() or user.get_username()
+
+
+class PeriodSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Period
+        fields = ["id", "name", "kind", "start_date", "end_date", "created_at", "updated_at"]
+
+
+class StrategySerializer(serializers.ModelSerializer):
+    owner = person_field(allow_null=True, required=False)
+
+    class Meta:
+        model = Strategy
+        fields = [
+            "id",
+            "name",
+            "vision",
+            "horizon_start",
+            "horizon_end",
+            "status",
+            "owner",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class ThemeSerializer(serializers.ModelSerializer):
+    strategy = IdRelatedField(queryset=Strategy.objects.all())
+
+    class Meta:
+        model = Theme
+        fields = [
+            "id",
+            "strategy",
+            "name",
+            "description",
+            "colour",
+            "order",
+            "weight",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class ObjectiveSerializer(serializers.ModelSerializer):
+    strategy = IdRelatedField(queryset=Strategy.objects.all())
+    theme = IdRelatedField(queryset=Theme.objects.all())
+    period = IdRelatedField(queryset=Period.objects.all())
+    team = ScopedRelatedField(queryset=Team.objects.all(), scope_lookup="id")
+    parent = ScopedRelatedField(queryset=Objective.objects.all(), allow_null=True, required=False)
+    owner = person_field(allow_null=True, required=False)
+    latest_score = LatestScoreSerializer(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Objective
+        fields = [
+            "id",
+            "strategy",
+            "theme",
+            "period",
+            "team",
+            "parent",
+            "owner",
+            "title",
+            "description",
+            "weight",
+            "priority",
+            "status",
+            "start_date",
+            "due_date",
+            "latest_score",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class ObjectiveNodeSerializer(serializers.Serializer):
+    """One node of the alignment tree, with its children nested."""
+
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    team = serializers.IntegerField(source="team_id")
+    theme = serializers.IntegerField(source="theme_id")
+    owner = serializers.IntegerField(source="owner_id", allow_null=True)
+    parent = serializers.IntegerField(source="parent_id", allow_null=True)
+    status = serializers.CharField()
+    latest_score = LatestScoreSerializer(allow_null=True)
+    children = serializers.ListField(child=serializers.DictField())
+
+
+class ObjectiveTreeSerializer(serializers.Serializer):
+    strategy = serializers.IntegerField()
+    roots = serializers.ListField(child=serializers.DictField())

@@ -1,0 +1,114 @@
+"""Every list endpoint runs the same, pinned number of queries at 3 and at 30 rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from execsupport.api_urls import router
+from metrics.models import SubjectType
+from tests.factories import (
+    AlertFactory,
+    CheckInFactory,
+    GapScoreFactory,
+    InitiativeFactory,
+    KPIFactory,
+    MeasurementFactory,
+    MembershipFactory,
+    MilestoneFactory,
+    ObjectiveFactory,
+    PeriodFactory,
+    SpendEntryFactory,
+    StrategyFactory,
+    TeamFactory,
+    ThemeFactory,
+    WebhookFactory,
+)
+
+
+def _add(endpoint: str, plan, n: int) -> None:
+    p = plan
+    for i in range(n):
+        {
+            "teams": lambda i: TeamFactory(parent=p.team),
+            "people": lambda i: MembershipFactory(team=p.team),
+            "periods": lambda i: PeriodFactory(
+                name=f"P{i}", start_date=dt.date(2030, 1, 1), end_date=dt.date(2030, 2, 1)
+            ),
+            "strategies": lambda i: StrategyFactory(),
+            "themes": lambda i: ThemeFactory(strategy=p.strategy),
+            "objectives": lambda i: GapScoreFactory(
+                subject_type=SubjectType.OBJECTIVE,
+                subject_id=ObjectiveFactory(theme=p.theme, period=p.period, team=p.team).pk,
+            ),
+            "initiatives": lambda i: GapScoreFactory(
+                subject_type=SubjectType.INITIATIVE,
+                subject_id=InitiativeFactory(objective=p.objective).pk,
+            ),
+            "milestones": lambda i: MilestoneFactory(initiative=p.initiative),
+            "checkins": lambda i: CheckInFactory(initiative=p.initiative),
+            "spend": lambda i: SpendEntryFactory(initiative=p.initiative),
+            "kpis": lambda i: GapScoreFactory(
+                subject_type=SubjectType.KPI, subject_id=KPIFactory(objective=p.objective).pk
+            ),
+            "measurements": lambda i: MeasurementFactory(kpi=p.kpi),
+            "scores": lambda i: GapScoreFactory(
+                subject_type=SubjectType.INITIATIVE,
+                subject_id=InitiativeFactory(objective=p.objective).pk,
+            ),
+            "alerts": lambda i: AlertFactory(team=p.team),
+            "webhooks": lambda i: WebhookFactory(),
+        }[endpoint](i)
+
+
+# Queries of a session request by a non-office person: session, user, then strategy.access's
+# office-group check, memberships and teams; then the endpoint's own. For the office (webhooks): session, user, groups.
+EXPECTED = {
+    # + count, page, memberships of those people (prefetch)
+    "people": 8,
+    # + count, page
+    "teams": 7,
+    "periods": 7,
+    "strategies": 7,
+    "themes": 7,
+    "milestones": 7,
+    "checkins": 7,
+    "spend": 7,
+    "alerts": 7,
+    # + count, page, latest scores
+    "objectives": 8,
+    # + version (rows), version (scores), count, page, contributors (prefetch), latest scores
+    "initiatives": 11,
+    # + version (rows), version (scores), count, page, latest scores
+    "kpis": 10,
+    # + cursor page with the KPI joined (no count)
+    "measurements": 6,
+    # + version, count, page
+    "scores": 8,
+    # office: session, user, office group + count, page
+    "webhooks": 5,
+}
+
+
+def test_every_list_endpoint_has_a_pinned_count():
+    assert {prefix for prefix, _, _ in router.registry} == set(EXPECTED)
+
+
+@pytest.mark.parametrize("endpoint", sorted(EXPECTED))
+def test_list_query_count_is_constant(endpoint, plan, leader, admin, client):
+    client.force_login(admin if endpoint == "webhooks" else leader)
+    url = f"/api/v1/{endpoint}/?page_size=100"
+    counts = []
+    for rows in (3, 27):  # 3 rows, then 30
+        _add(endpoint, plan, rows)
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(url)
+        assert response.status_code == 200
+        results = response.json()["results"]
+        assert len(results) >= rows
+        counts.append(len(ctx.captured_queries))
+    sql = "\n".join(q["sql"][:200] for q in ctx.captured_queries)
+    assert counts == [EXPECTED[endpoint]] * 2, f"{endpoint}: {counts}\n{sql}"
