@@ -263,9 +263,8 @@ def test_session_user_throttle(plan, leader, settings):
 
 
 # --- login brute force ------------------------------------------------------------------------
-# The admin login and the browsable API's session login; the site's /accounts/login/ uses the
-# same AuthenticationForm (authenticate() with the request), which django-axes intercepts.
-@pytest.mark.parametrize("url", ["/admin/login/", "/api/auth/login/"])
+# The site's sign-in page, the admin login and the browsable API's session login.
+@pytest.mark.parametrize("url", ["/accounts/login/", "/admin/login/", "/api/auth/login/"])
 def test_login_is_locked_after_repeated_failures(url, plan, leader, settings):
     settings.AXES_FAILURE_LIMIT = 3
     leader.is_staff = True
