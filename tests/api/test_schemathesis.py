@@ -72,6 +72,10 @@ def api_schema(wsgi_app, plan):
     schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", wsgi_app)
     schema.config.generation.update(max_examples=EXAMPLES, allow_x00=True)
     schema.config.checks.update(included_check_names=CHECK_NAMES)
+    # Schemathesis mines literals from the Python modules loaded in the process; which modules
+    # those are depends on what else pytest collected, and the stateful run must generate the
+    # same data when Hypothesis replays it. The schema alone drives generation here.
+    schema.config.analysis.constants.enabled = False
     return schema
 
 
