@@ -15,7 +15,7 @@ from decimal import Decimal
 from django.db.models import (
     Case,
     Count,
-    IntegerField,
+    F,
     OuterRef,
     Q,
     Subquery,
@@ -38,6 +38,11 @@ ALERT_LIMIT = 5
 STALE_CANDIDATES = 60
 TREND_LIMIT = 400
 TEAM_LIMIT = 12  # teams shown on the gap-by-team chart, furthest behind first
+USER_FIELDS = ("id", "username", "first_name", "last_name")  # what ``person`` shows
+INITIATIVE_LIST_FIELDS = (
+    *("id", "title", "team_id", "objective_id", "owner_id"),
+    *(f"owner__{f}" for f in USER_FIELDS),
+)
 SCORE_FIELDS = ("subject_type", "subject_id", "status", "score", "reason", "as_of")
 
 
@@ -255,25 +260,26 @@ def overview_build(*, access: Access, filters: OverviewFilters, today: dt.date) 
 
     scoped_initiatives = initiatives_of(Initiative)
     open_initiatives = scoped_initiatives.filter(status=Initiative.Status.ACTIVE)
-    candidates = (
+    last_checkin = Subquery(
         # A correlated subquery on the (initiative, -created_at) index: far cheaper than a
         # MAX over a join of every check-in.
-        open_initiatives.annotate(
-            last_checkin=Subquery(
-                CheckIn.objects.filter(initiative=OuterRef("pk"))
-                .order_by("-created_at")
-                .values("created_at")[:1]
-            )
-        )
+        CheckIn.objects.filter(initiative=OuterRef("pk"))
+        .order_by("-created_at")
+        .values("created_at")[:1]
+    )
+    # Pick the longest-silent candidates on the bare rows, then join owner and team on those
+    # only (joining first made the database build every active initiative's full row).
+    candidate_ids = (
+        open_initiatives.annotate(last_checkin=last_checkin)
+        .order_by(F("last_checkin").asc(nulls_first=True), "pk")
+        .values("pk")[:STALE_CANDIDATES]
+    )
+    candidates = (
+        Initiative.objects.filter(pk__in=candidate_ids)
+        .annotate(last_checkin=last_checkin)
         .select_related("owner", "team")
-        .order_by(
-            Case(
-                When(last_checkin__isnull=True, then=Value(0)),
-                default=Value(1),
-                output_field=IntegerField(),
-            ),
-            "last_checkin",
-        )[:STALE_CANDIDATES]
+        .only(*INITIATIVE_LIST_FIELDS, "start_date", "checkin_cadence_days", "team__name")
+        .order_by(F("last_checkin").asc(nulls_first=True), "pk")
     )
     now = timezone.now()
     stale = []
@@ -288,14 +294,20 @@ def overview_build(*, access: Access, filters: OverviewFilters, today: dt.date) 
     stale.sort(key=lambda i: -i.days_late)
     data.stale = stale[:LIST_LIMIT]
 
-    overdue = list(
+    overdue_ids = (
         Milestone.objects.filter(
             completed_on__isnull=True,
             due_date__lt=today,
             initiative__in=open_initiatives.values("pk"),
         )
-        .select_related("initiative", "initiative__owner")
-        .order_by("due_date")[: LIST_LIMIT + 1]
+        .order_by("due_date", "pk")
+        .values("pk")[: LIST_LIMIT + 1]
+    )
+    overdue = list(  # the initiative is joined on the few rows shown, not on every late one
+        Milestone.objects.filter(pk__in=overdue_ids)
+        .select_related("initiative")
+        .only("id", "title", "due_date", "initiative__id", "initiative__title")
+        .order_by("due_date", "pk")
     )
     for milestone in overdue:
         milestone.days_overdue = (today - milestone.due_date).days
@@ -361,8 +373,21 @@ def overview_build(*, access: Access, filters: OverviewFilters, today: dt.date) 
 
     # --- what changed since ----------------------------------------------------------------------
     checkins = initiatives_of(CheckIn, "initiative__").filter(created_at__gte=since_dt)
-    data.recent_checkins = list(
-        checkins.select_related("initiative", "author").order_by("-created_at")[:LIST_LIMIT]
+    recent_ids = checkins.order_by("-created_at", "-pk").values("pk")[:LIST_LIMIT]
+    data.recent_checkins = list(  # joined after the cut, like the lists above
+        CheckIn.objects.filter(pk__in=recent_ids)
+        .select_related("initiative", "author")
+        .only(
+            "id",
+            "created_at",
+            "rag",
+            "confidence",
+            "summary",
+            "initiative__id",
+            "initiative__title",
+            *(f"author__{f}" for f in USER_FIELDS),
+        )
+        .order_by("-created_at", "-pk")
     )
     data.since_counts = {
         "checkins": checkins.count(),
