@@ -318,12 +318,21 @@ def overview_build(*, access: Access, filters: OverviewFilters, today: dt.date) 
     spent = initiatives_of(SpendEntry, "initiative__").exclude(
         initiative__status=Initiative.Status.CANCELLED
     )
-    theme_plan = {
-        row["objective__theme_id"]: row
-        for row in funded.values("objective__theme_id").annotate(
-            budget=Sum("budget_planned"), effort=Sum("effort_planned_fte"), count=Count("id")
-        )
-    }
+    # Planned budget and effort by theme and by priority in one grouped query (a few rows).
+    theme_plan: dict[int, dict] = {}
+    priority_plan: dict[int, dict] = {}
+    plan_rows = funded.values("objective__theme_id", "objective__priority").annotate(
+        budget=Sum("budget_planned"), effort=Sum("effort_planned_fte"), count=Count("id")
+    )
+    for row in plan_rows.order_by():
+        for plan, key in (
+            (theme_plan, row["objective__theme_id"]),
+            (priority_plan, row["objective__priority"]),
+        ):
+            total = plan.setdefault(key, {"budget": Decimal(0), "effort": Decimal(0), "count": 0})
+            total["budget"] += row["budget"] or 0
+            total["effort"] += row["effort"] or 0
+            total["count"] += row["count"]
     theme_spent = dict(
         spent.values("initiative__objective__theme_id")
         .annotate(total=Sum("amount"))
@@ -341,12 +350,6 @@ def overview_build(*, access: Access, filters: OverviewFilters, today: dt.date) 
                 "score": data.theme_scores.get(theme.pk),
             }
         )
-    priority_plan = {
-        row["objective__priority"]: row
-        for row in funded.values("objective__priority").annotate(
-            budget=Sum("budget_planned"), effort=Sum("effort_planned_fte"), count=Count("id")
-        )
-    }
     total_budget = sum((r["budget"] or 0 for r in priority_plan.values()), Decimal(0))
     total_effort = sum((r["effort"] or 0 for r in priority_plan.values()), Decimal(0))
     for value, label in reversed(Priority.choices):
@@ -373,7 +376,13 @@ def overview_build(*, access: Access, filters: OverviewFilters, today: dt.date) 
 
     # --- what changed since ----------------------------------------------------------------------
     checkins = initiatives_of(CheckIn, "initiative__").filter(created_at__gte=since_dt)
-    recent_ids = checkins.order_by("-created_at", "-pk").values("pk")[:LIST_LIMIT]
+    # The newest few ids and the number since, from one scan; the rows shown are joined after.
+    recent = list(
+        checkins.annotate(total=_window_count())
+        .order_by("-created_at", "-pk")
+        .values_list("pk", "total")[:LIST_LIMIT]
+    )
+    recent_ids = [pk for pk, _ in recent]
     data.recent_checkins = list(  # joined after the cut, like the lists above
         CheckIn.objects.filter(pk__in=recent_ids)
         .select_related("initiative", "author")
@@ -390,7 +399,7 @@ def overview_build(*, access: Access, filters: OverviewFilters, today: dt.date) 
         .order_by("-created_at", "-pk")
     )
     data.since_counts = {
-        "checkins": checkins.count(),
+        "checkins": recent[0][1] if recent else 0,
         "alerts_opened": data.alert_counts.get("opened_since", 0),
         "status_changes": len(data.changed),
     }
