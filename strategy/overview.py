@@ -135,6 +135,11 @@ def overview_build(*, access: Access, filters: OverviewFilters, today: dt.date) 
     ).order_by("-computed_at", "-id")
     objective_rows = list(
         objectives.select_related("theme", "team", "owner")
+        .only(  # what the map and the changes list show
+            *("id", "title", "theme_id", "team_id", "parent_id", "owner_id"),
+            *("theme__name", "theme__colour", "theme__order", "team__name"),
+            *(f"owner__{f}" for f in USER_FIELDS),
+        )
         .annotate(
             status_then=Subquery(status_then.values("status")[:1]),
             score_then=Subquery(status_then.values("score")[:1]),
@@ -182,7 +187,7 @@ def overview_build(*, access: Access, filters: OverviewFilters, today: dt.date) 
             access.scope(Initiative.objects.filter(objective_id__in=ids)), filters, data.team_ids
         )
         .exclude(status=Initiative.Status.CANCELLED)
-        .select_related("owner")
+        .only("id", "title", "objective_id", "team_id", "progress", "due_date")  # map nodes
         .order_by("due_date", "title")[:MAP_INITIATIVE_LIMIT]
     )
     initiative_scores = {
