@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.db.models import (
     Case,
@@ -46,6 +47,17 @@ INITIATIVE_LIST_FIELDS = (
 SCORE_FIELDS = ("subject_type", "subject_id", "status", "score", "reason", "as_of")
 
 
+class TeamRow(NamedTuple):
+    """A team as the filter and the gap-by-team chart need it."""
+
+    pk: int
+    name: str
+    parent_id: int | None
+
+    def __str__(self) -> str:
+        return self.name
+
+
 @dataclass
 class OverviewFilters:
     period_id: int | None = None
@@ -60,7 +72,7 @@ class Overview:
     filters: OverviewFilters
     periods: list[Period]
     themes: list[Theme]
-    teams: list[Team]
+    teams: list[TeamRow]
     team_ids: set[int] | None = None  # the chosen team and the teams below it
     teams_total: int = 0
     team_limit: int = TEAM_LIMIT
@@ -97,7 +109,7 @@ def strategy_current() -> Strategy | None:
     )
 
 
-def _subtree(teams: list[Team], root_id: int) -> set[int]:
+def _subtree(teams: list[TeamRow], root_id: int) -> set[int]:
     children: dict[int | None, list[int]] = {}
     for team in teams:
         children.setdefault(team.parent_id, []).append(team.pk)
@@ -117,7 +129,12 @@ def overview_build(*, access: Access, filters: OverviewFilters, today: dt.date) 
     themes = (
         list(Theme.objects.filter(strategy=strategy).order_by("order", "name")) if strategy else []
     )
-    teams = list(access.scope(Team.objects.only("id", "name", "parent_id"), "id").order_by("name"))
+    teams = [  # plain rows: a large organisation lists hundreds of teams in the filter
+        TeamRow(*row)
+        for row in access.scope(Team.objects.all(), "id")
+        .order_by("name")
+        .values_list("id", "name", "parent_id")
+    ]
     data = Overview(strategy=strategy, filters=filters, periods=periods, themes=themes, teams=teams)
     if strategy is None:
         return data
