@@ -337,29 +337,39 @@ def overview_build(*, access: Access, filters: OverviewFilters, today: dt.date) 
 
     # --- resource allocation ---------------------------------------------------------------------
     funded = scoped_initiatives.exclude(status=Initiative.Status.CANCELLED)
-    spent = initiatives_of(SpendEntry, "initiative__").exclude(
-        initiative__status=Initiative.Status.CANCELLED
-    )
-    # Planned budget and effort by theme and by priority in one grouped query (a few rows).
+    # Planned budget, effort and spend by theme and by priority in one grouped query (a few
+    # rows); spend is summed per initiative first, so no initiative row is repeated.
     theme_plan: dict[int, dict] = {}
     priority_plan: dict[int, dict] = {}
-    plan_rows = funded.values("objective__theme_id", "objective__priority").annotate(
-        budget=Sum("budget_planned"), effort=Sum("effort_planned_fte"), count=Count("id")
+    spend_of = (  # one initiative's spend, on the spend entries' initiative index
+        SpendEntry.objects.filter(initiative=OuterRef("pk"))
+        .order_by()
+        .values("initiative")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    plan_rows = (
+        funded.annotate(spend=Subquery(spend_of))
+        .values("objective__theme_id", "objective__priority")
+        .annotate(
+            budget=Sum("budget_planned"),
+            effort=Sum("effort_planned_fte"),
+            count=Count("id"),
+            spent=Sum("spend"),
+        )
     )
     for row in plan_rows.order_by():
         for plan, key in (
             (theme_plan, row["objective__theme_id"]),
             (priority_plan, row["objective__priority"]),
         ):
-            total = plan.setdefault(key, {"budget": Decimal(0), "effort": Decimal(0), "count": 0})
+            total = plan.setdefault(
+                key, {"budget": Decimal(0), "effort": Decimal(0), "spent": Decimal(0), "count": 0}
+            )
             total["budget"] += row["budget"] or 0
+            total["spent"] += row["spent"] or 0
             total["effort"] += row["effort"] or 0
             total["count"] += row["count"]
-    theme_spent = dict(
-        spent.values("initiative__objective__theme_id")
-        .annotate(total=Sum("amount"))
-        .values_list("initiative__objective__theme_id", "total")
-    )
     for theme in themes:
         plan = theme_plan.get(theme.pk, {})
         data.by_theme.append(
@@ -368,7 +378,7 @@ def overview_build(*, access: Access, filters: OverviewFilters, today: dt.date) 
                 "budget": plan.get("budget") or Decimal(0),
                 "effort": plan.get("effort") or Decimal(0),
                 "count": plan.get("count") or 0,
-                "spent": theme_spent.get(theme.pk) or Decimal(0),
+                "spent": plan.get("spent") or Decimal(0),
                 "score": data.theme_scores.get(theme.pk),
             }
         )
