@@ -11,11 +11,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.db.models import (
     Case,
     Count,
-    IntegerField,
+    F,
     OuterRef,
     Q,
     Subquery,
@@ -38,7 +39,23 @@ ALERT_LIMIT = 5
 STALE_CANDIDATES = 60
 TREND_LIMIT = 400
 TEAM_LIMIT = 12  # teams shown on the gap-by-team chart, furthest behind first
+USER_FIELDS = ("id", "username", "first_name", "last_name")  # what ``person`` shows
+INITIATIVE_LIST_FIELDS = (
+    *("id", "title", "team_id", "objective_id", "owner_id"),
+    *(f"owner__{f}" for f in USER_FIELDS),
+)
 SCORE_FIELDS = ("subject_type", "subject_id", "status", "score", "reason", "as_of")
+
+
+class TeamRow(NamedTuple):
+    """A team as the filter and the gap-by-team chart need it."""
+
+    pk: int
+    name: str
+    parent_id: int | None
+
+    def __str__(self) -> str:
+        return self.name
 
 
 @dataclass
@@ -55,7 +72,7 @@ class Overview:
     filters: OverviewFilters
     periods: list[Period]
     themes: list[Theme]
-    teams: list[Team]
+    teams: list[TeamRow]
     team_ids: set[int] | None = None  # the chosen team and the teams below it
     teams_total: int = 0
     team_limit: int = TEAM_LIMIT
@@ -92,7 +109,7 @@ def strategy_current() -> Strategy | None:
     )
 
 
-def _subtree(teams: list[Team], root_id: int) -> set[int]:
+def _subtree(teams: list[TeamRow], root_id: int) -> set[int]:
     children: dict[int | None, list[int]] = {}
     for team in teams:
         children.setdefault(team.parent_id, []).append(team.pk)
@@ -112,7 +129,12 @@ def overview_build(*, access: Access, filters: OverviewFilters, today: dt.date) 
     themes = (
         list(Theme.objects.filter(strategy=strategy).order_by("order", "name")) if strategy else []
     )
-    teams = list(access.scope(Team.objects.only("id", "name", "parent_id"), "id").order_by("name"))
+    teams = [  # plain rows: a large organisation lists hundreds of teams in the filter
+        TeamRow(*row)
+        for row in access.scope(Team.objects.all(), "id")
+        .order_by("name")
+        .values_list("id", "name", "parent_id")
+    ]
     data = Overview(strategy=strategy, filters=filters, periods=periods, themes=themes, teams=teams)
     if strategy is None:
         return data
@@ -130,6 +152,11 @@ def overview_build(*, access: Access, filters: OverviewFilters, today: dt.date) 
     ).order_by("-computed_at", "-id")
     objective_rows = list(
         objectives.select_related("theme", "team", "owner")
+        .only(  # what the map and the changes list show
+            *("id", "title", "theme_id", "team_id", "parent_id", "owner_id"),
+            *("theme__name", "theme__colour", "theme__order", "team__name"),
+            *(f"owner__{f}" for f in USER_FIELDS),
+        )
         .annotate(
             status_then=Subquery(status_then.values("status")[:1]),
             score_then=Subquery(status_then.values("score")[:1]),
@@ -177,7 +204,7 @@ def overview_build(*, access: Access, filters: OverviewFilters, today: dt.date) 
             access.scope(Initiative.objects.filter(objective_id__in=ids)), filters, data.team_ids
         )
         .exclude(status=Initiative.Status.CANCELLED)
-        .select_related("owner")
+        .only("id", "title", "objective_id", "team_id", "progress", "due_date")  # map nodes
         .order_by("due_date", "title")[:MAP_INITIATIVE_LIMIT]
     )
     initiative_scores = {
@@ -255,25 +282,26 @@ def overview_build(*, access: Access, filters: OverviewFilters, today: dt.date) 
 
     scoped_initiatives = initiatives_of(Initiative)
     open_initiatives = scoped_initiatives.filter(status=Initiative.Status.ACTIVE)
-    candidates = (
+    last_checkin = Subquery(
         # A correlated subquery on the (initiative, -created_at) index: far cheaper than a
         # MAX over a join of every check-in.
-        open_initiatives.annotate(
-            last_checkin=Subquery(
-                CheckIn.objects.filter(initiative=OuterRef("pk"))
-                .order_by("-created_at")
-                .values("created_at")[:1]
-            )
-        )
+        CheckIn.objects.filter(initiative=OuterRef("pk"))
+        .order_by("-created_at")
+        .values("created_at")[:1]
+    )
+    # Pick the longest-silent candidates on the bare rows, then join owner and team on those
+    # only (joining first made the database build every active initiative's full row).
+    candidate_ids = (
+        open_initiatives.annotate(last_checkin=last_checkin)
+        .order_by(F("last_checkin").asc(nulls_first=True), "pk")
+        .values("pk")[:STALE_CANDIDATES]
+    )
+    candidates = (
+        Initiative.objects.filter(pk__in=candidate_ids)
+        .annotate(last_checkin=last_checkin)
         .select_related("owner", "team")
-        .order_by(
-            Case(
-                When(last_checkin__isnull=True, then=Value(0)),
-                default=Value(1),
-                output_field=IntegerField(),
-            ),
-            "last_checkin",
-        )[:STALE_CANDIDATES]
+        .only(*INITIATIVE_LIST_FIELDS, "start_date", "checkin_cadence_days", "team__name")
+        .order_by(F("last_checkin").asc(nulls_first=True), "pk")
     )
     now = timezone.now()
     stale = []
@@ -288,14 +316,20 @@ def overview_build(*, access: Access, filters: OverviewFilters, today: dt.date) 
     stale.sort(key=lambda i: -i.days_late)
     data.stale = stale[:LIST_LIMIT]
 
-    overdue = list(
+    overdue_ids = (
         Milestone.objects.filter(
             completed_on__isnull=True,
             due_date__lt=today,
             initiative__in=open_initiatives.values("pk"),
         )
-        .select_related("initiative", "initiative__owner")
-        .order_by("due_date")[: LIST_LIMIT + 1]
+        .order_by("due_date", "pk")
+        .values("pk")[: LIST_LIMIT + 1]
+    )
+    overdue = list(  # the initiative is joined on the few rows shown, not on every late one
+        Milestone.objects.filter(pk__in=overdue_ids)
+        .select_related("initiative")
+        .only("id", "title", "due_date", "initiative__id", "initiative__title")
+        .order_by("due_date", "pk")
     )
     for milestone in overdue:
         milestone.days_overdue = (today - milestone.due_date).days
@@ -303,20 +337,39 @@ def overview_build(*, access: Access, filters: OverviewFilters, today: dt.date) 
 
     # --- resource allocation ---------------------------------------------------------------------
     funded = scoped_initiatives.exclude(status=Initiative.Status.CANCELLED)
-    spent = initiatives_of(SpendEntry, "initiative__").exclude(
-        initiative__status=Initiative.Status.CANCELLED
-    )
-    theme_plan = {
-        row["objective__theme_id"]: row
-        for row in funded.values("objective__theme_id").annotate(
-            budget=Sum("budget_planned"), effort=Sum("effort_planned_fte"), count=Count("id")
-        )
-    }
-    theme_spent = dict(
-        spent.values("initiative__objective__theme_id")
+    # Planned budget, effort and spend by theme and by priority in one grouped query (a few
+    # rows); spend is summed per initiative first, so no initiative row is repeated.
+    theme_plan: dict[int, dict] = {}
+    priority_plan: dict[int, dict] = {}
+    spend_of = (  # one initiative's spend, on the spend entries' initiative index
+        SpendEntry.objects.filter(initiative=OuterRef("pk"))
+        .order_by()
+        .values("initiative")
         .annotate(total=Sum("amount"))
-        .values_list("initiative__objective__theme_id", "total")
+        .values("total")
     )
+    plan_rows = (
+        funded.annotate(spend=Subquery(spend_of))
+        .values("objective__theme_id", "objective__priority")
+        .annotate(
+            budget=Sum("budget_planned"),
+            effort=Sum("effort_planned_fte"),
+            count=Count("id"),
+            spent=Sum("spend"),
+        )
+    )
+    for row in plan_rows.order_by():
+        for plan, key in (
+            (theme_plan, row["objective__theme_id"]),
+            (priority_plan, row["objective__priority"]),
+        ):
+            total = plan.setdefault(
+                key, {"budget": Decimal(0), "effort": Decimal(0), "spent": Decimal(0), "count": 0}
+            )
+            total["budget"] += row["budget"] or 0
+            total["spent"] += row["spent"] or 0
+            total["effort"] += row["effort"] or 0
+            total["count"] += row["count"]
     for theme in themes:
         plan = theme_plan.get(theme.pk, {})
         data.by_theme.append(
@@ -325,16 +378,10 @@ def overview_build(*, access: Access, filters: OverviewFilters, today: dt.date) 
                 "budget": plan.get("budget") or Decimal(0),
                 "effort": plan.get("effort") or Decimal(0),
                 "count": plan.get("count") or 0,
-                "spent": theme_spent.get(theme.pk) or Decimal(0),
+                "spent": plan.get("spent") or Decimal(0),
                 "score": data.theme_scores.get(theme.pk),
             }
         )
-    priority_plan = {
-        row["objective__priority"]: row
-        for row in funded.values("objective__priority").annotate(
-            budget=Sum("budget_planned"), effort=Sum("effort_planned_fte"), count=Count("id")
-        )
-    }
     total_budget = sum((r["budget"] or 0 for r in priority_plan.values()), Decimal(0))
     total_effort = sum((r["effort"] or 0 for r in priority_plan.values()), Decimal(0))
     for value, label in reversed(Priority.choices):
@@ -361,11 +408,30 @@ def overview_build(*, access: Access, filters: OverviewFilters, today: dt.date) 
 
     # --- what changed since ----------------------------------------------------------------------
     checkins = initiatives_of(CheckIn, "initiative__").filter(created_at__gte=since_dt)
-    data.recent_checkins = list(
-        checkins.select_related("initiative", "author").order_by("-created_at")[:LIST_LIMIT]
+    # The newest few ids and the number since, from one scan; the rows shown are joined after.
+    recent = list(
+        checkins.annotate(total=_window_count())
+        .order_by("-created_at", "-pk")
+        .values_list("pk", "total")[:LIST_LIMIT]
+    )
+    recent_ids = [pk for pk, _ in recent]
+    data.recent_checkins = list(  # joined after the cut, like the lists above
+        CheckIn.objects.filter(pk__in=recent_ids)
+        .select_related("initiative", "author")
+        .only(
+            "id",
+            "created_at",
+            "rag",
+            "confidence",
+            "summary",
+            "initiative__id",
+            "initiative__title",
+            *(f"author__{f}" for f in USER_FIELDS),
+        )
+        .order_by("-created_at", "-pk")
     )
     data.since_counts = {
-        "checkins": checkins.count(),
+        "checkins": recent[0][1] if recent else 0,
         "alerts_opened": data.alert_counts.get("opened_since", 0),
         "status_changes": len(data.changed),
     }

@@ -30,10 +30,11 @@ LEADER_QUERIES = {
     # + data fingerprint (the cache key), then on a cache miss: strategy, periods, themes,
     # visible teams, objectives (with status then and total), latest scores (strategy, themes,
     # objectives), teams furthest behind, initiatives on the map, their scores, health history,
-    # top alerts, alert counts, stale candidates, overdue milestones, budget by theme, spend by
-    # theme, budget by priority, top objectives by budget, recent check-ins, check-ins count
-    "overview": 26,
-    "review": 26,
+    # top alerts, alert counts, stale candidates, overdue milestones, budget, effort and spend by
+    # theme and priority, top objectives by budget, newest check-in ids with the count
+    # since, those check-ins
+    "overview": 24,
+    "review": 24,
     # + objective, ancestors (CTE), children, initiatives, KPIs, all latest scores, sparklines,
     # alerts
     "objective": 13,
