@@ -253,33 +253,18 @@ def rollups_compute(
         try:
             parts = [
                 _child_from(
-                    (SubjectType.KPI, k["id"]),
-                    f"KPI “{k['name']}”",
-                    float(k["weight"]),
+                    (subject_type, row["id"]),
+                    f"{noun} “{row[label]}”",
+                    float(row["weight"]),
                     run,
                     latest,
                 )
-                for k in kpis_of[oid]
-            ]
-            parts += [
-                _child_from(
-                    (SubjectType.INITIATIVE, i["id"]),
-                    f"initiative “{i['title']}”",
-                    float(i["weight"]),
-                    run,
-                    latest,
+                for subject_type, noun, label, rows in (
+                    (SubjectType.KPI, "KPI", "name", kpis_of[oid]),
+                    (SubjectType.INITIATIVE, "initiative", "title", initiatives_of[oid]),
+                    (SubjectType.OBJECTIVE, "objective", "title", children_of[oid]),
                 )
-                for i in initiatives_of[oid]
-            ]
-            parts += [
-                _child_from(
-                    (SubjectType.OBJECTIVE, c["id"]),
-                    f"objective “{c['title']}”",
-                    float(c["weight"]),
-                    run,
-                    latest,
-                )
-                for c in children_of[oid]
+                for row in rows
             ]
             if o["status"] == Objective.Status.DRAFT:
                 result = Result(status=NO_DATA, reason="Draft: not scored until it is active.")
