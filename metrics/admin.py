@@ -29,28 +29,7 @@ class KPIAdminForm(forms.ModelForm):
 
     class Meta:
         model = KPI
-        fields = [
-            "key",
-            "name",
-            "description",
-            "unit",
-            "kind",
-            "direction",
-            "baseline_value",
-            "baseline_date",
-            "target_value",
-            "target_date",
-            "range_low",
-            "range_high",
-            "cadence_days",
-            "owner",
-            "team",
-            "objective",
-            "initiative",
-            "weight",
-            "data_source",
-            "is_active",
-        ]
+        fields = KPI.EDITABLE_FIELDS
 
     def clean(self):
         cleaned = super().clean()

@@ -34,28 +34,7 @@ class KPIForm(forms.ModelForm):
 
     class Meta:
         model = KPI
-        fields = [
-            "name",
-            "key",
-            "description",
-            "unit",
-            "kind",
-            "direction",
-            "baseline_value",
-            "baseline_date",
-            "target_value",
-            "target_date",
-            "range_low",
-            "range_high",
-            "cadence_days",
-            "owner",
-            "team",
-            "objective",
-            "initiative",
-            "weight",
-            "data_source",
-            "is_active",
-        ]
+        fields = KPI.EDITABLE_FIELDS
         widgets = {
             "baseline_date": DateInput(),
             "target_date": DateInput(),

@@ -95,6 +95,14 @@ class KPI(TimestampedModel):
     )
     is_active = models.BooleanField(default=True)
 
+    # What people edit (admin, pages, API); the rest is bookkeeping.
+    EDITABLE_FIELDS = (
+        "key", "name", "description", "unit", "kind", "direction", "baseline_value",
+        "baseline_date", "target_value", "target_date", "range_low", "range_high",
+        "cadence_days", "owner", "team", "objective", "initiative", "weight", "data_source",
+        "is_active",
+    )  # fmt: skip
+
     class Meta:
         verbose_name = "KPI"
         verbose_name_plural = "KPIs"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import date
 
 from django.db.models import Q
@@ -47,6 +48,22 @@ CLOSED = {
     Objective.Status.MISSED: "missed",
     Objective.Status.CANCELLED: "cancelled",
 }
+
+
+def _children_from(
+    groups: Iterable[tuple[str, str, str, Iterable[dict]]],
+    run: dict[Key, Outcome],
+    latest: LatestCache,
+) -> list[Child]:
+    """The parts of a rollup from rows of scored children: ``(subject type, noun, label
+    column, rows)`` per group, each row with ``id``, ``weight`` and its label column."""
+    return [
+        _child_from(
+            (subject_type, row["id"]), f"{noun} “{row[label]}”", float(row["weight"]), run, latest
+        )
+        for subject_type, noun, label, rows in groups
+        for row in rows
+    ]
 
 
 def _child_from(
@@ -251,21 +268,15 @@ def rollups_compute(
             team_id=o["team_id"],
         )
         try:
-            parts = [
-                _child_from(
-                    (subject_type, row["id"]),
-                    f"{noun} “{row[label]}”",
-                    float(row["weight"]),
-                    run,
-                    latest,
-                )
-                for subject_type, noun, label, rows in (
+            parts = _children_from(
+                (
                     (SubjectType.KPI, "KPI", "name", kpis_of[oid]),
                     (SubjectType.INITIATIVE, "initiative", "title", initiatives_of[oid]),
                     (SubjectType.OBJECTIVE, "objective", "title", children_of[oid]),
-                )
-                for row in rows
-            ]
+                ),
+                run,
+                latest,
+            )
             if o["status"] == Objective.Status.DRAFT:
                 result = Result(status=NO_DATA, reason="Draft: not scored until it is active.")
             else:
@@ -313,16 +324,11 @@ def rollups_compute(
             team_id=tid,
         )
         try:
-            parts = [
-                _child_from(
-                    (SubjectType.OBJECTIVE, o["id"]),
-                    f"objective “{o['title']}”",
-                    float(o["weight"]),
-                    run,
-                    latest,
-                )
-                for o in objectives_of_team[tid]
-            ]
+            parts = _children_from(
+                [(SubjectType.OBJECTIVE, "objective", "title", objectives_of_team[tid])],
+                run,
+                latest,
+            )
             for child in child_teams[tid]:
                 part = _child_from(
                     (SubjectType.TEAM, child), f"team “{teams[child]['name']}”", 0.0, run, latest
@@ -369,16 +375,11 @@ def rollups_compute(
             team_id=None,
         )
         try:
-            parts = [
-                _child_from(
-                    (SubjectType.OBJECTIVE, o["id"]),
-                    f"objective “{o['title']}”",
-                    float(o["weight"]),
-                    run,
-                    latest,
-                )
-                for o in roots_of_theme[t["id"]]
-            ]
+            parts = _children_from(
+                [(SubjectType.OBJECTIVE, "objective", "title", roots_of_theme[t["id"]])],
+                run,
+                latest,
+            )
             result = rollup_score(
                 children=parts, thresholds=thresholds, empty_reason="No active objective with data."
             )
@@ -407,16 +408,9 @@ def rollups_compute(
             team_id=None,
         )
         try:
-            parts = [
-                _child_from(
-                    (SubjectType.THEME, t["id"]),
-                    f"theme “{t['name']}”",
-                    float(t["weight"]),
-                    run,
-                    latest,
-                )
-                for t in themes_of[sid]
-            ]
+            parts = _children_from(
+                [(SubjectType.THEME, "theme", "name", themes_of[sid])], run, latest
+            )
             result = rollup_score(
                 children=parts,
                 thresholds=thresholds,
