@@ -7,7 +7,8 @@ contribute to (progress, milestones completed, check-ins, spend). Both rules are
 
 from __future__ import annotations
 
-from django.db.models import Count, Max
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Max, Prefetch
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 
@@ -27,9 +28,12 @@ from initiatives.serializers import (
     MilestoneSerializer,
     SpendEntrySerializer,
 )
-from metrics.models import GapScore, SubjectType
+from metrics.models import SubjectType
+from metrics.selectors import scores_version
 from strategy.access import Access
 from strategy.models import ApiToken
+
+User = get_user_model()
 
 WRITE_INITIATIVES = {"read": ApiToken.Scope.READ, "write": ApiToken.Scope.WRITE_INITIATIVES}
 # What a member may change on an initiative they own or contribute to (the rest is a leader's).
@@ -85,11 +89,15 @@ class SpendEntryFilter(BaseFilterSet):
 class InitiativeViewSet(AccessViewSet):
     """Initiatives of the teams you may see, each with its latest gap score."""
 
-    queryset = Initiative.objects.prefetch_related("contributors")
+    # Contributors by id: the same order as the flat list (execsupport.rows).
+    queryset = Initiative.objects.prefetch_related(
+        Prefetch("contributors", queryset=User.objects.order_by("id"))
+    )
     serializer_class = InitiativeSerializer
     filterset_class = InitiativeFilter
     token_scopes = WRITE_INITIATIVES
     score_subject_type = SubjectType.INITIATIVE
+    flat_rows = True
     ordering_fields = ["title", "due_date", "start_date", "priority", "progress", "updated_at"]
     ordering = ["due_date", "id"]
 
@@ -98,12 +106,8 @@ class InitiativeViewSet(AccessViewSet):
         """Conditional: send the last ETag in If-None-Match and get 304 if nothing changed."""
         queryset = self.filter_queryset(self.get_queryset())
         rows = queryset.order_by().aggregate(n=Count("id"), changed=Max("updated_at"))
-        scores = GapScore.objects.filter(
-            subject_type=SubjectType.INITIATIVE,
-            is_latest=True,
-            subject_id__in=queryset.values("id"),
-        ).aggregate(n=Count("id"), last=Max("id"))
-        return conditional_list(self, request, [rows, scores])
+        version = [rows, scores_version(SubjectType.INITIATIVE)]
+        return conditional_list(self, request, queryset, version)
 
     def may_write(self, access: Access, obj: Initiative, request) -> bool:
         if self.changed_fields is not None and self.changed_fields <= MEMBER_FIELDS:

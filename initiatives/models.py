@@ -108,6 +108,8 @@ class Initiative(TimestampedModel):
             models.Index(fields=["team", "status"]),
             models.Index(fields=["owner", "status"]),
             models.Index(fields=["objective", "status"]),
+            # The API's list order: a page is an index range, not a sort of every initiative.
+            models.Index(fields=["due_date", "id"], name="initiative_list_order"),
         ]
 
     def __str__(self) -> str:

@@ -34,6 +34,7 @@ from execsupport.viewsets import (
 from initiatives.models import Initiative, Milestone
 from metrics import services
 from metrics.models import KPI, Alert, GapScore, Measurement, SubjectType, Webhook
+from metrics.selectors import scores_version
 from metrics.serializers import (
     AlertSerializer,
     GapScoreHistorySerializer,
@@ -153,6 +154,7 @@ class KPIViewSet(AccessViewSet):
     serializer_class = KPISerializer
     filterset_class = KPIFilter
     score_subject_type = SubjectType.KPI
+    flat_rows = True
     extra_write_fields = ("reason",)
     lookup_field = "key"
     lookup_url_kwarg = "id_or_key"
@@ -176,10 +178,7 @@ class KPIViewSet(AccessViewSet):
         """Conditional: send the last ETag in If-None-Match and get 304 if nothing changed."""
         queryset = self.filter_queryset(self.get_queryset())
         rows = queryset.order_by().aggregate(n=Count("id"), changed=Max("updated_at"))
-        scores = GapScore.objects.filter(
-            subject_type=SubjectType.KPI, is_latest=True, subject_id__in=queryset.values("id")
-        ).aggregate(n=Count("id"), last=Max("id"))
-        return conditional_list(self, request, [rows, scores])
+        return conditional_list(self, request, queryset, [rows, scores_version(SubjectType.KPI)])
 
     def may_write(self, access: Access, obj: KPI, request) -> bool:
         return access.can_edit_kpi(obj)
@@ -320,7 +319,7 @@ class GapScoreViewSet(ReadOnlyAccessViewSet):
         """The latest score of each subject. Conditional (ETag / If-None-Match → 304)."""
         queryset = self.filter_queryset(self.get_queryset())
         version = queryset.order_by().aggregate(n=Count("id"), last=Max("id"))
-        return conditional_list(self, request, [version])
+        return conditional_list(self, request, queryset, [version])
 
     @extend_schema(
         parameters=[

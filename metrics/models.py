@@ -153,6 +153,8 @@ class KPI(TimestampedModel):
         indexes = [
             models.Index(fields=["team", "is_active"]),
             models.Index(fields=["owner", "is_active"]),
+            # The API's list order: a page is an index range, not a sort of every KPI.
+            models.Index(fields=["name", "id"], name="kpi_list_order"),
         ]
 
     def __str__(self) -> str:
@@ -354,6 +356,12 @@ class GapScore(models.Model):
         ]
         indexes = [
             models.Index(fields=["subject_type", "subject_id", "computed_at"]),
+            # The newest latest score of a subject type: the version of the API's cached lists.
+            models.Index(
+                fields=["subject_type", "id"],
+                condition=Q(is_latest=True),
+                name="gapscore_newest_latest",
+            ),
             models.Index(
                 fields=["subject_type", "status"],
                 condition=Q(is_latest=True),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db.models import F, Q, Window
+from django.db.models import F, Max, Q, Window
 from django.db.models.functions import RowNumber
 from django.urls import reverse
 
@@ -22,6 +22,18 @@ def latest_scores(*, subject_type: str, subject_ids: Iterable[int]) -> dict[int,
             subject_type=subject_type, subject_id__in=ids, is_latest=True
         )
     }
+
+
+def scores_version(subject_type: str) -> int | None:
+    """Changes whenever a latest score of this subject type changes: the newest one's id.
+
+    A new latest score always has a new, higher id (it replaces the old row, never updates it);
+    a latest score disappears only with its subject, which the subject rows' own version shows.
+    One step into the partial index ``gapscore_newest_latest``.
+    """
+    return GapScore.objects.filter(subject_type=subject_type, is_latest=True).aggregate(
+        last=Max("id")
+    )["last"]
 
 
 def attach_latest_scores(objects: Iterable, *, subject_type: str, attr: str = "latest_score"):

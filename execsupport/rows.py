@@ -1,0 +1,199 @@
+"""List pages read with ``values()`` and shaped by the serializer's own fields.
+
+DRF turns each row into its representation through a model instance, ``get_attribute`` and a
+``to_representation`` call per field, which is most of the time of a 100-row page. For the lists
+that integrations poll hardest, ``RowPlan`` reads the page as plain dicts instead and applies,
+for each readable field of the same serializer, the cheapest conversion that gives the same
+value: none for ints, strings, booleans, choices and JSON; the field's own ``to_representation``
+for dates, date-times (time zone and format as configured) and decimals. Related objects give
+their id, many-to-many relations a list of ids (one query), and a nested latest score its own
+fields (one query). ``tests/api/test_rows.py`` holds the output equal to the serializer's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import models
+from django.utils import timezone
+from rest_framework import ISO_8601, relations, serializers
+from rest_framework.settings import api_settings
+
+from metrics.models import GapScore
+
+# Fields whose representation of a value read from the database is the value itself.
+_SAME_VALUE = (
+    serializers.BooleanField,
+    serializers.CharField,
+    serializers.ChoiceField,
+    serializers.IntegerField,
+    serializers.JSONField,
+    serializers.ReadOnlyField,
+)
+
+
+def _converter(field: serializers.Field) -> Callable[[Any], Any] | None:
+    """None when the stored value is already its representation, else the function to apply."""
+    if isinstance(field, serializers.JSONField) and field.binary:
+        return field.to_representation
+    if isinstance(field, _SAME_VALUE):
+        return None
+    if isinstance(field, serializers.FloatField):
+        return float
+    if (
+        isinstance(field, serializers.DateTimeField)
+        and getattr(field, "format", api_settings.DATETIME_FORMAT) == ISO_8601
+        and not hasattr(field, "timezone")
+        and settings.USE_TZ
+    ):
+        return _iso_datetime  # DRF's conversion, with the time zone looked up once per page
+    if isinstance(
+        field, serializers.DateField | serializers.DateTimeField | serializers.DecimalField
+    ):
+        return field.to_representation
+    raise ImproperlyConfigured(
+        f"{type(field).__name__} {field.field_name!r} has no flat representation: "
+        "add a conversion to execsupport.rows or leave this list to the serializer."
+    )
+
+
+@dataclass(frozen=True)
+class _Nested:
+    """A nested latest ``GapScore``: its columns and conversions."""
+
+    columns: tuple[str, ...]
+    converters: tuple[tuple[str, Callable], ...]
+
+
+@dataclass(frozen=True)
+class _Many:
+    """A many-to-many relation given as ids: the through model and its two foreign keys."""
+
+    through: type[models.Model]
+    owner: str
+    other: str
+
+
+@dataclass(frozen=True)
+class RowPlan:
+    """How to read and shape the rows of one serializer. Build it with ``RowPlan.of``."""
+
+    columns: tuple[str, ...]  # read with values()
+    output: tuple[tuple[str, str], ...]  # (field name, column or relation name), in order
+    converters: tuple[tuple[str, Callable], ...]  # (column, conversion)
+    many: tuple[tuple[str, _Many], ...]
+    score: tuple[str, _Nested] | None
+
+    @staticmethod
+    @cache
+    def of(serializer_class: type[serializers.ModelSerializer]) -> RowPlan:
+        model = serializer_class.Meta.model
+        fields = serializer_class(context={"request": None}).fields
+        columns: list[str] = []
+        output: list[tuple[str, str]] = []
+        converters: list[tuple[str, Callable]] = []
+        many: list[tuple[str, _Many]] = []
+        score = None
+        for name, field in fields.items():
+            if field.write_only:
+                continue
+            if isinstance(field, relations.ManyRelatedField):
+                m2m = model._meta.get_field(field.source)
+                through = m2m.remote_field.through
+                owner, other = m2m.m2m_field_name(), m2m.m2m_reverse_field_name()
+                many.append((name, _Many(through=through, owner=owner, other=other)))
+                output.append((name, name))
+            elif isinstance(field, serializers.BaseSerializer):
+                if getattr(field, "Meta", None) is None or field.Meta.model is not GapScore:
+                    raise ImproperlyConfigured(f"Nested {name!r}: only a latest GapScore is flat.")
+                inner = field.fields
+                conversions = [(key, _converter(value)) for key, value in inner.items()]
+                score = (
+                    name,
+                    _Nested(
+                        columns=tuple(inner),
+                        converters=tuple((key, conv) for key, conv in conversions if conv),
+                    ),
+                )
+                output.append((name, name))
+            else:
+                # A related field's column is its id: values("team") gives the team's id.
+                columns.append(field.source)
+                output.append((name, field.source))
+                conv = None if isinstance(field, relations.RelatedField) else _converter(field)
+                if conv is not None:
+                    converters.append((field.source, conv))
+        if "id" not in columns:
+            raise ImproperlyConfigured(f"{serializer_class.__name__} must show the id.")
+        return RowPlan(
+            columns=tuple(columns),
+            output=tuple(output),
+            converters=tuple(converters),
+            many=tuple(many),
+            score=score,
+        )
+
+    def rows(self, queryset: models.QuerySet) -> models.QuerySet:
+        """The queryset to paginate: the plan's columns as dicts."""
+        return queryset.values(*self.columns)
+
+    def shape(self, rows: list[dict], *, score_subject_type: str | None = None) -> list[dict]:
+        """Representations of one page of rows: one more query per relation and for scores."""
+        ids = [row["id"] for row in rows]
+        for name, relation in self.many:
+            related: dict[int, list[int]] = defaultdict(list)
+            pairs = relation.through.objects.filter(**{f"{relation.owner}__in": ids})
+            for owner_id, other_id in pairs.order_by(relation.other).values_list(
+                relation.owner, relation.other
+            ):
+                related[owner_id].append(other_id)
+            for row in rows:
+                row[name] = related.get(row["id"], [])
+        if self.score is not None:
+            if score_subject_type is None:
+                raise ImproperlyConfigured("A nested latest score needs score_subject_type.")
+            name, nested = self.score
+            score_converters = _bind(nested.converters)
+            scores = {}
+            for score in GapScore.objects.filter(
+                subject_type=score_subject_type, subject_id__in=ids, is_latest=True
+            ).values("subject_id", *nested.columns):
+                _convert(score, score_converters)
+                scores[score.pop("subject_id")] = score
+            for row in rows:
+                row[name] = scores.get(row["id"])
+        converters = _bind(self.converters)
+        shaped = []
+        for row in rows:
+            _convert(row, converters)
+            shaped.append({name: row[column] for name, column in self.output})
+        return shaped
+
+
+def _iso_datetime(value: dt.datetime) -> str:
+    """Placeholder of ``DateTimeField.to_representation`` in the current time zone."""
+    raise NotImplementedError("resolved by _bind() for each page")
+
+
+def _bind(converters: tuple[tuple[str, Callable], ...]) -> list[tuple[str, Callable]]:
+    """The converters of one page: ISO date-times in the time zone active now, as DRF does."""
+    zone = timezone.get_current_timezone()
+
+    def iso(value: dt.datetime) -> str:
+        text = value.astimezone(zone).isoformat()
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+    return [(key, iso if conv is _iso_datetime else conv) for key, conv in converters]
+
+
+def _convert(row: dict, converters: list[tuple[str, Callable]]) -> None:
+    for key, conv in converters:
+        if row[key] is not None:
+            row[key] = conv(row[key])
