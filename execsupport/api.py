@@ -10,10 +10,12 @@ import csv
 import hashlib
 import io
 from collections.abc import Iterable
+from functools import partial
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.paginator import Paginator
 from django.db import IntegrityError
 from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404
@@ -154,9 +156,23 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
 
 
 # --- pagination -------------------------------------------------------------------------------
+class KnownCountPaginator(Paginator):
+    """A paginator told the number of rows, which it would otherwise count with a query."""
+
+    def __init__(self, *args, count: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.count = count  # replaces the cached property, so no COUNT query runs
+
+
 class PagePagination(pagination.PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 500
+
+    def paginate_queryset(self, queryset, request, view=None):
+        count = getattr(view, "list_count", None)
+        if count is not None:
+            self.django_paginator_class = partial(KnownCountPaginator, count=count)
+        return super().paginate_queryset(queryset, request, view)
 
 
 class CursorPagination(pagination.CursorPagination):

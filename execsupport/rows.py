@@ -48,6 +48,11 @@ def _converter(field: serializers.Field) -> Callable[[Any], Any] | None:
     if isinstance(field, serializers.FloatField):
         return float
     if (
+        isinstance(field, serializers.DateField)
+        and getattr(field, "format", api_settings.DATE_FORMAT) == ISO_8601
+    ):
+        return dt.date.isoformat
+    if (
         isinstance(field, serializers.DateTimeField)
         and getattr(field, "format", api_settings.DATETIME_FORMAT) == ISO_8601
         and not hasattr(field, "timezone")

@@ -86,6 +86,9 @@ class ScopedMixin:
     # Lists read with values() and shaped by execsupport.rows (same output, several times
     # faster than the serializer); for the lists integrations poll.
     flat_rows: bool = False
+    # The number of rows of the filtered list when a version query already counted them:
+    # the paginator then runs no COUNT of its own.
+    list_count: int | None = None
 
     # --- reading --------------------------------------------------------------------------
     @property
@@ -213,14 +216,18 @@ class AppendOnlyAccessViewSet(
     """List, read and append: for records that are history (check-ins, spend, measurements)."""
 
 
-def conditional_list(view, request, queryset: models.QuerySet, version_parts: list) -> HttpResponse:
+def conditional_list(
+    view, request, queryset: models.QuerySet, version_parts: list, *, count: int | None = None
+) -> HttpResponse:
     """List with a weak ETag computed from a cheap version query: 304 when it matches.
 
     The page itself is cached under its ETag (which covers the data version, the person, the
     full URL and the format), so pollers that do not send If-None-Match still cost only the
-    version query; any change of the data makes a new ETag and so a fresh page.
+    version query; any change of the data makes a new ETag and so a fresh page. ``count`` is
+    the number of rows of ``queryset`` when the version query counted them.
     """
     etag = etag_for(request=request, parts=[request.get_host(), *version_parts])
+    view.list_count = count
     if if_none_match(request, etag):
         response = Response(status=304)
     elif request.accepted_renderer.format != "json":

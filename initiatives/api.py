@@ -107,7 +107,7 @@ class InitiativeViewSet(AccessViewSet):
         queryset = self.filter_queryset(self.get_queryset())
         rows = queryset.order_by().aggregate(n=Count("id"), changed=Max("updated_at"))
         version = [rows, scores_version(SubjectType.INITIATIVE)]
-        return conditional_list(self, request, queryset, version)
+        return conditional_list(self, request, queryset, version, count=rows["n"])
 
     def may_write(self, access: Access, obj: Initiative, request) -> bool:
         if self.changed_fields is not None and self.changed_fields <= MEMBER_FIELDS:

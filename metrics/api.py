@@ -178,7 +178,8 @@ class KPIViewSet(AccessViewSet):
         """Conditional: send the last ETag in If-None-Match and get 304 if nothing changed."""
         queryset = self.filter_queryset(self.get_queryset())
         rows = queryset.order_by().aggregate(n=Count("id"), changed=Max("updated_at"))
-        return conditional_list(self, request, queryset, [rows, scores_version(SubjectType.KPI)])
+        version = [rows, scores_version(SubjectType.KPI)]
+        return conditional_list(self, request, queryset, version, count=rows["n"])
 
     def may_write(self, access: Access, obj: KPI, request) -> bool:
         return access.can_edit_kpi(obj)
@@ -319,7 +320,7 @@ class GapScoreViewSet(ReadOnlyAccessViewSet):
         """The latest score of each subject. Conditional (ETag / If-None-Match → 304)."""
         queryset = self.filter_queryset(self.get_queryset())
         version = queryset.order_by().aggregate(n=Count("id"), last=Max("id"))
-        return conditional_list(self, request, queryset, [version])
+        return conditional_list(self, request, queryset, [version], count=version["n"])
 
     @extend_schema(
         parameters=[

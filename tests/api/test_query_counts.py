@@ -80,14 +80,15 @@ EXPECTED = {
     "alerts": 7,
     # + count, page, latest scores
     "objectives": 8,
-    # + version (rows), version (scores), count, page, contributors (prefetch), latest scores
-    "initiatives": 11,
-    # + version (rows), version (scores), count, page, latest scores
-    "kpis": 10,
+    # + version (rows, which counts them for the page), version (scores), page, contributors,
+    # latest scores
+    "initiatives": 10,
+    # + version (rows, which counts them for the page), version (scores), page, latest scores
+    "kpis": 9,
     # + cursor page with the KPI joined (no count)
     "measurements": 6,
-    # + version, count, page
-    "scores": 8,
+    # + version (which counts the rows), page
+    "scores": 7,
     # office: session, user, office group + count, page
     "webhooks": 5,
 }
