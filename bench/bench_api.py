@@ -178,7 +178,7 @@ def bench_rejected(token: str, keys: list[str]) -> None:
 
 LOCUSTFILE = """
 import itertools, os
-from locust import HttpUser, constant, task
+from locust import FastHttpUser, constant, task
 
 HEADERS = {"Authorization": "Bearer " + os.environ["BENCH_TOKEN"]}
 COLD = os.environ.get("BENCH_COLD") == "1"
@@ -192,7 +192,7 @@ def query():
     return "?page_size=100" + extra
 
 
-class ApiReader(HttpUser):
+class ApiReader(FastHttpUser):  # the light client: the cores are the server's
     wait_time = constant(0)
 
     @task

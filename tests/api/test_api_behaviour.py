@@ -473,3 +473,18 @@ def test_page_count_and_links_come_from_the_version_query(endpoint, plan, leader
         url = page["next"]
     assert seen == [row["id"] for row in everything["results"]]
     assert client.get(f"/api/v1/{endpoint}/", {"page_size": 2, "page": 99}).status_code == 404
+
+
+def test_filter_forms_are_built_once_and_still_validate_every_request(plan, leader):
+    from execsupport.viewsets import _FILTER_FORMS
+    from metrics.api import KPIFilter
+
+    client = APIClient()
+    client.force_login(leader)
+    assert client.get("/api/v1/kpis/", {"owner": "x"}).status_code == 400
+    form_class = _FILTER_FORMS[KPIFilter]
+    assert client.get("/api/v1/kpis/", {"owner": leader.pk}).status_code == 200
+    bad = client.get("/api/v1/kpis/", {"owner": "0", "status": "nonsense"})
+    assert bad.status_code == 400
+    assert {e["field"] for e in bad.json()["errors"]} == {"owner", "status"}
+    assert _FILTER_FORMS[KPIFilter] is form_class
