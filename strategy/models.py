@@ -126,6 +126,12 @@ class Period(TimestampedModel):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        # The constraint period_end_after_start holds it in the database; here the error is
+        # shown at the field (forms and the API).
+        if self.start_date and self.end_date and self.end_date <= self.start_date:
+            raise ValidationError({"end_date": "A period must end after it starts."})
+
 
 class Strategy(TimestampedModel):
     class Status(models.TextChoices):
@@ -165,6 +171,10 @@ class Strategy(TimestampedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        if self.horizon_start and self.horizon_end and self.horizon_end <= self.horizon_start:
+            raise ValidationError({"horizon_end": "The horizon must end after it starts."})
 
 
 class Theme(TimestampedModel):
@@ -266,6 +276,8 @@ class Objective(TimestampedModel):
         from strategy.selectors import objective_ancestor_ids
 
         errors: dict[str, str] = {}
+        if self.start_date and self.due_date and self.due_date <= self.start_date:
+            errors["due_date"] = "The due date must be after the start date."
         if self.theme_id and self.strategy_id and self.theme.strategy_id != self.strategy_id:
             errors["theme"] = "The theme belongs to another strategy."
         if self.parent_id:

@@ -332,11 +332,29 @@ def test_validation_error_from_the_model_has_field_detail(plan, leader):
         f"/api/v1/objectives/{plan.objective.pk}/", {"due_date": "2025-01-01"}, format="json"
     )
     assert response.status_code == 400
-    assert {
-        "field": "",
-        "code": "invalid",
-        "message": "The due date must be after the start date.",
-    } in (response.json()["errors"])
+    assert response.json()["errors"] == [
+        {
+            "field": "due_date",
+            "code": "invalid",
+            "message": "The due date must be after the start date.",
+        }
+    ]
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "payload", "field"),
+    [
+        ("periods", {"start_date": "2027-01-01", "end_date": "2026-01-01"}, "end_date"),
+        ("strategies", {"horizon_start": "2027-01-01", "horizon_end": "2027-01-01"}, "horizon_end"),
+    ],
+)
+def test_date_order_errors_name_their_field(endpoint, payload, field, plan, admin):
+    client = APIClient()
+    client.force_login(admin)
+    item = plan.period if endpoint == "periods" else plan.strategy
+    response = client.patch(f"/api/v1/{endpoint}/{item.pk}/", payload, format="json")
+    assert response.status_code == 400
+    assert [error["field"] for error in response.json()["errors"]] == [field]
 
 
 def test_deleting_a_referenced_object_is_a_409(plan, admin):
