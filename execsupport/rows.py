@@ -175,7 +175,7 @@ class RowPlan:
         ids = [row["id"] for row in rows]
         for name, relation in self.many:
             related: dict[int, list[int]] = defaultdict(list)
-            pairs = relation.through.objects.filter(**{f"{relation.owner}__in": ids})
+            pairs = relation.through.objects.filter(**{f"{relation.owner}__in_ids": ids})
             for owner_id, other_id in pairs.order_by(relation.other).values_list(
                 relation.owner, relation.other
             ):
@@ -189,7 +189,7 @@ class RowPlan:
             score_converters = _bind(nested.converters)
             scores = {}
             for score in GapScore.objects.filter(
-                subject_type=score_subject_type, subject_id__in=ids, is_latest=True
+                subject_type=score_subject_type, subject_id__in_ids=ids, is_latest=True
             ).values("subject_id", *nested.columns):
                 _convert(score, score_converters)
                 scores[score.pop("subject_id")] = score
