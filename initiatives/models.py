@@ -78,6 +78,13 @@ class Initiative(TimestampedModel):
     weight = models.DecimalField(
         max_digits=6, decimal_places=2, default=Decimal("1"), validators=[POSITIVE_WEIGHT]
     )
+    last_checkin_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When its newest check-in was made. Kept by the database (triggers of "
+        "migration 0002): always the latest check-in's time, whatever the application writes.",
+    )
 
     class Meta:
         ordering = ["due_date", "title"]

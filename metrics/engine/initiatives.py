@@ -53,7 +53,6 @@ def _initiative_rows(ids: list[int]) -> list[dict]:
                 Value(0),
                 output_field=DecimalField(max_digits=16, decimal_places=2),
             ),
-            last_checkin_at=Subquery(last.values("created_at")[:1]),
             last_rag=Subquery(last.values("rag")[:1]),
             last_confidence=Subquery(last.values("confidence")[:1]),
         )
