@@ -28,6 +28,7 @@ from django.db.models import (
 from django.utils import timezone
 
 from initiatives.models import CheckIn, Initiative, Milestone, SpendEntry
+from initiatives.selectors import checkin_silence_annotations
 from metrics.models import Alert, GapScore, SubjectType
 from strategy.access import Access
 from strategy.models import Objective, Period, Priority, Strategy, Team, Theme
@@ -36,7 +37,6 @@ MAP_LIMIT = 60  # objectives drawn on the strategy map; filters narrow it furthe
 MAP_INITIATIVE_LIMIT = 180
 LIST_LIMIT = 8
 ALERT_LIMIT = 5
-STALE_CANDIDATES = 60
 TREND_LIMIT = 400
 TEAM_LIMIT = 12  # teams shown on the gap-by-team chart, furthest behind first
 USER_FIELDS = ("id", "username", "first_name", "last_name")  # what ``person`` shows
@@ -282,39 +282,23 @@ def overview_build(*, access: Access, filters: OverviewFilters, today: dt.date) 
 
     scoped_initiatives = initiatives_of(Initiative)
     open_initiatives = scoped_initiatives.filter(status=Initiative.Status.ACTIVE)
-    last_checkin = Subquery(
-        # A correlated subquery on the (initiative, -created_at) index: far cheaper than a
-        # MAX over a join of every check-in.
-        CheckIn.objects.filter(initiative=OuterRef("pk"))
-        .order_by("-created_at")
-        .values("created_at")[:1]
+    # The one rule of staleness (scoring.initiative.checkin_silence) in SQL, on the stored last
+    # check-in time: the longest overdue picked on the bare rows, owner and team joined after.
+    silence = checkin_silence_annotations(today=today)
+    stale_order = ("-checkin_days_late", F("last_checkin_at").asc(nulls_first=True), "pk")
+    stale_ids = (
+        open_initiatives.annotate(**silence)
+        .filter(checkin_stale=True)
+        .order_by(*stale_order)
+        .values("pk")[:LIST_LIMIT]
     )
-    # Pick the longest-silent candidates on the bare rows, then join owner and team on those
-    # only (joining first made the database build every active initiative's full row).
-    candidate_ids = (
-        open_initiatives.annotate(last_checkin=last_checkin)
-        .order_by(F("last_checkin").asc(nulls_first=True), "pk")
-        .values("pk")[:STALE_CANDIDATES]
-    )
-    candidates = (
-        Initiative.objects.filter(pk__in=candidate_ids)
-        .annotate(last_checkin=last_checkin)
+    data.stale = list(
+        Initiative.objects.filter(pk__in=stale_ids)
+        .annotate(**silence)
         .select_related("owner", "team")
-        .only(*INITIATIVE_LIST_FIELDS, "start_date", "checkin_cadence_days", "team__name")
-        .order_by(F("last_checkin").asc(nulls_first=True), "pk")
+        .only(*INITIATIVE_LIST_FIELDS, "checkin_cadence_days", "last_checkin_at", "team__name")
+        .order_by(*stale_order)
     )
-    now = timezone.now()
-    stale = []
-    for initiative in candidates:
-        since_last = initiative.last_checkin or timezone.make_aware(
-            dt.datetime.combine(initiative.start_date, dt.time.min)
-        )
-        initiative.days_silent = (now - since_last).days
-        initiative.days_late = initiative.days_silent - initiative.checkin_cadence_days
-        if initiative.days_late > 0 and initiative.start_date <= today:
-            stale.append(initiative)
-    stale.sort(key=lambda i: -i.days_late)
-    data.stale = stale[:LIST_LIMIT]
 
     overdue_ids = (
         Milestone.objects.filter(

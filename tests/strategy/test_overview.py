@@ -3,11 +3,14 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from django.utils import timezone
+
 from initiatives.models import Initiative
 from strategy.access import access_for
 from strategy.models import Priority, Strategy
 from strategy.overview import OverviewFilters, overview_build
 from tests.factories import (
+    CheckInFactory,
     InitiativeFactory,
     ObjectiveFactory,
     SpendEntryFactory,
@@ -74,3 +77,35 @@ def test_allocation_follows_the_theme_filter(admin, team):
     assert by_theme[growth.pk]["spent"] == Decimal(4)
     assert by_theme[trust.pk]["spent"] == 0
     assert by_theme[trust.pk]["budget"] == 0
+
+
+def test_stale_checkins_follow_the_one_rule_longest_overdue_first(admin, team):
+    strategy = StrategyFactory(status=Strategy.Status.ACTIVE)
+    objective = ObjectiveFactory(theme=ThemeFactory(strategy=strategy), team=team)
+
+    def initiative(title, cadence, silent_days=None, start=dt.date(2026, 1, 1), **kwargs):
+        made = InitiativeFactory(
+            objective=objective, title=title, checkin_cadence_days=cadence, start_date=start
+        )
+        if silent_days is not None:
+            at = dt.datetime.combine(TODAY - dt.timedelta(days=silent_days), dt.time(12))
+            CheckInFactory(initiative=made, created_at=timezone.make_aware(at))
+        Initiative.objects.filter(pk=made.pk).update(**kwargs)
+        return made
+
+    weekly = initiative("Weekly, 30 days silent", 7, 30)  # 23 days late
+    initiative("Fortnightly, 21 days silent", 14, 21)  # late, but within 14 x 1.5
+    fortnightly = initiative("Fortnightly, 22 days silent", 14, 22)  # 8 days late
+    never = initiative("Never checked in", 14, start=TODAY - dt.timedelta(days=40))  # 26 late
+    initiative("On hold", 7, 60, status=Initiative.Status.ON_HOLD)
+    initiative("Not started", 7, start=TODAY + dt.timedelta(days=3))
+
+    data = overview_build(access=access_for(admin), filters=OverviewFilters(), today=TODAY)
+
+    assert [i.pk for i in data.stale] == [never.pk, weekly.pk, fortnightly.pk]
+    assert [(i.checkin_days, i.checkin_days_late) for i in data.stale] == [
+        (40, 26),
+        (30, 23),
+        (22, 8),
+    ]
+    assert data.stale[0].last_checkin_at is None
