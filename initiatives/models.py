@@ -250,7 +250,11 @@ class CheckIn(models.Model):
                 violation_error_message="A check-in needs a summary.",
             ),
         ]
-        indexes = [models.Index(fields=["initiative", "-created_at"])]
+        indexes = [
+            models.Index(fields=["initiative", "-created_at"]),
+            # Check-ins since a date: the newest first, and their number from the index alone.
+            models.Index(fields=["created_at", "initiative"], name="checkin_created_initiative"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.initiative} — {self.get_rag_display()} ({self.created_at:%Y-%m-%d})"

@@ -150,8 +150,12 @@ def overview_build(*, access: Access, filters: OverviewFilters, today: dt.date) 
     status_then = GapScore.objects.filter(
         subject_type=SubjectType.OBJECTIVE, subject_id=OuterRef("pk"), computed_at__lt=since_dt
     ).order_by("-computed_at", "-id")
+    map_order = ("theme__order", "parent_id", "title")
+    # The first objectives cut on the bare rows, theme, team and owner joined on those only;
+    # the number in scope is an uncorrelated subquery, computed once.
     objective_rows = list(
-        objectives.select_related("theme", "team", "owner")
+        Objective.objects.filter(pk__in=objectives.order_by(*map_order).values("pk")[:MAP_LIMIT])
+        .select_related("theme", "team", "owner")
         .only(  # what the map and the changes list show
             *("id", "title", "theme_id", "team_id", "parent_id", "owner_id"),
             *("theme__name", "theme__colour", "theme__order", "team__name"),
@@ -159,10 +163,9 @@ def overview_build(*, access: Access, filters: OverviewFilters, today: dt.date) 
         )
         .annotate(
             status_then=Subquery(status_then.values("status")[:1]),
-            score_then=Subquery(status_then.values("score")[:1]),
-            total=_window_count(),
+            total=Subquery(objectives.order_by().annotate(n=_window_count()).values("n")[:1]),
         )
-        .order_by("theme__order", "parent_id", "title")[:MAP_LIMIT]
+        .order_by(*map_order)
     )
     data.objectives_total = objective_rows[0].total if objective_rows else 0
     ids = [o.pk for o in objective_rows]
@@ -182,8 +185,11 @@ def overview_build(*, access: Access, filters: OverviewFilters, today: dt.date) 
         by_type.setdefault(score.subject_type, {})[score.subject_id] = score
     data.strategy_score = by_type.get(SubjectType.STRATEGY, {}).get(strategy.pk)
     data.theme_scores = by_type.get(SubjectType.THEME, {})
-    # The teams furthest behind (a large organisation has hundreds of teams).
-    team_ids = data.team_ids if data.team_ids is not None else [t.pk for t in teams]
+    # The teams furthest behind (a large organisation has hundreds of teams). Without a team
+    # filter, the visible teams are a subquery rather than a parameter list of every team id.
+    team_ids = data.team_ids
+    if team_ids is None:
+        team_ids = access.scope(Team.objects.all(), "id").values("id")
     data.team_scores = {
         s.subject_id: s
         for s in GapScore.objects.filter(
@@ -195,7 +201,7 @@ def overview_build(*, access: Access, filters: OverviewFilters, today: dt.date) 
         .only(*SCORE_FIELDS)
         .order_by("score", "subject_id")[:TEAM_LIMIT]
     }
-    data.teams_total = len(team_ids)
+    data.teams_total = len(data.team_ids if data.team_ids is not None else teams)
     objective_scores = by_type.get(SubjectType.OBJECTIVE, {})
 
     # Initiatives under the mapped objectives, with their latest scores (two queries).
@@ -259,10 +265,10 @@ def overview_build(*, access: Access, filters: OverviewFilters, today: dt.date) 
     data.alerts = list(  # the five most severe
         alerts.select_related("owner", "team").order_by("-severity", "-opened_at")[:ALERT_LIMIT]
     )
-    data.alert_counts = alerts.aggregate(
-        total=Count("id"),
-        critical=Count("id", filter=Q(severity=Alert.Severity.CRITICAL)),
-        opened_since=Count("id", filter=Q(opened_at__gte=since_dt)),
+    data.alert_counts = alerts.aggregate(  # severity (never null), not id: in the index
+        total=Count("severity"),
+        critical=Count("severity", filter=Q(severity=Alert.Severity.CRITICAL)),
+        opened_since=Count("severity", filter=Q(opened_at__gte=since_dt)),
     )
 
     # --- stale check-ins and overdue milestones ----------------------------------------------------
@@ -392,16 +398,11 @@ def overview_build(*, access: Access, filters: OverviewFilters, today: dt.date) 
 
     # --- what changed since ----------------------------------------------------------------------
     checkins = initiatives_of(CheckIn, "initiative__").filter(created_at__gte=since_dt)
-    # The newest few ids and the number since, from one scan; the rows shown are joined after.
-    recent = list(
-        checkins.annotate(total=_window_count())
-        .order_by("-created_at", "-pk")
-        .values_list("pk", "total")[:LIST_LIMIT]
-    )
-    recent_ids = [pk for pk, _ in recent]
-    data.recent_checkins = list(  # joined after the cut, like the lists above
-        CheckIn.objects.filter(pk__in=recent_ids)
-        .select_related("initiative", "author")
+    # The number since, counted on their (created_at, initiative) index; the newest few walk that
+    # index backwards and stop, joining initiative and author on those rows only.
+    checkins_since = checkins.aggregate(total=Count("*"))["total"]
+    data.recent_checkins = list(
+        checkins.select_related("initiative", "author")
         .only(
             "id",
             "created_at",
@@ -412,10 +413,10 @@ def overview_build(*, access: Access, filters: OverviewFilters, today: dt.date) 
             "initiative__title",
             *(f"author__{f}" for f in USER_FIELDS),
         )
-        .order_by("-created_at", "-pk")
+        .order_by("-created_at", "-pk")[:LIST_LIMIT]
     )
     data.since_counts = {
-        "checkins": recent[0][1] if recent else 0,
+        "checkins": checkins_since,
         "alerts_opened": data.alert_counts.get("opened_since", 0),
         "status_changes": len(data.changed),
     }
