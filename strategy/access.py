@@ -25,7 +25,8 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Q, QuerySet
+from django.core.exceptions import EmptyResultSet
+from django.db.models import Lookup, Q, QuerySet
 
 from strategy.models import STRATEGY_OFFICE_GROUP, Membership, Team
 
@@ -35,6 +36,28 @@ if TYPE_CHECKING:
     from initiatives.models import Initiative
     from metrics.models import KPI, Alert
     from strategy.models import Objective
+
+
+class InIds(Lookup):
+    """``field__in_ids=ids``: ``field__in`` for integer ids, as one array parameter on
+    PostgreSQL (``= ANY(%s)``). Scopes pass hundreds of team ids, and ``__in`` prepares and
+    binds each of them separately on every query that is built (about 2 ms a query for a
+    hundred ids). Registered on every field and relation by ``StrategyConfig.ready``."""
+
+    lookup_name = "in_ids"
+    prepare_rhs = False
+
+    def get_prep_lookup(self) -> list[int]:
+        return sorted(int(value) for value in self.rhs)
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        if connection.vendor == "postgresql":
+            return f"{lhs} = ANY(%s)", [*lhs_params, self.rhs]
+        if not self.rhs:
+            raise EmptyResultSet
+        return f"{lhs} IN ({', '.join(['%s'] * len(self.rhs))})", [*lhs_params, *self.rhs]
+
 
 ROLE_RANK = {Membership.Role.VIEWER: 1, Membership.Role.MEMBER: 2, Membership.Role.LEADER: 3}
 _CACHE_ATTR = "_execsupport_access"
@@ -70,8 +93,8 @@ class Access:
             return Q()
         hidden = self.hidden_team_ids
         if hidden is not None and len(hidden) < len(self.visible_team_ids):
-            return Q(**{f"{lookup}__isnull": False}) & ~Q(**{f"{lookup}__in": hidden})
-        return Q(**{f"{lookup}__in": self.visible_team_ids})
+            return Q(**{f"{lookup}__isnull": False}) & ~Q(**{f"{lookup}__in_ids": hidden})
+        return Q(**{f"{lookup}__in_ids": self.visible_team_ids})
 
     def scope(self, queryset: QuerySet, lookup: str = "team_id") -> QuerySet:
         if self.visible_team_ids is None:

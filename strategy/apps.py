@@ -7,4 +7,11 @@ class StrategyConfig(AppConfig):
     name = "strategy"
 
     def ready(self) -> None:
+        from django.db.models import Field, ForeignObject
+
         from strategy import schema  # noqa: F401  (registers the OpenAPI auth extension)
+        from strategy.access import InIds
+
+        # Relations keep their own lookups (they do not inherit those of Field).
+        Field.register_lookup(InIds)
+        ForeignObject.register_lookup(InIds)

@@ -166,3 +166,21 @@ def test_scope_by_hidden_teams_matches_scope_by_visible_teams(member, team, othe
     by_visible = set(replace(access, hidden_team_ids=None).scope(Alert.objects.all()))
     assert by_hidden == by_visible == {visible_alert, *Alert.objects.filter(team=other_team)}
     assert "NOT" in str(access.scope(Alert.objects.all()).query)
+
+
+@pytest.mark.parametrize("which", [[], ["team"], ["team", "other_team"]])
+def test_in_ids_lookup_selects_what_in_selects(team, other_team, which):
+    from metrics.models import Alert
+    from strategy.models import Team
+    from tests.factories import AlertFactory
+
+    for owner in (team, other_team, None):
+        AlertFactory(team=owner)
+    ids = [{"team": team, "other_team": other_team}[name].pk for name in which]
+    for qs, lookup in ((Team.objects.all(), "id"), (Alert.objects.all(), "team_id")):
+        assert set(qs.filter(**{f"{lookup}__in_ids": ids})) == set(
+            qs.filter(**{f"{lookup}__in": ids})
+        )
+        assert set(qs.exclude(**{f"{lookup}__in_ids": ids})) == set(
+            qs.exclude(**{f"{lookup}__in": ids})
+        )
