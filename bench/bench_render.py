@@ -42,6 +42,14 @@ class QueryLog:
             self.statements.append((sql, params))
 
 
+def cpu_ns(pid: int | str) -> int | None:
+    """CPU time a process has used (``/proc/<pid>/schedstat``), None where unreadable."""
+    try:
+        return int(Path(f"/proc/{pid}/schedstat").read_text().split()[0])
+    except (OSError, ValueError):
+        return None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--path", default="/overview/")
@@ -87,18 +95,30 @@ def main() -> None:
 
     for i in range(args.warmup):
         get(f"warmup-{i}")
+    # CPU time is steadier than wall-clock time on a shared machine: this process's and, when
+    # the database runs on this host, its server process's.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()" if connection.vendor == "postgresql" else "")
+        backend = cursor.fetchone()[0] if connection.vendor == "postgresql" else None
+    cpu_start = (cpu_ns("self"), cpu_ns(backend) if backend else None)
     timings, sql, counts, size, log = [], [], set(), 0, QueryLog()
     for i in range(args.requests):
         elapsed, log, size = get(str(i))
         timings.append(elapsed)
         sql.append(sum(ms for ms, _ in log.queries))
         counts.add(len(log.queries))
+    cpu_end = (cpu_ns("self"), cpu_ns(backend) if backend else None)
+    cpu = [
+        f"{name} {(end - start) / 1e6 / args.requests:.0f} ms"
+        for name, start, end in zip(("app", "database"), cpu_start, cpu_end, strict=True)
+        if start is not None and end is not None
+    ]
     ordered = sorted(timings)
     print(
         f"{args.path}: {len(timings)} cold renders | min {ordered[0]:.0f} ms, "
         f"p50 {statistics.median(timings):.0f} ms, p90 {ordered[int(0.9 * (len(ordered) - 1))]:.0f}"
         f" ms | SQL p50 {statistics.median(sql):.0f} ms in {sorted(counts)} queries | "
-        f"HTML {size / 1024:.0f} KiB"
+        f"CPU per render: {', '.join(cpu) or 'n/a'} | HTML {size / 1024:.0f} KiB"
     )
     if args.queries:
         for ms, statement in log.queries:
