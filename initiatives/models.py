@@ -85,6 +85,14 @@ class Initiative(TimestampedModel):
         help_text="When its newest check-in was made. Kept by the database (triggers of "
         "migration 0002): always the latest check-in's time, whatever the application writes.",
     )
+    spent = models.DecimalField(
+        max_digits=16,
+        decimal_places=2,
+        default=Decimal("0"),
+        editable=False,
+        help_text="The sum of its spend entries. Kept by the database (triggers of migration "
+        "0004), whatever the application writes.",
+    )
 
     class Meta:
         ordering = ["due_date", "title"]

@@ -328,25 +328,14 @@ def overview_build(*, access: Access, filters: OverviewFilters, today: dt.date) 
     # --- resource allocation ---------------------------------------------------------------------
     funded = scoped_initiatives.exclude(status=Initiative.Status.CANCELLED)
     # Planned budget, effort and spend by theme and by priority in one grouped query (a few
-    # rows); spend is summed per initiative first, so no initiative row is repeated.
+    # rows), spend from each initiative's stored sum of its entries.
     theme_plan: dict[int, dict] = {}
     priority_plan: dict[int, dict] = {}
-    spend_of = (  # one initiative's spend, on the spend entries' initiative index
-        SpendEntry.objects.filter(initiative=OuterRef("pk"))
-        .order_by()
-        .values("initiative")
-        .annotate(total=Sum("amount"))
-        .values("total")
-    )
-    plan_rows = (
-        funded.annotate(spend=Subquery(spend_of))
-        .values("objective__theme_id", "objective__priority")
-        .annotate(
-            budget=Sum("budget_planned"),
-            effort=Sum("effort_planned_fte"),
-            count=Count("id"),
-            spent=Sum("spend"),
-        )
+    plan_rows = funded.values("objective__theme_id", "objective__priority").annotate(
+        budget=Sum("budget_planned"),
+        effort=Sum("effort_planned_fte"),
+        count=Count("id"),
+        spent=Sum("spent"),
     )
     for row in plan_rows.order_by():
         for plan, key in (
