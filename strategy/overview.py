@@ -47,6 +47,22 @@ INITIATIVE_LIST_FIELDS = (
 SCORE_FIELDS = ("subject_type", "subject_id", "status", "score", "reason", "as_of")
 
 
+class ScoreRow(NamedTuple):
+    """What the page shows of a latest ``GapScore`` (badges, charts): plain rows, as a large
+    plan colours a hundred or more subjects."""
+
+    subject_type: str
+    subject_id: int
+    status: str
+    score: float | None
+    reason: str
+    as_of: dt.date
+
+
+def _score_rows(scores) -> list[ScoreRow]:
+    return [ScoreRow(*row) for row in scores.values_list(*SCORE_FIELDS)]
+
+
 class TeamRow(NamedTuple):
     """A team as the filter and the gap-by-team chart need it."""
 
@@ -76,10 +92,10 @@ class Overview:
     team_ids: set[int] | None = None  # the chosen team and the teams below it
     teams_total: int = 0
     team_limit: int = TEAM_LIMIT
-    strategy_score: GapScore | None = None
+    strategy_score: ScoreRow | None = None
     trend: list[tuple[dt.date, float]] = field(default_factory=list)
-    theme_scores: dict[int, GapScore] = field(default_factory=dict)
-    team_scores: dict[int, GapScore] = field(default_factory=dict)
+    theme_scores: dict[int, ScoreRow] = field(default_factory=dict)
+    team_scores: dict[int, ScoreRow] = field(default_factory=dict)
     objectives: list[Objective] = field(default_factory=list)
     objectives_total: int = 0
     map_roots: list[Objective] = field(default_factory=list)
@@ -171,16 +187,14 @@ def overview_build(*, access: Access, filters: OverviewFilters, today: dt.date) 
     ids = [o.pk for o in objective_rows]
 
     # Scores of what the page colours, in one query (without the explanation JSON it never shows).
-    scored = (
-        GapScore.objects.filter(is_latest=True)
-        .filter(
+    scored = _score_rows(
+        GapScore.objects.filter(is_latest=True).filter(
             Q(subject_type=SubjectType.STRATEGY, subject_id=strategy.pk)
-            | Q(subject_type=SubjectType.THEME, subject_id__in=[t.pk for t in themes])
-            | Q(subject_type=SubjectType.OBJECTIVE, subject_id__in=ids)
+            | Q(subject_type=SubjectType.THEME, subject_id__in_ids=[t.pk for t in themes])
+            | Q(subject_type=SubjectType.OBJECTIVE, subject_id__in_ids=ids)
         )
-        .only(*SCORE_FIELDS)
     )
-    by_type: dict[str, dict[int, GapScore]] = {}
+    by_type: dict[str, dict[int, ScoreRow]] = {}
     for score in scored:
         by_type.setdefault(score.subject_type, {})[score.subject_id] = score
     data.strategy_score = by_type.get(SubjectType.STRATEGY, {}).get(strategy.pk)
@@ -192,14 +206,14 @@ def overview_build(*, access: Access, filters: OverviewFilters, today: dt.date) 
         team_ids = access.scope(Team.objects.all(), "id").values("id")
     data.team_scores = {
         s.subject_id: s
-        for s in GapScore.objects.filter(
-            is_latest=True,
-            subject_type=SubjectType.TEAM,
-            subject_id__in=team_ids,
-            score__isnull=False,
+        for s in _score_rows(
+            GapScore.objects.filter(
+                is_latest=True,
+                subject_type=SubjectType.TEAM,
+                subject_id__in=team_ids,
+                score__isnull=False,
+            ).order_by("score", "subject_id")[:TEAM_LIMIT]
         )
-        .only(*SCORE_FIELDS)
-        .order_by("score", "subject_id")[:TEAM_LIMIT]
     }
     data.teams_total = len(data.team_ids if data.team_ids is not None else teams)
     objective_scores = by_type.get(SubjectType.OBJECTIVE, {})
@@ -207,7 +221,9 @@ def overview_build(*, access: Access, filters: OverviewFilters, today: dt.date) 
     # Initiatives under the mapped objectives, with their latest scores (two queries).
     initiatives = list(
         _filter(
-            access.scope(Initiative.objects.filter(objective_id__in=ids)), filters, data.team_ids
+            access.scope(Initiative.objects.filter(objective_id__in_ids=ids)),
+            filters,
+            data.team_ids,
         )
         .exclude(status=Initiative.Status.CANCELLED)
         .only("id", "title", "objective_id", "team_id", "progress", "due_date")  # map nodes
@@ -215,11 +231,13 @@ def overview_build(*, access: Access, filters: OverviewFilters, today: dt.date) 
     )
     initiative_scores = {
         s.subject_id: s
-        for s in GapScore.objects.filter(
-            subject_type=SubjectType.INITIATIVE,
-            subject_id__in=[i.pk for i in initiatives],
-            is_latest=True,
-        ).only(*SCORE_FIELDS)
+        for s in _score_rows(
+            GapScore.objects.filter(
+                subject_type=SubjectType.INITIATIVE,
+                subject_id__in_ids=[i.pk for i in initiatives],
+                is_latest=True,
+            )
+        )
     }
     by_objective: dict[int, list[Initiative]] = {}
     for initiative in initiatives:
@@ -419,7 +437,7 @@ def _window_count() -> Window:
 
 def _filter(qs, filters: OverviewFilters, team_ids, *, team="team_id", theme=None, period=None):
     if team_ids is not None:
-        qs = qs.filter(**{f"{team}__in": team_ids})
+        qs = qs.filter(**{f"{team}__in_ids": team_ids})
     if theme and filters.theme_id is not None:
         qs = qs.filter(**{theme: filters.theme_id})
     if period and filters.period_id is not None:

@@ -4,11 +4,12 @@ plotly figure blocks (JSON data for static/js/app.js, no inline script) and spar
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from html import escape as _esc  # what django.utils.html.escape does, minus the wrapping
 
 import orjson
 from django import template
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
@@ -183,9 +184,30 @@ def strategy_map(roots) -> SafeString:
 
 def _url_maker(viewname: str):
     """``pk -> url`` for a detail view, reversing once: the map links hundreds of rows."""
+    return _url_maker_for(viewname, get_urlconf(), get_script_prefix())
+
+
+@functools.cache
+def _url_maker_for(viewname: str, urlconf, script_prefix: str):
+    # Keyed by the URLconf and prefix in force, which is what reverse() depends on.
     marker = "8675309"
     head, tail = reverse(viewname, args=[marker]).split(marker)
     return lambda pk: f"{head}{pk}{tail}"
+
+
+DETAIL_VIEWS = {
+    "objective": "strategy:objective-detail",
+    "initiative": "initiatives:initiative-detail",
+}
+
+
+@register.filter
+def detail_url(obj, kind: str = "") -> str:
+    """The page of an objective or initiative, or of the id of one with ``kind``
+    (``{{ row.objective_id|detail_url:"objective" }}``), without a reverse() for each link."""
+    if kind:
+        return _url_maker(DETAIL_VIEWS[kind])(obj)
+    return _url_maker(DETAIL_VIEWS[obj._meta.model_name])(obj.pk)
 
 
 def _objective_node(node, depth: int, urls) -> str:

@@ -1,0 +1,31 @@
+"""Template helpers that replace slower Django equivalents must give the same output."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import override_settings
+from django.urls import set_script_prefix
+
+from strategy.templatetags.ui import detail_url
+from tests.factories import InitiativeFactory, ObjectiveFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_detail_url_is_the_absolute_url(team):
+    objective = ObjectiveFactory(team=team)
+    initiative = InitiativeFactory(objective=objective)
+    for obj in (objective, initiative):
+        assert detail_url(obj) == obj.get_absolute_url()
+    assert detail_url(objective.pk, "objective") == objective.get_absolute_url()
+
+
+@override_settings(FORCE_SCRIPT_NAME="/execsupport/")
+def test_detail_url_follows_the_script_prefix(team):
+    objective = ObjectiveFactory(team=team)
+    set_script_prefix("/execsupport/")
+    try:
+        assert detail_url(objective) == objective.get_absolute_url()
+        assert detail_url(objective).startswith("/execsupport/")
+    finally:
+        set_script_prefix("/")
