@@ -281,7 +281,9 @@ def overview_build(*, access: Access, filters: OverviewFilters, today: dt.date) 
         access.scope(Alert.objects.filter(status__in=Alert.ACTIVE_STATUSES)), filters, data.team_ids
     )
     data.alerts = list(  # the five most severe
-        alerts.select_related("owner", "team").order_by("-severity", "-opened_at")[:ALERT_LIMIT]
+        alerts.select_related("owner", "team").order_by("-severity", "-opened_at", "-pk")[
+            :ALERT_LIMIT
+        ]
     )
     data.alert_counts = alerts.aggregate(  # severity (never null), not id: in the index
         total=Count("severity"),

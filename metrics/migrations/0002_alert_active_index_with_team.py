@@ -19,6 +19,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='alert',
-            index=models.Index(condition=models.Q(('status__in', ['open', 'acknowledged'])), fields=['-severity', '-opened_at', 'team'], name='alert_active_by_severity_team'),
+            index=models.Index(condition=models.Q(('status__in', ['open', 'acknowledged'])), fields=['-severity', '-opened_at', '-id', 'team'], name='alert_active_by_severity_team'),
         ),
     ]
