@@ -32,6 +32,7 @@ from initiatives.selectors import checkin_silence_annotations
 from metrics.models import Alert, GapScore, SubjectType
 from strategy.access import Access
 from strategy.models import Objective, Period, Priority, Strategy, Team, Theme
+from strategy.people import person_name
 
 MAP_LIMIT = 60  # objectives drawn on the strategy map; filters narrow it further
 MAP_INITIATIVE_LIMIT = 180
@@ -74,6 +75,37 @@ class TeamRow(NamedTuple):
         return self.name
 
 
+@dataclass(slots=True)
+class MapObjective:
+    """An objective as the strategy map and the changes list show it."""
+
+    pk: int
+    title: str
+    theme_id: int
+    parent_id: int | None
+    owner_id: int | None
+    theme_name: str
+    theme_colour: str
+    team_name: str
+    owner_first_name: str | None
+    owner_last_name: str | None
+    owner_username: str | None
+    status_then: str | None
+    total: int
+    latest_score: ScoreRow | None = None
+    map_children: list[MapObjective] = field(default_factory=list)
+    map_initiatives: list[Initiative] = field(default_factory=list)
+
+    @property
+    def owner_name(self) -> str:
+        """What the ``person`` filter shows of the owner."""
+        return person_name(
+            first_name=self.owner_first_name or "",
+            last_name=self.owner_last_name or "",
+            username=self.owner_username or "",
+        )
+
+
 @dataclass
 class OverviewFilters:
     period_id: int | None = None
@@ -96,9 +128,9 @@ class Overview:
     trend: list[tuple[dt.date, float]] = field(default_factory=list)
     theme_scores: dict[int, ScoreRow] = field(default_factory=dict)
     team_scores: dict[int, ScoreRow] = field(default_factory=dict)
-    objectives: list[Objective] = field(default_factory=list)
+    objectives: list[MapObjective] = field(default_factory=list)
     objectives_total: int = 0
-    map_roots: list[Objective] = field(default_factory=list)
+    map_roots: list[MapObjective] = field(default_factory=list)
     status_counts: dict[str | None, int] = field(default_factory=dict)
     alerts: list[Alert] = field(default_factory=list)
     alert_counts: dict[str, int] = field(default_factory=dict)
@@ -108,7 +140,7 @@ class Overview:
     by_theme: list[dict] = field(default_factory=list)
     by_priority: list[dict] = field(default_factory=list)
     top_objectives_budget: list[dict] = field(default_factory=list)
-    changed: list[Objective] = field(default_factory=list)
+    changed: list[MapObjective] = field(default_factory=list)
     recent_checkins: list[CheckIn] = field(default_factory=list)
     since_counts: dict[str, int] = field(default_factory=dict)
 
@@ -169,20 +201,22 @@ def overview_build(*, access: Access, filters: OverviewFilters, today: dt.date) 
     map_order = ("theme__order", "parent_id", "title")
     # The first objectives cut on the bare rows, theme, team and owner joined on those only;
     # the number in scope is an uncorrelated subquery, computed once.
-    objective_rows = list(
-        Objective.objects.filter(pk__in=objectives.order_by(*map_order).values("pk")[:MAP_LIMIT])
-        .select_related("theme", "team", "owner")
-        .only(  # what the map and the changes list show
-            *("id", "title", "theme_id", "team_id", "parent_id", "owner_id"),
-            *("theme__name", "theme__colour", "theme__order", "team__name"),
-            *(f"owner__{f}" for f in USER_FIELDS),
+    objective_rows = [  # plain rows of what the map and the changes list show
+        MapObjective(*row)
+        for row in Objective.objects.filter(
+            pk__in=objectives.order_by(*map_order).values("pk")[:MAP_LIMIT]
         )
         .annotate(
             status_then=Subquery(status_then.values("status")[:1]),
             total=Subquery(objectives.order_by().annotate(n=_window_count()).values("n")[:1]),
         )
         .order_by(*map_order)
-    )
+        .values_list(
+            *("id", "title", "theme_id", "parent_id", "owner_id", "theme__name"),
+            *("theme__colour", "team__name", "owner__first_name", "owner__last_name"),
+            *("owner__username", "status_then", "total"),
+        )
+    ]
     data.objectives_total = objective_rows[0].total if objective_rows else 0
     ids = [o.pk for o in objective_rows]
 
@@ -247,7 +281,6 @@ def overview_build(*, access: Access, filters: OverviewFilters, today: dt.date) 
     index = {o.pk: o for o in objective_rows}
     for objective in objective_rows:
         objective.latest_score = objective_scores.get(objective.pk)
-        objective.map_children = []
         objective.map_initiatives = by_objective.get(objective.pk, [])
         status = objective.latest_score.status if objective.latest_score else None
         data.status_counts[status] = data.status_counts.get(status, 0) + 1
