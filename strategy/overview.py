@@ -76,6 +76,18 @@ class TeamRow(NamedTuple):
 
 
 @dataclass(slots=True)
+class MapInitiative:
+    """An initiative as the strategy map shows it."""
+
+    pk: int
+    title: str
+    objective_id: int
+    progress: int
+    due_date: dt.date
+    latest_score: ScoreRow | None = None
+
+
+@dataclass(slots=True)
 class MapObjective:
     """An objective as the strategy map and the changes list show it."""
 
@@ -94,7 +106,7 @@ class MapObjective:
     total: int
     latest_score: ScoreRow | None = None
     map_children: list[MapObjective] = field(default_factory=list)
-    map_initiatives: list[Initiative] = field(default_factory=list)
+    map_initiatives: list[MapInitiative] = field(default_factory=list)
 
     @property
     def owner_name(self) -> str:
@@ -220,12 +232,25 @@ def overview_build(*, access: Access, filters: OverviewFilters, today: dt.date) 
     data.objectives_total = objective_rows[0].total if objective_rows else 0
     ids = [o.pk for o in objective_rows]
 
-    # Scores of what the page colours, in one query (without the explanation JSON it never shows).
+    # Initiatives under the mapped objectives (their scores come with the others below).
+    map_initiatives = (
+        _filter(
+            access.scope(Initiative.objects.filter(objective_id__in_ids=ids)),
+            filters,
+            data.team_ids,
+        )
+        .exclude(status=Initiative.Status.CANCELLED)
+        .order_by("due_date", "title")[:MAP_INITIATIVE_LIMIT]
+    )
+
+    # Scores of what the page colours, in one query (without the explanation JSON it never
+    # shows); the map's initiatives are a subquery, selected again by the database.
     scored = _score_rows(
         GapScore.objects.filter(is_latest=True).filter(
             Q(subject_type=SubjectType.STRATEGY, subject_id=strategy.pk)
             | Q(subject_type=SubjectType.THEME, subject_id__in_ids=[t.pk for t in themes])
             | Q(subject_type=SubjectType.OBJECTIVE, subject_id__in_ids=ids)
+            | Q(subject_type=SubjectType.INITIATIVE, subject_id__in=map_initiatives.values("pk"))
         )
     )
     by_type: dict[str, dict[int, ScoreRow]] = {}
@@ -252,30 +277,10 @@ def overview_build(*, access: Access, filters: OverviewFilters, today: dt.date) 
     data.teams_total = len(data.team_ids if data.team_ids is not None else teams)
     objective_scores = by_type.get(SubjectType.OBJECTIVE, {})
 
-    # Initiatives under the mapped objectives, with their latest scores (two queries).
-    initiatives = list(
-        _filter(
-            access.scope(Initiative.objects.filter(objective_id__in_ids=ids)),
-            filters,
-            data.team_ids,
-        )
-        .exclude(status=Initiative.Status.CANCELLED)
-        .only("id", "title", "objective_id", "team_id", "progress", "due_date")  # map nodes
-        .order_by("due_date", "title")[:MAP_INITIATIVE_LIMIT]
-    )
-    initiative_scores = {
-        s.subject_id: s
-        for s in _score_rows(
-            GapScore.objects.filter(
-                subject_type=SubjectType.INITIATIVE,
-                subject_id__in_ids=[i.pk for i in initiatives],
-                is_latest=True,
-            )
-        )
-    }
-    by_objective: dict[int, list[Initiative]] = {}
-    for initiative in initiatives:
-        initiative.latest_score = initiative_scores.get(initiative.pk)
+    initiative_scores = by_type.get(SubjectType.INITIATIVE, {})
+    by_objective: dict[int, list[MapInitiative]] = {}
+    for row in map_initiatives.values_list("id", "title", "objective_id", "progress", "due_date"):
+        initiative = MapInitiative(*row, latest_score=initiative_scores.get(row[0]))
         by_objective.setdefault(initiative.objective_id, []).append(initiative)
 
     index = {o.pk: o for o in objective_rows}
