@@ -40,11 +40,7 @@ LIST_LIMIT = 8
 ALERT_LIMIT = 5
 TREND_LIMIT = 400
 TEAM_LIMIT = 12  # teams shown on the gap-by-team chart, furthest behind first
-USER_FIELDS = ("id", "username", "first_name", "last_name")  # what ``person`` shows
-INITIATIVE_LIST_FIELDS = (
-    *("id", "title", "team_id", "objective_id", "owner_id"),
-    *(f"owner__{f}" for f in USER_FIELDS),
-)
+OWNER_NAME_FIELDS = ("owner__first_name", "owner__last_name", "owner__username")
 SCORE_FIELDS = ("subject_type", "subject_id", "status", "score", "reason", "as_of")
 
 
@@ -73,6 +69,65 @@ class TeamRow(NamedTuple):
 
     def __str__(self) -> str:
         return self.name
+
+
+def _name(first_name: str | None, last_name: str | None, username: str | None) -> str:
+    return person_name(
+        first_name=first_name or "", last_name=last_name or "", username=username or ""
+    )
+
+
+@dataclass(slots=True)
+class StaleInitiative:
+    """An initiative in the stale check-ins list."""
+
+    pk: int
+    title: str
+    team_name: str
+    owner_id: int | None
+    owner_first_name: str | None
+    owner_last_name: str | None
+    owner_username: str | None
+    checkin_cadence_days: int
+    last_checkin_at: dt.datetime | None
+    checkin_days: int
+    checkin_days_late: int
+
+    @property
+    def owner_name(self) -> str:
+        return _name(self.owner_first_name, self.owner_last_name, self.owner_username)
+
+
+@dataclass(slots=True)
+class OverdueMilestone:
+    """A milestone in the overdue list."""
+
+    pk: int
+    title: str
+    due_date: dt.date
+    initiative_id: int
+    initiative_title: str
+    days_overdue: int = 0
+
+
+@dataclass(slots=True)
+class RecentCheckIn:
+    """A check-in in the latest check-ins list."""
+
+    pk: int
+    created_at: dt.datetime
+    rag: str
+    confidence: int
+    summary: str
+    initiative_id: int
+    initiative_title: str
+    author_first_name: str
+    author_last_name: str
+    author_username: str
+
+    @property
+    def author_name(self) -> str:
+        return _name(self.author_first_name, self.author_last_name, self.author_username)
 
 
 @dataclass(slots=True)
@@ -111,11 +166,7 @@ class MapObjective:
     @property
     def owner_name(self) -> str:
         """What the ``person`` filter shows of the owner."""
-        return person_name(
-            first_name=self.owner_first_name or "",
-            last_name=self.owner_last_name or "",
-            username=self.owner_username or "",
-        )
+        return _name(self.owner_first_name, self.owner_last_name, self.owner_username)
 
 
 @dataclass
@@ -146,14 +197,14 @@ class Overview:
     status_counts: dict[str | None, int] = field(default_factory=dict)
     alerts: list[Alert] = field(default_factory=list)
     alert_counts: dict[str, int] = field(default_factory=dict)
-    stale: list[Initiative] = field(default_factory=list)
-    overdue: list[Milestone] = field(default_factory=list)
+    stale: list[StaleInitiative] = field(default_factory=list)
+    overdue: list[OverdueMilestone] = field(default_factory=list)
     overdue_more: bool = False
     by_theme: list[dict] = field(default_factory=list)
     by_priority: list[dict] = field(default_factory=list)
     top_objectives_budget: list[dict] = field(default_factory=list)
     changed: list[MapObjective] = field(default_factory=list)
-    recent_checkins: list[CheckIn] = field(default_factory=list)
+    recent_checkins: list[RecentCheckIn] = field(default_factory=list)
     since_counts: dict[str, int] = field(default_factory=dict)
 
 
@@ -349,15 +400,16 @@ def overview_build(*, access: Access, filters: OverviewFilters, today: dt.date) 
     # The one rule of staleness (scoring.initiative.checkin_silence) in SQL, on the stored last
     # check-in time, the longest overdue first. One query: cutting on bare rows first costs
     # more to build than the joins it saves.
-    data.stale = list(
-        open_initiatives.annotate(**checkin_silence_annotations(today=today))
+    data.stale = [
+        StaleInitiative(*row)
+        for row in open_initiatives.annotate(**checkin_silence_annotations(today=today))
         .filter(checkin_stale=True)
-        .select_related("owner", "team")
-        .only(*INITIATIVE_LIST_FIELDS, "checkin_cadence_days", "last_checkin_at", "team__name")
-        .order_by("-checkin_days_late", F("last_checkin_at").asc(nulls_first=True), "pk")[
-            :LIST_LIMIT
-        ]
-    )
+        .order_by("-checkin_days_late", F("last_checkin_at").asc(nulls_first=True), "pk")
+        .values_list(
+            *("id", "title", "team__name", "owner_id", *OWNER_NAME_FIELDS),
+            *("checkin_cadence_days", "last_checkin_at", "checkin_days", "checkin_days_late"),
+        )[:LIST_LIMIT]
+    ]
 
     overdue_ids = (
         Milestone.objects.filter(
@@ -368,12 +420,12 @@ def overview_build(*, access: Access, filters: OverviewFilters, today: dt.date) 
         .order_by("due_date", "pk")
         .values("pk")[: LIST_LIMIT + 1]
     )
-    overdue = list(  # the initiative is joined on the few rows shown, not on every late one
-        Milestone.objects.filter(pk__in=overdue_ids)
-        .select_related("initiative")
-        .only("id", "title", "due_date", "initiative__id", "initiative__title")
+    overdue = [  # the initiative is joined on the few rows shown, not on every late one
+        OverdueMilestone(*row)
+        for row in Milestone.objects.filter(pk__in=overdue_ids)
         .order_by("due_date", "pk")
-    )
+        .values_list("id", "title", "due_date", "initiative_id", "initiative__title")
+    ]
     for milestone in overdue:
         milestone.days_overdue = (today - milestone.due_date).days
     data.overdue, data.overdue_more = overdue[:LIST_LIMIT], len(overdue) > LIST_LIMIT
@@ -443,20 +495,14 @@ def overview_build(*, access: Access, filters: OverviewFilters, today: dt.date) 
     # The number since, counted on their (created_at, initiative) index; the newest few walk that
     # index backwards and stop, joining initiative and author on those rows only.
     checkins_since = checkins.aggregate(total=Count("*"))["total"]
-    data.recent_checkins = list(
-        checkins.select_related("initiative", "author")
-        .only(
-            "id",
-            "created_at",
-            "rag",
-            "confidence",
-            "summary",
-            "initiative__id",
-            "initiative__title",
-            *(f"author__{f}" for f in USER_FIELDS),
-        )
-        .order_by("-created_at", "-pk")[:LIST_LIMIT]
-    )
+    data.recent_checkins = [
+        RecentCheckIn(*row)
+        for row in checkins.order_by("-created_at", "-pk").values_list(
+            *("id", "created_at", "rag", "confidence", "summary", "initiative_id"),
+            *("initiative__title", "author__first_name", "author__last_name"),
+            "author__username",
+        )[:LIST_LIMIT]
+    ]
     data.since_counts = {
         "checkins": checkins_since,
         "alerts_opened": data.alert_counts.get("opened_since", 0),
