@@ -78,6 +78,21 @@ class Initiative(TimestampedModel):
     weight = models.DecimalField(
         max_digits=6, decimal_places=2, default=Decimal("1"), validators=[POSITIVE_WEIGHT]
     )
+    last_checkin_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When its newest check-in was made. Kept by the database (triggers of "
+        "migration 0002): always the latest check-in's time, whatever the application writes.",
+    )
+    spent = models.DecimalField(
+        max_digits=16,
+        decimal_places=2,
+        default=Decimal("0"),
+        editable=False,
+        help_text="The sum of its spend entries. Kept by the database (triggers of migration "
+        "0004), whatever the application writes.",
+    )
 
     class Meta:
         ordering = ["due_date", "title"]
@@ -245,7 +260,11 @@ class CheckIn(models.Model):
                 violation_error_message="A check-in needs a summary.",
             ),
         ]
-        indexes = [models.Index(fields=["initiative", "-created_at"])]
+        indexes = [
+            models.Index(fields=["initiative", "-created_at"]),
+            # Check-ins since a date: the newest first, and their number from the index alone.
+            models.Index(fields=["created_at", "initiative"], name="checkin_created_initiative"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.initiative} — {self.get_rag_display()} ({self.created_at:%Y-%m-%d})"

@@ -5,13 +5,28 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from django.db.models import Count, OuterRef, Q, Subquery, Window
-from django.db.models.functions import Coalesce
+from django.conf import settings
+from django.db.models import (
+    BooleanField,
+    Count,
+    DateField,
+    ExpressionWrapper,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    Window,
+)
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 from django_cte import CTE, with_cte
 
 from initiatives.models import CheckIn, Initiative, InitiativeDependency, Milestone
 from metrics.models import Alert, SubjectType
+from metrics.scoring.initiative import CheckinSilence, checkin_silence
 from metrics.selectors import (
     attach_latest_scores,
     latest_scores_by_type,
@@ -21,6 +36,63 @@ from metrics.selectors import (
 from strategy.access import Access
 
 CHECKIN_HISTORY = 50
+
+
+class _DaysBetween(Func):
+    """Whole days from the date ``start`` to the date ``end`` (``end - start``)."""
+
+    arity = 2
+    output_field = IntegerField()
+
+    def __init__(self, start, end):
+        super().__init__(end, start)
+
+    def as_sql(self, compiler, connection, **extra_context):
+        # PostgreSQL: date - date is the number of days.
+        return super().as_sql(
+            compiler, connection, template="(%(expressions)s)", arg_joiner=" - ", **extra_context
+        )
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return super().as_sql(
+            compiler,
+            connection,
+            template="CAST(julianday(%(expressions)s) AS INTEGER)",
+            arg_joiner=") - julianday(",
+            **extra_context,
+        )
+
+
+def initiative_checkin_silence(*, initiative: Initiative, today: dt.date) -> CheckinSilence:
+    """``metrics.scoring.initiative.checkin_silence`` of an initiative row."""
+    last = initiative.last_checkin_at
+    return checkin_silence(
+        last_checkin_on=timezone.localtime(last).date() if last else None,
+        start_date=initiative.start_date,
+        cadence_days=initiative.checkin_cadence_days,
+        today=today,
+        grace=settings.GAP_STALE_GRACE,
+    )
+
+
+def checkin_silence_annotations(*, today: dt.date) -> dict:
+    """``checkin_silence`` as annotations of an ``Initiative`` queryset, for filtering and
+    ordering in the database: ``checkin_days`` (silent for), ``checkin_days_late`` and
+    ``checkin_stale``. The same rule, on the same local dates (tests check they agree)."""
+    silent = _DaysBetween(
+        Coalesce(TruncDate("last_checkin_at"), F("start_date"), output_field=DateField()),
+        Value(today, output_field=DateField()),
+    )
+    stale = Q(start_date__lte=today) & Q(
+        checkin_days__gt=F("checkin_cadence_days") * Value(settings.GAP_STALE_GRACE)
+    )
+    return {
+        "checkin_days": silent,
+        "checkin_days_late": ExpressionWrapper(
+            F("checkin_days") - F("checkin_cadence_days"), output_field=IntegerField()
+        ),
+        "checkin_stale": ExpressionWrapper(stale, output_field=BooleanField()),
+    }
 
 
 def initiative_dependency_closure(*, initiative_id: int) -> set[int]:
@@ -46,8 +118,8 @@ def initiatives_for_work(
 ) -> list[Initiative]:
     """The open initiatives a person owns or contributes to, most in need of attention first.
 
-    Three queries whatever their number: the initiatives (with last check-in and overdue
-    milestone count), their open milestones, their latest scores. Each gets ``flags``: the
+    Three queries whatever their number: the initiatives (with the last check-in's status and
+    summary and the overdue milestone count), their open milestones, their latest scores. Each gets ``flags``: the
     reasons it needs attention, as (css, text) pairs, and ``attention`` to sort by.
     """
     mine = Q(owner=user) | Q(
@@ -61,7 +133,6 @@ def initiatives_for_work(
     latest = CheckIn.objects.filter(initiative=OuterRef("pk")).order_by("-created_at", "-id")
     rows = list(
         qs.select_related("objective", "team", "owner").annotate(
-            last_checkin=Subquery(latest.values("created_at")[:1]),
             last_rag=Subquery(latest.values("rag")[:1]),
             last_summary=Subquery(latest.values("summary")[:1]),
             # Correlated subqueries, not a GROUP BY over a join: the owner-or-contributor filter
@@ -86,14 +157,11 @@ def initiatives_for_work(
     ).order_by("due_date", "id"):
         milestones.setdefault(milestone.initiative_id, []).append(milestone)
     attach_latest_scores(rows, subject_type=SubjectType.INITIATIVE)
-    now = timezone.now()
     for row in rows:
         row.open_milestones = milestones.get(row.pk, [])
         for milestone in row.open_milestones:
             milestone.overdue = milestone.due_date < today
-        started = timezone.make_aware(dt.datetime.combine(row.start_date, dt.time.min))
-        row.days_silent = (now - (row.last_checkin or started)).days
-        row.stale = row.start_date <= today and row.days_silent > row.checkin_cadence_days
+        row.silence = initiative_checkin_silence(initiative=row, today=today)
         row.flags, row.attention = initiative_flags(row)
     rows.sort(key=lambda r: (-r.attention, r.due_date, r.title))
     return rows
@@ -115,11 +183,11 @@ def initiative_flags(row: Initiative) -> tuple[list[tuple[str, str]], int]:
             ("bad", f"{row.overdue_count} milestone{'s' if row.overdue_count > 1 else ''} overdue")
         )
         attention += 10 * row.overdue_count
-    if row.stale:
-        if row.last_checkin is None:
+    if row.silence.stale:
+        if row.last_checkin_at is None:
             flags.append(("warn", "No check-in yet"))
         else:
-            flags.append(("warn", f"Last check-in {row.days_silent} days ago"))
+            flags.append(("warn", f"Last check-in {row.silence.days} days ago"))
         attention += 20
     if row.last_rag == "red":
         attention += 5

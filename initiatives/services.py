@@ -53,6 +53,9 @@ def checkin_create(
     # A guarded update keeps the initiative row's other fields as they are in the database.
     Initiative.objects.filter(pk=initiative.pk).update(progress=progress, updated_at=timezone.now())
     initiative.progress = progress
+    # The database keeps ``last_checkin_at`` (triggers of migration 0002); mirror it here.
+    if initiative.last_checkin_at is None or checkin.created_at > initiative.last_checkin_at:
+        initiative.last_checkin_at = checkin.created_at
     _mark(initiative.pk)
     return checkin
 

@@ -180,10 +180,8 @@ def initiative_alerts(
     facts = result.components.get("facts", {})
     days = facts.get("days_since_checkin")
     cadence = facts.get("checkin_cadence_days") or 14
-    limit = cadence * thresholds.stale_grace
     started = facts.get("started_days_ago") or 0
-    never = days is None and started > limit
-    if (days is not None and days > limit) or never:
+    if facts.get("checkin_stale"):  # scoring.initiative.checkin_silence decided it
         specs.append(
             _spec(
                 subject,

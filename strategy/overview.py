@@ -28,23 +28,36 @@ from django.db.models import (
 from django.utils import timezone
 
 from initiatives.models import CheckIn, Initiative, Milestone, SpendEntry
+from initiatives.selectors import checkin_silence_annotations
 from metrics.models import Alert, GapScore, SubjectType
 from strategy.access import Access
 from strategy.models import Objective, Period, Priority, Strategy, Team, Theme
+from strategy.people import person_name
 
 MAP_LIMIT = 60  # objectives drawn on the strategy map; filters narrow it further
 MAP_INITIATIVE_LIMIT = 180
 LIST_LIMIT = 8
 ALERT_LIMIT = 5
-STALE_CANDIDATES = 60
 TREND_LIMIT = 400
 TEAM_LIMIT = 12  # teams shown on the gap-by-team chart, furthest behind first
-USER_FIELDS = ("id", "username", "first_name", "last_name")  # what ``person`` shows
-INITIATIVE_LIST_FIELDS = (
-    *("id", "title", "team_id", "objective_id", "owner_id"),
-    *(f"owner__{f}" for f in USER_FIELDS),
-)
+OWNER_NAME_FIELDS = ("owner__first_name", "owner__last_name", "owner__username")
 SCORE_FIELDS = ("subject_type", "subject_id", "status", "score", "reason", "as_of")
+
+
+class ScoreRow(NamedTuple):
+    """What the page shows of a latest ``GapScore`` (badges, charts): plain rows, as a large
+    plan colours a hundred or more subjects."""
+
+    subject_type: str
+    subject_id: int
+    status: str
+    score: float | None
+    reason: str
+    as_of: dt.date
+
+
+def _score_rows(scores) -> list[ScoreRow]:
+    return [ScoreRow(*row) for row in scores.values_list(*SCORE_FIELDS)]
 
 
 class TeamRow(NamedTuple):
@@ -56,6 +69,104 @@ class TeamRow(NamedTuple):
 
     def __str__(self) -> str:
         return self.name
+
+
+def _name(first_name: str | None, last_name: str | None, username: str | None) -> str:
+    return person_name(
+        first_name=first_name or "", last_name=last_name or "", username=username or ""
+    )
+
+
+@dataclass(slots=True)
+class StaleInitiative:
+    """An initiative in the stale check-ins list."""
+
+    pk: int
+    title: str
+    team_name: str
+    owner_id: int | None
+    owner_first_name: str | None
+    owner_last_name: str | None
+    owner_username: str | None
+    checkin_cadence_days: int
+    last_checkin_at: dt.datetime | None
+    checkin_days: int
+    checkin_days_late: int
+
+    @property
+    def owner_name(self) -> str:
+        return _name(self.owner_first_name, self.owner_last_name, self.owner_username)
+
+
+@dataclass(slots=True)
+class OverdueMilestone:
+    """A milestone in the overdue list."""
+
+    pk: int
+    title: str
+    due_date: dt.date
+    initiative_id: int
+    initiative_title: str
+    days_overdue: int = 0
+
+
+@dataclass(slots=True)
+class RecentCheckIn:
+    """A check-in in the latest check-ins list."""
+
+    pk: int
+    created_at: dt.datetime
+    rag: str
+    confidence: int
+    summary: str
+    initiative_id: int
+    initiative_title: str
+    author_first_name: str
+    author_last_name: str
+    author_username: str
+
+    @property
+    def author_name(self) -> str:
+        return _name(self.author_first_name, self.author_last_name, self.author_username)
+
+
+@dataclass(slots=True)
+class MapInitiative:
+    """An initiative as the strategy map shows it."""
+
+    pk: int
+    title: str
+    objective_id: int
+    progress: int
+    due_date: dt.date
+    latest_score: ScoreRow | None = None
+
+
+@dataclass(slots=True)
+class MapObjective:
+    """An objective as the strategy map and the changes list show it."""
+
+    pk: int
+    title: str
+    theme_id: int
+    parent_id: int | None
+    owner_id: int | None
+    theme_name: str
+    theme_colour: str
+    team_name: str
+    owner_first_name: str | None
+    owner_last_name: str | None
+    owner_username: str | None
+    status_then: str | None
+    total: int
+    latest_score: ScoreRow | None = None
+    map_children: list[MapObjective] = field(default_factory=list)
+    map_initiatives: list[MapInitiative] = field(default_factory=list)
+
+    @property
+    def owner_name(self) -> str:
+        """What the ``person`` filter shows of the owner."""
+        return _name(self.owner_first_name, self.owner_last_name, self.owner_username)
 
 
 @dataclass
@@ -76,24 +187,24 @@ class Overview:
     team_ids: set[int] | None = None  # the chosen team and the teams below it
     teams_total: int = 0
     team_limit: int = TEAM_LIMIT
-    strategy_score: GapScore | None = None
+    strategy_score: ScoreRow | None = None
     trend: list[tuple[dt.date, float]] = field(default_factory=list)
-    theme_scores: dict[int, GapScore] = field(default_factory=dict)
-    team_scores: dict[int, GapScore] = field(default_factory=dict)
-    objectives: list[Objective] = field(default_factory=list)
+    theme_scores: dict[int, ScoreRow] = field(default_factory=dict)
+    team_scores: dict[int, ScoreRow] = field(default_factory=dict)
+    objectives: list[MapObjective] = field(default_factory=list)
     objectives_total: int = 0
-    map_roots: list[Objective] = field(default_factory=list)
+    map_roots: list[MapObjective] = field(default_factory=list)
     status_counts: dict[str | None, int] = field(default_factory=dict)
     alerts: list[Alert] = field(default_factory=list)
     alert_counts: dict[str, int] = field(default_factory=dict)
-    stale: list[Initiative] = field(default_factory=list)
-    overdue: list[Milestone] = field(default_factory=list)
+    stale: list[StaleInitiative] = field(default_factory=list)
+    overdue: list[OverdueMilestone] = field(default_factory=list)
     overdue_more: bool = False
     by_theme: list[dict] = field(default_factory=list)
     by_priority: list[dict] = field(default_factory=list)
     top_objectives_budget: list[dict] = field(default_factory=list)
-    changed: list[Objective] = field(default_factory=list)
-    recent_checkins: list[CheckIn] = field(default_factory=list)
+    changed: list[MapObjective] = field(default_factory=list)
+    recent_checkins: list[RecentCheckIn] = field(default_factory=list)
     since_counts: dict[str, int] = field(default_factory=dict)
 
 
@@ -150,80 +261,82 @@ def overview_build(*, access: Access, filters: OverviewFilters, today: dt.date) 
     status_then = GapScore.objects.filter(
         subject_type=SubjectType.OBJECTIVE, subject_id=OuterRef("pk"), computed_at__lt=since_dt
     ).order_by("-computed_at", "-id")
-    objective_rows = list(
-        objectives.select_related("theme", "team", "owner")
-        .only(  # what the map and the changes list show
-            *("id", "title", "theme_id", "team_id", "parent_id", "owner_id"),
-            *("theme__name", "theme__colour", "theme__order", "team__name"),
-            *(f"owner__{f}" for f in USER_FIELDS),
+    map_order = ("theme__order", "parent_id", "title")
+    # The first objectives cut on the bare rows, theme, team and owner joined on those only;
+    # the number in scope is an uncorrelated subquery, computed once.
+    objective_rows = [  # plain rows of what the map and the changes list show
+        MapObjective(*row)
+        for row in Objective.objects.filter(
+            pk__in=objectives.order_by(*map_order).values("pk")[:MAP_LIMIT]
         )
         .annotate(
             status_then=Subquery(status_then.values("status")[:1]),
-            score_then=Subquery(status_then.values("score")[:1]),
-            total=_window_count(),
+            total=Subquery(objectives.order_by().annotate(n=_window_count()).values("n")[:1]),
         )
-        .order_by("theme__order", "parent_id", "title")[:MAP_LIMIT]
-    )
+        .order_by(*map_order)
+        .values_list(
+            *("id", "title", "theme_id", "parent_id", "owner_id", "theme__name"),
+            *("theme__colour", "team__name", "owner__first_name", "owner__last_name"),
+            *("owner__username", "status_then", "total"),
+        )
+    ]
     data.objectives_total = objective_rows[0].total if objective_rows else 0
     ids = [o.pk for o in objective_rows]
 
-    # Scores of what the page colours, in one query (without the explanation JSON it never shows).
-    scored = (
-        GapScore.objects.filter(is_latest=True)
-        .filter(
-            Q(subject_type=SubjectType.STRATEGY, subject_id=strategy.pk)
-            | Q(subject_type=SubjectType.THEME, subject_id__in=[t.pk for t in themes])
-            | Q(subject_type=SubjectType.OBJECTIVE, subject_id__in=ids)
+    # Initiatives under the mapped objectives (their scores come with the others below).
+    map_initiatives = (
+        _filter(
+            access.scope(Initiative.objects.filter(objective_id__in_ids=ids)),
+            filters,
+            data.team_ids,
         )
-        .only(*SCORE_FIELDS)
+        .exclude(status=Initiative.Status.CANCELLED)
+        .order_by("due_date", "title")[:MAP_INITIATIVE_LIMIT]
     )
-    by_type: dict[str, dict[int, GapScore]] = {}
+
+    # Scores of what the page colours, in one query (without the explanation JSON it never
+    # shows); the map's initiatives are a subquery, selected again by the database.
+    scored = _score_rows(
+        GapScore.objects.filter(is_latest=True).filter(
+            Q(subject_type=SubjectType.STRATEGY, subject_id=strategy.pk)
+            | Q(subject_type=SubjectType.THEME, subject_id__in_ids=[t.pk for t in themes])
+            | Q(subject_type=SubjectType.OBJECTIVE, subject_id__in_ids=ids)
+            | Q(subject_type=SubjectType.INITIATIVE, subject_id__in=map_initiatives.values("pk"))
+        )
+    )
+    by_type: dict[str, dict[int, ScoreRow]] = {}
     for score in scored:
         by_type.setdefault(score.subject_type, {})[score.subject_id] = score
     data.strategy_score = by_type.get(SubjectType.STRATEGY, {}).get(strategy.pk)
     data.theme_scores = by_type.get(SubjectType.THEME, {})
-    # The teams furthest behind (a large organisation has hundreds of teams).
-    team_ids = data.team_ids if data.team_ids is not None else [t.pk for t in teams]
+    # The teams furthest behind (a large organisation has hundreds of teams). Without a team
+    # filter, the visible teams are a subquery rather than a parameter list of every team id.
+    team_ids = data.team_ids
+    if team_ids is None:
+        team_ids = access.scope(Team.objects.all(), "id").values("id")
     data.team_scores = {
         s.subject_id: s
-        for s in GapScore.objects.filter(
-            is_latest=True,
-            subject_type=SubjectType.TEAM,
-            subject_id__in=team_ids,
-            score__isnull=False,
+        for s in _score_rows(
+            GapScore.objects.filter(
+                is_latest=True,
+                subject_type=SubjectType.TEAM,
+                subject_id__in=team_ids,
+                score__isnull=False,
+            ).order_by("score", "subject_id")[:TEAM_LIMIT]
         )
-        .only(*SCORE_FIELDS)
-        .order_by("score", "subject_id")[:TEAM_LIMIT]
     }
-    data.teams_total = len(team_ids)
+    data.teams_total = len(data.team_ids if data.team_ids is not None else teams)
     objective_scores = by_type.get(SubjectType.OBJECTIVE, {})
 
-    # Initiatives under the mapped objectives, with their latest scores (two queries).
-    initiatives = list(
-        _filter(
-            access.scope(Initiative.objects.filter(objective_id__in=ids)), filters, data.team_ids
-        )
-        .exclude(status=Initiative.Status.CANCELLED)
-        .only("id", "title", "objective_id", "team_id", "progress", "due_date")  # map nodes
-        .order_by("due_date", "title")[:MAP_INITIATIVE_LIMIT]
-    )
-    initiative_scores = {
-        s.subject_id: s
-        for s in GapScore.objects.filter(
-            subject_type=SubjectType.INITIATIVE,
-            subject_id__in=[i.pk for i in initiatives],
-            is_latest=True,
-        ).only(*SCORE_FIELDS)
-    }
-    by_objective: dict[int, list[Initiative]] = {}
-    for initiative in initiatives:
-        initiative.latest_score = initiative_scores.get(initiative.pk)
+    initiative_scores = by_type.get(SubjectType.INITIATIVE, {})
+    by_objective: dict[int, list[MapInitiative]] = {}
+    for row in map_initiatives.values_list("id", "title", "objective_id", "progress", "due_date"):
+        initiative = MapInitiative(*row, latest_score=initiative_scores.get(row[0]))
         by_objective.setdefault(initiative.objective_id, []).append(initiative)
 
     index = {o.pk: o for o in objective_rows}
     for objective in objective_rows:
         objective.latest_score = objective_scores.get(objective.pk)
-        objective.map_children = []
         objective.map_initiatives = by_objective.get(objective.pk, [])
         status = objective.latest_score.status if objective.latest_score else None
         data.status_counts[status] = data.status_counts.get(status, 0) + 1
@@ -257,12 +370,14 @@ def overview_build(*, access: Access, filters: OverviewFilters, today: dt.date) 
         access.scope(Alert.objects.filter(status__in=Alert.ACTIVE_STATUSES)), filters, data.team_ids
     )
     data.alerts = list(  # the five most severe
-        alerts.select_related("owner", "team").order_by("-severity", "-opened_at")[:ALERT_LIMIT]
+        alerts.select_related("owner", "team").order_by("-severity", "-opened_at", "-pk")[
+            :ALERT_LIMIT
+        ]
     )
-    data.alert_counts = alerts.aggregate(
-        total=Count("id"),
-        critical=Count("id", filter=Q(severity=Alert.Severity.CRITICAL)),
-        opened_since=Count("id", filter=Q(opened_at__gte=since_dt)),
+    data.alert_counts = alerts.aggregate(  # severity (never null), not id: in the index
+        total=Count("severity"),
+        critical=Count("severity", filter=Q(severity=Alert.Severity.CRITICAL)),
+        opened_since=Count("severity", filter=Q(opened_at__gte=since_dt)),
     )
 
     # --- stale check-ins and overdue milestones ----------------------------------------------------
@@ -282,39 +397,19 @@ def overview_build(*, access: Access, filters: OverviewFilters, today: dt.date) 
 
     scoped_initiatives = initiatives_of(Initiative)
     open_initiatives = scoped_initiatives.filter(status=Initiative.Status.ACTIVE)
-    last_checkin = Subquery(
-        # A correlated subquery on the (initiative, -created_at) index: far cheaper than a
-        # MAX over a join of every check-in.
-        CheckIn.objects.filter(initiative=OuterRef("pk"))
-        .order_by("-created_at")
-        .values("created_at")[:1]
-    )
-    # Pick the longest-silent candidates on the bare rows, then join owner and team on those
-    # only (joining first made the database build every active initiative's full row).
-    candidate_ids = (
-        open_initiatives.annotate(last_checkin=last_checkin)
-        .order_by(F("last_checkin").asc(nulls_first=True), "pk")
-        .values("pk")[:STALE_CANDIDATES]
-    )
-    candidates = (
-        Initiative.objects.filter(pk__in=candidate_ids)
-        .annotate(last_checkin=last_checkin)
-        .select_related("owner", "team")
-        .only(*INITIATIVE_LIST_FIELDS, "start_date", "checkin_cadence_days", "team__name")
-        .order_by(F("last_checkin").asc(nulls_first=True), "pk")
-    )
-    now = timezone.now()
-    stale = []
-    for initiative in candidates:
-        since_last = initiative.last_checkin or timezone.make_aware(
-            dt.datetime.combine(initiative.start_date, dt.time.min)
-        )
-        initiative.days_silent = (now - since_last).days
-        initiative.days_late = initiative.days_silent - initiative.checkin_cadence_days
-        if initiative.days_late > 0 and initiative.start_date <= today:
-            stale.append(initiative)
-    stale.sort(key=lambda i: -i.days_late)
-    data.stale = stale[:LIST_LIMIT]
+    # The one rule of staleness (scoring.initiative.checkin_silence) in SQL, on the stored last
+    # check-in time, the longest overdue first. One query: cutting on bare rows first costs
+    # more to build than the joins it saves.
+    data.stale = [
+        StaleInitiative(*row)
+        for row in open_initiatives.annotate(**checkin_silence_annotations(today=today))
+        .filter(checkin_stale=True)
+        .order_by("-checkin_days_late", F("last_checkin_at").asc(nulls_first=True), "pk")
+        .values_list(
+            *("id", "title", "team__name", "owner_id", *OWNER_NAME_FIELDS),
+            *("checkin_cadence_days", "last_checkin_at", "checkin_days", "checkin_days_late"),
+        )[:LIST_LIMIT]
+    ]
 
     overdue_ids = (
         Milestone.objects.filter(
@@ -325,12 +420,12 @@ def overview_build(*, access: Access, filters: OverviewFilters, today: dt.date) 
         .order_by("due_date", "pk")
         .values("pk")[: LIST_LIMIT + 1]
     )
-    overdue = list(  # the initiative is joined on the few rows shown, not on every late one
-        Milestone.objects.filter(pk__in=overdue_ids)
-        .select_related("initiative")
-        .only("id", "title", "due_date", "initiative__id", "initiative__title")
+    overdue = [  # the initiative is joined on the few rows shown, not on every late one
+        OverdueMilestone(*row)
+        for row in Milestone.objects.filter(pk__in=overdue_ids)
         .order_by("due_date", "pk")
-    )
+        .values_list("id", "title", "due_date", "initiative_id", "initiative__title")
+    ]
     for milestone in overdue:
         milestone.days_overdue = (today - milestone.due_date).days
     data.overdue, data.overdue_more = overdue[:LIST_LIMIT], len(overdue) > LIST_LIMIT
@@ -338,25 +433,14 @@ def overview_build(*, access: Access, filters: OverviewFilters, today: dt.date) 
     # --- resource allocation ---------------------------------------------------------------------
     funded = scoped_initiatives.exclude(status=Initiative.Status.CANCELLED)
     # Planned budget, effort and spend by theme and by priority in one grouped query (a few
-    # rows); spend is summed per initiative first, so no initiative row is repeated.
+    # rows), spend from each initiative's stored sum of its entries.
     theme_plan: dict[int, dict] = {}
     priority_plan: dict[int, dict] = {}
-    spend_of = (  # one initiative's spend, on the spend entries' initiative index
-        SpendEntry.objects.filter(initiative=OuterRef("pk"))
-        .order_by()
-        .values("initiative")
-        .annotate(total=Sum("amount"))
-        .values("total")
-    )
-    plan_rows = (
-        funded.annotate(spend=Subquery(spend_of))
-        .values("objective__theme_id", "objective__priority")
-        .annotate(
-            budget=Sum("budget_planned"),
-            effort=Sum("effort_planned_fte"),
-            count=Count("id"),
-            spent=Sum("spend"),
-        )
+    plan_rows = funded.values("objective__theme_id", "objective__priority").annotate(
+        budget=Sum("budget_planned"),
+        effort=Sum("effort_planned_fte"),
+        count=Count("id"),
+        spent=Sum("spent"),
     )
     for row in plan_rows.order_by():
         for plan, key in (
@@ -408,30 +492,19 @@ def overview_build(*, access: Access, filters: OverviewFilters, today: dt.date) 
 
     # --- what changed since ----------------------------------------------------------------------
     checkins = initiatives_of(CheckIn, "initiative__").filter(created_at__gte=since_dt)
-    # The newest few ids and the number since, from one scan; the rows shown are joined after.
-    recent = list(
-        checkins.annotate(total=_window_count())
-        .order_by("-created_at", "-pk")
-        .values_list("pk", "total")[:LIST_LIMIT]
-    )
-    recent_ids = [pk for pk, _ in recent]
-    data.recent_checkins = list(  # joined after the cut, like the lists above
-        CheckIn.objects.filter(pk__in=recent_ids)
-        .select_related("initiative", "author")
-        .only(
-            "id",
-            "created_at",
-            "rag",
-            "confidence",
-            "summary",
-            "initiative__id",
-            "initiative__title",
-            *(f"author__{f}" for f in USER_FIELDS),
-        )
-        .order_by("-created_at", "-pk")
-    )
+    # The number since, counted on their (created_at, initiative) index; the newest few walk that
+    # index backwards and stop, joining initiative and author on those rows only.
+    checkins_since = checkins.aggregate(total=Count("*"))["total"]
+    data.recent_checkins = [
+        RecentCheckIn(*row)
+        for row in checkins.order_by("-created_at", "-pk").values_list(
+            *("id", "created_at", "rag", "confidence", "summary", "initiative_id"),
+            *("initiative__title", "author__first_name", "author__last_name"),
+            "author__username",
+        )[:LIST_LIMIT]
+    ]
     data.since_counts = {
-        "checkins": recent[0][1] if recent else 0,
+        "checkins": checkins_since,
         "alerts_opened": data.alert_counts.get("opened_since", 0),
         "status_changes": len(data.changed),
     }
@@ -445,7 +518,7 @@ def _window_count() -> Window:
 
 def _filter(qs, filters: OverviewFilters, team_ids, *, team="team_id", theme=None, period=None):
     if team_ids is not None:
-        qs = qs.filter(**{f"{team}__in": team_ids})
+        qs = qs.filter(**{f"{team}__in_ids": team_ids})
     if theme and filters.theme_id is not None:
         qs = qs.filter(**{theme: filters.theme_id})
     if period and filters.period_id is not None:

@@ -1,17 +1,16 @@
-"""Initiative scores of a chunk: initiatives with their spend and last check-in (one query),
-milestones (one), their KPIs (one) and the KPIs' latest scores (one, unless computed in the
-same run)."""
+"""Initiative scores of a chunk: initiatives with their stored spend and last check-in time
+and their last check-in's status (one query), milestones (one), their KPIs (one) and the KPIs'
+latest scores (one, unless computed in the same run)."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date
 
-from django.db.models import DecimalField, OuterRef, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
-from initiatives.models import CheckIn, Initiative, Milestone, SpendEntry
+from initiatives.models import CheckIn, Initiative, Milestone
 from metrics.alerts import (
     INITIATIVE_KINDS,
     MILESTONE_KINDS,
@@ -37,23 +36,10 @@ OPEN = (Initiative.Status.ACTIVE, Initiative.Status.ON_HOLD)
 
 def _initiative_rows(ids: list[int]) -> list[dict]:
     last = CheckIn.objects.filter(initiative=OuterRef("pk")).order_by("-created_at", "-id")
-    spent = (
-        SpendEntry.objects.filter(initiative=OuterRef("pk"))
-        .order_by()
-        .values("initiative")
-        .annotate(total=Sum("amount"))
-        .values("total")
-    )
     return list(
         Initiative.objects.filter(id__in=ids)
         .order_by()
         .annotate(
-            spent=Coalesce(
-                Subquery(spent),
-                Value(0),
-                output_field=DecimalField(max_digits=16, decimal_places=2),
-            ),
-            last_checkin_at=Subquery(last.values("created_at")[:1]),
             last_rag=Subquery(last.values("rag")[:1]),
             last_confidence=Subquery(last.values("confidence")[:1]),
         )

@@ -12,13 +12,14 @@ from django.db import transaction
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
-from initiatives.models import CheckIn, Initiative, Milestone
+from initiatives.models import Initiative, Milestone
 from metrics.engine.common import Actors, Key, LatestCache, Outcome, engine_thresholds, logger
 from metrics.engine.initiatives import OPEN, initiatives_compute
 from metrics.engine.kpis import kpis_compute
 from metrics.engine.persist import dirty_clear, write_outcomes
 from metrics.engine.rollups import rollups_compute
 from metrics.models import KPI, Alert, DirtySubject, GapScore, Measurement, SubjectType
+from metrics.scoring.initiative import checkin_silence
 
 
 @dataclass
@@ -253,20 +254,19 @@ def sweep_candidates(*, today: date, now: datetime) -> list[Key]:
         clock = min(today, target_date)
         if last is None or (clock - last).days > cadence * grace:
             found.add((SubjectType.KPI, kpi_id))
-    last_checkin = (
-        CheckIn.objects.filter(initiative=OuterRef("pk"))
-        .order_by("-created_at")
-        .values("created_at")[:1]
-    )
-    for initiative_id, cadence, start, last in (
-        Initiative.objects.filter(status__in=OPEN)
-        .annotate(last=Subquery(last_checkin))
-        .values_list("id", "checkin_cadence_days", "start_date", "last")
-    ):
+    for initiative_id, cadence, start, last in Initiative.objects.filter(
+        status__in=OPEN
+    ).values_list("id", "checkin_cadence_days", "start_date", "last_checkin_at"):
         if (Alert.Kind.INITIATIVE_STALE, initiative_id) in stale_alerts:
             continue
-        since = timezone.localtime(last).date() if last else start
-        if (today - since).days > cadence * grace:
+        silence = checkin_silence(
+            last_checkin_on=timezone.localtime(last).date() if last else None,
+            start_date=start,
+            cadence_days=cadence,
+            today=today,
+            grace=grace,
+        )
+        if silence.stale:
             found.add((SubjectType.INITIATIVE, initiative_id))
     for milestone_id, initiative_id in Milestone.objects.filter(
         completed_on__isnull=True, due_date__lt=today, initiative__status__in=OPEN

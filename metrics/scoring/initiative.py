@@ -14,6 +14,9 @@
 
 A closed initiative shows its final result: done on time is 100, done late loses the lateness
 as a share of its planned duration; cancelled is not scored.
+
+``checkin_silence`` is the one rule of a stale check-in, used by the alerts, the sweep and the
+pages (``initiatives.selectors.checkin_silence_annotations`` is its SQL form).
 """
 
 from __future__ import annotations
@@ -62,6 +65,31 @@ class InitiativeFacts:
     kpis: tuple[Child, ...] = field(default_factory=tuple)
 
 
+@dataclass(frozen=True)
+class CheckinSilence:
+    """How long an initiative has gone without a check-in, from ``checkin_silence``."""
+
+    days: int  # since the last check-in's day, or since the start when it never checked in
+    days_late: int  # days past its cadence (zero or less: not due yet)
+    stale: bool
+
+
+def checkin_silence(
+    *,
+    last_checkin_on: date | None,
+    start_date: date,
+    cadence_days: int,
+    today: date,
+    grace: float,
+) -> CheckinSilence:
+    """Whether an initiative's check-ins are stale: started, and silent for more than its cadence
+    times ``grace`` (``GAP_STALE_GRACE``) days, counted in whole days from the last check-in's
+    local date, or from the start when it never checked in."""
+    days = (today - (last_checkin_on or start_date)).days
+    stale = start_date <= today and days > cadence_days * grace
+    return CheckinSilence(days=days, days_late=days - cadence_days, stale=stale)
+
+
 def initiative_elapsed(*, facts: InitiativeFacts, today: date) -> float:
     total = (facts.due_date - facts.start_date).days
     return clamp((today - facts.start_date).days / total)
@@ -89,6 +117,13 @@ def initiative_score(
     overdue = [m for m in facts.milestones if m.completed_on is None and m.due_date < today]
     burn = facts.spent / facts.budget_planned if facts.budget_planned > 0 else None
     days_since_checkin = (today - facts.last_checkin_on).days if facts.last_checkin_on else None
+    silence = checkin_silence(
+        last_checkin_on=facts.last_checkin_on,
+        start_date=facts.start_date,
+        cadence_days=facts.checkin_cadence_days,
+        today=today,
+        grace=t.stale_grace,
+    )
     base_facts = {
         "elapsed": elapsed,
         "delivered": delivered,
@@ -98,6 +133,7 @@ def initiative_score(
         ],
         "days_since_checkin": days_since_checkin,
         "checkin_cadence_days": facts.checkin_cadence_days,
+        "checkin_stale": silence.stale,
         "started_days_ago": (today - facts.start_date).days,
         "budget_planned": facts.budget_planned,
         "spent": facts.spent,

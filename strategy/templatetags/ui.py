@@ -4,13 +4,16 @@ plotly figure blocks (JSON data for static/js/app.js, no inline script) and spar
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from html import escape as _esc  # what django.utils.html.escape does, minus the wrapping
 
 import orjson
 from django import template
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
+
+from strategy.people import person_name
 
 register = template.Library()
 
@@ -152,12 +155,15 @@ def person(user, empty: str = "—") -> str:
     """A person's full name, else username; ``empty`` for nobody."""
     if user is None or user == "":
         return empty
-    return user.get_full_name() or user.get_username()
+    return person_name(
+        first_name=user.first_name, last_name=user.last_name, username=user.get_username()
+    )
 
 
 @register.simple_tag
 def strategy_map(roots) -> SafeString:
-    """The alignment tree as nested lists, rendered in Python.
+    """The alignment tree (``strategy.overview.MapObjective`` rows) as nested lists, rendered
+    in Python.
 
     Equivalent to a recursive ``{% include %}`` but several times faster, which matters on the
     overview of a large plan. Each node shows its kind, title (linked), status as icon and
@@ -173,8 +179,8 @@ def strategy_map(roots) -> SafeString:
                 format_html(
                     '<li class="theme-head"><span class="swatch" style="background:{}" '
                     'aria-hidden="true"></span>{}</li>',
-                    root.theme.colour,
-                    root.theme.name,
+                    root.theme_colour,
+                    root.theme_name,
                 )
             )
         parts.append(_objective_node(root, depth=0, urls=urls))
@@ -183,21 +189,42 @@ def strategy_map(roots) -> SafeString:
 
 def _url_maker(viewname: str):
     """``pk -> url`` for a detail view, reversing once: the map links hundreds of rows."""
+    return _url_maker_for(viewname, get_urlconf(), get_script_prefix())
+
+
+@functools.cache
+def _url_maker_for(viewname: str, urlconf, script_prefix: str):
+    # Keyed by the URLconf and prefix in force, which is what reverse() depends on.
     marker = "8675309"
     head, tail = reverse(viewname, args=[marker]).split(marker)
     return lambda pk: f"{head}{pk}{tail}"
+
+
+DETAIL_VIEWS = {
+    "objective": "strategy:objective-detail",
+    "initiative": "initiatives:initiative-detail",
+}
+
+
+@register.filter
+def detail_url(obj, kind: str = "") -> str:
+    """The page of an objective or initiative, or of the id of one with ``kind``
+    (``{{ row.objective_id|detail_url:"objective" }}``), without a reverse() for each link."""
+    if kind:
+        return _url_maker(DETAIL_VIEWS[kind])(obj)
+    return _url_maker(DETAIL_VIEWS[obj._meta.model_name])(obj.pk)
 
 
 def _objective_node(node, depth: int, urls) -> str:
     # f-strings with explicit escaping rather than format_html: a large map has hundreds of
     # nodes and format_html's per-argument checks were most of the map's cost.
     score = getattr(node, "latest_score", None)
-    owner = f" · {_esc(person(node.owner))}" if node.owner_id else ""
+    owner = f" · {_esc(node.owner_name)}" if node.owner_id else ""
     head = (
         f'<div class="node node--{_esc(status_css(score.status if score else None))}">'
         f'<span class="kind">Objective</span><a class="node__title" '
         f'href="{_esc(urls[0](node.pk))}">{_esc(node.title)}</a>{score_badge(score)}'
-        f'<span class="node__meta">{_esc(node.team.name)}{owner}</span></div>'
+        f'<span class="node__meta">{_esc(node.team_name)}{owner}</span></div>'
     )
     children = [
         _objective_node(child, depth + 1, urls)

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from initiatives.models import CheckIn, Initiative, Milestone
 from tests.factories import (
+    CheckInFactory,
     InitiativeFactory,
     MembershipFactory,
     MilestoneFactory,
@@ -296,3 +297,16 @@ def test_initiative_page_explains_its_score(client, viewer, mine):
     assert "What makes up this score" in html
     assert "13 % delivered with 45 % of the time elapsed" in html
     assert "25.2 pts" in html
+
+
+def test_my_work_flags_checkins_by_the_stale_rule(client, member, team):
+    objective = ObjectiveFactory(team=team)
+    now = timezone.now()
+    for title, days in (("Due soon", 20), ("Stale", 22)):
+        initiative = InitiativeFactory(objective=objective, team=team, owner=member, title=title)
+        CheckInFactory(initiative=initiative, created_at=now - dt.timedelta(days=days))
+    client.force_login(member)
+    html = client.get(reverse("initiatives:my-work")).content.decode()
+    # Cadence 14: stale after 14 x GAP_STALE_GRACE (1.5) = 21 days, as the alerts say.
+    assert "Last check-in 22 days ago" in html
+    assert "Last check-in 20 days ago" not in html

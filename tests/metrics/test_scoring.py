@@ -18,7 +18,7 @@ from metrics.scoring import (
     rollup_score,
 )
 from metrics.scoring.forecast import theil_sen
-from metrics.scoring.initiative import Milestone
+from metrics.scoring.initiative import Milestone, checkin_silence
 
 D = dt.date
 JAN1, DEC31 = D(2026, 1, 1), D(2026, 12, 31)  # 364 days apart
@@ -320,6 +320,26 @@ def test_initiative_done_late_shows_its_final_result():
     )
     assert result.score == pytest.approx(100 * (1 - 30 / 364))
     assert "30 days late" in result.reason
+
+
+@pytest.mark.parametrize(
+    ("last", "start", "cadence", "days", "late", "stale"),
+    [
+        (MID - dt.timedelta(days=21), JAN1, 14, 21, 7, False),  # 21 days is not past 14 x 1.5
+        (MID - dt.timedelta(days=22), JAN1, 14, 22, 8, True),
+        (MID - dt.timedelta(days=11), JAN1, 7, 11, 4, True),  # 11 > 10.5
+        (MID - dt.timedelta(days=10), JAN1, 7, 10, 3, False),
+        (None, MID - dt.timedelta(days=21), 14, 21, 7, False),  # never: counted from the start
+        (None, MID - dt.timedelta(days=22), 14, 22, 8, True),
+        (None, MID + dt.timedelta(days=5), 14, -5, -19, False),  # not started yet
+        (MID - dt.timedelta(days=40), MID + dt.timedelta(days=1), 14, 40, 26, False),
+    ],
+)
+def test_checkin_silence(last, start, cadence, days, late, stale):
+    silence = checkin_silence(
+        last_checkin_on=last, start_date=start, cadence_days=cadence, today=MID, grace=1.5
+    )
+    assert (silence.days, silence.days_late, silence.stale) == (days, late, stale)
 
 
 def test_cancelled_initiative_is_not_scored():

@@ -3,15 +3,22 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from django.utils import timezone
+
 from initiatives.models import Initiative
+from metrics.models import SubjectType
 from strategy.access import access_for
 from strategy.models import Priority, Strategy
 from strategy.overview import OverviewFilters, overview_build
 from tests.factories import (
+    AlertFactory,
+    CheckInFactory,
+    GapScoreFactory,
     InitiativeFactory,
     ObjectiveFactory,
     SpendEntryFactory,
     StrategyFactory,
+    TeamFactory,
     ThemeFactory,
 )
 
@@ -74,3 +81,68 @@ def test_allocation_follows_the_theme_filter(admin, team):
     assert by_theme[growth.pk]["spent"] == Decimal(4)
     assert by_theme[trust.pk]["spent"] == 0
     assert by_theme[trust.pk]["budget"] == 0
+
+
+def test_stale_checkins_follow_the_one_rule_longest_overdue_first(admin, team):
+    strategy = StrategyFactory(status=Strategy.Status.ACTIVE)
+    objective = ObjectiveFactory(theme=ThemeFactory(strategy=strategy), team=team)
+
+    def initiative(title, cadence, silent_days=None, start=dt.date(2026, 1, 1), **kwargs):
+        made = InitiativeFactory(
+            objective=objective, title=title, checkin_cadence_days=cadence, start_date=start
+        )
+        if silent_days is not None:
+            at = dt.datetime.combine(TODAY - dt.timedelta(days=silent_days), dt.time(12))
+            CheckInFactory(initiative=made, created_at=timezone.make_aware(at))
+        Initiative.objects.filter(pk=made.pk).update(**kwargs)
+        return made
+
+    weekly = initiative("Weekly, 30 days silent", 7, 30)  # 23 days late
+    initiative("Fortnightly, 21 days silent", 14, 21)  # late, but within 14 x 1.5
+    fortnightly = initiative("Fortnightly, 22 days silent", 14, 22)  # 8 days late
+    never = initiative("Never checked in", 14, start=TODAY - dt.timedelta(days=40))  # 26 late
+    initiative("On hold", 7, 60, status=Initiative.Status.ON_HOLD)
+    initiative("Not started", 7, start=TODAY + dt.timedelta(days=3))
+
+    data = overview_build(access=access_for(admin), filters=OverviewFilters(), today=TODAY)
+
+    assert [i.pk for i in data.stale] == [never.pk, weekly.pk, fortnightly.pk]
+    assert [(i.checkin_days, i.checkin_days_late) for i in data.stale] == [
+        (40, 26),
+        (30, 23),
+        (22, 8),
+    ]
+    assert data.stale[0].last_checkin_at is None
+
+
+def test_counts_and_lists_cover_what_the_person_may_see(leader, team, company, monkeypatch):
+    """Totals are of everything in scope, lists are cut; a private team's rows count nowhere."""
+    monkeypatch.setattr("strategy.overview.MAP_LIMIT", 2)
+    secret = TeamFactory(name="Secret", slug="secret", parent=company, is_private=True)
+    strategy = StrategyFactory(status=Strategy.Status.ACTIVE)
+    theme = ThemeFactory(strategy=strategy)
+    objectives = [ObjectiveFactory(theme=theme, team=team, title=f"O{i}") for i in range(3)]
+    hidden = ObjectiveFactory(theme=theme, team=secret)
+    initiative = InitiativeFactory(objective=objectives[0])
+    hidden_initiative = InitiativeFactory(objective=hidden)
+    now = timezone.make_aware(dt.datetime.combine(TODAY, dt.time(9)))
+    for days in (1, 2, 40):  # two since the default 30 days, one before
+        CheckInFactory(initiative=initiative, created_at=now - dt.timedelta(days=days))
+    CheckInFactory(initiative=hidden_initiative, created_at=now - dt.timedelta(days=1))
+    for severity, days, owner_team in ((3, 1, team), (2, 60, team), (3, 1, secret)):
+        AlertFactory(severity=severity, opened_at=now - dt.timedelta(days=days), team=owner_team)
+    for subject, score in ((team, 40.0), (secret, 10.0)):
+        GapScoreFactory(subject_type=SubjectType.TEAM, subject_id=subject.pk, score=score)
+
+    filters = OverviewFilters(since=TODAY - dt.timedelta(days=30))
+    data = overview_build(access=access_for(leader), filters=filters, today=TODAY)
+
+    assert data.objectives_total == 3
+    assert [o.title for o in data.objectives] == ["O0", "O1"]
+    assert data.since_counts["checkins"] == 2
+    assert [c.created_at for c in data.recent_checkins] == [
+        now - dt.timedelta(days=1),
+        now - dt.timedelta(days=2),
+    ]
+    assert data.alert_counts == {"total": 2, "critical": 1, "opened_since": 1}
+    assert list(data.team_scores) == [team.pk]

@@ -29,12 +29,12 @@ def page_urls(plan) -> dict[str, str]:
 LEADER_QUERIES = {
     # + data fingerprint (the cache key), then on a cache miss: strategy, periods, themes,
     # visible teams, objectives (with status then and total), latest scores (strategy, themes,
-    # objectives), teams furthest behind, initiatives on the map, their scores, health history,
-    # top alerts, alert counts, stale candidates, overdue milestones, budget, effort and spend by
-    # theme and priority, top objectives by budget, newest check-in ids with the count
-    # since, those check-ins
-    "overview": 24,
-    "review": 24,
+    # objectives, initiatives on the map), teams furthest behind, initiatives on the map,
+    # health history, top alerts, alert counts, stale initiatives, overdue milestones, budget,
+    # effort and spend by theme and priority, top objectives by budget, the number of
+    # check-ins since, the newest check-ins
+    "overview": 23,
+    "review": 23,
     # + objective, ancestors (CTE), children, initiatives, KPIs, all latest scores, sparklines,
     # alerts
     "objective": 13,
