@@ -20,6 +20,7 @@ from initiatives.services import (
     milestone_set_completed,
 )
 from metrics.models import KPI, Alert
+from metrics.scoring.quality import kpi_is_stale
 from metrics.selectors import latest_scores_by_type, measurement_sparklines
 from strategy.access import access_for
 from strategy.models import Objective
@@ -58,7 +59,13 @@ def my_work(request: HttpRequest) -> HttpResponse:
         kpi.latest_score = scores["kpi"].get(kpi.pk)
         kpi.can_record = access.can_record_measurement(kpi)
         kpi.days_since = (today - kpi.last_as_of).days if kpi.last_as_of else None
-        kpi.stale = kpi.days_since is None or kpi.days_since > kpi.cadence_days
+        kpi.stale = kpi_is_stale(
+            last_day=kpi.last_as_of,
+            cadence_days=kpi.cadence_days,
+            today=today,
+            target_date=kpi.target_date,
+            grace=settings.GAP_STALE_GRACE,
+        )
         status = kpi.latest_score.status if kpi.latest_score else None
         kpi.attention = {"off_track": 30, "at_risk": 15}.get(status, 0) + (20 if kpi.stale else 0)
     kpis.sort(key=lambda k: (-k.attention, k.name))

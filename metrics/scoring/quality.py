@@ -56,6 +56,22 @@ def kpi_outliers(*, measurements: list[tuple[date, float]], z_limit: float = 3.5
     return dates
 
 
+def kpi_is_stale(
+    *,
+    last_day: date | None,
+    cadence_days: int,
+    today: date,
+    target_date: date | None,
+    grace: float,
+) -> bool:
+    """No value yet, or none within ``cadence_days * grace`` days. After the target date the
+    clock stops there: a final value measured on time is not stale later."""
+    if last_day is None:
+        return True
+    clock = min(today, target_date) if target_date else today
+    return (clock - last_day).days > cadence_days * grace
+
+
 def kpi_data_quality(
     *,
     measurements: list[tuple[date, float]],
@@ -78,9 +94,13 @@ def kpi_data_quality(
     window = measurements[-t.quality_window :]
     last_day = window[-1][0]
     days_since = (today - last_day).days
-    clock = min(today, target_date) if target_date else today
-    allowed = cadence_days * t.stale_grace
-    stale = (clock - last_day).days > allowed
+    stale = kpi_is_stale(
+        last_day=last_day,
+        cadence_days=cadence_days,
+        today=today,
+        target_date=target_date,
+        grace=t.stale_grace,
+    )
     issues: list[str] = []
     if stale:
         issues.append(

@@ -310,3 +310,35 @@ def test_my_work_flags_checkins_by_the_stale_rule(client, member, team):
     # Cadence 14: stale after 14 x GAP_STALE_GRACE (1.5) = 21 days, as the alerts say.
     assert "Last check-in 22 days ago" in html
     assert "Last check-in 20 days ago" not in html
+
+
+def test_my_work_flags_kpis_by_the_engines_stale_rule(client, member, team):
+    """The KPI rule of the scores (metrics.scoring.quality.kpi_is_stale): cadence x
+    GAP_STALE_GRACE days, and the clock stops at the target date."""
+    from tests.factories import KPIFactory, MeasurementFactory
+
+    today = timezone.localdate()
+    objective = ObjectiveFactory(team=team)
+    cases = {  # name: (days since the last value, target date)
+        "Measured 44 days ago": (44, today + dt.timedelta(days=90)),
+        "Measured 46 days ago": (46, today + dt.timedelta(days=90)),
+        "Final value on time": (100, today - dt.timedelta(days=90)),
+        "Never measured": (None, today + dt.timedelta(days=90)),
+    }
+    for name, (days, target) in cases.items():
+        kpi = KPIFactory(
+            objective=objective,
+            team=team,
+            owner=member,
+            name=name,
+            cadence_days=30,
+            baseline_date=today - dt.timedelta(days=400),
+            target_date=target,
+        )
+        if days is not None:
+            MeasurementFactory(kpi=kpi, as_of=today - dt.timedelta(days=days))
+    client.force_login(member)
+    response = client.get(reverse("initiatives:my-work"))
+    stale = {kpi.name for kpi in response.context["kpis"] if kpi.stale}
+    assert stale == {"Measured 46 days ago", "Never measured"}
+    assert "never measured" in response.content.decode()
