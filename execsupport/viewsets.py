@@ -14,6 +14,7 @@ import orjson
 from django import forms
 from django.core.cache import cache
 from django.db import models
+from django.db.models import Count, Max
 from django.http import HttpResponse
 from django_filters import rest_framework as filters
 from django_filters.fields import IsoDateTimeField
@@ -24,7 +25,7 @@ from rest_framework.views import APIView
 
 from execsupport.api import ID_REGEX, MAX_ID, etag_for, if_none_match
 from execsupport.rows import RowPlan
-from metrics.selectors import attach_latest_scores
+from metrics.selectors import attach_latest_scores, scores_version
 from strategy.access import Access, access_for
 
 # A cached list page is only ever served for the exact data version it was built from; the
@@ -261,6 +262,15 @@ def conditional_list(
     return response
 
 
+def scored_list(view, request) -> HttpResponse:
+    """``conditional_list`` of rows versioned by their ``updated_at`` and the latest scores of
+    ``view.score_subject_type`` (KPIs, initiatives); the version query counts the page too."""
+    queryset = view.filter_queryset(view.get_queryset())
+    rows = queryset.order_by().aggregate(n=Count("id"), changed=Max("updated_at"))
+    version = [rows, scores_version(view.score_subject_type)]
+    return conditional_list(view, request, queryset, version, count=rows["n"])
+
+
 class NotFoundView(APIView):
     """Any other URL under /api/: the API's JSON 404 (after authentication, so that anonymous
     callers learn nothing about which URLs exist)."""
@@ -281,4 +291,5 @@ __all__ = [
     "ReadOnlyAccessViewSet",
     "conditional_list",
     "extend_schema",
+    "scored_list",
 ]

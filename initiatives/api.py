@@ -8,7 +8,7 @@ contribute to (progress, milestones completed, check-ins, spend). Both rules are
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Max, Prefetch
+from django.db.models import Prefetch
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 
@@ -18,7 +18,7 @@ from execsupport.viewsets import (
     BaseFilterSet,
     IdFilter,
     SinceFilter,
-    conditional_list,
+    scored_list,
 )
 from initiatives import services
 from initiatives.models import CheckIn, Initiative, Milestone, SpendEntry
@@ -29,7 +29,6 @@ from initiatives.serializers import (
     SpendEntrySerializer,
 )
 from metrics.models import SubjectType
-from metrics.selectors import scores_version
 from strategy.access import Access
 from strategy.models import ApiToken
 
@@ -104,10 +103,7 @@ class InitiativeViewSet(AccessViewSet):
     @extend_schema(responses={200: InitiativeSerializer(many=True), 304: None})
     def list(self, request, *args, **kwargs):
         """Conditional: send the last ETag in If-None-Match and get 304 if nothing changed."""
-        queryset = self.filter_queryset(self.get_queryset())
-        rows = queryset.order_by().aggregate(n=Count("id"), changed=Max("updated_at"))
-        version = [rows, scores_version(SubjectType.INITIATIVE)]
-        return conditional_list(self, request, queryset, version, count=rows["n"])
+        return scored_list(self, request)
 
     def may_write(self, access: Access, obj: Initiative, request) -> bool:
         if self.changed_fields is not None and self.changed_fields <= MEMBER_FIELDS:

@@ -30,11 +30,11 @@ from execsupport.viewsets import (
     ReadOnlyAccessViewSet,
     SinceFilter,
     conditional_list,
+    scored_list,
 )
 from initiatives.models import Initiative, Milestone
 from metrics import services
 from metrics.models import KPI, Alert, GapScore, Measurement, SubjectType, Webhook
-from metrics.selectors import scores_version
 from metrics.serializers import (
     AlertSerializer,
     GapScoreHistorySerializer,
@@ -176,10 +176,7 @@ class KPIViewSet(AccessViewSet):
     @extend_schema(responses={200: KPISerializer(many=True), 304: None})
     def list(self, request, *args, **kwargs):
         """Conditional: send the last ETag in If-None-Match and get 304 if nothing changed."""
-        queryset = self.filter_queryset(self.get_queryset())
-        rows = queryset.order_by().aggregate(n=Count("id"), changed=Max("updated_at"))
-        version = [rows, scores_version(SubjectType.KPI)]
-        return conditional_list(self, request, queryset, version, count=rows["n"])
+        return scored_list(self, request)
 
     def may_write(self, access: Access, obj: KPI, request) -> bool:
         return access.can_edit_kpi(obj)
