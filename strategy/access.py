@@ -76,6 +76,8 @@ class Access:
     visible_team_ids: frozenset[int] | None = frozenset()
     # every other team (those hidden from this person), when known
     hidden_team_ids: frozenset[int] | None = None
+    # (id, name, parent id) of the visible teams by name, when already read with the roles
+    _visible_teams: list[tuple[int, str, int | None]] | None = None
 
     # --- reading ------------------------------------------------------------------------------
     @property
@@ -98,6 +100,17 @@ class Access:
         if hidden is not None and len(hidden) < len(self.visible_team_ids):
             return Q(**{f"{lookup}__isnull": False}) & ~Q(**{f"{lookup}__in_ids": hidden})
         return Q(**{f"{lookup}__in_ids": self.visible_team_ids})
+
+    def visible_teams(self) -> list[tuple[int, str, int | None]]:
+        """``(id, name, parent id)`` of every team this person may see, by name: read with the
+        roles (no query) unless this person sees every team."""
+        if self._visible_teams is None:
+            self._visible_teams = list(
+                self.scope(Team.objects.all(), "id")
+                .order_by("name", "id")
+                .values_list("id", "name", "parent_id")
+            )
+        return self._visible_teams
 
     def scope(self, queryset: QuerySet, lookup: str = "team_id") -> QuerySet:
         if self.visible_team_ids is None:
@@ -209,37 +222,43 @@ def _access_from_memberships(user: User) -> Access:
     direct = dict(Membership.objects.filter(user=user).values_list("team_id", "role"))
     if not direct:
         return Access(user_id=user.pk, is_office=False)
-    teams = list(Team.objects.values_list("id", "parent_id", "is_private"))
+    teams = list(
+        Team.objects.order_by("name", "id").values_list("id", "name", "parent_id", "is_private")
+    )
     children: dict[int | None, list[int]] = {}
-    private: dict[int, bool] = {}
-    for team_id, parent_id, is_private in teams:
+    private: set[int] = set()
+    for team_id, _name, parent_id, is_private in teams:
         children.setdefault(parent_id, []).append(team_id)
-        private[team_id] = is_private
+        if is_private:
+            private.add(team_id)
 
     roles: dict[int, str] = {}
     visible: set[int] = set()
-
-    def walk(team_id: int, inherited: str | None, hidden: bool, depth: int = 0) -> None:
-        if depth > 64:  # a cycle that slipped past validation must not hang a request
-            return
-        role = inherited
+    # Depth first from the roots, each team with the role and privacy it inherits. A team seen
+    # twice (a cycle that slipped past validation) is not walked again.
+    todo: list[tuple[int, str | None, bool]] = [
+        (root, None, False) for root in children.get(None, [])
+    ]
+    seen: set[int] = set()
+    while todo:
+        team_id, role, hidden = todo.pop()
+        if team_id in seen:
+            continue
+        seen.add(team_id)
         own = direct.get(team_id)
         if own and (role is None or ROLE_RANK[own] > ROLE_RANK[role]):
             role = own
-        hidden = hidden or private[team_id]
+        hidden = hidden or team_id in private
         if role:
             roles[team_id] = role
         if role or not hidden:
             visible.add(team_id)
-        for child in children.get(team_id, ()):
-            walk(child, role, hidden, depth + 1)
-
-    for root in children.get(None, ()):
-        walk(root, None, False)
+        todo.extend((child, role, hidden) for child in children.get(team_id, ()))
     return Access(
         user_id=user.pk,
         is_office=False,
         roles=roles,
         visible_team_ids=frozenset(visible),
-        hidden_team_ids=frozenset(private) - visible,
+        hidden_team_ids=frozenset(row[0] for row in teams if row[0] not in visible),
+        _visible_teams=[row[:3] for row in teams if row[0] in visible],
     )

@@ -240,12 +240,8 @@ def overview_build(*, access: Access, filters: OverviewFilters, today: dt.date) 
     themes = (
         list(Theme.objects.filter(strategy=strategy).order_by("order", "name")) if strategy else []
     )
-    teams = [  # plain rows: a large organisation lists hundreds of teams in the filter
-        TeamRow(*row)
-        for row in access.scope(Team.objects.all(), "id")
-        .order_by("name")
-        .values_list("id", "name", "parent_id")
-    ]
+    # Plain rows: a large organisation lists hundreds of teams in the filter.
+    teams = [TeamRow(*row) for row in access.visible_teams()]
     data = Overview(strategy=strategy, filters=filters, periods=periods, themes=themes, teams=teams)
     if strategy is None:
         return data
@@ -294,14 +290,24 @@ def overview_build(*, access: Access, filters: OverviewFilters, today: dt.date) 
         .order_by("due_date", "title")[:MAP_INITIATIVE_LIMIT]
     )
 
+    map_initiative_rows = [
+        MapInitiative(*row)
+        for row in map_initiatives.values_list(
+            "id", "title", "objective_id", "progress", "due_date"
+        )
+    ]
+
     # Scores of what the page colours, in one query (without the explanation JSON it never
-    # shows); the map's initiatives are a subquery, selected again by the database.
+    # shows). Every branch is a list of ids, so each is one probe of the latest-score index.
     scored = _score_rows(
         GapScore.objects.filter(is_latest=True).filter(
             Q(subject_type=SubjectType.STRATEGY, subject_id=strategy.pk)
             | Q(subject_type=SubjectType.THEME, subject_id__in_ids=[t.pk for t in themes])
             | Q(subject_type=SubjectType.OBJECTIVE, subject_id__in_ids=ids)
-            | Q(subject_type=SubjectType.INITIATIVE, subject_id__in=map_initiatives.values("pk"))
+            | Q(
+                subject_type=SubjectType.INITIATIVE,
+                subject_id__in_ids=[i.pk for i in map_initiative_rows],
+            )
         )
     )
     by_type: dict[str, dict[int, ScoreRow]] = {}
@@ -330,8 +336,8 @@ def overview_build(*, access: Access, filters: OverviewFilters, today: dt.date) 
 
     initiative_scores = by_type.get(SubjectType.INITIATIVE, {})
     by_objective: dict[int, list[MapInitiative]] = {}
-    for row in map_initiatives.values_list("id", "title", "objective_id", "progress", "due_date"):
-        initiative = MapInitiative(*row, latest_score=initiative_scores.get(row[0]))
+    for initiative in map_initiative_rows:
+        initiative.latest_score = initiative_scores.get(initiative.pk)
         by_objective.setdefault(initiative.objective_id, []).append(initiative)
 
     index = {o.pk: o for o in objective_rows}
@@ -493,7 +499,8 @@ def overview_build(*, access: Access, filters: OverviewFilters, today: dt.date) 
     # --- what changed since ----------------------------------------------------------------------
     checkins = initiatives_of(CheckIn, "initiative__").filter(created_at__gte=since_dt)
     # The number since, counted on their (created_at, initiative) index; the newest few walk that
-    # index backwards and stop, joining initiative and author on those rows only.
+    # index backwards and stop, joining initiative and author on those rows only. (As a scalar
+    # subquery of the list, the count is planned as a nested loop: twice as slow.)
     checkins_since = checkins.aggregate(total=Count("*"))["total"]
     data.recent_checkins = [
         RecentCheckIn(*row)

@@ -248,10 +248,11 @@ def _objective_node(node, depth: int, urls) -> str:
 
 @register.simple_tag
 def options(rows, selected) -> SafeString:
-    """``<option>``s for model rows, the ``selected`` pk marked: fast for long lists (teams)."""
-    return mark_safe(  # noqa: S308 - every value is escaped
+    """``<option>``s for rows with integer keys, the ``selected`` pk marked: fast for long lists
+    (teams)."""
+    return mark_safe(  # noqa: S308 - keys are integers, names escaped
         "".join(
-            f'<option value="{_esc(str(row.pk))}"{" selected" if row.pk == selected else ""}>'
+            f'<option value="{int(row.pk)}"{" selected" if row.pk == selected else ""}>'
             f"{_esc(str(row))}</option>"
             for row in rows
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from strategy.access import access_for
-from strategy.models import Membership
+from strategy.models import Membership, Team
 from tests.factories import (
     AlertFactory,
     InitiativeFactory,
@@ -166,6 +166,28 @@ def test_scope_by_hidden_teams_matches_scope_by_visible_teams(member, team, othe
     by_visible = set(replace(access, hidden_team_ids=None).scope(Alert.objects.all()))
     assert by_hidden == by_visible == {visible_alert, *Alert.objects.filter(team=other_team)}
     assert "NOT" in str(access.scope(Alert.objects.all()).query)
+
+
+def test_visible_teams_are_the_teams_in_scope_by_name(
+    admin, member, company, division, django_assert_num_queries
+):
+    people = TeamFactory(name="People", slug="people", parent=company, is_private=True)
+    TeamFactory(name="Payroll", slug="payroll", parent=people)
+    TeamFactory(name="Archive", slug="archive", parent=division)
+
+    for user in (member, admin):
+        access = access_for(user)
+        in_scope = list(
+            access.scope(Team.objects.all(), "id")
+            .order_by("name", "id")
+            .values_list("id", "name", "parent_id")
+        )
+        assert access.visible_teams() == in_scope
+    member_teams = {name for _, name, _ in access_for(member).visible_teams()}
+    assert "Archive" in member_teams
+    assert not member_teams & {"People", "Payroll"}
+    with django_assert_num_queries(0):  # read with the roles
+        access_for(member).visible_teams()
 
 
 @pytest.mark.parametrize("which", [[], ["team"], ["team", "other_team"]])

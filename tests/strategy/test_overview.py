@@ -83,6 +83,39 @@ def test_allocation_follows_the_theme_filter(admin, team):
     assert by_theme[trust.pk]["budget"] == 0
 
 
+def test_largest_objectives_by_budget_sum_their_initiatives_largest_first(admin, team):
+    strategy = StrategyFactory(status=Strategy.Status.ACTIVE)
+    theme = ThemeFactory(strategy=strategy)
+
+    def objective(title, priority, *budgets, cancelled=0):
+        made = ObjectiveFactory(theme=theme, team=team, title=title, priority=priority)
+        for budget in budgets:
+            InitiativeFactory(objective=made, budget_planned=budget, effort_planned_fte=1)
+        if cancelled:
+            InitiativeFactory(
+                objective=made, budget_planned=cancelled, status=Initiative.Status.CANCELLED
+            )
+        return made
+
+    big = objective("Big", Priority.LOW, 600, 500)
+    tie_b = objective("Tie B", Priority.HIGH, 400)
+    tie_a = objective("Tie A", Priority.MEDIUM, 300, 100)
+    small = objective("Small", Priority.CRITICAL, 50, cancelled=10_000)  # cancelled not counted
+    for n in range(8):  # more objectives than the list shows
+        objective(f"Tiny {n}", Priority.LOW, 1)
+
+    data = overview_build(access=access_for(admin), filters=OverviewFilters(), today=TODAY)
+
+    rows = data.top_objectives_budget
+    assert len(rows) == 8
+    assert [r["objective_id"] for r in rows[:4]] == [big.pk, tie_a.pk, tie_b.pk, small.pk]
+    assert [r["budget"] for r in rows[:4]] == [1100, 400, 400, 50]
+    assert rows[0]["effort"] == 2
+    assert rows[0]["priority_label"] == "Low"
+    assert rows[0]["share"] == 1100 / 1958
+    assert rows[3]["objective__title"] == "Small"
+
+
 def test_stale_checkins_follow_the_one_rule_longest_overdue_first(admin, team):
     strategy = StrategyFactory(status=Strategy.Status.ACTIVE)
     objective = ObjectiveFactory(theme=ThemeFactory(strategy=strategy), team=team)
