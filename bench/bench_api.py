@@ -73,7 +73,7 @@ def _token(username: str | None) -> tuple[str, list[str]]:
     return secret, keys
 
 
-def _server(workers: int, broker: str) -> subprocess.Popen:
+def _server(workers: int | None, broker: str) -> subprocess.Popen:
     env = {
         **os.environ,
         "DEBUG": "false",
@@ -94,11 +94,14 @@ def _server(workers: int, broker: str) -> subprocess.Popen:
             sys.executable,
             "-m",
             "gunicorn",
+            "--config",
+            "python:execsupport.gunicorn_conf",
             "execsupport.wsgi:application",
             "--bind",
             f"127.0.0.1:{PORT}",
-            "--workers",
-            str(workers),
+            *(["--workers", str(workers)] if workers else []),
+            "--access-logfile",
+            "/dev/null",
             "--timeout",
             "120",
             "--log-level",
@@ -285,7 +288,9 @@ def bench_latency(token: str, seconds: int, *, cold: bool) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (default 4)")
+    parser.add_argument(
+        "--workers", type=int, help="gunicorn workers (default: the production setting)"
+    )
     parser.add_argument("--seconds", type=int, default=30, help="locust run time (default 30)")
     parser.add_argument("--username", help="strategy-office user whose token is used")
     parser.add_argument("--skip-ingest", action="store_true")

@@ -56,7 +56,7 @@ class Client:
                 sys.exit(f"Sign-in as {username!r} failed: is the demo seeded?")
 
 
-def server_start(port: int, workers: int) -> subprocess.Popen:
+def server_start(port: int, workers: int | None) -> subprocess.Popen:
     env = {
         **os.environ,
         "DEBUG": "false",
@@ -77,11 +77,12 @@ def server_start(port: int, workers: int) -> subprocess.Popen:
     process = subprocess.Popen(
         [
             gunicorn,
+            "--config",
+            "python:execsupport.gunicorn_conf",
             "execsupport.wsgi",
             "--bind",
             f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
+            *(["--workers", str(workers)] if workers else []),
             "--access-logfile",
             "/dev/null",
             "--log-level",
@@ -125,7 +126,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=5)
     parser.add_argument("--requests", type=int, default=200, help="per path, over all clients")
     parser.add_argument("--warmup", type=int, default=10)
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument(
+        "--workers", type=int, help="gunicorn workers (default: the production setting)"
+    )
     parser.add_argument("--port", type=int, default=8799)
     parser.add_argument("--user", default="leader")
     parser.add_argument("--password", default="execsupport-demo")
