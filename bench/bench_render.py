@@ -9,6 +9,17 @@ the overview cache, the cost right after new data arrives. Prints wall-clock per
 number of SQL queries and the time spent in them; ``--queries`` lists the queries of the last
 request with their durations, ``--explain`` shows their plans (PostgreSQL), ``--profile`` runs
 one more request under cProfile.
+
+On a shared machine even CPU time drifts by a third from one minute to the next. Two figures
+do not:
+
+* ``--statements`` reads PostgreSQL's own execution and planning time of each query from
+  ``pg_stat_statements`` (``shared_preload_libraries = 'pg_stat_statements'`` and
+  ``pg_stat_statements.track_planning = on`` in postgresql.conf, then ``CREATE EXTENSION
+  pg_stat_statements`` in the database; resetting its counters needs a superuser);
+* ``--instructions`` counts the instructions the app process runs per render, with valgrind's
+  callgrind: the same count for the same code and data, however busy the machine (about two
+  minutes for ``--requests 10``).
 """
 
 from __future__ import annotations
@@ -17,9 +28,12 @@ import argparse
 import cProfile
 import os
 import pstats
+import re
 import secrets
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -63,7 +77,21 @@ def main() -> None:
     parser.add_argument(
         "--explain", action="store_true", help="EXPLAIN ANALYZE the last request's queries"
     )
+    parser.add_argument(
+        "--statements",
+        action="store_true",
+        help="PostgreSQL's execution and planning time per query (pg_stat_statements)",
+    )
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="instructions per render of the app process (valgrind's callgrind)",
+    )
+    parser.add_argument("--bare", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.instructions:
+        instructions_per_render(args)
+        return
 
     os.environ.setdefault("DEBUG", "false")
     os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
@@ -95,6 +123,12 @@ def main() -> None:
 
     for i in range(args.warmup):
         get(f"warmup-{i}")
+    if args.bare:  # the runs of --instructions: requests only
+        for i in range(args.requests):
+            get(str(i))
+        return
+    if args.statements:
+        statements_reset(connection)
     # CPU time is steadier than wall-clock time on a shared machine: this process's and, when
     # the database runs on this host, its server process's.
     with connection.cursor() as cursor:
@@ -128,12 +162,62 @@ def main() -> None:
             for statement, params in log.statements:
                 cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {statement}", params)
                 print("\n".join(row[0] for row in cursor.fetchall()), end="\n\n")
+    if args.statements:
+        statements_print(connection, args.requests)
     if args.profile:
         profiler = cProfile.Profile()
         profiler.enable()
         get("profile")
         profiler.disable()
         pstats.Stats(profiler).sort_stats(args.sort).print_stats(args.top)
+
+
+def statements_reset(connection) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_statements_reset()")
+
+
+def statements_print(connection, requests: int) -> None:
+    """Mean execution and planning time of each query the renders ran, slowest first."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT total_exec_time, total_plan_time, calls, plans, query"
+            " FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database"
+            " WHERE datname = current_database()) AND calls >= %s"
+            " ORDER BY total_exec_time + total_plan_time DESC",
+            [requests],
+        )
+        rows = cursor.fetchall()
+    execute = sum(row[0] for row in rows) / requests
+    plan = sum(row[1] for row in rows) / requests
+    print(f"PostgreSQL per render: execution {execute:.1f} ms, planning {plan:.1f} ms")
+    for total_exec, total_plan, calls, plans, query in rows:
+        print(
+            f"{total_exec / calls:7.2f} ms exec {total_plan / max(plans, 1):6.2f} ms plan  "
+            f"{' '.join(query.split())[:150]}"
+        )
+
+
+def instructions_per_render(args) -> None:
+    """The app process's instructions for ``--requests`` renders: callgrind's count of a run
+    with them less that of a run without (start-up and warm-up cancel out)."""
+    counts = []
+    for requests in (0, args.requests):
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / "callgrind.out"
+            subprocess.run(
+                [
+                    *("valgrind", "--tool=callgrind", f"--callgrind-out-file={out}"),
+                    *(sys.executable, __file__, "--bare", "--path", args.path),
+                    *("--user", args.user, "--requests", str(requests), "--warmup", "2"),
+                ],
+                check=True,
+                capture_output=True,
+            )
+            found = re.search(r"^(?:summary|totals): (\d+)", out.read_text(), re.MULTILINE)
+            counts.append(int(found.group(1)))
+    per_render = (counts[1] - counts[0]) / max(args.requests, 1) / 1e6
+    print(f"{args.path}: {per_render:.1f} M instructions per cold render (app process, callgrind)")
 
 
 if __name__ == "__main__":
