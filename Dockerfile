@@ -13,5 +13,5 @@ RUN DEBUG=false SECRET_KEY=build-only-not-secret python manage.py collectstatic 
 USER execsupport
 
 EXPOSE 8000
-# Workers: (2 x cores) + 1 unless WEB_CONCURRENCY says otherwise (execsupport/gunicorn_conf.py).
+# Workers: one per core unless WEB_CONCURRENCY says otherwise (execsupport/gunicorn_conf.py).
 CMD ["gunicorn", "--config", "python:execsupport.gunicorn_conf", "execsupport.wsgi:application"]

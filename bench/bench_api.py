@@ -37,6 +37,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from cpu import cpu_seconds, cpu_spent  # bench/cpu.py, beside this script
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 PORT = 8765
@@ -209,32 +211,9 @@ class ApiReader(FastHttpUser):  # the light client: the cores are the server's
 """
 
 
-def _cpu_seconds() -> dict[int, tuple[str, float]]:
-    """CPU seconds used so far by each process, grouped as gunicorn, postgres or other (Linux)."""
-    seen: dict[int, tuple[str, float]] = {}
-    tick = os.sysconf("SC_CLK_TCK")
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        group = next((name for name in ("gunicorn", "postgres") if name in command), "other")
-        seen[int(pid)] = (group, (int(fields[11]) + int(fields[12])) / tick)
-    return seen
-
-
-def _cpu_spent(before: dict[int, tuple[str, float]]) -> dict[str, float]:
-    """CPU seconds per group since ``before`` (a process that started since counts whole)."""
-    spent: dict[str, float] = {}
-    for pid, (group, seconds) in _cpu_seconds().items():
-        spent[group] = spent.get(group, 0.0) + seconds - before.get(pid, (group, 0.0))[1]
-    return spent
-
-
 def bench_latency(token: str, seconds: int, *, cold: bool) -> None:
     print(f"--- {'cold: every page built from the database' if cold else 'polling: page cache'}")
-    before = _cpu_seconds() if os.path.isdir("/proc") else {}
+    before = cpu_seconds() if os.path.isdir("/proc") else {}
     children = resource.getrusage(resource.RUSAGE_CHILDREN)  # locust, once it has exited
     total = 0
     with tempfile.TemporaryDirectory() as tmp:
@@ -276,7 +255,7 @@ def bench_latency(token: str, seconds: int, *, cold: bool) -> None:
                 )
                 total = int(row["Request Count"])
     if before and total:
-        spent = _cpu_spent(before)
+        spent = cpu_spent(before)
         used = resource.getrusage(resource.RUSAGE_CHILDREN)
         spent["locust"] = used.ru_utime + used.ru_stime - children.ru_utime - children.ru_stime
         print(

@@ -29,6 +29,8 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+from cpu import cpu_seconds, cpu_spent  # bench/cpu.py, beside this script
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -161,6 +163,7 @@ def main() -> None:
                 )
                 for c in clients
             ]
+            before = cpu_seconds() if os.path.isdir("/proc") else {}
             wall = time.perf_counter()
             for thread in threads:
                 thread.start()
@@ -174,6 +177,16 @@ def main() -> None:
                 f"p99 {percentile(timings, 0.99):.0f} ms, max {max(timings):.0f} ms | "
                 f"HTML {max(sizes) / 1024:.0f} KiB"
             )
+            if before:
+                spent = cpu_spent(before)
+                print(
+                    "  CPU per request: "
+                    + ", ".join(
+                        f"{group} {spent[group] / len(timings) * 1000:.1f} ms"
+                        for group in sorted(spent)
+                    )
+                    + " ('client': this script's threads; 'other': the rest of the machine)"
+                )
     finally:
         if process is not None:
             process.send_signal(signal.SIGTERM)

@@ -18,8 +18,10 @@ def cores() -> int:
 
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
-# Gunicorn's advice for sync workers, (2 x cores) + 1: a page spends much of its time waiting on
-# PostgreSQL, and with one worker per core that core then idles.
-workers = int(os.environ.get("WEB_CONCURRENCY") or 2 * cores() + 1)
+# One sync worker per core. The pages are CPU-bound and their queries short, so more workers only
+# take turns on the same cores: on 2 cores with PostgreSQL beside them, the overview's p95 at
+# 5 clients was 349-375 ms with 2 workers, 425-481 ms with 3 and 458 ms with 5
+# (bench/bench_pages.py). With the database on another machine, try more (WEB_CONCURRENCY).
+workers = int(os.environ.get("WEB_CONCURRENCY") or cores())
 timeout = 60
 accesslog = "-"

@@ -21,12 +21,12 @@ def reload_conf(monkeypatch):
     importlib.reload(gunicorn_conf)
 
 
-def test_workers_default_to_two_per_core_plus_one(reload_conf, monkeypatch):
+def test_workers_default_to_one_per_core(reload_conf, monkeypatch):
     monkeypatch.setattr("os.sched_getaffinity", lambda pid: {0, 1}, raising=False)
 
     conf = reload_conf()
 
-    assert conf.workers == 5
+    assert conf.workers == 2
     assert conf.bind == "0.0.0.0:8000"
 
 

@@ -1,0 +1,33 @@
+"""CPU time per process group during a benchmark (Linux ``/proc``): on one machine the load
+generator, the web workers and PostgreSQL share the cores, so each one's share is printed."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def cpu_seconds() -> dict[int, tuple[str, float]]:
+    """CPU seconds used so far by each process, grouped as gunicorn, postgres, the benchmark's
+    own client or other (Linux)."""
+    seen: dict[int, tuple[str, float]] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        group = next((name for name in ("gunicorn", "postgres") if name in command), "other")
+        if int(pid) == os.getpid():
+            group = "client"
+        seen[int(pid)] = (group, (int(fields[11]) + int(fields[12])) / tick)
+    return seen
+
+
+def cpu_spent(before: dict[int, tuple[str, float]]) -> dict[str, float]:
+    """CPU seconds per group since ``before`` (a process that started since counts whole)."""
+    spent: dict[str, float] = {}
+    for pid, (group, seconds) in cpu_seconds().items():
+        spent[group] = spent.get(group, 0.0) + seconds - before.get(pid, (group, 0.0))[1]
+    return spent
