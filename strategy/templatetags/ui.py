@@ -38,16 +38,25 @@ def status_parts(status: str | None) -> tuple[str, str, str]:
     return STATUSES.get(status, STATUSES[None])
 
 
+@functools.lru_cache(maxsize=64)
+def _badge_parts(status: str | None) -> tuple[str, str, str]:
+    """The escaped markup around a status badge's title and words, made once per status."""
+    css, icon, text = status_parts(status)
+    return (
+        f'<span class="badge badge--{_esc(css)}"',
+        f'><span class="badge__icon" aria-hidden="true">{_esc(icon)}</span>',
+        _esc(text),
+    )
+
+
 @register.simple_tag
 def status_badge(status: str | None, reason: str = "", label: str = "") -> SafeString:
     """A pill with an icon and words; ``reason`` becomes its tooltip."""
-    css, icon, text = status_parts(status or None)
+    head, icon, text = _badge_parts(status or None)
     # Plain escaping instead of format_html: this runs hundreds of times on the overview.
     title = f' title="{_esc(str(reason))}"' if reason else ""
-    return mark_safe(  # noqa: S308 - every value is escaped
-        f'<span class="badge badge--{_esc(css)}"{title}><span class="badge__icon" '
-        f'aria-hidden="true">{_esc(icon)}</span>{_esc(str(label or text))}</span>'
-    )
+    words = _esc(str(label)) if label else text
+    return mark_safe(f"{head}{title}{icon}{words}</span>")  # noqa: S308 - every value is escaped
 
 
 @register.simple_tag
