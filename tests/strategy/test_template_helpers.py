@@ -94,7 +94,7 @@ def _rows_for_lists(team):
     now = timezone.now()
     tricky = "Ship <b>\"it\"</b> & 'more' " + "long " * 50
     owner = UserFactory(first_name="Ada", last_name="O'Neil")
-    AlertFactory(team=team, owner=owner, title=tricky, message=tricky, severity=3)
+    AlertFactory(team=team, owner=owner, title=tricky[:200], message=tricky, severity=3)
     AlertFactory(team=None, owner=None, severity=1, message="short")
     score = ScoreRow("objective", 1, "at_risk", 61.4, "KPI <x> behind", dt.date(2026, 5, 1))
     objective = {"theme_id": 1, "parent_id": None, "theme_name": "T", "theme_colour": "#12a"}
