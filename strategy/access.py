@@ -62,6 +62,26 @@ class InIds(Lookup):
         return f"{lhs} IN ({', '.join(['%s'] * len(self.rhs))})", [*lhs_params, *self.rhs]
 
 
+class InIdSet(InIds):
+    """``field__in_id_set=ids``: ``in_ids`` for the teams of an access scope, written
+    ``IN (SELECT unnest(%s::bigint[]))`` on PostgreSQL.
+
+    For ``= ANY(array)`` the planner looks each element up in the column's statistics: with a
+    hundred hidden teams that is about 1 ms of planning for every scoped query, a dozen on the
+    overview. A set from a subquery is estimated as a whole, and runs as a hashed semi-join or
+    (negated) a hashed subplan, as fast as the array. It cannot probe an index through an OR,
+    so lists of ids to fetch keep ``in_ids``."""
+
+    lookup_name = "in_id_set"
+
+    def as_sql(self, compiler, connection):
+        if connection.vendor != "postgresql":
+            return super().as_sql(compiler, connection)
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        db_type = self.lhs.output_field.db_type(connection)
+        return f"{lhs} IN (SELECT unnest(%s::{db_type}[]))", [*lhs_params, self.rhs]
+
+
 ROLE_RANK = {Membership.Role.VIEWER: 1, Membership.Role.MEMBER: 2, Membership.Role.LEADER: 3}
 _CACHE_ATTR = "_execsupport_access"
 
@@ -98,8 +118,8 @@ class Access:
             return Q()
         hidden = self.hidden_team_ids
         if hidden is not None and len(hidden) < len(self.visible_team_ids):
-            return Q(**{f"{lookup}__isnull": False}) & ~Q(**{f"{lookup}__in_ids": hidden})
-        return Q(**{f"{lookup}__in_ids": self.visible_team_ids})
+            return Q(**{f"{lookup}__isnull": False}) & ~Q(**{f"{lookup}__in_id_set": hidden})
+        return Q(**{f"{lookup}__in_id_set": self.visible_team_ids})
 
     def visible_teams(self) -> list[tuple[int, str, int | None]]:
         """``(id, name, parent id)`` of every team this person may see, by name: read with the

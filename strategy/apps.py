@@ -10,8 +10,9 @@ class StrategyConfig(AppConfig):
         from django.db.models import Field, ForeignObject
 
         from strategy import schema  # noqa: F401  (registers the OpenAPI auth extension)
-        from strategy.access import InIds
+        from strategy.access import InIds, InIdSet
 
         # Relations keep their own lookups (they do not inherit those of Field).
-        Field.register_lookup(InIds)
-        ForeignObject.register_lookup(InIds)
+        for lookup in (InIds, InIdSet):
+            Field.register_lookup(lookup)
+            ForeignObject.register_lookup(lookup)

@@ -190,8 +190,9 @@ def test_visible_teams_are_the_teams_in_scope_by_name(
         access_for(member).visible_teams()
 
 
+@pytest.mark.parametrize("name", ["in_ids", "in_id_set"])
 @pytest.mark.parametrize("which", [[], ["team"], ["team", "other_team"]])
-def test_in_ids_lookup_selects_what_in_selects(team, other_team, which):
+def test_in_ids_lookups_select_what_in_selects(team, other_team, which, name):
     from metrics.models import Alert
     from strategy.models import Team
     from tests.factories import AlertFactory
@@ -200,9 +201,9 @@ def test_in_ids_lookup_selects_what_in_selects(team, other_team, which):
         AlertFactory(team=owner)
     ids = [{"team": team, "other_team": other_team}[name].pk for name in which]
     for qs, lookup in ((Team.objects.all(), "id"), (Alert.objects.all(), "team_id")):
-        assert set(qs.filter(**{f"{lookup}__in_ids": ids})) == set(
+        assert set(qs.filter(**{f"{lookup}__{name}": ids})) == set(
             qs.filter(**{f"{lookup}__in": ids})
         )
-        assert set(qs.exclude(**{f"{lookup}__in_ids": ids})) == set(
+        assert set(qs.exclude(**{f"{lookup}__{name}": ids})) == set(
             qs.exclude(**{f"{lookup}__in": ids})
         )
