@@ -46,6 +46,7 @@ class InIds(Lookup):
 
     lookup_name = "in_ids"
     prepare_rhs = False
+    postgresql_sql = "{lhs} = ANY(%s::{type}[])"
 
     def get_prep_lookup(self) -> list[int]:
         return sorted(int(value) for value in self.rhs)
@@ -56,7 +57,7 @@ class InIds(Lookup):
             # Typed like the column: an int[] against a bigint column is not hashed by the
             # planner, and a NOT IN over thousands of rows then compares each id in turn.
             db_type = self.lhs.output_field.db_type(connection)
-            return f"{lhs} = ANY(%s::{db_type}[])", [*lhs_params, self.rhs]
+            return self.postgresql_sql.format(lhs=lhs, type=db_type), [*lhs_params, self.rhs]
         if not self.rhs:
             raise EmptyResultSet
         return f"{lhs} IN ({', '.join(['%s'] * len(self.rhs))})", [*lhs_params, *self.rhs]
@@ -73,13 +74,7 @@ class InIdSet(InIds):
     so lists of ids to fetch keep ``in_ids``."""
 
     lookup_name = "in_id_set"
-
-    def as_sql(self, compiler, connection):
-        if connection.vendor != "postgresql":
-            return super().as_sql(compiler, connection)
-        lhs, lhs_params = self.process_lhs(compiler, connection)
-        db_type = self.lhs.output_field.db_type(connection)
-        return f"{lhs} IN (SELECT unnest(%s::{db_type}[]))", [*lhs_params, self.rhs]
+    postgresql_sql = "{lhs} IN (SELECT unnest(%s::{type}[]))"
 
 
 ROLE_RANK = {Membership.Role.VIEWER: 1, Membership.Role.MEMBER: 2, Membership.Role.LEADER: 3}
@@ -97,7 +92,9 @@ class Access:
     # every other team (those hidden from this person), when known
     hidden_team_ids: frozenset[int] | None = None
     # (id, name, parent id) of the visible teams by name, when already read with the roles
-    _visible_teams: list[tuple[int, str, int | None]] | None = None
+    _visible_teams: list[tuple[int, str, int | None]] | None = field(
+        default=None, repr=False, compare=False
+    )
 
     # --- reading ------------------------------------------------------------------------------
     @property
