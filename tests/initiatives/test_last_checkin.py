@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import connection
 from django.db.models import Max
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -65,6 +66,34 @@ def test_bulk_inserted_checkins_in_any_order(initiative):
     )
     assert stored(initiative) == max(times) == truth(initiative)
     assert stored(other) == T0 - dt.timedelta(days=9)
+
+
+def initiative_row_writes() -> int:
+    """Initiative rows updated so far in this transaction (PostgreSQL's statistics)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_get_xact_tuples_updated('initiatives_initiative'::regclass)")
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="SQLite has only row-level triggers"
+)
+def test_a_bulk_insert_writes_each_initiative_once(initiative):
+    """One new row version per initiative, not per check-in (migration 0006): row-level
+    updates in one transaction bloated the table 20-fold."""
+    other = InitiativeFactory(objective=initiative.objective)
+    before = initiative_row_writes()
+    CheckIn.objects.bulk_create(
+        [_checkin(initiative, T0 + dt.timedelta(hours=h)) for h in range(50)]
+        + [_checkin(other, T0 + dt.timedelta(days=d)) for d in range(30)]
+    )
+    assert initiative_row_writes() - before == 2
+    assert stored(initiative) == T0 + dt.timedelta(hours=49) == truth(initiative)
+
+    before = initiative_row_writes()
+    CheckIn.objects.bulk_create([_checkin(other, T0 - dt.timedelta(days=d)) for d in range(5)])
+    assert initiative_row_writes() == before  # backdated: nothing to change
+    assert stored(other) == T0 + dt.timedelta(days=29) == truth(other)
 
 
 def test_saving_an_initiative_loaded_before_a_checkin_keeps_the_newer_time(initiative):

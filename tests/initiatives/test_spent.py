@@ -6,12 +6,14 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from initiatives.models import Initiative, SpendEntry
 from initiatives.services import spend_record
 from tests.factories import InitiativeFactory, SpendEntryFactory
+from tests.initiatives.test_last_checkin import initiative_row_writes
 
 pytestmark = pytest.mark.django_db
 
@@ -44,6 +46,20 @@ def test_the_spend_service_adds_and_a_refund_subtracts(initiative):
     spend_record(initiative=initiative, date=DAY, amount=Decimal("120.50"), entered_by=None)
     spend_record(initiative=initiative, date=DAY, amount=Decimal("-20.25"), entered_by=None)
     assert stored(initiative) == Decimal("100.25")
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="SQLite has only row-level triggers"
+)
+def test_a_bulk_insert_writes_each_initiative_once(initiative):
+    other = InitiativeFactory(objective=initiative.objective)
+    before = initiative_row_writes()
+    SpendEntry.objects.bulk_create(
+        [_entry(initiative, "10.25") for _ in range(40)] + [_entry(other, "-3") for _ in range(7)]
+    )
+    assert initiative_row_writes() - before == 2
+    assert stored(initiative) == Decimal("410.00") == truth(initiative)
+    assert stored(other) == Decimal("-21.00") == truth(other)
 
 
 def test_saving_an_initiative_loaded_before_spend_keeps_the_sum(initiative):
