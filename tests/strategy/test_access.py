@@ -207,3 +207,20 @@ def test_in_ids_lookups_select_what_in_selects(team, other_team, which, name):
         assert set(qs.exclude(**{f"{lookup}__{name}": ids})) == set(
             qs.exclude(**{f"{lookup}__in": ids})
         )
+
+
+@pytest.mark.parametrize("name", ["in_ids", "in_id_set"])
+def test_in_ids_lookups_send_one_array_literal_to_postgresql(name):
+    """On PostgreSQL the ids travel as one '{...}' literal, not a parameter each."""
+    from django.db import connection
+
+    from strategy.models import Team
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite gets a parameter for each id")
+    sql, params = (
+        Team.objects.filter(**{f"id__{name}": [12, 3, 7]}).values("id").query.sql_with_params()
+    )
+    assert params == ("{3,7,12}",)
+    assert "::bigint[]" in sql
+
