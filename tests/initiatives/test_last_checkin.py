@@ -75,9 +75,7 @@ def initiative_row_writes() -> int:
         return cursor.fetchone()[0]
 
 
-@pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="SQLite has only row-level triggers"
-)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite has only row-level triggers")
 def test_a_bulk_insert_writes_each_initiative_once(initiative):
     """One new row version per initiative, not per check-in (migration 0006): row-level
     updates in one transaction bloated the table 20-fold."""

@@ -48,9 +48,7 @@ def test_the_spend_service_adds_and_a_refund_subtracts(initiative):
     assert stored(initiative) == Decimal("100.25")
 
 
-@pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="SQLite has only row-level triggers"
-)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite has only row-level triggers")
 def test_a_bulk_insert_writes_each_initiative_once(initiative):
     other = InitiativeFactory(objective=initiative.objective)
     before = initiative_row_writes()

@@ -223,4 +223,3 @@ def test_in_ids_lookups_send_one_array_literal_to_postgresql(name):
     )
     assert params == ("{3,7,12}",)
     assert "::bigint[]" in sql
-
