@@ -78,6 +78,26 @@ def _name(first_name: str | None, last_name: str | None, username: str | None) -
 
 
 @dataclass(slots=True)
+class OverviewAlert:
+    """An alert in the overview's list of the most severe."""
+
+    pk: int
+    title: str
+    severity: int
+    message: str
+    opened_at: dt.datetime
+    team_name: str | None
+    owner_id: int | None
+    owner_first_name: str | None
+    owner_last_name: str | None
+    owner_username: str | None
+
+    @property
+    def owner_name(self) -> str:
+        return _name(self.owner_first_name, self.owner_last_name, self.owner_username)
+
+
+@dataclass(slots=True)
 class StaleInitiative:
     """An initiative in the stale check-ins list."""
 
@@ -376,11 +396,13 @@ def overview_build(*, access: Access, filters: OverviewFilters, today: dt.date) 
     alerts = _filter(
         access.scope(Alert.objects.filter(status__in=Alert.ACTIVE_STATUSES)), filters, data.team_ids
     )
-    data.alerts = list(  # the five most severe
-        alerts.select_related("owner", "team").order_by("-severity", "-opened_at", "-pk")[
-            :ALERT_LIMIT
-        ]
-    )
+    data.alerts = [  # the five most severe, as plain rows
+        OverviewAlert(*row)
+        for row in alerts.order_by("-severity", "-opened_at", "-pk").values_list(
+            *("id", "title", "severity", "message", "opened_at", "team__name", "owner_id"),
+            *OWNER_NAME_FIELDS,
+        )[:ALERT_LIMIT]
+    ]
     data.alert_counts = alerts.aggregate(  # severity (never null), not id: in the index
         total=Count("severity"),
         critical=Count("severity", filter=Q(severity=Alert.Severity.CRITICAL)),

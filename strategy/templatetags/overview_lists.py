@@ -22,7 +22,6 @@ from django.utils.text import Truncator
 from strategy.templatetags.ui import (
     _url_maker,
     percent,
-    person,
     score_badge,
     severity_badge,
     status_badge,
@@ -49,11 +48,11 @@ def _plural(count: int) -> str:
 
 @register.simple_tag
 def alert_list(alerts) -> SafeString:
-    """Alerts (with ``owner`` and ``team`` selected): title, severity, message, who and when."""
+    """``strategy.overview.OverviewAlert`` rows: title, severity, message, who and when."""
     items = []
     for alert in alerts:
-        owner = f" · owner {_esc(person(alert.owner))}" if alert.owner else ""
-        team = _esc(alert.team.name) if alert.team else ""
+        owner = f" · owner {_esc(alert.owner_name)}" if alert.owner_id else ""
+        team = _esc(alert.team_name) if alert.team_name else ""
         items.append(
             f'<li><div class="list__row"><span class="list__title">{_esc(alert.title)}</span>'
             f"{severity_badge(alert.severity)}</div>"

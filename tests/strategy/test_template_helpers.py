@@ -50,7 +50,7 @@ LOOPS = {
       <li>
         <div class="list__row"><span class="list__title">{{ a.title }}</span>{% severity_badge a.severity %}</div>
         <div class="small">{{ a.message|truncatechars:180 }}</div>
-        <div class="small muted">{{ a.team.name|default:"" }}{% if a.owner %} · owner {{ a.owner|person }}{% endif %} · opened {{ a.opened_at|naturaltime }}</div>
+        <div class="small muted">{{ a.team_name|default:"" }}{% if a.owner_id %} · owner {{ a.owner_name }}{% endif %} · opened {{ a.opened_at|naturaltime }}</div>
       </li>{% endfor %}</ul>""",
     "stale_list": """<ul class="list">{% for i in rows %}
       <li class="list__row"><span><a class="list__title" href="{{ i.pk|detail_url:"initiative" }}">{{ i.title }}</a><br><span class="small muted">{{ i.team_name }}{% if i.owner_id %} · {{ i.owner_name }}{% endif %}</span></span>
@@ -85,6 +85,7 @@ def _rows_for_lists(team):
     from strategy.overview import (
         MapObjective,
         OverdueMilestone,
+        OverviewAlert,
         RecentCheckIn,
         ScoreRow,
         StaleInitiative,
@@ -101,7 +102,13 @@ def _rows_for_lists(team):
     objective |= {"team_name": "Sales", "owner_first_name": None, "owner_last_name": None}
     objective |= {"owner_username": None, "total": 2, "owner_id": None}
     return {
-        "alert_list": list(Alert.objects.select_related("owner", "team").order_by("-severity")),
+        "alert_list": [
+            OverviewAlert(*row)
+            for row in Alert.objects.order_by("-severity").values_list(
+                "id", "title", "severity", "message", "opened_at", "team__name", "owner_id",
+                "owner__first_name", "owner__last_name", "owner__username",
+            )
+        ],
         "stale_list": [
             StaleInitiative(7, tricky, "Sales & <Ops>", owner.pk, "Ada", "O'Neil", "ada", 14,
                             now - dt.timedelta(days=30), 30, 16),
