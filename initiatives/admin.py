@@ -4,6 +4,11 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from initiatives.models import CheckIn, Initiative, InitiativeDependency, Milestone, SpendEntry
+from initiatives.services import checkin_append, initiative_save, milestone_save, spend_save
+
+# The admin saves through the same services as the pages and the API, so what it writes has
+# the same effects: a check-in sets its initiative's progress, and every change marks the
+# initiative's score for the gap engine to recompute.
 
 
 class MilestoneInline(admin.TabularInline):
@@ -44,6 +49,9 @@ class InitiativeAdmin(admin.ModelAdmin):
     date_hierarchy = "due_date"
     inlines = [MilestoneInline, DependencyInline, CheckInInline]
 
+    def save_model(self, request: HttpRequest, obj, form, change) -> None:
+        initiative_save(initiative=obj)  # contributors: saved after, by save_related
+
 
 @admin.register(Milestone)
 class MilestoneAdmin(admin.ModelAdmin):
@@ -52,6 +60,9 @@ class MilestoneAdmin(admin.ModelAdmin):
     search_fields = ["title", "initiative__title"]
     autocomplete_fields = ["initiative"]
     list_select_related = ["initiative"]
+
+    def save_model(self, request: HttpRequest, obj, form, change) -> None:
+        milestone_save(milestone=obj)
 
 
 @admin.register(CheckIn)
@@ -72,6 +83,11 @@ class CheckInAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
+    def save_model(self, request: HttpRequest, obj, form, change) -> None:
+        if change:  # a saved check-in is history: nothing of it is editable
+            return
+        checkin_append(checkin=obj)
+
 
 @admin.register(SpendEntry)
 class SpendEntryAdmin(admin.ModelAdmin):
@@ -81,3 +97,6 @@ class SpendEntryAdmin(admin.ModelAdmin):
     autocomplete_fields = ["initiative", "entered_by"]
     list_select_related = ["initiative", "entered_by"]
     date_hierarchy = "date"
+
+    def save_model(self, request: HttpRequest, obj, form, change) -> None:
+        spend_save(entry=obj)

@@ -43,16 +43,29 @@ def checkin_create(
         rag=rag,
         confidence=confidence,
         progress=progress,
-        summary=(summary or "").strip(),
-        blockers=(blockers or "").strip(),
-        next_steps=(next_steps or "").strip(),
+        summary=summary,
+        blockers=blockers,
+        next_steps=next_steps,
         created_at=created_at or timezone.now(),
     )
+    return checkin_append(checkin=checkin)
+
+
+@transaction.atomic
+def checkin_append(*, checkin: CheckIn) -> CheckIn:
+    """Save a new check-in (built by ``checkin_create`` or the admin's form) and make its
+    progress the initiative's reported progress."""
+    checkin.summary = (checkin.summary or "").strip()
+    checkin.blockers = (checkin.blockers or "").strip()
+    checkin.next_steps = (checkin.next_steps or "").strip()
     checkin.full_clean()
     checkin.save()
+    initiative = checkin.initiative
     # A guarded update keeps the initiative row's other fields as they are in the database.
-    Initiative.objects.filter(pk=initiative.pk).update(progress=progress, updated_at=timezone.now())
-    initiative.progress = progress
+    Initiative.objects.filter(pk=initiative.pk).update(
+        progress=checkin.progress, updated_at=timezone.now()
+    )
+    initiative.progress = checkin.progress
     # The database keeps ``last_checkin_at`` (triggers of migration 0002); mirror it here.
     if initiative.last_checkin_at is None or checkin.created_at > initiative.last_checkin_at:
         initiative.last_checkin_at = checkin.created_at
@@ -113,9 +126,15 @@ def spend_record(
         note=note,
         entered_by=entered_by,
     )
+    return spend_save(entry=entry)
+
+
+@transaction.atomic
+def spend_save(*, entry: SpendEntry) -> SpendEntry:
+    """Save a spend entry (new or corrected in the admin); the initiative's score follows."""
     entry.full_clean()
     entry.save()
-    _mark(initiative.pk)
+    _mark(entry.initiative_id)
     return entry
 
 

@@ -110,3 +110,132 @@ def test_kpi_plan_change_in_admin_requires_a_reason(client, superuser):
     kpi.refresh_from_db()
     assert kpi.target_value == 45.0
     assert kpi.target_revisions.get().reason == "Board raised the bar"
+
+
+# --- writes go through the services -----------------------------------------------------------
+def _marked(initiative) -> bool:
+    from metrics.models import DirtySubject, SubjectType
+
+    return DirtySubject.objects.filter(
+        subject_type=SubjectType.INITIATIVE, subject_id=initiative.pk
+    ).exists()
+
+
+def _unmark() -> None:
+    from metrics.models import DirtySubject
+
+    DirtySubject.objects.all().delete()
+
+
+def test_a_checkin_added_in_the_admin_sets_progress_and_marks_the_score(client, superuser):
+    from initiatives.models import CheckIn
+    from tests.factories import InitiativeFactory
+
+    initiative = InitiativeFactory(progress=10)
+    _unmark()
+    client.force_login(superuser)
+    response = client.post(
+        reverse("admin:initiatives_checkin_add"),
+        {
+            "initiative": initiative.pk,
+            "author": initiative.owner_id,
+            "created_at_0": "2026-05-04",
+            "created_at_1": "09:30:00",
+            "rag": "amber",
+            "confidence": "70",
+            "progress": "55",
+            "summary": "  Pilot live in two regions.  ",
+            "blockers": "",
+            "next_steps": "",
+        },
+    )
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    checkin = CheckIn.objects.get(initiative=initiative)
+    assert checkin.summary == "Pilot live in two regions."
+    initiative.refresh_from_db()
+    assert initiative.progress == 55
+    assert initiative.last_checkin_at == checkin.created_at
+    assert _marked(initiative)
+
+    # Saving its read-only page again changes nothing.
+    initiative.progress = 60
+    initiative.save()
+    response = client.post(reverse("admin:initiatives_checkin_change", args=[checkin.pk]), {})
+    assert response.status_code == 302
+    initiative.refresh_from_db()
+    assert initiative.progress == 60
+
+
+def test_spend_and_milestones_saved_in_the_admin_mark_the_score(client, superuser):
+    from tests.factories import InitiativeFactory, MilestoneFactory
+
+    initiative = InitiativeFactory()
+    milestone = MilestoneFactory(initiative=initiative, title="Beta")
+    _unmark()
+    client.force_login(superuser)
+
+    response = client.post(
+        reverse("admin:initiatives_spendentry_add"),
+        {
+            "initiative": initiative.pk,
+            "date": "2026-05-04",
+            "amount": "1250.50",
+            "category": "",
+            "note": "",
+            "entered_by": superuser.pk,
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    initiative.refresh_from_db()
+    assert str(initiative.spent) == "1250.50"
+    assert _marked(initiative)
+
+    _unmark()
+    response = client.post(
+        reverse("admin:initiatives_milestone_change", args=[milestone.pk]),
+        {
+            "initiative": initiative.pk,
+            "title": "Beta",
+            "due_date": "2026-06-01",
+            "completed_on": "2026-05-02",
+            "weight": "1",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    milestone.refresh_from_db()
+    assert milestone.completed_on.isoformat() == "2026-05-02"
+    assert _marked(initiative)
+
+
+def test_an_initiative_saved_in_the_admin_follows_the_service_rules(client, superuser):
+    from initiatives.models import Initiative
+    from tests.factories import InitiativeFactory
+
+    initiative = InitiativeFactory(status=Initiative.Status.ACTIVE, completed_on=None)
+    _unmark()
+    client.force_login(superuser)
+    url = reverse("admin:initiatives_initiative_change", args=[initiative.pk])
+    page = client.get(url)
+    form = page.context["adminform"].form
+    data = {}
+    for name, field in form.fields.items():
+        value = form.initial.get(name)
+        if value is None:
+            continue
+        if isinstance(value, list):
+            data[name] = [getattr(item, "pk", item) for item in value]
+        else:
+            data[name] = field.prepare_value(value)
+    for formset in page.context["inline_admin_formsets"]:
+        prefix = formset.formset.prefix
+        data |= {f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"}
+    data["status"] = Initiative.Status.DONE
+
+    response = client.post(url, data)
+
+    assert response.status_code == 302, response.content.decode()[:3000]
+    initiative.refresh_from_db()
+    assert initiative.status == Initiative.Status.DONE
+    assert initiative.completed_on is not None  # set by initiative_save, as on the pages
+    assert _marked(initiative)
