@@ -37,7 +37,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from cpu import cpu_seconds, cpu_spent  # bench/cpu.py, beside this script
+from cpu import cpu_seconds, cpu_spent, machine_pace, pace_line  # bench/cpu.py
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -213,6 +213,7 @@ class ApiReader(FastHttpUser):  # the light client: the cores are the server's
 
 def bench_latency(token: str, seconds: int, *, cold: bool) -> None:
     print(f"--- {'cold: every page built from the database' if cold else 'polling: page cache'}")
+    pace = machine_pace()
     before = cpu_seconds() if os.path.isdir("/proc") else {}
     children = resource.getrusage(resource.RUSAGE_CHILDREN)  # locust, once it has exited
     total = 0
@@ -263,6 +264,7 @@ def bench_latency(token: str, seconds: int, *, cold: bool) -> None:
             + ", ".join(f"{group} {spent[group] / total * 1000:.1f} ms" for group in sorted(spent))
             + " ('other': the rest of the machine; exited PostgreSQL backends not counted)"
         )
+    print(pace_line(pace, machine_pace()))
 
 
 def main() -> None:

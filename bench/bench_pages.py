@@ -29,7 +29,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from cpu import cpu_seconds, cpu_spent  # bench/cpu.py, beside this script
+from cpu import cpu_seconds, cpu_spent, machine_pace, pace_line  # bench/cpu.py
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -163,6 +163,7 @@ def main() -> None:
                 )
                 for c in clients
             ]
+            pace = machine_pace()
             before = cpu_seconds() if os.path.isdir("/proc") else {}
             wall = time.perf_counter()
             for thread in threads:
@@ -187,6 +188,7 @@ def main() -> None:
                     )
                     + " ('client': this script's threads; 'other': the rest of the machine)"
                 )
+            print(pace_line(pace, machine_pace()))
     finally:
         if process is not None:
             process.send_signal(signal.SIGTERM)

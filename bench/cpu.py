@@ -4,6 +4,7 @@ generator, the web workers and PostgreSQL share the cores, so each one's share i
 from __future__ import annotations
 
 import os
+import timeit
 from pathlib import Path
 
 
@@ -31,3 +32,18 @@ def cpu_spent(before: dict[int, tuple[str, float]]) -> dict[str, float]:
     for pid, (group, seconds) in cpu_seconds().items():
         spent[group] = spent.get(group, 0.0) + seconds - before.get(pid, (group, 0.0))[1]
     return spent
+
+
+def machine_pace() -> float:
+    """Milliseconds a fixed piece of pure-Python work takes on this machine now (best of 5).
+
+    On a shared machine the same code measured minutes apart ran up to a third slower, CPU time
+    included; a benchmark prints this before and after each run, so runs can be compared."""
+    return min(timeit.Timer("sum(range(1_000_000))").repeat(repeat=5, number=1)) * 1000
+
+
+def pace_line(before: float, after: float) -> str:
+    return (
+        f"  machine pace: {before:.1f} ms before, {after:.1f} ms after "
+        "(a fixed sum of a million ints; lower is faster)"
+    )
