@@ -53,8 +53,9 @@ def checkin_create(
 
 @transaction.atomic
 def checkin_append(*, checkin: CheckIn) -> CheckIn:
-    """Save a new check-in (built by ``checkin_create`` or the admin's form) and make its
-    progress the initiative's reported progress."""
+    """Save a new check-in (built by ``checkin_create`` or the admin's form) and, unless a newer
+    one exists (one entered late, in the admin), make its progress the initiative's reported
+    progress."""
     checkin.summary = (checkin.summary or "").strip()
     checkin.blockers = (checkin.blockers or "").strip()
     checkin.next_steps = (checkin.next_steps or "").strip()
@@ -62,10 +63,11 @@ def checkin_append(*, checkin: CheckIn) -> CheckIn:
     checkin.save()
     initiative = checkin.initiative
     # A guarded update keeps the initiative row's other fields as they are in the database.
-    Initiative.objects.filter(pk=initiative.pk).update(
-        progress=checkin.progress, updated_at=timezone.now()
-    )
-    initiative.progress = checkin.progress
+    # ``last_checkin_at`` already counts this check-in (triggers of migration 0002): it is
+    # the newest unless that time is later.
+    newest = Initiative.objects.filter(pk=initiative.pk, last_checkin_at__lte=checkin.created_at)
+    if newest.update(progress=checkin.progress, updated_at=timezone.now()):
+        initiative.progress = checkin.progress
     # The database keeps ``last_checkin_at`` (triggers of migration 0002); mirror it here.
     if initiative.last_checkin_at is None or checkin.created_at > initiative.last_checkin_at:
         initiative.last_checkin_at = checkin.created_at

@@ -49,13 +49,19 @@ def test_a_new_initiative_has_no_last_checkin(initiative):
 
 
 def test_the_checkin_service_sets_it_and_a_backdated_checkin_leaves_it(initiative):
-    fields = {"rag": "green", "confidence": 80, "progress": 40, "summary": "On track."}
-    checkin_create(initiative=initiative, author=initiative.owner, created_at=T0, **fields)
+    fields = {"rag": "green", "confidence": 80, "summary": "On track."}
+    checkin_create(
+        initiative=initiative, author=initiative.owner, created_at=T0, progress=40, **fields
+    )
     assert stored(initiative) == T0
 
     earlier = T0 - dt.timedelta(days=3)
-    checkin_create(initiative=initiative, author=initiative.owner, created_at=earlier, **fields)
+    checkin_create(
+        initiative=initiative, author=initiative.owner, created_at=earlier, progress=25, **fields
+    )
     assert stored(initiative) == T0
+    # Nor does it take the progress: the newest check-in's stands.
+    assert Initiative.objects.get(pk=initiative.pk).progress == initiative.progress == 40
 
 
 def test_bulk_inserted_checkins_in_any_order(initiative):
