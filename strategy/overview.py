@@ -77,8 +77,18 @@ def _name(first_name: str | None, last_name: str | None, username: str | None) -
     )
 
 
+class _Owned:
+    """Rows read with ``OWNER_NAME_FIELDS``: the owner's name as the ``person`` filter shows it."""
+
+    __slots__ = ()
+
+    @property
+    def owner_name(self) -> str:
+        return _name(self.owner_first_name, self.owner_last_name, self.owner_username)
+
+
 @dataclass(slots=True)
-class OverviewAlert:
+class OverviewAlert(_Owned):
     """An alert in the overview's list of the most severe."""
 
     pk: int
@@ -92,13 +102,9 @@ class OverviewAlert:
     owner_last_name: str | None
     owner_username: str | None
 
-    @property
-    def owner_name(self) -> str:
-        return _name(self.owner_first_name, self.owner_last_name, self.owner_username)
-
 
 @dataclass(slots=True)
-class StaleInitiative:
+class StaleInitiative(_Owned):
     """An initiative in the stale check-ins list."""
 
     pk: int
@@ -112,10 +118,6 @@ class StaleInitiative:
     last_checkin_at: dt.datetime | None
     checkin_days: int
     checkin_days_late: int
-
-    @property
-    def owner_name(self) -> str:
-        return _name(self.owner_first_name, self.owner_last_name, self.owner_username)
 
 
 @dataclass(slots=True)
@@ -163,7 +165,7 @@ class MapInitiative:
 
 
 @dataclass(slots=True)
-class MapObjective:
+class MapObjective(_Owned):
     """An objective as the strategy map and the changes list show it."""
 
     pk: int
@@ -182,11 +184,6 @@ class MapObjective:
     latest_score: ScoreRow | None = None
     map_children: list[MapObjective] = field(default_factory=list)
     map_initiatives: list[MapInitiative] = field(default_factory=list)
-
-    @property
-    def owner_name(self) -> str:
-        """What the ``person`` filter shows of the owner."""
-        return _name(self.owner_first_name, self.owner_last_name, self.owner_username)
 
 
 @dataclass
