@@ -170,8 +170,14 @@ class RowPlan:
         """The queryset to paginate: the plan's columns as dicts."""
         return queryset.values(*self.columns)
 
-    def shape(self, rows: list[dict], *, score_subject_type: str | None = None) -> list[dict]:
-        """Representations of one page of rows: one more query per relation and for scores."""
+    def shape(
+        self, rows: list[dict], *, score_subject_type: str | None = None, native: bool = False
+    ) -> list[dict]:
+        """Representations of one page of rows: one more query per relation and for scores.
+
+        ``native``: for a page written by ``orjson.dumps(..., option=orjson.OPT_UTC_Z)``, which
+        writes dates, and date-times in UTC, exactly as DRF does, in C: they are left as they
+        are when the time zone active now is UTC (in another zone they are converted here)."""
         ids = [row["id"] for row in rows]
         for name, relation in self.many:
             related: dict[int, list[int]] = defaultdict(list)
@@ -186,7 +192,7 @@ class RowPlan:
             if score_subject_type is None:
                 raise ImproperlyConfigured("A nested latest score needs score_subject_type.")
             name, nested = self.score
-            score_converters = _bind(nested.converters)
+            score_converters = _bind(nested.converters, native=native)
             scores = {}
             for score in GapScore.objects.filter(
                 subject_type=score_subject_type, subject_id__in_ids=ids, is_latest=True
@@ -195,7 +201,7 @@ class RowPlan:
                 scores[score.pop("subject_id")] = score
             for row in rows:
                 row[name] = scores.get(row["id"])
-        converters = _bind(self.converters)
+        converters = _bind(self.converters, native=native)
         shaped = []
         for row in rows:
             _convert(row, converters)
@@ -208,9 +214,19 @@ def _iso_datetime(value: dt.datetime) -> str:
     raise NotImplementedError("resolved by _bind() for each page")
 
 
-def _bind(converters: tuple[tuple[str, Callable], ...]) -> list[tuple[str, Callable]]:
-    """The converters of one page: ISO date-times in the time zone active now, as DRF does."""
+def _bind(
+    converters: tuple[tuple[str, Callable], ...], *, native: bool = False
+) -> list[tuple[str, Callable]]:
+    """The converters of one page: ISO date-times in the time zone active now, as DRF does;
+    ``native``: none for the dates and UTC date-times that orjson writes the same way."""
     zone = timezone.get_current_timezone()
+    if native:
+        utc = zone.utcoffset(None) == dt.timedelta(0)  # UTC itself; None for a zone with DST
+        converters = tuple(
+            (key, conv)
+            for key, conv in converters
+            if conv is not dt.date.isoformat and not (utc and conv is _iso_datetime)
+        )
 
     def iso(value: dt.datetime) -> str:
         text = value.astimezone(zone).isoformat()

@@ -123,13 +123,15 @@ class ScopedMixin:
     def list(self, request, *args, **kwargs):
         return self.list_page(self.filter_queryset(self.get_queryset()))
 
-    def list_page(self, queryset: models.QuerySet) -> Response:
-        """One page of the filtered queryset: flat rows (``flat_rows``) or serialized objects."""
+    def list_page(self, queryset: models.QuerySet, *, native: bool = False) -> Response:
+        """One page of the filtered queryset: flat rows (``flat_rows``) or serialized objects.
+
+        ``native``: the data is for ``orjson.dumps`` with ``OPT_UTC_Z`` (``RowPlan.shape``)."""
         if self.flat_rows:
             plan = RowPlan.of(self.get_serializer_class())
             page = self.paginate_queryset(plan.rows(queryset))
             rows = list(page if page is not None else plan.rows(queryset))
-            data = plan.shape(rows, score_subject_type=self.score_subject_type)
+            data = plan.shape(rows, score_subject_type=self.score_subject_type, native=native)
         else:
             page = self.paginate_queryset(queryset)
             objects = self.decorate(list(page if page is not None else queryset))
@@ -249,9 +251,9 @@ def conditional_list(
         key = f"api-page:{etag}"
         body = cache.get(key)
         if body is None:
-            data = view.list_page(queryset).data
-            if view.flat_rows:  # plain dicts, lists, str, int, float, bool and None
-                body = orjson.dumps(data)
+            data = view.list_page(queryset, native=True).data
+            if view.flat_rows:  # plain dicts, lists, str, int, float, bool, dates and None
+                body = orjson.dumps(data, option=orjson.OPT_UTC_Z)
             else:
                 body = request.accepted_renderer.render(data, request.accepted_media_type)
             cache.set(key, body, timeout=LIST_CACHE_SECONDS)

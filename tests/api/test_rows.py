@@ -50,7 +50,11 @@ def _variety(plan, member) -> None:
     KPIFactory(objective=plan.objective, owner=member, target_value=123456.789)  # no score
     initiative = InitiativeFactory(objective=plan.objective, owner=None, progress=0)
     initiative.contributors.set([member, UserFactory(), UserFactory()])
-    GapScoreFactory(subject_type=SubjectType.INITIATIVE, subject_id=initiative.pk)
+    GapScoreFactory(  # a whole second: written without microseconds
+        subject_type=SubjectType.INITIATIVE,
+        subject_id=initiative.pk,
+        computed_at=timezone.make_aware(dt.datetime(2026, 3, 2, 8, 0, 0), dt.UTC),
+    )
 
 
 def _by_serializer(prefix: str, user, ids: list[int]) -> list[dict]:
