@@ -208,8 +208,24 @@ def test_viewer_cannot_handle_alerts(client, viewer, team):
     html = client.get(reverse("metrics:alert-list")).content.decode()
     assert "✓ Resolve<" not in html
     assert "Acknowledge<" not in html
+    # Who can, instead of buttons that are simply missing.
+    assert f"by its owner, the leaders of {team.name} or the strategy office" in html
     alert.refresh_from_db()
     assert alert.status == "open"
+
+
+def test_a_leader_is_told_who_handles_another_teams_alert(client, leader, team):
+    from tests.factories import TeamFactory
+
+    other = TeamFactory(name="Finance")
+    AlertFactory(team=team, title="Ours", owner=UserFactory())
+    AlertFactory(team=other, title="Theirs", owner=UserFactory())
+    client.force_login(leader)
+    html = client.get(reverse("metrics:alert-list")).content.decode()
+    rows = {row.split("</span>", 1)[0]: row for row in html.split('class="list__title">')[1:]}
+    assert "✓ Resolve<" in rows["Ours"] and "strategy office" not in rows["Ours"]  # noqa: PT018
+    assert "✓ Resolve<" not in rows["Theirs"]
+    assert "by its owner, the leaders of Finance or the strategy office" in rows["Theirs"]
 
 
 def test_alert_action_redirects_only_to_this_site(client, leader, team):
