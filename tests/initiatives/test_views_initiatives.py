@@ -297,6 +297,12 @@ def test_initiative_page_explains_its_score(client, viewer, mine):
     assert "What makes up this score" in html
     assert "13 % delivered with 45 % of the time elapsed" in html
     assert "25.2 pts" in html
+    # The scored progress is not the reported one (the card above): it is named for what it is.
+    assert "Delivered</dt>" in html
+    assert "the reported progress (no milestones)" in html
+    MilestoneFactory(initiative=mine)
+    html = client.get(mine.get_absolute_url()).content.decode()
+    assert "reported progress and milestones done, averaged" in html
 
 
 def test_my_work_flags_checkins_by_the_stale_rule(client, member, team):
