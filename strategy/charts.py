@@ -46,8 +46,8 @@ def health_trend(*, trend: list[tuple[dt.date, float]]) -> dict | None:
         return None
     dates = [d.isoformat() for d, _ in trend]
     xaxis = {"type": "date", "gridcolor": "#eef0f3", "tickformat": "%d %b"}
-    if len(trend) < 14:  # a young history: show a month so one point does not fill the axis
-        last = trend[-1][0]
+    first, last = trend[0][0], trend[-1][0]
+    if (last - first).days < 30:  # a young history: a month, so one point does not fill the axis
         xaxis["range"] = [
             (last - dt.timedelta(days=30)).isoformat(),
             (last + dt.timedelta(days=2)).isoformat(),

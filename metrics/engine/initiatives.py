@@ -5,12 +5,12 @@ latest scores (one, unless computed in the same run)."""
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date
+from datetime import date, datetime, time, timedelta
 
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, Subquery, Sum
 from django.utils import timezone
 
-from initiatives.models import CheckIn, Initiative, Milestone
+from initiatives.models import CheckIn, Initiative, Milestone, SpendEntry
 from metrics.alerts import (
     INITIATIVE_KINDS,
     MILESTONE_KINDS,
@@ -34,14 +34,32 @@ from metrics.scoring.initiative import Milestone as MilestoneFacts
 OPEN = (Initiative.Status.ACTIVE, Initiative.Status.ON_HOLD)
 
 
-def _initiative_rows(ids: list[int]) -> list[dict]:
+def _initiative_rows(ids: list[int], *, until: date | None = None) -> list[dict]:
+    """The initiatives' rows; ``until``: as they stood at the end of that past day."""
     last = CheckIn.objects.filter(initiative=OuterRef("pk")).order_by("-created_at", "-id")
-    return list(
+    extra = {}
+    if until is not None:
+        end = timezone.make_aware(datetime.combine(until + timedelta(days=1), time.min))
+        last = last.filter(created_at__lt=end)
+        spend = (
+            SpendEntry.objects.filter(initiative=OuterRef("pk"), date__lte=until)
+            .order_by()
+            .values("initiative")
+            .annotate(total=Sum("amount"))
+            .values("total")
+        )
+        extra = {
+            "progress_then": Subquery(last.values("progress")[:1]),
+            "last_checkin_then": Subquery(last.values("created_at")[:1]),
+            "spent_then": Subquery(spend),
+        }
+    rows = list(
         Initiative.objects.filter(id__in=ids)
         .order_by()
         .annotate(
             last_rag=Subquery(last.values("rag")[:1]),
             last_confidence=Subquery(last.values("confidence")[:1]),
+            **extra,
         )
         .values(
             "id",
@@ -62,8 +80,20 @@ def _initiative_rows(ids: list[int]) -> list[dict]:
             "last_checkin_at",
             "last_rag",
             "last_confidence",
+            *extra,
         )
     )
+    if until is not None:
+        for row in rows:
+            row["progress"] = row.pop("progress_then") or 0
+            row["last_checkin_at"] = row.pop("last_checkin_then")
+            row["spent"] = row.pop("spent_then") or 0
+            if row["completed_on"] is not None and row["completed_on"] > until:
+                # Delivered later: still under way that day.
+                row["completed_on"] = None
+                if row["status"] == Initiative.Status.DONE:
+                    row["status"] = Initiative.Status.ACTIVE
+    return rows
 
 
 def kpi_children(
@@ -106,21 +136,28 @@ def initiatives_compute(
     thresholds: Thresholds,
     overrides: dict[Key, Outcome] | None = None,
     actors: Actors | None = None,
+    history: bool = False,
 ) -> list[Outcome]:
+    """``history``: score as the initiatives stood at the end of ``today``, a past day: their
+    last check-in and spend up to it; milestones and deliveries completed after it not done
+    yet (the plan, statuses other than done, and the KPIs' stored scores are today's)."""
     overrides = overrides or {}
     actors = actors or Actors()
-    rows = _initiative_rows(initiative_ids)
+    rows = _initiative_rows(initiative_ids, until=today if history else None)
     if not rows:
         return []
     ids = [r["id"] for r in rows]
     milestones: dict[int, list[MilestoneFacts]] = defaultdict(list)
     for m in Milestone.objects.filter(initiative_id__in=ids).order_by("due_date", "id"):
+        completed_on = m.completed_on
+        if history and completed_on is not None and completed_on > today:
+            completed_on = None
         milestones[m.initiative_id].append(
             MilestoneFacts(
                 id=m.id,
                 title=m.title,
                 due_date=m.due_date,
-                completed_on=m.completed_on,
+                completed_on=completed_on,
                 weight=float(m.weight),
             )
         )

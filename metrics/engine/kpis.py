@@ -40,8 +40,11 @@ KPI_FIELDS = (
 )
 
 
-def measurements_recent(*, kpi_ids: list[int], points: int) -> dict[int, list[tuple[date, float]]]:
-    """The ``points`` most recent measurements of each KPI, oldest first, in one query.
+def measurements_recent(
+    *, kpi_ids: list[int], points: int, until: date | None = None
+) -> dict[int, list[tuple[date, float]]]:
+    """The ``points`` most recent measurements of each KPI (dated ``until`` or earlier, when
+    given), oldest first, in one query.
 
     On PostgreSQL a LATERAL join reads each KPI's newest rows straight from the
     (kpi, as_of) unique index, instead of ranking every measurement of the chunk; elsewhere a
@@ -52,15 +55,18 @@ def measurements_recent(*, kpi_ids: list[int], points: int) -> dict[int, list[tu
         sql = (
             "SELECT m.kpi_id, m.as_of, m.value FROM unnest(%s::bigint[]) AS k(id) "  # noqa: S608 - our own quoted table name; values are parameters
             f"CROSS JOIN LATERAL (SELECT kpi_id, as_of, value FROM {table} "
-            "WHERE kpi_id = k.id ORDER BY as_of DESC LIMIT %s) AS m"
+            f"WHERE kpi_id = k.id{' AND as_of <= %s' if until else ''} "
+            "ORDER BY as_of DESC LIMIT %s) AS m"
         )
         with connection.cursor() as cursor:
-            cursor.execute(sql, [list(kpi_ids), points])
+            cursor.execute(sql, [list(kpi_ids), *([until] if until else []), points])
             rows = cursor.fetchall()
     else:
+        measurements = Measurement.objects.filter(kpi_id__in=kpi_ids)
+        if until:
+            measurements = measurements.filter(as_of__lte=until)
         rows = (
-            Measurement.objects.filter(kpi_id__in=kpi_ids)
-            .annotate(
+            measurements.annotate(
                 rank=Window(RowNumber(), partition_by=[F("kpi_id")], order_by=F("as_of").desc())
             )
             .filter(rank__lte=points)
@@ -92,8 +98,15 @@ def kpi_subject(row: dict, actors: Actors) -> Subject:
 
 
 def kpis_compute(
-    *, kpi_ids: list[int], today: date, thresholds: Thresholds, actors: Actors | None = None
+    *,
+    kpi_ids: list[int],
+    today: date,
+    thresholds: Thresholds,
+    actors: Actors | None = None,
+    history: bool = False,
 ) -> list[Outcome]:
+    """``history``: score as the KPIs stood at the end of ``today``, a past day (measurements
+    dated after it left out; the plan is today's)."""
     actors = actors or Actors()
     rows = list(KPI.objects.filter(id__in=kpi_ids).order_by().values(*KPI_FIELDS))
     if not rows:
@@ -106,7 +119,9 @@ def kpis_compute(
         .values_list("kpi_id", "date", "value")
     ):
         trajectory[kpi_id].append((day, value))
-    series = measurements_recent(kpi_ids=ids, points=settings.GAP_HISTORY_POINTS)
+    series = measurements_recent(
+        kpi_ids=ids, points=settings.GAP_HISTORY_POINTS, until=today if history else None
+    )
     for row in rows:
         if row["owner_id"] is None and row["objective__owner_id"] is None:
             actors.want(row["team_id"])

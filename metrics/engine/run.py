@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from datetime import time as time_of_day
 
 from django.conf import settings
 from django.db import transaction
@@ -129,25 +130,35 @@ def subjects_recompute(
 
 
 def kpis_chunk_recompute(
-    *, kpi_ids: list[int], today: date, now: datetime, notify: bool = True
+    *, kpi_ids: list[int], today: date, now: datetime, notify: bool = True, history: bool = False
 ) -> RunStats:
     """One chunk of the full recompute: KPI scores and alerts only (no rollup)."""
     started = time.perf_counter()
     latest = LatestCache()
-    outcomes = kpis_compute(kpi_ids=kpi_ids, today=today, thresholds=engine_thresholds())
+    outcomes = kpis_compute(
+        kpi_ids=kpi_ids, today=today, thresholds=engine_thresholds(), history=history
+    )
     stats = _finish(outcomes=outcomes, latest=latest, today=today, now=now, notify=notify)
     stats.seconds = time.perf_counter() - started
     return stats
 
 
 def initiatives_chunk_recompute(
-    *, initiative_ids: list[int], today: date, now: datetime, notify: bool = True
+    *,
+    initiative_ids: list[int],
+    today: date,
+    now: datetime,
+    notify: bool = True,
+    history: bool = False,
 ) -> RunStats:
     """One chunk of the full recompute: initiative scores from the stored KPI scores."""
     started = time.perf_counter()
     latest = LatestCache()
     outcomes = initiatives_compute(
-        initiative_ids=initiative_ids, today=today, thresholds=engine_thresholds()
+        initiative_ids=initiative_ids,
+        today=today,
+        thresholds=engine_thresholds(),
+        history=history,
     )
     stats = _finish(outcomes=outcomes, latest=latest, today=today, now=now, notify=notify)
     stats.seconds = time.perf_counter() - started
@@ -203,25 +214,48 @@ def full_recompute(
     today: date | None = None,
     now: datetime | None = None,
     progress: Callable[[str, int], None] | None = None,
+    history: bool = False,
 ) -> RunStats:
-    """The whole plan, in-process, chunk after chunk (``recompute_gaps``, eager mode)."""
+    """The whole plan, in-process, chunk after chunk (``recompute_gaps``, eager mode).
+
+    ``history``: the scores of a past day ``today``, computed ``now`` (a time of that day), as
+    the dated records stood at its end: measurements, check-ins and spend up to it, milestones
+    and deliveries completed after it not done yet; the plan itself is today's. Run day after
+    day, oldest first, then once for today, it fills a young installation's score history
+    (trends, "what changed"); alerts follow the days too, and nobody is notified."""
     today = today or timezone.localdate()
     now = now or timezone.now()
     kpi_chunks, initiative_chunks = full_recompute_plan(chunk_size=chunk_size)
     stats = RunStats()
     for chunk in kpi_chunks:
-        stats.add(kpis_chunk_recompute(kpi_ids=chunk, today=today, now=now, notify=False))
+        stats.add(
+            kpis_chunk_recompute(kpi_ids=chunk, today=today, now=now, notify=False, history=history)
+        )
         if progress:
             progress("kpis", len(chunk))
     for chunk in initiative_chunks:
         stats.add(
-            initiatives_chunk_recompute(initiative_ids=chunk, today=today, now=now, notify=False)
+            initiatives_chunk_recompute(
+                initiative_ids=chunk, today=today, now=now, notify=False, history=history
+            )
         )
         if progress:
             progress("initiatives", len(chunk))
-    stats.add(rollups_all_recompute(today=today, now=now))
+    stats.add(rollups_all_recompute(today=today, now=now, notify=not history))
     if progress:
         progress("rollups", 1)
+    return stats
+
+
+def history_recompute(*, today: date, weeks: int) -> RunStats:
+    """``full_recompute(history=True)`` for one day a week over the ``weeks`` weeks before
+    ``today``, oldest first, each computed at 02:30 of its day (the nightly run's time). A
+    full recompute for ``today`` is meant to follow: it supersedes the last of these."""
+    stats = RunStats()
+    for back in range(weeks, 0, -1):
+        day = today - timedelta(weeks=back)
+        now = timezone.make_aware(datetime.combine(day, time_of_day(2, 30)))
+        stats.add(full_recompute(today=day, now=now, history=True))
     return stats
 
 

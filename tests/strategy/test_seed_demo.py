@@ -351,6 +351,13 @@ def test_seed_computes_scores_and_alerts_and_always_prints_the_logins():
     )
     assert Alert.objects.filter(status=Alert.Status.OPEN).exists()
     assert not DirtySubject.objects.exists()  # the full recompute cleared every mark
+    # Twelve weeks of history before today: the health trend and "what changed" have a past.
+    days = GapScore.objects.filter(subject_type="strategy").order_by("as_of")
+    assert [s.as_of for s in days] == [
+        TODAY - dt.timedelta(weeks=w) for w in range(12, 0, -1)
+    ] + [TODAY]
+    assert len({s.score for s in days}) > 1
+    assert "Computed 12 weeks of score history" in output
     assert "Computed" in output
     assert "leader" in output
     assert "execsupport-demo" in output
@@ -418,6 +425,7 @@ def test_a_failure_half_way_leaves_the_database_as_it_was(monkeypatch):
     [
         (("--today=27/11/2026",), "YYYY-MM-DD"),
         (("--scale=0",), "--scale"),
+        (("--history-weeks=-1",), "--history-weeks"),
         (("--reset", "--if-empty"), "not allowed with"),
     ],
 )

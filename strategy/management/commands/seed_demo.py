@@ -66,6 +66,14 @@ class Command(BaseCommand):
         )
         parser.add_argument("--no-progress", action="store_true", help="No progress bar.")
         parser.add_argument(
+            "--history-weeks",
+            type=int,
+            default=12,
+            help="Weeks of score history computed before today's scores, one day a week, from "
+            "the demo's dated measurements, check-ins, spend and milestones (default 12; 0 for "
+            "none).",
+        )
+        parser.add_argument(
             "--no-scores",
             action="store_true",
             help="Do not compute gap scores and alerts afterwards (benchmarks time them apart).",
@@ -76,6 +84,10 @@ class Command(BaseCommand):
         scale = options["scale"]
         if scale < 1:
             raise CommandError(f"--scale must be 1 or more, not {scale}.")
+        if not 0 <= options["history_weeks"] <= 104:
+            raise CommandError(
+                f"--history-weeks must be between 0 and 104, not {options['history_weeks']}."
+            )
         progress = not options["no_progress"] and sys.stderr.isatty()
         started = time.perf_counter()
         with transaction.atomic():
@@ -108,14 +120,22 @@ class Command(BaseCommand):
         # Measured after the commit: PostgreSQL checks the deferred foreign keys then.
         self.report(summary, seconds=time.perf_counter() - started)
         if not options["no_scores"]:
-            self.compute_scores(today=today, progress=progress)
+            self.compute_scores(today=today, weeks=options["history_weeks"])
         self.report_logins()
 
-    def compute_scores(self, *, today: dt.date, progress: bool) -> None:
-        """The same full recompute as ``recompute_gaps``, as of the demo's ``--today``."""
-        from metrics.engine import full_recompute
+    def compute_scores(self, *, today: dt.date, weeks: int) -> None:
+        """The weeks of history, then the same full recompute as ``recompute_gaps``, as of the
+        demo's ``--today``."""
+        from metrics.engine import full_recompute, history_recompute
 
         started = time.perf_counter()
+        if weeks:
+            history = history_recompute(today=today, weeks=weeks)
+            self.stdout.write(
+                f"Computed {weeks} weeks of score history ({history.written} scores) in "
+                f"{time.perf_counter() - started:.1f} s."
+            )
+            started = time.perf_counter()
         stats = full_recompute(today=today).as_dict()
         self.stdout.write(
             self.style.SUCCESS(
