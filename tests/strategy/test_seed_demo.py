@@ -353,9 +353,8 @@ def test_seed_computes_scores_and_alerts_and_always_prints_the_logins():
     assert not DirtySubject.objects.exists()  # the full recompute cleared every mark
     # Twelve weeks of history before today: the health trend and "what changed" have a past.
     days = GapScore.objects.filter(subject_type="strategy").order_by("as_of")
-    assert [s.as_of for s in days] == [
-        TODAY - dt.timedelta(weeks=w) for w in range(12, 0, -1)
-    ] + [TODAY]
+    weekly = [TODAY - dt.timedelta(weeks=w) for w in range(12, -1, -1)]
+    assert [s.as_of for s in days] == weekly
     assert len({s.score for s in days}) > 1
     assert "Computed 12 weeks of score history" in output
     assert "Computed" in output
