@@ -10,6 +10,7 @@ alerts), so a full recompute's query count grows with the number of chunks, not 
 from __future__ import annotations
 
 from metrics.engine.run import (
+    HistoryExists,
     RunStats,
     full_recompute,
     full_recompute_plan,
@@ -22,6 +23,7 @@ from metrics.engine.run import (
 )
 
 __all__ = [
+    "HistoryExists",
     "RunStats",
     "full_recompute",
     "full_recompute_plan",

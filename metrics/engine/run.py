@@ -247,15 +247,35 @@ def full_recompute(
     return stats
 
 
+class HistoryExists(Exception):
+    """Scores already exist for days a history run would fill."""
+
+
 def history_recompute(*, today: date, weeks: int) -> RunStats:
     """``full_recompute(history=True)`` for one day a week over the ``weeks`` weeks before
     ``today``, oldest first, each computed at 02:30 of its day (the nightly run's time). A
-    full recompute for ``today`` is meant to follow: it supersedes the last of these."""
+    full recompute for ``today`` is meant to follow: it supersedes the last of these.
+
+    Only days that have no scores yet are filled (after importing past records, before the
+    nightly runs made their own history): ``HistoryExists`` otherwise, with nothing written."""
+    first = today - timedelta(weeks=weeks)
+    scored = (
+        GapScore.objects.filter(as_of__gte=first, as_of__lt=today)
+        .order_by("as_of")
+        .values_list("as_of", flat=True)
+        .first()
+    )
+    if scored is not None:
+        raise HistoryExists(
+            f"Scores already exist for {scored.isoformat()}: history fills only the days from "
+            f"{first.isoformat()} to {today.isoformat()} (excluded) when none of them has any."
+        )
     stats = RunStats()
-    for back in range(weeks, 0, -1):
-        day = today - timedelta(weeks=back)
-        now = timezone.make_aware(datetime.combine(day, time_of_day(2, 30)))
-        stats.add(full_recompute(today=day, now=now, history=True))
+    with transaction.atomic():  # all the weeks or none: a retry is not refused
+        for back in range(weeks, 0, -1):
+            day = today - timedelta(weeks=back)
+            now = timezone.make_aware(datetime.combine(day, time_of_day(2, 30)))
+            stats.add(full_recompute(today=day, now=now, history=True))
     return stats
 
 

@@ -97,6 +97,36 @@ def test_recompute_gaps_command(plan, capsys):
     assert GapScore.objects.filter(is_latest=True).count() == 10
 
 
+def test_recompute_gaps_fills_the_history_of_past_weeks_once(plan, capsys):
+    call_command("recompute_gaps", "--history-weeks", "4", "--no-progress")
+    assert "Computed 4 weeks of score history" in capsys.readouterr().out
+    today = timezone.localdate()
+    days = GapScore.objects.filter(subject_type="strategy").order_by("as_of")
+    assert [s.as_of for s in days] == [today - dt.timedelta(weeks=w) for w in range(4, -1, -1)]
+    written = GapScore.objects.count()
+
+    # Days that have scores are never filled again (nor doubled).
+    with pytest.raises(CommandError, match="Scores already exist for"):
+        call_command("recompute_gaps", "--history-weeks", "2", "--no-progress")
+    assert GapScore.objects.count() == written
+    # Scores of today alone do not stand in the way.
+    GapScore.objects.exclude(as_of=today).delete()
+    call_command("recompute_gaps", "--history-weeks", "1", "--no-progress")
+    assert GapScore.objects.filter(subject_type="strategy", as_of__lt=today).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--history-weeks", "-1"), "between 0 and 104"),
+        (("--history-weeks", "2", "--enqueue"), "leave out --enqueue"),
+    ],
+)
+def test_recompute_gaps_refuses_bad_history_options(db, args, message):
+    with pytest.raises(CommandError, match=message):
+        call_command("recompute_gaps", *args)
+
+
 def test_recompute_gaps_refuses_a_bad_chunk_size(db):
     with pytest.raises(CommandError, match="--chunk-size must be a positive number"):
         call_command("recompute_gaps", "--chunk-size", "0")

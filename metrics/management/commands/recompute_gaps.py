@@ -2,14 +2,17 @@
 
 Runs in this process, chunk after chunk, with a progress bar; needs no broker. ``--enqueue``
 instead hands the job to the Celery workers (the nightly task, chunks in parallel).
+``--history-weeks N`` first fills the score history of the N weeks before today (after an
+import of past records).
 """
 
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 from tqdm import tqdm
 
-from metrics.engine import full_recompute, full_recompute_plan
+from metrics.engine import HistoryExists, full_recompute, full_recompute_plan, history_recompute
 
 
 class Command(BaseCommand):
@@ -24,11 +27,40 @@ class Command(BaseCommand):
             action="store_true",
             help="Send the recompute to the Celery workers instead of running it here.",
         )
+        parser.add_argument(
+            "--history-weeks",
+            type=int,
+            default=0,
+            help="First fill the score history of the N weeks before today, one day a week, "
+            "from the records dated up to each day (after importing past measurements and "
+            "check-ins; only days that have no scores yet).",
+        )
         parser.add_argument("--no-progress", action="store_true", help="No progress bar.")
 
-    def handle(self, *args, chunk_size=None, enqueue=False, no_progress=False, **options) -> None:
+    def handle(
+        self,
+        *args,
+        chunk_size=None,
+        enqueue=False,
+        no_progress=False,
+        history_weeks=0,
+        **options,
+    ) -> None:
         if chunk_size is not None and chunk_size < 1:
             raise CommandError("--chunk-size must be a positive number.")
+        if not 0 <= history_weeks <= 104:
+            raise CommandError(f"--history-weeks must be between 0 and 104, not {history_weeks}.")
+        if history_weeks and enqueue:
+            raise CommandError("--history-weeks runs here: leave out --enqueue.")
+        if history_weeks:
+            try:
+                history = history_recompute(today=timezone.localdate(), weeks=history_weeks)
+            except HistoryExists as exc:
+                raise CommandError(str(exc)) from exc
+            self.stdout.write(
+                f"Computed {history_weeks} weeks of score history ({history.written} scores, "
+                f"{history.seconds:.1f} s)."
+            )
         if enqueue:
             from metrics.tasks import enqueue_safely, gaps_recompute_all
 
