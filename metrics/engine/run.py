@@ -251,6 +251,15 @@ class HistoryExists(Exception):
     """Scores already exist for days a history run would fill."""
 
 
+HISTORY_MAX_WEEKS = 104
+
+
+def history_weeks_check(weeks: int) -> None:
+    """``ValueError`` with the reason when ``weeks`` is not a history length we fill."""
+    if not 0 <= weeks <= HISTORY_MAX_WEEKS:
+        raise ValueError(f"--history-weeks must be between 0 and {HISTORY_MAX_WEEKS}, not {weeks}.")
+
+
 def history_recompute(*, today: date, weeks: int) -> RunStats:
     """``full_recompute(history=True)`` for one day a week over the ``weeks`` weeks before
     ``today``, oldest first, each computed at 02:30 of its day (the nightly run's time). A
@@ -258,6 +267,7 @@ def history_recompute(*, today: date, weeks: int) -> RunStats:
 
     Only days that have no scores yet are filled (after importing past records, before the
     nightly runs made their own history): ``HistoryExists`` otherwise, with nothing written."""
+    history_weeks_check(weeks)
     first = today - timedelta(weeks=weeks)
     scored = (
         GapScore.objects.filter(as_of__gte=first, as_of__lt=today)

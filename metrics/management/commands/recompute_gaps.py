@@ -12,7 +12,13 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from tqdm import tqdm
 
-from metrics.engine import HistoryExists, full_recompute, full_recompute_plan, history_recompute
+from metrics.engine import (
+    HistoryExists,
+    full_recompute,
+    full_recompute_plan,
+    history_recompute,
+    history_weeks_check,
+)
 
 
 class Command(BaseCommand):
@@ -48,8 +54,10 @@ class Command(BaseCommand):
     ) -> None:
         if chunk_size is not None and chunk_size < 1:
             raise CommandError("--chunk-size must be a positive number.")
-        if not 0 <= history_weeks <= 104:
-            raise CommandError(f"--history-weeks must be between 0 and 104, not {history_weeks}.")
+        try:
+            history_weeks_check(history_weeks)
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
         if history_weeks and enqueue:
             raise CommandError("--history-weeks runs here: leave out --enqueue.")
         if history_weeks:

@@ -84,10 +84,12 @@ class Command(BaseCommand):
         scale = options["scale"]
         if scale < 1:
             raise CommandError(f"--scale must be 1 or more, not {scale}.")
-        if not 0 <= options["history_weeks"] <= 104:
-            raise CommandError(
-                f"--history-weeks must be between 0 and 104, not {options['history_weeks']}."
-            )
+        from metrics.engine import history_weeks_check
+
+        try:
+            history_weeks_check(options["history_weeks"])
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
         progress = not options["no_progress"] and sys.stderr.isatty()
         started = time.perf_counter()
         with transaction.atomic():
