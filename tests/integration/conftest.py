@@ -7,10 +7,13 @@ They skip when the service is absent on a developer machine, and fail when ``CI=
 from __future__ import annotations
 
 import os
+import shutil
+import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -135,3 +138,66 @@ def celery_worker_process(transactional_db, broker: str) -> Iterator[subprocess.
             proc.kill()
             proc.wait()
         log.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class RedisServer:
+    """A ``redis-server`` process of the test's own, to stop and start again (outage tests);
+    the shared Redis of ``redis_url`` is never touched."""
+
+    port: int
+    process: subprocess.Popen | None = field(default=None, repr=False)
+
+    def url(self, db: int = 0) -> str:
+        return f"redis://127.0.0.1:{self.port}/{db}"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                redis.Redis(port=self.port, socket_connect_timeout=0.2).ping()
+                return
+            except redis.exceptions.ConnectionError:
+                time.sleep(0.05)
+        pytest.fail(f"redis-server did not start on port {self.port}")
+
+    def stop(self) -> None:
+        """Kill the server (SIGKILL: an outage, not a clean shutdown) and wait until it is gone."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+            self.process = None
+
+
+@pytest.fixture
+def redis_server() -> Iterator[RedisServer]:
+    """A private, running Redis on a free port; killed at the end of the test."""
+    if shutil.which("redis-server") is None:
+        _missing("redis-server is not installed")
+    server = RedisServer(port=_free_port())
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
