@@ -4,7 +4,7 @@ from django import forms
 
 from initiatives.models import CheckIn, Initiative, Milestone
 from strategy.access import Access
-from strategy.forms import DateInput, UserChoiceField, user_choices
+from strategy.forms import DateInput, UserChoiceField, UsersChoiceField, person_fields_scope
 from strategy.models import Objective, Team
 
 SUMMARY_REQUIRED = "Write a short summary: what happened since the last check-in?"
@@ -52,10 +52,8 @@ class CheckInForm(forms.ModelForm):
 
 
 class InitiativeForm(forms.ModelForm):
-    owner = UserChoiceField(queryset=user_choices(), required=False)
-    contributors = forms.ModelMultipleChoiceField(
-        queryset=user_choices(), required=False, widget=forms.SelectMultiple(attrs={"size": 5})
-    )
+    owner = UserChoiceField(required=False)
+    contributors = UsersChoiceField(required=False, widget=forms.SelectMultiple(attrs={"size": 5}))
 
     class Meta:
         model = Initiative
@@ -90,6 +88,7 @@ class InitiativeForm(forms.ModelForm):
         if not access.is_office:
             teams = teams.filter(pk__in=[t for t in access.roles if access.leads(t)])
         self.fields["team"].queryset = teams
+        person_fields_scope(self, access=access, names=("owner", "contributors"))
 
     def clean_team(self):
         team = self.cleaned_data["team"]

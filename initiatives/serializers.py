@@ -4,20 +4,17 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from execsupport.api import IdRelatedField
 from initiatives.models import CheckIn, Initiative, Milestone, SpendEntry
 from metrics.serializers import LatestScoreSerializer
 from strategy.models import Objective, Team
-from strategy.serializers import ScopedRelatedField, User, person_field
+from strategy.serializers import ScopedRelatedField, person_field
 
 
 class InitiativeSerializer(serializers.ModelSerializer):
     objective = ScopedRelatedField(queryset=Objective.objects.all())
     team = ScopedRelatedField(queryset=Team.objects.all(), scope_lookup="id")
     owner = person_field(allow_null=True, required=False)
-    contributors = IdRelatedField(
-        queryset=User.objects.filter(is_active=True), many=True, required=False
-    )
+    contributors = person_field(many=True, required=False)
     latest_score = LatestScoreSerializer(read_only=True, allow_null=True)
 
     class Meta:

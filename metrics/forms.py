@@ -7,7 +7,7 @@ from django import forms
 from initiatives.models import Initiative
 from metrics.models import KPI, VALUE_LIMIT, Alert
 from strategy.access import Access
-from strategy.forms import DateInput, UserChoiceField, user_choices
+from strategy.forms import DateInput, UserChoiceField, person_fields_scope
 from strategy.models import Objective, Team
 
 
@@ -24,7 +24,7 @@ class MeasurementForm(forms.Form):
 
 
 class KPIForm(forms.ModelForm):
-    owner = UserChoiceField(queryset=user_choices(), required=False)
+    owner = UserChoiceField(required=False)
     reason = forms.CharField(
         label="Reason for a plan change",
         required=False,
@@ -50,6 +50,7 @@ class KPIForm(forms.ModelForm):
         if not access.is_office:
             teams = teams.filter(pk__in=[t for t in access.roles if access.leads(t)])
         self.fields["team"].queryset = teams
+        person_fields_scope(self, access=access, names=("owner",))
 
     def clean_team(self):
         team = self.cleaned_data["team"]

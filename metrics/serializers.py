@@ -8,7 +8,6 @@ from __future__ import annotations
 from django.conf import settings
 from rest_framework import serializers
 
-from execsupport.api import IdRelatedField
 from initiatives.models import Initiative
 from metrics.models import KPI, VALUE_LIMIT, Alert, GapScore, Measurement, Webhook
 from strategy.models import Objective, Team
@@ -116,17 +115,11 @@ class KPISerializer(serializers.ModelSerializer):
         ]
 
     def get_fields(self):
-        from django.contrib.auth import get_user_model
-
-        from strategy.serializers import ScopedRelatedField
+        from strategy.serializers import ScopedRelatedField, person_field
 
         fields = super().get_fields()
         fields["team"] = ScopedRelatedField(queryset=Team.objects.all(), scope_lookup="id")
-        fields["owner"] = IdRelatedField(
-            queryset=get_user_model().objects.filter(is_active=True),
-            allow_null=True,
-            required=False,
-        )
+        fields["owner"] = person_field(allow_null=True, required=False)
         fields["objective"] = ScopedRelatedField(
             queryset=Objective.objects.all(), allow_null=True, required=False
         )

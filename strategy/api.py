@@ -23,6 +23,7 @@ from metrics.serializers import LatestScoreSerializer
 from strategy import services
 from strategy.access import Access
 from strategy.models import Membership, Objective, Period, Strategy, Team, Theme
+from strategy.people import people_choosable
 from strategy.selectors import objective_tree
 from strategy.serializers import (
     ObjectiveSerializer,
@@ -123,12 +124,9 @@ class PersonViewSet(ReadOnlyAccessViewSet):
     def get_queryset(self):
         access = self.access
         memberships = access.scope(Membership.objects.all())
-        queryset = User.objects.filter(is_active=True).prefetch_related(
+        return people_choosable(access=access).prefetch_related(
             Prefetch("memberships", queryset=memberships.order_by("team_id"))
         )
-        if access.visible_team_ids is None:
-            return queryset
-        return queryset.filter(memberships__team_id__in=access.visible_team_ids).distinct()
 
 
 class PeriodViewSet(AccessViewSet):

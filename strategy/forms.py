@@ -4,10 +4,12 @@ import datetime as dt
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.db.models import QuerySet
 
 from strategy.access import Access
 from strategy.models import Objective, Team, Theme
 from strategy.overview import OverviewFilters
+from strategy.people import people_choosable
 
 
 class DateInput(forms.DateInput):
@@ -17,17 +19,44 @@ class DateInput(forms.DateInput):
         super().__init__(format="%Y-%m-%d", **kwargs)
 
 
-def user_choices():
-    return (
-        get_user_model()
-        .objects.filter(is_active=True)
-        .order_by("first_name", "last_name", "username")
-    )
-
-
 class UserChoiceField(forms.ModelChoiceField):
+    """A person picker. Its choices are set per reader by ``person_fields_scope``: until then it
+    offers nobody."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("queryset", get_user_model().objects.none())
+        super().__init__(**kwargs)
+
     def label_from_instance(self, obj) -> str:
         return obj.get_full_name() or obj.get_username()
+
+
+class UsersChoiceField(forms.ModelMultipleChoiceField):
+    """Several people (contributors); choices set per reader like ``UserChoiceField``."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("queryset", get_user_model().objects.none())
+        super().__init__(**kwargs)
+
+    def label_from_instance(self, obj) -> str:
+        return obj.get_full_name() or obj.get_username()
+
+
+def person_fields_scope(form: forms.ModelForm, *, access: Access, names: tuple[str, ...]) -> None:
+    """Offer in each person field of ``form`` the people the reader may choose
+    (``strategy.people.people_choosable``), keeping the edited object's current values. A person
+    outside those choices posted anyway is refused by the field ("Select a valid choice"),
+    exactly like an id that does not exist."""
+    instance = form.instance
+    for name in names:
+        keep: list[int] | QuerySet = []
+        if instance.pk is not None:
+            field = instance._meta.get_field(name)
+            if field.many_to_many:
+                keep = getattr(instance, name).values("pk")
+            elif getattr(instance, field.attname) is not None:
+                keep = [getattr(instance, field.attname)]
+        form.fields[name].queryset = people_choosable(access=access, keep_ids=keep)
 
 
 class OverviewFilterForm(forms.Form):
@@ -49,7 +78,7 @@ class OverviewFilterForm(forms.Form):
 
 
 class ObjectiveForm(forms.ModelForm):
-    owner = UserChoiceField(queryset=user_choices(), required=False)
+    owner = UserChoiceField(required=False)
 
     class Meta:
         model = Objective
@@ -85,7 +114,7 @@ class ObjectiveForm(forms.ModelForm):
         if not access.is_office:
             teams = teams.filter(pk__in=[t for t in access.roles if access.leads(t)])
         self.fields["team"].queryset = teams
-        self.fields["owner"].queryset = user_choices()
+        person_fields_scope(self, access=access, names=("owner",))
 
     def clean_team(self):
         team = self.cleaned_data["team"]

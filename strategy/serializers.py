@@ -5,12 +5,14 @@ services."""
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
+from django.db.models import QuerySet
 from rest_framework import serializers
 
 from execsupport.api import IdRelatedField
 from metrics.serializers import LatestScoreSerializer
 from strategy.access import access_for
 from strategy.models import Membership, Objective, Period, Strategy, Team, Theme
+from strategy.people import people_choosable
 
 User = get_user_model()
 
@@ -31,8 +33,36 @@ class ScopedRelatedField(IdRelatedField):
         return access_for(request.user).scope(queryset, self.scope_lookup)
 
 
-def person_field(**kwargs) -> IdRelatedField:
-    return IdRelatedField(queryset=User.objects.filter(is_active=True), **kwargs)
+class PersonRelatedField(IdRelatedField):
+    """A person the caller may choose (``strategy.people.people_choosable``), by id. Anyone else
+    is "does not exist", exactly like a missing id, so the field never confirms that a hidden
+    person exists. The edited object's current value is accepted unchanged."""
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        if request is None:
+            return User.objects.none()
+        return people_choosable(access=access_for(request.user), keep_ids=self._current_ids())
+
+    def _current_ids(self) -> list[int] | QuerySet:
+        instance = getattr(self.root, "instance", None)
+        # ``many=True`` wraps this field in a ManyRelatedField, whose source names the relation.
+        source = (
+            self.parent.source if isinstance(self.parent, serializers.ManyRelatedField) else None
+        )
+        source = source or self.source
+        if instance is None or isinstance(instance, list | tuple) or not source:
+            return []
+        field = instance._meta.get_field(source)
+        if field.many_to_many:
+            return getattr(instance, source).values("pk")
+        current = getattr(instance, field.attname)
+        return [] if current is None else [current]
+
+
+def person_field(**kwargs) -> PersonRelatedField:
+    """A person-choosing field of the API (owners, contributors)."""
+    return PersonRelatedField(**kwargs)
 
 
 class TeamSerializer(serializers.ModelSerializer):

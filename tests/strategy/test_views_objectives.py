@@ -10,9 +10,11 @@ from tests.factories import (
     InitiativeFactory,
     KPIFactory,
     MeasurementFactory,
+    MembershipFactory,
     ObjectiveFactory,
     PeriodFactory,
     ThemeFactory,
+    UserFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -21,7 +23,9 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def objective(team):
     theme = ThemeFactory(strategy__status=Strategy.Status.ACTIVE)
-    return ObjectiveFactory(theme=theme, team=team, title="Win the Nordics")
+    owner = UserFactory()  # a member of the team: the owner picker offers only visible people
+    MembershipFactory(user=owner, team=team)
+    return ObjectiveFactory(theme=theme, team=team, owner=owner, title="Win the Nordics")
 
 
 def test_objective_page_explains_its_score_and_lists_what_hangs_below(client, viewer, objective):
@@ -115,7 +119,6 @@ def test_member_and_other_leaders_cannot_edit(client, member, objective, other_t
     client.force_login(member)
     assert client.get(reverse("strategy:objective-edit", args=[objective.pk])).status_code == 403
     theirs = ObjectiveFactory(theme=objective.theme, team=other_team)
-    from tests.factories import MembershipFactory, UserFactory
 
     other_leader = UserFactory()
     MembershipFactory(user=other_leader, team=other_team, role="leader")
