@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_GET
@@ -20,7 +19,12 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    """Liveness and database reachability, for load balancers and compose health checks."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok"})
+    """Each dependency's state as JSON (``execsupport.health``): 200 while the app can serve
+    (database reachable, even with the broker or the cache down: ``"status": "degraded"``),
+    503 when the database is unreachable. Never cached."""
+    from execsupport.health import dependencies_health
+
+    report, serving = dependencies_health()
+    response = JsonResponse(report, status=200 if serving else 503)
+    response["Cache-Control"] = "no-store"
+    return response
