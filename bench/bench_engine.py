@@ -75,7 +75,7 @@ def _chunk(kind: str, ids: list[int], today, now) -> tuple[dict, int]:
 
 def _parallel(kpi_chunks, initiative_chunks, workers: int, counter: QueryCounter):
     """The nightly plan (KPI chunks, then initiative chunks, then the rollup) on ``workers``
-    processes: what the Celery chord does with that many workers."""
+    processes: what a recorded run (metrics.engine.runs) does with that many workers."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 

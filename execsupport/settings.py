@@ -63,6 +63,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "execsupport.middleware.NoStoreWhenSignedInMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -275,7 +276,12 @@ GAP_HISTORY_POINTS = env.int("GAP_HISTORY_POINTS", default=60)
 GAP_BUDGET_TOLERANCE = env.float("GAP_BUDGET_TOLERANCE", default=0.15)
 GAP_SCHEDULE_SLIP = env.float("GAP_SCHEDULE_SLIP", default=0.7)
 GAP_CHUNK_SIZE = env.int("GAP_CHUNK_SIZE", default=500)
-GAP_SWEEP_MINUTES = env.int("GAP_SWEEP_MINUTES", default=15)
+# A chunk of a full recompute whose worker has not beaten its heartbeat (every quarter of this)
+# for this long belonged to a dead worker: the sweep gives it to another one.
+GAP_CHUNK_LEASE_SECONDS = env.int("GAP_CHUNK_LEASE_SECONDS", default=120)
+# A chunk that failed this many times gives up its run (logged as an error).
+GAP_CHUNK_MAX_ATTEMPTS = env.int("GAP_CHUNK_MAX_ATTEMPTS", default=5)
+GAP_SWEEP_MINUTES = env.float("GAP_SWEEP_MINUTES", default=15)
 GAP_NIGHTLY_HOUR = env.int("GAP_NIGHTLY_HOUR", default=2)
 GAP_NIGHTLY_MINUTE = env.int("GAP_NIGHTLY_MINUTE", default=30)
 # The sweep re-enqueues subjects still marked dirty this long after the mark.
@@ -302,6 +308,10 @@ CELERY_BEAT_SCHEDULE = {
 # --- Cache ----------------------------------------------------------------------------------
 # API throttling counts requests here: use Redis in production so every worker shares the count.
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+# Redis down must not mean 500s: this backend answers a miss (logged) while Redis is
+# unreachable, so pages are built afresh and throttling lets requests through.
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    CACHES["default"]["BACKEND"] = "execsupport.cache.ResilientRedisCache"
 
 # --- REST framework -------------------------------------------------------------------------
 REST_FRAMEWORK = {

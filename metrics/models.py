@@ -512,6 +512,76 @@ class DirtySubject(models.Model):
         return f"{self.subject_type} #{self.subject_id} (since {self.marked_at:%Y-%m-%d %H:%M})"
 
 
+class RecomputeRun(models.Model):
+    """A full recompute handed to the workers, recorded so that it finishes whatever happens
+    to them: its chunks are rows (``RecomputeChunk``), each stage starts when the previous
+    one's chunks are all done, and the sweep resumes what a dead worker left
+    (``metrics.engine.runs``). No Celery chord, so no result backend, is involved."""
+
+    class Stage(models.TextChoices):
+        KPIS = "kpis", "KPIs"
+        INITIATIVES = "initiatives", "Initiatives"
+        ROLLUPS = "rollups", "Objectives, teams, themes and strategies"
+        NOTIFY = "notify", "Notifications"
+        DONE = "done", "Done"
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        FINISHED = "finished", "Finished"
+        SUPERSEDED = "superseded", "Superseded by a newer run"
+        FAILED = "failed", "Failed"
+
+    today = models.DateField(help_text="The day the scores are computed for.")
+    as_of = models.DateTimeField(help_text="The moment the run computes at (its scores' time).")
+    stage = models.CharField(max_length=12, choices=Stage.choices, default=Stage.KPIS)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status"], name="recompute_run_status")]
+
+    def __str__(self) -> str:
+        return f"Recompute #{self.pk} of {self.today} ({self.status}, {self.stage})"
+
+
+class RecomputeChunk(models.Model):
+    """One chunk of a ``RecomputeRun``: the subject ids of a stage a worker computes at once.
+
+    A worker claims it with a guarded update (``pending`` -> ``running`` with a new ``claim``
+    token) and beats ``heartbeat_at`` while it works; a running chunk whose heartbeat is older
+    than ``GAP_CHUNK_LEASE_SECONDS`` belonged to a dead worker and goes back to ``pending``."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+
+    run = models.ForeignKey(RecomputeRun, on_delete=models.CASCADE, related_name="chunks")
+    stage = models.CharField(max_length=12, choices=RecomputeRun.Stage.choices)
+    position = models.PositiveIntegerField()
+    subject_ids = models.JSONField(default=list, blank=True)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    claim = models.CharField(max_length=32, blank=True)
+    worker = models.CharField(max_length=200, blank=True, help_text="Who claimed it last.")
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["run", "stage", "position"], name="recompute_chunk_unique"
+            ),
+        ]
+        indexes = [models.Index(fields=["run", "stage", "status"], name="recompute_chunk_stage")]
+
+    def __str__(self) -> str:
+        return f"Chunk {self.stage} #{self.position} of run {self.run_id} ({self.status})"
+
+
 class Webhook(TimestampedModel):
     """An outbound endpoint notified (JSON, HMAC-SHA256 signed) when an alert opens."""
 

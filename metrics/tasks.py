@@ -8,7 +8,7 @@ a killed worker's task is delivered again.
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime
+from datetime import datetime
 
 from celery import shared_task
 from celery.exceptions import Retry
@@ -26,11 +26,12 @@ RETRYING = {
 }
 
 
-def enqueue_safely(task, **kwargs) -> bool:
-    """Send a task; never raise. A broker outage fails fast (short timeouts, no publish retry)
-    and is logged: the dirty marks in PostgreSQL make the sweep catch up later."""
+def enqueue_safely(task, *, countdown: float | None = None, **kwargs) -> bool:
+    """Send a task with these keyword arguments; never raise. A broker outage fails fast
+    (short timeouts, no publish retry, no result store) and is logged: the dirty marks and
+    recompute runs in the database make the sweep catch up later."""
     try:
-        task.apply_async(kwargs=kwargs)
+        task.apply_async(kwargs=kwargs, countdown=countdown)
         return True
     except Retry:
         # Eager mode ran the task inline and it asked to be retried: its own log row (e.g. a
@@ -47,13 +48,6 @@ def enqueue_safely(task, **kwargs) -> bool:
         return False
 
 
-def _when(today: str | None, now: str | None) -> tuple[date | None, datetime | None]:
-    return (
-        date.fromisoformat(today) if today else None,
-        datetime.fromisoformat(now) if now else None,
-    )
-
-
 @shared_task(name="metrics.gaps_recompute_subjects", **RETRYING)
 def gaps_recompute_subjects(subjects: list, marked_at: str | None = None) -> dict:
     """Recompute changed subjects and their ancestors; clear their dirty marks."""
@@ -66,59 +60,36 @@ def gaps_recompute_subjects(subjects: list, marked_at: str | None = None) -> dic
     return stats.as_dict()
 
 
-@shared_task(name="metrics.gaps_recompute_kpi_chunk", **RETRYING)
-def gaps_recompute_kpi_chunk(kpi_ids: list[int], today: str, now: str) -> dict:
-    from metrics.engine import kpis_chunk_recompute
-
-    day, moment = _when(today, now)
-    return kpis_chunk_recompute(kpi_ids=kpi_ids, today=day, now=moment, notify=False).as_dict()
-
-
-@shared_task(name="metrics.gaps_recompute_initiative_chunk", **RETRYING)
-def gaps_recompute_initiative_chunk(initiative_ids: list[int], today: str, now: str) -> dict:
-    from metrics.engine import initiatives_chunk_recompute
-
-    day, moment = _when(today, now)
-    return initiatives_chunk_recompute(
-        initiative_ids=initiative_ids, today=day, now=moment, notify=False
-    ).as_dict()
-
-
-@shared_task(name="metrics.gaps_rollup_all", **RETRYING)
-def gaps_rollup_all(today: str, now: str) -> dict:
-    from metrics.engine import rollups_all_recompute
-
-    day, moment = _when(today, now)
-    return rollups_all_recompute(today=day, now=moment).as_dict()
-
-
 @shared_task(name="metrics.gaps_recompute_all", **RETRYING)
 def gaps_recompute_all() -> dict:
-    """Nightly: KPI chunks in parallel, then initiative chunks in parallel, then the rollup.
+    """Nightly: plan a recorded run (``metrics.engine.runs``) whose KPI chunks run in
+    parallel, then its initiative chunks, then the rollup, then one notification batch; each
+    stage starts when the previous one's chunks are done, and the sweep resumes a run a dead
+    worker left. Eagerly (no broker), the whole recompute runs here, chunk after chunk."""
+    from metrics.engine import full_recompute
+    from metrics.engine.runs import run_start
 
-    Needs a result backend to join the parallel chunks (a chord); without one (or eagerly),
-    the chunks run one after the other in this task.
-    """
-    from celery import chain, group
-    from django.utils import timezone
-
-    from metrics.engine import full_recompute, full_recompute_plan
-
-    app = gaps_recompute_all.app
-    today, now = timezone.localdate().isoformat(), timezone.now().isoformat()
-    if app.conf.task_always_eager or not app.conf.result_backend:
+    if gaps_recompute_all.app.conf.task_always_eager:
         return full_recompute().as_dict()
-    kpi_chunks, initiative_chunks = full_recompute_plan()
-    steps = []
-    if kpi_chunks:
-        steps.append(group(gaps_recompute_kpi_chunk.si(c, today, now) for c in kpi_chunks))
-    if initiative_chunks:
-        steps.append(
-            group(gaps_recompute_initiative_chunk.si(c, today, now) for c in initiative_chunks)
-        )
-    steps.append(gaps_rollup_all.si(today, now))
-    chain(*steps).apply_async()
-    return {"kpi_chunks": len(kpi_chunks), "initiative_chunks": len(initiative_chunks)}
+    run = run_start()
+    stages = dict.fromkeys(run.chunks.order_by("id").values_list("stage", flat=True))
+    return {"run": run.pk, "stages": list(stages), "chunks": run.chunks.count()}
+
+
+@shared_task(name="metrics.gaps_run_chunk", **RETRYING)
+def gaps_run_chunk(chunk_id: int) -> str:
+    """One chunk of a recorded full recompute; a chunk that is not pending is left alone."""
+    from metrics.engine.runs import chunk_execute
+
+    return chunk_execute(chunk_id=chunk_id)
+
+
+@shared_task(name="metrics.gaps_runs_resume", **RETRYING)
+def gaps_runs_resume() -> dict:
+    """Resume what dead workers left of unfinished recompute runs (the sweep's follow-up)."""
+    from metrics.engine.runs import runs_resume
+
+    return runs_resume()
 
 
 @shared_task(name="metrics.gaps_sweep", **RETRYING)

@@ -388,7 +388,8 @@ def alerts_resolve_orphans(*, now: datetime) -> int:
 
 def sweep(*, today: date | None = None, now: datetime | None = None) -> dict:
     """Re-enqueue what is still dirty and what time alone has changed; re-send stuck webhooks;
-    resolve alerts of deleted subjects."""
+    resolve alerts of deleted subjects; resume full recompute runs a dead worker left
+    (``metrics.engine.runs.runs_resume``)."""
     from metrics.tasks import enqueue_safely, gaps_recompute_subjects, webhook_deliver
 
     today = today or timezone.localdate()
@@ -418,12 +419,21 @@ def sweep(*, today: date | None = None, now: datetime | None = None) -> dict:
     )
     for delivery_id in stuck:
         enqueue_safely(webhook_deliver, delivery_id=delivery_id)
+    from metrics.engine.runs import runs_resume, runs_unfinished
+    from metrics.tasks import gaps_runs_resume
+
+    runs = runs_resume(now=now)
+    if runs_unfinished():
+        # A worker that died just before this sweep still looks alive (its heartbeat is
+        # recent): look again once its lease has run out rather than a whole sweep later.
+        enqueue_safely(gaps_runs_resume, countdown=settings.GAP_CHUNK_LEASE_SECONDS + 1)
     result = {
         "orphan_alerts_resolved": alerts_resolve_orphans(now=now),
         "dirty_batches": len(dirty),
         "time_driven": len(candidates),
         "tasks_enqueued": enqueued,
         "webhooks_resent": len(stuck),
+        "recompute_runs": runs,
     }
     logger.info("Sweep: %s", result)
     return result

@@ -84,9 +84,12 @@ def _reset_connections() -> None:
     celery_app._local.__dict__.clear()
 
 
-@pytest.fixture
-def celery_worker_process(transactional_db, broker: str) -> Iterator[subprocess.Popen]:
-    """A real ``celery worker`` in its own process, on the test database and the real broker."""
+def worker_start(
+    broker: str, *, name: str, app: str = "execsupport", env: dict | None = None, args=()
+) -> subprocess.Popen:
+    """Start a real ``celery worker`` (solo pool) on the test database and ``broker``; return
+    once it is ready. ``app`` may be a test module wrapping the project's app (fault
+    injection); its log is ``test-artifacts/celery-<name>-<pid>.log`` (``proc.log_path``)."""
     env = {
         **os.environ,
         "DEBUG": "true",
@@ -95,8 +98,9 @@ def celery_worker_process(transactional_db, broker: str) -> Iterator[subprocess.
         "CELERY_RESULT_BACKEND": broker,
         "CELERY_TASK_ALWAYS_EAGER": "false",
         "PYTHONUNBUFFERED": "1",
+        **(env or {}),
     }
-    log_path = ROOT / "test-artifacts" / f"celery-worker-{os.getpid()}.log"
+    log_path = ROOT / "test-artifacts" / f"celery-{name}-{os.getpid()}.log"
     log_path.parent.mkdir(exist_ok=True)
     log = log_path.open("w")
     proc = subprocess.Popen(
@@ -105,39 +109,55 @@ def celery_worker_process(transactional_db, broker: str) -> Iterator[subprocess.
             "-m",
             "celery",
             "-A",
-            "execsupport",
+            app,
             "worker",
             "--pool=solo",
             "--loglevel=INFO",
             "--without-gossip",
             "--without-mingle",
             "--without-heartbeat",
-            f"--hostname=test-{os.getpid()}@%h",
+            f"--hostname={name}-{os.getpid()}@%h",
+            *args,
         ],
         cwd=ROOT,
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
     )
+    log.close()  # the child keeps its own descriptor
+    proc.log_path = log_path
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"celery worker exited with {proc.returncode}: {log_path.read_text()}")
+        if " ready." in log_path.read_text():
+            return proc
+        time.sleep(0.2)
+    worker_stop(proc)
+    pytest.fail(f"celery worker did not start within 60 s: {log_path.read_text()}")
+    raise AssertionError  # unreachable
+
+
+def worker_stop(proc: subprocess.Popen) -> None:
+    """Stop a worker (warm shutdown, then kill); nothing if it is already gone."""
+    if proc.poll() is not None:
+        return
+    proc.terminate()
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                pytest.fail(f"celery worker exited with {proc.returncode}: {log_path.read_text()}")
-            if " ready." in log_path.read_text():
-                break
-            time.sleep(0.2)
-        else:
-            pytest.fail(f"celery worker did not start within 60 s: {log_path.read_text()}")
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db, broker: str) -> Iterator[subprocess.Popen]:
+    """A real ``celery worker`` in its own process, on the test database and the real broker."""
+    proc = worker_start(broker, name="test")
+    try:
         yield proc
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+        worker_stop(proc)
 
 
 def _free_port() -> int:

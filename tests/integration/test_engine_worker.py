@@ -89,17 +89,20 @@ def test_nightly_recompute_runs_its_chunks_through_the_worker(celery_worker_proc
     for kpi in kpis:
         MeasurementFactory(kpi=kpi, as_of=timezone.localdate(), value=25.0)
 
-    # Planned here (as beat's task would be in a worker), the chord of KPI chunks, initiative
-    # chunks and the rollup then runs in the worker process.
+    # Planned here (as beat's task would be in a worker), the recorded run's KPI chunks, the
+    # rollup and the notification stage then run in the worker process.
     from django.test import override_settings
+
+    from metrics.models import RecomputeRun
 
     with override_settings(GAP_CHUNK_SIZE=2):
         plan = gaps_recompute_all.apply().get()
-    assert plan == {"kpi_chunks": 3, "initiative_chunks": 0}
-    strategy_score = _wait_for(
-        lambda: GapScore.objects.filter(
-            subject_type="strategy", subject_id=strategy.pk, is_latest=True
-        ).first()
-    )
+    assert plan["stages"] == ["kpis", "rollups", "notify"]
+    assert plan["chunks"] == 5  # 3 KPI chunks, the rollup, the notifications
+    run = _wait_for(lambda: RecomputeRun.objects.filter(id=plan["run"], status="finished").first())
+    assert run is not None, "the run did not finish within 30 s"
+    strategy_score = GapScore.objects.filter(
+        subject_type="strategy", subject_id=strategy.pk, is_latest=True
+    ).first()
     assert strategy_score is not None
     assert GapScore.objects.filter(subject_type="kpi", is_latest=True).count() == 5
