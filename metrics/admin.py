@@ -11,6 +11,8 @@ from metrics.models import (
     GapScore,
     Measurement,
     MeasurementCorrection,
+    RecomputeChunk,
+    RecomputeRun,
     TargetRevision,
     TrajectoryPoint,
     Webhook,
@@ -134,6 +136,43 @@ class AlertAdmin(admin.ModelAdmin):
 class DirtySubjectAdmin(admin.ModelAdmin):
     list_display = ["subject_type", "subject_id", "marked_at"]
     list_filter = ["subject_type"]
+
+
+class RecomputeChunkInline(admin.TabularInline):
+    model = RecomputeChunk
+    fields = [
+        "stage",
+        "position",
+        "status",
+        "attempts",
+        "worker",
+        "claimed_at",
+        "heartbeat_at",
+        "finished_at",
+    ]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(RecomputeRun)
+class RecomputeRunAdmin(admin.ModelAdmin):
+    """Full recompute runs, for operators: which stage a run is in and which worker holds
+    which chunk. Read-only: the workers and the sweep move them."""
+
+    list_display = ["id", "today", "status", "stage", "started_at", "finished_at"]
+    list_filter = ["status"]
+    readonly_fields = ["today", "as_of", "stage", "status", "started_at", "finished_at"]
+    inlines = [RecomputeChunkInline]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
 
 
 @admin.register(Webhook)

@@ -155,11 +155,13 @@ def chunk_execute(*, chunk_id: int) -> str:
     Returns ``"done"``, or ``"nothing to do"`` when the chunk is not pending (done, claimed by
     a live worker, or its run superseded). An error puts the chunk back to ``pending`` before
     it propagates (the task's retry, or the sweep, runs it again)."""
+    chunk = RecomputeChunk.objects.select_related("run").filter(id=chunk_id).first()
+    if chunk is None or chunk.status != PENDING or chunk.run.status != RecomputeRun.Status.RUNNING:
+        return "nothing to do"
     claim = uuid.uuid4().hex
     now = timezone.now()
-    claimed = RecomputeChunk.objects.filter(
-        id=chunk_id, status=PENDING, run__status=RecomputeRun.Status.RUNNING
-    ).update(
+    # The guard on the row itself (no join): of two workers, PostgreSQL lets one update it.
+    claimed = RecomputeChunk.objects.filter(id=chunk_id, status=PENDING).update(
         status=RUNNING,
         claim=claim,
         claimed_at=now,
@@ -169,7 +171,6 @@ def chunk_execute(*, chunk_id: int) -> str:
     )
     if not claimed:
         return "nothing to do"
-    chunk = RecomputeChunk.objects.select_related("run").get(id=chunk_id)
     mine = RecomputeChunk.objects.filter(id=chunk_id, claim=claim, status=RUNNING)
     try:
         with chunk_heartbeat(
