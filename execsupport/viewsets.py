@@ -9,6 +9,7 @@ Writes go through a service (``save`` / ``delete`` hooks) after the object rule 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 
 import orjson
 from django import forms
@@ -241,7 +242,10 @@ def conditional_list(
     version query; any change of the data makes a new ETag and so a fresh page. ``count`` is
     the number of rows of ``queryset`` when the version query counted them.
     """
-    etag = etag_for(request=request, parts=[request.get_host(), *version_parts])
+    # What the person may see is part of the tag: derived text (score reasons, alert messages)
+    # names other objects only while they are visible to the reader.
+    sees = access_fingerprint(view.access)
+    etag = etag_for(request=request, parts=[request.get_host(), sees, *version_parts])
     view.list_count = count
     if if_none_match(request, etag):
         response = Response(status=304)
@@ -262,6 +266,14 @@ def conditional_list(
     response["Cache-Control"] = "private, no-cache"
     response["Vary"] = "Accept, Authorization, Cookie"
     return response
+
+
+def access_fingerprint(access: Access) -> str:
+    """A short digest of the teams this person may see ("all" for the strategy office)."""
+    if access.visible_team_ids is None:
+        return "all"
+    ids = ",".join(map(str, sorted(access.visible_team_ids)))
+    return hashlib.sha256(ids.encode()).hexdigest()[:16]
 
 
 def scored_list(view, request) -> HttpResponse:

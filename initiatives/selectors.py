@@ -25,13 +25,13 @@ from django.utils import timezone
 from django_cte import CTE, with_cte
 
 from initiatives.models import CheckIn, Initiative, InitiativeDependency, Milestone
+from metrics.explain import page_explain
 from metrics.models import Alert, SubjectType
 from metrics.scoring.initiative import CheckinSilence, checkin_silence
 from metrics.selectors import (
     attach_latest_scores,
     latest_scores_by_type,
     measurement_sparklines,
-    score_components,
 )
 from strategy.access import Access
 
@@ -243,5 +243,5 @@ def initiative_page(*, initiative: Initiative, access: Access) -> dict:
         "kpis": kpis,
         "alerts": alerts,
         "score": initiative.latest_score,
-        "components": score_components(initiative.latest_score),
+        "explained": page_explain(access=access, score=initiative.latest_score, alerts=alerts),
     }

@@ -2,6 +2,10 @@
 what the message says. Pure functions over a computed ``Result`` and the subject's facts; the
 engine (``metrics.engine.persist``) turns the specs into rows with de-duplication.
 
+Titles and messages are ``strategy.derived`` parts: the subject and any other object they
+mention are references, named for each reader (pages, API, e-mail, webhook); the plain
+``title`` and ``message`` columns hold their neutral form, which names no object.
+
 One active alert per rule and subject: the ``dedup_key`` is ``<kind>:<subject_type>:<id>``.
 Each rule is evaluated for every subject of its type the engine scores; an active alert whose
 rule no longer fires for an evaluated subject is resolved automatically.
@@ -10,8 +14,10 @@ rule no longer fires for an evaluated subject is resolved automatically.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from metrics.scoring.common import AT_RISK, OFF_TRACK, ON_TRACK, Result, Thresholds, pct
+from strategy.derived import NOUNS, derived_neutral, items, part, ref
 
 INFO, WARNING, CRITICAL = 1, 2, 3
 
@@ -46,11 +52,20 @@ class AlertSpec:
     severity: int
     subject_type: str
     subject_id: int
-    title: str
-    message: str
+    title_parts: Any
+    message_parts: Any
     owner_id: int | None
     team_id: int | None
     details: dict = field(default_factory=dict)
+
+    @property
+    def title(self) -> str:
+        """Neutral: the kind of alert (the subject is named in ``title_parts`` only)."""
+        return TITLES[self.kind]
+
+    @property
+    def message(self) -> str:
+        return derived_neutral(self.message_parts)
 
     @property
     def dedup_key(self) -> str:
@@ -69,20 +84,29 @@ class Subject:
 
     subject_type: str
     subject_id: int
-    label: str  # "KPI “Net promoter score”"
+    label: str  # what it is, naming nothing: "KPI" (its name is rendered from ``ref``)
     owner_id: int | None  # the subject's own owner (None: unowned)
     actor_id: int | None  # who must act: the owner, else the parent's owner, else a leader
     team_id: int | None
+    # the subject as parts, when not simply a reference to it (a milestone of its initiative)
+    parts: Any = None
+
+    def ref(self, neutral: str = "this") -> Any:
+        """The subject as parts; ``neutral``: "this" or "This" (the stored form's words)."""
+        if self.parts is not None:
+            return self.parts
+        noun = NOUNS.get(self.subject_type, self.subject_type)
+        return ref(self.subject_type, self.subject_id, neutral=f"{neutral} {noun}")
 
 
-def _spec(subject: Subject, kind: str, severity: int, message: str, **details) -> AlertSpec:
+def _spec(subject: Subject, kind: str, severity: int, message: Any, **details) -> AlertSpec:
     return AlertSpec(
         kind=kind,
         severity=severity,
         subject_type=subject.subject_type,
         subject_id=subject.subject_id,
-        title=f"{TITLES[kind]}: {subject.label}"[:200],
-        message=message,
+        title_parts=part("{k}: {s}", k=TITLES[kind], s=subject.ref()),
+        message_parts=message,
         owner_id=subject.actor_id,
         team_id=subject.team_id,
         details=details,
@@ -97,8 +121,11 @@ def unowned_alert(subject: Subject) -> list[AlertSpec]:
             subject,
             "unowned",
             WARNING,
-            f"{subject.label} has no owner, so nobody is accountable for it and nobody is "
-            "notified when it slips. Assign its owner.",
+            part(
+                "{s} has no owner, so nobody is accountable for it and nobody is notified when "
+                "it slips. Assign its owner.",
+                s=subject.ref("This"),
+            ),
         )
     ]
 
@@ -114,9 +141,14 @@ def kpi_alerts(*, subject: Subject, result: Result, cadence_days: int) -> list[A
                 subject,
                 "kpi_stale",
                 WARNING,
-                f"{subject.label} has not been measured {when}; a value is expected every "
-                f"{cadence_days} days. Until it is, its status cannot be trusted. "
-                "Record the current value (or fix the data feed).",
+                part(
+                    "{s} has not been measured {when}; a value is expected every {cadence} "
+                    "days. Until it is, its status cannot be trusted. Record the current value "
+                    "(or fix the data feed).",
+                    s=subject.ref("This"),
+                    when=when,
+                    cadence=cadence_days,
+                ),
                 days_since_last=since,
             )
         )
@@ -126,8 +158,11 @@ def kpi_alerts(*, subject: Subject, result: Result, cadence_days: int) -> list[A
                 subject,
                 "kpi_off_track",
                 CRITICAL,
-                f"{result.reason} Agree corrective actions with the team, or revise the plan "
-                "with a reason if it no longer holds.",
+                part(
+                    "{r} Agree corrective actions with the team, or revise the plan with a "
+                    "reason if it no longer holds.",
+                    r=result.explained,
+                ),
                 attainment=result.attainment,
                 gap=result.gap,
             )
@@ -138,7 +173,10 @@ def kpi_alerts(*, subject: Subject, result: Result, cadence_days: int) -> list[A
                 subject,
                 "kpi_at_risk",
                 WARNING,
-                f"{result.reason} Look at what is holding it back before it goes off track.",
+                part(
+                    "{r} Look at what is holding it back before it goes off track.",
+                    r=result.explained,
+                ),
                 attainment=result.attainment,
                 gap=result.gap,
             )
@@ -159,11 +197,16 @@ def kpi_alerts(*, subject: Subject, result: Result, cadence_days: int) -> list[A
                 subject,
                 "kpi_forecast_miss",
                 WARNING,
-                f"On its recent trend {subject.label} ends at "
-                f"{forecast['value_at_target']:.4g} on its target date "
-                f"({pct(forecast['progress_at_target'])} of plan, "
-                f"{pct(forecast['probability_on_target'])} chance of making it), {reach}. "
-                "Change course now, while there is time.",
+                part(
+                    "On its recent trend {s} ends at {value:.4g} on its target date ({plan} of "
+                    "plan, {chance} chance of making it), {reach}. Change course now, while "
+                    "there is time.",
+                    s=subject.ref(),
+                    value=forecast["value_at_target"],
+                    plan=pct(forecast["progress_at_target"]),
+                    chance=pct(forecast["probability_on_target"]),
+                    reach=reach,
+                ),
                 probability_on_target=forecast["probability_on_target"],
             )
         )
@@ -187,14 +230,18 @@ def initiative_alerts(
                 subject,
                 "initiative_stale",
                 WARNING,
-                (
-                    f"{subject.label} has had no check-in for {days} days; one is expected "
-                    f"every {cadence} days."
+                part(
+                    "{s} has had no check-in for {days} days; one is expected every {cadence} "
+                    "days. Post a check-in with status, confidence and blockers."
                     if days is not None
-                    else f"{subject.label} has never checked in in the {started} days since it "
-                    f"started; one is expected every {cadence} days."
-                )
-                + " Post a check-in with status, confidence and blockers.",
+                    else "{s} has never checked in in the {started} days since it started; one "
+                    "is expected every {cadence} days. Post a check-in with status, confidence "
+                    "and blockers.",
+                    s=subject.ref("This"),
+                    days=days,
+                    started=started,
+                    cadence=cadence,
+                ),
                 days_since_checkin=days,
             )
         )
@@ -210,8 +257,12 @@ def initiative_alerts(
                 subject,
                 "schedule_slip",
                 severity,
-                f"{subject.label} is behind schedule: {schedule['detail']}. "
-                "Re-plan the remaining work or add capacity, and say so in the next check-in.",
+                part(
+                    "{s} is behind schedule: {detail}. Re-plan the remaining work or add "
+                    "capacity, and say so in the next check-in.",
+                    s=subject.ref("This"),
+                    detail=schedule.get("detail_parts", schedule["detail"]),
+                ),
                 schedule_score=schedule["score"],
             )
         )
@@ -223,9 +274,16 @@ def initiative_alerts(
                 subject,
                 "over_budget",
                 CRITICAL,
-                f"{subject.label} has spent {pct(burn)} of its planned budget "
-                f"({facts['spent']:,.0f} of {facts['budget_planned']:,.0f}) with "
-                f"{pct(delivered)} delivered. Ask for a budget revision or cut scope.",
+                part(
+                    "{s} has spent {burn} of its planned budget ({spent:,.0f} of "
+                    "{planned:,.0f}) with {delivered} delivered. Ask for a budget revision or "
+                    "cut scope.",
+                    s=subject.ref("This"),
+                    burn=pct(burn),
+                    spent=facts["spent"],
+                    planned=facts["budget_planned"],
+                    delivered=pct(delivered),
+                ),
                 burn=burn,
             )
         )
@@ -235,9 +293,13 @@ def initiative_alerts(
                 subject,
                 "budget_burn",
                 WARNING,
-                f"{subject.label} has spent {pct(burn)} of its budget but delivered only "
-                f"{pct(delivered)}. At this rate it runs out of money before it finishes: "
-                "review the spend plan.",
+                part(
+                    "{s} has spent {burn} of its budget but delivered only {delivered}. At this "
+                    "rate it runs out of money before it finishes: review the spend plan.",
+                    s=subject.ref("This"),
+                    burn=pct(burn),
+                    delivered=pct(delivered),
+                ),
                 burn=burn,
                 delivered=delivered,
             )
@@ -255,18 +317,27 @@ def milestone_alerts(
         subject = Subject(
             subject_type="milestone",
             subject_id=m["id"],
-            label=f"milestone “{m['title']}” of {initiative.label}",
+            label="milestone",
             owner_id=initiative.owner_id,
             actor_id=initiative.actor_id,
             team_id=milestone_team_id,
+            parts=part(
+                "{m} of {i}",
+                m=ref("milestone", m["id"], neutral="a milestone"),
+                i=initiative.ref(),
+            ),
         )
         specs.append(
             _spec(
                 subject,
                 "milestone_overdue",
                 WARNING,
-                f"The {subject.label} was due on {m['due_date']} and is not completed. "
-                "Complete it, or move its date and say why in a check-in.",
+                part(
+                    "The {s} was due on {due} and is not completed. Complete it, or move its "
+                    "date and say why in a check-in.",
+                    s=subject.ref(),
+                    due=m["due_date"],
+                ),
                 due_date=m["due_date"],
             )
         )
@@ -279,23 +350,27 @@ def objective_alerts(
     kpi_statuses: list[tuple[str, str, str]],
     is_open: bool,
 ) -> list[AlertSpec]:
-    """``kpi_statuses``: (kind, name, status) of the objective's active KPIs."""
+    """``kpi_statuses``: (kind, KPI id, status) of the objective's active KPIs."""
     if not is_open:
         return []
     specs = unowned_alert(subject)
-    leading_bad = [n for k, n, s in kpi_statuses if k == "leading" and s == OFF_TRACK]
-    lagging_fine = [n for k, n, s in kpi_statuses if k == "lagging" and s == ON_TRACK]
+    leading_bad = [i for k, i, s in kpi_statuses if k == "leading" and s == OFF_TRACK]
+    lagging_fine = [i for k, i, s in kpi_statuses if k == "lagging" and s == ON_TRACK]
     if leading_bad and lagging_fine:
         specs.append(
             _spec(
                 subject,
                 "early_warning",
                 WARNING,
-                f"Leading KPI {', '.join(leading_bad)} is off track while lagging KPI "
-                f"{', '.join(lagging_fine)} still looks fine: the outcome is likely to follow "
-                "the leading indicator down. Act now, before it shows in the results.",
-                leading=leading_bad,
-                lagging=lagging_fine,
+                part(
+                    "A leading KPI is off track ({leading}) while a lagging KPI still looks "
+                    "fine ({lagging}): the outcome is likely to follow the leading indicator "
+                    "down. Act now, before it shows in the results.",
+                    leading=items([ref("kpi", i) for i in leading_bad]),
+                    lagging=items([ref("kpi", i) for i in lagging_fine]),
+                ),
+                leading_kpi_ids=leading_bad,
+                lagging_kpi_ids=lagging_fine,
             )
         )
     return specs
@@ -306,8 +381,12 @@ def unavailable_alert(*, subject: Subject, reason: str) -> AlertSpec:
         subject,
         UNAVAILABLE_KIND,
         WARNING,
-        f"The score of {subject.label} could not be computed: {reason}. "
-        "Check the subject's plan and data; an administrator can see the error in the logs.",
+        part(
+            "The score of {s} could not be computed: {reason}. Check the subject's plan and "
+            "data; an administrator can see the error in the logs.",
+            s=subject.ref(),
+            reason=reason,
+        ),
     )
 
 

@@ -318,7 +318,16 @@ class GapScore(models.Model):
     as_of = models.DateField(help_text="The day the score describes.")
     is_latest = models.BooleanField(default=True)
     status = models.CharField(max_length=11, choices=Status.choices)
-    reason = models.TextField(blank=True, help_text="Why this status, in one sentence.")
+    reason = models.TextField(
+        blank=True,
+        help_text="Why this status, in one sentence, naming no other object (see reason_parts).",
+    )
+    reason_parts = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="The reason as strategy.derived parts, rendered for each reader; "
+        "empty: the reason mentions no other object.",
+    )
     score = models.FloatField(null=True, blank=True, help_text="Health 0-100.")
     progress = models.FloatField(
         null=True, blank=True, help_text="Share of the plan achieved, clamped to 0-1 for rollups."
@@ -415,8 +424,16 @@ class Alert(models.Model):
     dedup_key = models.CharField(
         max_length=200, help_text="One condition on one subject gives one active alert."
     )
-    title = models.CharField(max_length=200)
-    message = models.TextField(help_text="Why it fired, and what to do.")
+    title = models.CharField(max_length=200, help_text="Naming no object (see title_parts).")
+    message = models.TextField(
+        help_text="Why it fired, and what to do; naming no object (see message_parts)."
+    )
+    title_parts = models.JSONField(
+        null=True, blank=True, help_text="The title as strategy.derived parts, for each reader."
+    )
+    message_parts = models.JSONField(
+        null=True, blank=True, help_text="The message as strategy.derived parts, for each reader."
+    )
     details = models.JSONField(default=dict, blank=True)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,

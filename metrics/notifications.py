@@ -22,7 +22,10 @@ from django.core.mail import EmailMessage, get_connection
 from django.db.models import Q
 from django.utils import timezone
 
+from metrics.explain import alerts_render
 from metrics.models import Alert, Webhook, WebhookDelivery
+from strategy.access import Access, access_for
+from strategy.derived import derived_neutral
 
 logger = logging.getLogger("metrics.notifications")
 
@@ -39,22 +42,45 @@ def webhook_body(payload: dict) -> bytes:
     return json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
 
 
-def _alert_payload(alert: Alert) -> dict:
+def alert_url(alert: Alert) -> str:
+    return f"{settings.SITE_URL.rstrip('/')}/admin/metrics/alert/{alert.id}/change/"
+
+
+def alerts_payload(*, alerts: list[Alert], access: Access | None) -> list[dict]:
+    """The webhook JSON of each alert, its title and message rendered for ``access`` (the
+    webhook's owner: objects that person may not see are "a part you cannot see"); None: the
+    neutral form, which names no object. One query for the references of all of them."""
+    if access is not None:
+        alerts_render(alerts=alerts, access=access)
+    return [_alert_payload(alert, rendered=access is not None) for alert in alerts]
+
+
+def alert_payload(alert: Alert, *, access: Access | None) -> dict:
+    """``alerts_payload`` of one alert."""
+    return alerts_payload(alerts=[alert], access=access)[0]
+
+
+def _alert_payload(alert: Alert, *, rendered: bool) -> dict:
     return {
         "id": alert.id,
         "kind": alert.kind,
         "severity": alert.severity,
         "severity_label": alert.get_severity_display(),
-        "title": alert.title,
-        "message": alert.message,
+        "title": alert.text.title if rendered else derived_neutral(_parts(alert, "title")),
+        "message": alert.text.message if rendered else derived_neutral(_parts(alert, "message")),
         "subject_type": alert.subject_type,
         "subject_id": alert.subject_id,
         "team": alert.team.slug if alert.team_id else None,
         "owner": alert.owner.get_username() if alert.owner_id else None,
         "opened_at": alert.opened_at.isoformat(),
         "reopened_count": alert.reopened_count,
-        "url": f"{settings.SITE_URL.rstrip('/')}/admin/metrics/alert/{alert.id}/change/",
+        "url": alert_url(alert),
     }
+
+
+def _parts(alert: Alert, name: str):
+    parts = getattr(alert, f"{name}_parts")
+    return getattr(alert, name) if parts is None else parts
 
 
 def alerts_claim(*, alert_ids: list[int], now: datetime) -> list[Alert]:
@@ -71,16 +97,18 @@ def alerts_claim(*, alert_ids: list[int], now: datetime) -> list[Alert]:
 
 
 def _email(owner, alerts: list[Alert]) -> EmailMessage:
+    """One message to ``owner`` listing ``alerts``, their texts rendered for that person."""
+    alerts_render(alerts=alerts, access=access_for(owner))
     if len(alerts) == 1:
-        subject = f"[ExecSupport] {alerts[0].title}"
+        subject = f"[ExecSupport] {alerts[0].text.title}"
     else:
         subject = f"[ExecSupport] {len(alerts)} new alerts need your attention"
     lines = [f"Hello {owner.get_full_name() or owner.get_username()},", ""]
     for alert in alerts:
         lines += [
-            f"* {alert.get_severity_display().upper()}: {alert.title}",
-            f"  {alert.message}",
-            f"  {_alert_payload(alert)['url']}",
+            f"* {alert.get_severity_display().upper()}: {alert.text.title}",
+            f"  {alert.text.message}",
+            f"  {alert_url(alert)}",
             "",
         ]
     lines.append("You receive this because you are the person to act on these alerts.")
@@ -90,6 +118,15 @@ def _email(owner, alerts: list[Alert]) -> EmailMessage:
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[owner.email],
     )
+
+
+def webhook_reader(webhook: Webhook) -> Access | None:
+    """Whose eyes a webhook's payload is rendered for: the person who set it up (None: nobody
+    known, so the neutral form, which names no object)."""
+    creator = webhook.created_by
+    if creator is None or not creator.is_active:
+        return None
+    return access_for(creator)
 
 
 def alerts_notify(*, alert_ids: list[int], now: datetime | None = None) -> dict:
@@ -113,14 +150,16 @@ def alerts_notify(*, alert_ids: list[int], now: datetime | None = None) -> dict:
         except Exception:
             logger.exception("Could not send %d alert email(s)", len(messages))
     deliveries = []
-    for webhook in Webhook.objects.filter(is_active=True).order_by("id"):
+    for webhook in (
+        Webhook.objects.filter(is_active=True).select_related("created_by").order_by("id")
+    ):
         chosen = [a for a in alerts if a.severity >= webhook.min_severity]
         if not chosen:
             continue
         payload = {
             "event": EVENT,
             "sent_at": now.isoformat(),
-            "alerts": [_alert_payload(a) for a in chosen],
+            "alerts": alerts_payload(alerts=chosen, access=webhook_reader(webhook)),
         }
         deliveries.append(
             WebhookDelivery.objects.create(

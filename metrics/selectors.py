@@ -85,23 +85,6 @@ def measurement_sparklines(*, kpis: list, points: int = 12) -> None:
         kpi.last_as_of = kpi.spark[-1][0] if kpi.spark else None
 
 
-def score_components(score: GapScore | None) -> list[dict]:
-    """``GapScore.components`` as a list of ``contracts.Component``.
-
-    The engine stores ``{"items": [...], "facts": {...}}``; a plain list, or components keyed by
-    name, are read too. Components about another scored subject get a ``url`` to its page.
-    """
-    if score is None or not score.components:
-        return []
-    raw = score.components
-    if isinstance(raw, dict):
-        raw = raw["items"] if isinstance(raw.get("items"), list) else list(raw.values())
-    items = [dict(c) for c in raw if isinstance(c, dict) and "label" in c]
-    for item in items:
-        item["url"] = subject_url(item.get("subject_type"), item.get("subject_id"))
-    return items
-
-
 def subject_url(subject_type: str | None, subject_id: int | None) -> str | None:
     """The page of a scored subject, without a query (KPIs go through their id redirect)."""
     if not subject_type or subject_id is None:

@@ -9,6 +9,7 @@ from django.conf import settings
 from rest_framework import serializers
 
 from initiatives.models import Initiative
+from metrics.explain import alerts_render, scores_explain
 from metrics.models import KPI, VALUE_LIMIT, Alert, GapScore, Measurement, Webhook
 from strategy.models import Objective, Team
 
@@ -43,17 +44,48 @@ class ComponentSerializer(serializers.Serializer):
 
 class ContributorSerializer(serializers.Serializer):
     label = serializers.CharField()
-    gap_points = serializers.FloatField()
+    gap_points = serializers.FloatField(allow_null=True)
     explanation = serializers.CharField()
     subject_type = serializers.CharField(required=False)
     subject_id = serializers.IntegerField(required=False)
 
 
+class ExplainedListSerializer(serializers.ListSerializer):
+    """Explains every score of a page for the reader at once (one query for all references)."""
+
+    def to_representation(self, data):
+        objects = list(data.all() if hasattr(data, "all") else data)
+        scores_explain(scores=objects, access=_reader(self.context))
+        return super().to_representation(objects)
+
+
+def _reader(context: dict):
+    from strategy.access import Access, access_for
+
+    if isinstance(context.get("access"), Access):
+        return context["access"]
+    request = context.get("request")
+    return access_for(request.user) if request is not None else Access(None, False)
+
+
 class GapScoreSerializer(serializers.ModelSerializer):
+    """A score as its reader may see it: the reason, components and contributors name only
+    objects the reader may see (``metrics.explain``); the others are "a part you cannot see",
+    combined into one component row and left out of the contributors."""
+
+    reason = serializers.CharField(source="explained.reason", read_only=True)
     components = serializers.JSONField(
-        help_text="Mapping or list of components, see metrics.contracts.Component."
+        source="explained.components_json",
+        read_only=True,
+        help_text="metrics.contracts.Components: items (see metrics.contracts.Component; parts "
+        "the reader may not see are one row with key 'hidden'), coverage, facts.",
     )
-    contributors = ContributorSerializer(many=True)
+    contributors = ContributorSerializer(
+        many=True,
+        source="explained.contributors",
+        read_only=True,
+        help_text="Largest first; contributors the reader may not see are left out.",
+    )
     forecast = serializers.JSONField(allow_null=True, help_text="metrics.contracts.Forecast")
     data_quality = serializers.JSONField(help_text="metrics.contracts.DataQuality")
 
@@ -79,6 +111,12 @@ class GapScoreSerializer(serializers.ModelSerializer):
             "components",
             "contributors",
         ]
+        list_serializer_class = ExplainedListSerializer
+
+    def to_representation(self, instance):
+        if not hasattr(instance, "explained"):
+            scores_explain(scores=[instance], access=_reader(self.context))
+        return super().to_representation(instance)
 
 
 class GapScoreHistorySerializer(GapScoreSerializer):
@@ -176,9 +214,29 @@ class IngestResultSerializer(serializers.Serializer):
     kpis = serializers.ListField(child=serializers.CharField(), help_text="Keys of KPIs touched.")
 
 
+class ExplainedAlertListSerializer(serializers.ListSerializer):
+    """Renders every alert of a page for the reader at once (one query for all references)."""
+
+    def to_representation(self, data):
+        objects = list(data.all() if hasattr(data, "all") else data)
+        alerts_render(alerts=objects, access=_reader(self.context))
+        return super().to_representation(objects)
+
+
 class AlertSerializer(serializers.ModelSerializer):
+    """An alert; its title and message name only what the reader may see."""
+
+    title = serializers.CharField(source="text.title", read_only=True)
+    message = serializers.CharField(source="text.message", read_only=True)
+
+    def to_representation(self, instance):
+        if not hasattr(instance, "text"):
+            alerts_render(alerts=[instance], access=_reader(self.context))
+        return super().to_representation(instance)
+
     class Meta:
         model = Alert
+        list_serializer_class = ExplainedAlertListSerializer
         fields = [
             "id",
             "kind",

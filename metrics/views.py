@@ -14,9 +14,10 @@ from django.views.decorators.http import require_POST
 
 from initiatives.models import Initiative, Milestone
 from metrics import charts
+from metrics.explain import alerts_render, page_explain
 from metrics.forms import AlertFilterForm, KPIForm, MeasurementForm
 from metrics.models import KPI, Alert, SubjectType
-from metrics.selectors import latest_scores, score_components
+from metrics.selectors import latest_scores
 from metrics.services import (
     alert_acknowledge,
     alert_resolve,
@@ -78,7 +79,7 @@ def kpi_detail(request: HttpRequest, key: str, form: MeasurementForm | None = No
         {
             "kpi": kpi,
             "score": score,
-            "components": score_components(score),
+            "explained": page_explain(access=access, score=score, alerts=alerts),
             "forecast": score.forecast if score else None,
             "quality": score.data_quality if score else None,
             "measurements": list(reversed(measurements))[:TABLE_ROWS],
@@ -229,6 +230,7 @@ def alert_list(request: HttpRequest) -> HttpResponse:
         .order_by("-severity", "-opened_at", "-id")[:ALERT_PAGE]
     )
     alert_subject_links(alerts)
+    alerts_render(alerts=alerts, access=access)
     for alert in alerts:
         alert.can_handle = access.can_handle_alert(alert)
     return render(
@@ -257,6 +259,7 @@ def _alert_action(request: HttpRequest, pk: int, action) -> HttpResponse:
         alert.refresh_from_db()
     if request.htmx:
         alert_subject_links([alert])
+        alerts_render(alerts=[alert], access=access)
         alert.can_handle = True
         return render(request, "metrics/_alert_row.html", {"alert": alert, "note": note})
     if note:

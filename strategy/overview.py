@@ -11,12 +11,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from django.db.models import (
     Case,
     Count,
     F,
+    JSONField,
     OuterRef,
     Q,
     Subquery,
@@ -29,8 +30,10 @@ from django.utils import timezone
 
 from initiatives.models import CheckIn, Initiative, Milestone, SpendEntry
 from initiatives.selectors import checkin_silence_annotations
+from metrics.explain import AlertText, alerts_render
 from metrics.models import Alert, GapScore, SubjectType
 from strategy.access import Access
+from strategy.derived import DerivedNames
 from strategy.models import Objective, Period, Priority, Strategy, Team, Theme
 from strategy.people import person_name
 
@@ -101,6 +104,9 @@ class OverviewAlert(_Owned):
     owner_first_name: str | None
     owner_last_name: str | None
     owner_username: str | None
+    title_parts: Any = None
+    message_parts: Any = None
+    text: AlertText | None = None  # title and message for the reader (metrics.explain)
 
 
 @dataclass(slots=True)
@@ -205,6 +211,7 @@ class Overview:
     teams_total: int = 0
     team_limit: int = TEAM_LIMIT
     strategy_score: ScoreRow | None = None
+    strategy_reason: str = ""  # the strategy score's reason for the reader
     trend: list[tuple[dt.date, float]] = field(default_factory=list)
     theme_scores: dict[int, ScoreRow] = field(default_factory=dict)
     team_scores: dict[int, ScoreRow] = field(default_factory=dict)
@@ -317,8 +324,9 @@ def overview_build(*, access: Access, filters: OverviewFilters, today: dt.date) 
 
     # Scores of what the page colours, in one query (without the explanation JSON it never
     # shows). Every branch is a list of ids, so each is one probe of the latest-score index.
-    scored = _score_rows(
-        GapScore.objects.filter(is_latest=True).filter(
+    scored_rows = (
+        GapScore.objects.filter(is_latest=True)
+        .filter(
             Q(subject_type=SubjectType.STRATEGY, subject_id=strategy.pk)
             | Q(subject_type=SubjectType.THEME, subject_id__in_ids=[t.pk for t in themes])
             | Q(subject_type=SubjectType.OBJECTIVE, subject_id__in_ids=ids)
@@ -327,10 +335,22 @@ def overview_build(*, access: Access, filters: OverviewFilters, today: dt.date) 
                 subject_id__in_ids=[i.pk for i in map_initiative_rows],
             )
         )
+        # The reason parts of the strategy's score alone (shown under the health index).
+        .annotate(
+            parts=Case(
+                When(subject_type=SubjectType.STRATEGY, then=F("reason_parts")),
+                output_field=JSONField(),
+            )
+        )
+        .values_list(*SCORE_FIELDS, "parts")
     )
     by_type: dict[str, dict[int, ScoreRow]] = {}
-    for score in scored:
+    strategy_parts = None
+    for *fields, parts in scored_rows:
+        score = ScoreRow._make(fields)
         by_type.setdefault(score.subject_type, {})[score.subject_id] = score
+        if score.subject_type == SubjectType.STRATEGY:
+            strategy_parts = parts
     data.strategy_score = by_type.get(SubjectType.STRATEGY, {}).get(strategy.pk)
     data.theme_scores = by_type.get(SubjectType.THEME, {})
     # The teams furthest behind (a large organisation has hundreds of teams). Without a team
@@ -398,8 +418,20 @@ def overview_build(*, access: Access, filters: OverviewFilters, today: dt.date) 
         for row in alerts.order_by("-severity", "-opened_at", "-pk").values_list(
             *("id", "title", "severity", "message", "opened_at", "team__name", "owner_id"),
             *OWNER_NAME_FIELDS,
+            *("title_parts", "message_parts"),
         )[:ALERT_LIMIT]
     ]
+    # Derived text for the reader: the themes named by the strategy's reason are read already;
+    # the alerts' references cost one query (none when they mention nothing).
+    names = DerivedNames(access)
+    for theme in themes:
+        names.known((SubjectType.THEME, theme.pk), name=theme.name, team_id=None)
+    if data.strategy_score is not None:
+        reason = data.strategy_score.reason if strategy_parts is None else strategy_parts
+        names.want(reason)
+    alerts_render(alerts=data.alerts, access=access, names=names)
+    if data.strategy_score is not None:
+        data.strategy_reason = names.text(reason)
     data.alert_counts = alerts.aggregate(  # severity (never null), not id: in the index
         total=Count("severity"),
         critical=Count("severity", filter=Q(severity=Alert.Severity.CRITICAL)),

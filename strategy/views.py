@@ -12,8 +12,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from metrics.explain import page_explain
 from metrics.models import Alert, SubjectType
-from metrics.selectors import latest_scores_by_type, measurement_sparklines, score_components
+from metrics.selectors import latest_scores_by_type, measurement_sparklines
 from strategy import charts
 from strategy.access import access_for
 from strategy.forms import ObjectiveForm, OverviewFilterForm
@@ -150,7 +151,7 @@ def objective_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "alerts": alerts,
             "can_edit": access.can_edit_objective(objective),
             "score": objective.latest_score,
-            "components": score_components(objective.latest_score),
+            "explained": page_explain(access=access, score=objective.latest_score, alerts=alerts),
         },
     )
 

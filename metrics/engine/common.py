@@ -15,7 +15,7 @@ from django.db.models.fields.json import KT
 from metrics.alerts import AlertSpec, Subject
 from metrics.models import GapScore
 from metrics.scoring import Result, Thresholds
-from metrics.scoring.common import UNAVAILABLE
+from metrics.scoring.common import NO_DATA, UNAVAILABLE
 
 logger = logging.getLogger("metrics.engine")
 
@@ -89,9 +89,24 @@ def clean(value):
 
 
 def child_values(outcome: Outcome) -> tuple:
-    """(score, status, reason, progress, expected) of a run outcome, rounded as stored."""
+    """(score, status, reason, progress, expected, reason parts) of a run outcome, rounded as
+    stored."""
     r = outcome.result
-    return (clean(r.score), r.status, r.reason, clean(r.progress), clean(r.expected_progress))
+    return (
+        clean(r.score),
+        r.status,
+        r.reason,
+        clean(r.progress),
+        clean(r.expected_progress),
+        r.reason_parts,
+    )
+
+
+def stored_values(g: GapScore | None) -> tuple:
+    """``child_values`` of a stored latest score (None: not scored yet)."""
+    if g is None:
+        return (None, NO_DATA, "Not scored yet", None, None, None)
+    return (g.score, g.status, g.reason, g.progress, g.expected_progress, g.reason_parts)
 
 
 def team_leaders(*, team_ids: Iterable[int]) -> dict[int, int]:
@@ -156,6 +171,7 @@ LIGHT_FIELDS = (
     "subject_id",
     "status",
     "reason",
+    "reason_parts",
     "score",
     "progress",
     "expected_progress",

@@ -24,6 +24,7 @@ from metrics.engine.common import (
     Outcome,
     child_values,
     latest_load,
+    stored_values,
     unavailable_outcome,
 )
 from metrics.models import KPI, SubjectType
@@ -104,18 +105,12 @@ def kpi_children(
     for row in kpi_rows:
         key = (SubjectType.KPI, row["id"])
         outcome = overrides.get(key)
-        if outcome is not None:
-            score, status, detail, progress, expected = child_values(outcome)
-        elif key in latest:
-            g = latest[key]
-            score, status, detail = g.score, g.status, g.reason
-            progress, expected = g.progress, g.expected_progress
-        else:
-            score, status, detail, progress, expected = None, NO_DATA, "Not scored yet", None, None
+        values = child_values(outcome) if outcome is not None else stored_values(latest.get(key))
+        score, status, detail, progress, expected, detail_parts = values
         children.append(
             Child(
                 key=f"kpi:{row['id']}",
-                label=f"KPI “{row['name']}”",
+                label="KPI",  # a reference is stored, never the name
                 score=score,
                 weight=float(row["weight"]),
                 status=status,
@@ -124,6 +119,7 @@ def kpi_children(
                 subject_id=row["id"],
                 progress=progress,
                 expected_progress=expected,
+                detail_parts=detail_parts,
             )
         )
     return children
@@ -184,7 +180,7 @@ def initiatives_compute(
         subject = Subject(
             subject_type=SubjectType.INITIATIVE,
             subject_id=row["id"],
-            label=f"initiative “{row['title']}”",
+            label="initiative",
             owner_id=row["owner_id"],
             actor_id=actors.actor(
                 row["owner_id"], row["objective__owner_id"], team_id=row["team_id"]

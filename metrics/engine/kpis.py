@@ -85,7 +85,7 @@ def kpi_subject(row: dict, actors: Actors) -> Subject:
     return Subject(
         subject_type=SubjectType.KPI,
         subject_id=row["id"],
-        label=f"KPI “{row['name']}”",
+        label="KPI",
         owner_id=row["owner_id"],
         actor_id=actors.actor(
             row["owner_id"],

@@ -26,6 +26,7 @@ from metrics.scoring.common import UNAVAILABLE
 SCORE_FIELDS = (
     "status",
     "reason",
+    "reason_parts",
     "score",
     "progress",
     "achievement",
@@ -37,7 +38,7 @@ SCORE_FIELDS = (
     "components",
     "contributors",
 )
-JSON_FIELDS = {"forecast", "data_quality", "components", "contributors"}
+JSON_FIELDS = {"forecast", "data_quality", "components", "contributors", "reason_parts"}
 
 
 def score_fields(outcome: Outcome) -> dict:
@@ -125,10 +126,24 @@ def _scopes(outcomes: list[Outcome]) -> dict[Key, set[str]]:
     return scopes
 
 
-ALERT_REFRESH_FIELDS = ("title", "message", "severity", "owner_id", "team_id", "details")
+ALERT_REFRESH_FIELDS = (
+    "title",
+    "message",
+    "title_parts",
+    "message_parts",
+    "severity",
+    "owner_id",
+    "team_id",
+    "details",
+)
 # ``last_seen_at`` of an unchanged alert is refreshed at most this often (a query saved on
 # most incremental runs).
 LAST_SEEN_RESOLUTION = timedelta(hours=1)
+
+
+def _json(value):
+    """As stored and read back from a JSON column (for comparison with the stored value)."""
+    return json.loads(json.dumps(clean(value)))
 
 
 def _apply(alert: Alert, spec: AlertSpec) -> bool:
@@ -136,10 +151,12 @@ def _apply(alert: Alert, spec: AlertSpec) -> bool:
     values = {
         "title": spec.title,
         "message": spec.message,
+        "title_parts": _json(spec.title_parts),
+        "message_parts": _json(spec.message_parts),
         "severity": spec.severity,
         "owner_id": spec.owner_id,
         "team_id": spec.team_id,
-        "details": json.loads(json.dumps(clean(spec.details))),
+        "details": _json(spec.details),
     }
     for name, value in values.items():
         if getattr(alert, name) != value:
@@ -222,7 +239,9 @@ def alerts_sync(*, outcomes: list[Outcome], now: datetime) -> list[int]:
                 dedup_key=key,
                 title=spec.title,
                 message=spec.message,
-                details=json.loads(json.dumps(clean(spec.details))),
+                title_parts=_json(spec.title_parts),
+                message_parts=_json(spec.message_parts),
+                details=_json(spec.details),
                 owner_id=spec.owner_id,
                 status=Alert.Status.OPEN,
                 opened_at=now,

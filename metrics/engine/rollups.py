@@ -23,6 +23,7 @@ from metrics.engine.common import (
     LatestCache,
     Outcome,
     child_values,
+    stored_values,
     unavailable_outcome,
 )
 from metrics.models import KPI, SubjectType
@@ -56,11 +57,10 @@ def _children_from(
     latest: LatestCache,
 ) -> list[Child]:
     """The parts of a rollup from rows of scored children: ``(subject type, noun, label
-    column, rows)`` per group, each row with ``id``, ``weight`` and its label column."""
+    column, rows)`` per group, each row with ``id`` and ``weight``. The parts are stored as
+    references (``Child.label_parts``): their names are rendered for each reader."""
     return [
-        _child_from(
-            (subject_type, row["id"]), f"{noun} “{row[label]}”", float(row["weight"]), run, latest
-        )
+        _child_from((subject_type, row["id"]), noun, float(row["weight"]), run, latest)
         for subject_type, noun, label, rows in groups
         for row in rows
     ]
@@ -70,16 +70,8 @@ def _child_from(
     key: Key, label: str, weight: float, run: dict[Key, Outcome], latest: LatestCache
 ) -> Child:
     outcome = run.get(key)
-    if outcome is not None:
-        values = child_values(outcome)
-    else:
-        g = latest.get(key)
-        values = (
-            (g.score, g.status, g.reason, g.progress, g.expected_progress)
-            if g is not None
-            else (None, NO_DATA, "Not scored yet", None, None)
-        )
-    score, status, detail, progress, expected = values
+    values = child_values(outcome) if outcome is not None else stored_values(latest.get(key))
+    score, status, detail, progress, expected, detail_parts = values
     return Child(
         key=f"{key[0]}:{key[1]}",
         label=label,
@@ -91,6 +83,7 @@ def _child_from(
         subject_id=key[1],
         progress=progress,
         expected_progress=expected,
+        detail_parts=detail_parts,
     )
 
 
@@ -262,7 +255,7 @@ def rollups_compute(
         subject = Subject(
             subject_type=SubjectType.OBJECTIVE,
             subject_id=oid,
-            label=f"objective “{o['title']}”",
+            label="objective",
             owner_id=o["owner_id"],
             actor_id=actors.actor(o["owner_id"], o["parent__owner_id"], team_id=o["team_id"]),
             team_id=o["team_id"],
@@ -284,8 +277,7 @@ def rollups_compute(
                     children=parts, thresholds=thresholds, closed=CLOSED.get(o["status"])
                 )
             kpi_statuses = [
-                (k["kind"], f"“{k['name']}”", p.status)
-                for k, p in zip(kpis_of[oid], parts, strict=False)
+                (k["kind"], k["id"], p.status) for k, p in zip(kpis_of[oid], parts, strict=False)
             ]
             outcome = Outcome(
                 subject=subject,
@@ -318,7 +310,7 @@ def rollups_compute(
         subject = Subject(
             subject_type=SubjectType.TEAM,
             subject_id=tid,
-            label=f"team “{teams[tid]['name']}”",
+            label="team",
             owner_id=None,
             actor_id=None,  # a team raises no alert of its own but "score unavailable"
             team_id=tid,
@@ -330,9 +322,7 @@ def rollups_compute(
                 latest,
             )
             for child in child_teams[tid]:
-                part = _child_from(
-                    (SubjectType.TEAM, child), f"team “{teams[child]['name']}”", 0.0, run, latest
-                )
+                part = _child_from((SubjectType.TEAM, child), "team", 0.0, run, latest)
                 weight = _scored_weight((SubjectType.TEAM, child), run, latest)
                 if weight > 0:
                     parts.append(Child(**{**part.__dict__, "weight": weight}))
@@ -369,7 +359,7 @@ def rollups_compute(
         subject = Subject(
             subject_type=SubjectType.THEME,
             subject_id=t["id"],
-            label=f"theme “{t['name']}”",
+            label="theme",
             owner_id=t["strategy__owner_id"],
             actor_id=t["strategy__owner_id"],
             team_id=None,
@@ -398,11 +388,11 @@ def rollups_compute(
     for sid in sorted(strategy_ids):
         if sid not in strategy_meta:
             continue
-        name, owner = strategy_meta[sid]
+        _name, owner = strategy_meta[sid]
         subject = Subject(
             subject_type=SubjectType.STRATEGY,
             subject_id=sid,
-            label=f"strategy “{name}”",
+            label="strategy",
             owner_id=owner,
             actor_id=owner,
             team_id=None,
@@ -417,7 +407,7 @@ def rollups_compute(
                 empty_reason="No theme with data yet.",
             )
             if result.score is not None:
-                result.reason = f"Execution-health index {result.score:.0f}/100. " + result.reason
+                result.reason_prefix(f"Execution-health index {result.score:.0f}/100. ")
             outcome = Outcome(
                 subject=subject,
                 result=result,

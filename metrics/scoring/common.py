@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 ON_TRACK = "on_track"
 AT_RISK = "at_risk"
@@ -50,6 +51,24 @@ class Result:
     data_quality: dict = field(default_factory=dict)
     components: dict = field(default_factory=dict)
     contributors: list = field(default_factory=list)
+    # The reason as ``strategy.derived`` parts, when it mentions other objects; ``reason`` is
+    # then its neutral form (naming none of them). None: ``reason`` is the whole text.
+    reason_parts: Any = None
+
+    @property
+    def explained(self) -> Any:
+        """The reason as parts (plain text is its own parts)."""
+        return self.reason if self.reason_parts is None else self.reason_parts
+
+    def reason_prefix(self, text: str) -> None:
+        """Put ``text`` before the reason, in both forms."""
+        from strategy.derived import derived_neutral, prefixed
+
+        if self.reason_parts is None:
+            self.reason = text + self.reason
+        else:
+            self.reason_parts = prefixed(text, self.reason_parts)
+            self.reason = derived_neutral(self.reason_parts)
 
 
 def clamp(value: float, low: float = 0.0, high: float = 1.0) -> float:

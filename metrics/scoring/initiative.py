@@ -152,7 +152,7 @@ def initiative_score(
             children=[Child("delivery", "Delivery", score, 1.0, ON_TRACK, reason)],
             thresholds=t,
         )
-        result.reason = reason
+        result.reason, result.reason_parts = reason, None
         result.progress, result.expected_progress = 1.0, 1.0
         result.components["facts"] = base_facts
         return result
@@ -238,10 +238,16 @@ def initiative_score(
         )
     if facts.kpis:
         kpi_part = rollup_score(children=list(facts.kpis), thresholds=t)
-        detail = kpi_part.reason if kpi_part.score is not None else "No KPI with current data"
+        scored = kpi_part.score is not None
         children.append(
             Child(
-                "kpis", "Own KPIs", kpi_part.score, WEIGHTS["kpis"], _st(kpi_part.score, t), detail
+                "kpis",
+                "Own KPIs",
+                kpi_part.score,
+                WEIGHTS["kpis"],
+                _st(kpi_part.score, t),
+                kpi_part.reason if scored else "No KPI with current data",
+                detail_parts=kpi_part.reason_parts if scored else None,
             )
         )
     result = rollup_score(
@@ -255,7 +261,7 @@ def initiative_score(
     result.attainment = delivered / elapsed if elapsed > 0 else None
     result.gap = elapsed - clamp(delivered)
     if facts.status == "on_hold":
-        result.reason = "On hold. " + result.reason
+        result.reason_prefix("On hold. ")
     result.components["facts"] = base_facts
     return result
 

@@ -220,7 +220,7 @@ def _components(*, plan: KpiPlan, facts: dict, score, status, detail) -> dict:
         "items": [
             {
                 "key": "performance",
-                "label": f"Progress of {plan.name}",
+                "label": "Progress against the plan",  # the KPI itself: never its name
                 "score": score,
                 "weight": 1.0,
                 "status": status,

@@ -6,11 +6,16 @@ are listed, and the share of weight that has data is reported as ``coverage``: a
 scored parts hold less than ``MIN_COVERAGE`` of its weight is never shown on track.
 Each part costs the parent ``share * (100 - score)`` points: the largest of these are the
 stored contributors ("behind because ...").
+
+A part that is another scored subject (``subject_type`` set) is never named in what is stored:
+its label, the reason, the component's detail and the contributor's explanation are
+``strategy.derived`` parts with a reference to it, rendered for each reader.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from metrics.scoring.common import (
     AT_RISK,
@@ -21,6 +26,7 @@ from metrics.scoring.common import (
     Thresholds,
     status_for_score,
 )
+from strategy.derived import NOUNS, derived_neutral, items, part, ref
 
 MIN_COVERAGE = 0.5
 
@@ -37,6 +43,25 @@ class Child:
     subject_id: int | None = None
     progress: float | None = None
     expected_progress: float | None = None
+    # ``detail`` as ``strategy.derived`` parts (the part's own reason), when it has them
+    detail_parts: Any = None
+
+    @property
+    def key_ref(self) -> tuple[str, int] | None:
+        return (self.subject_type, self.subject_id) if self.subject_type else None
+
+    @property
+    def label_parts(self) -> Any:
+        """The part's name: a reference for a scored subject (never its stored name)."""
+        if self.subject_type:
+            noun = NOUNS.get(self.subject_type, "part")
+            article = "an" if noun[0] in "aeiouAEIOU" else "a"
+            return ref(self.subject_type, self.subject_id, neutral=f"{article} {noun}")
+        return self.label
+
+    @property
+    def details(self) -> Any:
+        return self.detail if self.detail_parts is None else self.detail_parts
 
 
 def _weighted(pairs: list[tuple[float, float]]) -> float | None:
@@ -68,35 +93,42 @@ def rollup_score(
     expected = _weighted(
         [(c.expected_progress, c.weight) for c in scored if c.expected_progress is not None]
     )
-    items = []
+    rows = []
     contributors = []
     for c in children:
         share = c.weight / scored_weight if (c.score is not None and scored_weight) else 0.0
+        label = c.label_parts
         item = {
             "key": c.key,
-            "label": c.label,
+            "label": derived_neutral(label),
             "score": c.score,
             "weight": share,
             "status": c.status,
-            "detail": c.detail,
+            "detail": derived_neutral(c.details),
         }
         if c.subject_type:
             item["subject_type"], item["subject_id"] = c.subject_type, c.subject_id
-        items.append(item)
+        if c.subject_type or c.detail_parts is not None:
+            item["detail_parts"] = c.details
+        rows.append(item)
         if c.score is not None and share * (100 - c.score) > 0.05:
+            explanation = part("{0}: {d}", about=c.key_ref, **{"0": label, "d": c.details})
+            if not c.detail and c.detail_parts is None:
+                explanation = part("{0}", about=c.key_ref, **{"0": label})
             contributor = {
-                "label": c.label,
+                "label": item["label"],
                 "gap_points": round(share * (100 - c.score), 2),
-                "explanation": f"{c.label}: {c.detail}" if c.detail else c.label,
+                "explanation": derived_neutral(explanation),
+                "explanation_parts": explanation,
             }
             if c.subject_type:
                 contributor["subject_type"] = c.subject_type
                 contributor["subject_id"] = c.subject_id
-            contributors.append(contributor)
-    contributors.sort(key=lambda x: -x["gap_points"])
+            contributors.append((contributor, c))
+    contributors.sort(key=lambda x: -x[0]["gap_points"])
     contributors = contributors[: t.contributors]
     missing = [c for c in children if c.score is None]
-    components = {"items": items, "coverage": coverage}
+    components = {"items": rows, "coverage": coverage}
 
     if closed == "cancelled":
         return Result(
@@ -110,30 +142,52 @@ def rollup_score(
     status = status_for_score(score, t)
     parts = f"{len(scored)} of {len(children)} part{'s' if len(children) != 1 else ''} scored"
     if contributors:
-        why = " and ".join(
-            f"{c['label']} (-{c['gap_points']:.0f} points)" for c in contributors[:2]
+        why = items(
+            [
+                part(
+                    "{0} (-{pts:.0f} points)",
+                    about=c.key_ref,
+                    **{"0": c.label_parts, "pts": row["gap_points"]},
+                )
+                for row, c in contributors[:2]
+            ],
+            sep=", ",
+            last=" and ",
         )
-        reason = f"Health {score:.0f}/100 ({parts}); behind mainly because of {why}."
+        reason: Any = part(
+            "Health {score:.0f}/100 ({parts}); behind mainly because of {why}.",
+            score=score,
+            parts=parts,
+            why=why,
+        )
     else:
-        reason = f"Health {score:.0f}/100 ({parts}); every scored part is on plan."
+        reason = part(
+            "Health {score:.0f}/100 ({parts}); every scored part is on plan.",
+            score=score,
+            parts=parts,
+        )
     if status == ON_TRACK and coverage < MIN_COVERAGE:
         status = AT_RISK
-        reason += (
-            f" Only {coverage * 100:.0f} % of its weight has current data "
-            f"({', '.join(c.label for c in missing[:3])} without), so it is not shown on track."
+        reason = part(
+            "{r} Only {cov:.0f} % of its weight has current data ({missing} without), so it "
+            "is not shown on track.",
+            r=reason,
+            cov=coverage * 100,
+            missing=items([c.label_parts for c in missing[:3]], sep=", ", last=", "),
         )
     if closed == "achieved":
-        status, reason = ON_TRACK, "Closed as achieved. " + reason
+        status, reason = ON_TRACK, part("Closed as achieved. {r}", r=reason)
     elif closed == "missed":
-        status, reason = OFF_TRACK, "Closed as missed. " + reason
+        status, reason = OFF_TRACK, part("Closed as missed. {r}", r=reason)
     return Result(
         status=status,
-        reason=reason.strip(),
+        reason=derived_neutral(reason),
+        reason_parts=reason,
         score=score,
         progress=None if progress is None else min(1.0, max(0.0, progress)),
         expected_progress=expected,
         attainment=None if not expected else (progress or 0.0) / expected,
         gap=None if expected is None or progress is None else expected - progress,
         components=components,
-        contributors=contributors,
+        contributors=[row for row, _c in contributors],
     )

@@ -48,15 +48,17 @@ def _plural(count: int) -> str:
 
 @register.simple_tag
 def alert_list(alerts) -> SafeString:
-    """``strategy.overview.OverviewAlert`` rows: title, severity, message, who and when."""
+    """``strategy.overview.OverviewAlert`` rows: title, severity, message (as rendered for the
+    reader in ``alert.text``), who and when."""
     items = []
     for alert in alerts:
+        text = alert.text
         owner = f" · owner {_esc(alert.owner_name)}" if alert.owner_id else ""
         team = _esc(alert.team_name) if alert.team_name else ""
         items.append(
-            f'<li><div class="list__row"><span class="list__title">{_esc(alert.title)}</span>'
+            f'<li><div class="list__row"><span class="list__title">{_esc(text.title)}</span>'
             f"{severity_badge(alert.severity)}</div>"
-            f'<div class="small">{_clip(alert.message, 180)}</div>'
+            f'<div class="small">{_clip(text.message, 180)}</div>'
             f'<div class="small muted">{team}{owner} · opened '
             f"{_esc(naturaltime(alert.opened_at))}</div></li>"
         )

@@ -9,8 +9,10 @@ import pytest
 from django.utils import timezone
 
 from metrics.engine import full_recompute, subjects_recompute
+from metrics.explain import alerts_render
 from metrics.models import Alert, SubjectType
 from metrics.services import alert_acknowledge, alert_resolve
+from strategy.access import Access
 from tests.factories import (
     CheckInFactory,
     InitiativeFactory,
@@ -55,6 +57,13 @@ def objective(team):
     return ObjectiveFactory(team=team)
 
 
+def _text(alert: Alert):
+    """The alert's title and message as the strategy office reads them."""
+    office = Access(user_id=None, is_office=True, visible_team_ids=None)
+    alerts_render(alerts=[alert], access=office)
+    return alert.text
+
+
 @pytest.mark.parametrize(
     ("value", "kind", "severity"),
     [
@@ -70,7 +79,9 @@ def test_kpi_off_track_and_at_risk(objective, value, kind, severity):
     assert alert.owner == kpi.owner
     assert alert.team == kpi.team
     assert "below trajectory" in alert.message
-    assert alert.title.endswith(f"KPI “{kpi.name}”")
+    # Stored naming nothing; named for a reader who may see the KPI.
+    assert kpi.name not in alert.title + alert.message
+    assert _text(alert).title.endswith(f"KPI “{kpi.name}”")
     other = "kpi_at_risk" if kind == "kpi_off_track" else "kpi_off_track"
     assert not active(other, "kpi", kpi.pk).exists()
 
@@ -215,8 +226,10 @@ def test_early_warning_when_leading_kpi_is_off_track_and_lagging_looks_fine(obje
         subjects=[(SubjectType.KPI, leading.pk), (SubjectType.KPI, lagging.pk)], today=MID
     )
     alert = active("early_warning", "objective", objective.pk).get()
-    assert "Leading KPI “Pipeline” is off track" in alert.message
-    assert "“Revenue”" in alert.message
+    message = _text(alert).message
+    assert "A leading KPI is off track (KPI “Pipeline”)" in message
+    assert "(KPI “Revenue”)" in message
+    assert "Pipeline" not in alert.message
 
     MeasurementFactory(kpi=lagging, as_of=MID + dt.timedelta(days=1), value=22.0)
     _run(lagging, today=MID + dt.timedelta(days=1))  # the outcome followed: no early warning

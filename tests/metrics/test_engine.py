@@ -13,8 +13,10 @@ from hypothesis import strategies as st
 
 from metrics import tasks
 from metrics.engine import full_recompute, subjects_recompute
+from metrics.explain import score_explain
 from metrics.models import Alert, DirtySubject, GapScore, SubjectType
 from metrics.services import measurement_record, subjects_mark_dirty
+from strategy.access import Access
 from tests.factories import (
     InitiativeFactory,
     KPIFactory,
@@ -40,7 +42,12 @@ def test_full_recompute_scores_every_level_and_explains_it(plan):
     assert child.status == "off_track"
     assert child.contributors[0]["subject_type"] == "kpi"
     assert child.contributors[0]["subject_id"] == plan["leads"].id
-    assert "below trajectory" in child.contributors[0]["explanation"]
+    # Stored without the KPI's name; rendered for a reader who may see it, with its reason.
+    assert "below trajectory" not in child.contributors[0]["explanation"]
+    office = Access(user_id=None, is_office=True, visible_team_ids=None)
+    explained = score_explain(score=child, access=office)
+    assert explained.contributors[0]["label"] == f"KPI “{plan['leads'].name}”"
+    assert "below trajectory" in explained.contributors[0]["explanation"]
     assert {c["key"] for c in child.components["items"]} == {
         f"kpi:{plan['leads'].id}",
         f"initiative:{plan['initiative'].id}",

@@ -358,14 +358,37 @@ def test_rollup_weighted_with_contributors():
     assert result.score == pytest.approx(62.5)
     assert result.status == "off_track"
     assert result.components["coverage"] == pytest.approx(0.8)
+    # Plain parts (no subject): their labels are the text; the parts are stored with them.
     assert result.contributors == [
         {
             "label": "KPI “B”",
             "gap_points": 37.5,
             "explanation": "KPI “B”: 40 % below trajectory",
+            "explanation_parts": {
+                "t": "{0}: {d}",
+                "v": {"0": "KPI “B”", "d": "40 % below trajectory"},
+            },
         }
     ]
     assert "KPI “B” (-38 points)" in result.reason
+
+
+def test_rollup_of_subjects_stores_references_never_names():
+    children = [
+        Child("kpi:1", "KPI", 100.0, 1.0, "on_track", "fine", "kpi", 1),
+        Child("kpi:2", "KPI", 50.0, 3.0, "off_track", "40 % below", "kpi", 2),
+    ]
+    result = rollup_score(children=children)
+    assert result.reason == (
+        "Health 62/100 (2 of 2 parts scored); behind mainly because of a part."
+    )
+    assert result.contributors[0]["explanation"] == "a part"
+    assert result.contributors[0]["subject_id"] == 2
+    why = result.reason_parts["v"]["why"]["list"][0]
+    assert why["about"] == ["kpi", 2]
+    assert why["v"]["0"]["ref"] == ["kpi", 2]
+    assert result.components["items"][1]["detail_parts"] == "40 % below"
+    assert result.components["items"][1]["label"] == "a KPI"
 
 
 def test_rollup_with_little_data_is_never_on_track():

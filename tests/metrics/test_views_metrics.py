@@ -251,7 +251,8 @@ def test_components_in_the_engine_shape_are_shown_with_links(client, viewer, kpi
                     "score": 55.0,
                     "weight": 1.0,
                     "status": "off_track",
-                    "detail": "NPS is 30 % below trajectory.",
+                    "detail": "a part",
+                    "detail_parts": "NPS is 30 % below trajectory.",
                     "subject_type": "kpi",
                     "subject_id": kpi.pk,
                 },
@@ -262,7 +263,8 @@ def test_components_in_the_engine_shape_are_shown_with_links(client, viewer, kpi
     client.force_login(viewer)
     html = client.get(objective.get_absolute_url()).content.decode()
     link = reverse("metrics:kpi-by-id", args=[kpi.pk])
-    assert f'<a href="{link}">KPI “NPS”</a>' in html
+    # Named from the KPI itself (its current name), not from the stored label.
+    assert f'<a href="{link}">KPI “{kpi.name}”</a>' in html
     assert "NPS is 30 % below trajectory." in html
     assert client.get(link)["Location"] == kpi.get_absolute_url()
 

@@ -48,8 +48,8 @@ def test_person_name_is_what_user_full_name_gives(first, last, expected):
 LOOPS = {
     "alert_list": """<ul class="list">{% for a in rows %}
       <li>
-        <div class="list__row"><span class="list__title">{{ a.title }}</span>{% severity_badge a.severity %}</div>
-        <div class="small">{{ a.message|truncatechars:180 }}</div>
+        <div class="list__row"><span class="list__title">{{ a.text.title }}</span>{% severity_badge a.severity %}</div>
+        <div class="small">{{ a.text.message|truncatechars:180 }}</div>
         <div class="small muted">{{ a.team_name|default:"" }}{% if a.owner_id %} · owner {{ a.owner_name }}{% endif %} · opened {{ a.opened_at|naturaltime }}</div>
       </li>{% endfor %}</ul>""",
     "stale_list": """<ul class="list">{% for i in rows %}
@@ -81,7 +81,9 @@ def _rows_for_lists(team):
 
     from django.utils import timezone
 
+    from metrics.explain import alerts_render
     from metrics.models import Alert
+    from strategy.access import Access
     from strategy.overview import (
         MapObjective,
         OverdueMilestone,
@@ -101,14 +103,24 @@ def _rows_for_lists(team):
     objective = {"theme_id": 1, "parent_id": None, "theme_name": "T", "theme_colour": "#12a"}
     objective |= {"team_name": "Sales", "owner_first_name": None, "owner_last_name": None}
     objective |= {"owner_username": None, "total": 2, "owner_id": None}
+    alerts = [
+        OverviewAlert(*row)
+        for row in Alert.objects.order_by("-severity").values_list(
+            "id",
+            "title",
+            "severity",
+            "message",
+            "opened_at",
+            "team__name",
+            "owner_id",
+            "owner__first_name",
+            "owner__last_name",
+            "owner__username",
+        )
+    ]
+    alerts_render(alerts=alerts, access=Access(user_id=None, is_office=True, visible_team_ids=None))
     return {
-        "alert_list": [
-            OverviewAlert(*row)
-            for row in Alert.objects.order_by("-severity").values_list(
-                "id", "title", "severity", "message", "opened_at", "team__name", "owner_id",
-                "owner__first_name", "owner__last_name", "owner__username",
-            )
-        ],
+        "alert_list": alerts,
         "stale_list": [
             StaleInitiative(7, tricky, "Sales & <Ops>", owner.pk, "Ada", "O'Neil", "ada", 14,
                             now - dt.timedelta(days=30), 30, 16),

@@ -1,0 +1,363 @@
+"""Derived text: sentences computed from several objects, stored as parts, rendered for a reader.
+
+A score's reason, its components and contributors, an alert's title and message may mention
+objects the reader is not allowed to see (a private team's objective under a public one). So
+the engine never stores such a sentence as finished text: it stores **parts** (a template, the
+references it mentions and the values it shows), and every page, API response, e-mail and
+webhook renders them for its reader with ``strategy.access``.
+
+The format (JSON, stored in ``GapScore.reason_parts``, components and contributors rows,
+``Alert.title_parts`` and ``Alert.message_parts``)
+---------------------------------------------------------------------------------------------
+``Parts`` is one of:
+
+* a plain string: literal text, shown as is (escaped in HTML);
+* ``{"t": template, "v": {name: Value, ...}}``: ``template`` uses ``str.format`` syntax with
+  named fields only (``"Health {score:.0f}/100"``; ``{{`` and ``}}`` for literal braces);
+  optional ``"about": [subject_type, id]``: the whole part is about that object, and a reader
+  who may not see it gets "a part you cannot see" instead of the part (its figures included).
+
+``Value`` is one of:
+
+* ``None`` (nothing), a string, an int or a float (the field's format spec applies);
+* a nested ``Parts`` dict;
+* a reference ``{"ref": [subject_type, id]}``: rendered as the object's label
+  (``objective “Grow revenue”``, a link in HTML) for a reader who may see it, else as
+  "a part you cannot see". Optional ``"n"``: the words of the neutral form (below), e.g.
+  ``"this KPI"``;
+* a list ``{"list": [Parts or reference, ...], "sep": ", ", "last": " and "}``: items about
+  objects the reader may not see are left out and replaced by one item at the end,
+  "a part you cannot see" or "N parts you cannot see" (no name, key, owner or figure).
+
+Subject types are those of ``metrics.models.SubjectType``: kpi, initiative, milestone,
+objective, team, theme, strategy. Themes and strategies are visible to anyone with a role;
+a team to whoever may see its content; the others with their team (a milestone with its
+initiative's).
+
+Example: ``{"t": "Health {score:.0f}/100; behind mainly because of {why}.", "v": {"score": 61.4,
+"why": {"list": [{"t": "{0} (-{pts:.0f} points)", "about": ["objective", 42], "v": {"0":
+{"ref": ["objective", 42]}, "pts": 12.1}}], "sep": ", ", "last": " and "}}}`` renders as
+"Health 61/100; behind mainly because of objective “People plan” (-12 points)." for a reader
+who may see objective 42, and "Health 61/100; behind mainly because of a part you cannot see."
+for one who may not.
+
+Rendering
+---------
+``DerivedNames(access)`` collects the references of every part a page shows (``want``) and
+resolves them in **one query** (``resolve``), whatever their number and types; ``text`` and
+``html`` then render any of those parts for that reader. ``derived_neutral(parts)`` is the
+form stored in the plain text columns (``GapScore.reason``, ``Alert.title``, ``Alert.message``):
+it names no referenced object at all, so it is safe for any reader of the subject itself
+(badge tooltips, admin lists, anything that reads the column directly).
+
+The builders (``ref``, ``part``, ``items``, ``prefixed``) are pure: the scoring functions use
+them without touching the database.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Callable, Iterable, Iterator
+from html import escape
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from strategy.access import Access
+
+Key = tuple[str, int]
+Parts = str | dict
+
+ONE_HIDDEN = "a part you cannot see"
+MANY_HIDDEN = "{n} parts you cannot see"
+ONE_NEUTRAL = "a part"
+MANY_NEUTRAL = "{n} parts"
+
+NOUNS = {
+    "kpi": "KPI",
+    "initiative": "initiative",
+    "milestone": "milestone",
+    "objective": "objective",
+    "team": "team",
+    "theme": "theme",
+    "strategy": "strategy",
+}
+_FORMATTER = string.Formatter()
+
+
+# --- builders (pure) ------------------------------------------------------------------------------
+def ref(subject_type: str, subject_id: int, *, neutral: str | None = None) -> dict:
+    """A reference to one object; ``neutral``: its words in the stored plain text."""
+    value: dict = {"ref": [str(subject_type), int(subject_id)]}
+    if neutral:
+        value["n"] = neutral
+    return value
+
+
+def part(template: str, *, about: Key | None = None, **values: Any) -> dict:
+    """``{"t": template, "v": values}``, about ``about`` when given."""
+    built: dict = {"t": template, "v": values}
+    if about is not None:
+        built["about"] = [str(about[0]), int(about[1])]
+    return built
+
+
+def items(entries: Iterable[Parts | dict], *, sep: str = ", ", last: str = " and ") -> dict:
+    """A list whose hidden entries are combined into one "N parts you cannot see"."""
+    return {"list": list(entries), "sep": sep, "last": last}
+
+
+def prefixed(prefix: str, parts: Parts, suffix: str = "") -> dict:
+    """``prefix`` + ``parts`` + ``suffix`` (literal texts around a part)."""
+    return {"t": "{p}{r}{s}", "v": {"p": prefix, "r": parts, "s": suffix}}
+
+
+def literal(text: str) -> str:
+    """Plain text as parts (a string is its own parts)."""
+    return text
+
+
+def refs_of(parts: Any) -> Iterator[Key]:
+    """Every object ``parts`` mentions (references and ``about``), depth first."""
+    if isinstance(parts, dict):
+        for name in ("ref", "about"):
+            target = parts.get(name)
+            if isinstance(target, list | tuple) and len(target) == 2:
+                yield (str(target[0]), int(target[1]))
+        values = parts.get("v")
+        if isinstance(values, dict):
+            for value in values.values():
+                yield from refs_of(value)
+        entries = parts.get("list")
+        if isinstance(entries, list):
+            for entry in entries:
+                yield from refs_of(entry)
+    elif isinstance(parts, list):
+        for entry in parts:
+            yield from refs_of(entry)
+
+
+# --- resolving references for a reader ------------------------------------------------------------
+class DerivedNames:
+    """The labels of the objects some parts mention, as one reader may see them.
+
+    ``want`` every part first, then ``resolve`` once (one query for every reference); ``text``
+    and ``html`` render. A reference the reader may not see, or to an object that no longer
+    exists, renders as "a part you cannot see".
+    """
+
+    def __init__(self, access: Access) -> None:
+        self.access = access
+        self._wanted: set[Key] = set()
+        # key -> (label, url) of visible objects; None: hidden or gone
+        self._found: dict[Key, tuple[str, str | None] | None] = {}
+
+    def want(self, *parts: Any) -> DerivedNames:
+        for one in parts:
+            self._wanted.update(refs_of(one))
+        return self
+
+    def known(self, key: Key, *, name: str, team_id: int | None, url: str | None = None) -> None:
+        """A label the caller already read (no query for it); visibility still applies."""
+        visible = self._visible(key[0], key[1], team_id)
+        self._found[key] = (_label(key[0], name), url) if visible else None
+
+    def resolve(self) -> DerivedNames:
+        """Read the labels of every wanted reference not known yet, in one query."""
+        missing = {k for k in self._wanted if k not in self._found and k[0] in NOUNS}
+        self._wanted.clear()
+        if not missing:
+            return self
+        for key in missing:
+            self._found[key] = None
+        from metrics.selectors import subject_url
+
+        for subject_type, subject_id, name, team_id, extra in _labels_query(missing):
+            if not self._visible(subject_type, subject_id, team_id):
+                continue
+            if subject_type == "milestone":
+                url = subject_url("initiative", extra)
+            else:
+                url = subject_url(subject_type, subject_id)
+            self._found[(subject_type, subject_id)] = (_label(subject_type, name), url)
+        return self
+
+    def _visible(self, subject_type: str, subject_id: int, team_id: int | None) -> bool:
+        if subject_type in ("theme", "strategy"):
+            return self.access.sees_anything
+        if subject_type == "team":
+            return self.access.sees_anything and self.access.can_view_team(subject_id)
+        return team_id is not None and self.access.can_view_team(team_id)
+
+    def get(self, key: Key) -> tuple[str, str | None] | None:
+        """(label, url) of a visible object; None when hidden, gone or not resolved."""
+        return self._found.get(key)
+
+    def sees(self, key: Key | None) -> bool:
+        return key is not None and self._found.get(key) is not None
+
+    def text(self, parts: Any) -> str:
+        """Plain text of ``parts`` for this reader."""
+        return _Render(self._found.get, escape=_same, link=_plain, neutral=False).parts(parts)
+
+    def html(self, parts: Any) -> str:
+        """HTML of ``parts`` for this reader (escaped; visible objects link to their page)."""
+        return _Render(self._found.get, escape=escape, link=_link, neutral=False).parts(parts)
+
+
+def derived_names(*, access: Access, parts: Iterable[Any]) -> DerivedNames:
+    """``DerivedNames`` for ``access`` with every reference of ``parts`` resolved (one query)."""
+    return DerivedNames(access).want(*parts).resolve()
+
+
+def derived_neutral(parts: Any) -> str:
+    """The stored plain-text form of ``parts``: no referenced object is named, figures of
+    parts about objects are left out ("a part", "2 parts", or a reference's neutral words)."""
+    return _Render(lambda key: None, escape=_same, link=_plain, neutral=True).parts(parts)
+
+
+def _label(subject_type: str, name: str) -> str:
+    return f"{NOUNS.get(subject_type, subject_type)} “{name}”"
+
+
+def _labels_query(keys: set[Key]) -> list[tuple[str, int, str, int | None, int | None]]:
+    """(type, id, name, team id, initiative id of a milestone) of each key that exists: one
+    UNION ALL query over the subject tables."""
+    from django.db.models import BigIntegerField, CharField, F, Value
+
+    from initiatives.models import Initiative, Milestone
+    from metrics.models import KPI
+    from strategy.models import Objective, Strategy, Team, Theme
+
+    by_type: dict[str, list[int]] = {}
+    for subject_type, subject_id in keys:
+        by_type.setdefault(subject_type, []).append(subject_id)
+    none = Value(None, output_field=BigIntegerField())
+    sources = {
+        "kpi": (KPI, "name", F("team_id"), none),
+        "initiative": (Initiative, "title", F("team_id"), none),
+        "milestone": (Milestone, "title", F("initiative__team_id"), F("initiative_id")),
+        "objective": (Objective, "title", F("team_id"), none),
+        "team": (Team, "name", F("id"), none),
+        "theme": (Theme, "name", none, none),
+        "strategy": (Strategy, "name", none, none),
+    }
+    queries = []
+    for subject_type, ids in sorted(by_type.items()):
+        model, name, team, extra = sources[subject_type]
+        queries.append(
+            model.objects.filter(id__in_ids=ids)
+            .order_by()
+            .annotate(
+                _kind=Value(subject_type, output_field=CharField()),
+                _name=F(name),
+                _team=team,
+                _extra=extra,
+            )
+            .values_list("_kind", "id", "_name", "_team", "_extra")
+        )
+    if not queries:
+        return []
+    first, *rest = queries
+    return list(first.union(*rest, all=True)) if rest else list(first)
+
+
+def _same(text: str) -> str:
+    return text
+
+
+def _plain(label: str, url: str | None) -> str:
+    return label
+
+
+def _link(label: str, url: str | None) -> str:
+    if not url:
+        return escape(label)
+    return f'<a href="{escape(url)}">{escape(label)}</a>'
+
+
+class _Render:
+    """One rendering pass: ``lookup`` gives (label, url) of visible objects, None otherwise."""
+
+    def __init__(
+        self,
+        lookup: Callable[[Key], tuple[str, str | None] | None],
+        *,
+        escape: Callable[[str], str],
+        link: Callable[[str, str | None], str],
+        neutral: bool,
+    ) -> None:
+        self.lookup, self.escape, self.link, self.neutral = lookup, escape, link, neutral
+
+    def hidden(self, count: int = 1, words: str | None = None) -> str:
+        if count == 1:
+            return self.escape(words or (ONE_NEUTRAL if self.neutral else ONE_HIDDEN))
+        return self.escape((MANY_NEUTRAL if self.neutral else MANY_HIDDEN).format(n=count))
+
+    def visible(self, target: Any) -> tuple[str, str | None] | None:
+        if isinstance(target, list | tuple) and len(target) == 2:
+            return self.lookup((str(target[0]), int(target[1])))
+        return None
+
+    def is_hidden(self, entry: Any) -> bool:
+        """An entry about (or referring to) an object the reader may not see."""
+        if isinstance(entry, dict):
+            for name in ("about", "ref"):
+                if name in entry:
+                    return self.visible(entry[name]) is None
+        return False
+
+    def parts(self, parts: Any) -> str:
+        if parts is None:
+            return ""
+        if isinstance(parts, str):
+            return self.escape(parts)
+        if not isinstance(parts, dict):
+            return self.escape(str(parts))
+        if "ref" in parts:
+            return self.reference(parts)
+        if "list" in parts:
+            return self.listing(parts)
+        if "about" in parts and self.visible(parts["about"]) is None:
+            return self.hidden()
+        template = parts.get("t", "")
+        values = parts.get("v") or {}
+        out: list[str] = []
+        try:
+            for text, name, spec, _conversion in _FORMATTER.parse(template):
+                out.append(self.escape(text))
+                if name is not None:
+                    out.append(self.value(values.get(name), spec or ""))
+        except ValueError:  # a malformed template is shown as its literal text
+            return self.escape(template)
+        return "".join(out)
+
+    def reference(self, value: dict) -> str:
+        found = self.visible(value.get("ref"))
+        if found is None:
+            return self.hidden(words=value.get("n") if self.neutral else None)
+        return self.link(*found)
+
+    def listing(self, value: dict) -> str:
+        entries = value.get("list") or []
+        shown = [self.parts(e) for e in entries if not self.is_hidden(e)]
+        hidden = sum(1 for e in entries if self.is_hidden(e))
+        if hidden:
+            shown.append(self.hidden(hidden))
+        sep, last = value.get("sep", ", "), value.get("last", " and ")
+        if len(shown) <= 1:
+            return "".join(shown)
+        return self.escape(sep).join(shown[:-1]) + self.escape(last) + shown[-1]
+
+    def value(self, value: Any, spec: str) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, dict):
+            return self.parts(value)
+        if isinstance(value, bool):
+            return self.escape(str(value))
+        if isinstance(value, int | float):
+            try:
+                return self.escape(format(value, spec))
+            except ValueError:
+                return self.escape(str(value))
+        return self.escape(format(str(value), spec) if spec else str(value))
