@@ -19,6 +19,7 @@ from initiatives.services import (
     milestone_save,
     milestone_set_completed,
 )
+from metrics.explain import alerts_render
 from metrics.models import KPI, Alert
 from metrics.scoring.quality import kpi_is_stale
 from metrics.selectors import latest_scores_by_type, measurement_sparklines
@@ -78,6 +79,7 @@ def my_work(request: HttpRequest) -> HttpResponse:
         if access.sees_anything
         else []
     )
+    alerts_render(alerts=alerts, access=access)
     for item in items:
         item.can_update = access.can_update_initiative(item)
         item.form = CheckInForm(initiative=item) if item.can_update else None

@@ -191,6 +191,13 @@ def test_alert_about_a_public_objective_names_private_kpis_only_to_those_who_may
     assert f"KPI “{CANARY}-LEAD exits”" in lead["message"]
 
 
+def test_my_work_alerts_name_only_what_their_owner_may_see(client, private_plan, leader):
+    html = _get(client, leader, "/my-work/")
+    assert "Leading indicator warns" in html  # the leader of Sales owns the early warning
+    assert "KPI “Cost per order”" in html
+    assert CANARY not in html
+
+
 def test_alert_email_is_rendered_for_its_recipient(private_plan, leader):
     """The leader of Sales owns the public objective: the early warning mailed to them names
     the public KPI, never the private one."""
