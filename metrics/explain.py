@@ -203,6 +203,20 @@ class AlertText:
     message: str
     title_html: SafeString
     message_html: SafeString
+    details: dict = field(default_factory=dict)
+
+
+# Alert details that list subjects by id: (key, subject type); ids the reader may not see are
+# left out.
+ID_LIST_DETAILS = {"leading_kpi_ids": "kpi", "lagging_kpi_ids": "kpi"}
+
+
+def _details_for(details: Any, names: DerivedNames) -> dict:
+    shown = dict(details) if isinstance(details, dict) else {}
+    for key, subject_type in ID_LIST_DETAILS.items():
+        if isinstance(shown.get(key), list):
+            shown[key] = [i for i in shown[key] if names.sees((subject_type, int(i)))]
+    return shown
 
 
 def _alert_parts(alert: Any) -> tuple[Any, Any]:
@@ -221,6 +235,10 @@ def alerts_render(
     names = names or DerivedNames(access)
     for alert in alerts:
         names.want(*_alert_parts(alert))
+        details = getattr(alert, "details", None)
+        if isinstance(details, dict):
+            for key, subject_type in ID_LIST_DETAILS.items():
+                names.want(*({"ref": [subject_type, i]} for i in details.get(key) or []))
     names.resolve()
     for alert in alerts:
         title, message = _alert_parts(alert)
@@ -229,6 +247,7 @@ def alerts_render(
             message=names.text(message),
             title_html=mark_safe(names.html(title)),  # noqa: S308 - escaped by html()
             message_html=mark_safe(names.html(message)),  # noqa: S308 - escaped by html()
+            details=_details_for(getattr(alert, "details", None), names),
         )
 
 

@@ -228,6 +228,11 @@ class AlertSerializer(serializers.ModelSerializer):
 
     title = serializers.CharField(source="text.title", read_only=True)
     message = serializers.CharField(source="text.message", read_only=True)
+    details = serializers.JSONField(
+        source="text.details",
+        read_only=True,
+        help_text="Figures of the rule; lists of subject ids hold only those you may see.",
+    )
 
     def to_representation(self, instance):
         if not hasattr(instance, "text"):

@@ -187,8 +187,13 @@ def test_alert_about_a_public_objective_names_private_kpis_only_to_those_who_may
     assert body["title"] == "Leading indicator warns: objective “Run lean operations”"
     assert "off track (a part you cannot see)" in body["message"]
     assert "(KPI “Cost per order”)" in body["message"]
+    assert body["details"] == {
+        "leading_kpi_ids": [],
+        "lagging_kpi_ids": [private_plan["public_kpi"].pk],
+    }
     lead = json.loads(_get(client, private_plan["people_lead"], f"/api/v1/alerts/{alert.pk}/"))
     assert f"KPI “{CANARY}-LEAD exits”" in lead["message"]
+    assert lead["details"]["leading_kpi_ids"] == [private_plan["secret_lead"].pk]
 
 
 def test_my_work_alerts_name_only_what_their_owner_may_see(client, private_plan, leader):
@@ -364,3 +369,73 @@ def test_components_hide_private_parts_as_one_row_with_their_weight(private_plan
     assert not {(r.get("subject_type"), r.get("subject_id")) for r in contributors} & private
     assert CANARY not in json.dumps(score.explained.contributors, default=str)
     assert CANARY not in score.explained.reason
+
+
+# --- the demo of the issue: seed_demo --seed 7, team "People" (private) under "Operations" ----
+@pytest.mark.django_db
+def test_seed_demo_private_team_people_is_never_named_to_the_viewer(client):
+    """Issue #12's reproduction on the demo: as ``viewer``, the scores of Operations and the
+    pages above People named People's objectives, KPIs and initiatives."""
+    import io
+
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    from initiatives.models import Initiative, Milestone
+    from metrics.models import KPI
+    from strategy.models import Objective, Team
+
+    call_command(
+        "seed_demo", "--seed=7", "--today=2026-11-27", "--history-weeks=1", "--no-progress",
+        stdout=io.StringIO(),
+    )  # fmt: skip
+    people = Team.objects.get(name="People", is_private=True)
+    operations = people.parent
+    assert operations.name == "Operations"
+    private = {
+        *Objective.objects.filter(team=people).values_list("title", flat=True),
+        *KPI.objects.filter(team=people).values_list("name", flat=True),
+        *KPI.objects.filter(team=people).values_list("key", flat=True),
+        *Initiative.objects.filter(team=people).values_list("title", flat=True),
+        *Milestone.objects.filter(initiative__team=people).values_list("title", flat=True),
+    }
+    public = {
+        *Objective.objects.exclude(team=people).values_list("title", flat=True),
+        *KPI.objects.exclude(team=people).values_list("name", flat=True),
+        *Initiative.objects.exclude(team=people).values_list("title", flat=True),
+    }
+    private -= public  # a name shared with a visible object may show, for that object
+    assert len(private) >= 5
+    # The public objectives that People's objectives, KPIs and initiatives roll up into.
+    parents = set(
+        Objective.objects.filter(children__team=people).exclude(team=people).values_list("pk", flat=True)
+    ) | set(
+        Objective.objects.filter(kpis__team=people).exclude(team=people).values_list("pk", flat=True)
+    )  # fmt: skip
+    viewer = get_user_model().objects.get(username="viewer")
+    assert not access_for(viewer).can_view_team(people.pk)
+    urls = [
+        f"/api/v1/scores/?subject_type=team&subject_id={operations.pk}",
+        f"/api/v1/scores/history/?subject_type=team&subject_id={operations.pk}",
+        f"/api/v1/scores/?subject_type=team&subject_id={operations.parent_id}",
+        "/api/v1/scores/?format=csv&page_size=500",
+        "/api/v1/alerts/?page_size=500",
+        "/alerts/?status=all",
+        "/overview/",
+        f"/overview/?team={operations.pk}",
+        "/review/",
+        *(f"/objectives/{pk}/" for pk in parents),
+        *(f"/api/v1/scores/history/?subject_type=objective&subject_id={pk}" for pk in parents),
+    ]
+    client.force_login(viewer)
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        body = response.content.decode()
+        leaked = sorted(name for name in private if name in body)
+        assert not leaked, (url, leaked)
+    # The Operations score still explains itself to the viewer, without names.
+    score = client.get(urls[0]).json()["results"][0]
+    assert [c["label"] for c in score["components"]["items"] if c["key"] == "hidden"] == [
+        "1 part you cannot see"
+    ]
