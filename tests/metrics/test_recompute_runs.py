@@ -172,3 +172,49 @@ def test_sweep_resumes_runs_and_looks_again_after_a_lease(
     with mock.patch("metrics.tasks.gaps_runs_resume.apply_async") as follow_up:
         sweep()
     follow_up.assert_called_once_with(kwargs={}, countdown=61)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_claiming_one_chunk_at_once_compute_it_once(team, leader, settings):
+    """Real concurrent claims (threads, each on its own connection): one computes, the other
+    finds the chunk taken. On SQLite the writes are serialised anyway."""
+    import threading
+
+    from django.db import connection
+
+    strategy = StrategyFactory(status=Strategy.Status.ACTIVE, owner=leader)
+    objective = ObjectiveFactory(theme=ThemeFactory(strategy=strategy), team=team)
+    KPIFactory(objective=objective, team=team)
+    settings.GAP_CHUNK_SIZE = 2
+    with mock.patch("metrics.engine.runs.stage_enqueue"):  # nothing sent: claims by hand
+        run = run_start()
+    chunk = run.chunks.get(stage="kpis")
+    barrier = threading.Barrier(2)
+    computed, answers = [], []
+    compute = runs_module.chunk_work
+
+    def work(c) -> None:
+        computed.append(c.id)
+        compute(c)
+
+    def worker() -> None:
+        try:
+            barrier.wait()
+            answers.append(chunk_execute(chunk_id=chunk.id))
+        finally:
+            connection.close()
+
+    with (
+        mock.patch.object(runs_module, "chunk_work", side_effect=work),
+        mock.patch("metrics.engine.runs.run_advance"),
+    ):
+        threads = [threading.Thread(target=worker) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+
+    assert sorted(answers) == ["done", "nothing to do"]
+    assert computed == [chunk.id]
+    chunk.refresh_from_db()
+    assert (chunk.status, chunk.attempts) == ("done", 1)
