@@ -14,9 +14,10 @@ import pytest
 from django.apps import apps
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils import timezone
 
 from initiatives.models import InitiativeDependency
-from metrics.models import KPI, Alert, DirtySubject, Measurement
+from metrics.models import KPI, Alert, DirtySubject, Measurement, RecomputeChunk, RecomputeRun
 from strategy.models import Objective, Strategy, Team
 from tests import factories as f
 
@@ -106,6 +107,16 @@ VIOLATIONS: dict[str, Callable[[], None]] = {
     "alert_acknowledged_has_time": lambda: f.AlertFactory(status=Alert.Status.ACKNOWLEDGED),
     "dirty_subject_unique": lambda: DirtySubject.objects.bulk_create(
         [DirtySubject(subject_type="kpi", subject_id=1)] * 2
+    ),
+    "recompute_chunk_unique": lambda: RecomputeChunk.objects.bulk_create(
+        [
+            RecomputeChunk(
+                run=RecomputeRun.objects.create(today=D(2026, 1, 1), as_of=timezone.now()),
+                stage="kpis",
+                position=0,
+            )
+        ]
+        * 2
     ),
 }
 
