@@ -168,3 +168,29 @@ def test_api_for_a_token_is_not_stored_but_polled_lists_keep_revalidation(leader
     # The version-keyed list chose its own caching: revalidate with the ETag (304), not no-store.
     assert listed["Cache-Control"] == "private, no-cache"
     assert api.get("/api/v1/kpis/", HTTP_IF_NONE_MATCH=listed["ETag"]).status_code == 304
+
+
+def test_no_task_of_ours_keeps_a_result_so_enqueueing_never_waits_on_a_result_store():
+    """The kind behind the 19 s writes: a task whose result is kept makes every enqueue
+    subscribe to a result store. A new task inherits ``CELERY_TASK_IGNORE_RESULT``; only the
+    ping smoke task, read by whoever pings, keeps its result."""
+    celery_app.loader.import_default_modules()
+    ours = {
+        name: task
+        for name, task in celery_app.tasks.items()
+        if name.split(".")[0] in {"metrics", "strategy", "initiatives", "execsupport"}
+    }
+    assert "metrics.gaps_run_chunk" in ours
+    keeping = sorted(name for name, task in ours.items() if not task.ignore_result)
+    assert keeping == ["execsupport.ping"]
+
+
+def test_redis_url_sets_the_broker_but_no_result_store():
+    result = run(
+        "import django; from django.conf import settings; django.setup(); "
+        "print(settings.CELERY_BROKER_URL, settings.CELERY_RESULT_BACKEND)",
+        DEBUG="true",
+        REDIS_URL="redis://127.0.0.1:6379/0",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "redis://127.0.0.1:6379/0 None"
