@@ -16,7 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.paginator import Paginator
-from django.db import IntegrityError
+from django.db import IntegrityError, models
 from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404
 from rest_framework import exceptions, pagination, renderers, serializers, status, throttling
@@ -114,6 +114,8 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     """Every error in one shape (``ErrorSerializer``), with field-level detail."""
     from rest_framework.views import exception_handler as drf_exception_handler
 
+    from strategy.models import VersionConflict
+
     if isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"": exc.messages}
         exc = exceptions.ValidationError(detail=detail)
@@ -134,9 +136,18 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         )
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
+    elif isinstance(exc, VersionConflict):
+        current = exc.current
+        exc = PreconditionFailed(
+            etag=None if current is None else version_etag(pk=exc.instance.pk, version=current),
+            version=current,
+            noun=str(exc.instance._meta.verbose_name),
+        )
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
+    if isinstance(exc, PreconditionFailed) and exc.etag:
+        response["ETag"] = exc.etag  # the current version, to read again or retry with
     _render_as_json(context)
     if isinstance(exc, ApiError):
         response.data = exc.body
@@ -305,6 +316,54 @@ def if_none_match(request: Request, etag: str) -> bool:
         return True
     wanted = {tag.strip().removeprefix("W/") for tag in header.split(",")}
     return etag.removeprefix("W/") in wanted
+
+
+# --- optimistic concurrency (ETag / If-Match on one object) -----------------------------------
+def version_etag(*, pk: Any, version: int) -> str:
+    """The ETag of an object's version: strong, ``"<id>.<version>"``.
+
+    It names the version of the object's own fields (raised at each save), not the bytes of a
+    response: the latest score shown beside them changes without a new version, and a PATCH
+    that sends it in ``If-Match`` must not fail because a score was recomputed meanwhile."""
+    return f'"{pk}.{version}"'
+
+
+def if_match_version(request: Request, *, instance: models.Model) -> int | None:
+    """The version a write must find, from the request's ``If-Match``.
+
+    ``None``: no header, or ``*`` (any current version); the write is not guarded. The
+    current ``version`` when one of the listed tags names it (a weak ``W/`` tag, as a
+    compressing proxy may hand out, counts as the same version). Raises ``PreconditionFailed``
+    (412) when none does: the client read an older version.
+    """
+    header = request.headers.get("If-Match")
+    if header is None or header.strip() == "*" or not hasattr(instance, "version"):
+        return None
+    version = instance.version
+    current = version_etag(pk=instance.pk, version=version)
+    tags = {tag.strip().removeprefix("W/") for tag in header.split(",")}
+    if current in tags:
+        return version
+    raise PreconditionFailed(etag=current, version=version, noun=str(instance._meta.verbose_name))
+
+
+class PreconditionFailed(exceptions.APIException):
+    """412: the object is no longer at the version the client read (``If-Match``)."""
+
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_code = "precondition_failed"
+
+    def __init__(self, *, etag: str | None, version: int | None, noun: str = "object"):
+        if version is None:
+            detail = f"This {noun} was deleted by someone else since you read it."
+        else:
+            detail = (
+                f"This {noun} was changed by someone else since you read it: it is now at "
+                f"version {version} (ETag {etag}), which your If-Match does not name. Nothing "
+                "was written. Read it again (GET), reapply your change and send the new ETag."
+            )
+        super().__init__(detail=detail)
+        self.etag = etag
 
 
 # --- relations --------------------------------------------------------------------------------

@@ -24,7 +24,14 @@ from rest_framework import exceptions, mixins, serializers, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from execsupport.api import ID_REGEX, MAX_ID, etag_for, if_none_match
+from execsupport.api import (
+    ID_REGEX,
+    MAX_ID,
+    etag_for,
+    if_match_version,
+    if_none_match,
+    version_etag,
+)
 from execsupport.rows import RowPlan
 from metrics.selectors import attach_latest_scores, scores_version
 from strategy.access import Access, access_for
@@ -97,6 +104,8 @@ class ScopedMixin:
     score_subject_type: str | None = None
     # Set by perform_update: names of the fields the request changes (None when creating).
     changed_fields: set[str] | None = None
+    # The one object a detail response shows, once read or written: its ETag is sent.
+    versioned: models.Model | None = None
     # Lists read with values() and shaped by execsupport.rows (same output, several times
     # faster than the serializer); for the lists integrations poll.
     flat_rows: bool = False
@@ -144,7 +153,17 @@ class ScopedMixin:
     def retrieve(self, request, *args, **kwargs):
         instance = self.get_object()
         self.decorate([instance])
+        self.versioned = instance
         return Response(self.get_serializer(instance).data)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        """A response about one versioned object carries its version as ``ETag`` (to send
+        back in ``If-Match`` when changing it)."""
+        response = super().finalize_response(request, response, *args, **kwargs)
+        instance = self.versioned
+        if instance is not None and response.status_code < 300 and hasattr(instance, "version"):
+            response["ETag"] = version_etag(pk=instance.pk, version=instance.version)
+        return response
 
 
 class WriteMixin:
@@ -153,7 +172,11 @@ class WriteMixin:
     def may_write(self, access: Access, obj: models.Model, request) -> bool:
         return access.is_office
 
-    def store(self, instance: models.Model, data: dict, *, created: bool) -> models.Model:
+    def store(
+        self, instance: models.Model, data: dict, *, created: bool, version: int | None = None
+    ) -> models.Model:
+        """Save through the service; ``version``: the version the client read (``If-Match``),
+        which the service's save requires (``VersionConflict`` otherwise), or ``None``."""
         raise NotImplementedError
 
     def remove(self, instance: models.Model) -> None:
@@ -182,11 +205,15 @@ class WriteMixin:
         instance = serializer.Meta.model()
         m2m, extra = self._apply(instance, serializer.validated_data)
         self._check(instance)
-        serializer.instance = self.store(instance, {**m2m, **extra}, created=True)
+        serializer.instance = self.versioned = self.store(instance, {**m2m, **extra}, created=True)
         self.decorate([serializer.instance])
 
     def perform_update(self, serializer: serializers.ModelSerializer) -> None:
+        """Only the fields the request changes are written (``TimestampedModel.save``), so
+        concurrent updates of different fields all keep their change; with ``If-Match`` the
+        write happens only on the version the client read (else 412, nothing written)."""
         instance = serializer.instance
+        version = if_match_version(self.request, instance=instance)
         self.before_update(instance)
         self.changed_fields = {
             name
@@ -201,7 +228,9 @@ class WriteMixin:
         }
         m2m, extra = self._apply(instance, serializer.validated_data)
         self._check(instance)  # the new state too: moving work to a team you do not lead
-        serializer.instance = self.store(instance, {**m2m, **extra}, created=False)
+        serializer.instance = self.versioned = self.store(
+            instance, {**m2m, **extra}, created=False, version=version
+        )
         self.decorate([serializer.instance])
 
     def before_update(self, instance: models.Model) -> None:

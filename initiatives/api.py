@@ -113,8 +113,10 @@ class InitiativeViewSet(AccessViewSet):
             return access.can_update_initiative(obj)
         return access.can_edit_initiative(obj)
 
-    def store(self, instance, data, *, created):
-        return services.initiative_save(initiative=instance, contributors=data.get("contributors"))
+    def store(self, instance, data, *, created, version=None):
+        return services.initiative_save(
+            initiative=instance, contributors=data.get("contributors"), version=version
+        )
 
     def remove(self, instance):
         services.initiative_delete(initiative=instance)
@@ -139,12 +141,12 @@ class MilestoneViewSet(AccessViewSet):
             return access.can_update_initiative(initiative)
         return access.can_edit_initiative(initiative)
 
-    def store(self, instance, data, *, created):
+    def store(self, instance, data, *, created, version=None):
         if not created and self.changed_fields == {"completed_on"}:
             return services.milestone_set_completed(
-                milestone=instance, completed_on=instance.completed_on
+                milestone=instance, completed_on=instance.completed_on, version=version
             )
-        return services.milestone_save(milestone=instance)
+        return services.milestone_save(milestone=instance, version=version)
 
     def remove(self, instance):
         services.milestone_delete(milestone=instance)

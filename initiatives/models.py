@@ -12,12 +12,19 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from strategy.models import POSITIVE_WEIGHT, Objective, Priority, Team, TimestampedModel
+from strategy.models import (
+    POSITIVE_WEIGHT,
+    Objective,
+    Priority,
+    Team,
+    TimestampedModel,
+    VersionedModel,
+)
 
 PERCENT = [MinValueValidator(0), MaxValueValidator(100)]
 
 
-class Initiative(TimestampedModel):
+class Initiative(VersionedModel):
     class Status(models.TextChoices):
         PROPOSED = "proposed", "Proposed"
         ACTIVE = "active", "Active"
@@ -183,7 +190,7 @@ class InitiativeDependency(models.Model):
             )
 
 
-class Milestone(TimestampedModel):
+class Milestone(VersionedModel):
     initiative = models.ForeignKey(Initiative, on_delete=models.CASCADE, related_name="milestones")
     title = models.CharField(max_length=200)
     due_date = models.DateField()

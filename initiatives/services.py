@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from initiatives.models import CheckIn, Initiative, Milestone, SpendEntry
@@ -65,8 +66,12 @@ def checkin_append(*, checkin: CheckIn) -> CheckIn:
     # A guarded update keeps the initiative row's other fields as they are in the database.
     # ``last_checkin_at`` already counts this check-in (triggers of migration 0002): it is
     # the newest unless that time is later.
+    # It raises the version: an edit form opened before this check-in would otherwise put back
+    # the progress it showed.
     newest = Initiative.objects.filter(pk=initiative.pk, last_checkin_at__lte=checkin.created_at)
-    if newest.update(progress=checkin.progress, updated_at=timezone.now()):
+    if newest.update(
+        progress=checkin.progress, updated_at=timezone.now(), version=F("version") + 1
+    ):
         initiative.progress = checkin.progress
     # The database keeps ``last_checkin_at`` (triggers of migration 0002); mirror it here.
     if initiative.last_checkin_at is None or checkin.created_at > initiative.last_checkin_at:
@@ -76,34 +81,45 @@ def checkin_append(*, checkin: CheckIn) -> CheckIn:
 
 
 @transaction.atomic
-def milestone_set_completed(*, milestone: Milestone, completed_on: dt.date | None) -> Milestone:
-    """Complete a milestone on a date (``None`` reopens it)."""
+def milestone_set_completed(
+    *, milestone: Milestone, completed_on: dt.date | None, version: int | None = None
+) -> Milestone:
+    """Complete a milestone on a date (``None`` reopens it); ``version``: see
+    ``initiative_save``."""
     if completed_on is not None and completed_on > timezone.localdate():
         raise ValidationError({"completed_on": "A milestone cannot be completed in the future."})
     milestone.completed_on = completed_on
     milestone.full_clean()
-    milestone.save(update_fields=["completed_on", "updated_at"])
+    milestone.save(update_fields=["completed_on", "updated_at"], expected_version=version)
     _mark(milestone.initiative_id)
     return milestone
 
 
 @transaction.atomic
-def milestone_save(*, milestone: Milestone) -> Milestone:
+def milestone_save(*, milestone: Milestone, version: int | None = None) -> Milestone:
+    """Create or update a milestone; ``version``: see ``initiative_save``."""
     milestone.full_clean()
-    milestone.save()
+    milestone.save(expected_version=version)
     _mark(milestone.initiative_id)
     return milestone
 
 
 @transaction.atomic
-def initiative_save(*, initiative: Initiative, contributors=None) -> Initiative:
-    """Create or update an initiative's definition (dates, budget, owner, status...)."""
+def initiative_save(
+    *, initiative: Initiative, contributors=None, version: int | None = None
+) -> Initiative:
+    """Create or update an initiative's definition (dates, budget, owner, status...).
+
+    An update writes only the fields changed since the initiative was read. ``version``: the
+    version the person read (a form's hidden field, the API's If-Match); if someone else saved
+    it since, ``strategy.models.VersionConflict`` is raised and nothing is written.
+    """
     if initiative.status == Initiative.Status.DONE and initiative.completed_on is None:
         initiative.completed_on = timezone.localdate()
     if initiative.status != Initiative.Status.DONE:
         initiative.completed_on = None
     initiative.full_clean()
-    initiative.save()
+    initiative.save(expected_version=version)
     if contributors is not None:
         initiative.contributors.set(contributors)
     _mark(initiative.pk)

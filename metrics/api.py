@@ -184,12 +184,13 @@ class KPIViewSet(AccessViewSet):
     def before_update(self, instance: KPI) -> None:
         self._previous_plan = services.kpi_plan(kpi=instance)
 
-    def store(self, instance, data, *, created):
+    def store(self, instance, data, *, created, version=None):
         return services.kpi_save(
             kpi=instance,
             changed_by=self.request.user,
             reason=data.get("reason", ""),
             previous_plan=None if created else self._previous_plan,
+            version=version,
         )
 
     def remove(self, instance):
@@ -405,10 +406,10 @@ class WebhookViewSet(AccessViewSet):
     def may_use(self, access: Access, request) -> bool:
         return access.is_office
 
-    def store(self, instance, data, *, created):
+    def store(self, instance, data, *, created, version=None):
         if created:
             instance.created_by = self.request.user
-        return services.webhook_save(webhook=instance)
+        return services.webhook_save(webhook=instance, version=version)
 
     def remove(self, instance):
         services.webhook_delete(webhook=instance)

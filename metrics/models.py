@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from initiatives.models import Initiative
-from strategy.models import POSITIVE_WEIGHT, Objective, Team, TimestampedModel
+from strategy.models import POSITIVE_WEIGHT, Objective, Team, TimestampedModel, VersionedModel
 
 # Beyond 2**53 a float no longer holds every integer; no business KPI needs more, and the bound
 # also keeps NaN and ±Infinity out of the database (NaN compares greater than any number in
@@ -38,7 +38,7 @@ class SubjectType(models.TextChoices):
     STRATEGY = "strategy", "Strategy"
 
 
-class KPI(TimestampedModel):
+class KPI(VersionedModel):
     class Kind(models.TextChoices):
         LEADING = "leading", "Leading (warns early)"
         LAGGING = "lagging", "Lagging (shows the outcome)"
@@ -599,7 +599,7 @@ class RecomputeChunk(models.Model):
         return f"Chunk {self.stage} #{self.position} of run {self.run_id} ({self.status})"
 
 
-class Webhook(TimestampedModel):
+class Webhook(VersionedModel):
     """An outbound endpoint notified (JSON, HMAC-SHA256 signed) when an alert opens."""
 
     name = models.CharField(max_length=120)

@@ -87,18 +87,28 @@ def _recompute_enqueue(*, subjects: list[tuple[str, int]], marked_at) -> None:
 
 
 @transaction.atomic
-def kpi_save(*, kpi: KPI, changed_by, reason: str = "", previous_plan: dict | None = None) -> KPI:
+def kpi_save(
+    *,
+    kpi: KPI,
+    changed_by,
+    reason: str = "",
+    previous_plan: dict | None = None,
+    version: int | None = None,
+) -> KPI:
     """Validate and save a KPI; a change of its plan is recorded with who, when and why.
 
     ``previous_plan`` is ``kpi_plan()`` taken before the caller changed the instance (``None``
-    for a new KPI). A changed plan without a reason is refused.
+    for a new KPI). A changed plan without a reason is refused. An update writes only the
+    fields changed since the KPI was read; ``version``: the version the person read (a form's
+    hidden field, the API's If-Match): if someone else saved it since,
+    ``strategy.models.VersionConflict`` is raised and nothing is written.
     """
     kpi.full_clean()
     new_plan = kpi_plan(kpi=kpi)
     changed = previous_plan is not None and previous_plan != new_plan
     if changed and not reason.strip():
         raise ValidationError({"reason": "Say why the baseline, target or range changed."})
-    kpi.save()
+    kpi.save(expected_version=version)
     if changed:
         TargetRevision.objects.create(
             kpi=kpi,
@@ -476,9 +486,10 @@ def measurements_ingest(
 
 # --- webhooks ---------------------------------------------------------------------------------
 @transaction.atomic
-def webhook_save(*, webhook: Webhook) -> Webhook:
+def webhook_save(*, webhook: Webhook, version: int | None = None) -> Webhook:
+    """Create or update a webhook; ``version``: see ``kpi_save``."""
     webhook.full_clean()
-    webhook.save()
+    webhook.save(expected_version=version)
     return webhook
 
 

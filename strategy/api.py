@@ -105,8 +105,8 @@ class TeamViewSet(AccessViewSet):
     ordering_fields = ["name", "slug", "kind", "updated_at"]
     ordering = ["name"]
 
-    def store(self, instance, data, *, created):
-        return services.team_save(team=instance)
+    def store(self, instance, data, *, created, version=None):
+        return services.team_save(team=instance, version=version)
 
     def remove(self, instance):
         services.plan_object_delete(instance=instance)
@@ -139,8 +139,8 @@ class PeriodViewSet(AccessViewSet):
     ordering_fields = ["start_date", "end_date", "name"]
     ordering = ["start_date", "id"]
 
-    def store(self, instance, data, *, created):
-        return services.period_save(period=instance)
+    def store(self, instance, data, *, created, version=None):
+        return services.period_save(period=instance, version=version)
 
     def remove(self, instance):
         services.plan_object_delete(instance=instance)
@@ -156,8 +156,8 @@ class StrategyViewSet(AccessViewSet):
     ordering_fields = ["name", "horizon_start", "updated_at"]
     ordering = ["-horizon_start", "id"]
 
-    def store(self, instance, data, *, created):
-        return services.strategy_save(strategy=instance)
+    def store(self, instance, data, *, created, version=None):
+        return services.strategy_save(strategy=instance, version=version)
 
     def remove(self, instance):
         services.plan_object_delete(instance=instance)
@@ -173,8 +173,8 @@ class ThemeViewSet(AccessViewSet):
     ordering_fields = ["order", "name", "updated_at"]
     ordering = ["strategy_id", "order", "id"]
 
-    def store(self, instance, data, *, created):
-        return services.theme_save(theme=instance)
+    def store(self, instance, data, *, created, version=None):
+        return services.theme_save(theme=instance, version=version)
 
     def remove(self, instance):
         services.plan_object_delete(instance=instance)
@@ -193,8 +193,8 @@ class ObjectiveViewSet(AccessViewSet):
     def may_write(self, access: Access, obj: Objective, request) -> bool:
         return access.can_create_objective_for(obj.team_id) and access.can_edit_objective(obj)
 
-    def store(self, instance, data, *, created):
-        return services.objective_save(objective=instance)
+    def store(self, instance, data, *, created, version=None):
+        return services.objective_save(objective=instance, version=version)
 
     def remove(self, instance):
         services.plan_object_delete(instance=instance)

@@ -23,41 +23,50 @@ TOKEN_MAX_PER_USER = 50
 
 
 @transaction.atomic
-def team_save(*, team: Team) -> Team:
+def team_save(*, team: Team, version: int | None = None) -> Team:
+    """Create or update; ``version``: see ``objective_save``."""
     team.full_clean()
-    team.save()
+    team.save(expected_version=version)
     subjects_mark_dirty(subjects=[(SubjectType.TEAM, team.pk)])
     return team
 
 
 @transaction.atomic
-def period_save(*, period: Period) -> Period:
+def period_save(*, period: Period, version: int | None = None) -> Period:
+    """Create or update; ``version``: see ``objective_save``."""
     period.full_clean()
-    period.save()
+    period.save(expected_version=version)
     return period
 
 
 @transaction.atomic
-def strategy_save(*, strategy: Strategy) -> Strategy:
+def strategy_save(*, strategy: Strategy, version: int | None = None) -> Strategy:
+    """Create or update; ``version``: see ``objective_save``."""
     strategy.full_clean()
-    strategy.save()
+    strategy.save(expected_version=version)
     subjects_mark_dirty(subjects=[(SubjectType.STRATEGY, strategy.pk)])
     return strategy
 
 
 @transaction.atomic
-def theme_save(*, theme: Theme) -> Theme:
+def theme_save(*, theme: Theme, version: int | None = None) -> Theme:
+    """Create or update; ``version``: see ``objective_save``."""
     theme.full_clean()
-    theme.save()
+    theme.save(expected_version=version)
     subjects_mark_dirty(subjects=[(SubjectType.THEME, theme.pk)])
     return theme
 
 
 @transaction.atomic
-def objective_save(*, objective: Objective) -> Objective:
-    """Create or update an objective (validated: no cycle, theme of the same strategy...)."""
+def objective_save(*, objective: Objective, version: int | None = None) -> Objective:
+    """Create or update an objective (validated: no cycle, theme of the same strategy...).
+
+    An update writes only the fields changed since the objective was read. ``version``: the
+    version the person read (a form's hidden field, the API's If-Match); if someone else saved
+    it since, ``strategy.models.VersionConflict`` is raised and nothing is written.
+    """
     objective.full_clean()
-    objective.save()
+    objective.save(expected_version=version)
     subjects_mark_dirty(
         subjects=[(SubjectType.OBJECTIVE, objective.pk), (SubjectType.TEAM, objective.team_id)]
     )
