@@ -6,6 +6,7 @@ nothing here decides a permission.
 
 from __future__ import annotations
 
+import copy
 import csv
 import hashlib
 import io
@@ -392,6 +393,7 @@ ERROR_DESCRIPTIONS = {
     "405": "Method not allowed here.",
     "406": "The Accept header asks for a format this endpoint does not produce.",
     "409": "Conflicts with existing data (e.g. still referenced).",
+    "412": "The object was saved by someone else since the version If-Match names.",
     "415": "Unsupported request content type.",
     "429": "Too many requests; retry after the number of seconds in Retry-After.",
 }
@@ -438,8 +440,54 @@ def schema_postprocess(result: dict, generator, request, public) -> dict:
                     }
             if method == "get" and "{" not in path and "304" not in responses:
                 responses["304"] = {"description": "Not modified (If-None-Match matched)."}
+    _add_versioning(paths)
     _add_links(paths)
     return result
+
+
+ETAG_HEADER = {
+    "ETag": {
+        "description": 'The version of the object, `"<id>.<version>"`: send it in If-Match '
+        "when changing the object.",
+        "schema": {"type": "string"},
+    }
+}
+IF_MATCH = {
+    "in": "header",
+    "name": "If-Match",
+    "required": False,
+    "description": "The ETag of the version you read (or `*`): if the object was saved since, "
+    "nothing is written and the answer is 412. Without it the change is written whatever the "
+    "version (only the fields sent).",
+    "schema": {"type": "string"},
+}
+
+
+def _add_versioning(paths: dict) -> None:
+    """Objects that can be changed (a PATCH on their path) are versioned (``VersionedModel``):
+    document the ETag of their responses, If-Match on the PATCH and its 412."""
+    for path, operations in paths.items():
+        if "{" not in path or "patch" not in operations:
+            continue
+        patch = operations["patch"]
+        parameters = patch.setdefault("parameters", [])
+        if not any(p.get("name") == "If-Match" for p in parameters):
+            parameters.append(copy.deepcopy(IF_MATCH))
+        patch["responses"]["412"] = {
+            "content": {"application/json": {"schema": ERROR_REF}},
+            "description": "The object was saved by someone else since the version If-Match "
+            "names; nothing was written. The ETag header gives the current version.",
+            "headers": copy.deepcopy(ETAG_HEADER),
+        }
+        collection = path[: path.rstrip("/").rfind("/") + 1]
+        for operation, code in (
+            (patch, "200"),
+            (operations.get("get"), "200"),
+            (paths.get(collection, {}).get("post"), "201"),
+        ):
+            response = (operation or {}).get("responses", {}).get(code)
+            if response is not None:
+                response.setdefault("headers", {}).update(copy.deepcopy(ETAG_HEADER))
 
 
 def _add_links(paths: dict) -> None:

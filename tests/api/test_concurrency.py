@@ -16,7 +16,10 @@ from initiatives.models import Initiative
 from tests.concurrency import after_read, run_concurrently
 from tests.factories import InitiativeFactory
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Threads use their own connections, so the data must be committed; the flush after such a
+# test would also wipe what data migrations created (the strategy office group), which
+# serialized_rollback puts back for the tests after it.
+threaded = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 ROUNDS = 5
 # Eight fields a team leader may change, each with a new value per round.
@@ -43,6 +46,7 @@ def _stored(initiative: Initiative, name: str):
     return f"{value:.2f}" if isinstance(value, Decimal) else value
 
 
+@threaded
 def test_eight_concurrent_patches_of_different_fields_lose_nothing(team, leader, monkeypatch):
     """Issue #12: 8 concurrent PATCHes of different fields lost 17 of 40 changes, all 200."""
     initiative = InitiativeFactory(objective__team=team, priority=3)
@@ -69,3 +73,107 @@ def test_eight_concurrent_patches_of_different_fields_lose_nothing(team, leader,
             if _stored(initiative, name) != wanted[name]
         ]
     assert lost == [], f"{len(lost)} of {ROUNDS * len(CHANGES)} changes lost: {lost}"
+
+
+# --- ETag and If-Match ---------------------------------------------------------------------
+def test_detail_get_and_patch_send_the_version_as_etag(team, leader):
+    initiative = InitiativeFactory(objective__team=team)
+    client = _session(leader)
+    url = f"/api/v1/initiatives/{initiative.pk}/"
+    read = client.get(url)
+    assert read["ETag"] == f'"{initiative.pk}.1"'
+    changed = client.patch(url, {"title": "Renamed"}, format="json")
+    assert changed.status_code == 200
+    assert changed["ETag"] == f'"{initiative.pk}.2"'
+    assert client.get(url)["ETag"] == changed["ETag"]
+
+
+def test_patch_with_a_stale_if_match_is_refused_with_412_and_writes_nothing(team, leader):
+    initiative = InitiativeFactory(objective__team=team, title="Before")
+    client = _session(leader)
+    url = f"/api/v1/initiatives/{initiative.pk}/"
+    stale = client.get(url)["ETag"]
+    assert (
+        client.patch(url, {"progress": 70}, format="json", HTTP_IF_MATCH=stale).status_code == 200
+    )
+    refused = client.patch(url, {"title": "Mine"}, format="json", HTTP_IF_MATCH=stale)
+    assert refused.status_code == 412
+    body = refused.json()
+    assert body["code"] == "precondition_failed"
+    assert "changed by someone else" in body["detail"]
+    assert refused["ETag"] == f'"{initiative.pk}.2"'  # the current version, to retry with
+    stored = Initiative.objects.get(pk=initiative.pk)
+    assert (stored.title, stored.progress, stored.version) == ("Before", 70, 2)
+    retried = client.patch(url, {"title": "Mine"}, format="json", HTTP_IF_MATCH=refused["ETag"])
+    assert retried.status_code == 200
+    assert Initiative.objects.get(pk=initiative.pk).title == "Mine"
+
+
+@pytest.mark.parametrize("header", ['"{pk}.1"', 'W/"{pk}.1"', '"x", "{pk}.1"', "*"])
+def test_if_match_naming_the_current_version_or_any_allows_the_write(team, leader, header):
+    initiative = InitiativeFactory(objective__team=team)
+    response = _session(leader).patch(
+        f"/api/v1/initiatives/{initiative.pk}/",
+        {"title": "Renamed"},
+        format="json",
+        HTTP_IF_MATCH=header.format(pk=initiative.pk),
+    )
+    assert response.status_code == 200, response.json()
+    assert Initiative.objects.get(pk=initiative.pk).title == "Renamed"
+
+
+def test_kpi_by_key_objective_and_milestone_honour_if_match(plan, leader):
+    client = _session(leader)
+    for url, change in (
+        (f"/api/v1/kpis/{plan.kpi.key}/", {"name": "Renamed"}),
+        (f"/api/v1/objectives/{plan.objective.pk}/", {"title": "Renamed"}),
+        (f"/api/v1/milestones/{plan.milestone.pk}/", {"title": "Renamed"}),
+    ):
+        etag = client.get(url)["ETag"]
+        assert client.patch(url, change, format="json", HTTP_IF_MATCH=etag).status_code == 200
+        stale = client.patch(url, change, format="json", HTTP_IF_MATCH=etag)
+        assert stale.status_code == 412, url
+
+
+@threaded
+def test_two_concurrent_patches_with_the_same_if_match_one_wins_one_gets_412(
+    team, leader, monkeypatch
+):
+    """Both read version 1 before either writes: the version check and the write are one step
+    under the row's lock, so exactly one of them writes."""
+    initiative = InitiativeFactory(objective__team=team, title="Before", progress=10)
+    url = f"/api/v1/initiatives/{initiative.pk}/"
+    etag = f'"{initiative.pk}.1"'
+    monkeypatch.setattr(
+        InitiativeViewSet, "get_object", after_read(InitiativeViewSet.get_object, parties=2)
+    )
+    clients = [_session(leader), _session(leader)]
+    changes = [{"title": "First"}, {"progress": 90}]
+    responses = run_concurrently(
+        *(
+            lambda c=c, d=d: c.patch(url, d, format="json", HTTP_IF_MATCH=etag)
+            for c, d in zip(clients, changes, strict=True)
+        )
+    )
+    assert sorted(r.status_code for r in responses) == [200, 412]
+    stored = Initiative.objects.get(pk=initiative.pk)
+    won = changes[[r.status_code for r in responses].index(200)]
+    assert (stored.title, stored.progress) == (
+        won.get("title", "Before"),
+        won.get("progress", 10),
+    )
+    assert stored.version == 2
+
+
+def test_schema_documents_etag_if_match_and_412_for_every_editable_object(client, admin):
+    client.force_login(admin)
+    paths = client.get("/api/schema/?format=json").json()["paths"]
+    editable = [path for path, operations in paths.items() if "{" in path and "patch" in operations]
+    assert len(editable) == 9  # teams, periods, strategies, themes, objectives, initiatives,
+    # milestones, KPIs, webhooks
+    for path in editable:
+        patch = paths[path]["patch"]
+        assert any(p["name"] == "If-Match" and p["in"] == "header" for p in patch["parameters"])
+        assert "412" in patch["responses"], path
+        assert "ETag" in patch["responses"]["200"]["headers"], path
+        assert "ETag" in paths[path]["get"]["responses"]["200"]["headers"], path
