@@ -4,7 +4,13 @@ from django import forms
 
 from initiatives.models import CheckIn, Initiative, Milestone
 from strategy.access import Access
-from strategy.forms import DateInput, UserChoiceField, UsersChoiceField, person_fields_scope
+from strategy.forms import (
+    DateInput,
+    UserChoiceField,
+    UsersChoiceField,
+    VersionedModelForm,
+    person_fields_scope,
+)
 from strategy.models import Objective, Team
 
 SUMMARY_REQUIRED = "Write a short summary: what happened since the last check-in?"
@@ -51,7 +57,7 @@ class CheckInForm(forms.ModelForm):
         return summary
 
 
-class InitiativeForm(forms.ModelForm):
+class InitiativeForm(VersionedModelForm):
     owner = UserChoiceField(required=False)
     contributors = UsersChoiceField(required=False, widget=forms.SelectMultiple(attrs={"size": 5}))
 
@@ -97,7 +103,7 @@ class InitiativeForm(forms.ModelForm):
         return team
 
 
-class MilestoneForm(forms.ModelForm):
+class MilestoneForm(VersionedModelForm):
     class Meta:
         model = Milestone
         fields = ["title", "due_date", "completed_on", "weight"]

@@ -24,7 +24,7 @@ from metrics.models import KPI, Alert
 from metrics.scoring.quality import kpi_is_stale
 from metrics.selectors import latest_scores_by_type, measurement_sparklines
 from strategy.access import access_for
-from strategy.models import Objective
+from strategy.models import Objective, VersionConflict
 
 
 def initiative_get_for_user(*, access, pk: int) -> Initiative:
@@ -216,18 +216,27 @@ def initiative_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse
         if not access.can_edit_initiative(initiative):
             raise PermissionDenied("Only the leaders of this initiative's team can change it.")
     form = InitiativeForm(request.POST or None, instance=initiative, access=access, initial=initial)
+    status = 200
     if request.method == "POST" and form.is_valid():
         try:
             initiative = initiative_save(
-                initiative=form.save(commit=False), contributors=form.cleaned_data["contributors"]
+                initiative=form.save(commit=False),
+                contributors=form.cleaned_data["contributors"],
+                version=form.expected_version,
             )
+        except VersionConflict as conflict:
+            form.version_conflict(conflict)
+            status = 409
         except ValidationError as error:
             _form_errors_to(form, error)
         else:
             messages.success(request, f"Saved “{initiative.title}”.")
             return redirect(initiative)
     return render(
-        request, "initiatives/initiative_form.html", {"form": form, "initiative": initiative}
+        request,
+        "initiatives/initiative_form.html",
+        {"form": form, "initiative": initiative},
+        status=status,
     )
 
 
@@ -243,9 +252,15 @@ def milestone_edit(request: HttpRequest, initiative_pk: int, pk: int | None = No
         else Milestone(initiative=initiative)
     )
     form = MilestoneForm(request.POST or None, instance=milestone)
+    status = 200
     if request.method == "POST" and form.is_valid():
         try:
-            milestone = milestone_save(milestone=form.save(commit=False))
+            milestone = milestone_save(
+                milestone=form.save(commit=False), version=form.expected_version
+            )
+        except VersionConflict as conflict:
+            form.version_conflict(conflict)
+            status = 409
         except ValidationError as error:
             _form_errors_to(form, error)
         else:
@@ -255,4 +270,5 @@ def milestone_edit(request: HttpRequest, initiative_pk: int, pk: int | None = No
         request,
         "initiatives/milestone_form.html",
         {"form": form, "initiative": initiative, "milestone": milestone},
+        status=status,
     )

@@ -7,7 +7,7 @@ from django import forms
 from initiatives.models import Initiative
 from metrics.models import KPI, VALUE_LIMIT, Alert
 from strategy.access import Access
-from strategy.forms import DateInput, UserChoiceField, person_fields_scope
+from strategy.forms import DateInput, UserChoiceField, VersionedModelForm, person_fields_scope
 from strategy.models import Objective, Team
 
 
@@ -23,7 +23,7 @@ class MeasurementForm(forms.Form):
         return value
 
 
-class KPIForm(forms.ModelForm):
+class KPIForm(VersionedModelForm):
     owner = UserChoiceField(required=False)
     reason = forms.CharField(
         label="Reason for a plan change",

@@ -26,7 +26,7 @@ from metrics.services import (
     measurement_record,
 )
 from strategy.access import Access, access_for
-from strategy.models import Objective
+from strategy.models import Objective, VersionConflict
 
 ALERT_PAGE = 50
 TABLE_ROWS = 200
@@ -151,6 +151,7 @@ def kpi_edit(request: HttpRequest, key: str | None = None) -> HttpResponse:
             raise PermissionDenied("Only the leaders of this KPI's team can change it.")
         previous_plan = kpi_plan(kpi=kpi)
     form = KPIForm(request.POST or None, instance=kpi, access=access, initial=initial)
+    status = 200
     if request.method == "POST" and form.is_valid():
         try:
             kpi = kpi_save(
@@ -158,14 +159,18 @@ def kpi_edit(request: HttpRequest, key: str | None = None) -> HttpResponse:
                 changed_by=request.user,
                 reason=form.cleaned_data["reason"],
                 previous_plan=previous_plan,
+                version=form.expected_version,
             )
+        except VersionConflict as conflict:
+            form.version_conflict(conflict)
+            status = 409
         except ValidationError as error:
             for field, errors in error.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
         else:
             messages.success(request, f"Saved “{kpi.name}”.")
             return redirect(kpi)
-    return render(request, "metrics/kpi_form.html", {"form": form, "kpi": kpi})
+    return render(request, "metrics/kpi_form.html", {"form": form, "kpi": kpi}, status=status)
 
 
 def _alerts_visible(access: Access, user):

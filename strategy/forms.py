@@ -4,10 +4,11 @@ import datetime as dt
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import QuerySet
 
 from strategy.access import Access
-from strategy.models import Objective, Team, Theme
+from strategy.models import Objective, Team, Theme, VersionConflict
 from strategy.overview import OverviewFilters
 from strategy.people import people_choosable
 
@@ -59,6 +60,71 @@ def person_fields_scope(form: forms.ModelForm, *, access: Access, names: tuple[s
         form.fields[name].queryset = people_choosable(access=access, keep_ids=keep)
 
 
+class VersionedModelForm(forms.ModelForm):
+    """An edit form that carries the version of the object it shows (a hidden field).
+
+    The view passes ``expected_version`` to the service's save; when someone else saved the
+    object since the form was opened (``VersionConflict``), ``version_conflict()`` says so on
+    the form, names the fields whose saved value now differs from what was typed, and keeps
+    every typed value. The hidden version then becomes the current one: saving again keeps
+    what was typed, knowingly. (What the other person changed is not known: the form does not
+    carry the values it was opened with, only their version.)
+    """
+
+    version = forms.IntegerField(
+        widget=forms.HiddenInput, required=False, min_value=1, max_value=2**31 - 1
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            self.initial.setdefault("version", self.instance.version)
+
+    @property
+    def expected_version(self) -> int | None:
+        """The version the form was opened on (``None`` for a new object, or a form posted
+        without one: then the save is not guarded, and writes only the changed fields)."""
+        if self.instance.pk is None:
+            return None
+        return self.cleaned_data.get("version")
+
+    def version_conflict(self, error: VersionConflict) -> None:
+        model = type(self.instance)
+        current = model._base_manager.filter(pk=self.instance.pk).first()
+        noun = model._meta.verbose_name
+        if current is None:
+            self.add_error(None, f"This {noun} was deleted by someone else meanwhile.")
+            return
+        differ = []
+        for name, field in self.fields.items():
+            if name == "version" or name not in self.cleaned_data:
+                continue
+            try:
+                model_field = model._meta.get_field(name)
+            except FieldDoesNotExist:
+                continue
+            saved = getattr(current, name)
+            typed = self.cleaned_data[name]
+            if model_field.many_to_many:
+                saved, typed = set(saved.all()), set(typed or ())
+                shown = ", ".join(sorted(str(v) for v in saved)) or "none"
+            else:
+                shown = "empty" if saved in (None, "") else str(saved)
+            if saved != typed:
+                differ.append(f"{field.label or name}: {shown}")
+        message = (
+            f"Someone else changed this {noun} while you were editing it; nothing was saved. "
+            "Your entries are kept below."
+        )
+        if differ:
+            message += " Where the saved version differs from them, it has " + "; ".join(differ)
+            message += "."
+        message += " Save again to keep your entries over theirs."
+        self.add_error(None, message)
+        self.data = self.data.copy()
+        self.data[self.add_prefix("version")] = str(current.version)
+
+
 class OverviewFilterForm(forms.Form):
     """Filters of the overview, by id: the page checks them against what the person may see."""
 
@@ -77,7 +143,7 @@ class OverviewFilterForm(forms.Form):
         )
 
 
-class ObjectiveForm(forms.ModelForm):
+class ObjectiveForm(VersionedModelForm):
     owner = UserChoiceField(required=False)
 
     class Meta:

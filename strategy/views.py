@@ -18,7 +18,7 @@ from metrics.selectors import latest_scores_by_type, measurement_sparklines
 from strategy import charts
 from strategy.access import access_for
 from strategy.forms import ObjectiveForm, OverviewFilterForm
-from strategy.models import Objective
+from strategy.models import Objective, VersionConflict
 from strategy.overview import overview_build, overview_data_version, strategy_current
 from strategy.selectors import objective_ancestors
 from strategy.services import objective_save
@@ -172,12 +172,23 @@ def objective_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         if not access.can_edit_objective(objective):
             raise PermissionDenied("Only the leaders of this objective's team can change it.")
     form = ObjectiveForm(request.POST or None, instance=objective, access=access, strategy=strategy)
+    status = 200
     if request.method == "POST" and form.is_valid():
         try:
-            objective = objective_save(objective=form.save(commit=False))
+            objective = objective_save(
+                objective=form.save(commit=False), version=form.expected_version
+            )
+        except VersionConflict as conflict:
+            form.version_conflict(conflict)
+            status = 409
         except ValidationError as error:
             form.add_error(None, error)
         else:
             messages.success(request, f"Saved “{objective.title}”.")
             return redirect(objective)
-    return render(request, "strategy/objective_form.html", {"form": form, "objective": objective})
+    return render(
+        request,
+        "strategy/objective_form.html",
+        {"form": form, "objective": objective},
+        status=status,
+    )
