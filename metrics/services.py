@@ -140,6 +140,8 @@ def measurement_record(
         raise ValidationError({"value": f"Enter a finite number below {VALUE_LIMIT:g}."})
     if as_of > timezone.localdate():
         raise ValidationError({"as_of": "A measurement cannot be dated in the future."})
+    # Two first values for one date sent together: the second waits and replaces (or keeps).
+    measurements_lock(kpi_ids=[kpi.pk])
     existing = Measurement.objects.select_for_update().filter(kpi=kpi, as_of=as_of).first()
     if existing is not None:
         if existing.value == value and existing.note == note:
@@ -345,6 +347,33 @@ _UPSERT_SQL = {
 }
 
 
+# Advisory locks of measurement writers, by KPI: (this namespace, the KPI id folded to 31 bits).
+# A fold that collides only makes two writers wait for each other.
+MEASUREMENT_LOCK_NAMESPACE = 0x4D45  # "ME"
+
+
+def measurements_lock(*, kpi_ids: Iterable[int]) -> None:
+    """Until the caller's transaction ends, be the only writer of these KPIs' measurements.
+
+    Two batches for the same KPIs then run one after the other: the second reads what the
+    first wrote, so each reports true counts (created / updated / unchanged) and a changed value
+    keeps the value it really replaced as its correction. PostgreSQL: transaction-level
+    advisory locks taken in id order (two batches cannot deadlock). SQLite: nothing to do, every
+    write transaction is exclusive (``transaction_mode = IMMEDIATE``).
+    """
+    if connection.vendor != "postgresql":
+        return
+    keys = sorted({int(kpi_id) % 2**31 for kpi_id in kpi_ids})
+    if not keys:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(pg_advisory_xact_lock(%s, k)) "
+            "FROM (SELECT unnest(%s::int[]) AS k ORDER BY 1) AS keys",
+            [MEASUREMENT_LOCK_NAMESPACE, keys],
+        )
+
+
 def measurements_ingest(
     *,
     rows: list,
@@ -422,6 +451,9 @@ def measurements_ingest(
     vendor = connection.vendor if connection.vendor in _UPSERT_SQL else "sqlite"
     now = timezone.now()
     with transaction.atomic():
+        # Without it, two identical batches sent together both read "nothing yet" and both
+        # reported every row as created (issue #12).
+        measurements_lock(kpi_ids=(row["k"] for row in payload))
         existing: dict[tuple[int, str], tuple[int, float, str]] = {}
         if payload:
             with connection.cursor() as cursor:
