@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("metrics", "0005_derived_text_parts"),
+        ("metrics", "0006_derived_text_stored_rows"),
     ]
 
     operations = [
