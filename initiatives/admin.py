@@ -5,6 +5,7 @@ from django.http import HttpRequest
 
 from initiatives.models import CheckIn, Initiative, InitiativeDependency, Milestone, SpendEntry
 from initiatives.services import checkin_append, initiative_save, milestone_save, spend_save
+from strategy.forms import VersionCheckedModelForm
 
 # The admin saves through the same services as the pages and the API, so what it writes has
 # the same effects: a check-in sets its initiative's progress, and every change marks the
@@ -13,6 +14,7 @@ from initiatives.services import checkin_append, initiative_save, milestone_save
 
 class MilestoneInline(admin.TabularInline):
     model = Milestone
+    form = VersionCheckedModelForm
     extra = 0
     fields = ["title", "due_date", "completed_on", "weight"]
 
@@ -41,6 +43,7 @@ class CheckInInline(admin.TabularInline):
 
 @admin.register(Initiative)
 class InitiativeAdmin(admin.ModelAdmin):
+    form = VersionCheckedModelForm
     list_display = ["title", "objective", "team", "owner", "status", "progress", "due_date"]
     list_filter = ["status", "priority", "team"]
     search_fields = ["title", "description"]
@@ -55,6 +58,7 @@ class InitiativeAdmin(admin.ModelAdmin):
 
 @admin.register(Milestone)
 class MilestoneAdmin(admin.ModelAdmin):
+    form = VersionCheckedModelForm
     list_display = ["title", "initiative", "due_date", "completed_on", "weight"]
     list_filter = ["completed_on"]
     search_fields = ["title", "initiative__title"]

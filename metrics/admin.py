@@ -19,9 +19,10 @@ from metrics.models import (
     WebhookDelivery,
 )
 from metrics.services import PLAN_FIELDS, kpi_plan, kpi_save
+from strategy.forms import VersionCheckedModelForm
 
 
-class KPIAdminForm(forms.ModelForm):
+class KPIAdminForm(VersionCheckedModelForm):
     revision_reason = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -177,6 +178,7 @@ class RecomputeRunAdmin(admin.ModelAdmin):
 
 @admin.register(Webhook)
 class WebhookAdmin(admin.ModelAdmin):
+    form = VersionCheckedModelForm
     list_display = ["name", "url", "is_active", "min_severity"]
     list_filter = ["is_active"]
 

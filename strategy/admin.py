@@ -4,6 +4,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
+from strategy.forms import VersionCheckedModelForm
 from strategy.models import ApiToken, Membership, Objective, Period, Strategy, Team, Theme
 from strategy.services import token_create, token_revoke
 
@@ -16,6 +17,7 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin):
+    form = VersionCheckedModelForm
     list_display = ["name", "kind", "parent", "is_private"]
     list_filter = ["kind", "is_private"]
     search_fields = ["name", "slug"]
@@ -36,6 +38,7 @@ class MembershipAdmin(admin.ModelAdmin):
 
 @admin.register(Period)
 class PeriodAdmin(admin.ModelAdmin):
+    form = VersionCheckedModelForm
     list_display = ["name", "kind", "start_date", "end_date"]
     list_filter = ["kind"]
     search_fields = ["name"]
@@ -43,12 +46,14 @@ class PeriodAdmin(admin.ModelAdmin):
 
 class ThemeInline(admin.TabularInline):
     model = Theme
+    form = VersionCheckedModelForm
     extra = 0
     fields = ["order", "name", "colour", "weight"]
 
 
 @admin.register(Strategy)
 class StrategyAdmin(admin.ModelAdmin):
+    form = VersionCheckedModelForm
     list_display = ["name", "status", "horizon_start", "horizon_end", "owner"]
     list_filter = ["status"]
     search_fields = ["name", "vision"]
@@ -58,6 +63,7 @@ class StrategyAdmin(admin.ModelAdmin):
 
 @admin.register(Theme)
 class ThemeAdmin(admin.ModelAdmin):
+    form = VersionCheckedModelForm
     list_display = ["name", "strategy", "order", "weight", "colour"]
     list_filter = ["strategy"]
     search_fields = ["name"]
@@ -66,6 +72,7 @@ class ThemeAdmin(admin.ModelAdmin):
 
 @admin.register(Objective)
 class ObjectiveAdmin(admin.ModelAdmin):
+    form = VersionCheckedModelForm
     list_display = ["title", "theme", "team", "owner", "parent", "status", "due_date"]
     list_filter = ["status", "strategy", "theme", "period", "team", "priority"]
     search_fields = ["title", "description"]

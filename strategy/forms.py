@@ -71,14 +71,15 @@ class VersionedModelForm(forms.ModelForm):
     carry the values it was opened with, only their version.)
     """
 
-    version = forms.IntegerField(
+    # Not named "version": the admin would then take it for the model's (non-editable) field.
+    seen_version = forms.IntegerField(
         widget=forms.HiddenInput, required=False, min_value=1, max_value=2**31 - 1
     )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk is not None:
-            self.initial.setdefault("version", self.instance.version)
+            self.initial.setdefault("seen_version", self.instance.version)
 
     @property
     def expected_version(self) -> int | None:
@@ -86,9 +87,11 @@ class VersionedModelForm(forms.ModelForm):
         without one: then the save is not guarded, and writes only the changed fields)."""
         if self.instance.pk is None:
             return None
-        return self.cleaned_data.get("version")
+        return self.cleaned_data.get("seen_version")
 
-    def version_conflict(self, error: VersionConflict) -> None:
+    def version_conflict(self, error: VersionConflict | None = None) -> None:
+        """Say on the form that the object was saved by someone else (``error``: the save's
+        ``VersionConflict``, if that is how it was found); keep the entries."""
         model = type(self.instance)
         current = model._base_manager.filter(pk=self.instance.pk).first()
         noun = model._meta.verbose_name
@@ -97,7 +100,7 @@ class VersionedModelForm(forms.ModelForm):
             return
         differ = []
         for name, field in self.fields.items():
-            if name == "version" or name not in self.cleaned_data:
+            if name == "seen_version" or name not in self.cleaned_data:
                 continue
             try:
                 model_field = model._meta.get_field(name)
@@ -122,7 +125,22 @@ class VersionedModelForm(forms.ModelForm):
         message += " Save again to keep your entries over theirs."
         self.add_error(None, message)
         self.data = self.data.copy()
-        self.data[self.add_prefix("version")] = str(current.version)
+        self.data[self.add_prefix("seen_version")] = str(current.version)
+
+
+class VersionCheckedModelForm(VersionedModelForm):
+    """``VersionedModelForm`` that checks the version itself, when it is validated: for the
+    admin, whose save cannot turn a ``VersionConflict`` into a form error. A save by someone
+    else in the moment between this check and the admin's write is not detected; that write
+    still changes only the fields that differ from the row as the admin read it."""
+
+    def clean(self):
+        cleaned = super().clean()
+        version = cleaned.get("seen_version")
+        stale = version is not None and version != self.instance.version
+        if self.instance.pk is not None and stale:
+            self.version_conflict()
+        return cleaned
 
 
 class OverviewFilterForm(forms.Form):

@@ -239,3 +239,39 @@ def test_an_initiative_saved_in_the_admin_follows_the_service_rules(client, supe
     assert initiative.status == Initiative.Status.DONE
     assert initiative.completed_on is not None  # set by initiative_save, as on the pages
     assert _marked(initiative)
+
+
+def test_an_admin_change_form_made_stale_by_another_save_is_refused_keeping_the_entries(
+    client, superuser
+):
+    from strategy.models import Objective
+    from strategy.services import objective_save
+    from tests.factories import ObjectiveFactory
+
+    objective = ObjectiveFactory(title="Before")
+    client.force_login(superuser)
+    url = reverse("admin:strategy_objective_change", args=[objective.pk])
+    form = client.get(url).context["adminform"].form
+    data = {
+        name: field.prepare_value(form.initial[name])
+        for name, field in form.fields.items()
+        if form.initial.get(name) is not None
+    }
+    assert data["seen_version"] == 1
+    data["title"] = "Typed in the admin"
+    meanwhile = Objective.objects.get(pk=objective.pk)
+    meanwhile.description = "Saved on a page meanwhile"
+    objective_save(objective=meanwhile)
+
+    response = client.post(url, data)
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Someone else changed this objective" in html
+    assert 'value="Typed in the admin"' in html
+    stored = Objective.objects.get(pk=objective.pk)
+    assert (stored.title, stored.description) == ("Before", "Saved on a page meanwhile")
+    response = client.post(url, {**data, "seen_version": stored.version})
+    assert response.status_code == 302
+    stored = Objective.objects.get(pk=objective.pk)
+    assert (stored.title, stored.description) == ("Typed in the admin", "")

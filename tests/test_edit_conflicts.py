@@ -104,7 +104,7 @@ def test_a_stale_edit_form_says_changed_meanwhile_and_keeps_what_was_typed(
     }[kind]
     client.force_login(leader)
     data = form_data(client.get(url))
-    assert data["version"] == "1"
+    assert data["seen_version"] == "1"
     data[typed_field] = "Typed while someone else saved"
     change(obj, member)
 
@@ -119,7 +119,7 @@ def test_a_stale_edit_form_says_changed_meanwhile_and_keeps_what_was_typed(
 
     # The form now carries the current version: saving again keeps the typed values.
     again = form_data(response)
-    assert again["version"] == str(stored.version)
+    assert again["seen_version"] == str(stored.version)
     assert again[typed_field] == "Typed while someone else saved"
     assert client.post(url, again).status_code == 302
     assert getattr(type(obj).objects.get(pk=obj.pk), typed_field) == again[typed_field]
