@@ -223,6 +223,7 @@ def _labels_query(keys: set[Key]) -> list[tuple[str, int, str, int | None, int |
     """(type, id, name, team id, initiative id of a milestone) of each key that exists: one
     UNION ALL query over the subject tables."""
     from django.db.models import BigIntegerField, CharField, F, Value
+    from django.db.models.functions import Cast
 
     from initiatives.models import Initiative, Milestone
     from metrics.models import KPI
@@ -231,7 +232,9 @@ def _labels_query(keys: set[Key]) -> list[tuple[str, int, str, int | None, int |
     by_type: dict[str, list[int]] = {}
     for subject_type, subject_id in keys:
         by_type.setdefault(subject_type, []).append(subject_id)
-    none = Value(None, output_field=BigIntegerField())
+    # Typed, not bare NULLs and literals: PostgreSQL resolves an untyped column of the first
+    # branches of a UNION as text, which a later bigint branch then cannot match.
+    none = Cast(Value(None), output_field=BigIntegerField())
     sources = {
         "kpi": (KPI, "name", F("team_id"), none),
         "initiative": (Initiative, "title", F("team_id"), none),
@@ -248,7 +251,7 @@ def _labels_query(keys: set[Key]) -> list[tuple[str, int, str, int | None, int |
             model.objects.filter(id__in_ids=ids)
             .order_by()
             .annotate(
-                _kind=Value(subject_type, output_field=CharField()),
+                _kind=Cast(Value(subject_type), output_field=CharField(max_length=10)),
                 _name=F(name),
                 _team=team,
                 _extra=extra,

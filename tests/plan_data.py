@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from initiatives.models import CheckIn, Initiative, InitiativeDependency
 from metrics.models import KPI, Alert, GapScore, Measurement, SubjectType
+from strategy.derived import part, ref
 from strategy.models import Objective, Period, Strategy, Team, Theme
 from tests.factories import (
     AlertFactory,
@@ -157,8 +158,25 @@ def plan_build(
                             "label": "KPI churn",
                             "gap_points": 12.5,
                             "explanation": "KPI churn is 40 % below trajectory",
-                        }
+                        },
+                        {  # about another subject, as the engine stores it (a reference)
+                            "label": "an objective",
+                            "gap_points": 5.0,
+                            "explanation": "a part",
+                            "explanation_parts": part(
+                                "{0}: {d}",
+                                about=("objective", child.pk),
+                                **{"0": ref("objective", child.pk), "d": "at 90 % of plan"},
+                            ),
+                            "subject_type": "objective",
+                            "subject_id": child.pk,
+                        },
                     ],
+                    reason_parts=part(
+                        "{r} Behind mainly because of {0} (-5 points).",
+                        r=REASONS[status],
+                        **{"0": ref("objective", child.pk)},
+                    ),
                 )
             )
             scores.append(_score(SubjectType.OBJECTIVE, child.pk, "on_track", today))
@@ -307,6 +325,7 @@ def plan_build(
                 team=owning_team,
                 owner=kpi.owner,
                 title=f"{kpi.name} is forecast to miss its target",
+                title_parts=part("{0} is forecast to miss its target", **{"0": ref("kpi", kpi.pk)}),
                 message=f"The trend reaches 39.5 pts by {due:%d %b %Y} against a target of 45 (18 % chance).",
             )
             plan.alerts.append(alert)

@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from execsupport.api_urls import router
 from metrics.models import SubjectType
+from strategy.derived import part, ref
 from tests.factories import (
     AlertFactory,
     CheckInFactory,
@@ -58,8 +59,13 @@ def _add(endpoint: str, plan, n: int) -> None:
             "scores": lambda i: GapScoreFactory(
                 subject_type=SubjectType.INITIATIVE,
                 subject_id=InitiativeFactory(objective=p.objective).pk,
+                # mentions another subject, as the engine stores it
+                reason_parts=part("Behind because of {0}.", **{"0": ref("kpi", p.kpi.pk)}),
             ),
-            "alerts": lambda i: AlertFactory(team=p.team),
+            "alerts": lambda i: AlertFactory(
+                team=p.team,
+                title_parts=part("KPI off track: {0}", **{"0": ref("kpi", p.kpi.pk)}),
+            ),
             "webhooks": lambda i: WebhookFactory(),
         }[endpoint](i)
 
@@ -77,7 +83,8 @@ EXPECTED = {
     "milestones": 7,
     "checkins": 7,
     "spend": 7,
-    "alerts": 7,
+    # + count, page, the labels of what the alerts mention (one UNION, strategy.derived)
+    "alerts": 8,
     # + count, page, latest scores
     "objectives": 8,
     # + version (rows, which counts them for the page), version (scores), page, contributors,
@@ -87,8 +94,9 @@ EXPECTED = {
     "kpis": 9,
     # + cursor page with the KPI joined (no count)
     "measurements": 6,
-    # + version (which counts the rows), page
-    "scores": 7,
+    # + version (which counts the rows), page, the labels of what the scores mention (one
+    # UNION, strategy.derived)
+    "scores": 8,
     # office: session, user, office group + count, page
     "webhooks": 5,
 }

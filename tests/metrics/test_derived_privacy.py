@@ -439,3 +439,35 @@ def test_seed_demo_private_team_people_is_never_named_to_the_viewer(client):
     assert [c["label"] for c in score["components"]["items"] if c["key"] == "hidden"] == [
         "1 part you cannot see"
     ]
+
+
+def test_references_of_every_subject_type_resolve_together(private_plan, django_assert_num_queries):
+    """One UNION over every subject table (typed columns: PostgreSQL refuses a UNION whose
+    first branches leave a column untyped)."""
+    from tests.factories import MilestoneFactory
+
+    milestone = MilestoneFactory(initiative=private_plan["secret_initiative"], title="M1")
+    keys = [
+        ("kpi", private_plan["public_kpi"].pk),
+        ("initiative", private_plan["secret_initiative"].pk),
+        ("milestone", milestone.pk),
+        ("objective", private_plan["parent"].pk),
+        ("team", private_plan["operations"].pk),
+        ("theme", private_plan["theme"].pk),
+        ("strategy", private_plan["strategy"].pk),
+    ]
+    parts = [ref(*key) for key in keys]
+    with django_assert_num_queries(1):
+        names = derived_names(access=SEES_ALL, parts=parts)
+    assert [names.text(p) for p in parts] == [
+        "KPI “Cost per order”",
+        f"initiative “{CANARY}-INI reorg”",
+        "milestone “M1”",
+        "objective “Run lean operations”",
+        "team “Operations”",
+        "theme “Operate well”",
+        f"strategy “{private_plan['strategy'].name}”",
+    ]
+    assert names.get(("milestone", milestone.pk))[1] == (
+        f"/initiatives/{private_plan['secret_initiative'].pk}/"
+    )

@@ -32,25 +32,29 @@ LEADER_QUERIES = {
     # themes, objectives, initiatives on the map), teams furthest behind, health history, top
     # alerts, alert counts, stale initiatives, overdue milestones, budget, effort and spend by
     # theme and priority, top objectives by budget, the number of check-ins since, the newest
-    # check-ins. (The visible teams of the filter come with access_for()'s.)
-    "overview": 22,
-    "review": 22,
+    # check-ins, the labels of what the strategy's reason and the top alerts mention (one UNION
+    # of the subject tables, strategy.derived). (The visible teams of the filter come with
+    # access_for()'s.)
+    "overview": 23,
+    "review": 23,
     # + objective, ancestors (CTE), children, initiatives, KPIs, all latest scores, sparklines,
-    # alerts
-    "objective": 13,
+    # alerts, the labels of what the score and the alerts mention (one UNION, strategy.derived)
+    "objective": 14,
     # + initiative, check-ins, milestones, spend, dependencies, KPIs, alerts, latest scores,
     # sparklines
     "initiative": 13,
-    # + KPI, measurements, trajectory, revisions, alerts, latest score
-    "kpi": 11,
+    # + KPI, measurements, trajectory, revisions, alerts, latest score, the labels of what the
+    # score and the alerts mention (one UNION, strategy.derived)
+    "kpi": 12,
     # + my initiatives (none for this leader), my KPIs, my alerts
     "my-work": 8,
-    # + alerts (with total)
-    "alerts": 7,
+    # + alerts (with total), the labels of what they mention (one UNION, strategy.derived)
+    "alerts": 8,
 }
 # A member's My work has items: + open milestones, initiative scores, contributed initiatives,
 # KPI scores, KPI sparklines.
-MEMBER_MY_WORK_QUERIES = 13
+# + the labels of what my alerts mention (one UNION, strategy.derived).
+MEMBER_MY_WORK_QUERIES = 14
 
 
 @pytest.mark.parametrize("extra", [0, 8])
