@@ -125,7 +125,8 @@ def chunk_work(chunk: RecomputeChunk) -> None:
 def chunk_heartbeat(*, chunk_id: int, claim: str, every: float) -> Iterator[None]:
     """Beat ``heartbeat_at`` of a claimed chunk every ``every`` seconds from a thread, on that
     thread's own database connection, until the block ends. A failed beat (e.g. SQLite busy
-    with this chunk's writes) is skipped; the lease allows several missed beats."""
+    with this chunk's writes) is skipped; the lease allows several missed beats. (A prefork
+    pool child dies with its worker's main process: Celery sets it a parent-death signal.)"""
     stop = threading.Event()
 
     def beat() -> None:

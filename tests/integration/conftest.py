@@ -6,8 +6,10 @@ They skip when the service is absent on a developer machine, and fail when ``CI=
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -85,11 +87,19 @@ def _reset_connections() -> None:
 
 
 def worker_start(
-    broker: str, *, name: str, app: str = "execsupport", env: dict | None = None, args=()
+    broker: str,
+    *,
+    name: str,
+    app: str = "execsupport",
+    env: dict | None = None,
+    args=(),
+    pool: str = "solo",
 ) -> subprocess.Popen:
-    """Start a real ``celery worker`` (solo pool) on the test database and ``broker``; return
-    once it is ready. ``app`` may be a test module wrapping the project's app (fault
-    injection); its log is ``test-artifacts/celery-<name>-<pid>.log`` (``proc.log_path``)."""
+    """Start a real ``celery worker`` on the test database and ``broker``; return once it is
+    ready. ``app`` may be a test module wrapping the project's app (fault injection); ``pool``
+    ``prefork`` runs one child process. The worker leads its own process group (``worker_stop``
+    also ends orphaned children); its log is ``test-artifacts/celery-<name>-<pid>.log``
+    (``proc.log_path``)."""
     env = {
         **os.environ,
         "DEBUG": "true",
@@ -111,7 +121,8 @@ def worker_start(
             "-A",
             app,
             "worker",
-            "--pool=solo",
+            f"--pool={pool}",
+            *(["--concurrency=1"] if pool == "prefork" else []),
             "--loglevel=INFO",
             "--without-gossip",
             "--without-mingle",
@@ -123,6 +134,7 @@ def worker_start(
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     log.close()  # the child keeps its own descriptor
     proc.log_path = log_path
@@ -139,15 +151,17 @@ def worker_start(
 
 
 def worker_stop(proc: subprocess.Popen) -> None:
-    """Stop a worker (warm shutdown, then kill); nothing if it is already gone."""
-    if proc.poll() is not None:
-        return
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    """Stop a worker (warm shutdown, then kill), and kill whatever is left of its process
+    group (pool children orphaned by a killed main process)."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    with contextlib.suppress(ProcessLookupError):  # an empty group is gone already
+        os.killpg(proc.pid, signal.SIGKILL)
 
 
 @pytest.fixture

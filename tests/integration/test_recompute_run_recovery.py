@@ -99,6 +99,9 @@ def test_full_recompute_survives_a_worker_killed_mid_chunk(
         name="doomed",
         app="tests.integration.hanging_worker",
         env={"HANG_CHUNK": "kpis:1", "GAP_CHUNK_LEASE_SECONDS": str(LEASE_SECONDS)},
+        # Production's pool: the chunk runs in a child; the kill hits the main process only
+        # (Celery gives its children a parent-death signal, so the child dies with it).
+        pool="prefork",
     )
     try:
         with override_settings(GAP_CHUNK_SIZE=2):
