@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
 from metrics.models import (
@@ -18,7 +19,7 @@ from metrics.models import (
     Webhook,
     WebhookDelivery,
 )
-from metrics.services import PLAN_FIELDS, kpi_plan, kpi_save
+from metrics.services import PLAN_FIELDS, kpi_plan, kpi_save, webhook_save, webhook_scope_check
 from strategy.forms import VersionCheckedModelForm
 
 
@@ -176,11 +177,38 @@ class RecomputeRunAdmin(admin.ModelAdmin):
         return False
 
 
+class WebhookAdminForm(VersionCheckedModelForm):
+    """The webhook's fields, its owner and team scope checked like the API's
+    (``webhook_scope_check``), and the version seen."""
+
+    url = forms.URLField(max_length=500, assume_scheme="https")
+
+    class Meta:
+        model = Webhook
+        fields = ["name", "url", "secret", "is_active", "min_severity", "owner", "team"]
+
+    def clean(self):
+        cleaned = super().clean()
+        team = cleaned.get("team")
+        try:
+            webhook_scope_check(owner=cleaned.get("owner"), team_id=team.pk if team else None)
+        except ValidationError as error:
+            self.add_error(None, error)
+        return cleaned
+
+
 @admin.register(Webhook)
 class WebhookAdmin(admin.ModelAdmin):
-    form = VersionCheckedModelForm
-    list_display = ["name", "url", "is_active", "min_severity"]
+    list_display = ["name", "url", "is_active", "min_severity", "owner", "team"]
     list_filter = ["is_active"]
+    list_select_related = ["owner", "team"]
+    autocomplete_fields = ["owner", "team"]
+    form = WebhookAdminForm
+
+    def save_model(self, request: HttpRequest, obj: Webhook, form, change: bool) -> None:
+        if not change:
+            obj.created_by = request.user
+        webhook_save(webhook=obj)
 
 
 @admin.register(WebhookDelivery)

@@ -359,13 +359,7 @@ class AlertViewSet(ReadOnlyAccessViewSet):
     ordering = ["-severity", "-opened_at", "-id"]
 
     def get_queryset(self):
-        access = self.access
-        queryset = Alert.objects.all()
-        if access.visible_team_ids is None:
-            return queryset
-        return queryset.filter(
-            access.team_filter() | Q(team__isnull=True) | Q(owner_id=access.user_id)
-        )
+        return Alert.objects.filter(self.access.alert_filter())
 
     def may_write(self, access: Access, obj: Alert, request) -> bool:
         return access.can_handle_alert(obj)
@@ -409,6 +403,8 @@ class WebhookViewSet(AccessViewSet):
     def store(self, instance, data, *, created, version=None):
         if created:
             instance.created_by = self.request.user
+            if instance.owner_id is None:
+                instance.owner = self.request.user
         return services.webhook_save(webhook=instance, version=version)
 
     def remove(self, instance):

@@ -600,7 +600,12 @@ class RecomputeChunk(models.Model):
 
 
 class Webhook(VersionedModel):
-    """An outbound endpoint notified (JSON, HMAC-SHA256 signed) when an alert opens."""
+    """An outbound endpoint notified (JSON, HMAC-SHA256 signed) when an alert opens.
+
+    It sees through its owner's eyes: it receives only alerts its owner may see
+    (``strategy.access``), within its team scope, and their text as rendered for its owner.
+    A webhook whose owner was deleted or deactivated receives nothing.
+    """
 
     name = models.CharField(max_length=120)
     url = models.URLField(max_length=500)
@@ -617,6 +622,24 @@ class Webhook(VersionedModel):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="webhooks",
+        help_text="It receives only alerts this person may see. Without an owner (the person "
+        "was deleted) it receives nothing.",
+    )
+    team = models.ForeignKey(
+        Team,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="webhooks",
+        help_text="Only alerts of this team and the teams below it. Empty: every team its "
+        "owner may see.",
     )
 
     class Meta:

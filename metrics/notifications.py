@@ -24,8 +24,9 @@ from django.utils import timezone
 
 from metrics.explain import alerts_render
 from metrics.models import Alert, Webhook, WebhookDelivery
-from strategy.access import Access, access_for
+from strategy.access import Access, accesses_for
 from strategy.derived import derived_neutral
+from strategy.selectors import team_subtree_ids
 
 logger = logging.getLogger("metrics.notifications")
 
@@ -96,9 +97,10 @@ def alerts_claim(*, alert_ids: list[int], now: datetime) -> list[Alert]:
     )
 
 
-def _email(owner, alerts: list[Alert]) -> EmailMessage:
-    """One message to ``owner`` listing ``alerts``, their texts rendered for that person."""
-    alerts_render(alerts=alerts, access=access_for(owner))
+def _email(owner, alerts: list[Alert], *, access: Access) -> EmailMessage:
+    """One message to ``owner`` listing ``alerts``, their texts rendered for that person
+    (``access``)."""
+    alerts_render(alerts=alerts, access=access)
     if len(alerts) == 1:
         subject = f"[ExecSupport] {alerts[0].text.title}"
     else:
@@ -120,29 +122,65 @@ def _email(owner, alerts: list[Alert]) -> EmailMessage:
     )
 
 
-def webhook_reader(webhook: Webhook) -> Access | None:
-    """Whose eyes a webhook's payload is rendered for: the person who set it up (None: nobody
-    known, so the neutral form, which names no object)."""
-    creator = webhook.created_by
-    if creator is None or not creator.is_active:
-        return None
-    return access_for(creator)
+def webhook_alerts_choose(
+    *, webhook: Webhook, alerts: list[Alert], access: Access, scope: set[int] | None
+) -> list[Alert]:
+    """The alerts this webhook receives: severe enough, seen by its owner (``access``) and
+    within its team scope (``scope``: the ids of its team and the teams below; None: any)."""
+    return [
+        a
+        for a in alerts
+        if a.severity >= webhook.min_severity
+        and access.can_view_alert(a)
+        and (scope is None or a.team_id in scope)
+    ]
+
+
+def webhook_scopes(*, webhooks: list[Webhook]) -> dict[int, set[int] | None]:
+    """Webhook id -> the team ids of its scope (its team and every team below), None when it
+    has no team scope. One query per distinct scoped team."""
+    subtree: dict[int, set[int]] = {}
+    for team_id in {w.team_id for w in webhooks if w.team_id is not None}:
+        subtree[team_id] = team_subtree_ids(team_ids=[team_id])
+    return {w.id: None if w.team_id is None else subtree[w.team_id] for w in webhooks}
 
 
 def alerts_notify(*, alert_ids: list[int], now: datetime | None = None) -> dict:
     """Email each owner once (one message listing their new alerts) and queue one webhook
-    delivery per active webhook. Returns counts."""
+    delivery per active webhook. Returns counts.
+
+    Nobody is told of an alert they may not see (``strategy.access``): an owner who cannot
+    see the alert's team gets no e-mail about it (its team's leaders still see it in the
+    inbox), and a webhook receives only what its owner may see within its team scope, its
+    texts rendered for its owner."""
     from metrics.tasks import enqueue_safely, webhook_deliver
 
     now = now or timezone.now()
     alerts = alerts_claim(alert_ids=alert_ids, now=now)
     if not alerts:
         return {"alerts": 0, "emails": 0, "webhooks": 0}
+    webhooks = list(
+        Webhook.objects.filter(is_active=True, owner__isnull=False)
+        .select_related("owner")
+        .order_by("id")
+    )
+    accesses = accesses_for(
+        users=[*{a.owner_id: a.owner for a in alerts if a.owner_id}.values()]
+        + [w.owner for w in webhooks]
+    )
     by_owner: dict[int, list[Alert]] = defaultdict(list)
     for alert in alerts:
-        if alert.owner_id and alert.owner.email and alert.owner.is_active:
+        if (
+            alert.owner_id
+            and alert.owner.email
+            and alert.owner.is_active
+            and accesses[alert.owner_id].can_view_alert(alert)
+        ):
             by_owner[alert.owner_id].append(alert)
-    messages = [_email(items[0].owner, items) for items in by_owner.values()]
+    messages = [
+        _email(items[0].owner, items, access=accesses[owner_id])
+        for owner_id, items in by_owner.items()
+    ]
     sent = 0
     if messages:
         try:
@@ -150,16 +188,18 @@ def alerts_notify(*, alert_ids: list[int], now: datetime | None = None) -> dict:
         except Exception:
             logger.exception("Could not send %d alert email(s)", len(messages))
     deliveries = []
-    for webhook in (
-        Webhook.objects.filter(is_active=True).select_related("created_by").order_by("id")
-    ):
-        chosen = [a for a in alerts if a.severity >= webhook.min_severity]
+    scopes = webhook_scopes(webhooks=webhooks)
+    for webhook in webhooks:
+        access = accesses[webhook.owner_id]
+        chosen = webhook_alerts_choose(
+            webhook=webhook, alerts=alerts, access=access, scope=scopes[webhook.id]
+        )
         if not chosen:
             continue
         payload = {
             "event": EVENT,
             "sent_at": now.isoformat(),
-            "alerts": alerts_payload(alerts=chosen, access=webhook_reader(webhook)),
+            "alerts": alerts_payload(alerts=chosen, access=access),
         }
         deliveries.append(
             WebhookDelivery.objects.create(
@@ -174,8 +214,42 @@ def alerts_notify(*, alert_ids: list[int], now: datetime | None = None) -> dict:
     return {"alerts": len(alerts), "emails": sent, "webhooks": len(deliveries)}
 
 
+def delivery_rescope(*, delivery: WebhookDelivery) -> bool:
+    """Before each attempt, keep in the payload only the alerts the webhook's owner may still
+    see within its team scope (owner, roles or scope may have changed since it was queued).
+    False, and the delivery marked failed without being sent, when none is left."""
+    webhook = delivery.webhook
+    listed = delivery.payload.get("alerts") or []
+    keep: set[int] = set()
+    if webhook.owner_id is not None and listed:
+        alerts = list(Alert.objects.filter(id__in=[a.get("id") for a in listed]).only("team_id"))
+        access = accesses_for(users=[webhook.owner])[webhook.owner_id]
+        scope = webhook_scopes(webhooks=[webhook])[webhook.id]
+        keep = {
+            a.id
+            for a in alerts
+            if access.can_view_alert(a) and (scope is None or a.team_id in scope)
+        }
+    kept = [a for a in listed if a.get("id") in keep]
+    if len(kept) == len(listed) and kept:
+        return True
+    if not kept:
+        delivery.status = WebhookDelivery.Status.FAILED
+        delivery.last_error = (
+            "Not sent: the webhook's owner may not see these alerts (any more), or it has no owner."
+        )
+        delivery.save(update_fields=["status", "last_error"])
+        return False
+    delivery.payload = {**delivery.payload, "alerts": kept}
+    delivery.save(update_fields=["payload"])
+    return True
+
+
 def webhook_attempt(*, delivery: WebhookDelivery) -> bool:
-    """POST the delivery once; record the attempt. True when the receiver accepted it (2xx)."""
+    """POST the delivery once; record the attempt. True when the receiver accepted it (2xx).
+    Only what its owner may still see is sent (``delivery_rescope``)."""
+    if not delivery_rescope(delivery=delivery):
+        return False
     webhook = delivery.webhook
     body = webhook_body(delivery.payload)
     request = urllib.request.Request(  # noqa: S310 - the URL is an admin-configured http(s) URL

@@ -279,8 +279,29 @@ class WebhookSerializer(serializers.ModelSerializer):
             "secret",
             "is_active",
             "min_severity",
+            "owner",
+            "team",
             "created_by",
             "created_at",
             "updated_at",
         ]
         read_only_fields = ["created_by"]
+
+    def get_fields(self):
+        from strategy.serializers import ScopedRelatedField, person_field
+
+        fields = super().get_fields()
+        fields["owner"] = person_field(
+            allow_null=False,
+            required=False,
+            help_text="It receives only alerts this person may see. Default: you.",
+        )
+        fields["team"] = ScopedRelatedField(
+            queryset=Team.objects.all(),
+            scope_lookup="id",
+            allow_null=True,
+            required=False,
+            help_text="Only alerts of this team and the teams below it. Null: every team "
+            "its owner may see.",
+        )
+        return fields

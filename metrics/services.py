@@ -519,10 +519,28 @@ def measurements_ingest(
 # --- webhooks ---------------------------------------------------------------------------------
 @transaction.atomic
 def webhook_save(*, webhook: Webhook, version: int | None = None) -> Webhook:
-    """Create or update a webhook; ``version``: see ``kpi_save``."""
+    """Create or update a webhook; ``version``: see ``kpi_save``. Its owner is required (whose
+    eyes it sees through) and its team scope, when set, must be a team the owner may see.
+    ``ValidationError`` by field."""
     webhook.full_clean()
+    webhook_scope_check(owner=webhook.owner, team_id=webhook.team_id)
     webhook.save(expected_version=version)
     return webhook
+
+
+def webhook_scope_check(*, owner, team_id: int | None) -> None:
+    """A webhook needs an owner, and its team scope (when set) must be a team the owner may
+    see. ``ValidationError`` by field (``owner``, ``team``); also run by the admin's form."""
+    from strategy.access import access_for
+
+    if owner is None:
+        raise ValidationError(
+            {"owner": "Choose the person this webhook acts for: it receives what they may see."}
+        )
+    if team_id is not None and not access_for(owner).can_view_team(team_id):
+        raise ValidationError(
+            {"team": f"{owner} may not see this team: choose one of their teams."}
+        )
 
 
 @transaction.atomic

@@ -119,7 +119,7 @@ def webhook_deliver(self, delivery_id: int) -> str:
     from metrics.notifications import webhook_attempt, webhook_backoff
 
     delivery = (
-        WebhookDelivery.objects.select_related("webhook")
+        WebhookDelivery.objects.select_related("webhook", "webhook__owner")
         .filter(id=delivery_id, status=WebhookDelivery.Status.PENDING)
         .first()
     )

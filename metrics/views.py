@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Q, Window
+from django.db.models import Count, Window
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -174,11 +174,10 @@ def kpi_edit(request: HttpRequest, key: str | None = None) -> HttpResponse:
 
 
 def _alerts_visible(access: Access, user):
-    """Alerts of teams this person may see, plus those addressed to them."""
-    qs = Alert.objects.all()
-    if access.visible_team_ids is None:
-        return qs
-    return qs.filter(access.team_filter("team_id") | Q(owner_id=user.pk))
+    """Alerts this person may see (``Access.alert_filter``, as in the API): those of the teams
+    they may see and those without a team. Being an alert's owner does not show an alert about
+    a subject they may not see (a private team's KPI left to someone outside it)."""
+    return Alert.objects.filter(access.alert_filter())
 
 
 def alert_subject_links(alerts: list[Alert]) -> None:

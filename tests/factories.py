@@ -253,3 +253,5 @@ class WebhookFactory(factory.django.DjangoModelFactory):
     name = "Ops chat"
     url = "http://127.0.0.1:9/hook"
     secret = "s3cret-for-tests"
+    # The strategy office sees every alert: a webhook receives what its owner may see.
+    owner = factory.SubFactory(UserFactory, is_superuser=True)

@@ -229,9 +229,9 @@ def test_webhook_payload_is_rendered_for_the_given_reader(private_plan, viewer):
     assert "Run lean" not in json.dumps(neutral)
 
 
-def test_webhook_deliveries_are_rendered_for_the_person_who_set_them_up(private_plan, viewer):
+def test_webhook_deliveries_are_rendered_for_their_owner(private_plan, viewer):
     Webhook.objects.create(
-        name="ops", url="http://127.0.0.1:9/", secret="s" * 16, created_by=viewer
+        name="ops", url="http://127.0.0.1:9/", secret="s" * 16, created_by=viewer, owner=viewer
     )
     Alert.objects.update(notified_at=None)
     alerts_notify(alert_ids=list(Alert.objects.values_list("id", flat=True)))

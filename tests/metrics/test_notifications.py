@@ -25,6 +25,7 @@ from tests.factories import (
     AlertFactory,
     KPIFactory,
     MeasurementFactory,
+    MembershipFactory,
     UserFactory,
     WebhookFactory,
 )
@@ -63,7 +64,15 @@ class Receiver:
         self.server.server_close()
 
 
-def test_each_opening_notifies_its_owner_once(plan, django_capture_on_commit_callbacks):
+def members_of(team, *users) -> None:
+    """Give these people a role on ``team``: only people who may see an alert hear of it."""
+    for user in users:
+        MembershipFactory(user=user, team=team)
+
+
+def test_each_opening_notifies_its_owner_once(plan, team, django_capture_on_commit_callbacks):
+    members_of(team, *{o.owner for o in (plan["parent"], plan["child"], plan["initiative"])})
+    members_of(team, *{k.owner for k in (plan["nps"], plan["leads"])})
     with django_capture_on_commit_callbacks(execute=True):
         full_recompute(today=TODAY)
     opened = Alert.objects.filter(status="open")
@@ -78,8 +87,9 @@ def test_each_opening_notifies_its_owner_once(plan, django_capture_on_commit_cal
     assert len(mail.outbox) == len(owners)
 
 
-def test_a_full_recompute_does_not_storm(plan, django_capture_on_commit_callbacks):
+def test_a_full_recompute_does_not_storm(plan, team, django_capture_on_commit_callbacks):
     owner = UserFactory(email="busy@example.com")
+    members_of(team, owner)
     objective = plan["child"]
     for i in range(12):
         kpi = KPIFactory(objective=objective, team=objective.team, owner=owner, name=f"K{i}")
@@ -168,8 +178,9 @@ def test_unreachable_webhook_is_logged_not_raised(db):
     assert "refused" in delivery.last_error.lower()
 
 
-def test_webhook_below_its_minimum_severity_is_not_called(db):
-    alert = AlertFactory(severity=Alert.Severity.INFO)
+def test_webhook_below_its_minimum_severity_is_not_called(team):
+    alert = AlertFactory(severity=Alert.Severity.INFO, team=team)
+    members_of(team, alert.owner)
     WebhookFactory(min_severity=Alert.Severity.WARNING)
     assert alerts_notify(alert_ids=[alert.id])["webhooks"] == 0
     assert alert.owner.email in mail.outbox[0].to

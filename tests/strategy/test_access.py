@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from strategy.access import access_for
+from strategy.access import access_for, accesses_for
 from strategy.models import Membership, Team
 from tests.factories import (
     AlertFactory,
@@ -223,3 +223,22 @@ def test_in_ids_lookups_send_one_array_literal_to_postgresql(name):
     )
     assert params == ("{3,7,12}",)
     assert "::bigint[]" in sql
+
+
+def test_accesses_for_many_people_equals_access_for_each(
+    admin, leader, member, viewer, outsider, company, team, django_assert_max_num_queries
+):
+    private = TeamFactory(name="Skunkworks", slug="skunkworks", parent=company, is_private=True)
+    insider = UserFactory(username="insider")
+    MembershipFactory(user=insider, team=private, role=Membership.Role.LEADER)
+    gone = UserFactory(username="gone", is_active=False)
+    MembershipFactory(user=gone, team=team)
+    root = UserFactory(username="root", is_superuser=True)
+    people = [admin, leader, member, viewer, outsider, insider, gone, root]
+    fresh = {p.pk: type(p).objects.get(pk=p.pk) for p in people}
+    with django_assert_max_num_queries(3):  # office group, memberships, teams
+        many = accesses_for(users=list(fresh.values()))
+    for person in people:
+        assert many[person.pk] == access_for(person), person.username
+    assert not many[member.pk].can_view_team(private.pk)
+    assert many[insider.pk].can_view_team(private.pk)
