@@ -237,7 +237,7 @@ class MeasurementViewSet(AppendOnlyAccessViewSet):
         },
     )
     @action(detail=False, methods=["post"], parser_classes=[OrjsonParser], url_path="ingest")
-    def ingest(self, request):
+    def ingest(self, request, format=None):
         """Record up to API_INGEST_MAX_ROWS measurements by KPI key in one request.
 
         All or nothing: a 400 lists every bad row by index and field and writes nothing.
@@ -335,7 +335,7 @@ class GapScoreViewSet(ReadOnlyAccessViewSet):
         pagination_class=CursorPagination,
         serializer_class=GapScoreHistorySerializer,
     )
-    def history(self, request):
+    def history(self, request, format=None):
         """Every computed score of one subject, newest first (cursor pagination)."""
         queryset = self.filter_queryset(self.get_queryset())
         if not request.query_params.get("subject_type") or not request.query_params.get(
@@ -374,13 +374,13 @@ class AlertViewSet(ReadOnlyAccessViewSet):
 
     @extend_schema(request=None, responses={200: AlertSerializer, 409: ErrorSerializer})
     @action(detail=True, methods=["post"])
-    def acknowledge(self, request, pk=None):
+    def acknowledge(self, request, pk=None, format=None):
         """Open → acknowledged (409 if it is not open any more)."""
         return self._handle(services.alert_acknowledge)
 
     @extend_schema(request=None, responses={200: AlertSerializer, 409: ErrorSerializer})
     @action(detail=True, methods=["post"])
-    def resolve(self, request, pk=None):
+    def resolve(self, request, pk=None, format=None):
         """Open or acknowledged → resolved (409 if already resolved)."""
         return self._handle(services.alert_resolve)
 

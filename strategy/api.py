@@ -211,7 +211,7 @@ class ObjectiveViewSet(AccessViewSet):
         filters=False,
     )
     @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
-    def tree(self, request):
+    def tree(self, request, format=None):
         """The whole alignment tree of a strategy in one call (objectives you may see, each
         with its latest score and children). An objective under one you may not see is a root."""
         raw = request.query_params.get("strategy")

@@ -506,3 +506,23 @@ def test_filter_forms_are_built_once_and_still_validate_every_request(plan, lead
     assert bad.status_code == 400
     assert {e["field"] for e in bad.json()["errors"]} == {"owner", "status"}
     assert _FILTER_FORMS[KPIFilter] is form_class
+
+
+@pytest.mark.parametrize(
+    ("method", "url"),
+    [
+        ("get", "/api/v1/objectives/tree.csv"),
+        ("get", "/api/v1/objectives/tree.json"),
+        ("get", "/api/v1/scores/history.json?subject_type=kpi&subject_id=1"),
+        ("post", "/api/v1/measurements/ingest.json"),
+        ("post", "/api/v1/alerts/{alert}/acknowledge.json"),
+        ("post", "/api/v1/alerts/{alert}/resolve.json"),
+    ],
+)
+def test_actions_answer_their_format_suffix_urls(plan, leader, method, url):
+    """The router gives every action a ``.<format>`` URL too: it once crashed the actions
+    (500, "unexpected keyword argument 'format'"); found by the canary crawl."""
+    client = APIClient()
+    client.force_login(leader)
+    response = getattr(client, method)(url.format(alert=plan.alert.pk), format="json")
+    assert response.status_code < 500
