@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 import redis
+from celery.result import allow_join_result
 from django.db import connection
 
 from execsupport.celery import app as celery_app
@@ -73,7 +74,11 @@ def broker(redis_url: str) -> Iterator[str]:
     celery_app.conf.update(broker_url=redis_url, result_backend=redis_url, task_always_eager=False)
     _reset_connections()
     try:
-        yield redis_url
+        # This process is no worker, so it may wait for results. Celery's "inside a task"
+        # flag is a process global: eager tasks run in threads by other tests (e.g.
+        # tests/api/test_concurrency.py) can leave it set, refusing every .get() after them.
+        with allow_join_result():
+            yield redis_url
     finally:
         celery_app.conf.update(saved)
         _reset_connections()
