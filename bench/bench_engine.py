@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import random
 import resource
@@ -305,6 +306,91 @@ def bench_db_rollup() -> None:
     )
 
 
+def bench_forecast_stage(repeats: int = 3) -> None:
+    """The forecast stage of a full recompute, the current method against the Theil-Sen one it
+    replaced (bench/forecast_theil_sen.py), in this one run: the measurements each reads (60
+    points a KPI before; now as many as each KPI's window spans, at least 60) and the forecast
+    of every active KPI. Best of ``repeats``, the two methods interleaved."""
+    import forecast_theil_sen
+    from django.conf import settings
+
+    from metrics.engine.common import engine_thresholds
+    from metrics.engine.kpis import KPI_FIELDS, measurements_recent
+    from metrics.models import KPI
+    from metrics.scoring import KpiPlan
+    from metrics.scoring.forecast import forecast_read_points, kpi_forecast
+
+    t = engine_thresholds()
+    old_t = forecast_theil_sen.Thresholds(forecast_window=12, forecast_min_points=4)
+    today = __import__("django.utils.timezone", fromlist=["x"]).localdate()
+    rows = list(KPI.objects.filter(is_active=True).order_by("id").values(*KPI_FIELDS))
+    plans = {
+        r["id"]: KpiPlan(
+            name=r["name"],
+            direction=r["direction"],
+            baseline_value=r["baseline_value"],
+            baseline_date=r["baseline_date"],
+            target_value=r["target_value"],
+            target_date=r["target_date"],
+            cadence_days=r["cadence_days"],
+            range_low=r["range_low"],
+            range_high=r["range_high"],
+        )
+        for r in rows
+    }
+    size = settings.GAP_CHUNK_SIZE
+    chunks = [rows[i : i + size] for i in range(0, len(rows), size)]
+
+    def read(new: bool) -> tuple[float, dict]:
+        started, series = time.perf_counter(), {}
+        for chunk in chunks:
+            ids = [r["id"] for r in chunk]
+            points = (
+                {
+                    r["id"]: forecast_read_points(cadence_days=r["cadence_days"], thresholds=t)
+                    for r in chunk
+                }
+                if new
+                else settings.GAP_HISTORY_POINTS
+            )
+            series.update(measurements_recent(kpi_ids=ids, points=points))
+        return time.perf_counter() - started, series
+
+    def compute(new: bool, series: dict) -> tuple[float, int]:
+        started, made = time.perf_counter(), 0
+        for kpi_id, plan in plans.items():
+            points = [(d, v) for d, v in series.get(kpi_id, []) if d <= today]
+            if new:
+                f = kpi_forecast(plan=plan, measurements=points, today=today, thresholds=t)
+            elif today <= plan.target_date:
+                f = forecast_theil_sen.kpi_forecast(
+                    plan=plan, measurements=points, today=today, thresholds=old_t
+                )
+            else:
+                f = None
+            made += f is not None
+        return time.perf_counter() - started, made
+
+    best = {"old": [math.inf, math.inf, 0], "new": [math.inf, math.inf, 0]}
+    for _ in range(repeats):
+        for name, new in (("old", False), ("new", True)):
+            read_s, series = read(new)
+            compute_s, made = compute(new, series)
+            b = best[name]
+            b[0], b[1], b[2] = min(b[0], read_s), min(b[1], compute_s), made
+    for name, label in (("old", "Theil-Sen, 12 points"), ("new", "robust random walk with drift")):
+        b = best[name]
+        print(
+            f"forecast stage, {label}: read {b[0]:.2f} s + forecast {b[1]:.2f} s "
+            f"= {b[0] + b[1]:.2f} s for {len(plans):,} KPIs ({b[2]:,} forecasts)"
+        )
+    old_total, new_total = sum(best["old"][:2]), sum(best["new"][:2])
+    print(
+        f"forecast stage ratio new / old: {new_total / old_total:.2f}x "
+        f"(forecast alone {best['new'][1] / best['old'][1]:.2f}x)"
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--child", choices=["cold", "warm"], help=argparse.SUPPRESS)
@@ -312,6 +398,9 @@ def main() -> int:
     parser.add_argument("--samples", type=int, default=20)
     parser.add_argument("--skip-worker", action="store_true")
     parser.add_argument("--workers", type=int, default=2, help="processes for the full recompute")
+    parser.add_argument(
+        "--forecast", action="store_true", help="only the forecast stage, old vs new method"
+    )
     args = parser.parse_args()
     if args.child:
         child_full(cold=args.child == "cold", chunk_size=args.chunk_size, workers=args.workers)
@@ -331,6 +420,10 @@ def main() -> int:
         f"data: {KPI.objects.count():,} KPIs, {Measurement.objects.count():,} measurements, "
         f"{Objective.objects.count():,} objectives"
     )
+    if args.forecast:
+        sys.path.insert(0, str(ROOT / "bench"))
+        bench_forecast_stage()
+        return 0
     extra = [f"--chunk-size={args.chunk_size}"] if args.chunk_size else []
     runs = [("cold", 1), ("warm", 1)] + (
         [("cold", args.workers), ("warm", args.workers)] if args.workers > 1 else []

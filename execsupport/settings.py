@@ -265,9 +265,18 @@ GAP_ON_TRACK_ATTAINMENT = env.float("GAP_ON_TRACK_ATTAINMENT", default=0.9)
 GAP_OFF_TRACK_ATTAINMENT = env.float("GAP_OFF_TRACK_ATTAINMENT", default=0.7)
 # A KPI value (or a check-in) is stale after cadence x grace days.
 GAP_STALE_GRACE = env.float("GAP_STALE_GRACE", default=1.5)
+# Forecast (metrics/scoring/forecast.py): window of max(WINDOW cadence steps, WINDOW_DAYS days);
+# no forecast with fewer than MIN_POINTS measurements in it; at most MAX_POINTS of them are
+# used; the spread per step is at least SPREAD_FLOOR of the plan's distance; "misses" when
+# P(the value on the target date meets the target) < MISS_BELOW. Checked at start-up
+# (metrics.apps): a bad value stops the process with a message naming the setting.
 GAP_FORECAST_WINDOW = env.int("GAP_FORECAST_WINDOW", default=12)
-GAP_FORECAST_MIN_POINTS = env.int("GAP_FORECAST_MIN_POINTS", default=4)
+GAP_FORECAST_WINDOW_DAYS = env.int("GAP_FORECAST_WINDOW_DAYS", default=90)
+GAP_FORECAST_MIN_POINTS = env.int("GAP_FORECAST_MIN_POINTS", default=6)
+GAP_FORECAST_MAX_POINTS = env.int("GAP_FORECAST_MAX_POINTS", default=200)
 GAP_FORECAST_INTERVAL = env.float("GAP_FORECAST_INTERVAL", default=0.8)
+GAP_FORECAST_SPREAD_FLOOR = env.float("GAP_FORECAST_SPREAD_FLOOR", default=0.005)
+GAP_FORECAST_MISS_BELOW = env.float("GAP_FORECAST_MISS_BELOW", default=0.5)
 GAP_FROZEN_MIN_REPEATS = env.int("GAP_FROZEN_MIN_REPEATS", default=4)
 GAP_FROZEN_FACTOR = env.float("GAP_FROZEN_FACTOR", default=3.0)
 GAP_OUTLIER_Z = env.float("GAP_OUTLIER_Z", default=3.5)

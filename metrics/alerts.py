@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from metrics.scoring.common import AT_RISK, OFF_TRACK, ON_TRACK, Result, Thresholds, pct
+from metrics.scoring.forecast import forecast_sentence, kpi_forecast_misses
 from strategy.derived import NOUNS, derived_neutral, items, part, ref
 
 INFO, WARNING, CRITICAL = 1, 2, 3
@@ -130,7 +131,9 @@ def unowned_alert(subject: Subject) -> list[AlertSpec]:
     ]
 
 
-def kpi_alerts(*, subject: Subject, result: Result, cadence_days: int) -> list[AlertSpec]:
+def kpi_alerts(
+    *, subject: Subject, result: Result, cadence_days: int, thresholds: Thresholds | None = None
+) -> list[AlertSpec]:
     specs = unowned_alert(subject)
     dq = result.data_quality or {}
     if dq.get("stale"):
@@ -183,29 +186,22 @@ def kpi_alerts(*, subject: Subject, result: Result, cadence_days: int) -> list[A
         )
     forecast = result.forecast
     # The forecast warns while the current status still looks acceptable; once the KPI is
-    # off track, that alert says it already.
+    # off track, that alert says it already. Whether it "misses" is decided in one place
+    # (scoring.forecast.kpi_forecast_misses), on P and the GAP_FORECAST_MISS_BELOW threshold.
     if (
-        forecast
-        and forecast.get("misses_target")
+        kpi_forecast_misses(forecast=forecast, thresholds=thresholds)
         and not dq.get("stale")
         and result.status in (ON_TRACK, AT_RISK)
     ):
-        when = forecast.get("projected_target_date")
-        reach = f"reaching it only on {when}" if when else "never reaching it on this trend"
         specs.append(
             _spec(
                 subject,
                 "kpi_forecast_miss",
                 WARNING,
                 part(
-                    "On its recent trend {s} ends at {value:.4g} on its target date ({plan} of "
-                    "plan, {chance} chance of making it), {reach}. Change course now, while "
-                    "there is time.",
+                    "{s}: {forecast} Change course now, while there is time.",
                     s=subject.ref(),
-                    value=forecast["value_at_target"],
-                    plan=pct(forecast["progress_at_target"]),
-                    chance=pct(forecast["probability_on_target"]),
-                    reach=reach,
+                    forecast=forecast_sentence(forecast=forecast),
                 ),
                 probability_on_target=forecast["probability_on_target"],
             )

@@ -5,3 +5,10 @@ from django.apps import AppConfig
 
 class MetricsConfig(AppConfig):
     name = "metrics"
+
+    def ready(self) -> None:
+        # Every process (web, worker, beat, manage.py) validates the gap engine's settings at
+        # start-up: a bad GAP_FORECAST_INTERVAL stops it with a message naming the setting.
+        from metrics.engine.common import engine_thresholds
+
+        engine_thresholds()

@@ -115,6 +115,36 @@ def kpi_chart(
             "hovertemplate": "Baseline: %{y:,.2f}<extra></extra>",
         }
     )
+    band = (forecast or {}).get("band") or []
+    if len(band) >= 2:
+        # The interval as a band from the latest value to the target date: its upper edge, then
+        # the lower edge filled up to it (the same figures as the page's text).
+        level = f"{forecast.get('interval_level', 0.8):.0%}"
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "name": f"Forecast {level} interval (upper)",
+                "x": [b[0] for b in band],
+                "y": [b[2] for b in band],
+                "line": {"color": "rgba(124, 58, 237, 0.35)", "width": 0.5},
+                "showlegend": False,
+                "hovertemplate": f"{level} interval, upper: %{{y:,.2f}}<extra></extra>",
+            }
+        )
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "name": f"Forecast {level} interval",
+                "x": [b[0] for b in band],
+                "y": [b[1] for b in band],
+                "fill": "tonexty",
+                "fillcolor": "rgba(124, 58, 237, 0.15)",
+                "line": {"color": "rgba(124, 58, 237, 0.35)", "width": 0.5},
+                "hovertemplate": f"{level} interval, lower: %{{y:,.2f}}<extra></extra>",
+            }
+        )
     if forecast and forecast.get("line"):
         line = forecast["line"]
         data.append(

@@ -49,24 +49,34 @@ class Contributor(TypedDict):
 
 
 class Forecast(TypedDict):
-    """``GapScore.forecast`` of a KPI with enough points (None otherwise)."""
+    """``GapScore.forecast`` of a KPI with enough data (None: not enough data to forecast).
 
-    method: str  # e.g. "theil-sen" or "least-squares"
+    Written by ``metrics.scoring.forecast.kpi_forecast``; scores computed before 2026-11-30 hold
+    a "theil-sen" forecast without ``target_reach``, ``level`` and ``measured_on`` (readers use
+    ``forecast_target_reach``/``forecast_display``, which derive them).
+    """
+
+    method: str  # "robust-rw-drift"; "measured" when a measurement on/after the date decided
     points_used: int
-    window_start: str  # first as-of date of the fitting window
-    slope_per_day: float
-    value_at_target: float  # projected value on the KPI's target date
+    window_start: str  # first as-of date of the window
+    slope_per_day: float  # drift of the trend
+    value_at_target: float  # projected value on the KPI's target date (measured: that value)
     interval_low: float  # prediction interval of that value
     interval_high: float
     interval_level: float  # e.g. 0.8 for an 80 % interval
     progress_at_target: float  # uncapped progress the projection implies
-    probability_on_target: float  # 0-1: chance of reaching the target by the target date
-    projected_target_date: str | None  # when the trend reaches the target; None: never
-    misses_target: bool
-    line: list[list]  # [[date, value], ...] points of the projected line, for charts
-    # Compatible extensions by the gap engine:
-    band: NotRequired[list[list]]  # [[date, low, high], ...] interval from the last value on
-    residual_sigma: NotRequired[float]  # robust spread of the residuals around the trend
+    # 0-1: chance that the value ON the target date meets the target (inside the range);
+    # within [0.001, 0.999] before the date, exactly 0 or 1 once a measurement decided it.
+    probability_on_target: float
+    projected_target_date: str | None  # target_reach "on_date": when the trend reaches it
+    misses_target: bool  # probability_on_target < GAP_FORECAST_MISS_BELOW (one rule)
+    line: list[list]  # [[date, value], ...] of the projected line (window start, latest, target)
+    # Compatible extensions:
+    band: NotRequired[list[list]]  # [[date, low, high], ...] the interval from the latest value
+    residual_sigma: NotRequired[float]  # spread of the one-step changes per cadence step
+    target_reach: NotRequired[str]  # "already_reached" | "on_date" | "never"
+    level: NotRequired[float]  # robust level the projection starts from, on the latest date
+    measured_on: NotRequired[str]  # method "measured": the deciding measurement's date
 
 
 class DataQuality(TypedDict):

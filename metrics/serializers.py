@@ -86,7 +86,18 @@ class GapScoreSerializer(serializers.ModelSerializer):
         read_only=True,
         help_text="Largest first; contributors the reader may not see are left out.",
     )
-    forecast = serializers.JSONField(allow_null=True, help_text="metrics.contracts.Forecast")
+    forecast = serializers.JSONField(
+        allow_null=True,
+        help_text=(
+            "KPI forecast (metrics.contracts.Forecast; null without enough data to forecast). "
+            "probability_on_target: chance (0-1) that the value on the target date meets the "
+            "target (inside the range for a range KPI), never exactly 0 or 1 before a "
+            "measurement on or after the target date decides it; value_at_target with "
+            "interval_low/interval_high (interval_level, e.g. 0.8); target_reach: "
+            "already_reached | on_date (projected_target_date) | never; misses_target: "
+            "probability_on_target below GAP_FORECAST_MISS_BELOW. See docs/api.md."
+        ),
+    )
     data_quality = serializers.JSONField(help_text="metrics.contracts.DataQuality")
 
     class Meta:

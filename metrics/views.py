@@ -17,6 +17,7 @@ from metrics import charts
 from metrics.explain import alerts_render, page_explain
 from metrics.forms import AlertFilterForm, KPIForm, MeasurementForm
 from metrics.models import KPI, Alert, SubjectType
+from metrics.scoring.forecast import forecast_display
 from metrics.selectors import latest_scores
 from metrics.services import (
     alert_acknowledge,
@@ -81,6 +82,7 @@ def kpi_detail(request: HttpRequest, key: str, form: MeasurementForm | None = No
             "score": score,
             "explained": page_explain(access=access, score=score, alerts=alerts),
             "forecast": score.forecast if score else None,
+            "forecast_text": forecast_display(score.forecast if score else None),
             "quality": score.data_quality if score else None,
             "measurements": list(reversed(measurements))[:TABLE_ROWS],
             "measurement_count": len(measurements),

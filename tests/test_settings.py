@@ -95,3 +95,12 @@ def test_check_deploy_is_clean_with_production_settings():
     )
 
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_bad_forecast_setting_stops_start_up_with_the_setting_named():
+    # Before: GAP_FORECAST_INTERVAL=80 (a percent) started fine and crashed every forecast.
+    result = run(PROBE, DEBUG="true", GAP_FORECAST_INTERVAL="80")
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "GAP_FORECAST_INTERVAL must be a fraction strictly between 0 and 1" in result.stderr
+    assert probe(DEBUG="true", GAP_FORECAST_INTERVAL="0.9")["debug"] is True

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Q
 from django.db.models.fields.json import KT
 
@@ -23,13 +24,28 @@ Key = tuple[str, int]
 
 
 def engine_thresholds() -> Thresholds:
-    """The scoring thresholds from the GAP_* settings (read at call time, never at import)."""
+    """The scoring thresholds from the GAP_* settings (read at call time, never at import).
+
+    Raises ``ImproperlyConfigured`` naming each bad GAP_* setting (e.g. an interval level of
+    80 meant as a percent); ``metrics.apps`` calls it at start-up so a bad value stops the
+    process there instead of failing every forecast."""
+    try:
+        return _thresholds()
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"Gap engine settings: {exc}") from exc
+
+
+def _thresholds() -> Thresholds:
     return Thresholds(
         on_track=settings.GAP_ON_TRACK_ATTAINMENT,
         off_track=settings.GAP_OFF_TRACK_ATTAINMENT,
         stale_grace=settings.GAP_STALE_GRACE,
         forecast_window=settings.GAP_FORECAST_WINDOW,
+        forecast_window_days=settings.GAP_FORECAST_WINDOW_DAYS,
         forecast_min_points=settings.GAP_FORECAST_MIN_POINTS,
+        forecast_max_points=settings.GAP_FORECAST_MAX_POINTS,
+        forecast_spread_floor=settings.GAP_FORECAST_SPREAD_FLOOR,
+        forecast_miss_below=settings.GAP_FORECAST_MISS_BELOW,
         interval_level=settings.GAP_FORECAST_INTERVAL,
         frozen_min_repeats=settings.GAP_FROZEN_MIN_REPEATS,
         frozen_factor=settings.GAP_FROZEN_FACTOR,

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date
 
-from django.conf import settings
 from django.db import connection
 from django.db.models import F, Window
 from django.db.models.functions import RowNumber
@@ -15,6 +14,7 @@ from metrics.engine.common import Actors, Outcome, unavailable_outcome
 from metrics.models import KPI, Measurement, SubjectType, TrajectoryPoint
 from metrics.scoring import KpiPlan, Result, Thresholds, kpi_score
 from metrics.scoring.common import NO_DATA
+from metrics.scoring.forecast import forecast_read_points
 
 KPI_FIELDS = (
     "id",
@@ -41,25 +41,30 @@ KPI_FIELDS = (
 
 
 def measurements_recent(
-    *, kpi_ids: list[int], points: int, until: date | None = None
+    *, kpi_ids: list[int], points: int | dict[int, int], until: date | None = None
 ) -> dict[int, list[tuple[date, float]]]:
     """The ``points`` most recent measurements of each KPI (dated ``until`` or earlier, when
-    given), oldest first, in one query.
+    given), oldest first, in one query. ``points``: one count for all, or a count per KPI id
+    (the engine reads as many as each KPI's forecast window needs).
 
     On PostgreSQL a LATERAL join reads each KPI's newest rows straight from the
     (kpi, as_of) unique index, instead of ranking every measurement of the chunk; elsewhere a
     window function does the same job.
     """
+    limits = points if isinstance(points, dict) else dict.fromkeys(kpi_ids, points)
+    kpi_ids = list(kpi_ids)
     if connection.vendor == "postgresql":
         table = connection.ops.quote_name(Measurement._meta.db_table)
         sql = (
-            "SELECT m.kpi_id, m.as_of, m.value FROM unnest(%s::bigint[]) AS k(id) "  # noqa: S608 - our own quoted table name; values are parameters
+            "SELECT m.kpi_id, m.as_of, m.value FROM unnest(%s::bigint[], %s::int[]) AS k(id, n) "  # noqa: S608 - our own quoted table name; values are parameters
             f"CROSS JOIN LATERAL (SELECT kpi_id, as_of, value FROM {table} "
             f"WHERE kpi_id = k.id{' AND as_of <= %s' if until else ''} "
-            "ORDER BY as_of DESC LIMIT %s) AS m"
+            "ORDER BY as_of DESC LIMIT k.n) AS m"
         )
         with connection.cursor() as cursor:
-            cursor.execute(sql, [list(kpi_ids), *([until] if until else []), points])
+            cursor.execute(
+                sql, [kpi_ids, [limits[i] for i in kpi_ids], *([until] if until else [])]
+            )
             rows = cursor.fetchall()
     else:
         measurements = Measurement.objects.filter(kpi_id__in=kpi_ids)
@@ -69,10 +74,11 @@ def measurements_recent(
             measurements.annotate(
                 rank=Window(RowNumber(), partition_by=[F("kpi_id")], order_by=F("as_of").desc())
             )
-            .filter(rank__lte=points)
+            .filter(rank__lte=max(limits.values(), default=0))
             .order_by()
-            .values_list("kpi_id", "as_of", "value")
+            .values_list("kpi_id", "as_of", "value", "rank")
         )
+        rows = [(k, d, v) for k, d, v, rank in rows if rank <= limits[k]]
     series: dict[int, list[tuple[date, float]]] = defaultdict(list)
     for kpi_id, as_of, value in rows:
         series[kpi_id].append((as_of, value))
@@ -119,8 +125,15 @@ def kpis_compute(
         .values_list("kpi_id", "date", "value")
     ):
         trajectory[kpi_id].append((day, value))
+    # As many measurements as each KPI's forecast window spans at its cadence (a daily KPI
+    # needs 91 for 90 days), never fewer than GAP_HISTORY_POINTS (data-quality checks).
     series = measurements_recent(
-        kpi_ids=ids, points=settings.GAP_HISTORY_POINTS, until=today if history else None
+        kpi_ids=ids,
+        points={
+            r["id"]: forecast_read_points(cadence_days=r["cadence_days"], thresholds=thresholds)
+            for r in rows
+        },
+        until=today if history else None,
     )
     for row in rows:
         if row["owner_id"] is None and row["objective__owner_id"] is None:
@@ -173,7 +186,10 @@ def kpis_compute(
                     result=result,
                     weight=weight,
                     alerts=kpi_alerts(
-                        subject=subject, result=result, cadence_days=row["cadence_days"]
+                        subject=subject,
+                        result=result,
+                        cadence_days=row["cadence_days"],
+                        thresholds=thresholds,
                     ),
                     scopes={subject_key(subject): KPI_KINDS},
                     parent=parent,

@@ -23,8 +23,12 @@ class Thresholds:
     on_track: float = 0.9  # attainment at or above: on track
     off_track: float = 0.7  # attainment below: off track (between: at risk)
     stale_grace: float = 1.5  # a value is stale after cadence_days * stale_grace days
-    forecast_window: int = 12  # most recent points the trend is fitted on
-    forecast_min_points: int = 4
+    forecast_window: int = 12  # cadence steps of history the forecast looks at ...
+    forecast_window_days: int = 90  # ... and at least this many days
+    forecast_min_points: int = 6  # fewer measurements in the window: not enough to forecast
+    forecast_max_points: int = 200  # the latest this many of the window at most (cost bound)
+    forecast_spread_floor: float = 0.005  # least spread per cadence step, share of the scale
+    forecast_miss_below: float = 0.5  # P(value on the target date meets it) below: "misses"
     interval_level: float = 0.8  # two-sided prediction interval
     frozen_min_repeats: int = 4  # identical values in a row before "frozen" is considered
     frozen_factor: float = 3.0  # ... and the run is this many times the usual run length
@@ -33,6 +37,42 @@ class Thresholds:
     budget_tolerance: float = 0.15  # burn may run this far ahead of progress before alerting
     schedule_slip: float = 0.7  # schedule component below this share of plan: slipping
     contributors: int = 5  # how many top contributors are stored
+
+    def __post_init__(self) -> None:
+        errors = thresholds_errors(self)
+        if errors:
+            raise ValueError("; ".join(errors))
+
+
+def thresholds_errors(t: Thresholds) -> list[str]:
+    """What is wrong with a set of thresholds, one sentence each naming the GAP_* setting
+    (empty when all is well). Checked whenever ``Thresholds`` is built, and at start-up by
+    ``metrics.apps`` so that a bad setting stops the process with this message."""
+    errors = []
+
+    def fraction(setting: str, value: float, example: str) -> None:
+        if not (isinstance(value, int | float) and 0 < value < 1):
+            errors.append(
+                f"{setting} must be a fraction strictly between 0 and 1 ({example}), not {value!r}"
+            )
+
+    fraction("GAP_FORECAST_INTERVAL", t.interval_level, "0.8 for an 80 % interval")
+    fraction("GAP_FORECAST_MISS_BELOW", t.forecast_miss_below, "0.5: a miss is likelier")
+    fraction("GAP_FORECAST_SPREAD_FLOOR", t.forecast_spread_floor, "0.005 for 0.5 % a step")
+    for setting, value, least in (
+        ("GAP_FORECAST_WINDOW", t.forecast_window, 2),
+        ("GAP_FORECAST_WINDOW_DAYS", t.forecast_window_days, 1),
+        ("GAP_FORECAST_MIN_POINTS", t.forecast_min_points, 3),
+        ("GAP_FORECAST_MAX_POINTS", t.forecast_max_points, 3),
+    ):
+        if not isinstance(value, int) or isinstance(value, bool) or value < least:
+            errors.append(f"{setting} must be a whole number of at least {least}, not {value!r}")
+    if not errors and t.forecast_max_points < t.forecast_min_points:
+        errors.append(
+            f"GAP_FORECAST_MAX_POINTS ({t.forecast_max_points}) must be at least "
+            f"GAP_FORECAST_MIN_POINTS ({t.forecast_min_points})"
+        )
+    return errors
 
 
 @dataclass

@@ -1,56 +1,211 @@
-"""Forecast of a KPI: where its trend lands on the target date, and how sure we are.
+"""Forecast of a KPI: where it stands on its target date, and how likely it meets the target.
 
-Method: **Theil-Sen** on the most recent ``forecast_window`` measurements. The slope is the
-median of the slopes between every pair of points and the intercept the median of
-``y - slope * x``. It is chosen over least squares because KPI series carry the very errors the
-data-quality checks look for (a mistyped value, a one-off spike): Theil-Sen ignores up to ~29 %
-of such points while least squares is dragged by a single one, and with at most a few dozen
-points its O(n²) cost is negligible.
+What P means: ``probability_on_target`` is the chance that **the value on the target date meets
+the target** (at or past it in the KPI's direction; inside the range for a keep-within-range
+KPI), because that value is the KPI's final result (``metrics.scoring.kpi``). It is not the
+chance of touching the target at some moment before the date.
 
-Uncertainty: the residual spread is estimated robustly (1.4826 * median absolute residual, the
-normal-consistent MAD; the sample standard deviation when the MAD is zero but residuals are
-not), and widened for extrapolation like an ordinary regression prediction interval:
-``s * sqrt(1 + 1/n + (x0 - x̄)² / Sxx)``. Assuming normal errors, the probability of reaching the
-target is the share of that predictive distribution on the right side of the target (inside
-the range for keep-within-range KPIs).
+Method: a **robust random walk with drift**, chosen over exponential smoothing from a library
+(statsmodels brings scipy and pandas, tens of MB, and a model fit per KPI, against a few
+dozen numpy operations here) and over the Theil-Sen line it replaces (its residuals around a
+straight line ignore how a real series wanders: its "80 %" interval covered 21-52 % of
+outcomes in the back-test, and a quarter of its P were below 1e-6 or above 1 - 1e-6):
+
+* window in time, not in points: the measurements of the last
+  ``max(forecast_window x cadence_days, forecast_window_days)`` days (12 cadence steps, at least
+  90 days), so a daily KPI is projected from a quarter of data, not from 12 days of noise;
+* anchor: the latest value (blended with the trend line, see the end), unless it is a spike
+  (more than ``SPIKE_Z`` robust sigmas from the median of the last ``ANCHOR_POINTS`` values
+  carried along the median rate), when that median replaces it; the same for the first value;
+* drift: the mean of the one-step changes per day, each weighted by its length and by
+  ``0.5 ** age`` with the age in quarters of the window (``DRIFT_HALF_LIVES``), so a trend
+  that bends (the 2008 fall in construction employment) is followed within a few steps;
+* spread: the root mean square of the one-step changes around the drift, per cadence step (a
+  change over a longer gap counts for that many steps), grown with the horizon like a random
+  walk with an uncertain drift and persistent changes,
+  ``sigma * sqrt(h * (1 + h / n)) * h ** MOMENTUM`` for h cadence steps ahead and n steps of
+  window, and floored at ``forecast_spread_floor`` of the plan's distance (target - baseline,
+  or the range's width) per step, so equal values or an exact counter are never "certain";
+* a Student t distribution with (changes - 1) degrees of freedom gives the interval and P, so
+  few points give wide intervals; P is kept within [``P_MIN``, 1 - ``P_MIN``] before the target
+  date: nothing a dozen points show is certain.
+
+``DRIFT_HALF_LIVES``, ``MOMENTUM`` and the window were chosen on the tune half of the back-test
+(window 8/12/16/24 steps, momentum 0-0.35, Theil-Sen / mean / recency-weighted drift); 0.3
+is also the least momentum whose interval holds the construction-employment outcome.
+
+Honest edges: a measurement dated on or after the target date decides (P is 1 or 0, the
+interval is that value); fewer than ``forecast_min_points`` measurements in the window give no
+forecast ("not enough data to forecast"); NaN or infinite inputs raise ``ValueError``.
+
+Back-test (``bench/backtest_forecast.py``, 39 held-out real series, horizons in cadence steps;
+the method's constants were tuned on the other 40); coverage of the 80 % interval (Wilson 95 %),
+Brier score of P against a random walk with drift on the last 12 points (before: Theil-Sen):
+
+  h   coverage (95 % CI)      Brier   random walk   Theil-Sen before (coverage, Brier)
+  1   80.4 % (77.5-83.0 %)    0.1631  0.1653        52.4 %, 0.2568
+  3   80.9 % (77.9-83.5 %)    0.1641  0.1703        36.8 %, 0.2373
+  6   83.1 % (80.2-85.7 %)    0.1615  0.1715        30.3 %, 0.2229
+  12  83.3 % (80.2-86.0 %)    0.1811  0.2038        20.5 %, 0.2616
+
+Reliability (held-out, all horizons): P in [0.3, 0.4) hit 34.9 %, [0.9, 1) hit 91.5 %; P below
+0.1 hit 5.4 % (before: P below 1e-6 hit 8.8 %, P in [1e-6, 0.1) 27.2 %). Log loss 0.497 at h = 1 (random walk 0.493), 0.548 at h = 12
+(random walk 0.813).
+
+The window also decides between a random walk and noise around a trend (``_noise_share``):
+a daily KPI with a weekday rhythm or survey-like noise is projected along its Theil-Sen line
+over the window (its spread: the regression's prediction spread around the line), a
+wandering series from its latest value; in between, a blend of both.
 """
 
 from __future__ import annotations
 
+import bisect
 import math
+import statistics
 from datetime import date, timedelta
-from statistics import NormalDist
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from metrics.scoring.common import Thresholds
+from metrics.scoring.common import Thresholds, num
 
 if TYPE_CHECKING:
     from metrics.scoring.kpi import KpiPlan
 
-METHOD = "theil-sen"
+METHOD = "robust-rw-drift"
+MEASURED = "measured"  # the method of a forecast decided by a measurement on/after the date
+ANCHOR_POINTS = 3
+MOMENTUM = 0.3
+DRIFT_HALF_LIVES = 4.0  # the drift's weights halve this many times over the window
+SPIKE_Z = 4.0  # an end value this many robust sigmas off its neighbours is a spike
+P_MIN = 0.001
+BAND_POINTS = 6  # dates of the chart's band between the latest value and the target date
+
+# How the target is reached, stored as ``target_reach`` next to ``projected_target_date``.
+ALREADY_REACHED = "already_reached"  # the latest value meets the target
+ON_DATE = "on_date"  # the trend reaches it on ``projected_target_date``
+NEVER = "never"  # the trend stays flat or moves away (or the deciding measurement missed)
+
+
+def _median(a: np.ndarray) -> float:
+    """The median of a non-empty 1-d array (np.median without its generic wrapping, which
+    costs more than the work on the few dozen values a KPI window holds)."""
+    n = len(a)
+    k = n // 2
+    if n % 2:
+        return float(np.partition(a, k)[k])
+    part = np.partition(a, (k - 1, k))
+    return float(part[k - 1] + part[k]) / 2
+
+
+def _mean(a: np.ndarray) -> float:
+    return float(a.sum()) / len(a)
+
+
+@lru_cache(maxsize=512)
+def _pairs(n: int) -> tuple[np.ndarray, np.ndarray]:
+    i, j = np.triu_indices(n, k=1)
+    i.flags.writeable = j.flags.writeable = False
+    return i, j
 
 
 def theil_sen(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     """(intercept, slope) of the Theil-Sen line through the points."""
-    i, j = np.triu_indices(len(x), k=1)
+    i, j = _pairs(len(x))
     dx = x[j] - x[i]
     keep = dx != 0
     if not keep.any():
-        return float(np.median(y)), 0.0
-    slope = float(np.median((y[j] - y[i])[keep] / dx[keep]))
-    intercept = float(np.median(y - slope * x))
+        return _median(y), 0.0
+    slope = _median((y[j] - y[i])[keep] / dx[keep])
+    intercept = _median(y - slope * x)
     return intercept, slope
 
 
-def _robust_sigma(residuals: np.ndarray) -> float:
-    mad = float(np.median(np.abs(residuals - np.median(residuals))))
-    if mad > 0:
-        return 1.4826 * mad
-    if len(residuals) > 2 and np.any(residuals != 0):
-        return float(np.sqrt(np.sum(residuals**2) / (len(residuals) - 2)))
-    return 0.0
+def forecast_window_days(*, cadence_days: int, thresholds: Thresholds) -> int:
+    """Length in days of the window the forecast of a KPI with this cadence looks at."""
+    return max(thresholds.forecast_window * cadence_days, thresholds.forecast_window_days)
+
+
+def forecast_read_points(*, cadence_days: int, thresholds: Thresholds) -> int:
+    """How many of a KPI's latest measurements the engine reads so that the forecast window
+    (and the data-quality checks) have all they look at, when measured at its cadence."""
+    days = forecast_window_days(cadence_days=cadence_days, thresholds=thresholds)
+    return max(thresholds.quality_window, math.ceil(days / max(1, cadence_days)) + 1)
+
+
+def t_cdf(x: float, df: int) -> float:
+    """P(T <= x) of Student's t with ``df`` (integer >= 1) degrees of freedom.
+
+    Exact finite sums (Abramowitz & Stegun 26.7.3-4); beyond 300 degrees of freedom the
+    normal distribution (difference below 1e-3 in the tails we clip to anyway)."""
+    if df > 300:
+        return 0.5 * math.erfc(-x / math.sqrt(2))
+    theta = math.atan(abs(x) / math.sqrt(df))
+    s, c = math.sin(theta), math.cos(theta)
+    if df % 2:
+        total, term = 0.0, c
+        for k in range(1, (df - 1) // 2 + 1):
+            if k > 1:
+                term *= c * c * (2 * k - 2) / (2 * k - 1)
+            total += term
+        share = 2 / math.pi * (theta + s * total) if df > 1 else 2 * theta / math.pi
+    else:
+        total, term = 1.0, 1.0
+        for k in range(1, df // 2):
+            term *= c * c * (2 * k - 1) / (2 * k)
+            total += term
+        share = s * total
+    return 0.5 + share / 2 if x >= 0 else 0.5 - share / 2
+
+
+@lru_cache(maxsize=1024)
+def t_quantile(p: float, df: int) -> float:
+    """The x with ``t_cdf(x, df) == p`` (0 < p < 1), by bisection to 1e-10."""
+    if not 0 < p < 1:
+        raise ValueError(f"quantile of {p!r} is not defined")
+    if p < 0.5:
+        return -t_quantile(1 - p, df)
+    low, high = 0.0, 1.0
+    while t_cdf(high, df) < p:
+        high *= 2
+    while high - low > 1e-10:
+        mid = (low + high) / 2
+        if t_cdf(mid, df) < p:
+            low = mid
+        else:
+            high = mid
+    return (low + high) / 2
+
+
+def _day(measurement: tuple[date, float]) -> date:
+    return measurement[0]
+
+
+def _finite(name: str, value: float) -> float:
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"{name} is {value!r}: a forecast needs finite numbers")
+    return value
+
+
+def _meets(plan: KpiPlan, value: float) -> bool:
+    if plan.is_range:
+        return plan.range_low <= value <= plan.range_high
+    if plan.target_value >= plan.baseline_value:
+        return value >= plan.target_value
+    return value <= plan.target_value
+
+
+def kpi_forecast_misses(*, forecast: dict | None, thresholds: Thresholds | None = None) -> bool:
+    """Whether a KPI's forecast says it misses its target: P(the value on the target date meets
+    it) below ``forecast_miss_below``. The one rule behind ``misses_target``, the KPI page's
+    badge and the "forecast to miss" alert; False without a forecast."""
+    if not forecast:
+        return False
+    t = thresholds or Thresholds()
+    return forecast["probability_on_target"] < t.forecast_miss_below
 
 
 def kpi_forecast(
@@ -60,101 +215,321 @@ def kpi_forecast(
     today: date,
     thresholds: Thresholds | None = None,
 ) -> dict | None:
-    """The ``Forecast`` contract (metrics/contracts.py), or None with too few points."""
-    from metrics.scoring.kpi import kpi_achievement
+    """The ``Forecast`` contract (metrics/contracts.py) of a KPI on ``today``.
 
+    ``measurements``: (as-of date, value), oldest first; those dated after ``today`` are
+    ignored. Returns None when there is not enough data to forecast (fewer than
+    ``forecast_min_points`` measurements in the window, or all on one day) or when the target
+    date has passed without a measurement on or after it. Raises ``ValueError`` on a NaN or
+    infinite value in the measurements or the plan.
+    """
     t = thresholds or Thresholds()
-    window = measurements[-t.forecast_window :]
-    if len(window) < t.forecast_min_points:
+    for name, value in (
+        ("the baseline", plan.baseline_value),
+        ("the target", plan.target_value),
+        *((("the range's low end", plan.range_low), ("the range's high end", plan.range_high))
+          if plan.is_range else ()),
+    ):  # fmt: skip
+        _finite(name, value)
+    values = np.fromiter((v for _, v in measurements), dtype=float, count=len(measurements))
+    if not np.isfinite(values).all():
+        bad = int(np.flatnonzero(~np.isfinite(values))[0])
+        _finite(f"the value measured on {measurements[bad][0].isoformat()}", values[bad])
+    # Measurements come oldest first: positions by bisection, not by scanning them.
+    end = bisect.bisect_right(measurements, today, key=_day)
+    after = bisect.bisect_left(measurements, plan.target_date, 0, end, key=_day)
+    if after < end:  # measured on or after the target date: that value decides
+        day, value = measurements[after]
+        return _decided(plan=plan, day=day, value=value, thresholds=t)
+    if not end or today > plan.target_date:
         return None
+    cadence = max(1, plan.cadence_days)
+    last_day, last_value = measurements[end - 1]
+    start = last_day - timedelta(days=forecast_window_days(cadence_days=cadence, thresholds=t))
+    begin = max(
+        bisect.bisect_left(measurements, start, 0, end, key=_day), end - t.forecast_max_points
+    )
+    if end - begin < t.forecast_min_points:
+        return None
+    window = measurements[begin:end]
     origin = window[0][0]
-    x = np.array([(d - origin).days for d, _ in window], dtype=float)
-    y = np.array([v for _, v in window], dtype=float)
+    x = np.fromiter(((d - origin).days for d, _ in window), dtype=float, count=len(window))
+    y = values[begin:end]
     if x[-1] == x[0]:
         return None
-    intercept, slope = theil_sen(x, y)
-    residuals = y - (intercept + slope * x)
-    sigma = _robust_sigma(residuals)
-    n = len(x)
-    x_target = float((plan.target_date - origin).days)
-    value_at_target = intercept + slope * x_target
-    sxx = float(np.sum((x - x.mean()) ** 2))
-    spread = sigma * math.sqrt(1 + 1 / n + (x_target - x.mean()) ** 2 / sxx) if sxx else sigma
-    z = NormalDist().inv_cdf(0.5 + t.interval_level / 2)
-    low, high = value_at_target - z * spread, value_at_target + z * spread
+    x_last = x[-1]
+    window_days = float(forecast_window_days(cadence_days=cadence, thresholds=t))
+    dx, dy = np.diff(x), np.diff(y)
+    keep = dx > 0
+    if not keep.all():  # two values on one day: their change spans no time
+        dx, dy = dx[keep], dy[keep]
+    level, _, slope = _ends(x, y, dx, dy, window_days / DRIFT_HALF_LIVES)
+    steps = dx / cadence
+    raw = dy
+    # Noise around a trend (a daily KPI with its weekday rhythm, a survey score) rather than a
+    # wandering walk: its spread around a straight line is no larger than its one-step changes
+    # (variance ratio 2 x line variance / change variance near 1; a walk's is far above). Then
+    # the walk's last value and recent drift would follow noise: blend in the Theil-Sen line.
+    intercept, trend_slope = theil_sen(x, y)
+    residuals = y - (intercept + trend_slope * x)
+    noise = float(np.sqrt(np.sum(residuals**2) / max(1, len(x) - 2)))
+    share = _noise_share(raw - _mean(raw), noise)
+    if share > 0:
+        level = share * (intercept + trend_slope * x_last) + (1 - share) * level
+        slope = share * trend_slope + (1 - share) * slope
+    shocks = (raw - slope * dx) / np.sqrt(steps)
+    changes = len(shocks)
+    df = max(1, changes - 1)
+    sigma = float(np.sqrt(np.sum(shocks**2) / df)) if changes else 0.0
+    scale = (
+        (plan.range_high - plan.range_low)
+        if plan.is_range
+        else abs(plan.target_value - plan.baseline_value)
+    ) or abs(level)
+    floor = t.forecast_spread_floor * scale
+    sigma = max(sigma, floor, 1e-12)
+    window_steps = max(1.0, (x_last - x[0]) / cadence)
+    quantile = t_quantile(0.5 + t.interval_level / 2, df)
+    x_mean = _mean(x)
+    sxx = float(np.sum((x - x_mean) ** 2)) or 1.0
 
-    if plan.is_range:
-        if spread > 0:
-            dist = NormalDist(value_at_target, spread)
-            probability = dist.cdf(plan.range_high) - dist.cdf(plan.range_low)
-        else:
-            probability = float(plan.range_low <= value_at_target <= plan.range_high)
-        misses = not (plan.range_low <= value_at_target <= plan.range_high)
-    else:
-        up = plan.target_value > plan.baseline_value
-        if spread > 0:
-            below = NormalDist(value_at_target, spread).cdf(plan.target_value)
-            probability = 1 - below if up else below
-        else:
-            reached = (
-                value_at_target >= plan.target_value if up else value_at_target <= plan.target_value
+    def spread_at(days: float) -> float:
+        h = max(0.0, days) / cadence
+        walk = sigma * math.sqrt(h * (1 + h / window_steps)) * (max(h, 1.0) ** MOMENTUM)
+        if share == 0 or days <= 0:
+            return walk
+        # The regression's prediction spread around the trend line, at least the floor.
+        x0 = x_last + days
+        line = max(noise, floor) * math.sqrt(1 + 1 / len(x) + (x0 - x_mean) ** 2 / sxx)
+        return share * line + (1 - share) * walk
+
+    horizon_days = float((plan.target_date - last_day).days)
+    centre = level + slope * horizon_days
+    spread = spread_at(horizon_days)
+    if spread > 0:
+        if plan.is_range:
+            probability = t_cdf((plan.range_high - centre) / spread, df) - t_cdf(
+                (plan.range_low - centre) / spread, df
             )
-            probability = float(reached)
-        misses = value_at_target < plan.target_value if up else value_at_target > plan.target_value
-    projected = _projected_date(plan, origin, intercept, slope, x[-1])
-    last_day = window[-1][0]
-    line_days = sorted({origin, last_day, max(today, last_day), plan.target_date})
-    line = [[d.isoformat(), round(intercept + slope * (d - origin).days, 10)] for d in line_days]
+        elif plan.target_value >= plan.baseline_value:
+            probability = 1 - t_cdf((plan.target_value - centre) / spread, df)
+        else:
+            probability = t_cdf((plan.target_value - centre) / spread, df)
+    else:  # the target date is the latest measurement's day: handled as decided above
+        probability = float(_meets(plan, centre))
+    probability = min(1 - P_MIN, max(P_MIN, probability))
+    reach, projected = _projected(plan, last_day, last_value, level, slope)
+
+    line_days = sorted({origin, last_day, plan.target_date})
+    line = [[d.isoformat(), level + slope * (d - last_day).days] for d in line_days]
+    total = (plan.target_date - last_day).days
+    band_days = sorted(
+        {last_day + timedelta(days=round(total * i / BAND_POINTS)) for i in range(BAND_POINTS + 1)}
+    )
     band = []
-    for d in line_days:
-        if d < last_day:
-            continue
-        xd = float((d - origin).days)
-        s = sigma * math.sqrt(1 + 1 / n + (xd - x.mean()) ** 2 / sxx) if sxx else sigma
-        centre = intercept + slope * xd
-        band.append([d.isoformat(), centre - z * s, centre + z * s])
-    return {
+    for d in band_days:
+        days = (d - last_day).days
+        c, s = level + slope * days, quantile * spread_at(days)
+        band.append([d.isoformat(), c - s, c + s])
+    forecast = {
         "method": METHOD,
-        "points_used": n,
+        "points_used": len(window),
         "window_start": origin.isoformat(),
         "slope_per_day": slope,
-        "value_at_target": value_at_target,
-        "interval_low": low,
-        "interval_high": high,
+        "value_at_target": centre,
+        "interval_low": centre - quantile * spread,
+        "interval_high": centre + quantile * spread,
         "interval_level": t.interval_level,
-        "progress_at_target": kpi_achievement(plan=plan, value=value_at_target),
-        "probability_on_target": min(1.0, max(0.0, probability)),
+        "progress_at_target": _progress(plan, centre),
+        "probability_on_target": probability,
         "projected_target_date": projected.isoformat() if projected else None,
-        "misses_target": bool(misses),
+        "target_reach": reach,
+        "misses_target": False,
         "line": line,
         "band": band,
         "residual_sigma": sigma,
+        "level": level,
     }
+    forecast["misses_target"] = kpi_forecast_misses(forecast=forecast, thresholds=t)
+    return forecast
 
 
-def _projected_date(plan, origin: date, intercept: float, slope: float, x_last: float):
-    """When the trend line reaches the target (enters the range); None if it never does."""
+def _noise_share(changes: np.ndarray, noise: float) -> float:
+    """How much the window looks like noise around a trend rather than a random walk, 0-1.
+
+    The variance ratio ``2 noise² / mean(change²)`` (noise: the spread around the Theil-Sen
+    line) is about 1 for noise around a trend and about ``2 n / 15`` for a random walk of n
+    changes (a detrended walk's variance grows with its length). The share is 1 at or below
+    half the walk's ratio, 0 at or above it, linear between; 0 with fewer than 5 changes, whose
+    ratio tells nothing."""
+    n = len(changes)
+    if n < 5:
+        return 0.0
+    per_change = _mean(changes * changes)
+    if per_change == 0:
+        return 0.0
+    ratio = 2 * noise * noise / per_change
+    walk = max(1.0, 2 * n / 15)
+    return min(1.0, max(0.0, (walk - ratio) / (walk / 2)))
+
+
+def _ends(
+    x: np.ndarray, y: np.ndarray, dx: np.ndarray, dy: np.ndarray, half_life: float
+) -> tuple[float, float, float]:
+    """(level at the last date, level at the first date, drift per day) of the window.
+
+    Each end is its measured value unless that value is a spike: more than ``SPIKE_Z`` robust sigmas (1.4826 x MAD of the one-step
+    changes) from the median of the ``ANCHOR_POINTS`` values at that end carried along the
+    median rate of change, in which case that median replaces it. The drift is then the
+    recency-weighted mean rate of the changes: weights halve every ``half_life`` days.
+    ``dx``, ``dy``: the one-step changes of x and y that span time."""
+    # Spikes are judged against the median rate of change, which a spike does not move.
+    rates = dy / dx
+    drift = _median(rates)
+    shocks = dy - drift * dx
+    deviations = np.abs(shocks - _median(shocks))
+    # The MAD is 0 when most changes are equal; the mean absolute deviation then still sees
+    # the one that is not.
+    robust = 1.4826 * _median(deviations) or 1.2533 * _mean(deviations)
+    k = min(ANCHOR_POINTS, len(x))
+    last, first = float(y[-1]), float(y[0])
+    if robust > 0:
+        tail = statistics.median((y[-k:] + drift * (x[-1] - x[-k:])).tolist())
+        head = statistics.median((y[:k] - drift * (x[:k] - x[0])).tolist())
+        if abs(last - tail) > SPIKE_Z * robust:
+            last = tail
+        if abs(first - head) > SPIKE_Z * robust:
+            first = head
+    # Recency-weighted mean rate, with the (spike-robust) ends in place of the measured ones.
+    if last != y[-1]:
+        rates[-1] = (last - y[-2]) / dx[-1]
+    if first != y[0]:
+        rates[0] = (y[1] - first) / dx[0]
+    age = (x[-1] - x[0]) - np.cumsum(dx)  # days from each change's end to the latest date
+    weights = dx * 0.5 ** (age / half_life)
+    return last, first, float((weights * rates).sum() / weights.sum())
+
+
+def _progress(plan: KpiPlan, value: float) -> float:
+    from metrics.scoring.kpi import kpi_achievement
+
+    return kpi_achievement(plan=plan, value=value)
+
+
+def _decided(*, plan: KpiPlan, day: date, value: float, thresholds: Thresholds) -> dict:
+    """A measurement on or after the target date is the result: nothing left to forecast."""
+    hit = _meets(plan, value)
+    forecast = {
+        "method": MEASURED,
+        "points_used": 1,
+        "window_start": day.isoformat(),
+        "slope_per_day": 0.0,
+        "value_at_target": value,
+        "interval_low": value,
+        "interval_high": value,
+        "interval_level": thresholds.interval_level,
+        "progress_at_target": _progress(plan, value),
+        "probability_on_target": 1.0 if hit else 0.0,
+        "projected_target_date": None,
+        "target_reach": ALREADY_REACHED if hit else NEVER,
+        "misses_target": not hit,
+        "line": [],
+        "band": [],
+        "residual_sigma": 0.0,
+        "level": value,
+        "measured_on": day.isoformat(),
+    }
+    return forecast
+
+
+def _projected(
+    plan: KpiPlan, last_day: date, last_value: float, level: float, slope: float
+) -> tuple[str, date | None]:
+    """(``target_reach``, date): already reached when the latest value meets the target; the
+    day the trend line from the level reaches it (enters the range); never when the trend is
+    flat or moves away, or would take more than a century."""
+    if _meets(plan, last_value):
+        return ALREADY_REACHED, None
+    if _meets(plan, level):
+        return ON_DATE, last_day  # the latest value is short of it, the trend's level is not
     if plan.is_range:
-        fitted_last = intercept + slope * x_last
-        if plan.range_low <= fitted_last <= plan.range_high:
-            return origin + timedelta(days=int(x_last))
-        goal = plan.range_low if fitted_last < plan.range_low else plan.range_high
+        goal = plan.range_low if level < plan.range_low else plan.range_high
     else:
         goal = plan.target_value
-    if slope == 0:
-        return None
-    x_goal = (goal - intercept) / slope
-    up = (
-        goal > intercept + slope * x_last
-        if plan.is_range
-        else plan.target_value > plan.baseline_value
+    distance = goal - level
+    if slope == 0 or (slope > 0) != (distance > 0):
+        return NEVER, None
+    days = distance / slope
+    if days > 365 * 100:
+        return NEVER, None
+    return ON_DATE, last_day + timedelta(days=math.ceil(days))
+
+
+PROBABILITY_LABEL = "chance that the value on the target date meets the target"
+
+
+def forecast_probability_text(probability: float) -> str:
+    """P for a reader: whole percents, clipped to "< 1 %" / "> 99 %" unless decided (0 or 1,
+    after a measurement on the target date)."""
+    if probability in (0.0, 1.0):
+        return f"{probability * 100:.0f} %"
+    if probability < 0.01:
+        return "< 1 %"
+    if probability > 0.99:
+        return "> 99 %"
+    return f"{probability * 100:.0f} %"
+
+
+def forecast_target_reach(forecast: dict) -> str:
+    """``target_reach`` of a forecast, also for one stored before that field existed (a date
+    then meant "reached on that date", None "never")."""
+    if "target_reach" in forecast:
+        return forecast["target_reach"]
+    return ON_DATE if forecast.get("projected_target_date") else NEVER
+
+
+def forecast_reach_text(forecast: dict) -> str:
+    """When the target is reached, in words: "already reached", "never on this trend" or
+    "on this trend on 2027-02-05"; a measured result says so."""
+    reach = forecast_target_reach(forecast)
+    if forecast.get("method") == MEASURED:
+        verdict = "met" if reach == ALREADY_REACHED else "missed"
+        return f"measured on {forecast.get('measured_on')}: target {verdict}"
+    if reach == ALREADY_REACHED:
+        return "target already reached (the latest value meets it)"
+    if reach == NEVER:
+        return "never reached on this trend"
+    return f"reached on {forecast['projected_target_date']} on this trend"
+
+
+def forecast_sentence(*, forecast: dict) -> str:
+    """The forecast in one sentence, as the alert and the KPI page say it."""
+    reach = forecast_reach_text(forecast)
+    p = forecast_probability_text(forecast["probability_on_target"])
+    if forecast.get("method") == MEASURED:
+        return f"{reach.capitalize()} ({num(forecast['value_at_target'])})."
+    return (
+        f"projected {num(forecast['value_at_target'])} on its target date "
+        f"({forecast['interval_level'] * 100:.0f} % interval {num(forecast['interval_low'])} "
+        f"to {num(forecast['interval_high'])}); {p} {PROBABILITY_LABEL}; {reach}."
     )
-    if (slope > 0) != up:
-        # The trend moves away from the target: it is reached only if already passed.
-        fitted_last = intercept + slope * x_last
-        passed = fitted_last >= goal if up else fitted_last <= goal
-        if not passed:
-            return None
-    if abs(x_goal) > 365 * 100:
+
+
+METHOD_LABELS = {
+    METHOD: "robust random walk with drift",
+    MEASURED: "measured on the target date",
+    "theil-sen": "Theil-Sen trend (the method before 2026-11-30)",
+}
+
+
+def forecast_display(forecast: dict | None) -> dict | None:
+    """What the KPI page shows of a stored forecast (also one stored by an older method)."""
+    if not forecast:
         return None
-    return origin + timedelta(days=math.ceil(x_goal))
+    return {
+        "probability_text": forecast_probability_text(forecast["probability_on_target"]),
+        "probability_label": PROBABILITY_LABEL,
+        "reach_text": forecast_reach_text(forecast),
+        "method_label": METHOD_LABELS.get(forecast.get("method"), forecast.get("method", "")),
+        "measured": forecast.get("method") == MEASURED,
+    }

@@ -142,11 +142,8 @@ def kpi_score(
     progress = clamp(achievement)
     expected = kpi_expected_progress(plan=plan, day=last_day)
     planned = plan.target_value if plan.is_range else kpi_planned_value(plan=plan, day=last_day)
-    forecast = (
-        kpi_forecast(plan=plan, measurements=series, today=today, thresholds=t)
-        if today <= plan.target_date
-        else None
-    )
+    # After the target date only a measurement on or after it gives one (the result, P 0 or 1).
+    forecast = kpi_forecast(plan=plan, measurements=series, today=today, thresholds=t)
     gap = expected - progress
     if expected <= EPSILON:
         attainment = None

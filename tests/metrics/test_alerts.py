@@ -101,8 +101,34 @@ def test_kpi_forecast_to_miss(objective):
     )
     _run(kpi, today=TODAY)
     alert = active("kpi_forecast_miss", "kpi", kpi.pk).get()
-    assert "2027-02-05" in alert.message
-    assert alert.details["probability_on_target"] == 0.0
+    # The trend ends at 38.2 < 40; P (value on the target date meets 40) = 1 - T4(2.40) = 3.7 %.
+    assert alert.details["probability_on_target"] == pytest.approx(0.0372, abs=1e-3)
+    assert "4 % chance that the value on the target date meets the target" in alert.message
+    assert "reached on 2027-02-05 on this trend" in alert.message
+
+
+@pytest.mark.parametrize(("value", "fires"), [(40.0, False), (39.0, True)])
+def test_a_measurement_on_the_target_date_decides_the_forecast_alert(objective, value, fires):
+    # Before: measured on the date and met, still "forecast to miss" (P = 0.15).
+    values = [(dt.date(2026, 1, 1) + dt.timedelta(days=30 * i), 21.0 + 1.5 * i) for i in range(12)]
+    kpi = _kpi(objective, [*values, (dt.date(2026, 12, 31), value)])
+    _run(kpi, today=dt.date(2026, 12, 31))
+    assert active("kpi_forecast_miss", "kpi", kpi.pk).exists() is fires
+    if fires:
+        message = active("kpi_forecast_miss", "kpi", kpi.pk).get().message
+        assert "Measured on 2026-12-31: target missed (39)" in message
+
+
+def test_forecast_miss_alert_follows_p_not_the_point_forecast(objective, settings):
+    # The point forecast (38.2) misses 40 either way; only P against the threshold decides.
+    values = [(dt.date(2026, 1, 1) + dt.timedelta(days=30 * i), 20 + 1.5 * i) for i in range(6)]
+    kpi = _kpi(objective, values)
+    settings.GAP_FORECAST_MISS_BELOW = 0.02
+    _run(kpi, today=TODAY)
+    assert not active("kpi_forecast_miss", "kpi", kpi.pk).exists()
+    settings.GAP_FORECAST_MISS_BELOW = 0.5
+    _run(kpi, today=TODAY)
+    assert active("kpi_forecast_miss", "kpi", kpi.pk).exists()
 
 
 def test_kpi_stale(objective):

@@ -36,7 +36,7 @@ def test_full_recompute_scores_every_level_and_explains_it(plan):
     nps = latest(SubjectType.KPI, plan["nps"].id)
     assert nps.status == "on_track"
     assert nps.components["items"][0]["key"] == "performance"
-    assert nps.forecast["method"] == "theil-sen"
+    assert nps.forecast["method"] == "robust-rw-drift"
     assert nps.data_quality["confidence"] == "good"
     child = latest(SubjectType.OBJECTIVE, plan["child"].id)
     assert child.status == "off_track"

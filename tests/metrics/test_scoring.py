@@ -115,7 +115,9 @@ def test_kpi_after_target_date_shows_the_final_result(value, status):
     assert result.expected_progress == 1.0
     assert result.reason.startswith("Final result")
     assert result.data_quality["stale"] is False  # the clock stops at the target date
-    assert result.forecast is None
+    # The measurement on the target date decides the forecast (issue #13): P is 1 or 0.
+    assert result.forecast["method"] == "measured"
+    assert result.forecast["probability_on_target"] == (1.0 if value >= 40 else 0.0)
 
 
 def test_kpi_without_measurement_has_no_data():
@@ -156,16 +158,17 @@ LINEAR = [(JAN1 + dt.timedelta(days=30 * i), 20 + 0.05 * 30 * i) for i in range(
 
 def test_forecast_of_an_exact_trend():
     forecast = kpi_forecast(plan=INCREASE, measurements=LINEAR, today=D(2026, 6, 15))
-    assert forecast["method"] == "theil-sen"
+    assert forecast["method"] == "robust-rw-drift"
     assert forecast["points_used"] == 6
     assert forecast["slope_per_day"] == pytest.approx(0.05)
     assert forecast["value_at_target"] == pytest.approx(20 + 0.05 * 364)  # 38.2
     assert forecast["progress_at_target"] == pytest.approx(0.91)
-    assert forecast["interval_low"] == pytest.approx(forecast["interval_high"])  # no spread
-    assert forecast["probability_on_target"] == 0.0
+    # No spread in the data, but the floor (0.5 % of 40 - 20 a month) keeps it uncertain.
+    assert forecast["interval_low"] < 38.2 < forecast["interval_high"]
+    assert 0 < forecast["probability_on_target"] < 0.5
     assert forecast["misses_target"] is True
     assert forecast["projected_target_date"] == "2027-02-05"  # 20 / 0.05 = day 400
-    assert forecast["line"][0] == ["2026-01-01", 20.0]
+    assert forecast["line"][0] == ["2026-01-01", pytest.approx(20.0)]
     assert forecast["line"][-1][0] == "2026-12-31"
 
 

@@ -73,6 +73,35 @@ def test_kpi_page_shows_chart_forecast_and_data(client, viewer, kpi):
     assert "Plan (target trajectory)" in html
     assert "24.50" in html  # the data table
     assert "Record a measurement" not in html  # a viewer reads only
+    # A forecast stored by the method before issue #13 stays readable, labelled as it was made.
+    assert "Theil-Sen trend (the method before 2026-11-30)" in html
+    assert "never reached on this trend" in html
+
+
+def test_kpi_page_labels_p_and_draws_the_interval_band(client, viewer, kpi):
+    from metrics.scoring import KpiPlan
+    from metrics.scoring.forecast import kpi_forecast
+
+    values = [(dt.date(2026, 1, 1) + dt.timedelta(days=30 * i), 20.0 + 0.1 * i) for i in range(8)]
+    for as_of, value in values:
+        MeasurementFactory(kpi=kpi, as_of=as_of, value=value)
+    plan = KpiPlan(
+        name=kpi.name, direction="increase", baseline_value=20.0, baseline_date=dt.date(2026, 1, 1),
+        target_value=40.0, target_date=dt.date(2026, 12, 31), cadence_days=30,
+    )  # fmt: skip
+    forecast = kpi_forecast(plan=plan, measurements=values, today=dt.date(2026, 8, 1))
+    assert forecast["probability_on_target"] < 0.01
+    GapScoreFactory(
+        subject_type=SubjectType.KPI, subject_id=kpi.pk, status="off_track", forecast=forecast
+    )
+    client.force_login(viewer)
+    html = client.get(kpi.get_absolute_url()).content.decode()
+    assert "Chance the value on the target date meets the target" in html
+    assert "&lt; 1 %" in html  # clipped for display, never "0 %" before the date
+    assert "robust random walk with drift" in html
+    assert '"name":"Forecast 80% interval"' in html  # the band from the latest value on
+    assert forecast["band"][0][0] == "2026-08-29"  # starts at the latest measurement
+    assert forecast["band"][-1][0] == "2026-12-31"  # ends at the target date
 
 
 def test_owner_records_a_measurement(client, member, kpi):
