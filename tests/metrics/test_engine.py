@@ -258,6 +258,29 @@ def test_recent_measurements_are_the_newest_points_oldest_first(plan):
     assert series[plan["leads"].pk][0][0] < series[plan["leads"].pk][-1][0]
 
 
+def test_recent_measurements_take_a_count_per_kpi(plan):
+    from metrics.engine.kpis import measurements_recent
+
+    series = measurements_recent(
+        kpi_ids=[plan["nps"].pk, plan["leads"].pk], points={plan["nps"].pk: 2, plan["leads"].pk: 3}
+    )
+    assert [v for _, v in series[plan["nps"].pk]] == [26.0, 27.5]
+    assert len(series[plan["leads"].pk]) == 3
+
+
+def test_the_engine_reads_a_daily_kpis_whole_forecast_window(db, settings):
+    # Before: GAP_HISTORY_POINTS (60) points, two months of a daily KPI, for any window.
+    settings.GAP_HISTORY_POINTS = 60
+    kpi = KPIFactory(cadence_days=1, direction="decrease", baseline_value=100, target_value=50)
+    start = dt.date(2026, 2, 1)
+    for i in range(130):
+        MeasurementFactory(kpi=kpi, as_of=start + dt.timedelta(days=i), value=100 - 0.1 * i)
+    subjects_recompute(subjects=[(SubjectType.KPI, kpi.pk)], today=dt.date(2026, 6, 10))
+    forecast = GapScore.objects.get(subject_type="kpi", subject_id=kpi.pk, is_latest=True).forecast
+    assert forecast["points_used"] == 91  # 90 days back from the latest, both ends counted
+    assert forecast["window_start"] == "2026-03-12"  # 2026-06-10 - 90 days
+
+
 def test_a_concurrent_latest_row_makes_the_write_run_again(plan):
     """Another run inserting a latest row between our flip and our insert must not leave two
     latest rows nor lose our result: the unique index refuses the insert and we write again."""

@@ -100,7 +100,7 @@ def test_kpi_page_labels_p_and_draws_the_interval_band(client, viewer, kpi):
     assert "&lt; 1 %" in html  # clipped for display, never "0 %" before the date
     assert "robust random walk with drift" in html
     assert '"name":"Forecast 80% interval"' in html  # the band from the latest value on
-    assert forecast["band"][0][0] == "2026-08-29"  # starts at the latest measurement
+    assert forecast["band"][0][0] == "2026-07-30"  # starts at the latest measurement
     assert forecast["band"][-1][0] == "2026-12-31"  # ends at the target date
 
 
