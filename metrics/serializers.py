@@ -15,7 +15,14 @@ from strategy.models import Objective, Team
 
 
 class LatestScoreSerializer(serializers.ModelSerializer):
-    """The current gap score of an object: status and the sentence that explains it."""
+    """The current gap score of an object: status and the sentence that explains it, in its
+    short form, which names no other object ("behind mainly because of 2 parts"); the
+    explanation that names what the reader may see is ``/api/v1/scores/``."""
+
+    reason = serializers.CharField(
+        read_only=True,
+        help_text="Short form naming no other object; /api/v1/scores/ names what you may see.",
+    )
 
     class Meta:
         model = GapScore
