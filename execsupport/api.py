@@ -14,19 +14,26 @@ from collections.abc import Iterable
 from functools import partial
 from typing import Any
 
+import orjson
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.paginator import Paginator
 from django.db import IntegrityError, models
 from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404
-from rest_framework import exceptions, pagination, renderers, serializers, status, throttling
+from rest_framework import (
+    exceptions,
+    pagination,
+    parsers,
+    renderers,
+    serializers,
+    status,
+    throttling,
+)
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-# Database ids are 64-bit: anything longer is refused before it reaches the database.
-ID_REGEX = r"[0-9]{1,18}"
-MAX_ID = 2**63 - 1
+from execsupport.validation import ID_REGEX, MAX_ID, validate_id  # noqa: F401 (re-exported)
 
 STATUS_CODES = {
     400: "invalid",
@@ -165,6 +172,39 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         code = STATUS_CODES.get(response.status_code, code or "error")
         response.data = error_body(status_code=response.status_code, detail=str(message), code=code)
     return response
+
+
+# --- parsing ----------------------------------------------------------------------------------
+JSON_MAX_BODY = 16 * 1024 * 1024  # a full ingest batch (API_INGEST_MAX_ROWS rows) fits
+
+
+class TooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is too large."
+    default_code = "too_large"
+
+
+class JSONParser(parsers.BaseParser):
+    """Every JSON request body of the API, parsed with orjson (``DEFAULT_PARSER_CLASSES``).
+
+    One parser for every endpoint, so hostile bodies get one answer everywhere: nesting deeper
+    than 1024 levels (the standard library's parser recurses until Python's stack limit and
+    raised ``RecursionError``: a 500), NaN and Infinity (not JSON), numbers too large for a
+    double, and invalid UTF-8 are a 400; a body over ``JSON_MAX_BODY`` is a 413. Several times
+    faster than the standard library on big batches, too."""
+
+    media_type = "application/json"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        if stream is None:
+            return None
+        body = stream.read(JSON_MAX_BODY + 1)
+        if len(body) > JSON_MAX_BODY:
+            raise TooLarge(f"At most {JSON_MAX_BODY // (1024 * 1024)} MB per request.")
+        try:
+            return orjson.loads(body)
+        except orjson.JSONDecodeError as exc:
+            raise exceptions.ParseError(f"Invalid JSON: {exc}") from None
 
 
 # --- pagination -------------------------------------------------------------------------------
@@ -378,7 +418,9 @@ class IdRelatedField(serializers.PrimaryKeyRelatedField):
             number = int(data)
         except (TypeError, ValueError):
             self.fail("incorrect_type", data_type=type(data).__name__)
-        if not 0 < number <= MAX_ID:
+        try:
+            validate_id(number)
+        except DjangoValidationError:
             self.fail("does_not_exist", pk_value=data)
         return super().to_internal_value(number)
 

@@ -26,13 +26,13 @@ from rest_framework.views import APIView
 
 from execsupport.api import (
     ID_REGEX,
-    MAX_ID,
     etag_for,
     if_match_version,
     if_none_match,
     version_etag,
 )
 from execsupport.rows import RowPlan
+from execsupport.validation import IdFormField
 from metrics.selectors import attach_latest_scores, scores_version
 from strategy.access import Access, access_for
 
@@ -41,17 +41,10 @@ from strategy.access import Access, access_for
 LIST_CACHE_SECONDS = 300
 
 
-class IdField(forms.IntegerField):
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("min_value", 1)
-        kwargs.setdefault("max_value", MAX_ID)
-        super().__init__(*args, **kwargs)
-
-
 class IdFilter(filters.NumberFilter):
     """An id filter that refuses out-of-range numbers with a 400, not a database error."""
 
-    field_class = IdField
+    field_class = IdFormField
 
 
 class UtcDateTimeField(IsoDateTimeField):

@@ -12,6 +12,14 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from execsupport.validation import (
+    CHECKIN_TEXT_MAX,
+    DESCRIPTION_MAX,
+    NOTE_MAX,
+    text_validators,
+    validate_date,
+    validate_no_nul,
+)
 from strategy.models import (
     POSITIVE_WEIGHT,
     Objective,
@@ -22,6 +30,7 @@ from strategy.models import (
 )
 
 PERCENT = [MinValueValidator(0), MaxValueValidator(100)]
+CHECKIN_TEXT = text_validators(CHECKIN_TEXT_MAX)
 
 
 class Initiative(VersionedModel):
@@ -54,12 +63,12 @@ class Initiative(VersionedModel):
         related_name="dependents",
     )
     title = models.CharField(max_length=200)
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, validators=text_validators(DESCRIPTION_MAX))
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PROPOSED)
     priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.MEDIUM)
-    start_date = models.DateField()
-    due_date = models.DateField()
-    completed_on = models.DateField(null=True, blank=True)
+    start_date = models.DateField(validators=[validate_date])
+    due_date = models.DateField(validators=[validate_date])
+    completed_on = models.DateField(null=True, blank=True, validators=[validate_date])
     progress = models.PositiveSmallIntegerField(
         default=0, validators=PERCENT, help_text="Reported progress, 0-100 %."
     )
@@ -193,8 +202,8 @@ class InitiativeDependency(models.Model):
 class Milestone(VersionedModel):
     initiative = models.ForeignKey(Initiative, on_delete=models.CASCADE, related_name="milestones")
     title = models.CharField(max_length=200)
-    due_date = models.DateField()
-    completed_on = models.DateField(null=True, blank=True)
+    due_date = models.DateField(validators=[validate_date])
+    completed_on = models.DateField(null=True, blank=True, validators=[validate_date])
     weight = models.DecimalField(
         max_digits=6, decimal_places=2, default=Decimal("1"), validators=[POSITIVE_WEIGHT]
     )
@@ -243,9 +252,16 @@ class CheckIn(models.Model):
         help_text="Stated probability (0-100 %) of delivering on time.",
     )
     progress = models.PositiveSmallIntegerField(validators=PERCENT, help_text="0-100 %.")
-    summary = models.TextField()
-    blockers = models.TextField(blank=True)
-    next_steps = models.TextField(blank=True)
+    summary = models.TextField(validators=CHECKIN_TEXT)
+    blockers = models.TextField(blank=True, validators=CHECKIN_TEXT)
+    next_steps = models.TextField(blank=True, validators=CHECKIN_TEXT)
+    request_key = models.UUIDField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="The idempotency key of the form or API request that made it: the same key "
+        "from the same author stores one check-in, however often it is sent.",
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -266,6 +282,12 @@ class CheckIn(models.Model):
                 name="checkin_summary_required",
                 violation_error_message="A check-in needs a summary.",
             ),
+            models.UniqueConstraint(
+                fields=["author", "request_key"],
+                condition=Q(request_key__isnull=False),
+                name="checkin_request_key_once",
+                violation_error_message="This check-in was already saved.",
+            ),
         ]
         indexes = [
             models.Index(fields=["initiative", "-created_at"]),
@@ -281,14 +303,14 @@ class SpendEntry(TimestampedModel):
     initiative = models.ForeignKey(
         Initiative, on_delete=models.PROTECT, related_name="spend_entries"
     )
-    date = models.DateField()
+    date = models.DateField(validators=[validate_date])
     amount = models.DecimalField(
         max_digits=14,
         decimal_places=2,
         help_text="Money spent; a negative amount records a refund or correction.",
     )
     category = models.CharField(max_length=60, blank=True)
-    note = models.CharField(max_length=300, blank=True)
+    note = models.CharField(max_length=NOTE_MAX, blank=True, validators=[validate_no_nul])
     entered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

@@ -1,26 +1,23 @@
 from __future__ import annotations
 
-import math
-
 from django import forms
 
 from initiatives.models import Initiative
-from metrics.models import KPI, VALUE_LIMIT, Alert
+from metrics.models import KPI, Alert, Measurement
 from strategy.access import Access
 from strategy.forms import DateInput, UserChoiceField, VersionedModelForm, person_fields_scope
 from strategy.models import Objective, Team
 
 
-class MeasurementForm(forms.Form):
-    as_of = forms.DateField(label="Date", widget=DateInput())
-    value = forms.FloatField(label="Value")
-    note = forms.CharField(label="Note", max_length=300, required=False)
+class MeasurementForm(forms.ModelForm):
+    """A value of a KPI for a day: the model's fields and rules (``execsupport.validation``);
+    the service (``measurement_record``) adds the rule that the day has happened."""
 
-    def clean_value(self):
-        value = self.cleaned_data["value"]
-        if not math.isfinite(value) or abs(value) >= VALUE_LIMIT:
-            raise forms.ValidationError(f"Enter a finite number below {VALUE_LIMIT:g}.")
-        return value
+    class Meta:
+        model = Measurement
+        fields = ["as_of", "value", "note"]
+        labels = {"as_of": "Date", "value": "Value", "note": "Note"}
+        widgets = {"as_of": DateInput()}
 
 
 class KPIForm(VersionedModelForm):

@@ -16,13 +16,23 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from execsupport.validation import (
+    DESCRIPTION_MAX,
+    NOTE_MAX,
+    REASON_MAX,
+    VALUE_LIMIT,
+    text_validators,
+    validate_date,
+    validate_no_nul,
+    validate_value,
+)
 from initiatives.models import Initiative
 from strategy.models import POSITIVE_WEIGHT, Objective, Team, TimestampedModel, VersionedModel
 
-# Beyond 2**53 a float no longer holds every integer; no business KPI needs more, and the bound
-# also keeps NaN and ±Infinity out of the database (NaN compares greater than any number in
-# PostgreSQL; SQLite stores NaN as NULL, which NOT NULL refuses).
-VALUE_LIMIT = 1e15
+# VALUE_LIMIT (execsupport.validation): beyond 2**53 a float no longer holds every integer; no
+# business KPI needs more, and the bound also keeps NaN and ±Infinity out of the database (NaN
+# compares greater than any number in PostgreSQL; SQLite stores NaN as NULL, which NOT NULL
+# refuses). The check constraints below repeat it in the database.
 SANE_VALUE = Q(value__gt=-VALUE_LIMIT, value__lt=VALUE_LIMIT)
 
 
@@ -54,20 +64,21 @@ class KPI(VersionedModel):
         help_text="Stable identifier integrations use, e.g. 'nps' or 'churn-rate-smb'.",
     )
     name = models.CharField(max_length=160)
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, validators=text_validators(DESCRIPTION_MAX))
     unit = models.CharField(max_length=30, blank=True, help_text="e.g. %, EUR, days, tickets")
     kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.LAGGING)
     direction = models.CharField(
         max_length=8, choices=Direction.choices, default=Direction.INCREASE
     )
-    baseline_value = models.FloatField()
-    baseline_date = models.DateField()
+    baseline_value = models.FloatField(validators=[validate_value])
+    baseline_date = models.DateField(validators=[validate_date])
     target_value = models.FloatField(
-        help_text="For keep-within-range KPIs, the ideal value inside the range."
+        validators=[validate_value],
+        help_text="For keep-within-range KPIs, the ideal value inside the range.",
     )
-    target_date = models.DateField()
-    range_low = models.FloatField(null=True, blank=True)
-    range_high = models.FloatField(null=True, blank=True)
+    target_date = models.DateField(validators=[validate_date])
+    range_low = models.FloatField(null=True, blank=True, validators=[validate_value])
+    range_high = models.FloatField(null=True, blank=True, validators=[validate_value])
     cadence_days = models.PositiveSmallIntegerField(
         default=30,
         validators=[MinValueValidator(1), MaxValueValidator(366)],
@@ -193,8 +204,8 @@ class TrajectoryPoint(models.Model):
     """A planned value on a date: the expected path from baseline to target, when not linear."""
 
     kpi = models.ForeignKey(KPI, on_delete=models.CASCADE, related_name="trajectory")
-    date = models.DateField()
-    value = models.FloatField()
+    date = models.DateField(validators=[validate_date])
+    value = models.FloatField(validators=[validate_value])
 
     class Meta:
         ordering = ["kpi", "date"]
@@ -218,7 +229,7 @@ class TargetRevision(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     changed_at = models.DateTimeField(default=timezone.now)
-    reason = models.TextField()
+    reason = models.TextField(validators=text_validators(REASON_MAX))
     old_plan = models.JSONField(help_text="The plan fields before the change.")
     new_plan = models.JSONField(help_text="The plan fields after the change.")
 
@@ -243,10 +254,10 @@ class Measurement(TimestampedModel):
         IMPORT = "import", "Import"
 
     kpi = models.ForeignKey(KPI, on_delete=models.PROTECT, related_name="measurements")
-    as_of = models.DateField()
-    value = models.FloatField()
+    as_of = models.DateField(validators=[validate_date])
+    value = models.FloatField(validators=[validate_value])
     source = models.CharField(max_length=6, choices=Source.choices, default=Source.MANUAL)
-    note = models.CharField(max_length=300, blank=True)
+    note = models.CharField(max_length=NOTE_MAX, blank=True, validators=[validate_no_nul])
     entered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

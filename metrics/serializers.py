@@ -8,9 +8,10 @@ from __future__ import annotations
 from django.conf import settings
 from rest_framework import serializers
 
+from execsupport.validation import NOTE_MAX, REASON_MAX, VALUE_LIMIT, validate_value
 from initiatives.models import Initiative
 from metrics.explain import alerts_render, scores_explain
-from metrics.models import KPI, VALUE_LIMIT, Alert, GapScore, Measurement, Webhook
+from metrics.models import KPI, Alert, GapScore, Measurement, Webhook
 from strategy.models import Objective, Team
 
 
@@ -147,16 +148,28 @@ class KPISerializer(serializers.ModelSerializer):
         write_only=True,
         required=False,
         allow_blank=True,
-        max_length=2000,
+        max_length=REASON_MAX,
         help_text="Why the baseline, target or range changed (required when they do).",
     )
-    baseline_value = serializers.FloatField(min_value=-VALUE_LIMIT, max_value=VALUE_LIMIT)
-    target_value = serializers.FloatField(min_value=-VALUE_LIMIT, max_value=VALUE_LIMIT)
+    baseline_value = serializers.FloatField(
+        min_value=-VALUE_LIMIT, max_value=VALUE_LIMIT, validators=[validate_value]
+    )
+    target_value = serializers.FloatField(
+        min_value=-VALUE_LIMIT, max_value=VALUE_LIMIT, validators=[validate_value]
+    )
     range_low = serializers.FloatField(
-        min_value=-VALUE_LIMIT, max_value=VALUE_LIMIT, allow_null=True, required=False
+        min_value=-VALUE_LIMIT,
+        max_value=VALUE_LIMIT,
+        validators=[validate_value],
+        allow_null=True,
+        required=False,
     )
     range_high = serializers.FloatField(
-        min_value=-VALUE_LIMIT, max_value=VALUE_LIMIT, allow_null=True, required=False
+        min_value=-VALUE_LIMIT,
+        max_value=VALUE_LIMIT,
+        validators=[validate_value],
+        allow_null=True,
+        required=False,
     )
 
     class Meta:
@@ -189,12 +202,17 @@ class MeasurementSerializer(serializers.ModelSerializer):
     kpi = serializers.SlugRelatedField(
         slug_field="key", queryset=KPI.objects.all(), help_text="The KPI's stable key."
     )
-    value = serializers.FloatField(min_value=-VALUE_LIMIT, max_value=VALUE_LIMIT)
+    value = serializers.FloatField(
+        min_value=-VALUE_LIMIT, max_value=VALUE_LIMIT, validators=[validate_value]
+    )
 
     class Meta:
         model = Measurement
         fields = ["id", "kpi", "as_of", "value", "note", "source", "created_at", "updated_at"]
         read_only_fields = ["source"]
+        # No unique-together check: a second value for a KPI and date replaces the first
+        # (``measurement_record`` keeps the old one as a correction), as the ingest does.
+        validators: list = []
 
     def get_fields(self):
         from strategy.access import access_for
@@ -214,7 +232,7 @@ class IngestRowSerializer(serializers.Serializer):
     kpi = serializers.CharField(max_length=80, help_text="The KPI's key.")
     as_of = serializers.DateField()
     value = serializers.FloatField(help_text=f"Finite, below {VALUE_LIMIT:g} in magnitude.")
-    note = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    note = serializers.CharField(max_length=NOTE_MAX, required=False, allow_blank=True)
 
 
 class IngestRequestSerializer(serializers.Serializer):

@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 
 import orjson
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
+from execsupport.validation import (
+    NOTE_MAX,
+    rule_error,
+    text_validators,
+    validate_date,
+    validate_fields,
+    validate_not_future,
+    validate_value,
+)
 from metrics.models import (
     KPI,
-    VALUE_LIMIT,
     Alert,
     DirtySubject,
     Measurement,
@@ -25,6 +33,7 @@ from metrics.models import (
     Webhook,
 )
 
+FUTURE_MEASUREMENT = "A measurement cannot be dated in the future."
 PLAN_FIELDS = (
     "baseline_value",
     "baseline_date",
@@ -136,10 +145,20 @@ def measurement_record(
     A second value for the same KPI and date replaces the first and the replaced value is kept
     as a ``MeasurementCorrection``. Re-sending the same value changes nothing.
     """
-    if not math.isfinite(value) or abs(value) >= VALUE_LIMIT:
-        raise ValidationError({"value": f"Enter a finite number below {VALUE_LIMIT:g}."})
-    if as_of > timezone.localdate():
-        raise ValidationError({"as_of": "A measurement cannot be dated in the future."})
+    today = timezone.localdate()
+    validate_fields(
+        {
+            "value": (value, [validate_value]),
+            "as_of": (
+                as_of,
+                [
+                    partial(validate_not_future, today=today, message=FUTURE_MEASUREMENT),
+                    validate_date,
+                ],
+            ),
+            "note": (note, text_validators(NOTE_MAX)),
+        }
+    )
     # Two first values for one date sent together: the second waits and replaces (or keeps).
     measurements_lock(kpi_ids=[kpi.pk])
     existing = Measurement.objects.select_for_update().filter(kpi=kpi, as_of=as_of).first()
@@ -205,7 +224,6 @@ def alert_resolve(*, alert: Alert, by) -> bool:
 
 # --- bulk ingestion ---------------------------------------------------------------------------
 INGEST_FIELDS = frozenset({"kpi", "as_of", "value", "note"})
-INGEST_MIN_DATE = date(1900, 1, 1)
 _KEY_RE = re.compile(r"[-a-zA-Z0-9_]{1,80}")
 _DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -268,17 +286,11 @@ def _check_rows(rows: list, *, today: date) -> tuple[list[tuple], list[dict]]:
             except ValueError:
                 _row_error(errors, index, "as_of", "invalid", f"{raw_date} is not a real date.")
             else:
-                if as_of > today:
-                    _row_error(errors, index, "as_of", "future", "The date is in the future.")
-                    as_of = None
-                elif as_of < INGEST_MIN_DATE:
-                    _row_error(
-                        errors,
-                        index,
-                        "as_of",
-                        "out_of_range",
-                        f"The date is before {INGEST_MIN_DATE.isoformat()}.",
-                    )
+                try:
+                    validate_not_future(as_of, today=today)
+                    validate_date(as_of)
+                except ValidationError as error:
+                    _row_error(errors, index, "as_of", *rule_error(error))
                     as_of = None
         bad = bad or as_of is None
         value = row.get("value")
@@ -288,25 +300,23 @@ def _check_rows(rows: list, *, today: date) -> tuple[list[tuple], list[dict]]:
         elif isinstance(value, bool) or not isinstance(value, int | float):
             _row_error(errors, index, "value", "invalid", "The value must be a JSON number.")
             bad = True
-        elif not math.isfinite(value) or abs(value) >= VALUE_LIMIT:
-            _row_error(
-                errors,
-                index,
-                "value",
-                "out_of_range",
-                f"The value must be finite and below {VALUE_LIMIT:g} in magnitude.",
-            )
-            bad = True
+        else:
+            try:
+                validate_value(value)
+            except ValidationError as error:
+                _row_error(errors, index, "value", *rule_error(error))
+                bad = True
         note = row.get("note", "")
         if not isinstance(note, str):
             _row_error(errors, index, "note", "invalid", "The note must be a string.")
             bad = True
-        elif len(note) > 300:
-            _row_error(errors, index, "note", "max_length", "At most 300 characters.")
-            bad = True
-        elif "\x00" in note:
-            _row_error(errors, index, "note", "null_characters", "NUL characters are not allowed.")
-            bad = True
+        else:
+            try:
+                for validator in text_validators(NOTE_MAX):
+                    validator(note)
+            except ValidationError as error:
+                _row_error(errors, index, "note", *rule_error(error))
+                bad = True
         if not bad:
             clean.append((index, key, as_of, float(value), note.strip()))
     return clean, errors

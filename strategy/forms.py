@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import QuerySet
 
+from execsupport.validation import DateFormField, IdFormField
 from strategy.access import Access
 from strategy.models import Objective, Team, Theme, VersionConflict
 from strategy.overview import OverviewFilters
@@ -146,10 +147,10 @@ class VersionCheckedModelForm(VersionedModelForm):
 class OverviewFilterForm(forms.Form):
     """Filters of the overview, by id: the page checks them against what the person may see."""
 
-    period = forms.IntegerField(required=False, min_value=1)
-    theme = forms.IntegerField(required=False, min_value=1)
-    team = forms.IntegerField(required=False, min_value=1)
-    since = forms.DateField(required=False, widget=DateInput(), label="Changes since")
+    period = IdFormField(required=False)
+    theme = IdFormField(required=False)
+    team = IdFormField(required=False)
+    since = DateFormField(required=False, widget=DateInput(), label="Changes since")
 
     def to_filters(self, today: dt.date) -> OverviewFilters:
         data = self.cleaned_data if self.is_valid() else {}

@@ -17,6 +17,8 @@ from django.db.models import F, Q
 from django.urls import reverse
 from knox.models import AbstractAuthToken
 
+from execsupport.validation import DESCRIPTION_MAX, text_validators, validate_date
+
 HEX_COLOUR = RegexValidator(r"^#[0-9a-fA-F]{6}$", "Enter a colour as #rrggbb.")
 POSITIVE_WEIGHT = MinValueValidator(Decimal("0.01"))
 STRATEGY_OFFICE_GROUP = "Strategy office"
@@ -216,7 +218,7 @@ class Team(VersionedModel):
         help_text="Only this team's members, leaders above it and the strategy office see its "
         "objectives, initiatives and KPIs.",
     )
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, validators=text_validators(DESCRIPTION_MAX))
 
     class Meta:
         ordering = ["name"]
@@ -273,8 +275,8 @@ class Period(VersionedModel):
 
     name = models.CharField(max_length=60, unique=True)
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.QUARTER)
-    start_date = models.DateField()
-    end_date = models.DateField()
+    start_date = models.DateField(validators=[validate_date])
+    end_date = models.DateField(validators=[validate_date])
 
     class Meta:
         ordering = ["start_date", "end_date"]
@@ -303,9 +305,9 @@ class Strategy(VersionedModel):
         ARCHIVED = "archived", "Archived"
 
     name = models.CharField(max_length=160)
-    vision = models.TextField(blank=True)
-    horizon_start = models.DateField()
-    horizon_end = models.DateField()
+    vision = models.TextField(blank=True, validators=text_validators(DESCRIPTION_MAX))
+    horizon_start = models.DateField(validators=[validate_date])
+    horizon_end = models.DateField(validators=[validate_date])
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -343,7 +345,7 @@ class Strategy(VersionedModel):
 class Theme(VersionedModel):
     strategy = models.ForeignKey(Strategy, on_delete=models.PROTECT, related_name="themes")
     name = models.CharField(max_length=120)
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, validators=text_validators(DESCRIPTION_MAX))
     colour = models.CharField(max_length=7, default="#4c6ef5", validators=[HEX_COLOUR])
     order = models.PositiveSmallIntegerField(default=0)
     weight = models.DecimalField(
@@ -396,14 +398,14 @@ class Objective(VersionedModel):
         help_text="The one person accountable.",
     )
     title = models.CharField(max_length=200)
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, validators=text_validators(DESCRIPTION_MAX))
     weight = models.DecimalField(
         max_digits=6, decimal_places=2, default=Decimal("1"), validators=[POSITIVE_WEIGHT]
     )
     priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.MEDIUM)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
-    start_date = models.DateField()
-    due_date = models.DateField()
+    start_date = models.DateField(validators=[validate_date])
+    due_date = models.DateField(validators=[validate_date])
 
     class Meta:
         ordering = ["strategy", "theme__order", "title"]

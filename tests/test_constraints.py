@@ -8,6 +8,7 @@ fails when a new constraint has no row in the table.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Callable
 
 import pytest
@@ -80,6 +81,9 @@ VIOLATIONS: dict[str, Callable[[], None]] = {
     "checkin_confidence_0_100": lambda: f.CheckInFactory(confidence=120),
     "checkin_progress_0_100": lambda: f.CheckInFactory(progress=101),
     "checkin_summary_required": lambda: f.CheckInFactory(summary=""),
+    "checkin_request_key_once": _duplicate(
+        f.CheckInFactory, ["author", "request_key", "initiative"], request_key=uuid.uuid4()
+    ),
     "spend_amount_not_zero": lambda: f.SpendEntryFactory(amount=0),
     # metrics
     "kpi_measures_one_subject": lambda: f.KPIFactory(initiative=f.InitiativeFactory()),
