@@ -141,6 +141,8 @@ AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+# Typed usernames are clipped to what the lockout table stores (execsupport.auth).
+AXES_USERNAME_CALLABLE = "execsupport.auth.lockout_username"
 
 # --- I18N -----------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -338,6 +340,13 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.JSONRenderer",
         "execsupport.api.CSVRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    # One JSON parser (orjson) for every endpoint: deep nesting, NaN and oversized bodies are a
+    # 400/413 everywhere, never a 500.
+    "DEFAULT_PARSER_CLASSES": [
+        "execsupport.api.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_PAGINATION_CLASS": "execsupport.api.PagePagination",
     "PAGE_SIZE": 50,

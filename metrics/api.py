@@ -6,13 +6,12 @@ Rules come from ``strategy.access``; writes call ``metrics.services``.
 
 from __future__ import annotations
 
-import orjson
 from django.conf import settings
 from django.db.models import Count, Max, Q
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import exceptions, parsers, status
+from rest_framework import exceptions
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -21,6 +20,7 @@ from execsupport.api import (
     ApiError,
     CursorPagination,
     ErrorSerializer,
+    JSONParser,
 )
 from execsupport.viewsets import (
     AccessViewSet,
@@ -50,31 +50,6 @@ from strategy.models import ApiToken, Objective
 
 KPI_KEY_REGEX = r"[-a-zA-Z0-9_]{1,80}"
 WRITE_MEASUREMENTS = {"read": ApiToken.Scope.READ, "write": ApiToken.Scope.WRITE_MEASUREMENTS}
-INGEST_MAX_BODY = 16 * 1024 * 1024
-
-
-class TooLarge(exceptions.APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = "The request body is too large."
-    default_code = "too_large"
-
-
-class OrjsonParser(parsers.BaseParser):
-    """JSON parsed with orjson: several times faster than the standard library on big batches.
-    NaN and Infinity are not JSON and are refused, as are numbers too large for a double."""
-
-    media_type = "application/json"
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        if stream is None:
-            return None
-        body = stream.read(INGEST_MAX_BODY + 1)
-        if len(body) > INGEST_MAX_BODY:
-            raise TooLarge(f"At most {INGEST_MAX_BODY // (1024 * 1024)} MB per request.")
-        try:
-            return orjson.loads(body)
-        except orjson.JSONDecodeError as exc:
-            raise exceptions.ParseError(f"Invalid JSON: {exc}") from None
 
 
 # --- filters ----------------------------------------------------------------------------------
@@ -216,10 +191,24 @@ class MeasurementViewSet(AppendOnlyAccessViewSet):
     def may_write(self, access: Access, obj: Measurement, request) -> bool:
         return access.can_record_measurement(obj.kpi)
 
-    def perform_create(self, serializer):
+    @extend_schema(
+        responses={
+            201: OpenApiResponse(MeasurementSerializer, description="A new measurement."),
+            200: OpenApiResponse(
+                MeasurementSerializer,
+                description="The KPI already had a value for that date: replaced (the old "
+                "value is kept as a correction), or unchanged when identical.",
+            ),
+        }
+    )
+    def create(self, request, *args, **kwargs):
+        """Record one value of a KPI for a date (201); a value for a KPI and date that already
+        has one replaces it and keeps the old one as a correction (200)."""
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         self._check(Measurement(kpi=data["kpi"]))
-        serializer.instance, _ = services.measurement_record(
+        serializer.instance, created = services.measurement_record(
             kpi=data["kpi"],
             as_of=data["as_of"],
             value=data["value"],
@@ -227,6 +216,7 @@ class MeasurementViewSet(AppendOnlyAccessViewSet):
             entered_by=self.request.user,
             source=Measurement.Source.API,
         )
+        return Response(serializer.data, status=201 if created else 200)
 
     @extend_schema(
         request=IngestRequestSerializer,
@@ -236,7 +226,7 @@ class MeasurementViewSet(AppendOnlyAccessViewSet):
             413: OpenApiResponse(ErrorSerializer, description="Body too large."),
         },
     )
-    @action(detail=False, methods=["post"], parser_classes=[OrjsonParser], url_path="ingest")
+    @action(detail=False, methods=["post"], parser_classes=[JSONParser], url_path="ingest")
     def ingest(self, request, format=None):
         """Record up to API_INGEST_MAX_ROWS measurements by KPI key in one request.
 
