@@ -10,7 +10,10 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.db.models import Prefetch
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import exceptions
+from rest_framework.response import Response
 
 from execsupport.viewsets import (
     AccessViewSet,
@@ -166,11 +169,39 @@ class CheckInViewSet(AppendOnlyAccessViewSet):
     def may_write(self, access: Access, obj: CheckIn, request) -> bool:
         return access.can_update_initiative(obj.initiative)
 
-    def perform_create(self, serializer):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                description="Any string up to 255 characters, new for each check-in: a retry "
+                "with the same key stores nothing more and answers 200 with the check-in "
+                "already stored. Without a key, the same content by the same author on the "
+                "same initiative within 10 minutes is also a retry.",
+            )
+        ],
+        responses={
+            201: OpenApiResponse(CheckInSerializer, description="A new check-in."),
+            200: OpenApiResponse(CheckInSerializer, description="A retry: the stored check-in."),
+        },
+    )
+    def create(self, request, *args, **kwargs):
+        """Post a check-in (201), at most once per idempotency key or repeated content (200)."""
+        key = request.headers.get("Idempotency-Key")
+        if key is not None and not 0 < len(key) <= 255:
+            raise exceptions.ValidationError(
+                {"Idempotency-Key": ["Send 1 to 255 characters, new for each check-in."]}
+            )
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
         self._check(CheckIn(initiative=serializer.validated_data["initiative"]))
-        serializer.instance = services.checkin_create(
-            author=self.request.user, **serializer.validated_data
+        serializer.instance, created = services.checkin_submit(
+            author=request.user,
+            request_key=services.checkin_request_key(key) if key else None,
+            **serializer.validated_data,
         )
+        return Response(serializer.data, status=201 if created else 200)
 
 
 class SpendEntryViewSet(AppendOnlyAccessViewSet):

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import uuid
+
 from django import forms
 
 from initiatives.models import CheckIn, Initiative, Milestone
@@ -17,6 +19,11 @@ SUMMARY_REQUIRED = "Write a short summary: what happened since the last check-in
 
 
 class CheckInForm(forms.ModelForm):
+    """A check-in; its hidden ``request_key`` (new on each blank form, kept when the form comes
+    back with errors) makes a double click or a retry store one check-in (``checkin_submit``)."""
+
+    request_key = forms.UUIDField(required=False, widget=forms.HiddenInput)
+
     class Meta:
         model = CheckIn
         fields = ["rag", "confidence", "progress", "summary", "blockers", "next_steps"]
@@ -45,6 +52,8 @@ class CheckInForm(forms.ModelForm):
             self.fields[name].error_messages["required"] = "Enter a number from 0 to 100."
         if initiative is not None and not self.is_bound:
             self.initial.setdefault("progress", initiative.progress)
+        if not self.is_bound:
+            self.initial.setdefault("request_key", uuid.uuid4())
         prefix = f"ci{initiative.pk}-" if initiative is not None else ""
         self.auto_id = f"id_{prefix}%s"
 

@@ -114,20 +114,31 @@ def initiative_dependency_closure(*, initiative_id: int) -> set[int]:
 
 
 def initiatives_for_work(
-    *, access: Access, user, today: dt.date, initiative_ids: list[int] | None = None
+    *,
+    access: Access,
+    user,
+    today: dt.date,
+    initiative_ids: list[int] | None = None,
+    mine: bool = True,
 ) -> list[Initiative]:
     """The open initiatives a person owns or contributes to, most in need of attention first.
 
     Three queries whatever their number: the initiatives (with the last check-in's status and
     summary and the overdue milestone count), their open milestones, their latest scores. Each gets ``flags``: the
     reasons it needs attention, as (css, text) pairs, and ``attention`` to sort by.
+    ``mine=False`` drops the owner-or-contributor filter: the card of any open initiative of
+    ``initiative_ids`` the person may see (a leader checking in on a team member's work).
     """
-    mine = Q(owner=user) | Q(
-        pk__in=Initiative.contributors.through.objects.filter(user=user).values("initiative_id")
-    )
-    qs = access.scope(
-        Initiative.objects.filter(mine).exclude(status__in=Initiative.CLOSED_STATUSES)
-    )
+    qs = access.scope(Initiative.objects.exclude(status__in=Initiative.CLOSED_STATUSES))
+    if mine:
+        qs = qs.filter(
+            Q(owner=user)
+            | Q(
+                pk__in=Initiative.contributors.through.objects.filter(user=user).values(
+                    "initiative_id"
+                )
+            )
+        )
     if initiative_ids is not None:
         qs = qs.filter(pk__in=initiative_ids)
     latest = CheckIn.objects.filter(initiative=OuterRef("pk")).order_by("-created_at", "-id")

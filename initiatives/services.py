@@ -8,6 +8,7 @@ commands) check permissions with ``strategy.access`` before calling.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -50,6 +51,82 @@ def checkin_create(
         created_at=created_at or timezone.now(),
     )
     return checkin_append(checkin=checkin)
+
+
+# A second identical check-in by the same author within this window is a repost (a double
+# click, a retry after a lost answer), not news: it is stored once.
+CHECKIN_REPOST_WINDOW = dt.timedelta(minutes=10)
+
+
+def checkin_request_key(key: str) -> uuid.UUID:
+    """The stored form of an API client's ``Idempotency-Key``: the UUID itself when it is one,
+    else a UUID derived from the string (so any key up to 255 characters works)."""
+    try:
+        return uuid.UUID(key)
+    except ValueError:
+        return uuid.uuid5(uuid.NAMESPACE_URL, f"execsupport:checkin:{key}")
+
+
+@transaction.atomic
+def checkin_submit(
+    *,
+    initiative: Initiative,
+    author,
+    rag: str,
+    confidence: int,
+    progress: int,
+    summary: str,
+    blockers: str = "",
+    next_steps: str = "",
+    request_key: uuid.UUID | None = None,
+) -> tuple[CheckIn, bool]:
+    """Post a check-in from a form or the API, at most once; returns ``(checkin, created)``.
+
+    Two guards, both answering with the check-in already stored (``created`` False):
+
+    * the request's idempotency key (the form's hidden ``request_key``, the API's
+      ``Idempotency-Key`` header): the same key from the same author is one check-in, whatever
+      the content and however late the retry (unique constraint ``checkin_request_key_once``);
+    * without a key match, the same content (status, figures and texts) by the same author on
+      the same initiative within ``CHECKIN_REPOST_WINDOW``.
+
+    Posts on one initiative are serialised by a lock of its row (taken anyway when the check-in
+    updates its progress), so two simultaneous copies cannot both pass the guards.
+    """
+    Initiative.objects.select_for_update().filter(pk=initiative.pk).values_list("pk").first()
+    stored = CheckIn.objects.filter(author=author)
+    if request_key is not None:
+        existing = stored.filter(request_key=request_key).first()
+        if existing is not None:
+            return existing, False
+    existing = (
+        stored.filter(
+            initiative=initiative,
+            created_at__gte=timezone.now() - CHECKIN_REPOST_WINDOW,
+            rag=rag,
+            confidence=confidence,
+            progress=progress,
+            summary=(summary or "").strip(),
+            blockers=(blockers or "").strip(),
+            next_steps=(next_steps or "").strip(),
+        )
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    if existing is not None:
+        return existing, False
+    checkin = CheckIn(
+        initiative=initiative,
+        author=author,
+        rag=rag,
+        confidence=confidence,
+        progress=progress,
+        summary=summary,
+        blockers=blockers,
+        next_steps=next_steps,
+        request_key=request_key,
+    )
+    return checkin_append(checkin=checkin), True
 
 
 @transaction.atomic

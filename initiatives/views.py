@@ -14,7 +14,7 @@ from initiatives.forms import CheckInForm, InitiativeForm, MilestoneForm
 from initiatives.models import Initiative, Milestone
 from initiatives.selectors import initiative_page, initiatives_for_work
 from initiatives.services import (
-    checkin_create,
+    checkin_submit,
     initiative_save,
     milestone_save,
     milestone_set_completed,
@@ -96,12 +96,14 @@ def _work_item_response(
     """Re-render one My-work card (the HTMX target) after a check-in or a milestone change."""
     access = access_for(request.user)
     today = timezone.localdate()
+    # Not only the person's own work: a leader or the strategy office may act on the card of an
+    # initiative they neither own nor contribute to, and the card must render for them too.
     rows = initiatives_for_work(
-        access=access, user=request.user, today=today, initiative_ids=[initiative.pk]
+        access=access, user=request.user, today=today, initiative_ids=[initiative.pk], mine=False
     )
     item = rows[0] if rows else initiative
-    if not rows:  # a leader acting on an initiative that is not theirs: show it all the same
-        item.flags, item.open_milestones = [], []
+    if not rows:  # closed meanwhile: show it without its flags
+        item.flags, item.open_milestones, item.latest_score = [], [], None
     item.can_update = access.can_update_initiative(item)
     item.form = form or CheckInForm(initiative=item)
     return render(
@@ -121,7 +123,7 @@ def checkin_new(request: HttpRequest, pk: int) -> HttpResponse:
     form = CheckInForm(request.POST, initiative=initiative)
     if form.is_valid():
         try:
-            checkin_create(initiative=initiative, author=request.user, **form.cleaned_data)
+            checkin_submit(initiative=initiative, author=request.user, **form.cleaned_data)
         except ValidationError as error:
             _form_errors_to(form, error)
     ok = form.is_valid() and not form.errors
