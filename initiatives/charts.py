@@ -5,7 +5,22 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from strategy.charts import BRAND, COLOURS, NEUTRAL, base_layout
+from strategy.charts import (
+    BRAND,
+    CHART_FIRST_DAY,
+    CHART_LAST_DAY,
+    COLOURS,
+    NEUTRAL,
+    base_layout,
+    chart_day_ok,
+    chart_line,
+    chart_note,
+    outside_note,
+)
+
+
+def _clamp(day: dt.date) -> dt.date:
+    return min(max(day, CHART_FIRST_DAY), CHART_LAST_DAY)
 
 
 def budget_burn(
@@ -17,24 +32,33 @@ def budget_burn(
     today: dt.date,
     currency: str,
 ) -> dict | None:
-    """Cumulative spend against the plan spread evenly from start to due date."""
+    """Cumulative spend against the plan spread evenly from start to due date.
+
+    Entries dated outside what a chart draws still count in the running total; they are not
+    drawn, and a note says how many."""
     if not planned and not spend:
         return None
     xs, ys, total = [], [], Decimal(0)
+    left_out = 0
     for day, amount in spend:
+        if not chart_day_ok(day):
+            total += amount
+            left_out += 1
+            continue
         total += amount
         if xs and xs[-1] == day.isoformat():
             ys[-1] = float(total)
         else:
             xs.append(day.isoformat())
             ys.append(float(total))
+    plan, cut = chart_line([(start, 0.0), (due, float(planned))])
     data = [
         {
             "type": "scatter",
             "mode": "lines",
             "name": "Planned (even spread)",
-            "x": [start.isoformat(), due.isoformat()],
-            "y": [0, float(planned)],
+            "x": [d.isoformat() for d, _ in plan],
+            "y": [v for _, v in plan],
             "line": {"color": NEUTRAL, "dash": "dash", "width": 2},
             "hovertemplate": f"Planned by %{{x|%d %b %Y}}: %{{y:,.0f}} {currency}<extra></extra>",
         },
@@ -52,7 +76,7 @@ def budget_burn(
     shapes = []
     if start <= today <= due:
         shapes.append(_today_line(today))
-    return {
+    figure = {
         "data": data,
         "layout": base_layout(
             showlegend=True,
@@ -65,14 +89,27 @@ def budget_burn(
             height=280,
         ),
     }
+    if left_out:
+        chart_note(figure, outside_note(left_out, "spend entry"))
+    if cut:
+        chart_note(figure, "The planned line is cut where the initiative's dates leave the chart.")
+    return figure
 
 
 def milestone_timeline(
     *, milestones: list, start: dt.date, due: dt.date, today: dt.date
 ) -> dict | None:
-    """Each milestone on a date axis: ✓ done (on its completion day), ✕ overdue, ○ upcoming."""
+    """Each milestone on a date axis: ✓ done (on its completion day), ✕ overdue, ○ upcoming.
+
+    The axis spans ``start`` to ``due`` (the initiative's dates) and every milestone drawn; a
+    milestone whose day a chart cannot place is listed on the page but not drawn (a note)."""
     if not milestones:
         return None
+    drawn = [m for m in milestones if chart_day_ok(m.completed_on or m.due_date)]
+    left_out = len(milestones) - len(drawn)
+    milestones = drawn
+    days = [m.completed_on or m.due_date for m in drawn]
+    start, due = _clamp(min([start, *days])), _clamp(max([due, *days]))
     groups = {
         "done": ("Done", COLOURS["on_track"], "circle"),
         "overdue": ("Overdue", COLOURS["off_track"], "x"),
@@ -111,7 +148,7 @@ def milestone_timeline(
         for key, (label, colour, symbol) in groups.items()
         if points[key]["x"]
     ]
-    return {
+    figure = {
         "data": data,
         "layout": base_layout(
             showlegend=True,
@@ -135,6 +172,9 @@ def milestone_timeline(
             height=max(160, 30 * len(milestones) + 80),
         ),
     }
+    if left_out:
+        chart_note(figure, outside_note(left_out, "milestone"))
+    return figure
 
 
 def _today_line(today: dt.date) -> dict:

@@ -188,8 +188,8 @@ def initiative_detail(request: HttpRequest, pk: int, checkin_form=None) -> HttpR
             ),
             "timeline_chart": charts.milestone_timeline(
                 milestones=page["milestones"],
-                start=min([initiative.start_date] + [m.due_date for m in page["milestones"]]),
-                due=max([initiative.due_date] + [m.due_date for m in page["milestones"]]),
+                start=initiative.start_date,
+                due=initiative.due_date,
                 today=today,
             ),
         },

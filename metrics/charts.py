@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 
-from strategy.charts import BRAND, COLOURS, NEUTRAL, base_layout
+from strategy.charts import (
+    BRAND,
+    COLOURS,
+    NEUTRAL,
+    base_layout,
+    chart_day_ok,
+    chart_line,
+    chart_note,
+    chart_points,
+    chart_value_ok,
+    outside_note,
+)
 
 
 def kpi_plan_points(*, kpi, trajectory: list[tuple[dt.date, float]]) -> list[tuple[dt.date, float]]:
@@ -28,11 +39,29 @@ def kpi_chart(
     The bands follow the plan: a value below ``on_track`` x the planned change is at risk, below
     ``off_track`` x it is off track (the thresholds the gap engine uses). A keep-within-range
     KPI shows its range instead.
+
+    What a chart cannot place (``strategy.charts``: a target date in 9999, a forecast beyond
+    1e15) is cut at the edge of the chart or left out, with a note under it.
     """
-    plan = kpi_plan_points(kpi=kpi, trajectory=trajectory)
+    notes: list[str] = []
+    plan, cut = chart_line(kpi_plan_points(kpi=kpi, trajectory=trajectory))
+    if cut:
+        notes.append(
+            f"The plan is cut where it leaves the dates and values a chart can draw "
+            f"(target date {kpi.target_date:%d %b %Y})."
+        )
+    if not plan:  # nothing of the plan is drawable: anchor the axis on the measurements
+        plan = [(day, value) for day, value in chart_points(measurements)[0][:1]] or [(today, 0.0)]
+    measurements, left_out = chart_points(measurements)
+    if left_out:
+        notes.append(outside_note(left_out, "measurement"))
     plan_x = [d.isoformat() for d, _ in plan]
     data: list[dict] = []
-    if kpi.direction == "range" and kpi.range_low is not None and kpi.range_high is not None:
+    if (
+        kpi.direction == "range"
+        and chart_value_ok(kpi.range_low)
+        and chart_value_ok(kpi.range_high)
+    ):
         data.append(
             {
                 "type": "scatter",
@@ -115,7 +144,7 @@ def kpi_chart(
             "hovertemplate": "Baseline: %{y:,.2f}<extra></extra>",
         }
     )
-    band = (forecast or {}).get("band") or []
+    band, band_cut = _forecast_band(forecast)
     if len(band) >= 2:
         # The interval as a band from the latest value to the target date: its upper edge, then
         # the lower edge filled up to it (the same figures as the page's text).
@@ -145,21 +174,28 @@ def kpi_chart(
                 "hovertemplate": f"{level} interval, lower: %{{y:,.2f}}<extra></extra>",
             }
         )
-    if forecast and forecast.get("line"):
-        line = forecast["line"]
+    line, forecast_cut = _forecast_line(forecast)
+    if forecast_cut or band_cut:
+        notes.append("The forecast is cut where it leaves the dates and values a chart can draw.")
+    if line:
         data.append(
             {
                 "type": "scatter",
                 "mode": "lines",
                 "name": "Forecast",
-                "x": [p[0] for p in line],
-                "y": [p[1] for p in line],
+                "x": [d.isoformat() for d, _ in line],
+                "y": [v for _, v in line],
                 "line": {"color": "#7c3aed", "dash": "dashdot", "width": 2},
                 "hovertemplate": "Forecast %{x|%d %b %Y}: %{y:,.2f}<extra></extra>",
             }
         )
-        if forecast.get("interval_low") is not None and forecast.get("interval_high") is not None:
-            value = forecast["value_at_target"]
+        if (
+            chart_day_ok(kpi.target_date)
+            and chart_value_ok(forecast.get("value_at_target"))
+            and chart_value_ok(forecast.get("interval_low"))
+            and chart_value_ok(forecast.get("interval_high"))
+        ):
+            value = float(forecast["value_at_target"])
             data.append(
                 {
                     "type": "scatter",
@@ -171,8 +207,8 @@ def kpi_chart(
                     "error_y": {
                         "type": "data",
                         "symmetric": False,
-                        "array": [forecast["interval_high"] - value],
-                        "arrayminus": [value - forecast["interval_low"]],
+                        "array": [float(forecast["interval_high"]) - value],
+                        "arrayminus": [value - float(forecast["interval_low"])],
                         "color": "#7c3aed",
                     },
                     "hovertemplate": "Forecast at target: %{y:,.2f}<extra></extra>",
@@ -190,7 +226,7 @@ def kpi_chart(
             "hovertemplate": "%{x|%d %b %Y}: <b>%{y:,.2f}</b><extra>Measured</extra>",
         }
     )
-    return {
+    figure = {
         "data": data,
         "layout": base_layout(
             showlegend=True,
@@ -213,3 +249,38 @@ def kpi_chart(
             height=380,
         ),
     }
+    for note in notes:
+        chart_note(figure, note)
+    return figure
+
+
+def _forecast_line(forecast: dict | None) -> tuple[list[tuple[dt.date, float]], int]:
+    """The stored forecast line (``[[ISO date, value], ...]``) cut to what a chart draws."""
+    points: list[tuple[dt.date, float]] = []
+    bad = 0
+    for raw in (forecast or {}).get("line") or []:
+        try:
+            points.append((dt.date.fromisoformat(raw[0]), raw[1]))
+        except (TypeError, ValueError, IndexError):
+            bad += 1
+    line, cut = chart_line(points)
+    return line, cut + bad
+
+
+def _forecast_band(forecast: dict | None) -> tuple[list[tuple[str, float, float]], int]:
+    """The stored interval band (``[[ISO date, low, high], ...]``): the rows a chart can draw
+    (ISO date, low, high) and the number left out."""
+    rows: list[tuple[str, float, float]] = []
+    left_out = 0
+    for raw in (forecast or {}).get("band") or []:
+        try:
+            day = dt.date.fromisoformat(raw[0])
+            low, high = raw[1], raw[2]
+        except (TypeError, ValueError, IndexError):
+            left_out += 1
+            continue
+        if chart_day_ok(day) and chart_value_ok(low) and chart_value_ok(high):
+            rows.append((day.isoformat(), float(low), float(high)))
+        else:
+            left_out += 1
+    return rows, left_out

@@ -7,12 +7,12 @@ import datetime as dt
 import functools
 from html import escape as _esc  # what django.utils.html.escape does, minus the wrapping
 
-import orjson
 from django import template
 from django.urls import get_script_prefix, get_urlconf, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
+from strategy.charts import figure_json
 from strategy.people import person_name
 
 register = template.Library()
@@ -110,16 +110,21 @@ def plotly_figure(figure: dict | None, dom_id: str, label: str, height: int = 28
     """A chart container plus its figure as a JSON data block (rendered by static/js/app.js)."""
     if not figure:
         return format_html('<p class="muted">{}</p>', "No data to chart yet.")
-    payload = orjson.dumps(figure).decode().translate(_JSON_ESCAPES)
+    notes = figure.get("notes") or []
+    plot = {key: value for key, value in figure.items() if key != "notes"}
+    payload = figure_json(plot).decode().translate(_JSON_ESCAPES)
     return format_html(
         '<figure class="chart" role="img" aria-label="{}">'
         '<div class="chart__plot" data-figure="{}-data" style="min-height:{}px"></div>'
-        '<script type="application/json" id="{}-data">{}</script></figure>',
+        '<script type="application/json" id="{}-data">{}</script>{}</figure>',
         label,
         dom_id,
         height,
         dom_id,
         mark_safe(payload),  # noqa: S308 - orjson output with <, >, & escaped above
+        format_html_join(
+            "", '<figcaption class="small muted chart__note">{}</figcaption>', ((n,) for n in notes)
+        ),
     )
 
 
