@@ -33,6 +33,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, ProhibitNullCharactersValidator
+from django.db import models
 from django.utils.deconstruct import deconstructible
 
 MIN_DATE = dt.date(1900, 1, 1)
@@ -174,6 +175,8 @@ def is_valid_id(value: Any) -> bool:
     """Whether ``value`` (an int or a string of digits) is a database id; never raises."""
     if isinstance(value, bool):
         return False
+    if not isinstance(value, int | str):
+        value = str(value)
     if isinstance(value, str):
         if not value.isascii() or not value.isdigit() or len(value) > 19:
             return False
@@ -206,6 +209,59 @@ class IdFormField(forms.IntegerField):
         return super().to_python(value)
 
 
+def _id_or_invalid(field: forms.Field, value: Any) -> None:
+    """Refuse a value of a choice-by-id field that cannot be an id (an invalid choice)."""
+    by_id = field.to_field_name in (None, "pk", "id")
+    if by_id and value not in field.empty_values and not is_valid_id(value):
+        raise ValidationError(
+            field.error_messages.get("invalid_choice", "Select a valid choice."),
+            code="invalid_choice",
+            params={"value": str(value)[:40]},
+        )
+
+
+class IdModelChoiceField(forms.ModelChoiceField):
+    """A choice of one object by id that refuses impossible ids (past 64 bits, 5,000 digits)
+    as an invalid choice before they reach the database (SQLite raised OverflowError)."""
+
+    def to_python(self, value):
+        _id_or_invalid(self, value)
+        return super().to_python(value)
+
+
+class IdModelMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """``IdModelChoiceField`` for a list of ids (``contributors``)."""
+
+    def _check_values(self, value):
+        for item in value:
+            try:
+                _id_or_invalid(self, item)
+            except ValidationError:
+                raise ValidationError(
+                    self.error_messages["invalid_pk_value"],
+                    code="invalid_pk_value",
+                    params={"pk": str(item)[:40]},
+                ) from None
+        return super()._check_values(value)
+
+
+def id_safe_formfield(db_field, **kwargs):
+    """``formfield_callback`` of the project's model forms: relations choose by checked id."""
+    if isinstance(db_field, models.ForeignKey):
+        kwargs.setdefault("form_class", IdModelChoiceField)
+    elif isinstance(db_field, models.ManyToManyField):
+        kwargs.setdefault("form_class", IdModelMultipleChoiceField)
+    return db_field.formfield(**kwargs)
+
+
+class ModelForm(forms.ModelForm):
+    """Base of the project's model forms: relation fields refuse impossible ids
+    (``id_safe_formfield``); the model fields bring the other rules of this module."""
+
+    class Meta:
+        formfield_callback = id_safe_formfield
+
+
 class DateFormField(forms.DateField):
     """A form date within the shared range (``validate_date``)."""
 
@@ -225,6 +281,10 @@ __all__ = [
     "VALUE_LIMIT",
     "DateFormField",
     "IdFormField",
+    "IdModelChoiceField",
+    "IdModelMultipleChoiceField",
+    "ModelForm",
+    "id_safe_formfield",
     "is_valid_id",
     "rule_error",
     "text_validators",

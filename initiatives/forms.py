@@ -4,6 +4,7 @@ import uuid
 
 from django import forms
 
+from execsupport.validation import ModelForm
 from initiatives.models import CheckIn, Initiative, Milestone
 from strategy.access import Access
 from strategy.forms import (
@@ -18,7 +19,7 @@ from strategy.models import Objective, Team
 SUMMARY_REQUIRED = "Write a short summary: what happened since the last check-in?"
 
 
-class CheckInForm(forms.ModelForm):
+class CheckInForm(ModelForm):
     """A check-in; its hidden ``request_key`` (new on each blank form, kept when the form comes
     back with errors) makes a double click or a retry store one check-in (``checkin_submit``)."""
 

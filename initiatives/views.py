@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from execsupport.validation import is_valid_id
 from initiatives import charts
 from initiatives.forms import CheckInForm, InitiativeForm, MilestoneForm
 from initiatives.models import Initiative, Milestone
@@ -208,7 +209,7 @@ def initiative_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse
         initiative = Initiative(owner=request.user)
         objective = (
             access.scope(Objective.objects.all()).filter(pk=request.GET.get("objective")).first()
-            if (request.GET.get("objective") or "").isdigit()
+            if is_valid_id(request.GET.get("objective") or "")
             else None
         )
         if objective is not None:

@@ -16,12 +16,12 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from execsupport.api import (
-    MAX_ID,
     ApiError,
     CursorPagination,
     ErrorSerializer,
     JSONParser,
 )
+from execsupport.validation import is_valid_id
 from execsupport.viewsets import (
     AccessViewSet,
     AppendOnlyAccessViewSet,
@@ -141,7 +141,7 @@ class KPIViewSet(AccessViewSet):
         value = self.kwargs["id_or_key"]
         queryset = self.get_queryset()
         obj = queryset.filter(key=value).first()
-        if obj is None and value.isdigit() and int(value) <= MAX_ID:
+        if obj is None and is_valid_id(value):
             obj = queryset.filter(pk=int(value)).first()
         if obj is None:
             raise exceptions.NotFound("No such KPI.")

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django import forms
 
+from execsupport.validation import ModelForm
 from initiatives.models import Initiative
 from metrics.models import KPI, Alert, Measurement
 from strategy.access import Access
@@ -9,7 +10,7 @@ from strategy.forms import DateInput, UserChoiceField, VersionedModelForm, perso
 from strategy.models import Objective, Team
 
 
-class MeasurementForm(forms.ModelForm):
+class MeasurementForm(ModelForm):
     """A value of a KPI for a day: the model's fields and rules (``execsupport.validation``);
     the service (``measurement_record``) adds the rule that the day has happened."""
 

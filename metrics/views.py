@@ -5,13 +5,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Window
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from execsupport.validation import is_valid_id
 from initiatives.models import Initiative, Milestone
 from metrics import charts
 from metrics.explain import alerts_render, page_explain
@@ -142,7 +143,7 @@ def kpi_edit(request: HttpRequest, key: str | None = None) -> HttpResponse:
             value = request.GET.get(name) or ""
             subject = (
                 access.scope(model.objects.all()).filter(pk=value).first()
-                if value.isdigit()
+                if is_valid_id(value)
                 else None
             )
             if subject is not None:
@@ -270,10 +271,14 @@ def _alert_action(request: HttpRequest, pk: int, action) -> HttpResponse:
         return render(request, "metrics/_alert_row.html", {"alert": alert, "note": note})
     if note:
         messages.error(request, note)
+    # A path on this site only: redirect() would take any other string for a view name to
+    # reverse (NoReverseMatch: a 500 for ?next=abc).
     target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+    if not target.startswith("/") or not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         target = reverse("metrics:alert-list")
-    return redirect(target)
+    return HttpResponseRedirect(target)
 
 
 @login_required

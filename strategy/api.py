@@ -15,7 +15,7 @@ from rest_framework import exceptions
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from execsupport.api import MAX_ID
+from execsupport.validation import is_valid_id
 from execsupport.viewsets import AccessViewSet, BaseFilterSet, IdFilter, ReadOnlyAccessViewSet
 from metrics.models import SubjectType
 from metrics.selectors import attach_latest_scores
@@ -224,7 +224,7 @@ class ObjectiveViewSet(AccessViewSet):
             if strategy_id is None:
                 raise exceptions.NotFound("There is no active strategy; pass ?strategy=<id>.")
         else:
-            if not raw.isdigit() or not 0 < int(raw) <= MAX_ID:
+            if not is_valid_id(raw):
                 raise exceptions.ValidationError({"strategy": ["Enter a strategy id."]})
             strategy_id = int(raw)
             if not Strategy.objects.filter(id=strategy_id).exists():

@@ -7,7 +7,13 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import QuerySet
 
-from execsupport.validation import DateFormField, IdFormField
+from execsupport.validation import (
+    DateFormField,
+    IdFormField,
+    IdModelChoiceField,
+    IdModelMultipleChoiceField,
+    ModelForm,
+)
 from strategy.access import Access
 from strategy.models import Objective, Team, Theme, VersionConflict
 from strategy.overview import OverviewFilters
@@ -21,7 +27,7 @@ class DateInput(forms.DateInput):
         super().__init__(format="%Y-%m-%d", **kwargs)
 
 
-class UserChoiceField(forms.ModelChoiceField):
+class UserChoiceField(IdModelChoiceField):
     """A person picker. Its choices are set per reader by ``person_fields_scope``: until then it
     offers nobody."""
 
@@ -33,7 +39,7 @@ class UserChoiceField(forms.ModelChoiceField):
         return obj.get_full_name() or obj.get_username()
 
 
-class UsersChoiceField(forms.ModelMultipleChoiceField):
+class UsersChoiceField(IdModelMultipleChoiceField):
     """Several people (contributors); choices set per reader like ``UserChoiceField``."""
 
     def __init__(self, **kwargs):
@@ -61,7 +67,7 @@ def person_fields_scope(form: forms.ModelForm, *, access: Access, names: tuple[s
         form.fields[name].queryset = people_choosable(access=access, keep_ids=keep)
 
 
-class VersionedModelForm(forms.ModelForm):
+class VersionedModelForm(ModelForm):
     """An edit form that carries the version of the object it shows (a hidden field).
 
     The view passes ``expected_version`` to the service's save; when someone else saved the
