@@ -341,3 +341,63 @@ def test_api_measurement_for_an_existing_day_replaces_it_and_keeps_a_correction(
     assert stored.value == 12
     (correction,) = MeasurementCorrection.objects.filter(measurement=stored)
     assert (correction.old_value, correction.new_value) == (10, 12)
+
+
+# --- pages render what the database holds, even outside today's input rules -----------------
+def test_pages_render_rows_stored_outside_the_input_rules(client, plan, leader, member):
+    """Rows from before the rules (or an admin's raw edit): years 1 and 9999, values at the
+    limit. Every page that shows them, and the engine that scores them, must cope."""
+    from initiatives.models import Initiative, Milestone, SpendEntry
+    from metrics.engine.run import subjects_recompute
+    from metrics.models import KPI
+
+    first, last = dt.date(1, 1, 2), dt.date(9999, 12, 30)
+    objective = plan.objectives[0]
+    initiative = plan.initiatives[0]
+    kpi = plan.kpis[0]
+    Initiative.objects.filter(pk=initiative.pk).update(start_date=first, due_date=last)
+    Milestone.objects.bulk_create(
+        [
+            Milestone(initiative=initiative, title="Year one", due_date=dt.date(1, 1, 1)),
+            Milestone(initiative=initiative, title="Year 9999", due_date=dt.date(9999, 12, 31)),
+        ]
+    )
+    SpendEntry.objects.bulk_create(
+        [SpendEntry(initiative=initiative, date=d, amount=1) for d in (first, last)]
+    )
+    KPI.objects.filter(pk=kpi.pk).update(
+        baseline_date=first, target_date=last, baseline_value=-9.99e14, target_value=9.99e14
+    )
+    Measurement.objects.bulk_create(
+        [
+            Measurement(kpi=kpi, as_of=first, value=-9.99e14),
+            Measurement(kpi=kpi, as_of=dt.date(2026, 1, 5), value=9.99e14),
+            Measurement(kpi=kpi, as_of=last, value=9.99e14),
+        ]
+    )
+    type(objective).objects.filter(pk=objective.pk).update(start_date=first, due_date=last)
+    subjects_recompute(
+        subjects=[(SubjectType.KPI, kpi.pk), (SubjectType.INITIATIVE, initiative.pk)],
+        today=timezone.localdate(),
+        now=timezone.now(),
+    )
+    for user in (leader, member):
+        client.force_login(user)
+        for url in (
+            reverse("strategy:overview"),
+            reverse("strategy:review"),
+            reverse("initiatives:my-work"),
+            initiative.get_absolute_url(),
+            objective.get_absolute_url(),
+            kpi.get_absolute_url(),
+            reverse("metrics:alert-list"),
+        ):
+            assert client.get(url).status_code == 200, url
+    for url in (
+        f"/api/v1/initiatives/{initiative.pk}/",
+        f"/api/v1/kpis/{kpi.key}/",
+        f"/api/v1/measurements/?kpi={kpi.key}",
+        f"/api/v1/measurements/?kpi={kpi.key}&format=csv",
+        f"/api/v1/scores/?subject_type=kpi&subject_id={kpi.pk}",
+    ):
+        assert api(leader).get(url).status_code == 200, url
