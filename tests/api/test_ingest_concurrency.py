@@ -136,3 +136,15 @@ def test_the_same_first_value_recorded_eight_times_at_once_is_stored_once_withou
     )
     assert sorted(created for _, created in results) == [False] * 7 + [True]
     assert Measurement.objects.filter(kpi=kpi).count() == 1
+
+
+@threaded
+def test_the_same_first_value_posted_eight_times_at_once_is_stored_once(team, member):
+    kpi = _kpis(team, member)[0]
+    row = {"kpi": kpi.key, "as_of": timezone.localdate().isoformat(), "value": 31.0}
+    clients = [_client(member) for _ in range(8)]
+    responses = run_concurrently(
+        *(lambda c=c: c.post("/api/v1/measurements/", row, format="json") for c in clients)
+    )
+    assert sorted(r.status_code for r in responses) == [200] * 7 + [201]
+    assert Measurement.objects.filter(kpi=kpi).count() == 1
