@@ -95,7 +95,7 @@ def _score_parts(score: GapScore) -> Iterable[Any]:
                 yield {"ref": list(_key(row))}
 
 
-def _explain(score: GapScore, names: DerivedNames) -> ScoreExplained:
+def _explain(score: GapScore, names: DerivedNames, html: bool) -> ScoreExplained:
     reason = score.reason if score.reason_parts is None else score.reason_parts
     items, extra = _raw_items(score)
     components: list[dict] = []
@@ -121,7 +121,7 @@ def _explain(score: GapScore, names: DerivedNames) -> ScoreExplained:
             "weight": item.get("weight"),
             "status": item.get("status"),
             "detail": names.text(detail),
-            "detail_html": mark_safe(names.html(detail)),  # noqa: S308 - escaped by html()
+            "detail_html": _html(names, detail, html),
         }
         if key is not None:
             row["subject_type"], row["subject_id"] = key
@@ -159,32 +159,42 @@ def _explain(score: GapScore, names: DerivedNames) -> ScoreExplained:
             "url": url,
             "gap_points": row.get("gap_points"),
             "explanation": names.text(explanation),
-            "explanation_html": mark_safe(names.html(explanation)),  # noqa: S308 - escaped
+            "explanation_html": _html(names, explanation, html),
         }
         if key is not None:
             shown["subject_type"], shown["subject_id"] = key
         contributors.append(shown)
     return ScoreExplained(
         reason=names.text(reason),
-        reason_html=mark_safe(names.html(reason)),  # noqa: S308 - escaped by html()
+        reason_html=_html(names, reason, html),
         components=components,
         contributors=contributors,
         components_extra=extra,
     )
 
 
+def _html(names: DerivedNames, parts: Any, wanted: bool) -> SafeString:
+    """HTML of ``parts`` (escaped by ``DerivedNames.html``), or empty when not wanted."""
+    return mark_safe(names.html(parts) if wanted else "")  # noqa: S308 - escaped by html()
+
+
 def scores_explain(
-    *, scores: Iterable[GapScore | None], access: Access, names: DerivedNames | None = None
+    *,
+    scores: Iterable[GapScore | None],
+    access: Access,
+    names: DerivedNames | None = None,
+    html: bool = True,
 ) -> None:
     """Set ``score.explained`` (a ``ScoreExplained``) on each score, for this reader: one query
-    for the references of all of them (none when they mention nothing)."""
+    for the references of all of them (none when they mention nothing). ``html=False``: plain
+    text only (the ``*_html`` fields stay empty), for the API."""
     scores = [s for s in scores if s is not None]
     names = names or DerivedNames(access)
     for score in scores:
         names.want(*_score_parts(score))
     names.resolve()
     for score in scores:
-        score.explained = _explain(score, names)
+        score.explained = _explain(score, names, html)
 
 
 def score_explain(*, score: GapScore | None, access: Access) -> ScoreExplained | None:
@@ -226,11 +236,15 @@ def _alert_parts(alert: Any) -> tuple[Any, Any]:
 
 
 def alerts_render(
-    *, alerts: Iterable[Alert | Any], access: Access, names: DerivedNames | None = None
+    *,
+    alerts: Iterable[Alert | Any],
+    access: Access,
+    names: DerivedNames | None = None,
+    html: bool = True,
 ) -> None:
     """Set ``alert.text`` (an ``AlertText``) on each alert (an ``Alert`` or any row with
     ``title``, ``message``, ``title_parts`` and ``message_parts``) for this reader, with one
-    query for the references of all of them."""
+    query for the references of all of them. ``html=False``: plain text only."""
     alerts = list(alerts)
     names = names or DerivedNames(access)
     for alert in alerts:
@@ -245,8 +259,8 @@ def alerts_render(
         alert.text = AlertText(
             title=names.text(title),
             message=names.text(message),
-            title_html=mark_safe(names.html(title)),  # noqa: S308 - escaped by html()
-            message_html=mark_safe(names.html(message)),  # noqa: S308 - escaped by html()
+            title_html=_html(names, title, html),
+            message_html=_html(names, message, html),
             details=_details_for(getattr(alert, "details", None), names),
         )
 

@@ -52,7 +52,7 @@ def alerts_payload(*, alerts: list[Alert], access: Access | None) -> list[dict]:
     webhook's owner: objects that person may not see are "a part you cannot see"); None: the
     neutral form, which names no object. One query for the references of all of them."""
     if access is not None:
-        alerts_render(alerts=alerts, access=access)
+        alerts_render(alerts=alerts, access=access, html=False)
     return [_alert_payload(alert, rendered=access is not None) for alert in alerts]
 
 
@@ -100,7 +100,7 @@ def alerts_claim(*, alert_ids: list[int], now: datetime) -> list[Alert]:
 def _email(owner, alerts: list[Alert], *, access: Access) -> EmailMessage:
     """One message to ``owner`` listing ``alerts``, their texts rendered for that person
     (``access``)."""
-    alerts_render(alerts=alerts, access=access)
+    alerts_render(alerts=alerts, access=access, html=False)
     if len(alerts) == 1:
         subject = f"[ExecSupport] {alerts[0].text.title}"
     else:

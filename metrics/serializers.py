@@ -63,7 +63,7 @@ class ExplainedListSerializer(serializers.ListSerializer):
 
     def to_representation(self, data):
         objects = list(data.all() if hasattr(data, "all") else data)
-        scores_explain(scores=objects, access=_reader(self.context))
+        scores_explain(scores=objects, access=_reader(self.context), html=False)
         return super().to_representation(objects)
 
 
@@ -134,7 +134,7 @@ class GapScoreSerializer(serializers.ModelSerializer):
 
     def to_representation(self, instance):
         if not hasattr(instance, "explained"):
-            scores_explain(scores=[instance], access=_reader(self.context))
+            scores_explain(scores=[instance], access=_reader(self.context), html=False)
         return super().to_representation(instance)
 
 
@@ -255,7 +255,7 @@ class ExplainedAlertListSerializer(serializers.ListSerializer):
 
     def to_representation(self, data):
         objects = list(data.all() if hasattr(data, "all") else data)
-        alerts_render(alerts=objects, access=_reader(self.context))
+        alerts_render(alerts=objects, access=_reader(self.context), html=False)
         return super().to_representation(objects)
 
 
@@ -272,7 +272,7 @@ class AlertSerializer(serializers.ModelSerializer):
 
     def to_representation(self, instance):
         if not hasattr(instance, "text"):
-            alerts_render(alerts=[instance], access=_reader(self.context))
+            alerts_render(alerts=[instance], access=_reader(self.context), html=False)
         return super().to_representation(instance)
 
     class Meta:

@@ -56,6 +56,7 @@ them without touching the database.
 
 from __future__ import annotations
 
+import functools
 import string
 from collections.abc import Callable, Iterable, Iterator
 from html import escape
@@ -264,6 +265,18 @@ def _labels_query(keys: set[Key]) -> list[tuple[str, int, str, int | None, int |
     return list(first.union(*rest, all=True)) if rest else list(first)
 
 
+@functools.lru_cache(maxsize=2048)
+def _parse(template: str) -> tuple[tuple[str, str | None, str], ...] | None:
+    """(literal text, field name, format spec) of each piece of a template, once per template
+    (the engine writes a few dozen distinct ones); None when it is malformed."""
+    try:
+        return tuple(
+            (text, name, spec or "") for text, name, spec, _conv in _FORMATTER.parse(template)
+        )
+    except ValueError:
+        return None
+
+
 def _same(text: str) -> str:
     return text
 
@@ -324,14 +337,14 @@ class _Render:
             return self.hidden()
         template = parts.get("t", "")
         values = parts.get("v") or {}
-        out: list[str] = []
-        try:
-            for text, name, spec, _conversion in _FORMATTER.parse(template):
-                out.append(self.escape(text))
-                if name is not None:
-                    out.append(self.value(values.get(name), spec or ""))
-        except ValueError:  # a malformed template is shown as its literal text
+        fields = _parse(template)
+        if fields is None:  # a malformed template is shown as its literal text
             return self.escape(template)
+        out: list[str] = []
+        for text, name, spec in fields:
+            out.append(self.escape(text))
+            if name is not None:
+                out.append(self.value(values.get(name), spec))
         return "".join(out)
 
     def reference(self, value: dict) -> str:
