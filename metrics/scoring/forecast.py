@@ -46,9 +46,9 @@ Brier score of P against a random walk with drift on the last 12 points (before:
   1   80.4 % (77.5-83.0 %)    0.1631  0.1653        52.4 %, 0.2568
   3   80.9 % (77.9-83.5 %)    0.1641  0.1703        36.8 %, 0.2373
   6   83.1 % (80.2-85.7 %)    0.1615  0.1715        30.3 %, 0.2229
-  12  83.3 % (80.2-86.0 %)    0.1811  0.2038        20.5 %, 0.2616
+  12  83.3 % (80.2-86.0 %)    0.1812  0.2038        20.5 %, 0.2616
 
-Reliability (held-out, all horizons): P in [0.3, 0.4) hit 34.9 %, [0.9, 1) hit 91.5 %; P below
+Reliability (held-out, all horizons): P in [0.3, 0.4) hit 34.9 %, [0.9, 1) hit 91.6 %; P below
 0.1 hit 5.4 % (before: P below 1e-6 hit 8.8 %, P in [1e-6, 0.1) 27.2 %). Log loss 0.497 at h = 1 (random walk 0.493), 0.548 at h = 12
 (random walk 0.813).
 
