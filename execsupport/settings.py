@@ -8,7 +8,6 @@ Every variable is documented in README.md and .env.example.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 from pathlib import Path
 
@@ -156,13 +155,7 @@ CURRENCY = env.str("CURRENCY", default="EUR")
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-_plotly_spec = importlib.util.find_spec("plotly")
-if _plotly_spec and _plotly_spec.submodule_search_locations:
-    # plotly.js comes from the pinned plotly package and is served as our own static file:
-    # no CDN, and its version moves only with pyproject.toml.
-    STATICFILES_DIRS.append(
-        ("vendor/plotly", Path(_plotly_spec.submodule_search_locations[0]) / "package_data")
-    )
+# static/vendor/ holds committed third-party files (plotly.js basic bundle: see its README).
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

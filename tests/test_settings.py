@@ -104,3 +104,35 @@ def test_a_bad_forecast_setting_stops_start_up_with_the_setting_named():
     assert "ImproperlyConfigured" in result.stderr
     assert "GAP_FORECAST_INTERVAL must be a fraction strictly between 0 and 1" in result.stderr
     assert probe(DEBUG="true", GAP_FORECAST_INTERVAL="0.9")["debug"] is True
+
+
+def test_production_serves_plotly_under_a_hashed_name_with_a_year_long_cache(tmp_path):
+    code = f"""
+import json, django
+from django.conf import settings
+django.setup()
+settings.STATIC_ROOT = {str(tmp_path)!r}
+from django.core.management import call_command
+call_command("collectstatic", "--noinput", verbosity=0)
+from django.templatetags.static import static
+from django.test import Client
+url = static("vendor/plotly/plotly-basic.min.js")
+response = Client().get(url, HTTP_HOST="execsupport.example.com", secure=True)
+print(json.dumps({{"url": url, "status": response.status_code,
+                   "cache": response.headers.get("Cache-Control", "")}}))
+"""
+    result = run(
+        code,
+        DEBUG="false",
+        SECRET_KEY="x" * 60,
+        ALLOWED_HOSTS="execsupport.example.com",
+    )
+    assert result.returncode == 0, result.stderr
+    values = json.loads(result.stdout.strip().splitlines()[-1])
+    # ManifestStaticFilesStorage names the file by its content hash; WhiteNoise then caches it
+    # for a year (immutable) because the name changes whenever the content does.
+    assert values["url"].startswith("/static/vendor/plotly/plotly-basic.min.")
+    assert values["url"] != "/static/vendor/plotly/plotly-basic.min.js"
+    assert values["status"] == 200
+    assert "max-age=315360000" in values["cache"]
+    assert "immutable" in values["cache"]

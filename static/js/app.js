@@ -5,9 +5,26 @@
 
   var CONFIG = { displaylogo: false, responsive: true, modeBarButtonsToRemove: ["select2d", "lasso2d"] };
 
+  // plotly.js (1.1 MB) is fetched only when a page (or an HTMX swap) holds a chart; its URL
+  // comes from the server ({% static %}: hashed name, long cache).
+  var plotlyLoading = null;
+  function plotlyLoad(callback) {
+    if (window.Plotly) { callback(); return; }
+    if (!plotlyLoading) {
+      plotlyLoading = [];
+      var script = document.createElement("script");
+      script.src = document.body.getAttribute("data-plotly-src");
+      script.onload = function () { plotlyLoading.forEach(function (fn) { fn(); }); };
+      document.head.appendChild(script);
+    }
+    plotlyLoading.push(callback);
+  }
+
   function drawFigures(root) {
-    if (!window.Plotly) { return; }
-    (root || document).querySelectorAll("[data-figure]:not([data-drawn])").forEach(function (el) {
+    root = root || document;
+    if (!root.querySelector("[data-figure]:not([data-drawn])")) { return; }
+    if (!window.Plotly) { plotlyLoad(function () { drawFigures(root); }); return; }
+    root.querySelectorAll("[data-figure]:not([data-drawn])").forEach(function (el) {
       var source = document.getElementById(el.getAttribute("data-figure"));
       if (!source) { return; }
       var figure = JSON.parse(source.textContent);
