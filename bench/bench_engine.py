@@ -12,6 +12,8 @@ Prints, each on its own line:
   of the process, SQL queries, chunks; each in a fresh child process
 * incremental recompute after one new measurement: task time and queries (median, p95, max)
 * write-to-visible latency with an idle real ``celery worker`` (p50, p95) — needs Redis
+* with ``--forecast``, only the forecast stage of a full recompute: the current method against
+  the Theil-Sen one it replaced (bench/forecast_theil_sen.py), reads and forecasts, one run
 * bottom-up rollup of a 5,000-objective tree (pure maths, the engine's own functions), and the
   database rollup of every objective, team, theme and strategy of the seeded plan
 """
