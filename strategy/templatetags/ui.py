@@ -114,7 +114,7 @@ def plotly_figure(figure: dict | None, dom_id: str, label: str, height: int = 28
     plot = {key: value for key, value in figure.items() if key != "notes"}
     payload = figure_json(plot).decode().translate(_JSON_ESCAPES)
     return format_html(
-        '<figure class="chart" role="img" aria-label="{}">'
+        '<figure class="chart" aria-label="{}">'
         '<div class="chart__plot" data-figure="{}-data" style="min-height:{}px"></div>'
         '<script type="application/json" id="{}-data">{}</script>{}</figure>',
         label,
