@@ -53,7 +53,9 @@ class InitiativeAdmin(admin.ModelAdmin):
     inlines = [MilestoneInline, DependencyInline, CheckInInline]
 
     def save_model(self, request: HttpRequest, obj, form, change) -> None:
-        initiative_save(initiative=obj)  # contributors: saved after, by save_related
+        initiative_save(
+            initiative=obj, by=request.user
+        )  # contributors: saved after, by save_related
 
 
 @admin.register(Milestone)

@@ -118,7 +118,10 @@ class InitiativeViewSet(AccessViewSet):
 
     def store(self, instance, data, *, created, version=None):
         return services.initiative_save(
-            initiative=instance, contributors=data.get("contributors"), version=version
+            initiative=instance,
+            contributors=data.get("contributors"),
+            version=version,
+            by=self.request.user,
         )
 
     def remove(self, instance):

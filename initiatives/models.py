@@ -101,6 +101,22 @@ class Initiative(VersionedModel):
         help_text="When its newest check-in was made. Kept by the database (triggers of "
         "migration 0002): always the latest check-in's time, whatever the application writes.",
     )
+    paused_days = models.PositiveIntegerField(
+        default=0,
+        db_default=0,
+        editable=False,
+        help_text="Days spent on hold in finished pauses (kept by initiative_save when the "
+        "status changes); left out of the elapsed time that the schedule is judged on.",
+    )
+    paused_since = models.DateField(
+        null=True, blank=True, editable=False, help_text="The day it went on hold (while on hold)."
+    )
+    resumed_on = models.DateField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="The day it last came back from hold: check-ins are expected from then on.",
+    )
     spent = models.DecimalField(
         max_digits=16,
         decimal_places=2,

@@ -20,7 +20,7 @@ from django.db.models import (
     Value,
     Window,
 )
-from django.db.models.functions import Coalesce, TruncDate
+from django.db.models.functions import Coalesce, Greatest, TruncDate
 from django.utils import timezone
 from django_cte import CTE, with_cte
 
@@ -72,6 +72,8 @@ def initiative_checkin_silence(*, initiative: Initiative, today: dt.date) -> Che
         cadence_days=initiative.checkin_cadence_days,
         today=today,
         grace=settings.GAP_STALE_GRACE,
+        resumed_on=initiative.resumed_on,
+        paused=initiative.status == Initiative.Status.ON_HOLD,
     )
 
 
@@ -79,12 +81,15 @@ def checkin_silence_annotations(*, today: dt.date) -> dict:
     """``checkin_silence`` as annotations of an ``Initiative`` queryset, for filtering and
     ordering in the database: ``checkin_days`` (silent for), ``checkin_days_late`` and
     ``checkin_stale``. The same rule, on the same local dates (tests check they agree)."""
-    silent = _DaysBetween(
-        Coalesce(TruncDate("last_checkin_at"), F("start_date"), output_field=DateField()),
-        Value(today, output_field=DateField()),
+    last = Coalesce(TruncDate("last_checkin_at"), F("start_date"), output_field=DateField())
+    since = Greatest(
+        last, Coalesce(F("resumed_on"), last, output_field=DateField()), output_field=DateField()
     )
-    stale = Q(start_date__lte=today) & Q(
-        checkin_days__gt=F("checkin_cadence_days") * Value(settings.GAP_STALE_GRACE)
+    silent = _DaysBetween(since, Value(today, output_field=DateField()))
+    stale = (
+        Q(start_date__lte=today)
+        & ~Q(status=Initiative.Status.ON_HOLD)
+        & Q(checkin_days__gt=F("checkin_cadence_days") * Value(settings.GAP_STALE_GRACE))
     )
     return {
         "checkin_days": silent,

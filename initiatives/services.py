@@ -19,6 +19,12 @@ from django.utils import timezone
 from initiatives.models import CheckIn, Initiative, Milestone, SpendEntry
 from metrics.models import SubjectType
 from metrics.services import subjects_mark_dirty
+from strategy.lifecycle import (
+    initiative_pause_track,
+    status_dependents_mark,
+    status_read,
+    status_transition_record,
+)
 
 
 def _mark(initiative_id: int) -> None:
@@ -183,14 +189,23 @@ def milestone_save(*, milestone: Milestone, version: int | None = None) -> Miles
 
 @transaction.atomic
 def initiative_save(
-    *, initiative: Initiative, contributors=None, version: int | None = None
+    *, initiative: Initiative, contributors=None, version: int | None = None, by=None
 ) -> Initiative:
     """Create or update an initiative's definition (dates, budget, owner, status...).
 
     An update writes only the fields changed since the initiative was read. ``version``: the
     version the person read (a form's hidden field, the API's If-Match); if someone else saved
     it since, ``strategy.models.VersionConflict`` is raised and nothing is written.
+
+    A changed status is recorded (``StatusTransition``: ``by``, now, from, to), the pause
+    bookkeeping follows (``strategy.lifecycle.initiative_pause_track``) and the initiative's
+    KPIs are recomputed (a closed initiative's KPIs stop alerting).
     """
+    from_status = status_read(instance=initiative)
+    if from_status != initiative.status:
+        initiative_pause_track(
+            initiative=initiative, from_status=from_status, today=timezone.localdate()
+        )
     if initiative.status == Initiative.Status.DONE and initiative.completed_on is None:
         initiative.completed_on = timezone.localdate()
     if initiative.status != Initiative.Status.DONE:
@@ -200,6 +215,9 @@ def initiative_save(
     if contributors is not None:
         initiative.contributors.set(contributors)
     _mark(initiative.pk)
+    if from_status is not None and from_status != initiative.status:
+        status_transition_record(instance=initiative, from_status=from_status, by=by)
+        status_dependents_mark(initiative_ids=[initiative.pk])
     return initiative
 
 

@@ -226,6 +226,7 @@ def initiative_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse
                 initiative=form.save(commit=False),
                 contributors=form.cleaned_data["contributors"],
                 version=form.expected_version,
+                by=request.user,
             )
         except VersionConflict as conflict:
             form.version_conflict(conflict)

@@ -210,9 +210,16 @@ def kpi_alerts(
 
 
 def initiative_alerts(
-    *, subject: Subject, result: Result, thresholds: Thresholds, is_open: bool
+    *,
+    subject: Subject,
+    result: Result,
+    thresholds: Thresholds,
+    is_open: bool,
+    paused: bool = False,
 ) -> list[AlertSpec]:
-    """``is_open``: active or on hold (not proposed, done or cancelled)."""
+    """``is_open``: active or on hold (not proposed, done or cancelled). ``paused``: on hold,
+    which raises no schedule, check-in or budget-burn alert (only "no owner" and "over
+    budget", which pausing does not change)."""
     specs = unowned_alert(subject) if is_open else []
     if not is_open:
         return specs
@@ -220,7 +227,7 @@ def initiative_alerts(
     days = facts.get("days_since_checkin")
     cadence = facts.get("checkin_cadence_days") or 14
     started = facts.get("started_days_ago") or 0
-    if facts.get("checkin_stale"):  # scoring.initiative.checkin_silence decided it
+    if facts.get("checkin_stale") and not paused:  # scoring.initiative.checkin_silence
         specs.append(
             _spec(
                 subject,
@@ -243,7 +250,8 @@ def initiative_alerts(
         )
     schedule = _component(result, "schedule")
     if (
-        schedule
+        not paused
+        and schedule
         and schedule["score"] is not None
         and schedule["score"] < thresholds.schedule_slip * 100
     ):
@@ -283,7 +291,7 @@ def initiative_alerts(
                 burn=burn,
             )
         )
-    elif burn is not None and burn > delivered + thresholds.budget_tolerance:
+    elif not paused and burn is not None and burn > delivered + thresholds.budget_tolerance:
         specs.append(
             _spec(
                 subject,

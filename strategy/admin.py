@@ -5,8 +5,17 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
 from strategy.forms import VersionCheckedModelForm
-from strategy.models import ApiToken, Membership, Objective, Period, Strategy, Team, Theme
-from strategy.services import token_create, token_revoke
+from strategy.models import (
+    ApiToken,
+    Membership,
+    Objective,
+    Period,
+    StatusTransition,
+    Strategy,
+    Team,
+    Theme,
+)
+from strategy.services import objective_save, token_create, token_revoke
 
 
 class MembershipInline(admin.TabularInline):
@@ -79,6 +88,34 @@ class ObjectiveAdmin(admin.ModelAdmin):
     autocomplete_fields = ["parent", "owner", "team", "theme", "period"]
     list_select_related = ["theme", "team", "owner", "parent"]
     date_hierarchy = "due_date"
+
+    def save_model(self, request, obj, form, change) -> None:
+        objective_save(objective=obj, by=request.user)  # status changes leave their trail
+
+
+@admin.register(StatusTransition)
+class StatusTransitionAdmin(admin.ModelAdmin):
+    """The status history, read-only: it is written by the save services only."""
+
+    list_display = [
+        "subject_type",
+        "subject_id",
+        "from_status",
+        "to_status",
+        "changed_by",
+        "changed_at",
+    ]
+    list_filter = ["subject_type", "to_status"]
+    list_select_related = ["changed_by"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
 class ApiTokenCreateForm(forms.ModelForm):

@@ -194,7 +194,7 @@ class ObjectiveViewSet(AccessViewSet):
         return access.can_create_objective_for(obj.team_id) and access.can_edit_objective(obj)
 
     def store(self, instance, data, *, created, version=None):
-        return services.objective_save(objective=instance, version=version)
+        return services.objective_save(objective=instance, version=version, by=self.request.user)
 
     def remove(self, instance):
         services.plan_object_delete(instance=instance)

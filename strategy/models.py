@@ -15,6 +15,7 @@ from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models, router, transaction
 from django.db.models import F, Q
 from django.urls import reverse
+from django.utils import timezone
 from knox.models import AbstractAuthToken
 
 from execsupport.validation import DESCRIPTION_MAX, text_validators, validate_date
@@ -458,6 +459,49 @@ class Objective(VersionedModel):
                 )
         if errors:
             raise ValidationError(errors)
+
+
+class StatusTransition(models.Model):
+    """One change of an objective's or an initiative's status: who, when, from, to.
+
+    Written only by ``strategy.lifecycle.status_transition_record``, which the save services
+    (``objective_save``, ``initiative_save``) call whenever the status changes, so pages, the
+    API and the admin all leave the same trail. Append-only.
+    """
+
+    class SubjectType(models.TextChoices):
+        OBJECTIVE = "objective", "Objective"
+        INITIATIVE = "initiative", "Initiative"
+
+    subject_type = models.CharField(max_length=12, choices=SubjectType.choices)
+    subject_id = models.PositiveBigIntegerField()
+    from_status = models.CharField(max_length=10)
+    to_status = models.CharField(max_length=10)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Who changed it (empty: a script, or the person was deleted since).",
+    )
+    changed_at = models.DateTimeField(default=timezone.now)
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["changed_at", "id"]
+        indexes = [
+            models.Index(
+                fields=["subject_type", "subject_id", "changed_at"],
+                name="status_transition_subject",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.subject_type} #{self.subject_id}: {self.from_status} -> {self.to_status} "
+            f"at {self.changed_at:%Y-%m-%d %H:%M}"
+        )
 
 
 class ApiToken(AbstractAuthToken):

@@ -17,6 +17,7 @@ from django.utils import timezone
 from metrics.models import SubjectType
 from metrics.services import subjects_mark_dirty
 from strategy.access import access_for
+from strategy.lifecycle import status_dependents_mark, status_read, status_transition_record
 from strategy.models import ApiToken, Objective, Period, Strategy, Team, Theme
 
 TOKEN_MAX_PER_USER = 50
@@ -58,15 +59,22 @@ def theme_save(*, theme: Theme, version: int | None = None) -> Theme:
 
 
 @transaction.atomic
-def objective_save(*, objective: Objective, version: int | None = None) -> Objective:
+def objective_save(*, objective: Objective, version: int | None = None, by=None) -> Objective:
     """Create or update an objective (validated: no cycle, theme of the same strategy...).
 
     An update writes only the fields changed since the objective was read. ``version``: the
     version the person read (a form's hidden field, the API's If-Match); if someone else saved
     it since, ``strategy.models.VersionConflict`` is raised and nothing is written.
+
+    A changed status is recorded (``StatusTransition``: ``by``, now, from, to) and the KPIs and
+    initiatives under the objective are recomputed (a closed objective's KPIs stop alerting).
     """
+    from_status = status_read(instance=objective)
     objective.full_clean()
     objective.save(expected_version=version)
+    if from_status is not None and from_status != objective.status:
+        status_transition_record(instance=objective, from_status=from_status, by=by)
+        status_dependents_mark(objective_ids=[objective.pk])
     subjects_mark_dirty(
         subjects=[(SubjectType.OBJECTIVE, objective.pk), (SubjectType.TEAM, objective.team_id)]
     )

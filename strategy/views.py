@@ -176,7 +176,9 @@ def objective_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             objective = objective_save(
-                objective=form.save(commit=False), version=form.expected_version
+                objective=form.save(commit=False),
+                version=form.expected_version,
+                by=request.user,
             )
         except VersionConflict as conflict:
             form.version_conflict(conflict)

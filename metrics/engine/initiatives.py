@@ -79,6 +79,9 @@ def _initiative_rows(ids: list[int], *, until: date | None = None) -> list[dict]
             "objective__owner_id",
             "spent",
             "last_checkin_at",
+            "paused_days",
+            "paused_since",
+            "resumed_on",
             "last_rag",
             "last_confidence",
             *extra,
@@ -215,13 +218,24 @@ def initiatives_compute(
                     kpis=tuple(
                         kpi_children(kpi_rows=kpis[row["id"]], overrides=overrides, latest=latest)
                     ),
+                    paused_days=row["paused_days"],
+                    paused_since=row["paused_since"],
+                    resumed_on=row["resumed_on"],
                 )
                 result = initiative_score(facts=facts, today=today, thresholds=thresholds)
             is_open = row["status"] in OPEN
+            paused = row["status"] == Initiative.Status.ON_HOLD
             alerts = initiative_alerts(
-                subject=subject, result=result, thresholds=thresholds, is_open=is_open
+                subject=subject,
+                result=result,
+                thresholds=thresholds,
+                is_open=is_open,
+                paused=paused,
             ) + milestone_alerts(
-                initiative=subject, result=result, milestone_team_id=row["team_id"], is_open=is_open
+                initiative=subject,
+                result=result,
+                milestone_team_id=row["team_id"],
+                is_open=is_open and not paused,
             )
             outcomes.append(
                 Outcome(

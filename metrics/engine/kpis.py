@@ -8,13 +8,16 @@ from datetime import date
 from django.db import connection
 from django.db.models import F, Window
 from django.db.models.functions import RowNumber
+from django.utils import timezone
 
+from initiatives.models import Initiative
 from metrics.alerts import KPI_KINDS, Subject, kpi_alerts
 from metrics.engine.common import Actors, Outcome, unavailable_outcome
 from metrics.models import KPI, Measurement, SubjectType, TrajectoryPoint
 from metrics.scoring import KpiPlan, Result, Thresholds, kpi_score
 from metrics.scoring.common import NO_DATA
 from metrics.scoring.forecast import forecast_read_points
+from strategy.models import Objective
 
 KPI_FIELDS = (
     "id",
@@ -37,6 +40,10 @@ KPI_FIELDS = (
     "is_active",
     "objective__owner_id",
     "initiative__owner_id",
+    "objective__status",
+    "initiative__status",
+    "initiative__objective__status",
+    "created_at",
 )
 
 
@@ -85,6 +92,16 @@ def measurements_recent(
     for values in series.values():
         values.sort()
     return series
+
+
+def kpi_work_closed(row: dict) -> bool:
+    """Whether the objective or initiative the KPI measures (or the initiative's objective) is
+    closed: cancelled, achieved, missed or done. Its KPIs are still scored, but alert no one."""
+    return (
+        row["objective__status"] in Objective.CLOSED_STATUSES
+        or row["initiative__status"] in Initiative.CLOSED_STATUSES
+        or row["initiative__objective__status"] in Objective.CLOSED_STATUSES
+    )
 
 
 def kpi_subject(row: dict, actors: Actors) -> Subject:
@@ -173,6 +190,7 @@ def kpis_compute(
                 range_high=row["range_high"],
                 trajectory=tuple(sorted(trajectory.get(row["id"], ()))),
                 unit=row["unit"],
+                created_on=timezone.localtime(row["created_at"]).date(),
             )
             result = kpi_score(
                 plan=plan,
@@ -185,7 +203,10 @@ def kpis_compute(
                     subject=subject,
                     result=result,
                     weight=weight,
-                    alerts=kpi_alerts(
+                    # Work that is closed raises no KPI alert; the open ones resolve.
+                    alerts=[]
+                    if kpi_work_closed(row)
+                    else kpi_alerts(
                         subject=subject,
                         result=result,
                         cadence_days=row["cadence_days"],

@@ -29,6 +29,7 @@ from metrics.engine.common import (
 from metrics.models import KPI, SubjectType
 from metrics.scoring import Child, Result, Thresholds, rollup_score
 from metrics.scoring.common import NO_DATA
+from metrics.scoring.rollup import part_weight
 from strategy.models import Objective, Strategy, Team, Theme
 from strategy.selectors import _walk
 
@@ -43,6 +44,8 @@ OBJECTIVE_FIELDS = (
     "status",
     "owner_id",
     "parent__owner_id",
+    "period__start_date",
+    "period__end_date",
 )
 CLOSED = {
     Objective.Status.ACHIEVED: "achieved",
@@ -55,15 +58,34 @@ def _children_from(
     groups: Iterable[tuple[str, str, str, Iterable[dict]]],
     run: dict[Key, Outcome],
     latest: LatestCache,
+    parent_starts_on: date | None = None,
 ) -> list[Child]:
     """The parts of a rollup from rows of scored children: ``(subject type, noun, label
-    column, rows)`` per group, each row with ``id`` and ``weight``. The parts are stored as
-    references (``Child.label_parts``): their names are rendered for each reader."""
+    column, rows)`` per group, each row with ``id`` and ``weight`` (and ``status`` and
+    ``ended_on`` for objectives and initiatives: ``part_weight`` decides what a closed part
+    weighs). The parts are stored as references (``Child.label_parts``): their names are
+    rendered for each reader."""
     return [
-        _child_from((subject_type, row["id"]), noun, float(row["weight"]), run, latest)
+        _child_from(
+            (subject_type, row["id"]),
+            noun,
+            part_weight(
+                weight=float(row["weight"]),
+                status=row.get("status"),
+                ended_on=_ended_on(row),
+                parent_starts_on=parent_starts_on,
+            ),
+            run,
+            latest,
+        )
         for subject_type, noun, label, rows in groups
         for row in rows
     ]
+
+
+def _ended_on(row: dict) -> date | None:
+    """When a closed objective or initiative ended: its period's end, or its delivery."""
+    return row.get("completed_on") or row.get("period__end_date")
 
 
 def _child_from(
@@ -142,7 +164,7 @@ def rollups_compute(
     initiatives = list(
         Initiative.objects.filter(ini_q)
         .order_by("id")
-        .values("id", "title", "weight", "objective_id")
+        .values("id", "title", "weight", "objective_id", "status", "completed_on")
     )
     teams = {t["id"]: t for t in Team.objects.order_by("id").values("id", "name", "parent_id")}
     team_affected: set[int] = set()
@@ -176,6 +198,8 @@ def rollups_compute(
                 "parent_id",
                 "strategy_id",
                 "strategy__status",
+                "status",
+                "period__end_date",
             )
         )
         outside_children = [
@@ -269,6 +293,7 @@ def rollups_compute(
                 ),
                 run,
                 latest,
+                parent_starts_on=o["period__start_date"],
             )
             if o["status"] == Objective.Status.DRAFT:
                 result = Result(status=NO_DATA, reason="Draft: not scored until it is active.")

@@ -21,6 +21,7 @@ from metrics.engine.persist import dirty_clear, write_outcomes
 from metrics.engine.rollups import rollups_compute
 from metrics.models import KPI, Alert, DirtySubject, GapScore, Measurement, SubjectType
 from metrics.scoring.initiative import checkin_silence
+from metrics.scoring.quality import kpi_is_stale
 
 
 @dataclass
@@ -308,19 +309,27 @@ def sweep_candidates(*, today: date, now: datetime) -> list[Key]:
     last_value = (
         Measurement.objects.filter(kpi=OuterRef("pk")).order_by("-as_of").values("as_of")[:1]
     )
-    for kpi_id, cadence, target_date, last in (
+    for kpi_id, cadence, target_date, last, created_at in (
         KPI.objects.filter(is_active=True)
         .annotate(last=Subquery(last_value))
-        .values_list("id", "cadence_days", "target_date", "last")
+        .values_list("id", "cadence_days", "target_date", "last", "created_at")
     ):
         if (Alert.Kind.KPI_STALE, kpi_id) in stale_alerts:
             continue
-        clock = min(today, target_date)
-        if last is None or (clock - last).days > cadence * grace:
+        if kpi_is_stale(
+            last_day=last,
+            cadence_days=cadence,
+            today=today,
+            target_date=target_date,
+            grace=grace,
+            created_on=timezone.localtime(created_at).date(),
+        ):
             found.add((SubjectType.KPI, kpi_id))
-    for initiative_id, cadence, start, last in Initiative.objects.filter(
+    for initiative_id, cadence, start, last, resumed_on, status in Initiative.objects.filter(
         status__in=OPEN
-    ).values_list("id", "checkin_cadence_days", "start_date", "last_checkin_at"):
+    ).values_list(
+        "id", "checkin_cadence_days", "start_date", "last_checkin_at", "resumed_on", "status"
+    ):
         if (Alert.Kind.INITIATIVE_STALE, initiative_id) in stale_alerts:
             continue
         silence = checkin_silence(
@@ -329,6 +338,8 @@ def sweep_candidates(*, today: date, now: datetime) -> list[Key]:
             cadence_days=cadence,
             today=today,
             grace=grace,
+            resumed_on=resumed_on,
+            paused=status == Initiative.Status.ON_HOLD,
         )
         if silence.stale:
             found.add((SubjectType.INITIATIVE, initiative_id))

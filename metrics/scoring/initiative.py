@@ -63,6 +63,9 @@ class InitiativeFacts:
     budget_planned: float = 0.0
     spent: float = 0.0
     kpis: tuple[Child, ...] = field(default_factory=tuple)
+    paused_days: int = 0  # days on hold in finished pauses
+    paused_since: date | None = None  # on hold since (while on hold)
+    resumed_on: date | None = None  # the day it last came back from hold
 
 
 @dataclass(frozen=True)
@@ -81,18 +84,35 @@ def checkin_silence(
     cadence_days: int,
     today: date,
     grace: float,
+    resumed_on: date | None = None,
+    paused: bool = False,
 ) -> CheckinSilence:
-    """Whether an initiative's check-ins are stale: started, and silent for more than its cadence
-    times ``grace`` (``GAP_STALE_GRACE``) days, counted in whole days from the last check-in's
-    local date, or from the start when it never checked in."""
-    days = (today - (last_checkin_on or start_date)).days
-    stale = start_date <= today and days > cadence_days * grace
+    """Whether an initiative's check-ins are stale: started, not paused (on hold), and silent
+    for more than its cadence times ``grace`` (``GAP_STALE_GRACE``) days, counted in whole days
+    from the last check-in's local date, or from the start when it never checked in, or from
+    the day it came back from hold (``resumed_on``) when that is later."""
+    since = last_checkin_on or start_date
+    if resumed_on is not None and resumed_on > since:
+        since = resumed_on
+    days = (today - since).days
+    stale = start_date <= today and not paused and days > cadence_days * grace
     return CheckinSilence(days=days, days_late=days - cadence_days, stale=stale)
 
 
+def initiative_paused_days(*, facts: InitiativeFacts, today: date) -> int:
+    """Days spent on hold up to ``today``: finished pauses plus the current one."""
+    days = facts.paused_days
+    if facts.paused_since is not None and facts.paused_since <= today:
+        days += (today - facts.paused_since).days
+    return days
+
+
 def initiative_elapsed(*, facts: InitiativeFacts, today: date) -> float:
+    """Share of the planned duration elapsed, the days on hold left out: a paused initiative's
+    clock stops, and when it resumes its schedule is judged on the time it was worked on."""
     total = (facts.due_date - facts.start_date).days
-    return clamp((today - facts.start_date).days / total)
+    worked = (today - facts.start_date).days - initiative_paused_days(facts=facts, today=today)
+    return clamp(worked / total)
 
 
 def initiative_delivered(*, facts: InitiativeFacts, today: date) -> tuple[float, float | None]:
@@ -123,7 +143,12 @@ def initiative_score(
         cadence_days=facts.checkin_cadence_days,
         today=today,
         grace=t.stale_grace,
+        resumed_on=facts.resumed_on,
+        paused=facts.status == "on_hold",
     )
+    if facts.resumed_on is not None and days_since_checkin is not None:
+        # Check-ins are expected from the resumption on, not across the pause.
+        days_since_checkin = min(days_since_checkin, (today - facts.resumed_on).days)
     base_facts = {
         "elapsed": elapsed,
         "delivered": delivered,
@@ -138,6 +163,8 @@ def initiative_score(
         "budget_planned": facts.budget_planned,
         "spent": facts.spent,
         "burn": burn,
+        "paused": facts.status == "on_hold",
+        "paused_days": initiative_paused_days(facts=facts, today=today),
     }
 
     if facts.status == "done":
@@ -194,10 +221,12 @@ def initiative_score(
             )
         )
     cadence = facts.checkin_cadence_days
-    if days_since_checkin is not None:
+    if facts.status == "on_hold":
+        fresh, detail = None, "Paused: no check-in expected"
+    elif days_since_checkin is not None:
         fresh = 100.0 * clamp(1 - max(0, days_since_checkin - cadence) / (2 * cadence))
         detail = f"Last check-in {days_since_checkin} days ago (expected every {cadence} days)"
-    elif (today - facts.start_date).days > cadence:
+    elif (today - max(facts.start_date, facts.resumed_on or facts.start_date)).days > cadence:
         fresh = 0.0
         detail = f"No check-in since the start on {facts.start_date.isoformat()} (expected every {cadence} days)"
     else:
@@ -261,7 +290,11 @@ def initiative_score(
     result.attainment = delivered / elapsed if elapsed > 0 else None
     result.gap = elapsed - clamp(delivered)
     if facts.status == "on_hold":
-        result.reason_prefix("On hold. ")
+        since = f" since {facts.paused_since.isoformat()}" if facts.paused_since else ""
+        result.reason_prefix(
+            f"Paused (on hold){since}: its schedule clock is stopped, and no schedule, "
+            "check-in or budget-burn alert is raised until it resumes. "
+        )
     result.components["facts"] = base_facts
     return result
 

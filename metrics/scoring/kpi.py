@@ -54,6 +54,7 @@ class KpiPlan:
     range_high: float | None = None
     trajectory: tuple[tuple[date, float], ...] = field(default_factory=tuple)
     unit: str = ""
+    created_on: date | None = None  # one cadence of grace from it (``kpi_is_stale``)
 
     @property
     def is_range(self) -> bool:
@@ -125,6 +126,7 @@ def kpi_score(
         today=today,
         target_date=plan.target_date,
         thresholds=t,
+        created_on=plan.created_on,
     )
     if not series:
         expected = kpi_expected_progress(plan=plan, day=today)

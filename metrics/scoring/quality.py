@@ -63,9 +63,16 @@ def kpi_is_stale(
     today: date,
     target_date: date | None,
     grace: float,
+    created_on: date | None = None,
 ) -> bool:
     """No value yet, or none within ``cadence_days * grace`` days. After the target date the
-    clock stops there: a final value measured on time is not stale later."""
+    clock stops there: a final value measured on time is not stale later.
+
+    ``created_on``: the day the KPI was created. For one cadence from then it is never stale
+    (a new KPI whose baseline lies in the past gets the time to record its first value); a
+    day before it (a history run over the past) gets no grace."""
+    if created_on is not None and 0 <= (today - created_on).days <= cadence_days:
+        return False
     if last_day is None:
         return True
     clock = min(today, target_date) if target_date else today
@@ -79,13 +86,22 @@ def kpi_data_quality(
     today: date,
     target_date: date | None = None,
     thresholds: Thresholds | None = None,
+    created_on: date | None = None,
 ) -> dict:
-    """The ``DataQuality`` contract (metrics/contracts.py)."""
+    """The ``DataQuality`` contract (metrics/contracts.py). ``created_on``: see
+    ``kpi_is_stale``."""
     t = thresholds or Thresholds()
     if not measurements:
         return {
             "confidence": "none",
-            "stale": True,
+            "stale": kpi_is_stale(
+                last_day=None,
+                cadence_days=cadence_days,
+                today=today,
+                target_date=target_date,
+                grace=t.stale_grace,
+                created_on=created_on,
+            ),
             "days_since_last": None,
             "frozen": False,
             "outliers": [],
@@ -100,6 +116,7 @@ def kpi_data_quality(
         today=today,
         target_date=target_date,
         grace=t.stale_grace,
+        created_on=created_on,
     )
     issues: list[str] = []
     if stale:

@@ -15,6 +15,7 @@ its label, the reason, the component's detail and the contributor's explanation 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from metrics.scoring.common import (
@@ -29,6 +30,38 @@ from metrics.scoring.common import (
 from strategy.derived import NOUNS, derived_neutral, items, part, ref
 
 MIN_COVERAGE = 0.5
+# Statuses of a part that is finished (its result is final) or cancelled.
+CLOSED_PART_STATUSES = frozenset({"achieved", "missed", "cancelled", "done"})
+
+
+def part_weight(
+    *,
+    weight: float,
+    status: str | None,
+    ended_on: date | None = None,
+    parent_starts_on: date | None = None,
+) -> float:
+    """The weight a part carries in its parent's rollup: the one rule of closed parts.
+
+    * A cancelled part weighs nothing: it is listed, but left out of the weights (and so of
+      the coverage), as its own text says.
+    * A part closed (achieved, missed, done) in an earlier period - it ended (its period's end,
+      or its delivery) before the parent's period starts - weighs nothing either: it belongs
+      to the result of its own period, not to the parent's. A FY2026 objective is judged on
+      what is done for FY2026; a child achieved in FY2025 is listed as history.
+    * Anything else keeps its weight (a part closed within the parent's period counts with
+      its final score).
+    """
+    if status == "cancelled":
+        return 0.0
+    if (
+        status in CLOSED_PART_STATUSES
+        and ended_on is not None
+        and parent_starts_on is not None
+        and ended_on < parent_starts_on
+    ):
+        return 0.0
+    return float(weight)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from execsupport.celery import app as celery_app
 from metrics.engine import full_recompute, sweep
-from metrics.models import Alert, DirtySubject, GapScore, Measurement, SubjectType
+from metrics.models import KPI, Alert, DirtySubject, GapScore, Measurement, SubjectType
 from metrics.services import measurement_record
 from metrics.tasks import gaps_recompute_all
 from tests.metrics.conftest import TODAY
@@ -74,6 +74,8 @@ def test_sweep_leaves_fresh_marks_to_their_own_task(plan):
 def test_sweep_catches_time_driven_conditions(plan):
     # Scored on 15 June; months later nothing was written, but the data went stale and the
     # never-checked-in initiative stayed silent: the sweep notices without any write.
+    # (The KPIs were created long ago: a new KPI gets one cadence of grace.)
+    KPI.objects.update(created_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
     full_recompute(today=TODAY)
     assert not Alert.objects.filter(kind="kpi_stale").exists()
     today = dt.date(2026, 9, 1)
