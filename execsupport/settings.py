@@ -296,6 +296,10 @@ GAP_ALERT_RENOTIFY_HOURS = env.float("GAP_ALERT_RENOTIFY_HOURS", default=24)
 GAP_WEBHOOK_TIMEOUT = env.float("GAP_WEBHOOK_TIMEOUT", default=5)
 GAP_WEBHOOK_MAX_RETRIES = env.int("GAP_WEBHOOK_MAX_RETRIES", default=6)
 GAP_WEBHOOK_BACKOFF_SECONDS = env.int("GAP_WEBHOOK_BACKOFF_SECONDS", default=30)
+# The notification outbox: attempts per message, first retry delay (doubling), sending lease.
+GAP_OUTBOX_MAX_ATTEMPTS = env.int("GAP_OUTBOX_MAX_ATTEMPTS", default=6)
+GAP_OUTBOX_BACKOFF_SECONDS = env.int("GAP_OUTBOX_BACKOFF_SECONDS", default=60)
+GAP_OUTBOX_LEASE_SECONDS = env.int("GAP_OUTBOX_LEASE_SECONDS", default=300)
 
 CELERY_BEAT_SCHEDULE = {
     "gaps-sweep": {

@@ -67,6 +67,7 @@ def my_work(request: HttpRequest) -> HttpResponse:
             today=today,
             target_date=kpi.target_date,
             grace=settings.GAP_STALE_GRACE,
+            created_on=timezone.localtime(kpi.created_at).date(),
         )
         status = kpi.latest_score.status if kpi.latest_score else None
         kpi.attention = {"off_track": 30, "at_risk": 15}.get(status, 0) + (20 if kpi.stale else 0)

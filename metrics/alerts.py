@@ -91,6 +91,8 @@ class Subject:
     team_id: int | None
     # the subject as parts, when not simply a reference to it (a milestone of its initiative)
     parts: Any = None
+    # how ``actor_id`` was found (``metrics.engine.common.Route.via``)
+    routed: str = ""
 
     def ref(self, neutral: str = "this") -> Any:
         """The subject as parts; ``neutral``: "this" or "This" (the stored form's words)."""
@@ -100,7 +102,16 @@ class Subject:
         return ref(self.subject_type, self.subject_id, neutral=f"{neutral} {noun}")
 
 
+ROUTED_TO_OFFICE = (
+    "It is sent to the strategy office: nobody accountable for it (its owner, the owner above "
+    "it, its team's leaders) is an active user."
+)
+
+
 def _spec(subject: Subject, kind: str, severity: int, message: Any, **details) -> AlertSpec:
+    if subject.routed == "strategy_office":
+        message = part("{m} {routed}", m=message, routed=ROUTED_TO_OFFICE)
+        details["routed_to"] = "strategy_office"
     return AlertSpec(
         kind=kind,
         severity=severity,
@@ -325,6 +336,7 @@ def milestone_alerts(
             owner_id=initiative.owner_id,
             actor_id=initiative.actor_id,
             team_id=milestone_team_id,
+            routed=initiative.routed,
             parts=part(
                 "{m} of {i}",
                 m=ref("milestone", m["id"], neutral="a milestone"),

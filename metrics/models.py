@@ -475,7 +475,18 @@ class Alert(models.Model):
         help_text="Empty when resolved automatically because the condition cleared.",
     )
     reopened_count = models.PositiveIntegerField(default=0)
-    notified_at = models.DateTimeField(null=True, blank=True)
+    notified_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When a message about it was last actually sent (an e-mail or a webhook "
+        "delivery), set by the outbox and the webhook sender.",
+    )
+    notify_claimed_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When a notification batch last took it on (the once-per-opening guard and "
+        "the renotify window); messages then go through the outbox.",
+    )
 
     class Meta:
         ordering = ["-severity", "-opened_at"]
@@ -687,3 +698,48 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} → {self.webhook} ({self.status})"
+
+
+class OutboxMessage(models.Model):
+    """One outgoing message (today: an e-mail), written in the notifying transaction and sent
+    by ``metrics.tasks.outbox_send`` with retries; the sweep re-sends rows left pending.
+
+    Sending it sets ``notified_at`` on its alerts: an alert is marked notified only when
+    something actually left. ``claimed_at`` is a short lease so two workers never send it
+    twice at once.
+    """
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "E-mail"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    to_address = models.CharField(max_length=254)
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+    alert_ids = models.JSONField(default=list, help_text="The alerts this message is about.")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "created_at"], name="outbox_status_created")]
+
+    def __str__(self) -> str:
+        return f"{self.channel} to {self.to_address}: {self.subject} ({self.status})"

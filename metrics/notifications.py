@@ -2,8 +2,13 @@
 one signed JSON POST per webhook per batch, each delivery logged and retried with backoff.
 
 "Once" is enforced in the database: a batch first claims its alerts with a guarded update of
-``notified_at``; an alert already claimed (by a concurrent run, or within
+``notify_claimed_at``; an alert already claimed (by a concurrent run, or within
 ``GAP_ALERT_RENOTIFY_HOURS`` before it reopened) is not notified again.
+
+E-mails go through the outbox (``OutboxMessage``): one row per message, written with the
+claim, sent by ``metrics.tasks.outbox_send`` with retries; the sweep re-sends what is stuck.
+``notified_at`` is set only when a message about the alert was actually sent (an e-mail left,
+a webhook delivery was accepted).
 """
 
 from __future__ import annotations
@@ -19,11 +24,12 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from metrics.explain import alerts_render
-from metrics.models import Alert, Webhook, WebhookDelivery
+from metrics.models import Alert, OutboxMessage, Webhook, WebhookDelivery
 from strategy.access import Access, accesses_for
 from strategy.derived import derived_neutral
 from strategy.selectors import team_subtree_ids
@@ -85,13 +91,14 @@ def _parts(alert: Alert, name: str):
 
 
 def alerts_claim(*, alert_ids: list[int], now: datetime) -> list[Alert]:
-    """Mark these alerts notified now, unless already notified recently; return those claimed."""
+    """Take these alerts on for notification now, unless taken on recently (a concurrent
+    batch, or within the renotify window); return those claimed."""
     cutoff = now - timedelta(hours=settings.GAP_ALERT_RENOTIFY_HOURS)
     Alert.objects.filter(id__in=alert_ids, status__in=Alert.ACTIVE_STATUSES).filter(
-        Q(notified_at__isnull=True) | Q(notified_at__lt=cutoff)
-    ).update(notified_at=now)
+        Q(notify_claimed_at__isnull=True) | Q(notify_claimed_at__lt=cutoff)
+    ).update(notify_claimed_at=now)
     return list(
-        Alert.objects.filter(id__in=alert_ids, notified_at=now)
+        Alert.objects.filter(id__in=alert_ids, notify_claimed_at=now)
         .select_related("owner", "team")
         .order_by("-severity", "id")
     )
@@ -177,16 +184,14 @@ def alerts_notify(*, alert_ids: list[int], now: datetime | None = None) -> dict:
             and accesses[alert.owner_id].can_view_alert(alert)
         ):
             by_owner[alert.owner_id].append(alert)
-    messages = [
-        _email(items[0].owner, items, access=accesses[owner_id])
+    queued = [
+        outbox_email_queue(
+            recipient=items[0].owner,
+            message=_email(items[0].owner, items, access=accesses[owner_id]),
+            alert_ids=[a.id for a in items],
+        )
         for owner_id, items in by_owner.items()
     ]
-    sent = 0
-    if messages:
-        try:
-            sent = get_connection().send_messages(messages) or 0
-        except Exception:
-            logger.exception("Could not send %d alert email(s)", len(messages))
     deliveries = []
     scopes = webhook_scopes(webhooks=webhooks)
     for webhook in webhooks:
@@ -211,7 +216,102 @@ def alerts_notify(*, alert_ids: list[int], now: datetime | None = None) -> dict:
         )
     for delivery in deliveries:
         enqueue_safely(webhook_deliver, delivery_id=delivery.id)
-    return {"alerts": len(alerts), "emails": sent, "webhooks": len(deliveries)}
+    return {"alerts": len(alerts), "emails": len(queued), "webhooks": len(deliveries)}
+
+
+def outbox_email_queue(*, recipient, message: EmailMessage, alert_ids: list[int]) -> OutboxMessage:
+    """Write one e-mail to the outbox (in the caller's transaction) and send it after commit
+    (``metrics.tasks.outbox_send``); a lost task leaves the row pending for the sweep."""
+    from metrics.tasks import enqueue_safely, outbox_send
+
+    row = OutboxMessage.objects.create(
+        channel=OutboxMessage.Channel.EMAIL,
+        recipient=recipient,
+        to_address=message.to[0],
+        subject=message.subject[:200],
+        body=message.body,
+        alert_ids=sorted(alert_ids),
+    )
+    transaction.on_commit(lambda: enqueue_safely(outbox_send, message_id=row.id), robust=True)
+    return row
+
+
+def outbox_attempt(*, message_id: int, now: datetime | None = None) -> str:
+    """One attempt to send an outbox row: "sent", "retry", "failed" or "nothing to do" (sent,
+    failed for good, deleted, or being sent by another worker right now).
+
+    The row is leased first (a guarded update of ``claimed_at``), so two workers never send it
+    at once. Sent: the row is marked sent and its alerts get ``notified_at``. Not sent: the
+    attempt and its error are recorded; after ``GAP_OUTBOX_MAX_ATTEMPTS`` the row fails."""
+    now = now or timezone.now()
+    lease = now - timedelta(seconds=settings.GAP_OUTBOX_LEASE_SECONDS)
+    claimed = (
+        OutboxMessage.objects.filter(id=message_id, status=OutboxMessage.Status.PENDING)
+        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=lease))
+        .update(claimed_at=now)
+    )
+    if not claimed:
+        return "nothing to do"
+    row = OutboxMessage.objects.get(id=message_id)
+    email = EmailMessage(
+        subject=row.subject,
+        body=row.body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[row.to_address],
+    )
+    error = ""
+    try:
+        sent = get_connection().send_messages([email]) or 0
+    except Exception as exc:
+        logger.warning("Outbox message %s not sent: %s", row.id, exc)
+        sent, error = 0, f"{type(exc).__name__}: {exc}"[:2000]
+    row.attempts += 1
+    row.last_attempt_at = now
+    row.claimed_at = None
+    if sent:
+        row.status, row.sent_at, row.last_error = OutboxMessage.Status.SENT, now, ""
+        Alert.objects.filter(id__in=row.alert_ids).update(notified_at=now)
+    else:
+        row.last_error = error or "The e-mail backend sent nothing."
+        if row.attempts >= settings.GAP_OUTBOX_MAX_ATTEMPTS:
+            row.status = OutboxMessage.Status.FAILED
+    row.save(
+        update_fields=[
+            "attempts",
+            "last_attempt_at",
+            "claimed_at",
+            "status",
+            "sent_at",
+            "last_error",
+        ]
+    )
+    if sent:
+        return "sent"
+    return "failed" if row.status == OutboxMessage.Status.FAILED else "retry"
+
+
+def outbox_backoff(*, attempts: int) -> int:
+    """Seconds before the next attempt of an outbox row: exponential, capped like webhooks."""
+    cap = min(3000, settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("visibility_timeout", 3600) - 60)
+    return int(min(cap, settings.GAP_OUTBOX_BACKOFF_SECONDS * 2 ** max(0, attempts - 1)))
+
+
+def outbox_stuck(*, now: datetime) -> list[int]:
+    """Pending outbox rows nobody is sending: never tried for a minute or more, or last tried
+    longer ago than their backoff allows (the sweep re-enqueues them)."""
+    rows = OutboxMessage.objects.filter(status=OutboxMessage.Status.PENDING).filter(
+        Q(claimed_at__isnull=True)
+        | Q(claimed_at__lt=now - timedelta(seconds=settings.GAP_OUTBOX_LEASE_SECONDS))
+    )
+    stuck = []
+    for row_id, attempts, created_at, last in rows.values_list(
+        "id", "attempts", "created_at", "last_attempt_at"
+    ):
+        since = last or created_at
+        wait = outbox_backoff(attempts=attempts) if last else 60
+        if since <= now - timedelta(seconds=wait):
+            stuck.append(row_id)
+    return stuck
 
 
 def delivery_rescope(*, delivery: WebhookDelivery) -> bool:
@@ -277,6 +377,8 @@ def webhook_attempt(*, delivery: WebhookDelivery) -> bool:
     delivery.last_error = "" if ok else error[:2000]
     if ok:
         delivery.status, delivery.delivered_at = WebhookDelivery.Status.DELIVERED, now
+        sent_ids = [a.get("id") for a in delivery.payload.get("alerts") or []]
+        Alert.objects.filter(id__in=sent_ids).update(notified_at=now)
     elif delivery.attempts > settings.GAP_WEBHOOK_MAX_RETRIES:
         delivery.status = WebhookDelivery.Status.FAILED
     delivery.save(

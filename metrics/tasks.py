@@ -130,3 +130,23 @@ def webhook_deliver(self, delivery_id: int) -> str:
     if delivery.status == WebhookDelivery.Status.FAILED:
         return "failed"
     raise self.retry(countdown=webhook_backoff(attempts=delivery.attempts))
+
+
+@shared_task(
+    bind=True,
+    name="metrics.outbox_send",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    max_retries=None,  # bounded by GAP_OUTBOX_MAX_ATTEMPTS, counted on the outbox row
+)
+def outbox_send(self, message_id: int) -> str:
+    """One attempt to send an outbox row; on failure, retried later by a new message (and,
+    if that is lost, by the sweep)."""
+    from metrics.models import OutboxMessage
+    from metrics.notifications import outbox_attempt, outbox_backoff
+
+    outcome = outbox_attempt(message_id=message_id)
+    if outcome != "retry":
+        return outcome
+    attempts = OutboxMessage.objects.filter(id=message_id).values_list("attempts", flat=True)
+    raise self.retry(countdown=outbox_backoff(attempts=attempts.first() or 1))

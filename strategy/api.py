@@ -7,6 +7,7 @@ Permissions: ``strategy.permissions.AccessPermission`` + each view's ``may_write
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
@@ -15,6 +16,7 @@ from rest_framework import exceptions
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from execsupport.api import ErrorSerializer
 from execsupport.validation import is_valid_id
 from execsupport.viewsets import AccessViewSet, BaseFilterSet, IdFilter, ReadOnlyAccessViewSet
 from metrics.models import SubjectType
@@ -26,6 +28,8 @@ from strategy.models import Membership, Objective, Period, Strategy, Team, Theme
 from strategy.people import people_choosable
 from strategy.selectors import objective_tree
 from strategy.serializers import (
+    HandOverRequestSerializer,
+    HandOverSerializer,
     ObjectiveSerializer,
     ObjectiveTreeSerializer,
     PeriodSerializer,
@@ -127,6 +131,50 @@ class PersonViewSet(ReadOnlyAccessViewSet):
         return people_choosable(access=access).prefetch_related(
             Prefetch("memberships", queryset=memberships.order_by("team_id"))
         )
+
+    @extend_schema(
+        request=HandOverRequestSerializer,
+        responses={
+            201: HandOverSerializer,
+            400: ErrorSerializer,
+            403: ErrorSerializer,
+            404: ErrorSerializer,
+        },
+        filters=False,
+    )
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="hand-over",
+        pagination_class=None,
+        filter_backends=[],
+    )
+    def hand_over(self, request, format=None):
+        """Move every objective, initiative and KPI the leaving person owns to the successor
+        (strategy office only); the hand-over is recorded with who and when."""
+        if not self.access.is_office:
+            raise exceptions.PermissionDenied("Only the strategy office hands work over.")
+        data = HandOverRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        people = User.objects.in_bulk(
+            [data.validated_data["leaving"], data.validated_data["successor"]]
+        )
+        missing = {
+            name: ["No such person."]
+            for name in ("leaving", "successor")
+            if data.validated_data[name] not in people
+        }
+        if missing:
+            raise exceptions.ValidationError(missing)
+        try:
+            done = services.person_hand_over(
+                leaving=people[data.validated_data["leaving"]],
+                successor=people[data.validated_data["successor"]],
+                by=request.user,
+            )
+        except DjangoValidationError as error:
+            raise exceptions.ValidationError(error.message_dict) from error
+        return Response(HandOverSerializer(done).data, status=201)
 
 
 class PeriodViewSet(AccessViewSet):

@@ -5,7 +5,7 @@ import datetime as dt
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import FieldDoesNotExist
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from execsupport.validation import (
     DateFormField,
@@ -212,3 +212,26 @@ class ObjectiveForm(VersionedModelForm):
         if team and not self.access.can_create_objective_for(team.pk):
             raise forms.ValidationError("You can only place objectives in teams you lead.")
         return team
+
+
+class HandOverForm(forms.Form):
+    """Hand a leaving person's work over: the leaving person (anyone who owns something, active
+    or not) and the successor (an active person the reader may choose)."""
+
+    leaving = UserChoiceField(label="Person leaving")
+    successor = UserChoiceField(label="Hand over to")
+
+    def __init__(self, *args, access: Access, **kwargs):
+        from initiatives.models import Initiative
+        from metrics.models import KPI
+
+        super().__init__(*args, **kwargs)
+        owning = (
+            Q(Exists(Objective.objects.filter(owner=OuterRef("pk"))))
+            | Q(Exists(Initiative.objects.filter(owner=OuterRef("pk"))))
+            | Q(Exists(KPI.objects.filter(owner=OuterRef("pk"))))
+        )
+        self.fields["leaving"].queryset = (
+            get_user_model().objects.filter(owning).order_by("first_name", "last_name", "username")
+        )
+        self.fields["successor"].queryset = people_choosable(access=access)

@@ -504,6 +504,31 @@ class StatusTransition(models.Model):
         )
 
 
+class HandOver(models.Model):
+    """A leaving person's objectives, initiatives and KPIs moved to a successor: who did it,
+    when, and how many of each moved (``strategy.services.person_hand_over``)."""
+
+    leaving = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="handed_over"
+    )
+    successor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="taken_over"
+    )
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    done_at = models.DateTimeField(default=timezone.now)
+    objectives = models.PositiveIntegerField(default=0)
+    initiatives = models.PositiveIntegerField(default=0)
+    kpis = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-done_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.leaving} -> {self.successor} ({self.done_at:%Y-%m-%d})"
+
+
 class ApiToken(AbstractAuthToken):
     """A personal API token (django-rest-knox): only a SHA-512 digest of the secret is stored.
 

@@ -11,7 +11,7 @@ from rest_framework import serializers
 from execsupport.api import IdRelatedField
 from metrics.serializers import LatestScoreSerializer
 from strategy.access import access_for
-from strategy.models import Membership, Objective, Period, Strategy, Team, Theme
+from strategy.models import HandOver, Membership, Objective, Period, Strategy, Team, Theme
 from strategy.people import people_choosable
 
 User = get_user_model()
@@ -194,3 +194,32 @@ class ObjectiveNodeSerializer(serializers.Serializer):
 class ObjectiveTreeSerializer(serializers.Serializer):
     strategy = serializers.IntegerField()
     roots = serializers.ListField(child=serializers.DictField())
+
+
+class HandOverRequestSerializer(serializers.Serializer):
+    """Input of ``POST /people/hand-over/``: person ids."""
+
+    leaving = serializers.IntegerField(
+        min_value=1, help_text="The person leaving (may be inactive)."
+    )
+    successor = serializers.IntegerField(
+        min_value=1, help_text="The active person who takes the work over."
+    )
+
+
+class HandOverSerializer(serializers.ModelSerializer):
+    """A recorded hand-over: who, to whom, by whom, when, and how many of each moved."""
+
+    class Meta:
+        model = HandOver
+        fields = [
+            "id",
+            "leaving",
+            "successor",
+            "done_by",
+            "done_at",
+            "objectives",
+            "initiatives",
+            "kpis",
+        ]
+        read_only_fields = fields

@@ -18,7 +18,7 @@ from metrics.models import SubjectType
 from metrics.services import subjects_mark_dirty
 from strategy.access import access_for
 from strategy.lifecycle import status_dependents_mark, status_read, status_transition_record
-from strategy.models import ApiToken, Objective, Period, Strategy, Team, Theme
+from strategy.models import ApiToken, HandOver, Objective, Period, Strategy, Team, Theme
 
 TOKEN_MAX_PER_USER = 50
 
@@ -86,6 +86,49 @@ def plan_object_delete(*, instance: models.Model) -> None:
     """Delete a team, period, strategy, theme or objective. Rows that still refer to it
     (``PROTECT``) make this raise ``ProtectedError``: nothing is deleted by cascade surprise."""
     instance.delete()
+
+
+# --- people who leave -----------------------------------------------------------------------
+@transaction.atomic
+def person_hand_over(*, leaving, successor, by) -> HandOver:
+    """Move everything ``leaving`` owns (objectives, initiatives, KPIs) to ``successor`` and
+    record it (``HandOver``: who, when, how many).
+
+    Only the strategy office hands over (``PermissionDenied``). The successor must be an active
+    person other than the leaving one (``ValidationError`` on ``successor``). Each moved row's
+    version is raised (a form opened before still showing the old owner is refused) and its
+    score marked for recomputation, so its alerts route to the successor on the next run.
+    Set-based: three updates and three id reads, whatever the number of rows.
+    """
+    from initiatives.models import Initiative
+    from metrics.models import KPI
+
+    if not access_for(by).is_office:
+        raise PermissionDenied("Only the strategy office hands work over.")
+    if successor.pk == leaving.pk:
+        raise ValidationError({"successor": "Choose someone other than the person leaving."})
+    if not successor.is_active:
+        raise ValidationError({"successor": f"{successor} is not an active user."})
+    now = timezone.now()
+    moved: dict[str, int] = {}
+    dirty: list[tuple[str, int]] = []
+    for name, model, subject_type in (
+        ("objectives", Objective, SubjectType.OBJECTIVE),
+        ("initiatives", Initiative, SubjectType.INITIATIVE),
+        ("kpis", KPI, SubjectType.KPI),
+    ):
+        ids = list(
+            model.objects.select_for_update().filter(owner=leaving).values_list("id", flat=True)
+        )
+        model.objects.filter(id__in=ids).update(
+            owner=successor, updated_at=now, version=models.F("version") + 1
+        )
+        moved[name] = len(ids)
+        dirty += [(subject_type, i) for i in ids]
+    subjects_mark_dirty(subjects=dirty)
+    return HandOver.objects.create(
+        leaving=leaving, successor=successor, done_by=by, done_at=now, **moved
+    )
 
 
 # --- API tokens -----------------------------------------------------------------------------

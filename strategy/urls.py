@@ -11,4 +11,5 @@ urlpatterns = [
     path("objectives/new/", views.objective_edit, name="objective-new"),
     path("objectives/<int:pk>/", views.objective_detail, name="objective-detail"),
     path("objectives/<int:pk>/edit/", views.objective_edit, name="objective-edit"),
+    path("people/hand-over/", views.person_hand_over_page, name="person-hand-over"),
 ]

@@ -17,11 +17,11 @@ from metrics.models import Alert, SubjectType
 from metrics.selectors import latest_scores_by_type, measurement_sparklines
 from strategy import charts
 from strategy.access import access_for
-from strategy.forms import ObjectiveForm, OverviewFilterForm
-from strategy.models import Objective, VersionConflict
+from strategy.forms import HandOverForm, ObjectiveForm, OverviewFilterForm
+from strategy.models import HandOver, Objective, VersionConflict
 from strategy.overview import overview_build, overview_data_version, strategy_current
 from strategy.selectors import objective_ancestors
-from strategy.services import objective_save
+from strategy.services import objective_save, person_hand_over
 
 OVERVIEW_CACHE_SECONDS = 300
 
@@ -193,4 +193,38 @@ def objective_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         "strategy/objective_form.html",
         {"form": form, "objective": objective},
         status=status,
+    )
+
+
+@login_required
+def person_hand_over_page(request: HttpRequest) -> HttpResponse:
+    """The strategy office hands a leaving person's objectives, initiatives and KPIs over to
+    someone else (``strategy.services.person_hand_over``); the last hand-overs are listed."""
+    access = access_for(request.user)
+    if not access.is_office:
+        raise PermissionDenied("Only the strategy office hands work over.")
+    form = HandOverForm(request.POST or None, access=access)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                done = person_hand_over(
+                    leaving=form.cleaned_data["leaving"],
+                    successor=form.cleaned_data["successor"],
+                    by=request.user,
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(
+                    request,
+                    f"Handed over to {done.successor.get_full_name() or done.successor}: "
+                    f"{done.objectives} objective(s), {done.initiatives} initiative(s), "
+                    f"{done.kpis} KPI(s).",
+                )
+                return redirect("strategy:person-hand-over")
+    recent = HandOver.objects.select_related("leaving", "successor", "done_by")[:20]
+    return render(
+        request, "strategy/hand_over.html", {"form": form, "recent": recent}, status=status
     )

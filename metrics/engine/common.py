@@ -126,7 +126,7 @@ def stored_values(g: GapScore | None) -> tuple:
 
 
 def team_leaders(*, team_ids: Iterable[int]) -> dict[int, int]:
-    """The first leader of each team (the person who acts when a subject has no owner)."""
+    """The first active leader of each team (who acts when a subject has no active owner)."""
     from strategy.models import Membership
 
     ids = sorted(set(team_ids) - {None})
@@ -134,7 +134,9 @@ def team_leaders(*, team_ids: Iterable[int]) -> dict[int, int]:
         return {}
     leaders: dict[int, int] = {}
     rows = (
-        Membership.objects.filter(team_id__in=ids, role=Membership.Role.LEADER)
+        Membership.objects.filter(
+            team_id__in=ids, role=Membership.Role.LEADER, user__is_active=True
+        )
         .order_by("id")
         .values_list("team_id", "user_id")
     )
@@ -143,21 +145,74 @@ def team_leaders(*, team_ids: Iterable[int]) -> dict[int, int]:
     return leaders
 
 
+def office_person() -> int | None:
+    """The first active member of the strategy office: who acts when nobody else can."""
+    from django.contrib.auth import get_user_model
+
+    from strategy.models import STRATEGY_OFFICE_GROUP
+
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, groups__name=STRATEGY_OFFICE_GROUP)
+        .order_by("id")
+        .values_list("id", flat=True)
+        .first()
+    )
+
+
+def owners_active(rows: Iterable[dict], pairs: Iterable[tuple[str, str]]) -> None:
+    """An inactive owner counts as no owner: for each ``(id column, is_active column)`` pair,
+    clear the id in the rows whose person is inactive (a deactivated user)."""
+    pairs = list(pairs)
+    for row in rows:
+        for id_column, active_column in pairs:
+            if row.get(id_column) is not None and not row.get(active_column, True):
+                row[id_column] = None
+
+
+@dataclass(frozen=True)
+class Route:
+    """Who must act on a subject, and how they were found: ``via`` is "owner" (the first of
+    the owners given), "owner_chain" (a later one: the parent's owner...), "team_leader",
+    "strategy_office" or "" (nobody)."""
+
+    actor_id: int | None
+    via: str
+
+
 class Actors:
-    """Resolves who must act on a subject, loading team leaders at most once per run."""
+    """Resolves who must act on a subject: its owner, else the next accountable person
+    (parent's owner, first team leader), else the strategy office; inactive people are never
+    chosen (the engine clears inactive owners with ``owners_active``; leaders and the office
+    are read active only). Team leaders are loaded at most once per run, the office once."""
 
     def __init__(self) -> None:
         self._leaders: dict[int, int] | None = None
         self._teams: set[int] = set()
+        self._office: int | None = None
+        self._office_loaded = False
 
     def want(self, team_id: int | None) -> None:
         if team_id is not None:
             self._teams.add(team_id)
 
-    def actor(self, *owners: int | None, team_id: int | None) -> int | None:
-        for owner in owners:
+    def route(self, *owners: int | None, team_id: int | None) -> Route:
+        for i, owner in enumerate(owners):
             if owner is not None:
-                return owner
+                return Route(owner, "owner" if i == 0 else "owner_chain")
+        leader = self._leader(team_id)
+        if leader is not None:
+            return Route(leader, "team_leader")
+        if not self._office_loaded:
+            self._office, self._office_loaded = office_person(), True
+        if self._office is not None:
+            return Route(self._office, "strategy_office")
+        return Route(None, "")
+
+    def actor(self, *owners: int | None, team_id: int | None) -> int | None:
+        return self.route(*owners, team_id=team_id).actor_id
+
+    def _leader(self, team_id: int | None) -> int | None:
         if team_id is None:
             return None
         if self._leaders is None or team_id not in self._leaders:

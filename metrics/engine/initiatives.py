@@ -24,6 +24,7 @@ from metrics.engine.common import (
     Outcome,
     child_values,
     latest_load,
+    owners_active,
     stored_values,
     unavailable_outcome,
 )
@@ -77,6 +78,8 @@ def _initiative_rows(ids: list[int], *, until: date | None = None) -> list[dict]
             "team_id",
             "objective_id",
             "objective__owner_id",
+            "owner__is_active",
+            "objective__owner__is_active",
             "spent",
             "last_checkin_at",
             "paused_days",
@@ -145,6 +148,10 @@ def initiatives_compute(
     rows = _initiative_rows(initiative_ids, until=today if history else None)
     if not rows:
         return []
+    owners_active(
+        rows,
+        [("owner_id", "owner__is_active"), ("objective__owner_id", "objective__owner__is_active")],
+    )
     ids = [r["id"] for r in rows]
     milestones: dict[int, list[MilestoneFacts]] = defaultdict(list)
     for m in Milestone.objects.filter(initiative_id__in=ids).order_by("due_date", "id"):
@@ -180,15 +187,15 @@ def initiatives_compute(
 
     outcomes = []
     for row in rows:
+        route = actors.route(row["owner_id"], row["objective__owner_id"], team_id=row["team_id"])
         subject = Subject(
             subject_type=SubjectType.INITIATIVE,
             subject_id=row["id"],
             label="initiative",
             owner_id=row["owner_id"],
-            actor_id=actors.actor(
-                row["owner_id"], row["objective__owner_id"], team_id=row["team_id"]
-            ),
+            actor_id=route.actor_id,
             team_id=row["team_id"],
+            routed=route.via,
         )
         parent = (SubjectType.OBJECTIVE, row["objective_id"])
         weight = float(row["weight"])

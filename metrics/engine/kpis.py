@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from initiatives.models import Initiative
 from metrics.alerts import KPI_KINDS, Subject, kpi_alerts
-from metrics.engine.common import Actors, Outcome, unavailable_outcome
+from metrics.engine.common import Actors, Outcome, owners_active, unavailable_outcome
 from metrics.models import KPI, Measurement, SubjectType, TrajectoryPoint
 from metrics.scoring import KpiPlan, Result, Thresholds, kpi_score
 from metrics.scoring.common import NO_DATA
@@ -44,7 +44,9 @@ KPI_FIELDS = (
     "initiative__status",
     "initiative__objective__status",
     "created_at",
+    *(f"{p}owner__is_active" for p in ("", "objective__", "initiative__")),
 )
+KPI_OWNERS = [(f"{p}owner_id", f"{p}owner__is_active") for p in ("", "objective__", "initiative__")]
 
 
 def measurements_recent(
@@ -105,18 +107,20 @@ def kpi_work_closed(row: dict) -> bool:
 
 
 def kpi_subject(row: dict, actors: Actors) -> Subject:
+    route = actors.route(
+        row["owner_id"],
+        row["objective__owner_id"],
+        row["initiative__owner_id"],
+        team_id=row["team_id"],
+    )
     return Subject(
         subject_type=SubjectType.KPI,
         subject_id=row["id"],
         label="KPI",
         owner_id=row["owner_id"],
-        actor_id=actors.actor(
-            row["owner_id"],
-            row["objective__owner_id"],
-            row["initiative__owner_id"],
-            team_id=row["team_id"],
-        ),
+        actor_id=route.actor_id,
         team_id=row["team_id"],
+        routed=route.via,
     )
 
 
@@ -134,6 +138,7 @@ def kpis_compute(
     rows = list(KPI.objects.filter(id__in=kpi_ids).order_by().values(*KPI_FIELDS))
     if not rows:
         return []
+    owners_active(rows, KPI_OWNERS)
     ids = [r["id"] for r in rows]
     trajectory: dict[int, list[tuple[date, float]]] = defaultdict(list)
     for kpi_id, day, value in (

@@ -23,6 +23,7 @@ from metrics.engine.common import (
     LatestCache,
     Outcome,
     child_values,
+    owners_active,
     stored_values,
     unavailable_outcome,
 )
@@ -44,6 +45,8 @@ OBJECTIVE_FIELDS = (
     "status",
     "owner_id",
     "parent__owner_id",
+    "owner__is_active",
+    "parent__owner__is_active",
     "period__start_date",
     "period__end_date",
 )
@@ -148,6 +151,10 @@ def rollups_compute(
         affected = {o["id"] for o in objectives}
     if not objectives:
         return []
+    owners_active(
+        objectives,
+        [("owner_id", "owner__is_active"), ("parent__owner_id", "parent__owner__is_active")],
+    )
     by_id = {o["id"]: o for o in objectives}
     strategy_ids = {o["strategy_id"] for o in objectives}
 
@@ -221,9 +228,11 @@ def rollups_compute(
             "strategy_id",
             "strategy__name",
             "strategy__owner_id",
+            "strategy__owner__is_active",
             "strategy__status",
         )
     )
+    owners_active(themes, [("strategy__owner_id", "strategy__owner__is_active")])
     for t in themes:
         if t["strategy__status"] == Strategy.Status.ARCHIVED:
             archived.add(t["strategy_id"])
@@ -276,13 +285,15 @@ def rollups_compute(
     parent_of = {o["id"]: o["parent_id"] for o in objectives}
     for oid in _bottom_up(affected, parent_of):
         o = by_id[oid]
+        route = actors.route(o["owner_id"], o["parent__owner_id"], team_id=o["team_id"])
         subject = Subject(
             subject_type=SubjectType.OBJECTIVE,
             subject_id=oid,
             label="objective",
             owner_id=o["owner_id"],
-            actor_id=actors.actor(o["owner_id"], o["parent__owner_id"], team_id=o["team_id"]),
+            actor_id=route.actor_id,
             team_id=o["team_id"],
+            routed=route.via,
         )
         try:
             parts = _children_from(
@@ -386,7 +397,7 @@ def rollups_compute(
             subject_id=t["id"],
             label="theme",
             owner_id=t["strategy__owner_id"],
-            actor_id=t["strategy__owner_id"],
+            actor_id=t["strategy__owner_id"],  # an inactive owner was cleared: nobody
             team_id=None,
         )
         try:

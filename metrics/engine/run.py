@@ -186,7 +186,7 @@ def rollups_all_recompute(*, today: date, now: datetime, notify: bool = True) ->
     if notify:
         opened = list(
             Alert.objects.filter(
-                status=Alert.Status.OPEN, opened_at=now, notified_at__isnull=True
+                status=Alert.Status.OPEN, opened_at=now, notify_claimed_at__isnull=True
             ).values_list("id", flat=True)
         )
         if opened:
@@ -398,7 +398,8 @@ def alerts_resolve_orphans(*, now: datetime) -> int:
 
 
 def sweep(*, today: date | None = None, now: datetime | None = None) -> dict:
-    """Re-enqueue what is still dirty and what time alone has changed; re-send stuck webhooks;
+    """Re-enqueue what is still dirty and what time alone has changed; re-send stuck webhooks
+    and outbox messages;
     resolve alerts of deleted subjects; resume full recompute runs a dead worker left
     (``metrics.engine.runs.runs_resume``)."""
     from metrics.tasks import enqueue_safely, gaps_recompute_subjects, webhook_deliver
@@ -430,6 +431,12 @@ def sweep(*, today: date | None = None, now: datetime | None = None) -> dict:
     )
     for delivery_id in stuck:
         enqueue_safely(webhook_deliver, delivery_id=delivery_id)
+    from metrics.notifications import outbox_stuck
+    from metrics.tasks import outbox_send
+
+    outbox = outbox_stuck(now=now)
+    for message_id in outbox:
+        enqueue_safely(outbox_send, message_id=message_id)
     from metrics.engine.runs import runs_resume, runs_unfinished
     from metrics.tasks import gaps_runs_resume
 
@@ -444,6 +451,7 @@ def sweep(*, today: date | None = None, now: datetime | None = None) -> dict:
         "time_driven": len(candidates),
         "tasks_enqueued": enqueued,
         "webhooks_resent": len(stuck),
+        "outbox_resent": len(outbox),
         "recompute_runs": runs,
     }
     logger.info("Sweep: %s", result)

@@ -111,10 +111,10 @@ def chunk_work(chunk: RecomputeChunk) -> None:
         from metrics.notifications import alerts_notify
 
         # Every alert the run opened and nobody was told of yet; alerts_notify claims each one
-        # (notified_at) so a second attempt of this chunk sends nothing twice.
+        # (notify_claimed_at) so a second attempt of this chunk sends nothing twice.
         opened = list(
             Alert.objects.filter(
-                status=Alert.Status.OPEN, opened_at=run.as_of, notified_at__isnull=True
+                status=Alert.Status.OPEN, opened_at=run.as_of, notify_claimed_at__isnull=True
             ).values_list("id", flat=True)
         )
         if opened:

@@ -203,13 +203,16 @@ def test_my_work_alerts_name_only_what_their_owner_may_see(client, private_plan,
     assert CANARY not in html
 
 
-def test_alert_email_is_rendered_for_its_recipient(private_plan, leader):
+def test_alert_email_is_rendered_for_its_recipient(
+    private_plan, leader, django_capture_on_commit_callbacks
+):
     """The leader of Sales owns the public objective: the early warning mailed to them names
     the public KPI, never the private one."""
     alert = Alert.objects.get(kind="early_warning", subject_id=private_plan["parent"].pk)
     assert alert.owner == leader
-    Alert.objects.update(notified_at=None)
-    alerts_notify(alert_ids=[alert.pk])
+    Alert.objects.update(notified_at=None, notify_claimed_at=None)
+    with django_capture_on_commit_callbacks(execute=True):  # the outbox sends after commit
+        alerts_notify(alert_ids=[alert.pk])
     assert len(mail.outbox) == 1
     text = mail.outbox[0].subject + mail.outbox[0].body
     assert CANARY not in text
