@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('strategy', '0004_version'),
+        ('strategy', '0005_input_rules'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

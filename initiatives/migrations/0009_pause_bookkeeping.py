@@ -39,7 +39,7 @@ def remove_paused_days(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("initiatives", "0007_version"),
+        ("initiatives", "0008_input_rules"),
     ]
 
     operations = [

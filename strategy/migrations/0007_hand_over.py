@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('strategy', '0005_status_history'),
+        ('strategy', '0006_status_history'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

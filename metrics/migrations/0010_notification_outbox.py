@@ -17,7 +17,7 @@ def claims_from_notified(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('metrics', '0008_webhook_owner_and_team_scope'),
+        ('metrics', '0009_input_rules'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
