@@ -12,6 +12,7 @@ from metrics.models import (
     GapScore,
     Measurement,
     MeasurementCorrection,
+    OutboxMessage,
     RecomputeChunk,
     RecomputeRun,
     TargetRevision,
@@ -226,4 +227,19 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     list_select_related = ["webhook", "alert"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(admin.ModelAdmin):
+    """The notification outbox, read-only: rows are written and sent by the notifier."""
+
+    list_display = ["created_at", "channel", "to_address", "subject", "status", "attempts"]
+    list_filter = ["status", "channel"]
+    search_fields = ["to_address", "subject"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return False

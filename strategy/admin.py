@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from strategy.forms import VersionCheckedModelForm
 from strategy.models import (
     ApiToken,
+    HandOver,
     Membership,
     Objective,
     Period,
@@ -189,3 +190,28 @@ class ApiTokenAdmin(admin.ModelAdmin):
     def revoke(self, request, queryset):
         count = sum(token_revoke(token=token, by=request.user) for token in queryset)
         self.message_user(request, f"{count} token(s) revoked.")
+
+
+@admin.register(HandOver)
+class HandOverAdmin(admin.ModelAdmin):
+    """Hand-overs of leaving people's work, read-only (made on /people/hand-over/ or the API)."""
+
+    list_display = [
+        "done_at",
+        "leaving",
+        "successor",
+        "done_by",
+        "objectives",
+        "initiatives",
+        "kpis",
+    ]
+    list_select_related = ["leaving", "successor", "done_by"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -19,6 +19,7 @@ from tests.factories import (
     StrategyFactory,
     TeamFactory,
     ThemeFactory,
+    UserFactory,
 )
 
 ROLES = [
@@ -50,6 +51,7 @@ people         retrieve         401  403  200  200  200  200  200  403  200  200
 people         create           401  403  405  405  405  405  403  403  403  405
 people         update           401  403  405  405  405  405  403  403  403  405
 people         delete           401  403  405  405  405  405  403  403  403  405
+people         hand_over        401  403  403  403  403  201  403  403  403  201
 periods        list             401  403  200  200  200  200  200  403  200  200
 periods        retrieve         401  403  200  200  200  200  200  403  200  200
 periods        create           401  403  403  403  403  201  403  403  403  201
@@ -261,6 +263,9 @@ def test_permission_matrix(endpoint, action, role, expected, clients, plan, memb
         response = client.post(base, _create_payload(endpoint, plan), format="json")
     elif action == "tree":
         response = client.get(f"{base}tree/")
+    elif action == "hand_over":
+        body = {"leaving": member.pk, "successor": UserFactory().pk}
+        response = client.post(f"{base}hand-over/", body, format="json")
     elif action == "history":
         response = client.get(f"{base}history/", {"subject_type": "kpi", "subject_id": plan.kpi.pk})
     elif action == "ingest":

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from initiatives.models import CheckIn, Initiative, Milestone
+from metrics.models import KPI
 from tests.factories import (
     CheckInFactory,
     InitiativeFactory,
@@ -343,6 +344,10 @@ def test_my_work_flags_kpis_by_the_engines_stale_rule(client, member, team):
         )
         if days is not None:
             MeasurementFactory(kpi=kpi, as_of=today - dt.timedelta(days=days))
+    # Created long ago: a new KPI gets one cadence of grace (the same rule, issue #14).
+    KPI.objects.filter(objective=objective).update(
+        created_at=timezone.now() - dt.timedelta(days=400)
+    )
     client.force_login(member)
     response = client.get(reverse("initiatives:my-work"))
     stale = {kpi.name for kpi in response.context["kpis"] if kpi.stale}

@@ -43,11 +43,14 @@ def _alert(team, owner, **kwargs) -> Alert:
     return AlertFactory(team=team, owner=owner, severity=Alert.Severity.CRITICAL, **kwargs)
 
 
-def test_owner_who_may_not_see_the_alert_gets_no_email(private, insider, member, team):
+def test_owner_who_may_not_see_the_alert_gets_no_email(
+    private, insider, member, team, django_capture_on_commit_callbacks
+):
     hidden_to_member = _alert(private, member, title="Secret KPI off track")
     seen = _alert(private, insider, title="Secret KPI at risk")
     public = _alert(team, member, title="Win rate off track")
-    result = alerts_notify(alert_ids=[hidden_to_member.id, seen.id, public.id])
+    with django_capture_on_commit_callbacks(execute=True):  # the outbox sends after commit
+        result = alerts_notify(alert_ids=[hidden_to_member.id, seen.id, public.id])
     assert result["emails"] == 2
     by_recipient = {m.to[0]: m for m in mail.outbox}
     assert set(by_recipient) == {member.email, insider.email}
