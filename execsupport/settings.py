@@ -125,6 +125,10 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+# Messages live in the (database-backed) session, never in a cookie: one-time secrets (API
+# tokens, webhook signing secrets) are shown through them.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -300,6 +304,13 @@ GAP_WEBHOOK_BACKOFF_SECONDS = env.int("GAP_WEBHOOK_BACKOFF_SECONDS", default=30)
 GAP_OUTBOX_MAX_ATTEMPTS = env.int("GAP_OUTBOX_MAX_ATTEMPTS", default=6)
 GAP_OUTBOX_BACKOFF_SECONDS = env.int("GAP_OUTBOX_BACKOFF_SECONDS", default=60)
 GAP_OUTBOX_LEASE_SECONDS = env.int("GAP_OUTBOX_LEASE_SECONDS", default=300)
+# Webhooks call https:// URLs on public addresses only (execsupport/outbound.py), checked at
+# save and before each request, which goes to the address checked and follows no redirect.
+# WEBHOOK_ALLOW_HTTP: also plain http:// (local testing only). WEBHOOK_ALLOWED_NETWORKS:
+# CIDRs inside your own network that webhooks may reach on purpose (e.g. 10.20.0.0/16);
+# cloud metadata addresses stay refused.
+WEBHOOK_ALLOW_HTTP = env.bool("WEBHOOK_ALLOW_HTTP", default=False)
+WEBHOOK_ALLOWED_NETWORKS = env.list("WEBHOOK_ALLOWED_NETWORKS", default=[])
 
 CELERY_BEAT_SCHEDULE = {
     "gaps-sweep": {

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
@@ -186,7 +186,7 @@ class WebhookAdminForm(VersionCheckedModelForm):
 
     class Meta:
         model = Webhook
-        fields = ["name", "url", "secret", "is_active", "min_severity", "owner", "team"]
+        fields = ["name", "url", "is_active", "min_severity", "owner", "team"]
 
     def clean(self):
         cleaned = super().clean()
@@ -210,6 +210,13 @@ class WebhookAdmin(admin.ModelAdmin):
         if not change:
             obj.created_by = request.user
         webhook_save(webhook=obj)
+        if not change:
+            # Shown once; messages live in the session (MESSAGE_STORAGE), never in a cookie.
+            messages.warning(
+                request,
+                f"Signing secret of “{obj.name}” (copy it now, it is not shown again): "
+                f"{obj.new_secret}",
+            )
 
 
 @admin.register(WebhookDelivery)

@@ -17,17 +17,17 @@ import hashlib
 import hmac
 import json
 import logging
-import urllib.error
-import urllib.request
 from collections import defaultdict
 from datetime import datetime, timedelta
 
+import urllib3
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from execsupport.outbound import OutboundRefused, outbound_post, outbound_target
 from metrics.explain import alerts_render
 from metrics.models import Alert, OutboxMessage, Webhook, WebhookDelivery
 from strategy.access import Access, accesses_for
@@ -352,26 +352,17 @@ def webhook_attempt(*, delivery: WebhookDelivery) -> bool:
         return False
     webhook = delivery.webhook
     body = webhook_body(delivery.payload)
-    request = urllib.request.Request(  # noqa: S310 - the URL is an admin-configured http(s) URL
-        webhook.url,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json",
-            "User-Agent": "ExecSupport-Webhook/1",
-            SIGNATURE_HEADER: webhook_signature(secret=webhook.secret, body=body),
-            "X-ExecSupport-Event": delivery.event,
-            "X-ExecSupport-Delivery": str(delivery.id),
-        },
-    )
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "ExecSupport-Webhook/1",
+        SIGNATURE_HEADER: webhook_signature(secret=webhook.secret, body=body),
+        "X-ExecSupport-Event": delivery.event,
+        "X-ExecSupport-Delivery": str(delivery.id),
+    }
     now = timezone.now()
     delivery.attempts += 1
     delivery.last_attempt_at = now
-    code, error = None, ""
-    if not webhook.url.lower().startswith(("http://", "https://")):
-        error = "Only http(s) webhook URLs are called."
-    else:
-        code, error = _post(request)
+    code, error, final = _post(url=webhook.url, body=body, headers=headers)
     ok = code is not None and 200 <= code < 300
     delivery.response_code = code
     delivery.last_error = "" if ok else error[:2000]
@@ -379,7 +370,7 @@ def webhook_attempt(*, delivery: WebhookDelivery) -> bool:
         delivery.status, delivery.delivered_at = WebhookDelivery.Status.DELIVERED, now
         sent_ids = [a.get("id") for a in delivery.payload.get("alerts") or []]
         Alert.objects.filter(id__in=sent_ids).update(notified_at=now)
-    elif delivery.attempts > settings.GAP_WEBHOOK_MAX_RETRIES:
+    elif final or delivery.attempts > settings.GAP_WEBHOOK_MAX_RETRIES:
         delivery.status = WebhookDelivery.Status.FAILED
     delivery.save(
         update_fields=[
@@ -394,14 +385,30 @@ def webhook_attempt(*, delivery: WebhookDelivery) -> bool:
     return ok
 
 
-def _post(request: urllib.request.Request) -> tuple[int | None, str]:
+def _post(*, url: str, body: bytes, headers: dict[str, str]) -> tuple[int | None, str, bool]:
+    """(status code or None, error text, final): the URL is checked again before the request
+    (``outbound_target``: its address may have changed since it was saved) and the request
+    goes to the address checked. A refusal is retried like a network error (DNS may change);
+    a redirect is final (not followed: the webhook's URL must be set to the final address)."""
     try:
-        with urllib.request.urlopen(request, timeout=settings.GAP_WEBHOOK_TIMEOUT) as response:  # noqa: S310
-            return response.status, ""
-    except urllib.error.HTTPError as exc:
-        return exc.code, f"HTTP {exc.code} {exc.reason}"
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        return None, f"{type(exc).__name__}: {getattr(exc, 'reason', exc)}"
+        target = outbound_target(url)
+    except OutboundRefused as exc:
+        return None, f"Not sent: {exc}", False
+    try:
+        response = outbound_post(
+            target=target, body=body, headers=headers, timeout=settings.GAP_WEBHOOK_TIMEOUT
+        )
+    except (urllib3.exceptions.HTTPError, OSError, ValueError) as exc:
+        return None, f"{type(exc).__name__}: {exc}", False
+    if 300 <= response.status < 400:
+        return (
+            response.status,
+            f"HTTP {response.status}: redirects are not followed"
+            + (f" (to {response.location})" if response.location else "")
+            + "; set the webhook's URL to the final address.",
+            True,
+        )
+    return response.status, "" if response.status < 300 else f"HTTP {response.status}", False
 
 
 def webhook_backoff(*, attempts: int) -> int:

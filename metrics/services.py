@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -531,7 +532,13 @@ def measurements_ingest(
 def webhook_save(*, webhook: Webhook, version: int | None = None) -> Webhook:
     """Create or update a webhook; ``version``: see ``kpi_save``. Its owner is required (whose
     eyes it sees through) and its team scope, when set, must be a team the owner may see.
-    ``ValidationError`` by field."""
+    ``ValidationError`` by field (its URL: ``execsupport.outbound``).
+
+    On creation the signing secret is generated here (256 random bits) and left on the
+    instance as ``new_secret`` for the one answer that shows it; it is never shown again."""
+    created = webhook.pk is None
+    if created:
+        webhook.secret = webhook.new_secret = secrets.token_urlsafe(32)
     webhook.full_clean()
     webhook_scope_check(owner=webhook.owner, team_id=webhook.team_id)
     webhook.save(expected_version=version)

@@ -236,7 +236,7 @@ def _create_payload(endpoint: str, plan) -> dict:
         "measurements": {"kpi": "win-rate", "as_of": "2026-03-01", "value": 23.5},
         "scores": {"status": "on_track"},
         "alerts": {"title": "x"},
-        "webhooks": {"name": "Chat", "url": "https://chat.example.com/h", "secret": "s" * 20},
+        "webhooks": {"name": "Chat", "url": "https://93.184.215.14/h"},
     }[endpoint]
 
 

@@ -32,6 +32,14 @@ from tests.factories import (
 from tests.metrics.conftest import TODAY
 
 
+@pytest.fixture(autouse=True)
+def _local_receivers_allowed(settings) -> None:
+    """These tests post to receivers on 127.0.0.1 over plain HTTP: the test-only settings
+    allow exactly that (tests/api/test_webhook_outbound.py tests the refusals)."""
+    settings.WEBHOOK_ALLOW_HTTP = True
+    settings.WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.1/32"]
+
+
 class Receiver:
     """A real HTTP server on 127.0.0.1 that fails the first ``failures`` requests."""
 
