@@ -129,11 +129,28 @@ AUTHENTICATION_BACKENDS = [
 # tokens, webhook signing secrets) are shown through them.
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
+# Passwords: at least 12 characters, not in the bundled breached-password list (about 40,000:
+# zxcvbn's 30,000 + Django's 20,000, offline), not containing the product's or the company's
+# name (PASSWORD_CONTEXT_WORDS + company-level team names). execsupport/passwords.py.
+PASSWORD_MIN_LENGTH = env.int("PASSWORD_MIN_LENGTH", default=12)
+PASSWORD_CONTEXT_WORDS = env.list("PASSWORD_CONTEXT_WORDS", default=["execsupport"])
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": max(12, PASSWORD_MIN_LENGTH)},
+    },
+    {"NAME": "execsupport.passwords.BreachedPasswordValidator"},
+    {"NAME": "execsupport.passwords.ContextWordsValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# Argon2id first; a password stored with an older hasher is re-hashed with Argon2 at its
+# next sign-in (Django does this when the first hasher differs from the stored one).
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
