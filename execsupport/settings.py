@@ -392,6 +392,9 @@ API_THROTTLE_ANON = env.str("API_THROTTLE_ANON", default="60/min")
 API_INGEST_MAX_ROWS = env.int("API_INGEST_MAX_ROWS", default=10_000)
 # Days a token lives when its creator does not choose (0: no expiry unless chosen).
 API_TOKEN_DEFAULT_TTL_DAYS = env.int("API_TOKEN_DEFAULT_TTL_DAYS", default=365)
+# No token lives longer (a token created without an expiry, e.g. in the admin, gets this).
+# A person's tokens are revoked when their password changes or they are deactivated.
+API_TOKEN_MAX_TTL_DAYS = env.int("API_TOKEN_MAX_TTL_DAYS", default=365)
 REST_KNOX = {
     "TOKEN_PREFIX": "es_",
     "AUTH_HEADER_PREFIX": "Bearer",

@@ -9,7 +9,10 @@ class StrategyConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models import Field, ForeignObject
 
-        from strategy import schema  # noqa: F401  (registers the OpenAPI auth extension)
+        from strategy import (
+            schema,  # noqa: F401  (registers the OpenAPI auth extension)
+            signals,  # noqa: F401  (revokes tokens on password change)
+        )
         from strategy.access import InIds, InIdSet
 
         # Relations keep their own lookups (they do not inherit those of Field).

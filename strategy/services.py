@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.utils import timezone
@@ -170,8 +171,19 @@ def token_create(
         raise ValidationError({"name": "Name the token after what will use it."})
     if len(name) > 100:
         raise ValidationError({"name": "At most 100 characters."})
-    if expires_at is not None and expires_at <= timezone.now():
+    now = timezone.now()
+    longest = now + dt.timedelta(days=settings.API_TOKEN_MAX_TTL_DAYS)
+    if expires_at is None:
+        expires_at = longest  # no token lives forever
+    if expires_at <= now:
         raise ValidationError({"expires_at": "The expiry must be in the future."})
+    if expires_at > longest + dt.timedelta(minutes=1):
+        raise ValidationError(
+            {
+                "expires_at": f"At most {settings.API_TOKEN_MAX_TTL_DAYS} days from now "
+                "(API_TOKEN_MAX_TTL_DAYS)."
+            }
+        )
     scopes = _validate_scopes(user=user, scopes=scopes)
     active = ApiToken.objects.filter(user=user, revoked_at__isnull=True).count()
     if active >= TOKEN_MAX_PER_USER:
@@ -179,10 +191,17 @@ def token_create(
     token, secret = ApiToken.objects.create(
         user=user, expiry=None, name=name, scopes=scopes, created_by=created_by
     )
-    if expires_at is not None:
-        token.expiry = expires_at
-        token.save(update_fields=["expiry"])
+    token.expiry = expires_at
+    token.save(update_fields=["expiry"])
     return token, secret
+
+
+def tokens_revoke_for_user(*, user_id: int) -> int:
+    """Revoke every live token of this person now (their password changed or they were
+    deactivated: whoever held a token in their name must ask again). Returns how many."""
+    return ApiToken.objects.filter(user_id=user_id, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
 
 
 def token_revoke(*, token: ApiToken, by) -> bool:

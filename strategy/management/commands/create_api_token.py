@@ -31,7 +31,7 @@ class Command(BaseCommand):
             "--days",
             type=int,
             default=None,
-            help="Days until expiry (default API_TOKEN_DEFAULT_TTL_DAYS; 0: never expires).",
+            help="Days until expiry (default API_TOKEN_DEFAULT_TTL_DAYS; 0: the longest allowed, API_TOKEN_MAX_TTL_DAYS).",
         )
         parser.add_argument(
             "--created-by", default=None, help="Username of the administrator creating it."
@@ -48,7 +48,7 @@ class Command(BaseCommand):
         if days is None:
             days = settings.API_TOKEN_DEFAULT_TTL_DAYS
         if days < 0:
-            raise CommandError("--days must be 0 (never) or more.")
+            raise CommandError("--days must be 0 (the longest allowed) or more.")
         expires_at = timezone.now() + dt.timedelta(days=days) if days else None
         try:
             token, secret = token_create(
