@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('metrics', '0009_input_rules'),
+        ('metrics', '0010_notification_outbox'),
     ]
 
     operations = [
