@@ -128,6 +128,20 @@ class ApiTokenCreateForm(forms.ModelForm):
         model = ApiToken
         fields = ["user", "name", "scopes", "expiry"]
 
+    def clean_expiry(self):
+        """Empty: the longest allowed; beyond ``API_TOKEN_MAX_TTL_DAYS``: a form error (the
+        same bound as ``token_create``), not a server error."""
+        import datetime as dt
+
+        from django.conf import settings
+        from django.utils import timezone
+
+        expiry = self.cleaned_data.get("expiry")
+        days = settings.API_TOKEN_MAX_TTL_DAYS
+        if expiry is not None and expiry > timezone.now() + dt.timedelta(days=days, minutes=1):
+            raise ValidationError(f"At most {days} days from now (API_TOKEN_MAX_TTL_DAYS).")
+        return expiry
+
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):

@@ -111,3 +111,24 @@ def test_the_password_change_page_revokes_the_tokens(client, db):
     assert response.status_code == 302, response.content[:2000]
     token.refresh_from_db()
     assert token.revoked_at is not None
+
+
+def test_admin_expiry_beyond_the_maximum_is_a_form_error(client, db, settings):
+    settings.API_TOKEN_MAX_TTL_DAYS = 30
+    office = UserFactory(is_superuser=True, is_staff=True)
+    person = _person()
+    client.force_login(office)
+    late = timezone.now() + dt.timedelta(days=60)
+    response = client.post(
+        "/admin/strategy/apitoken/add/",
+        {
+            "user": person.pk,
+            "name": "Export",
+            "scopes": ["read"],
+            "expiry_0": late.date().isoformat(),
+            "expiry_1": "12:00:00",
+        },
+    )
+    assert response.status_code == 200
+    assert "At most 30 days" in response.content.decode()
+    assert not ApiToken.objects.filter(user=person).exists()
