@@ -7,7 +7,9 @@ Engineering team. Personas: ``admin`` (strategy office), ``leader`` (leads Sales
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import socket
 
 import pytest
 from django.contrib.auth.models import Group
@@ -16,6 +18,37 @@ from strategy.models import STRATEGY_OFFICE_GROUP, Membership, Team
 from tests.factories import MembershipFactory, TeamFactory, UserFactory
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+class OutsideNetworkRefused(OSError):
+    """A test tried to reach an address outside this machine."""
+
+
+def _loopback_only(connect):
+    def guarded(sock, address, *args):
+        host = address[0] if isinstance(address, tuple) else None
+        if host is not None:
+            try:
+                inside = ipaddress.ip_address(host.split("%")[0]).is_loopback
+            except ValueError:
+                inside = host == "localhost"
+            if not inside:
+                raise OutsideNetworkRefused(f"tests reach only loopback, not {host}")
+        return connect(sock, address, *args)
+
+    return guarded
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_outside_network():
+    """Tests talk to PostgreSQL, Redis, workers and test servers on loopback only: a webhook
+    (or anything else) aimed at a public address fails as unreachable instead of leaving the
+    machine. Unix sockets are untouched."""
+    originals = socket.socket.connect, socket.socket.connect_ex
+    socket.socket.connect = _loopback_only(originals[0])
+    socket.socket.connect_ex = _loopback_only(originals[1])
+    yield
+    socket.socket.connect, socket.socket.connect_ex = originals
 
 
 @pytest.fixture(autouse=True)

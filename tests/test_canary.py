@@ -530,6 +530,11 @@ ROUTES: dict[str, Urls] = {
         *[f"/objectives/new/?parent={pk}" for pk in w.objects("objective")],
     ],
     "strategy:objective-detail": _ids("objective", "/objectives/{pk}/"),
+    # Office only: everyone else gets 403, with or without a private person named.
+    "strategy:person-hand-over": lambda w: [
+        "/people/hand-over/",
+        *[f"/people/hand-over/?leaving={pk}" for pk in w.private_people],
+    ],
     "strategy:objective-edit": _ids("objective", "/objectives/{pk}/edit/"),
     "initiatives:my-work": lambda w: ["/my-work/"],
     "initiatives:initiative-new": lambda w: [
@@ -565,6 +570,7 @@ ROUTES: dict[str, Urls] = {
     "api:person-detail": lambda w: [
         f"/api/v1/people/{pk}/" for pk in [*w.private_people, w.personas["viewer"].pk]
     ],
+    "api:person-hand-over": lambda w: ["/api/v1/people/hand-over/"],
     "api:period-list": _api_list("periods"),
     "api:period-detail": lambda w: [f"/api/v1/periods/{w.period_id}/"],
     "api:strategy-list": _api_list("strategies"),
@@ -761,8 +767,10 @@ def world(django_capture_on_commit_callbacks) -> World:
     # Every alert open now is notified (those opened by the history run were not), so every
     # e-mail and webhook body the alerts give is checked.
     active = Alert.objects.filter(status__in=Alert.ACTIVE_STATUSES)
-    active.update(notified_at=None)
-    alerts_notify(alert_ids=list(active.values_list("id", flat=True)))
+    active.update(notified_at=None, notify_claimed_at=None)
+    # E-mails leave through the outbox after commit.
+    with django_capture_on_commit_callbacks(execute=True):
+        alerts_notify(alert_ids=list(active.values_list("id", flat=True)))
     return world
 
 
