@@ -92,7 +92,8 @@ def other_team(company) -> Team:
 @pytest.fixture
 def admin(db, company):
     user = UserFactory(username="office")
-    user.groups.add(Group.objects.get(name=STRATEGY_OFFICE_GROUP))
+    # get_or_create: a transactional test before this one flushes the migration's group.
+    user.groups.add(Group.objects.get_or_create(name=STRATEGY_OFFICE_GROUP)[0])
     return user
 
 

@@ -175,7 +175,7 @@ def world_build() -> World:
     )
 
     office = UserFactory(username="office")
-    office.groups.add(Group.objects.get(name=STRATEGY_OFFICE_GROUP))
+    office.groups.add(Group.objects.get_or_create(name=STRATEGY_OFFICE_GROUP)[0])
     personas = {
         "viewer": _person("viewer", sales, Membership.Role.VIEWER),
         "other_member": _person("engineer", engineering, Membership.Role.MEMBER),

@@ -214,6 +214,13 @@ PAGES: dict[str, Page] = {
     "strategy:objective-new": Page(
         post=lambda plan: form_of(plan.objectives[0], OBJECTIVE_FIELDS), fields=["theme"]
     ),
+    "strategy:person-hand-over": Page(
+        post=lambda plan: {
+            "leaving": str(_initiative(plan).owner_id),
+            "successor": str(plan.objectives[0].owner_id),
+        },
+        fields=["leaving", "successor"],
+    ),
     "strategy:objective-detail": Page(kwargs=lambda plan: {"pk": plan.objectives[0].pk}),
     "strategy:objective-edit": Page(
         kwargs=lambda plan: {"pk": plan.objectives[0].pk},
