@@ -33,6 +33,7 @@ from rest_framework import (
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from execsupport.client_ip import client_ip
 from execsupport.validation import ID_REGEX, MAX_ID, validate_id  # noqa: F401 (re-exported)
 
 STATUS_CODES = {
@@ -303,6 +304,12 @@ class _SettingsRateMixin:
     def get_rate(self) -> str:
         # Read on each request (not at import) so deployments and tests can change it.
         return getattr(settings, self.setting_name)
+
+    def get_ident(self, request) -> str:
+        """The client's address from the one resolver (``TRUSTED_PROXY_COUNT``). DRF's own
+        reads ``NUM_PROXIES``, and by default keys on the whole ``X-Forwarded-For`` header, so
+        a client could buy a fresh allowance per made-up header."""
+        return client_ip(request) or "unknown"
 
 
 class TokenRateThrottle(_SettingsRateMixin, throttling.SimpleRateThrottle):

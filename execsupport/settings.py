@@ -156,7 +156,18 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# django-axes: lock out a username+IP pair after repeated failed logins.
+# The client's address (execsupport/client_ip.py): the number of reverse proxies in front of
+# the app whose X-Forwarded-For entries are trusted, read from the right (0: REMOTE_ADDR).
+# Lockouts, rate limits, API throttles and the security log all use it.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT is a number of proxies: 0 or more.")
+# django-allauth resolves addresses for its own rate limits the same way (from the right).
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
+
+# django-axes: lock out a username+IP pair after repeated failed logins; the address comes
+# from the one resolver, so behind a proxy each client counts apart (not the proxy's address).
+AXES_CLIENT_IP_CALLABLE = "execsupport.client_ip.client_ip"
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
@@ -388,6 +399,8 @@ REST_FRAMEWORK = {
 API_THROTTLE_TOKEN = env.str("API_THROTTLE_TOKEN", default="1200/min")
 API_THROTTLE_USER = env.str("API_THROTTLE_USER", default="600/min")
 API_THROTTLE_ANON = env.str("API_THROTTLE_ANON", default="60/min")
+# Sensitive actions (execsupport/ratelimit.py), per person and per client address; empty: none.
+RATE_LIMIT_INVITATIONS = env.str("RATE_LIMIT_INVITATIONS", default="20/hour")
 # Largest measurement batch accepted by POST /api/v1/measurements/ingest/.
 API_INGEST_MAX_ROWS = env.int("API_INGEST_MAX_ROWS", default=10_000)
 # Days a token lives when its creator does not choose (0: no expiry unless chosen).
