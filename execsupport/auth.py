@@ -21,7 +21,9 @@ def lockout_username(request: HttpRequest, credentials: dict | None = None) -> s
     if credentials:
         username = credentials.get(field)
     else:
-        username = getattr(request, "data", request.POST).get(field)
+        # The sign-in form (allauth) names the field "login"; its credentials say "username".
+        data = getattr(request, "data", request.POST)
+        username = data.get(field, data.get("login"))
     if username is None:
         return None
     return str(username).replace("\x00", "\ufffd")[:LOCKOUT_USERNAME_MAX]

@@ -51,6 +51,14 @@ INSTALLED_APPS = [
     "django_htmx",
     "axes",
     "csp",
+    # Sign-in, second factor, single sign-on and the sessions page (django-allauth).
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
+    "allauth.usersessions",
+    "execsupport",
     "strategy",
     "initiatives",
     "metrics",
@@ -63,9 +71,16 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "allauth.usersessions.middleware.UserSessionsMiddleware",
     "execsupport.middleware.NoStoreWhenSignedInMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Idle timeout and absolute lifetime of sessions (tells why, in a message); Clear-Site-Data
+    # on any response that ended a session.
+    "execsupport.sessions.SessionLifetimeMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # After the messages: explains why it sends a person to enrol a second factor.
+    "execsupport.mfa.SecondFactorRequiredMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "csp.middleware.CSPMiddleware",
     # Last, as django-axes requires, so it sees the outcome of every login attempt.
@@ -85,6 +100,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "execsupport.allauth.sign_in_options",
             ],
         },
     },
@@ -124,6 +140,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
 ]
 # Messages live in the (database-backed) session, never in a cookie: one-time secrets (API
 # tokens, webhook signing secrets) are shown through them.
@@ -152,9 +169,82 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
     "django.contrib.auth.hashers.ScryptPasswordHasher",
 ]
-LOGIN_URL = "login"
+LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"
-LOGOUT_REDIRECT_URL = "login"
+LOGOUT_REDIRECT_URL = "account_login"
+
+# Every sign-in (pages, /admin/, the browsable API, password reset) is django-allauth's:
+# password (or single sign-on), then the second factor when the person has one.
+ACCOUNT_ADAPTER = "execsupport.allauth.AccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"username"}
+ACCOUNT_SIGNUP_FIELDS = ["username*", "email*", "password1*", "password2*"]
+# Accounts are made by the strategy office (admin), never by signing up; addresses are not
+# confirmed by mail (password reset mails the address on the account).
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_SESSION_REMEMBER = True
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_PRESERVE_USERNAME_CASING = True
+# Seconds a sign-in or reauthentication counts as fresh for sensitive changes (second
+# factors, password): after that, allauth asks for the password or the second factor again.
+ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
+# allauth's own limits (per IP and per account, in the cache; counted beside django-axes):
+# failed sign-ins, password reset requests (PASSWORD_RESET_RATE_LIMIT, e.g. "5/m/ip,3/h/key").
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": env.str("LOGIN_FAILED_RATE_LIMIT", default="10/m/ip,5/5m/key"),
+    "reset_password": env.str("PASSWORD_RESET_RATE_LIMIT", default="5/m/ip,3/h/key"),
+    "reset_password_from_key": "20/m/ip",
+}
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[ExecSupport] "
+
+# Second factor: authenticator app (TOTP), security keys and passkeys (WebAuthn), recovery
+# codes. MFA_REQUIRED_FOR_STAFF: the strategy office, staff and superusers must enrol one
+# before any page (execsupport.mfa); on by default in production, off with DEBUG=true.
+MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
+MFA_ADAPTER = "execsupport.allauth.MFAAdapter"
+MFA_TOTP_ISSUER = "ExecSupport"
+MFA_PASSKEY_LOGIN_ENABLED = False
+# Browsers allow WebAuthn on http://localhost; the fido2 library checks the origin itself.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
+MFA_REQUIRED_FOR_STAFF = env.bool("MFA_REQUIRED_FOR_STAFF", default=not DEBUG)
+
+# Single sign-on with OpenID Connect (Entra ID, Okta, Google Workspace, Keycloak, ...):
+# configured when SSO_OIDC_SERVER_URL is set. A person signing in this way is matched by the
+# e-mail address the provider says it verified to exactly one active account here (then
+# linked by the provider's subject id); anyone else is refused unless SSO_CREATE_USERS=true.
+# SSO_ONLY=true turns password sign-in and password reset off.
+SSO_ONLY = env.bool("SSO_ONLY", default=False)
+SSO_CREATE_USERS = env.bool("SSO_CREATE_USERS", default=False)
+SSO_OIDC_SERVER_URL = env.str("SSO_OIDC_SERVER_URL", default="")
+SOCIALACCOUNT_ADAPTER = "execsupport.allauth.SocialAccountAdapter"
+SOCIALACCOUNT_ONLY = SSO_ONLY
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False  # matching is ours (execsupport.allauth)
+SOCIALACCOUNT_PROVIDERS = {
+    "openid_connect": {
+        "OAUTH_PKCE_ENABLED": True,
+        "APPS": [
+            {
+                "provider_id": env.str("SSO_OIDC_PROVIDER_ID", default="sso"),
+                "name": env.str("SSO_OIDC_NAME", default="Single sign-on"),
+                "client_id": env.str("SSO_OIDC_CLIENT_ID", default=""),
+                "secret": env.str("SSO_OIDC_CLIENT_SECRET", default=""),
+                "settings": {"server_url": SSO_OIDC_SERVER_URL},
+            }
+        ]
+        if SSO_OIDC_SERVER_URL
+        else [],
+    }
+}
+if SSO_ONLY and not SSO_OIDC_SERVER_URL:
+    raise ImproperlyConfigured("SSO_ONLY=true needs a provider: set SSO_OIDC_SERVER_URL.")
+
+# Sessions end after SESSION_IDLE_TIMEOUT_MINUTES without a request and, in any case,
+# SESSION_MAX_AGE_HOURS after sign-in (execsupport.sessions). The sessions page lists a
+# person's sessions and ends the others.
+SESSION_IDLE_TIMEOUT_MINUTES = env.int("SESSION_IDLE_TIMEOUT_MINUTES", default=30)
+SESSION_MAX_AGE_HOURS = env.int("SESSION_MAX_AGE_HOURS", default=12)
+SESSION_COOKIE_AGE = SESSION_MAX_AGE_HOURS * 3600
+USERSESSIONS_TRACK_ACTIVITY = False
 
 # The client's address (execsupport/client_ip.py): the number of reverse proxies in front of
 # the app whose X-Forwarded-For entries are trusted, read from the right (0: REMOTE_ADDR).
@@ -206,6 +296,12 @@ SECURE_REFERRER_POLICY = "same-origin"
 if not DEBUG:
     SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
     CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=True)
+    # __Host- cookies: sent over HTTPS only, for this exact host (no Domain), on path /; a
+    # sibling subdomain cannot plant or overwrite them.
+    if SESSION_COOKIE_SECURE:
+        SESSION_COOKIE_NAME = "__Host-sessionid"
+    if CSRF_COOKIE_SECURE:
+        CSRF_COOKIE_NAME = "__Host-csrftoken"
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)

@@ -513,16 +513,44 @@ ROUTES: dict[str, Urls] = {
     # pages
     "home": lambda w: ["/"],
     "healthz": lambda w: ["/healthz"],
-    "login": _login_pages,
-    "logout": lambda w: ["/accounts/logout/"],
-    "password_change": lambda w: ["/accounts/password_change/"],
-    "password_change_done": lambda w: ["/accounts/password_change/done/"],
-    "password_reset": lambda w: ["/accounts/password_reset/"],
-    "password_reset_done": lambda w: ["/accounts/password_reset/done/"],
-    "password_reset_confirm": lambda w: [
-        f"/accounts/reset/{_uid(pk)}/set-password/" for pk in w.private_people
+    # sign-in, second factor, single sign-on, sessions (django-allauth)
+    "account_login": _login_pages,
+    "account_logout": lambda w: ["/accounts/logout/"],
+    "account_inactive": lambda w: ["/accounts/inactive/"],
+    "account_signup": lambda w: ["/accounts/signup/"],
+    "account_reauthenticate": lambda w: ["/accounts/reauthenticate/"],
+    "account_request_reauthentication_code": lambda w: ["/accounts/reauthenticate/code/"],
+    "account_confirm_reauthentication_code": lambda w: ["/accounts/reauthenticate/code/confirm/"],
+    "account_confirm_login_code": lambda w: ["/accounts/login/code/confirm/"],
+    "account_change_password": lambda w: ["/accounts/password/change/"],
+    "account_set_password": lambda w: ["/accounts/password/set/"],
+    "account_reset_password": lambda w: ["/accounts/password/reset/"],
+    "account_reset_password_done": lambda w: ["/accounts/password/reset/done/"],
+    "account_reset_password_from_key": lambda w: [
+        f"/accounts/password/reset/key/{_base36(pk)}-set-password/" for pk in w.private_people
     ],
-    "password_reset_complete": lambda w: ["/accounts/reset/done/"],
+    "account_reset_password_from_key_done": lambda w: ["/accounts/password/reset/key/done/"],
+    "mfa_index": lambda w: ["/accounts/2fa/"],
+    "mfa_authenticate": lambda w: ["/accounts/2fa/authenticate/"],
+    "mfa_reauthenticate": lambda w: ["/accounts/2fa/reauthenticate/"],
+    "mfa_activate_totp": lambda w: ["/accounts/2fa/totp/activate/"],
+    "mfa_deactivate_totp": lambda w: ["/accounts/2fa/totp/deactivate/"],
+    "mfa_view_recovery_codes": lambda w: ["/accounts/2fa/recovery-codes/"],
+    "mfa_generate_recovery_codes": lambda w: ["/accounts/2fa/recovery-codes/generate/"],
+    "mfa_download_recovery_codes": lambda w: ["/accounts/2fa/recovery-codes/download/"],
+    "mfa_list_webauthn": lambda w: ["/accounts/2fa/webauthn/"],
+    "mfa_add_webauthn": lambda w: ["/accounts/2fa/webauthn/add/"],
+    "mfa_reauthenticate_webauthn": lambda w: ["/accounts/2fa/webauthn/reauthenticate/"],
+    # Someone else's key id: a 404 like a missing one.
+    "mfa_edit_webauthn": lambda w: ["/accounts/2fa/webauthn/keys/1/edit/"],
+    "mfa_remove_webauthn": lambda w: ["/accounts/2fa/webauthn/keys/1/remove/"],
+    "openid_connect_login": lambda w: ["/accounts/oidc/sso/login/"],
+    "openid_connect_callback": lambda w: ["/accounts/oidc/sso/login/callback/"],
+    "socialaccount_connections": lambda w: ["/accounts/3rdparty/"],
+    "socialaccount_login_cancelled": lambda w: ["/accounts/3rdparty/login/cancelled/"],
+    "socialaccount_login_error": lambda w: ["/accounts/3rdparty/login/error/"],
+    "socialaccount_signup": lambda w: ["/accounts/3rdparty/signup/"],
+    "usersessions_list": lambda w: ["/accounts/sessions/"],
     "strategy:overview": _overview("/overview/"),
     "strategy:review": _overview("/review/"),
     "strategy:objective-new": lambda w: [
@@ -629,15 +657,14 @@ ROUTES: dict[str, Urls] = {
     "api-redoc": lambda w: ["/api/redoc/"],
     "api-not-found": lambda w: ["/api/v2/teams/", f"/api/v1/teams/{w.private.pk}/x/"],
 }
-# Never posted: they would end the persona's session.
-NO_POST = {"logout", "rest_framework:logout"}
+# Never posted: they would end the persona's session (or its other sessions).
+NO_POST = {"account_logout", "rest_framework:logout", "usersessions_list"}
 
 
-def _uid(pk: int) -> str:
-    from django.utils.encoding import force_bytes
-    from django.utils.http import urlsafe_base64_encode
+def _base36(pk: int) -> str:
+    from django.utils.http import int_to_base36
 
-    return urlsafe_base64_encode(force_bytes(pk))
+    return int_to_base36(pk)
 
 
 def _route_names() -> set[str]:

@@ -117,16 +117,20 @@ def test_overview_filters_refuse_impossible_ids_without_an_error(client, plan, l
 
 # --- sign-in ----------------------------------------------------------------------------------
 def test_failed_login_with_an_overlong_username_is_counted_not_a_500(client, db):
-    """django-axes stored the typed name in a 255-character column: PostgreSQL refused it."""
-    response = client.post(reverse("login"), {"username": "a" * 300, "password": "wrong"})
+    """django-axes stored the typed name in a 255-character column: PostgreSQL refused it.
+    The sign-in form now refuses a name longer than any account's (150) before the password
+    check; one that fits is counted."""
+    response = client.post(reverse("account_login"), {"login": "a" * 300, "password": "wrong"})
     assert response.status_code == 200
-    assert "Please enter a correct username and password" in response.content.decode()
+    assert "at most 150 characters" in response.content.decode()
+    response = client.post(reverse("account_login"), {"login": "a" * 150, "password": "wrong"})
+    assert "username and/or password you specified are not correct" in response.content.decode()
     (attempt,) = AccessAttempt.objects.all()
-    assert attempt.username == "a" * 255
+    assert attempt.username == "a" * 150
 
 
 def test_login_with_a_nul_in_the_username_is_a_form_error(client, db):
-    response = client.post(reverse("login"), {"username": "ad\x00min", "password": "wrong"})
+    response = client.post(reverse("account_login"), {"login": "ad\x00min", "password": "wrong"})
     assert response.status_code == 200
     assert "Null characters are not allowed." in response.content.decode()
 
@@ -138,6 +142,7 @@ def test_lockout_username_is_storable_whatever_was_typed(rf):
     assert lockout_username(request) == ("x\ufffd" * 200)[:255]
     assert lockout_username(request, {"username": "ok"}) == "ok"
     assert lockout_username(rf.post("/accounts/login/", {})) is None
+    assert lockout_username(rf.post("/accounts/login/", {"login": "typed"})) == "typed"
 
 
 # --- charts render what the database holds ----------------------------------------------------

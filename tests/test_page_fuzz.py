@@ -180,6 +180,15 @@ MILESTONE_FIELDS = ["title", "due_date", "completed_on", "weight"]
 FILTERS = ["period", "theme", "team", "since", "status", "severity", "kind", "mine"]
 
 
+def _new_account() -> dict:
+    return {
+        "username": "newcomer",
+        "email": "newcomer@example.com",
+        "password1": "tangerine-orbit-48",
+        "password2": "tangerine-orbit-48",
+    }
+
+
 def _checkin(plan) -> dict:
     return {"rag": "amber", "confidence": "60", "progress": "30", "summary": "Fuzzed."}
 
@@ -195,20 +204,55 @@ def _kpi_form(plan) -> dict:
 PAGES: dict[str, Page] = {
     "home": Page(),
     "healthz": Page(persona="anon"),
-    "login": Page(persona="anon", post=lambda plan: {"username": "office", "password": "no"}),
-    "logout": Page(post=lambda plan: {}),
-    "password_change": Page(
-        post=lambda plan: {"old_password": "x", "new_password1": "y", "new_password2": "y"}
+    # sign-in, second factor, single sign-on, sessions (django-allauth)
+    "account_login": Page(persona="anon", post=lambda plan: {"login": "office", "password": "no"}),
+    "account_logout": Page(post=lambda plan: {}),
+    "account_inactive": Page(persona="anon"),
+    "account_signup": Page(persona="anon", post=lambda plan: _new_account()),
+    "account_reauthenticate": Page(post=lambda plan: {"password": "no"}),
+    "account_request_reauthentication_code": Page(post=lambda plan: {}),
+    "account_confirm_reauthentication_code": Page(post=lambda plan: {"code": "ABC123"}),
+    "account_confirm_login_code": Page(persona="anon", post=lambda plan: {"code": "ABC123"}),
+    "account_change_password": Page(
+        post=lambda plan: {"oldpassword": "x", "password1": "y", "password2": "y"}
     ),
-    "password_change_done": Page(),
-    "password_reset": Page(persona="anon", post=lambda plan: {"email": "office@example.com"}),
-    "password_reset_done": Page(persona="anon"),
-    "password_reset_confirm": Page(
+    "account_set_password": Page(post=lambda plan: {"password1": "y", "password2": "y"}),
+    "account_reset_password": Page(
+        persona="anon", post=lambda plan: {"email": "office@example.com"}
+    ),
+    "account_reset_password_done": Page(persona="anon"),
+    "account_reset_password_from_key": Page(
         persona="anon",
-        kwargs=lambda plan: {"uidb64": "MQ", "token": "set-password"},
-        post=lambda plan: {"new_password1": "y", "new_password2": "y"},
+        kwargs=lambda plan: {"uidb36": "1", "key": "set-password"},
+        post=lambda plan: {"password1": "y", "password2": "y"},
     ),
-    "password_reset_complete": Page(persona="anon"),
+    "account_reset_password_from_key_done": Page(persona="anon"),
+    "mfa_index": Page(),
+    "mfa_authenticate": Page(persona="anon", post=lambda plan: {"code": "123456"}),
+    "mfa_reauthenticate": Page(post=lambda plan: {"code": "123456"}),
+    "mfa_activate_totp": Page(post=lambda plan: {"code": "123456"}),
+    "mfa_deactivate_totp": Page(post=lambda plan: {}),
+    "mfa_view_recovery_codes": Page(),
+    "mfa_generate_recovery_codes": Page(post=lambda plan: {}),
+    "mfa_download_recovery_codes": Page(),
+    "mfa_list_webauthn": Page(),
+    "mfa_add_webauthn": Page(post=lambda plan: {"name": "Key", "credential": "{}"}),
+    "mfa_reauthenticate_webauthn": Page(post=lambda plan: {"credential": "{}"}),
+    "mfa_edit_webauthn": Page(kwargs=lambda plan: {"pk": 1}, post=lambda plan: {"name": "Key"}),
+    "mfa_remove_webauthn": Page(kwargs=lambda plan: {"pk": 1}, post=lambda plan: {}),
+    "openid_connect_login": Page(
+        persona="anon", kwargs=lambda plan: {"provider_id": "sso"}, post=lambda plan: {}
+    ),
+    "openid_connect_callback": Page(
+        persona="anon",
+        kwargs=lambda plan: {"provider_id": "sso"},
+        fields=["code", "state", "error", "error_description"],
+    ),
+    "socialaccount_connections": Page(post=lambda plan: {"account": "1"}),
+    "socialaccount_login_cancelled": Page(persona="anon"),
+    "socialaccount_login_error": Page(persona="anon"),
+    "socialaccount_signup": Page(persona="anon", post=lambda plan: _new_account()),
+    "usersessions_list": Page(post=lambda plan: {}),
     "strategy:overview": Page(fields=FILTERS),
     "strategy:review": Page(fields=FILTERS),
     "strategy:objective-new": Page(
@@ -426,8 +470,15 @@ HOSTILE_PATH = {
     "int": ["0", "9223372036854775808", "99999999999999999999", "9" * 400],
     "slug": ["-", "_", "a" * 500, "0", "99999999999999999999"],
     "str": ["%00", "a" * 500, "..", "-"],
+    "base36": ["0", "zzzzzzzzzzzzzzzzzzzzzzzzzz", "Z" * 500],
 }
-KWARG_KIND = {"pk": "int", "initiative_pk": "int", "key": "slug", "uidb64": "str", "token": "str"}
+KWARG_KIND = {
+    "pk": "int",
+    "initiative_pk": "int",
+    "key": "slug",
+    "uidb36": "base36",
+    "provider_id": "str",
+}
 
 
 @pytest.mark.parametrize("name", sorted(n for n, p in PAGES.items() if p.kwargs))

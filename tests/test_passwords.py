@@ -61,7 +61,7 @@ def test_argon2_first_and_older_hashes_upgraded_at_sign_in(client, db, settings)
     user.password = make_password("tangerine-orbit-48", hasher="pbkdf2_sha256")
     user.save(update_fields=["password"])
     response = client.post(
-        "/accounts/login/", {"username": "old-hash", "password": "tangerine-orbit-48"}
+        "/accounts/login/", {"login": "old-hash", "password": "tangerine-orbit-48"}
     )
     assert response.status_code == 302
     stored = get_user_model().objects.get(pk=user.pk).password

@@ -136,3 +136,82 @@ print(json.dumps({{"url": url, "status": response.status_code,
     assert values["status"] == 200
     assert "max-age=315360000" in values["cache"]
     assert "immutable" in values["cache"]
+
+
+# --- sign-in and sessions (issue #21 §1, §3) --------------------------------------------------
+AUTH_PROBE = (
+    "import json, django; from django.conf import settings; django.setup(); "
+    "print(json.dumps({'session_cookie': settings.SESSION_COOKIE_NAME, "
+    "'csrf_cookie': settings.CSRF_COOKIE_NAME, 'domain': settings.SESSION_COOKIE_DOMAIN, "
+    "'path': settings.SESSION_COOKIE_PATH, 'mfa_required': settings.MFA_REQUIRED_FOR_STAFF, "
+    "'sso_only': settings.SSO_ONLY, 'idle': settings.SESSION_IDLE_TIMEOUT_MINUTES, "
+    "'max_hours': settings.SESSION_MAX_AGE_HOURS, 'cookie_age': settings.SESSION_COOKIE_AGE, "
+    "'apps': settings.SOCIALACCOUNT_PROVIDERS['openid_connect']['APPS']}))"
+)
+
+
+def auth_probe(**env: str) -> dict:
+    result = run(AUTH_PROBE, **env)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_production_cookies_carry_the_host_prefix():
+    values = auth_probe(DEBUG="false", SECRET_KEY="x" * 60)
+    assert values["session_cookie"] == "__Host-sessionid"
+    assert values["csrf_cookie"] == "__Host-csrftoken"
+    # __Host- requires Secure, Path=/ and no Domain attribute.
+    assert values["domain"] is None
+    assert values["path"] == "/"
+
+
+def test_host_prefix_only_with_secure_cookies():
+    values = auth_probe(DEBUG="true")
+    assert values["session_cookie"] == "sessionid"
+    assert values["csrf_cookie"] == "csrftoken"
+    values = auth_probe(
+        DEBUG="false",
+        SECRET_KEY="x" * 60,
+        SESSION_COOKIE_SECURE="false",
+        CSRF_COOKIE_SECURE="false",
+    )
+    assert values["session_cookie"] == "sessionid"
+
+
+def test_second_factor_mandatory_for_staff_in_production_by_default():
+    assert auth_probe(DEBUG="false", SECRET_KEY="x" * 60)["mfa_required"] is True
+    assert auth_probe(DEBUG="true")["mfa_required"] is False  # make demo signs in without
+    assert (
+        auth_probe(DEBUG="false", SECRET_KEY="x" * 60, MFA_REQUIRED_FOR_STAFF="false")[
+            "mfa_required"
+        ]
+        is False
+    )
+
+
+def test_session_lifetimes_have_safe_defaults_and_are_settings():
+    values = auth_probe(DEBUG="false", SECRET_KEY="x" * 60)
+    assert (values["idle"], values["max_hours"], values["cookie_age"]) == (30, 12, 12 * 3600)
+    values = auth_probe(DEBUG="true", SESSION_IDLE_TIMEOUT_MINUTES="10", SESSION_MAX_AGE_HOURS="8")
+    assert (values["idle"], values["max_hours"], values["cookie_age"]) == (10, 8, 8 * 3600)
+
+
+def test_single_sign_on_is_configured_from_the_environment():
+    assert auth_probe(DEBUG="true")["apps"] == []
+    values = auth_probe(
+        DEBUG="true",
+        SSO_OIDC_SERVER_URL="https://login.example.com/realms/acme",
+        SSO_OIDC_CLIENT_ID="execsupport",
+        SSO_OIDC_CLIENT_SECRET="s3cret",
+        SSO_ONLY="true",
+    )
+    assert values["sso_only"] is True
+    (app,) = values["apps"]
+    assert app["client_id"] == "execsupport"
+    assert app["settings"]["server_url"] == "https://login.example.com/realms/acme"
+
+
+def test_sso_only_without_a_provider_refuses_to_start():
+    result = run(AUTH_PROBE, DEBUG="true", SSO_ONLY="true")
+    assert result.returncode != 0
+    assert "SSO_ONLY=true needs a provider" in result.stderr

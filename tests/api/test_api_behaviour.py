@@ -7,6 +7,7 @@ import hashlib
 from io import StringIO
 
 import pytest
+from axes.models import AccessAttempt
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test import Client
@@ -263,27 +264,41 @@ def test_session_user_throttle(plan, leader, settings):
 
 
 # --- login brute force ------------------------------------------------------------------------
-# The site's sign-in page, the admin login and the browsable API's session login.
-@pytest.mark.parametrize("url", ["/accounts/login/", "/admin/login/", "/api/auth/login/"])
-def test_login_is_locked_after_repeated_failures(url, plan, leader, settings):
+# One sign-in page for the site, the admin and the browsable API (django-allauth's); the admin's
+# and the API's login URLs send there.
+def test_login_is_locked_after_repeated_failures(plan, leader, settings):
     settings.AXES_FAILURE_LIMIT = 3
+    url = "/accounts/login/"
+    client = Client()
+    codes = [client.post(url, {"login": "leader", "password": "wrong"}).status_code]
+    codes += [client.post(url, {"login": "leader", "password": "wrong"}).status_code]
+    codes += [client.post(url, {"login": "leader", "password": "wrong"}).status_code]
+    assert codes == [200, 200, 429]  # the third failure reaches the limit and locks
+    response = client.post(url, {"login": "leader", "password": "correct-horse-battery"})
+    assert response.status_code == 429
+    assert "_auth_user_id" not in client.session
+    # axes counted each failure, and the attempt while locked out too
+    assert AccessAttempt.objects.get(username="leader").failures_since_start == 4
+
+
+@pytest.mark.parametrize("url", ["/admin/login/", "/api/auth/login/"])
+def test_admin_and_api_logins_send_to_the_one_sign_in_page(url, plan, leader):
+    """Their own password forms are gone: a password posted there signs nobody in."""
     leader.is_staff = True
     leader.save()
     client = Client()
-    codes = [client.post(url, {"username": "leader", "password": "wrong"}).status_code]
-    codes += [client.post(url, {"username": "leader", "password": "wrong"}).status_code]
-    codes += [client.post(url, {"username": "leader", "password": "wrong"}).status_code]
-    assert codes == [200, 200, 429]  # the third failure reaches the limit and locks
     response = client.post(url, {"username": "leader", "password": "correct-horse-battery"})
-    assert response.status_code == 429
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
     assert "_auth_user_id" not in client.session
+    assert client.get(f"{url}?next=/admin/")["Location"].startswith("/accounts/login/?next=")
 
 
 def test_login_works_below_the_limit(plan, leader):
     client = Client()
-    client.post("/api/auth/login/", {"username": "leader", "password": "wrong"})
+    client.post("/accounts/login/", {"login": "leader", "password": "wrong"})
     response = client.post(
-        "/api/auth/login/", {"username": "leader", "password": "correct-horse-battery"}
+        "/accounts/login/", {"login": "leader", "password": "correct-horse-battery"}
     )
     assert response.status_code == 302
     assert client.session["_auth_user_id"] == str(leader.pk)

@@ -26,7 +26,12 @@ def _pages(plan, persona: str) -> list[str]:
         objective.get_absolute_url(),
         initiative.get_absolute_url(),
         kpi.get_absolute_url(),
-        "/accounts/password_change/",
+        "/accounts/password/change/",
+        "/accounts/2fa/",
+        "/accounts/2fa/totp/activate/",
+        "/accounts/2fa/webauthn/add/",
+        "/accounts/sessions/",
+        "/accounts/logout/",
     ]
     if persona in ("office", "leader"):
         pages += [

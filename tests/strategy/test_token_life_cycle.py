@@ -86,9 +86,7 @@ def test_sign_in_and_hash_upgrade_keep_the_tokens(client, db, settings):
     person.password = make_password("tangerine-orbit-48", hasher="pbkdf2_sha256")
     person.save(update_fields=["password"])
     token = _token(person)
-    response = client.post(
-        "/accounts/login/", {"username": "keeps", "password": "tangerine-orbit-48"}
-    )
+    response = client.post("/accounts/login/", {"login": "keeps", "password": "tangerine-orbit-48"})
     assert response.status_code == 302
     person.refresh_from_db()
     assert person.password.startswith("argon2$")
@@ -101,11 +99,11 @@ def test_the_password_change_page_revokes_the_tokens(client, db):
     token = _token(person)
     client.force_login(person)
     response = client.post(
-        "/accounts/password_change/",
+        "/accounts/password/change/",
         {
-            "old_password": "correct-horse-battery",
-            "new_password1": "tangerine-orbit-48",
-            "new_password2": "tangerine-orbit-48",
+            "oldpassword": "correct-horse-battery",
+            "password1": "tangerine-orbit-48",
+            "password2": "tangerine-orbit-48",
         },
     )
     assert response.status_code == 302, response.content[:2000]

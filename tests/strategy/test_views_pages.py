@@ -131,7 +131,7 @@ def test_every_page_requires_login(client, plan):
     for name, url in page_urls(plan).items():
         response = client.get(url)
         assert response.status_code == 302, name
-        assert response["Location"].startswith(reverse("login")), name
+        assert response["Location"].startswith(reverse("account_login")), name
 
 
 def test_home_sends_leaders_to_overview_and_members_to_my_work(
@@ -150,16 +150,16 @@ def test_home_sends_leaders_to_overview_and_members_to_my_work(
 def test_sign_in_lands_a_leader_on_the_overview(client, leader, settings):
     settings.AXES_ENABLED = False
     response = client.post(
-        reverse("login"),
-        {"username": "leader", "password": "correct-horse-battery"},
+        reverse("account_login"),
+        {"login": "leader", "password": "correct-horse-battery"},
         follow=True,
     )
     assert response.redirect_chain[-1][0] == reverse("strategy:overview")
 
 
 def test_sign_in_page_has_labelled_fields(client):
-    html = client.get(reverse("login")).content.decode()
-    assert '<label for="id_username">' in html
+    html = client.get(reverse("account_login")).content.decode()
+    assert '<label for="id_login">Username</label>' in html
     assert '<label for="id_password">' in html
 
 
