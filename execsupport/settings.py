@@ -187,10 +187,12 @@ ACCOUNT_PRESERVE_USERNAME_CASING = True
 # Seconds a sign-in or reauthentication counts as fresh for sensitive changes (second
 # factors, password): after that, allauth asks for the password or the second factor again.
 ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
-# allauth's own limits (per IP and per account, in the cache; counted beside django-axes):
-# failed sign-ins, password reset requests (PASSWORD_RESET_RATE_LIMIT, e.g. "5/m/ip,3/h/key").
+# allauth's own limits (in the cache; beside django-axes): failed sign-ins per address only
+# (a per-account limit would let anyone who knows a username keep it locked from everywhere;
+# django-axes locks username and address together), password reset requests per address and
+# per address mailed (PASSWORD_RESET_RATE_LIMIT).
 ACCOUNT_RATE_LIMITS = {
-    "login_failed": env.str("LOGIN_FAILED_RATE_LIMIT", default="10/m/ip,5/5m/key"),
+    "login_failed": env.str("LOGIN_FAILED_RATE_LIMIT", default="10/m/ip"),
     "reset_password": env.str("PASSWORD_RESET_RATE_LIMIT", default="5/m/ip,3/h/key"),
     "reset_password_from_key": "20/m/ip",
 }

@@ -225,3 +225,35 @@ def test_a_weak_new_password_is_refused_on_reset(leader, client):
     assert response.status_code == 200
     leader.refresh_from_db()
     assert leader.check_password(PASSWORD)
+
+
+def test_failures_from_many_addresses_do_not_lock_the_person_out_everywhere(leader):
+    """allauth's per-account limit on failed sign-ins (5 in 5 minutes by default) let anyone
+    who knows a username keep that person out; failures are limited per address (allauth)
+    and per username and address together (django-axes)."""
+    for n in range(8):
+        Client().post(
+            "/accounts/login/",
+            {"login": "leader", "password": "guess"},
+            REMOTE_ADDR=f"198.51.100.{n + 1}",
+        )
+    client = Client()
+    response = client.post(
+        "/accounts/login/", {"login": "leader", "password": PASSWORD}, REMOTE_ADDR="203.0.113.7"
+    )
+    assert response.status_code == 302
+    assert signed_in_user_id(client) == str(leader.pk)
+
+
+def test_failures_from_one_address_are_limited(settings, leader):
+    settings.AXES_ENABLED = False  # allauth's own limit, apart from the lockout
+    client = Client()
+    pages = [
+        client.post("/accounts/login/", {"login": f"guess{n}", "password": "x"}).content.decode()
+        for n in range(11)
+    ]
+    assert "Too many failed login attempts" not in pages[9]
+    assert "Too many failed login attempts" in pages[10]  # the 11th within a minute
+    response = client.post("/accounts/login/", {"login": "leader", "password": PASSWORD})
+    assert response.status_code == 200  # refused before the password is checked
+    assert signed_in_user_id(client) is None
