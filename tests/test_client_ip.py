@@ -79,7 +79,7 @@ def _login(client: Client, *, username: str, password: str, ip: str, forged: str
     header = f"{forged}, {ip}" if forged else ip
     return client.post(
         "/accounts/login/",
-        {"username": username, "password": password},
+        {"login": username, "password": password},
         REMOTE_ADDR=PROXY,
         HTTP_X_FORWARDED_FOR=header,
     )
