@@ -184,21 +184,31 @@ class Actors:
     """Resolves who must act on a subject: its owner, else the next accountable person
     (parent's owner, first team leader), else the strategy office; inactive people are never
     chosen (the engine clears inactive owners with ``owners_active``; leaders and the office
-    are read active only). Team leaders are loaded at most once per run, the office once."""
+    are read active only), nor anyone a private team hides the subject from
+    (``strategy.access``: an owner above, outside a private team, is skipped like an inactive
+    one). Team leaders are loaded at most once per run, the office once, the private teams
+    once, and the rights of the people named to ``want`` in one batch (``accesses_for``), only
+    when a subject of a private team needs them."""
 
     def __init__(self) -> None:
         self._leaders: dict[int, int] | None = None
         self._teams: set[int] = set()
         self._office: int | None = None
         self._office_loaded = False
+        self._people: set[int] = set()
+        self._access: dict[int, object] = {}
+        self._private: set[int] | None = None
 
-    def want(self, team_id: int | None) -> None:
+    def want(self, team_id: int | None, *people: int | None) -> None:
+        """Say ahead which teams' leaders and which people's rights ``route`` will need, so
+        they load in one query each rather than one per subject."""
         if team_id is not None:
             self._teams.add(team_id)
+        self._people.update(p for p in people if p is not None)
 
     def route(self, *owners: int | None, team_id: int | None) -> Route:
         for i, owner in enumerate(owners):
-            if owner is not None:
+            if owner is not None and self.sees(owner, team_id):
                 return Route(owner, "owner" if i == 0 else "owner_chain")
         leader = self._leader(team_id)
         if leader is not None:
@@ -211,6 +221,50 @@ class Actors:
 
     def actor(self, *owners: int | None, team_id: int | None) -> int | None:
         return self.route(*owners, team_id=team_id).actor_id
+
+    def sees(self, person: int, team_id: int | None) -> bool:
+        """Whether a private team hides a subject of ``team_id`` from ``person``: for a team
+        that is private or below a private one, ``Access.can_view_team`` decides; other
+        subjects are not hidden from anyone (no query)."""
+        if team_id is None or team_id not in self._private_teams():
+            return True
+        if person not in self._access:
+            self._people.add(person)
+            self._access_load()
+        access = self._access.get(person)
+        if access is None:  # no such person (deleted meanwhile)
+            return False
+        return access.can_view_team(team_id)
+
+    def _private_teams(self) -> set[int]:
+        """Ids of the teams that are private or below a private team (one query per run)."""
+        if self._private is None:
+            from strategy.models import Team
+
+            rows = list(Team.objects.values_list("id", "parent_id", "is_private"))
+            parent = {t: p for t, p, _ in rows}
+            private = {t for t, _, is_private in rows if is_private}
+            self._private = set()
+            for team_id in parent:
+                seen, node = set(), team_id
+                while node is not None and node not in seen:
+                    if node in private:
+                        self._private.add(team_id)
+                        break
+                    seen.add(node)
+                    node = parent.get(node)
+        return self._private
+
+    def _access_load(self) -> None:
+        from django.contrib.auth import get_user_model
+
+        from strategy.access import accesses_for
+
+        missing = self._people - set(self._access)
+        users = list(get_user_model().objects.filter(pk__in=sorted(missing)))
+        self._access.update(accesses_for(users=users))
+        for pk in missing - {u.pk for u in users}:
+            self._access[pk] = None
 
     def _leader(self, team_id: int | None) -> int | None:
         if team_id is None:

@@ -182,8 +182,7 @@ def initiatives_compute(
     ]
     latest = latest_load(keys=needed)
     for row in rows:
-        if row["owner_id"] is None and row["objective__owner_id"] is None:
-            actors.want(row["team_id"])
+        actors.want(row["team_id"], row["owner_id"], row["objective__owner_id"])
 
     outcomes = []
     for row in rows:

@@ -278,8 +278,7 @@ def rollups_compute(
         # Parts in a stable order, so the same inputs always store the same result.
         siblings.sort(key=lambda o: o["id"])
     for o in objectives:
-        if o["owner_id"] is None and o["parent__owner_id"] is None:
-            actors.want(o["team_id"])
+        actors.want(o["team_id"], o["owner_id"], o["parent__owner_id"])
 
     outcomes: list[Outcome] = []
     parent_of = {o["id"]: o["parent_id"] for o in objectives}
