@@ -423,6 +423,11 @@ GAP_NIGHTLY_MINUTE = env.int("GAP_NIGHTLY_MINUTE", default=30)
 GAP_DIRTY_GRACE_SECONDS = env.int("GAP_DIRTY_GRACE_SECONDS", default=60)
 # An alert that reopens within this many hours of its last notification does not notify again.
 GAP_ALERT_RENOTIFY_HOURS = env.float("GAP_ALERT_RENOTIFY_HOURS", default=24)
+# Hysteresis (metrics/alerts.py HYSTERESIS): an active alert whose condition is back within
+# its margin resolves once it has stayed clear this many days (days, may be a fraction).
+GAP_ALERT_CLEAR_DAYS = env.float("GAP_ALERT_CLEAR_DAYS", default=14)
+# The longest snooze a person may set, in days.
+GAP_ALERT_SNOOZE_MAX_DAYS = env.int("GAP_ALERT_SNOOZE_MAX_DAYS", default=90)
 GAP_WEBHOOK_TIMEOUT = env.float("GAP_WEBHOOK_TIMEOUT", default=5)
 GAP_WEBHOOK_MAX_RETRIES = env.int("GAP_WEBHOOK_MAX_RETRIES", default=6)
 GAP_WEBHOOK_BACKOFF_SECONDS = env.int("GAP_WEBHOOK_BACKOFF_SECONDS", default=30)

@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from metrics.models import (
     KPI,
     Alert,
+    AlertEvent,
     DirtySubject,
     GapScore,
     Measurement,
@@ -126,13 +127,40 @@ class GapScoreAdmin(admin.ModelAdmin):
         return False
 
 
+class AlertEventInline(admin.TabularInline):
+    """The alert's log, read-only: it is written by the services and the engine."""
+
+    model = AlertEvent
+    fields = ["at", "kind", "by", "severity", "until", "note"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
 @admin.register(Alert)
 class AlertAdmin(admin.ModelAdmin):
     list_display = ["title", "kind", "severity", "status", "owner", "team", "opened_at"]
     list_filter = ["status", "kind", "severity", "team"]
     search_fields = ["title", "message", "dedup_key"]
     list_select_related = ["owner", "team"]
-    readonly_fields = ["dedup_key", "opened_at", "last_seen_at", "reopened_count", "notified_at"]
+    readonly_fields = [
+        "dedup_key",
+        "opened_at",
+        "last_seen_at",
+        "reopened_count",
+        "notified_at",
+        "peak_severity",
+        "acknowledge_note",
+        "snoozed_at",
+        "snoozed_until",
+        "snoozed_by",
+        "snooze_note",
+        "clear_since",
+    ]
+    inlines = [AlertEventInline]
 
 
 @admin.register(DirtySubject)

@@ -8,7 +8,10 @@ mention are references, named for each reader (pages, API, e-mail, webhook); the
 
 One active alert per rule and subject: the ``dedup_key`` is ``<kind>:<subject_type>:<id>``.
 Each rule is evaluated for every subject of its type the engine scores; an active alert whose
-rule no longer fires for an evaluated subject is resolved automatically.
+rule no longer fires for an evaluated subject is resolved automatically, with hysteresis: a rule
+also returns a *holding* spec while its condition is back but within its margin
+(``HYSTERESIS``), which keeps an active alert open (never opens one) until it has stayed clear
+for ``GAP_ALERT_CLEAR_DAYS``. How severe each alert is comes from one table, ``SEVERITY``.
 """
 
 from __future__ import annotations
@@ -47,6 +50,89 @@ TITLES = {
 }
 
 
+# --- severity by consequence ----------------------------------------------------------------
+# Critical only for what threatens an objective's outcome within its period; the rest is a
+# warning (needs someone's action) or info (worth knowing). One row per case: ``alert_severity``
+# applies it, the README's "Severity" table shows it, tests/metrics/test_alert_rules.py checks
+# every row.
+SEVERITY: tuple[tuple[str, str, int], ...] = (
+    ("kpi_off_track", "a lagging KPI whose forecast misses its target", CRITICAL),
+    ("kpi_off_track", "a leading KPI, or a lagging one not forecast to miss", WARNING),
+    ("kpi_at_risk", "its forecast misses its target", WARNING),
+    ("kpi_at_risk", "its forecast meets its target, or there is none", INFO),
+    ("kpi_forecast_miss", "always", WARNING),
+    ("kpi_stale", "always", WARNING),
+    ("initiative_stale", "always", WARNING),
+    ("milestone_overdue", "always", WARNING),
+    ("schedule_slip", "always", WARNING),
+    ("budget_burn", "always", WARNING),
+    ("over_budget", "spent beyond the budget by more than GAP_BUDGET_TOLERANCE", CRITICAL),
+    ("over_budget", "spent beyond the budget, within GAP_BUDGET_TOLERANCE", WARNING),
+    ("unowned", "always", WARNING),
+    ("early_warning", "always", WARNING),
+    ("score_unavailable", "always", WARNING),
+)
+
+
+def alert_severity(
+    kind: str,
+    *,
+    kpi_kind: str | None = None,
+    forecast_misses: bool = False,
+    burn: float | None = None,
+    budget_tolerance: float = 0.15,
+) -> int:
+    """The severity of an alert of ``kind`` (``SEVERITY``): ``kpi_kind`` "leading"/"lagging",
+    ``forecast_misses`` (``kpi_forecast_misses`` of the KPI), ``burn`` spent / planned budget
+    (a share: 1.2 is 20 % over), ``budget_tolerance`` (``GAP_BUDGET_TOLERANCE``)."""
+    if kind == "kpi_off_track":
+        return CRITICAL if kpi_kind == "lagging" and forecast_misses else WARNING
+    if kind == "kpi_at_risk":
+        return WARNING if forecast_misses else INFO
+    if kind == "over_budget":
+        return CRITICAL if burn is not None and burn > 1 + budget_tolerance else WARNING
+    return WARNING
+
+
+# --- hysteresis ---------------------------------------------------------------------------
+# An alert opens at its threshold. Once open, it resolves at once when its condition is clearly
+# back, beyond the margin below; back but within the margin, it stays active (``clear_since``
+# written once) and resolves when it has stayed clear for GAP_ALERT_CLEAR_DAYS. A condition
+# without a margin (0) is cleared by a person's act (a value recorded, a check-in, an owner
+# named, a milestone done), so it resolves at once. Margins are in the rule's own unit.
+HYSTERESIS: dict[str, tuple[float, str]] = {
+    "kpi_off_track": (0.1, "attainment at least GAP_OFF_TRACK_ATTAINMENT + 0.1"),
+    "kpi_at_risk": (0.05, "attainment at least GAP_ON_TRACK_ATTAINMENT + 0.05"),
+    "kpi_forecast_miss": (
+        0.15,
+        "chance of meeting the target at least GAP_FORECAST_MISS_BELOW + 0.15",
+    ),
+    "schedule_slip": (0.1, "delivered / expected at least GAP_SCHEDULE_SLIP + 0.1"),
+    "budget_burn": (0.05, "spent share at most delivered share + GAP_BUDGET_TOLERANCE - 0.05"),
+    "over_budget": (0.02, "spent at most 98 % of the budget"),
+    "early_warning": (0.0, "no leading KPI off track or at risk, or the lagging KPI off track"),
+    "kpi_stale": (0.0, "a value recorded"),
+    "initiative_stale": (0.0, "a check-in posted"),
+    "milestone_overdue": (0.0, "the milestone completed or its date moved"),
+    "unowned": (0.0, "an active owner named"),
+    "score_unavailable": (0.0, "the score computed again"),
+}
+
+# A condition does not open while an alert of one of these kinds stays active on the same
+# subject: the worse alert already says it. The other way round, an active alert of the milder
+# kind holds (stays active, within the clear time) while the worse one fires: the KPI is not
+# back, it got worse.
+YIELDS_TO: dict[str, frozenset[str]] = {
+    "kpi_at_risk": frozenset({"kpi_off_track"}),
+    "kpi_forecast_miss": frozenset({"kpi_off_track"}),
+    "budget_burn": frozenset({"over_budget"}),
+}
+
+
+def _margin(kind: str) -> float:
+    return HYSTERESIS[kind][0]
+
+
 @dataclass(frozen=True)
 class AlertSpec:
     kind: str
@@ -58,6 +144,13 @@ class AlertSpec:
     owner_id: int | None
     team_id: int | None
     details: dict = field(default_factory=dict)
+    # True: the condition is back, but within its margin (``HYSTERESIS``): an active alert of
+    # this condition stays active; none opens.
+    holding: bool = False
+
+    @property
+    def subject_key(self) -> tuple[str, int]:
+        return (self.subject_type, self.subject_id)
 
     @property
     def title(self) -> str:
@@ -109,6 +202,7 @@ ROUTED_TO_OFFICE = (
 
 
 def _spec(subject: Subject, kind: str, severity: int, message: Any, **details) -> AlertSpec:
+    """A firing alert of ``kind`` about ``subject`` (``details``: the rule's figures)."""
     if subject.routed == "strategy_office":
         message = part("{m} {routed}", m=message, routed=ROUTED_TO_OFFICE)
         details["routed_to"] = "strategy_office"
@@ -125,6 +219,22 @@ def _spec(subject: Subject, kind: str, severity: int, message: Any, **details) -
     )
 
 
+def _holding(subject: Subject, kind: str) -> AlertSpec:
+    """The condition of ``kind`` is back within its margin (``HYSTERESIS``): keeps an active
+    alert of it open, opens none, changes none of its texts."""
+    return AlertSpec(
+        kind=kind,
+        severity=INFO,
+        subject_type=subject.subject_type,
+        subject_id=subject.subject_id,
+        title_parts=TITLES[kind],
+        message_parts=TITLES[kind],
+        owner_id=subject.actor_id,
+        team_id=subject.team_id,
+        holding=True,
+    )
+
+
 def unowned_alert(subject: Subject) -> list[AlertSpec]:
     if subject.owner_id is not None:
         return []
@@ -132,7 +242,7 @@ def unowned_alert(subject: Subject) -> list[AlertSpec]:
         _spec(
             subject,
             "unowned",
-            WARNING,
+            alert_severity("unowned"),
             part(
                 "{s} has no owner, so nobody is accountable for it and nobody is notified when "
                 "it slips. Assign its owner.",
@@ -143,8 +253,17 @@ def unowned_alert(subject: Subject) -> list[AlertSpec]:
 
 
 def kpi_alerts(
-    *, subject: Subject, result: Result, cadence_days: int, thresholds: Thresholds | None = None
+    *,
+    subject: Subject,
+    result: Result,
+    cadence_days: int,
+    thresholds: Thresholds | None = None,
+    kpi_kind: str | None = None,
 ) -> list[AlertSpec]:
+    """Alerts of a KPI (``kpi_kind``: "leading" or "lagging", which sets the severity of off
+    track, ``SEVERITY``), with the holding specs of its hysteresis (``HYSTERESIS``). While the
+    KPI has no current data its performance alerts hold: "not measured" is not "back"."""
+    t = thresholds or Thresholds()
     specs = unowned_alert(subject)
     dq = result.data_quality or {}
     if dq.get("stale"):
@@ -154,7 +273,7 @@ def kpi_alerts(
             _spec(
                 subject,
                 "kpi_stale",
-                WARNING,
+                alert_severity("kpi_stale"),
                 part(
                     "{s} has not been measured {when}; a value is expected every {cadence} "
                     "days. Until it is, its status cannot be trusted. Record the current value "
@@ -166,12 +285,18 @@ def kpi_alerts(
                 days_since_last=since,
             )
         )
+    forecast = result.forecast
+    # Whether the forecast "misses" is decided in one place (scoring.forecast.
+    # kpi_forecast_misses), on P and the GAP_FORECAST_MISS_BELOW threshold.
+    misses = kpi_forecast_misses(forecast=forecast, thresholds=t)
+    attainment = result.attainment
+    no_data = result.status not in (ON_TRACK, AT_RISK, OFF_TRACK)
     if result.status == OFF_TRACK:
         specs.append(
             _spec(
                 subject,
                 "kpi_off_track",
-                CRITICAL,
+                alert_severity("kpi_off_track", kpi_kind=kpi_kind, forecast_misses=misses),
                 part(
                     "{r} Agree corrective actions with the team, or revise the plan with a "
                     "reason if it no longer holds.",
@@ -179,36 +304,42 @@ def kpi_alerts(
                 ),
                 attainment=result.attainment,
                 gap=result.gap,
+                forecast_misses=misses,
             )
         )
-    elif result.status == AT_RISK:
+    elif no_data or (
+        attainment is not None and attainment < t.off_track + _margin("kpi_off_track")
+    ):
+        specs.append(_holding(subject, "kpi_off_track"))
+    if result.status == AT_RISK:
         specs.append(
             _spec(
                 subject,
                 "kpi_at_risk",
-                WARNING,
+                alert_severity("kpi_at_risk", forecast_misses=misses),
                 part(
                     "{r} Look at what is holding it back before it goes off track.",
                     r=result.explained,
                 ),
                 attainment=result.attainment,
                 gap=result.gap,
+                forecast_misses=misses,
             )
         )
-    forecast = result.forecast
-    # The forecast warns while the current status still looks acceptable; once the KPI is
-    # off track, that alert says it already. Whether it "misses" is decided in one place
-    # (scoring.forecast.kpi_forecast_misses), on P and the GAP_FORECAST_MISS_BELOW threshold.
-    if (
-        kpi_forecast_misses(forecast=forecast, thresholds=thresholds)
-        and not dq.get("stale")
-        and result.status in (ON_TRACK, AT_RISK)
+    elif (
+        no_data
+        or result.status == OFF_TRACK  # worse: the off-track alert says it; this one holds
+        or (attainment is not None and attainment < t.on_track + _margin("kpi_at_risk"))
     ):
+        specs.append(_holding(subject, "kpi_at_risk"))
+    # The forecast warns while the current status still looks acceptable; once the KPI is
+    # off track, that alert says it already.
+    if misses and not dq.get("stale") and result.status in (ON_TRACK, AT_RISK):
         specs.append(
             _spec(
                 subject,
                 "kpi_forecast_miss",
-                WARNING,
+                alert_severity("kpi_forecast_miss"),
                 part(
                     "{s}: {forecast} Change course now, while there is time.",
                     s=subject.ref(),
@@ -217,6 +348,17 @@ def kpi_alerts(
                 probability_on_target=forecast["probability_on_target"],
             )
         )
+    elif (
+        no_data
+        or dq.get("stale")
+        or (
+            forecast
+            and forecast["probability_on_target"]
+            < t.forecast_miss_below + _margin("kpi_forecast_miss")
+        )
+    ):
+        # Within the margin, or still missing while off track (that alert says it): holds.
+        specs.append(_holding(subject, "kpi_forecast_miss"))
     return specs
 
 
@@ -243,7 +385,7 @@ def initiative_alerts(
             _spec(
                 subject,
                 "initiative_stale",
-                WARNING,
+                alert_severity("initiative_stale"),
                 part(
                     "{s} has had no check-in for {days} days; one is expected every {cadence} "
                     "days. Post a check-in with status, confidence and blockers."
@@ -260,18 +402,13 @@ def initiative_alerts(
             )
         )
     schedule = _component(result, "schedule")
-    if (
-        not paused
-        and schedule
-        and schedule["score"] is not None
-        and schedule["score"] < thresholds.schedule_slip * 100
-    ):
-        severity = CRITICAL if schedule["score"] < thresholds.schedule_slip * 100 * 0.7 else WARNING
+    schedule_score = None if paused or not schedule else schedule["score"]
+    if schedule_score is not None and schedule_score < thresholds.schedule_slip * 100:
         specs.append(
             _spec(
                 subject,
                 "schedule_slip",
-                severity,
+                alert_severity("schedule_slip"),
                 part(
                     "{s} is behind schedule: {detail}. Re-plan the remaining work or add "
                     "capacity, and say so in the next check-in.",
@@ -281,6 +418,10 @@ def initiative_alerts(
                 schedule_score=schedule["score"],
             )
         )
+    elif schedule_score is not None and schedule_score < 100 * (
+        thresholds.schedule_slip + _margin("schedule_slip")
+    ):
+        specs.append(_holding(subject, "schedule_slip"))
     burn = facts.get("burn")
     delivered = facts.get("delivered") or 0.0
     if burn is not None and burn > 1:
@@ -288,7 +429,9 @@ def initiative_alerts(
             _spec(
                 subject,
                 "over_budget",
-                CRITICAL,
+                alert_severity(
+                    "over_budget", burn=burn, budget_tolerance=thresholds.budget_tolerance
+                ),
                 part(
                     "{s} has spent {burn} of its planned budget ({spent:,.0f} of "
                     "{planned:,.0f}) with {delivered} delivered. Ask for a budget revision or "
@@ -307,7 +450,7 @@ def initiative_alerts(
             _spec(
                 subject,
                 "budget_burn",
-                WARNING,
+                alert_severity("budget_burn"),
                 part(
                     "{s} has spent {burn} of its budget but delivered only {delivered}. At this "
                     "rate it runs out of money before it finishes: review the spend plan.",
@@ -319,6 +462,16 @@ def initiative_alerts(
                 delivered=delivered,
             )
         )
+    elif (
+        not paused
+        and burn is not None
+        and burn > delivered + thresholds.budget_tolerance - (_margin("budget_burn"))
+    ):
+        specs.append(_holding(subject, "budget_burn"))
+    if not paused and burn is not None and burn > 1:  # over budget says it: burn holds
+        specs.append(_holding(subject, "budget_burn"))
+    if burn is not None and 1 - _margin("over_budget") < burn <= 1:
+        specs.append(_holding(subject, "over_budget"))
     return specs
 
 
@@ -347,7 +500,7 @@ def milestone_alerts(
             _spec(
                 subject,
                 "milestone_overdue",
-                WARNING,
+                alert_severity("milestone_overdue"),
                 part(
                     "The {s} was due on {due} and is not completed. Complete it, or move its "
                     "date and say why in a check-in.",
@@ -377,7 +530,7 @@ def objective_alerts(
             _spec(
                 subject,
                 "early_warning",
-                WARNING,
+                alert_severity("early_warning"),
                 part(
                     "A leading KPI is off track ({leading}) while a lagging KPI still looks "
                     "fine ({lagging}): the outcome is likely to follow the leading indicator "
@@ -389,6 +542,10 @@ def objective_alerts(
                 lagging_kpi_ids=lagging_fine,
             )
         )
+    elif lagging_fine and any(
+        k == "leading" and s in (OFF_TRACK, AT_RISK) for k, _i, s in kpi_statuses
+    ):
+        specs.append(_holding(subject, "early_warning"))
     return specs
 
 
@@ -396,7 +553,7 @@ def unavailable_alert(*, subject: Subject, reason: str) -> AlertSpec:
     return _spec(
         subject,
         UNAVAILABLE_KIND,
-        WARNING,
+        alert_severity(UNAVAILABLE_KIND),
         part(
             "The score of {s} could not be computed: {reason}. Check the subject's plan and "
             "data; an administrator can see the error in the logs.",

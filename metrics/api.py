@@ -1,5 +1,5 @@
 """API of the metrics: KPIs (by id or stable key), measurements (one or a batch), gap scores
-(latest and history), alerts (acknowledge, resolve) and webhooks (strategy office).
+(latest and history), alerts (acknowledge, snooze, resolve, log) and webhooks (strategy office).
 
 Rules come from ``strategy.access``; writes call ``metrics.services``.
 """
@@ -7,6 +7,7 @@ Rules come from ``strategy.access``; writes call ``metrics.services``.
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Count, Max, Q
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
@@ -35,8 +36,12 @@ from execsupport.viewsets import (
 from initiatives.models import Initiative, Milestone
 from metrics import services
 from metrics.models import KPI, Alert, GapScore, Measurement, SubjectType, Webhook
+from metrics.selectors import alert_events_visible
 from metrics.serializers import (
+    AlertEventSerializer,
+    AlertNoteSerializer,
     AlertSerializer,
+    AlertSnoozeSerializer,
     GapScoreHistorySerializer,
     GapScoreSerializer,
     IngestRequestSerializer,
@@ -354,25 +359,58 @@ class AlertViewSet(ReadOnlyAccessViewSet):
     def may_write(self, access: Access, obj: Alert, request) -> bool:
         return access.can_handle_alert(obj)
 
-    def _handle(self, service) -> Response:
+    def _handle(self, service, input_serializer=AlertNoteSerializer) -> Response:
         alert = self.get_object()  # 404 if not visible, 403 unless may_write
-        if not service(alert=alert, by=self.request.user):
+        data = input_serializer(data=self.request.data or {})
+        data.is_valid(raise_exception=True)
+        try:
+            done = service(alert=alert, by=self.request.user, **data.validated_data)
+        except DjangoValidationError as error:
+            raise exceptions.ValidationError(error.message_dict) from error
+        if not done:
+            alert.refresh_from_db()
             raise ApiError(
                 status_code=409, detail=f"The alert is already {alert.get_status_display()}."
             )
         return Response(self.get_serializer(alert).data)
 
-    @extend_schema(request=None, responses={200: AlertSerializer, 409: ErrorSerializer})
+    @extend_schema(
+        request=AlertNoteSerializer,
+        responses={200: AlertSerializer, 400: ErrorSerializer, 409: ErrorSerializer},
+    )
     @action(detail=True, methods=["post"])
     def acknowledge(self, request, pk=None, format=None):
-        """Open → acknowledged (409 if it is not open any more)."""
+        """Open → acknowledged, with an optional note (409 if it is not open any more)."""
         return self._handle(services.alert_acknowledge)
 
-    @extend_schema(request=None, responses={200: AlertSerializer, 409: ErrorSerializer})
+    @extend_schema(
+        request=AlertNoteSerializer,
+        responses={200: AlertSerializer, 400: ErrorSerializer, 409: ErrorSerializer},
+    )
     @action(detail=True, methods=["post"])
     def resolve(self, request, pk=None, format=None):
-        """Open or acknowledged → resolved (409 if already resolved)."""
+        """Open or acknowledged → resolved, with an optional note (409 if already resolved)."""
         return self._handle(services.alert_resolve)
+
+    @extend_schema(
+        request=AlertSnoozeSerializer,
+        responses={200: AlertSerializer, 400: ErrorSerializer, 409: ErrorSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def snooze(self, request, pk=None, format=None):
+        """Snooze an active alert until ``until`` (future, at most GAP_ALERT_SNOOZE_MAX_DAYS
+        ahead; 400 with field detail otherwise), with a note: it notifies nobody until then
+        unless its severity rises (409 if resolved)."""
+        return self._handle(services.alert_snooze, AlertSnoozeSerializer)
+
+    @extend_schema(request=None, responses={200: AlertEventSerializer(many=True)})
+    @action(detail=True, methods=["get"], pagination_class=None)
+    def events(self, request, pk=None, format=None):
+        """The alert's log, oldest first: opened, acknowledged, snoozed, woke, worsened,
+        resolved, reopened; who (null: automatic), when, note."""
+        alert = self.get_object()  # 404 if not visible
+        events = alert_events_visible(access=self.access, alert_ids=[alert.pk])
+        return Response(AlertEventSerializer(events, many=True).data)
 
 
 # --- webhooks ---------------------------------------------------------------------------------

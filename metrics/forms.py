@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django import forms
 
-from execsupport.validation import ModelForm
+from execsupport.validation import REASON_MAX, DateFormField, ModelForm
 from initiatives.models import Initiative
 from metrics.models import KPI, Alert, Measurement
 from strategy.access import Access
@@ -74,3 +74,27 @@ class AlertFilterForm(forms.Form):
     )
     kind = forms.ChoiceField(choices=[("", "Any kind"), *Alert.Kind.choices], required=False)
     mine = forms.BooleanField(label="Only mine", required=False)
+
+
+class AlertNoteForm(forms.Form):
+    """Why an alert is acknowledged or resolved (optional)."""
+
+    note = forms.CharField(
+        label="Note",
+        required=False,
+        max_length=REASON_MAX,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Why: kept in the alert's log.",
+    )
+
+
+class AlertSnoozeForm(AlertNoteForm):
+    """Until which day an alert is snoozed (it wakes at the start of that day, local time),
+    and why."""
+
+    until = DateFormField(
+        label="Snooze until",
+        widget=DateInput(),
+        help_text="It notifies nobody until then, unless it gets worse.",
+    )
+    field_order = ["until", "note"]

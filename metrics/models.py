@@ -476,6 +476,43 @@ class Alert(models.Model):
         help_text="Empty when resolved automatically because the condition cleared.",
     )
     reopened_count = models.PositiveIntegerField(default=0)
+    peak_severity = models.PositiveSmallIntegerField(
+        choices=Severity.choices,
+        default=Severity.INFO,
+        help_text="The highest severity it has had: it worsens (is notified again, ends a "
+        "snooze or an acknowledgement) only when its severity rises above this.",
+    )
+    acknowledge_note = models.TextField(
+        blank=True,
+        default="",
+        validators=text_validators(REASON_MAX),
+        help_text="Why it was acknowledged (the last acknowledgement).",
+    )
+    snoozed_at = models.DateTimeField(null=True, blank=True)
+    snoozed_until = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="It notifies nobody until then, unless its severity rises (it worsens).",
+    )
+    snoozed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    snooze_note = models.TextField(
+        blank=True,
+        default="",
+        validators=text_validators(REASON_MAX),
+        help_text="Why it was snoozed.",
+    )
+    clear_since = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When its condition was first seen clear while the alert stayed active "
+        "(hysteresis: it resolves once clear for GAP_ALERT_CLEAR_DAYS); written once.",
+    )
     notified_at = models.DateTimeField(
         null=True,
         blank=True,
@@ -524,9 +561,62 @@ class Alert(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def get_absolute_url(self) -> str:
+        return reverse("metrics:alert-detail", args=[self.pk])
+
     @property
     def is_active(self) -> bool:
         return self.status in self.ACTIVE_STATUSES
+
+    def is_snoozed(self, now=None) -> bool:
+        """Snoozed now: it notifies nobody until ``snoozed_until`` (or until it worsens)."""
+        return self.snoozed_until is not None and self.snoozed_until > (now or timezone.now())
+
+
+class AlertEvent(models.Model):
+    """One step of an alert's life (the alert's log): opened, acknowledged, snoozed, woke,
+    worsened, resolved, reopened; who (empty: the gap engine), when, with what note. Written by
+    ``metrics.services`` (people) and in bulk by the gap engine (``metrics.engine.persist``);
+    read through ``metrics.selectors.alert_events_visible``. Never updated."""
+
+    class Kind(models.TextChoices):
+        OPENED = "opened", "Opened"
+        ACKNOWLEDGED = "acknowledged", "Acknowledged"
+        SNOOZED = "snoozed", "Snoozed"
+        WOKE = "woke", "Woke from snooze"
+        WORSENED = "worsened", "Worsened"
+        RESOLVED = "resolved", "Resolved"
+        REOPENED = "reopened", "Reopened"
+
+    # Steps of the engine that notify the alert's owner (unless acknowledged or snoozed).
+    NOTIFY_KINDS = (Kind.OPENED, Kind.REOPENED, Kind.WORSENED, Kind.WOKE)
+
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    at = models.DateTimeField(default=timezone.now)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Who did it; empty when the gap engine did (automatic).",
+    )
+    note = models.TextField(blank=True, default="", validators=text_validators(REASON_MAX))
+    severity = models.PositiveSmallIntegerField(
+        choices=Alert.Severity.choices, help_text="The alert's severity after this step."
+    )
+    until = models.DateTimeField(null=True, blank=True, help_text="A snooze's end.")
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [
+            models.Index(fields=["alert", "at", "id"], name="alertevent_alert_at"),
+            models.Index(fields=["at", "id"], name="alertevent_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} at {self.at:%Y-%m-%d %H:%M}"
 
 
 class DirtySubject(models.Model):

@@ -50,7 +50,8 @@ def webhook_body(payload: dict) -> bytes:
 
 
 def alert_url(alert: Alert) -> str:
-    return f"{settings.SITE_URL.rstrip('/')}/admin/metrics/alert/{alert.id}/change/"
+    """The alert's page (its log, acknowledge, snooze, resolve)."""
+    return f"{settings.SITE_URL.rstrip('/')}{alert.get_absolute_url()}"
 
 
 def alerts_payload(*, alerts: list[Alert], access: Access | None) -> list[dict]:
@@ -92,11 +93,12 @@ def _parts(alert: Alert, name: str):
 
 def alerts_claim(*, alert_ids: list[int], now: datetime) -> list[Alert]:
     """Take these alerts on for notification now, unless taken on recently (a concurrent
-    batch, or within the renotify window); return those claimed."""
+    batch, or within the renotify window) or snoozed (until it wakes, or worsens: the engine
+    then ends the snooze); return those claimed."""
     cutoff = now - timedelta(hours=settings.GAP_ALERT_RENOTIFY_HOURS)
     Alert.objects.filter(id__in=alert_ids, status__in=Alert.ACTIVE_STATUSES).filter(
         Q(notify_claimed_at__isnull=True) | Q(notify_claimed_at__lt=cutoff)
-    ).update(notify_claimed_at=now)
+    ).exclude(snoozed_until__gt=now).update(notify_claimed_at=now)
     return list(
         Alert.objects.filter(id__in=alert_ids, notify_claimed_at=now)
         .select_related("owner", "team")

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.db.models import F, Max, Q, Window
 from django.db.models.functions import RowNumber
 from django.urls import reverse
 
-from metrics.models import GapScore, Measurement, SubjectType
+from metrics.models import Alert, AlertEvent, GapScore, Measurement, SubjectType
+
+if TYPE_CHECKING:
+    from django.db.models import QuerySet
+
+    from strategy.access import Access
 
 
 def latest_scores(*, subject_type: str, subject_ids: Iterable[int]) -> dict[int, GapScore]:
@@ -99,3 +106,29 @@ def subject_url(subject_type: str | None, subject_id: int | None) -> str | None:
     if subject_type in (SubjectType.THEME, SubjectType.TEAM):
         return f"{reverse('strategy:overview')}?{subject_type}={subject_id}"
     return None
+
+
+def alert_events_visible(
+    *,
+    access: Access,
+    alert_ids: Iterable[int] | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    kinds: Iterable[str] | None = None,
+) -> QuerySet[AlertEvent]:
+    """The alert log as ``access`` may read it: events of the alerts that person may see
+    (``Access.alert_filter``), oldest first, with who did each step (``by``) joined.
+    ``alert_ids``: only these alerts; ``since`` (inclusive) / ``until`` (exclusive): a window
+    of time, e.g. a review cycle's; ``kinds``: e.g. ``["reopened"]``. One query."""
+    qs = AlertEvent.objects.filter(
+        alert__in=Alert.objects.filter(access.alert_filter()).values("id")
+    ).select_related("by")
+    if alert_ids is not None:
+        qs = qs.filter(alert_id__in=list(alert_ids))
+    if since is not None:
+        qs = qs.filter(at__gte=since)
+    if until is not None:
+        qs = qs.filter(at__lt=until)
+    if kinds is not None:
+        qs = qs.filter(kind__in=list(kinds))
+    return qs.order_by("at", "id")

@@ -11,7 +11,7 @@ from rest_framework import serializers
 from execsupport.validation import NOTE_MAX, REASON_MAX, VALUE_LIMIT, validate_value
 from initiatives.models import Initiative
 from metrics.explain import alerts_render, scores_explain
-from metrics.models import KPI, Alert, GapScore, Measurement, Webhook
+from metrics.models import KPI, Alert, AlertEvent, GapScore, Measurement, Webhook
 from strategy.models import Objective, Team
 
 
@@ -297,6 +297,12 @@ class AlertSerializer(serializers.ModelSerializer):
             "resolved_at",
             "resolved_by",
             "reopened_count",
+            "acknowledge_note",
+            "snoozed_at",
+            "snoozed_until",
+            "snoozed_by",
+            "snooze_note",
+            "clear_since",
         ]
         read_only_fields = fields
 
@@ -349,3 +355,31 @@ class WebhookSerializer(serializers.ModelSerializer):
             "its owner may see.",
         )
         return fields
+
+
+class AlertEventSerializer(serializers.ModelSerializer):
+    """One step of an alert's log: ``by`` is the person's id, null when the gap engine did it;
+    ``until``: a snooze's end."""
+
+    class Meta:
+        model = AlertEvent
+        fields = ["id", "alert", "kind", "at", "by", "note", "severity", "until"]
+
+
+class AlertNoteSerializer(serializers.Serializer):
+    """Input of acknowledge and resolve (the body may be empty)."""
+
+    note = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=REASON_MAX,
+        default="",
+        help_text="Why; kept in the alert's log.",
+    )
+
+
+class AlertSnoozeSerializer(AlertNoteSerializer):
+    """Input of snooze: until when (a date-time with its offset, in the future, at most
+    ``GAP_ALERT_SNOOZE_MAX_DAYS`` days ahead) and why."""
+
+    until = serializers.DateTimeField(help_text="When it wakes, e.g. 2026-12-07T09:00:00Z.")

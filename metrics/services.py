@@ -6,16 +6,18 @@ import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from functools import partial
 
 import orjson
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
 from execsupport.validation import (
     NOTE_MAX,
+    REASON_MAX,
     rule_error,
     text_validators,
     validate_date,
@@ -26,6 +28,7 @@ from execsupport.validation import (
 from metrics.models import (
     KPI,
     Alert,
+    AlertEvent,
     DirtySubject,
     Measurement,
     MeasurementCorrection,
@@ -190,37 +193,178 @@ def measurement_record(
     return measurement, True
 
 
-def alert_acknowledge(*, alert: Alert, by) -> bool:
-    """Open → acknowledged. A guarded update: ``False`` if someone else changed it first."""
-    now = timezone.now()
-    done = (
-        Alert.objects.filter(pk=alert.pk, status=Alert.Status.OPEN).update(
-            status=Alert.Status.ACKNOWLEDGED, acknowledged_at=now, acknowledged_by=by
-        )
-        == 1
-    )
-    if done:
-        alert.status, alert.acknowledged_at, alert.acknowledged_by = (
-            Alert.Status.ACKNOWLEDGED,
-            now,
-            by,
-        )
-    return done
+# --- alerts: acknowledge, snooze, resolve (people) ------------------------------------------
+# Each is a guarded, set-based update (only alerts still in a state that allows the step
+# change) plus one ``AlertEvent`` per alert changed, in one transaction. The bulk forms take
+# ids and return the ids changed (the inbox's bulk actions); the single forms wrap them.
+# Who may do it is the caller's check (``Access.can_handle_alert``).
 
 
-def alert_resolve(*, alert: Alert, by) -> bool:
-    """Open or acknowledged → resolved by a person. If the condition still holds, the gap
-    engine opens a fresh alert at its next run."""
-    now = timezone.now()
-    done = (
-        Alert.objects.filter(pk=alert.pk, status__in=Alert.ACTIVE_STATUSES).update(
-            status=Alert.Status.RESOLVED, resolved_at=now, resolved_by=by
+def _alert_note(note: str | None) -> str:
+    """The note, stripped; a ``ValidationError`` on ``note`` when too long or holding NUL."""
+    note = (note or "").strip()
+    errors = []
+    for validator in text_validators(REASON_MAX):
+        try:
+            validator(note)
+        except ValidationError as error:
+            errors.extend(error.error_list)
+    if errors:
+        raise ValidationError({"note": errors})
+    return note
+
+
+def _alerts_step(
+    *,
+    alert_ids: Iterable[int],
+    by,
+    kind: str,
+    allowed: Iterable[str],
+    values: dict,
+    note: str,
+    until=None,
+    now,
+) -> list[int]:
+    """Apply ``values`` to the alerts of ``alert_ids`` whose status is in ``allowed`` and log
+    ``kind`` for each: returns the ids changed (others changed state meanwhile)."""
+    ids = sorted({int(i) for i in alert_ids})
+    if not ids:
+        return []
+    with transaction.atomic():
+        rows = list(
+            Alert.objects.select_for_update()
+            .filter(id__in=ids, status__in=list(allowed))
+            .order_by("id")
+            .values_list("id", "severity")
         )
-        == 1
+        if not rows:
+            return []
+        changed = [alert_id for alert_id, _severity in rows]
+        Alert.objects.filter(id__in=changed).update(**values)
+        AlertEvent.objects.bulk_create(
+            [
+                AlertEvent(
+                    alert_id=alert_id,
+                    kind=kind,
+                    at=now,
+                    by=by,
+                    note=note,
+                    severity=severity,
+                    until=until,
+                )
+                for alert_id, severity in rows
+            ]
+        )
+    return changed
+
+
+def alerts_acknowledge(*, alert_ids: Iterable[int], by, note: str = "") -> list[int]:
+    """Open → acknowledged, with who, when and why (``note``). Returns the ids changed: those
+    still open. Raises ``ValidationError`` on ``note`` (too long, NUL)."""
+    note, now = _alert_note(note), timezone.now()
+    return _alerts_step(
+        alert_ids=alert_ids,
+        by=by,
+        kind=AlertEvent.Kind.ACKNOWLEDGED,
+        allowed=[Alert.Status.OPEN],
+        values={
+            "status": Alert.Status.ACKNOWLEDGED,
+            "acknowledged_at": now,
+            "acknowledged_by": by,
+            "acknowledge_note": note,
+        },
+        note=note,
+        now=now,
     )
+
+
+def alert_snooze_check(*, until, now) -> None:
+    """``until`` must be an aware date-time after ``now`` and at most
+    ``GAP_ALERT_SNOOZE_MAX_DAYS`` days ahead; a ``ValidationError`` on ``until`` otherwise."""
+    if until is None:
+        raise ValidationError({"until": ["Say until when it is snoozed."]})
+    if timezone.is_naive(until):
+        until = timezone.make_aware(until)
+    if until <= now:
+        raise ValidationError({"until": ["The snooze must end in the future."]})
+    longest = timedelta(days=settings.GAP_ALERT_SNOOZE_MAX_DAYS)
+    if until - now > longest:
+        raise ValidationError(
+            {
+                "until": [
+                    f"An alert is snoozed for at most {settings.GAP_ALERT_SNOOZE_MAX_DAYS} "
+                    "days; resolve it if it no longer needs attention."
+                ]
+            }
+        )
+
+
+def alerts_snooze(*, alert_ids: Iterable[int], by, until, note: str = "") -> list[int]:
+    """Snooze active alerts until ``until`` (an aware date-time), with who, when and why: they
+    notify nobody until then unless they worsen (their severity rises). Status is unchanged
+    (open or acknowledged). Returns the ids changed (those still active). Raises
+    ``ValidationError`` on ``until`` (past, too far) or ``note``."""
+    note, now = _alert_note(note), timezone.now()
+    if until is not None and timezone.is_naive(until):
+        until = timezone.make_aware(until)
+    alert_snooze_check(until=until, now=now)
+    return _alerts_step(
+        alert_ids=alert_ids,
+        by=by,
+        kind=AlertEvent.Kind.SNOOZED,
+        allowed=Alert.ACTIVE_STATUSES,
+        values={
+            "snoozed_at": now,
+            "snoozed_until": until,
+            "snoozed_by": by,
+            "snooze_note": note,
+        },
+        note=note,
+        until=until,
+        now=now,
+    )
+
+
+def alerts_resolve(*, alert_ids: Iterable[int], by, note: str = "") -> list[int]:
+    """Open or acknowledged → resolved by a person (never reopened by the engine: if the
+    condition still holds, it opens a fresh alert at its next run). Returns the ids changed."""
+    note, now = _alert_note(note), timezone.now()
+    return _alerts_step(
+        alert_ids=alert_ids,
+        by=by,
+        kind=AlertEvent.Kind.RESOLVED,
+        allowed=Alert.ACTIVE_STATUSES,
+        values={
+            "status": Alert.Status.RESOLVED,
+            "resolved_at": now,
+            "resolved_by": by,
+            "clear_since": None,
+        },
+        note=note,
+        now=now,
+    )
+
+
+def _refresh(alert: Alert, done: list[int]) -> bool:
     if done:
-        alert.status, alert.resolved_at, alert.resolved_by = Alert.Status.RESOLVED, now, by
-    return done
+        alert.refresh_from_db()
+    return bool(done)
+
+
+def alert_acknowledge(*, alert: Alert, by, note: str = "") -> bool:
+    """``alerts_acknowledge`` of one alert: ``False`` if it was not open any more (someone
+    else changed it first); the instance is refreshed when it changed."""
+    return _refresh(alert, alerts_acknowledge(alert_ids=[alert.pk], by=by, note=note))
+
+
+def alert_snooze(*, alert: Alert, by, until, note: str = "") -> bool:
+    """``alerts_snooze`` of one alert: ``False`` if it was resolved meanwhile."""
+    return _refresh(alert, alerts_snooze(alert_ids=[alert.pk], by=by, until=until, note=note))
+
+
+def alert_resolve(*, alert: Alert, by, note: str = "") -> bool:
+    """``alerts_resolve`` of one alert: ``False`` if it was resolved already."""
+    return _refresh(alert, alerts_resolve(alert_ids=[alert.pk], by=by, note=note))
 
 
 # --- bulk ingestion ---------------------------------------------------------------------------

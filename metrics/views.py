@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import datetime, time
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -16,13 +18,20 @@ from execsupport.validation import is_valid_id
 from initiatives.models import Initiative, Milestone
 from metrics import charts
 from metrics.explain import alerts_render, page_explain
-from metrics.forms import AlertFilterForm, KPIForm, MeasurementForm
+from metrics.forms import (
+    AlertFilterForm,
+    AlertNoteForm,
+    AlertSnoozeForm,
+    KPIForm,
+    MeasurementForm,
+)
 from metrics.models import KPI, Alert, SubjectType
 from metrics.scoring.forecast import forecast_display
-from metrics.selectors import latest_scores
+from metrics.selectors import alert_events_visible, latest_scores
 from metrics.services import (
     alert_acknowledge,
     alert_resolve,
+    alert_snooze,
     kpi_plan,
     kpi_save,
     measurement_record,
@@ -31,6 +40,8 @@ from strategy.access import Access, access_for
 from strategy.models import Objective, VersionConflict
 
 ALERT_PAGE = 50
+# The alert page holds two forms with a note each: distinct ids for their fields.
+NOTE_ID, SNOOZE_ID = "ack_%s", "snooze_%s"
 TABLE_ROWS = 200
 
 
@@ -253,14 +264,65 @@ def alert_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _alert_action(request: HttpRequest, pk: int, action) -> HttpResponse:
-    access = access_for(request.user)
-    alert = get_object_or_404(
-        _alerts_visible(access, request.user).select_related("owner", "team"), pk=pk
+def _alert_for(access: Access, pk: int) -> Alert:
+    """The alert if this person may see it (``Access.alert_filter``), else 404."""
+    return get_object_or_404(
+        Alert.objects.filter(access.alert_filter()).select_related(
+            "owner", "team", "acknowledged_by", "resolved_by", "snoozed_by"
+        ),
+        pk=pk,
     )
+
+
+def _alert_detail_render(
+    request: HttpRequest,
+    alert: Alert,
+    access: Access,
+    *,
+    note_form: AlertNoteForm | None = None,
+    snooze_form: AlertSnoozeForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    alert_subject_links([alert])
+    alerts_render(alerts=[alert], access=access)
+    alert.can_handle = access.can_handle_alert(alert)
+    events = list(alert_events_visible(access=access, alert_ids=[alert.pk]))
+    return render(
+        request,
+        "metrics/alert_detail.html",
+        {
+            "alert": alert,
+            "events": events,
+            "snoozed": alert.is_snoozed(),
+            "note_form": note_form or AlertNoteForm(auto_id=NOTE_ID),
+            "snooze_form": snooze_form or AlertSnoozeForm(auto_id=SNOOZE_ID),
+        },
+        status=status,
+    )
+
+
+@login_required
+def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One alert: why it fired, its state (acknowledged, snoozed: who, when, until when, why),
+    its log, and the acknowledge / snooze / resolve forms for those who handle it."""
+    access = access_for(request.user)
+    return _alert_detail_render(request, _alert_for(access, pk), access)
+
+
+def _alert_handled(request: HttpRequest, pk: int) -> tuple[Access, Alert]:
+    access = access_for(request.user)
+    alert = _alert_for(access, pk)
     if not access.can_handle_alert(alert):
         raise PermissionDenied("Only the alert's owner and its team's leaders handle it.")
-    done = action(alert=alert, by=request.user)
+    return access, alert
+
+
+def _alert_action(request: HttpRequest, pk: int, action) -> HttpResponse:
+    access, alert = _alert_handled(request, pk)
+    form = AlertNoteForm(request.POST, auto_id=NOTE_ID)
+    if not form.is_valid():
+        return _alert_detail_render(request, alert, access, note_form=form, status=400)
+    done = action(alert=alert, by=request.user, note=form.cleaned_data["note"])
     note = "" if done else "Someone else changed this alert first; here is its current state."
     if not done:
         alert.refresh_from_db()
@@ -271,14 +333,18 @@ def _alert_action(request: HttpRequest, pk: int, action) -> HttpResponse:
         return render(request, "metrics/_alert_row.html", {"alert": alert, "note": note})
     if note:
         messages.error(request, note)
+    return HttpResponseRedirect(_next_or(request, reverse("metrics:alert-list")))
+
+
+def _next_or(request: HttpRequest, default: str) -> str:
     # A path on this site only: redirect() would take any other string for a view name to
     # reverse (NoReverseMatch: a 500 for ?next=abc).
     target = request.POST.get("next", "")
     if not target.startswith("/") or not url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
-        target = reverse("metrics:alert-list")
-    return HttpResponseRedirect(target)
+        return default
+    return target
 
 
 @login_required
@@ -291,3 +357,29 @@ def alert_ack(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def alert_done(request: HttpRequest, pk: int) -> HttpResponse:
     return _alert_action(request, pk, alert_resolve)
+
+
+@login_required
+@require_POST
+def alert_snooze_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Snooze until a day (it wakes at the start of that day, local time), with a note; a bad
+    day (past, too far) is a form error on the alert's page, keeping what was typed."""
+    access, alert = _alert_handled(request, pk)
+    form = AlertSnoozeForm(request.POST, auto_id=SNOOZE_ID)
+    if form.is_valid():
+        day = form.cleaned_data["until"]
+        until = timezone.make_aware(datetime.combine(day, time.min))
+        try:
+            done = alert_snooze(
+                alert=alert, by=request.user, until=until, note=form.cleaned_data["note"]
+            )
+        except ValidationError as error:
+            for field, errors in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            if done:
+                messages.success(request, f"Snoozed until {day:%d %b %Y}.")
+            else:
+                messages.error(request, "This alert was resolved meanwhile.")
+            return HttpResponseRedirect(_next_or(request, alert.get_absolute_url()))
+    return _alert_detail_render(request, alert, access, snooze_form=form, status=400)

@@ -589,6 +589,8 @@ ROUTES: dict[str, Urls] = {
         "/alerts/?mine=on&status=all",
         *[f"/alerts/?kind={kind}&status=all" for kind in Alert.Kind.values],
     ],
+    "metrics:alert-detail": lambda w: [f"/alerts/{pk}/" for pk in _alerts(w)],
+    "metrics:alert-snooze": lambda w: [f"/alerts/{pk}/snooze/" for pk in _alerts(w)],
     "metrics:alert-acknowledge": lambda w: [f"/alerts/{pk}/acknowledge/" for pk in _alerts(w)],
     "metrics:alert-resolve": lambda w: [f"/alerts/{pk}/resolve/" for pk in _alerts(w)],
     # API
@@ -648,6 +650,8 @@ ROUTES: dict[str, Urls] = {
     "api:alert-detail": lambda w: [f"/api/v1/alerts/{pk}/" for pk in _alerts(w)],
     "api:alert-acknowledge": lambda w: [f"/api/v1/alerts/{pk}/acknowledge/" for pk in _alerts(w)],
     "api:alert-resolve": lambda w: [f"/api/v1/alerts/{pk}/resolve/" for pk in _alerts(w)],
+    "api:alert-snooze": lambda w: [f"/api/v1/alerts/{pk}/snooze/" for pk in _alerts(w)],
+    "api:alert-events": lambda w: [f"/api/v1/alerts/{pk}/events/" for pk in _alerts(w)],
     "api:webhook-list": _api_list("webhooks"),
     "api:webhook-detail": lambda w: ["/api/v1/webhooks/1/", "/api/v1/webhooks/2/"],
     "rest_framework:login": lambda w: ["/api/auth/login/"],

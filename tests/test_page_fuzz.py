@@ -306,11 +306,20 @@ PAGES: dict[str, Page] = {
         kwargs=lambda plan: {"key": _kpi(plan).key}, post=_measurement, fields=["note"]
     ),
     "metrics:alert-list": Page(fields=FILTERS),
+    "metrics:alert-detail": Page(kwargs=lambda plan: {"pk": _alert(plan).pk}),
     "metrics:alert-acknowledge": Page(
-        kwargs=lambda plan: {"pk": _alert(plan).pk}, post=lambda plan: {}, fields=["next"]
+        kwargs=lambda plan: {"pk": _alert(plan).pk}, post=lambda plan: {}, fields=["next", "note"]
     ),
     "metrics:alert-resolve": Page(
-        kwargs=lambda plan: {"pk": _alert(plan).pk}, post=lambda plan: {}, fields=["next"]
+        kwargs=lambda plan: {"pk": _alert(plan).pk}, post=lambda plan: {}, fields=["next", "note"]
+    ),
+    "metrics:alert-snooze": Page(
+        kwargs=lambda plan: {"pk": _alert(plan).pk},
+        post=lambda plan: {
+            "until": (timezone.localdate() + dt.timedelta(days=7)).isoformat(),
+            "note": "Fuzzed.",
+        },
+        fields=["next"],
     ),
 }
 # URL prefixes with their own guard.

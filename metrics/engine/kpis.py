@@ -158,8 +158,12 @@ def kpis_compute(
         until=today if history else None,
     )
     for row in rows:
-        if row["owner_id"] is None and row["objective__owner_id"] is None:
-            actors.want(row["team_id"])
+        actors.want(
+            row["team_id"],
+            row["owner_id"],
+            row["objective__owner_id"],
+            row["initiative__owner_id"],
+        )
     outcomes = []
     for row in rows:
         subject = kpi_subject(row, actors)
@@ -216,6 +220,7 @@ def kpis_compute(
                         result=result,
                         cadence_days=row["cadence_days"],
                         thresholds=thresholds,
+                        kpi_kind=row["kind"],
                     ),
                     scopes={subject_key(subject): KPI_KINDS},
                     parent=parent,

@@ -15,12 +15,13 @@ import hashlib
 import json
 from datetime import date, datetime, timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Case, F, Value, When
 
-from metrics.alerts import UNAVAILABLE_KIND, AlertSpec
+from metrics.alerts import UNAVAILABLE_KIND, YIELDS_TO, AlertSpec
 from metrics.engine.common import Key, LatestCache, Outcome, clean, logger, subjects_q
-from metrics.models import Alert, DirtySubject, GapScore
+from metrics.models import Alert, AlertEvent, DirtySubject, GapScore
 from metrics.scoring.common import UNAVAILABLE
 
 SCORE_FIELDS = (
@@ -135,6 +136,7 @@ ALERT_REFRESH_FIELDS = (
     "owner_id",
     "team_id",
     "details",
+    "peak_severity",
 )
 # ``last_seen_at`` of an unchanged alert is refreshed at most this often (a query saved on
 # most incremental runs).
@@ -146,9 +148,15 @@ def _json(value):
     return json.loads(json.dumps(clean(value)))
 
 
+def _peak(alert: Alert) -> int:
+    """The highest severity the alert has had (rows from before the field: their severity)."""
+    return max(alert.peak_severity, alert.severity)
+
+
 def _apply(alert: Alert, spec: AlertSpec) -> bool:
     changed = False
     values = {
+        "peak_severity": max(_peak(alert), spec.severity),
         "title": spec.title,
         "message": spec.message,
         "title_parts": _json(spec.title_parts),
@@ -165,39 +173,90 @@ def _apply(alert: Alert, spec: AlertSpec) -> bool:
     return changed
 
 
-def alerts_sync(*, outcomes: list[Outcome], now: datetime) -> list[int]:
-    """Open, refresh, reopen and resolve alerts for the evaluated subjects.
+def _events(rows: list[tuple[int, str, int]], now: datetime) -> None:
+    """The engine's steps of the alert log, in one insert: (alert id, kind, severity)."""
+    if rows:
+        AlertEvent.objects.bulk_create(
+            [AlertEvent(alert_id=i, kind=k, severity=sev, at=now) for i, k, sev in rows],
+            batch_size=1000,
+        )
 
-    Returns the ids of alerts that opened (new or reopened): the ones to notify.
+
+def alerts_sync(*, outcomes: list[Outcome], now: datetime) -> list[int]:
+    """Open, refresh, reopen and resolve alerts for the evaluated subjects, with hysteresis
+    (``metrics.alerts.HYSTERESIS``), and log each step (``AlertEvent``) in bulk.
+
+    * A firing spec opens its alert, or reopens the last automatically resolved one of its
+      condition (a person's resolve is final: a fresh alert opens instead). The reopening
+      keeps its acknowledgement and snooze unless it worsened (a severity above its
+      ``peak_severity``), which clears both.
+    * An active alert whose rule no longer fires resolves at once when the condition is
+      clearly back (beyond its margin); within its margin (a *holding* spec) it stays active,
+      ``clear_since`` is written once, and it resolves when clear for ``GAP_ALERT_CLEAR_DAYS``.
+      A spec does not open while an alert it yields to (``metrics.alerts.YIELDS_TO``) is kept
+      active on the same subject.
+    * An active alert whose severity rises above the highest it has had (``peak_severity``)
+      has worsened: a logged step, snooze and acknowledgement end, and it is notified again.
+      A severity that wobbles (warning, info, warning) worsens once.
+
+    Returns the ids of alerts to notify: opened, reopened (not acknowledged) and worsened.
+    Snoozed ones are held back by the claim (``metrics.notifications.alerts_claim``).
     """
     scopes = _scopes(outcomes)
     if not scopes:
         return []
     specs: dict[str, AlertSpec] = {}
+    holding: set[str] = set()
     for outcome in outcomes:
         for spec in outcome.alerts:
-            specs[spec.dedup_key] = spec
+            if spec.holding:
+                holding.add(spec.dedup_key)
+            else:
+                specs[spec.dedup_key] = spec
     active = list(
         Alert.objects.filter(subjects_q(scopes), status__in=Alert.ACTIVE_STATUSES).order_by()
     )
     by_key = {a.dedup_key: a for a in active}
-    to_resolve = [
-        a.id
-        for a in active
-        if a.kind in scopes.get((a.subject_type, a.subject_id), ()) and a.dedup_key not in specs
-    ]
-    refreshed, changed = [], []
+    clear_after = timedelta(days=settings.GAP_ALERT_CLEAR_DAYS)
+    to_resolve: list[Alert] = []
+    clear_start: list[int] = []  # still active within the margin: clear since now
+    clear_reset: list[int] = []  # firing again: no longer clear
+    kept: dict[Key, set[str]] = {}
+    for a in active:
+        subject = (a.subject_type, a.subject_id)
+        if a.dedup_key in specs:
+            if a.clear_since is not None:
+                clear_reset.append(a.id)
+        elif a.kind in scopes.get(subject, ()):
+            if a.dedup_key in holding and (
+                a.clear_since is None or now - a.clear_since < clear_after
+            ):
+                if a.clear_since is None:
+                    clear_start.append(a.id)
+            else:
+                to_resolve.append(a)
+                continue
+        kept.setdefault(subject, set()).add(a.kind)
+    refreshed, changed, worsened = [], [], []
     seen_cutoff = now - LAST_SEEN_RESOLUTION
     for key, spec in specs.items():
         alert = by_key.get(key)
         if alert is not None:
+            if spec.severity > _peak(alert):
+                worsened.append(alert)
             if _apply(alert, spec):
                 alert.last_seen_at = now
                 changed.append(alert)
             elif alert.last_seen_at < seen_cutoff:
                 refreshed.append(alert.id)
-    missing = [key for key in specs if key not in by_key]
+    missing = [
+        key
+        for key, spec in specs.items()
+        if key not in by_key
+        and not (YIELDS_TO.get(spec.kind, frozenset()) & kept.get(spec.subject_key, set()))
+    ]
     opened: list[int] = []
+    events: list[tuple[int, str, int]] = []
     if missing:
         last_resolved: dict[str, Alert] = {}
         for alert in Alert.objects.filter(
@@ -206,33 +265,14 @@ def alerts_sync(*, outcomes: list[Outcome], now: datetime) -> list[int]:
             last_resolved.setdefault(alert.dedup_key, alert)
         reopen = [a for a in last_resolved.values() if a.resolved_by_id is None]
         if reopen:
-            try:
-                with transaction.atomic():
-                    Alert.objects.filter(
-                        id__in=[a.id for a in reopen], status=Alert.Status.RESOLVED
-                    ).update(
-                        status=Alert.Status.OPEN,
-                        resolved_at=None,
-                        acknowledged_at=None,
-                        acknowledged_by=None,
-                        opened_at=now,
-                        last_seen_at=now,
-                        reopened_count=F("reopened_count") + 1,
-                    )
-            except IntegrityError:
-                # Another run opened one of these meanwhile: leave those to it.
-                logger.info("Concurrent alert opening; reopening skipped for %s", reopen)
-                reopen = []
-            for alert in reopen:
-                _apply(alert, specs[alert.dedup_key])
-            if reopen:
-                Alert.objects.bulk_update(reopen, ALERT_REFRESH_FIELDS)
-                opened += [a.id for a in reopen]
+            opened += _alerts_reopen(reopen=reopen, specs=specs, now=now, events=events)
+            reopen = [a for a in reopen if a.reopened_now]
         reopened_keys = {a.dedup_key for a in reopen}
         new = [
             Alert(
                 kind=spec.kind,
                 severity=spec.severity,
+                peak_severity=spec.severity,
                 subject_type=spec.subject_type,
                 subject_id=spec.subject_id,
                 team_id=spec.team_id,
@@ -254,24 +294,105 @@ def alerts_sync(*, outcomes: list[Outcome], now: datetime) -> list[int]:
             # A concurrent run may have opened the same conditions: the partial unique index
             # keeps one, and we only claim (and notify) the rows this run inserted.
             Alert.objects.bulk_create(new, batch_size=1000, ignore_conflicts=True)
-            opened += list(
-                Alert.objects.filter(
-                    dedup_key__in=[a.dedup_key for a in new],
-                    status=Alert.Status.OPEN,
-                    opened_at=now,
-                ).values_list("id", flat=True)
-            )
+            for alert_id, severity in Alert.objects.filter(
+                dedup_key__in=[a.dedup_key for a in new],
+                status=Alert.Status.OPEN,
+                opened_at=now,
+            ).values_list("id", "severity"):
+                opened.append(alert_id)
+                events.append((alert_id, AlertEvent.Kind.OPENED, severity))
     if changed:
         Alert.objects.bulk_update(changed, (*ALERT_REFRESH_FIELDS, "last_seen_at"), batch_size=500)
+    if worsened:
+        ids = [a.id for a in worsened]
+        # Worse than when it was acknowledged or snoozed: it needs attention again.
+        Alert.objects.filter(id__in=ids, status__in=Alert.ACTIVE_STATUSES).update(
+            status=Alert.Status.OPEN,
+            acknowledged_at=None,
+            acknowledged_by=None,
+            snoozed_until=None,
+            clear_since=None,
+        )
+        events += [(a.id, AlertEvent.Kind.WORSENED, a.severity) for a in worsened]
+        opened += ids
     if refreshed:
         Alert.objects.filter(id__in=refreshed, status__in=Alert.ACTIVE_STATUSES).update(
             last_seen_at=now
         )
+    if clear_start:
+        Alert.objects.filter(id__in=clear_start, clear_since__isnull=True).update(clear_since=now)
+    if clear_reset:
+        Alert.objects.filter(id__in=clear_reset).update(clear_since=None)
     if to_resolve:
-        Alert.objects.filter(id__in=to_resolve, status__in=Alert.ACTIVE_STATUSES).update(
-            status=Alert.Status.RESOLVED, resolved_at=now, resolved_by=None, last_seen_at=now
+        Alert.objects.filter(
+            id__in=[a.id for a in to_resolve], status__in=Alert.ACTIVE_STATUSES
+        ).update(
+            status=Alert.Status.RESOLVED,
+            resolved_at=now,
+            resolved_by=None,
+            last_seen_at=now,
+            clear_since=None,
         )
+        events += [(a.id, AlertEvent.Kind.RESOLVED, a.severity) for a in to_resolve]
+    _events(events, now)
     return opened
+
+
+def _alerts_reopen(
+    *, reopen: list[Alert], specs: dict[str, AlertSpec], now: datetime, events: list
+) -> list[int]:
+    """Reopen these automatically resolved alerts (two guarded updates: those that keep their
+    acknowledgement and snooze, those that worsened and lose them). Sets ``reopened_now`` on
+    each alert; returns the ids to notify (not those still acknowledged)."""
+    for alert in reopen:
+        alert.reopened_now = False
+        alert.worse = specs[alert.dedup_key].severity > _peak(alert)
+    common = {
+        "resolved_at": None,
+        "clear_since": None,
+        "opened_at": now,
+        "last_seen_at": now,
+        "reopened_count": F("reopened_count") + 1,
+    }
+    keep = [a for a in reopen if not a.worse]
+    worse = [a for a in reopen if a.worse]
+    try:
+        with transaction.atomic():
+            if keep:
+                Alert.objects.filter(
+                    id__in=[a.id for a in keep], status=Alert.Status.RESOLVED
+                ).update(
+                    status=Case(
+                        When(acknowledged_at__isnull=False, then=Value(Alert.Status.ACKNOWLEDGED)),
+                        default=Value(Alert.Status.OPEN),
+                    ),
+                    **common,
+                )
+            if worse:
+                Alert.objects.filter(
+                    id__in=[a.id for a in worse], status=Alert.Status.RESOLVED
+                ).update(
+                    status=Alert.Status.OPEN,
+                    acknowledged_at=None,
+                    acknowledged_by=None,
+                    snoozed_until=None,
+                    **common,
+                )
+    except IntegrityError:
+        # Another run opened one of these meanwhile: leave those to it.
+        logger.info("Concurrent alert opening; reopening skipped for %s", reopen)
+        return []
+    notify = []
+    for alert in reopen:
+        alert.reopened_now = True
+        _apply(alert, specs[alert.dedup_key])
+        events.append((alert.id, AlertEvent.Kind.REOPENED, alert.severity))
+        if alert.worse:
+            events.append((alert.id, AlertEvent.Kind.WORSENED, alert.severity))
+        if alert.worse or alert.acknowledged_at is None:
+            notify.append(alert.id)
+    Alert.objects.bulk_update(reopen, ALERT_REFRESH_FIELDS)
+    return notify
 
 
 def dirty_clear(*, subjects: list[Key], marked_at: datetime | None) -> int:

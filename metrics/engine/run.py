@@ -19,7 +19,15 @@ from metrics.engine.initiatives import OPEN, initiatives_compute
 from metrics.engine.kpis import kpis_compute
 from metrics.engine.persist import dirty_clear, write_outcomes
 from metrics.engine.rollups import rollups_compute
-from metrics.models import KPI, Alert, DirtySubject, GapScore, Measurement, SubjectType
+from metrics.models import (
+    KPI,
+    Alert,
+    AlertEvent,
+    DirtySubject,
+    GapScore,
+    Measurement,
+    SubjectType,
+)
 from metrics.scoring.initiative import checkin_silence
 from metrics.scoring.quality import kpi_is_stale
 
@@ -184,9 +192,15 @@ def rollups_all_recompute(*, today: date, now: datetime, notify: bool = True) ->
         stats.alerts_opened += opened
     stats.unavailable = sum(1 for o in outcomes if o.result.status == "unavailable")
     if notify:
+        # What the whole run (its chunks, in other workers) opened, reopened or worsened, from
+        # the alert log; acknowledged ones (a reopening that kept its acknowledgement) and
+        # snoozed ones are left out (the claim drops the snoozed).
         opened = list(
             Alert.objects.filter(
-                status=Alert.Status.OPEN, opened_at=now, notify_claimed_at__isnull=True
+                status=Alert.Status.OPEN,
+                id__in=AlertEvent.objects.filter(
+                    at=now, by__isnull=True, kind__in=AlertEvent.NOTIFY_KINDS
+                ).values("alert_id"),
             ).values_list("id", flat=True)
         )
         if opened:
@@ -389,12 +403,54 @@ def alerts_resolve_orphans(*, now: datetime) -> int:
     }
     resolved = 0
     for subject_type, model in models.items():
-        resolved += (
-            Alert.objects.filter(subject_type=subject_type, status__in=Alert.ACTIVE_STATUSES)
-            .exclude(subject_id__in=model.objects.values("id"))
-            .update(status=Alert.Status.RESOLVED, resolved_at=now, last_seen_at=now)
-        )
+        with transaction.atomic():
+            rows = list(
+                Alert.objects.select_for_update()
+                .filter(subject_type=subject_type, status__in=Alert.ACTIVE_STATUSES)
+                .exclude(subject_id__in=model.objects.values("id"))
+                .values_list("id", "severity")
+            )
+            if not rows:
+                continue
+            Alert.objects.filter(id__in=[i for i, _ in rows]).update(
+                status=Alert.Status.RESOLVED, resolved_at=now, last_seen_at=now, clear_since=None
+            )
+            AlertEvent.objects.bulk_create(
+                [
+                    AlertEvent(
+                        alert_id=i,
+                        kind=AlertEvent.Kind.RESOLVED,
+                        severity=severity,
+                        at=now,
+                        note="Its subject was deleted.",
+                    )
+                    for i, severity in rows
+                ]
+            )
+            resolved += len(rows)
     return resolved
+
+
+def alerts_wake(*, now: datetime) -> list[int]:
+    """Active alerts whose snooze has ended: the snooze is cleared and "woke" logged (one
+    update, one insert). Returns the ids of the open ones (not acknowledged), to notify."""
+    with transaction.atomic():
+        rows = list(
+            Alert.objects.select_for_update()
+            .filter(snoozed_until__lte=now, status__in=Alert.ACTIVE_STATUSES)
+            .order_by("id")
+            .values_list("id", "severity", "status")
+        )
+        if not rows:
+            return []
+        Alert.objects.filter(id__in=[i for i, _, _ in rows]).update(snoozed_until=None)
+        AlertEvent.objects.bulk_create(
+            [
+                AlertEvent(alert_id=i, kind=AlertEvent.Kind.WOKE, severity=severity, at=now)
+                for i, severity, _ in rows
+            ]
+        )
+    return [i for i, _, status in rows if status == Alert.Status.OPEN]
 
 
 def sweep(*, today: date | None = None, now: datetime | None = None) -> dict:
@@ -445,8 +501,14 @@ def sweep(*, today: date | None = None, now: datetime | None = None) -> dict:
         # A worker that died just before this sweep still looks alive (its heartbeat is
         # recent): look again once its lease has run out rather than a whole sweep later.
         enqueue_safely(gaps_runs_resume, countdown=settings.GAP_CHUNK_LEASE_SECONDS + 1)
+    woken = alerts_wake(now=now)
+    if woken:
+        from metrics.tasks import alerts_notify
+
+        transaction.on_commit(lambda: enqueue_safely(alerts_notify, alert_ids=woken))
     result = {
         "orphan_alerts_resolved": alerts_resolve_orphans(now=now),
+        "alerts_woken": len(woken),
         "dirty_batches": len(dirty),
         "time_driven": len(candidates),
         "tasks_enqueued": enqueued,

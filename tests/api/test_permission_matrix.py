@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.utils import timezone
 
 from execsupport.api_urls import router
 from tests.factories import (
@@ -117,6 +118,8 @@ alerts         update           401  403  405  405  405  405  403  403  403  405
 alerts         delete           401  403  405  405  405  405  403  403  403  405
 alerts         acknowledge      401  403  403  403  200  200  403  403  403  200
 alerts         resolve          401  403  403  403  200  200  403  403  403  200
+alerts         snooze           401  403  403  403  200  200  403  403  403  200
+alerts         events           401  403  200  200  200  200  200  403  200  200
 webhooks       list             401  403  403  403  403  200  403  403  403  200
 webhooks       retrieve         401  403  403  403  403  200  403  403  403  200
 webhooks       create           401  403  403  403  403  201  403  403  403  201
@@ -268,6 +271,12 @@ def test_permission_matrix(endpoint, action, role, expected, clients, plan, memb
         response = client.post(f"{base}hand-over/", body, format="json")
     elif action == "history":
         response = client.get(f"{base}history/", {"subject_type": "kpi", "subject_id": plan.kpi.pk})
+    elif action == "snooze":
+        until = (timezone.now() + dt.timedelta(days=7)).isoformat()
+        item = f"{base}{_target(endpoint, action, plan, member).pk}/"
+        response = client.post(f"{item}snooze/", {"until": until, "note": "why"}, format="json")
+    elif action == "events":
+        response = client.get(f"{base}{_target(endpoint, action, plan, member).pk}/events/")
     elif action == "ingest":
         rows = [{"kpi": "win-rate", "as_of": dt.date(2026, 3, 8).isoformat(), "value": 24}]
         response = client.post(f"{base}ingest/", {"measurements": rows}, format="json")
