@@ -23,6 +23,7 @@ def _pages(plan, persona: str) -> list[str]:
         "/review/",
         "/my-work/",
         "/alerts/",
+        plan.alerts[0].get_absolute_url(),  # the alert's page: log, note and snooze forms
         objective.get_absolute_url(),
         initiative.get_absolute_url(),
         kpi.get_absolute_url(),
