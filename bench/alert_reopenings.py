@@ -66,8 +66,7 @@ def main() -> None:
     print(f"{'kind':22} {'alerts':>7} {'reopenings':>11} {'reopened >1x':>13} {'active now':>11}")
     for kind in sorted(opened):
         print(
-            f"{kind:22} {opened[kind]:7} {reopened[kind]:11} {churning[kind]:13} "
-            f"{active[kind]:11}"
+            f"{kind:22} {opened[kind]:7} {reopened[kind]:11} {churning[kind]:13} {active[kind]:11}"
         )
     print(
         f"{'total':22} {sum(opened.values()):7} {sum(reopened.values()):11} "
