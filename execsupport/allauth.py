@@ -10,6 +10,9 @@ address changes. No match: refused, unless ``SSO_CREATE_USERS`` lets allauth cre
 
 from __future__ import annotations
 
+import base64
+import logging
+import secrets
 from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
@@ -19,12 +22,14 @@ from allauth.mfa.adapter import DefaultMFAAdapter
 from allauth.mfa.models import Authenticator
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialLogin
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.http import HttpRequest
 from django.shortcuts import redirect
+from django.utils.crypto import salted_hmac
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -59,8 +64,53 @@ class AccountAdapter(DefaultAccountAdapter):
         return super().is_reauthentication_required(app=app, **kwargs)
 
 
+logger = logging.getLogger(__name__)
+
+# Marks a secret stored encrypted (anything else is read as stored in the clear).
+ENCRYPTED_PREFIX = "fernet:"
+
+
+def _secret_box() -> MultiFernet:
+    """Fernet keys derived from SECRET_KEY, then each of SECRET_KEY_FALLBACKS: secrets are
+    encrypted with the first and read with any, so the key can be rotated."""
+    keys = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
+    return MultiFernet(
+        [
+            Fernet(
+                base64.urlsafe_b64encode(
+                    salted_hmac(
+                        "execsupport.mfa.secret", "fernet-key", secret=key, algorithm="sha256"
+                    ).digest()
+                )
+            )
+            for key in keys
+        ]
+    )
+
+
 class MFAAdapter(DefaultMFAAdapter):
-    """The last authenticator app of someone who must have a second factor stays."""
+    """Second-factor secrets (authenticator-app keys, the recovery-code seed) are stored
+    encrypted (Fernet, key derived from SECRET_KEY; rotate with SECRET_KEY_FALLBACKS), and the
+    last authenticator app of someone who must have a second factor stays."""
+
+    def encrypt(self, text: str) -> str:
+        return ENCRYPTED_PREFIX + _secret_box().encrypt(text.encode()).decode()
+
+    def decrypt(self, encrypted_text: str) -> str:
+        """The secret. When no configured key opens it (SECRET_KEY changed without the old
+        one in SECRET_KEY_FALLBACKS) the error is logged and a random secret is answered, so
+        every code is refused (a clear "incorrect code", not a server error)."""
+        if not encrypted_text.startswith(ENCRYPTED_PREFIX):
+            return encrypted_text
+        token = encrypted_text.removeprefix(ENCRYPTED_PREFIX).encode()
+        try:
+            return _secret_box().decrypt(token).decode()
+        except InvalidToken:
+            logger.error(
+                "A second-factor secret cannot be decrypted: SECRET_KEY changed without the "
+                "previous key in SECRET_KEY_FALLBACKS. Its codes are refused."
+            )
+            return base64.b32encode(secrets.token_bytes(20)).decode()
 
     def can_delete_authenticator(self, authenticator: Authenticator) -> bool:
         from execsupport.mfa import second_factor_required

@@ -257,3 +257,37 @@ def test_failures_from_one_address_are_limited(settings, leader):
     response = client.post("/accounts/login/", {"login": "leader", "password": PASSWORD})
     assert response.status_code == 200  # refused before the password is checked
     assert signed_in_user_id(client) is None
+
+
+# --- secrets at rest --------------------------------------------------------------------------
+def test_second_factor_secrets_are_stored_encrypted(enrolled):
+    user, secret = enrolled
+    stored = Authenticator.objects.get(user=user, type=Authenticator.Type.TOTP).data["secret"]
+    assert secret not in stored
+    assert stored.startswith("fernet:")
+    seed = Authenticator.objects.get(user=user, type=Authenticator.Type.RECOVERY_CODES)
+    assert seed.data["seed"].startswith("fernet:")
+
+
+def test_a_rotated_secret_key_keeps_the_second_factor_when_the_old_one_is_a_fallback(
+    enrolled, settings
+):
+    user, secret = enrolled
+    old_key = settings.SECRET_KEY
+    settings.SECRET_KEY = "a-new-secret-key-" + "x" * 40
+    settings.SECRET_KEY_FALLBACKS = [old_key]
+    client = Client()
+    client.post("/accounts/login/", {"login": "guarded", "password": PASSWORD})
+    client.post("/accounts/2fa/authenticate/", {"code": totp_code(secret)})
+    assert signed_in_user_id(client) == str(user.pk)
+
+
+def test_a_lost_secret_key_refuses_the_codes_without_an_error(enrolled, settings):
+    _user, secret = enrolled
+    settings.SECRET_KEY = "a-new-secret-key-" + "x" * 40
+    settings.SECRET_KEY_FALLBACKS = []
+    client = Client()
+    client.post("/accounts/login/", {"login": "guarded", "password": PASSWORD})
+    response = client.post("/accounts/2fa/authenticate/", {"code": totp_code(secret)})
+    assert response.status_code == 200
+    assert signed_in_user_id(client) is None
