@@ -73,6 +73,7 @@ class Initiative(VersionedModel):
         default=0, validators=PERCENT, help_text="Reported progress, 0-100 %."
     )
     budget_planned = models.DecimalField(
+        "planned budget",
         max_digits=14,
         decimal_places=2,
         default=Decimal("0"),
@@ -87,6 +88,7 @@ class Initiative(VersionedModel):
         validators=[MinValueValidator(0)],
     )
     checkin_cadence_days = models.PositiveSmallIntegerField(
+        "check-in cadence (days)",
         default=14,
         validators=[MinValueValidator(1), MaxValueValidator(366)],
         help_text="A check-in is expected at least this often.",

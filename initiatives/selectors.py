@@ -34,6 +34,7 @@ from metrics.selectors import (
     measurement_sparklines,
 )
 from strategy.access import Access
+from strategy.quantities import count_text
 
 CHECKIN_HISTORY = 50
 
@@ -203,7 +204,7 @@ def initiative_flags(row: Initiative) -> tuple[list[tuple[str, str]], int]:
         if row.last_checkin_at is None:
             flags.append(("warn", "No check-in yet"))
         else:
-            flags.append(("warn", f"Last check-in {row.silence.days} days ago"))
+            flags.append(("warn", f"Last check-in {count_text(row.silence.days, 'day')} ago"))
         attention += 20
     if row.last_rag == "red":
         attention += 5

@@ -19,9 +19,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from metrics.scoring.common import AT_RISK, OFF_TRACK, ON_TRACK, Result, Thresholds, pct
+from metrics.scoring.common import AT_RISK, OFF_TRACK, ON_TRACK, Result, Thresholds
 from metrics.scoring.forecast import forecast_sentence, kpi_forecast_misses
 from strategy.derived import NOUNS, derived_neutral, items, part, ref
+from strategy.quantities import quantity
 
 INFO, WARNING, CRITICAL = 1, 2, 3
 
@@ -268,19 +269,19 @@ def kpi_alerts(
     dq = result.data_quality or {}
     if dq.get("stale"):
         since = dq.get("days_since_last")
-        when = f"for {since} days" if since is not None else "yet"
+        when = part("for {d}", d=quantity(since, "days")) if since is not None else "yet"
         specs.append(
             _spec(
                 subject,
                 "kpi_stale",
                 alert_severity("kpi_stale"),
                 part(
-                    "{s} has not been measured {when}; a value is expected every {cadence} "
-                    "days. Until it is, its status cannot be trusted. Record the current value "
-                    "(or fix the data feed).",
+                    "{s} has not been measured {when}; a value is expected {cadence}. Until it "
+                    "is, its status cannot be trusted. Record the current value (or fix the "
+                    "data feed).",
                     s=subject.ref("This"),
                     when=when,
-                    cadence=cadence_days,
+                    cadence=quantity(cadence_days, "every_days"),
                 ),
                 days_since_last=since,
             )
@@ -387,16 +388,15 @@ def initiative_alerts(
                 "initiative_stale",
                 alert_severity("initiative_stale"),
                 part(
-                    "{s} has had no check-in for {days} days; one is expected every {cadence} "
-                    "days. Post a check-in with status, confidence and blockers."
+                    "{s} has had no check-in for {days}; one is expected {cadence}. Post a "
+                    "check-in with status, confidence and blockers."
                     if days is not None
-                    else "{s} has never checked in in the {started} days since it started; one "
-                    "is expected every {cadence} days. Post a check-in with status, confidence "
-                    "and blockers.",
+                    else "{s} has never checked in in the {started} since it started; one is "
+                    "expected {cadence}. Post a check-in with status, confidence and blockers.",
                     s=subject.ref("This"),
-                    days=days,
-                    started=started,
-                    cadence=cadence,
+                    days=quantity(days, "days"),
+                    started=quantity(started, "days"),
+                    cadence=quantity(cadence, "every_days"),
                 ),
                 days_since_checkin=days,
             )
@@ -437,10 +437,10 @@ def initiative_alerts(
                     "{planned:,.0f}) with {delivered} delivered. Ask for a budget revision or "
                     "cut scope.",
                     s=subject.ref("This"),
-                    burn=pct(burn),
+                    burn=quantity(burn, "percent"),
                     spent=facts["spent"],
                     planned=facts["budget_planned"],
-                    delivered=pct(delivered),
+                    delivered=quantity(delivered, "percent"),
                 ),
                 burn=burn,
             )
@@ -455,8 +455,8 @@ def initiative_alerts(
                     "{s} has spent {burn} of its budget but delivered only {delivered}. At this "
                     "rate it runs out of money before it finishes: review the spend plan.",
                     s=subject.ref("This"),
-                    burn=pct(burn),
-                    delivered=pct(delivered),
+                    burn=quantity(burn, "percent"),
+                    delivered=quantity(delivered, "percent"),
                 ),
                 burn=burn,
                 delivered=delivered,

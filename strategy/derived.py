@@ -27,7 +27,14 @@ The format (JSON, stored in ``GapScore.reason_parts``, components and contributo
   ``"this KPI"``;
 * a list ``{"list": [Parts or reference, ...], "sep": ", ", "last": " and "}``: items about
   objects the reader may not see are left out and replaced by one item at the end,
-  "a part you cannot see" or "N parts you cannot see" (no name, key, owner or figure).
+  "a part you cannot see" or "N parts you cannot see" (no name, key, owner or figure);
+* a quantity ``{"q": number, "as": kind, ...}`` (built by ``strategy.quantities.quantity``):
+  a figure with its unit and plural rules applied when rendered, so a stored part reads
+  right under today's rules: ``{"q": 1, "unit": "meetings"}`` -> "1 meeting", ``{"q": 0.47,
+  "as": "percent"}`` -> "47 %", ``{"q": 0.05, "as": "points"}`` -> "0.05 percentage points",
+  ``{"q": 3, "as": "count", "one": "overdue milestone"}`` -> "3 overdue milestones",
+  ``{"q": 1, "as": "every_days"}`` -> "every day"; a share that is not finite or beyond
+  ±1,000 % is written as a phrase, never "inf %" (the rules: ``strategy.quantities``).
 
 Subject types are those of ``metrics.models.SubjectType``: kpi, initiative, milestone,
 objective, team, theme, strategy. Themes and strategies are visible to anyone with a role;
@@ -57,10 +64,13 @@ them without touching the database.
 from __future__ import annotations
 
 import functools
+import math
 import string
 from collections.abc import Callable, Iterable, Iterator
 from html import escape
 from typing import TYPE_CHECKING, Any
+
+from strategy.quantities import quantity_render
 
 if TYPE_CHECKING:
     from strategy.access import Access
@@ -333,6 +343,8 @@ class _Render:
             return self.reference(parts)
         if "list" in parts:
             return self.listing(parts)
+        if "q" in parts:
+            return self.escape(quantity_render(parts))
         if "about" in parts and self.visible(parts["about"]) is None:
             return self.hidden()
         template = parts.get("t", "")
@@ -371,6 +383,8 @@ class _Render:
             return self.parts(value)
         if isinstance(value, bool):
             return self.escape(str(value))
+        if isinstance(value, float) and not math.isfinite(value):
+            return self.escape(quantity_render({"q": value}))
         if isinstance(value, int | float):
             try:
                 return self.escape(format(value, spec))

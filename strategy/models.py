@@ -215,6 +215,7 @@ class Team(VersionedModel):
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
     )
     is_private = models.BooleanField(
+        "private",
         default=False,
         help_text="Only this team's members, leaders above it and the strategy office see its "
         "objectives, initiatives and KPIs.",
@@ -520,7 +521,7 @@ class HandOver(models.Model):
     done_at = models.DateTimeField(default=timezone.now)
     objectives = models.PositiveIntegerField(default=0)
     initiatives = models.PositiveIntegerField(default=0)
-    kpis = models.PositiveIntegerField(default=0)
+    kpis = models.PositiveIntegerField("KPIs", default=0)
 
     class Meta:
         ordering = ["-done_at", "-id"]

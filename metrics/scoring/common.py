@@ -6,6 +6,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from strategy.quantities import number_text, percent_text
+
 ON_TRACK = "on_track"
 AT_RISK = "at_risk"
 OFF_TRACK = "off_track"
@@ -131,14 +133,11 @@ def status_for_score(score: float | None, thresholds: Thresholds) -> str:
 
 
 def pct(value: float | None) -> str:
-    """0.4234 -> '42 %' (fractions are shown as whole percentages in sentences)."""
-    if value is None:
-        return "n/a"
-    return f"{value * 100:.0f} %"
+    """0.4234 -> '42 %' (fractions are shown as whole percentages in sentences); beyond
+    ±1,000 % or not a number: a phrase, never "inf %" (``strategy.quantities.percent_text``)."""
+    return percent_text(value)
 
 
 def num(value: float) -> str:
-    """A value for a sentence: no needless decimals."""
-    if value == int(value) and abs(value) < 1e12:
-        return f"{int(value):,}"
-    return f"{value:,.4g}" if abs(value) < 1e4 else f"{value:,.0f}"
+    """A value for a sentence: no needless decimals (``strategy.quantities.number_text``)."""
+    return number_text(value)

@@ -525,7 +525,7 @@ def forecast_sentence(*, forecast: dict) -> str:
 METHOD_LABELS = {
     METHOD: "robust random walk with drift",
     MEASURED: "measured on the target date",
-    "theil-sen": "Theil-Sen trend (the method before 2026-11-30)",
+    "theil-sen": "Theil\u2013Sen trend (the method before 2026-11-30)",  # an en dash
 }
 
 

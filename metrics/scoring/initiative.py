@@ -26,6 +26,7 @@ from datetime import date
 
 from metrics.scoring.common import NO_DATA, ON_TRACK, Result, Thresholds, clamp, pct
 from metrics.scoring.rollup import Child, rollup_score
+from strategy.quantities import count_text, every_days_text
 
 WEIGHTS = {
     "schedule": 0.30,
@@ -173,7 +174,7 @@ def initiative_score(
         duration = (facts.due_date - facts.start_date).days
         score = 100.0 * clamp(1 - late / duration)
         reason = f"Final result: delivered on {finished.isoformat()}" + (
-            f", {late} days late." if late else ", on time."
+            f", {count_text(late, 'day')} late." if late else ", on time."
         )
         result = rollup_score(
             children=[Child("delivery", "Delivery", score, 1.0, ON_TRACK, reason)],
@@ -205,7 +206,7 @@ def initiative_score(
         late_weight = sum(m.weight for m in overdue)
         ms_score = 100.0 * (1 - late_weight / total)
         detail = (
-            f"{len(overdue)} overdue milestone{'s' if len(overdue) != 1 else ''}: "
+            f"{count_text(len(overdue), 'overdue milestone')}: "
             + ", ".join(f"{m.title} (due {m.due_date.isoformat()})" for m in overdue[:3])
             if overdue
             else "No milestone overdue"
@@ -225,10 +226,16 @@ def initiative_score(
         fresh, detail = None, "Paused: no check-in expected"
     elif days_since_checkin is not None:
         fresh = 100.0 * clamp(1 - max(0, days_since_checkin - cadence) / (2 * cadence))
-        detail = f"Last check-in {days_since_checkin} days ago (expected every {cadence} days)"
+        detail = (
+            f"Last check-in {count_text(days_since_checkin, 'day')} ago "
+            f"(expected {every_days_text(cadence)})"
+        )
     elif (today - max(facts.start_date, facts.resumed_on or facts.start_date)).days > cadence:
         fresh = 0.0
-        detail = f"No check-in since the start on {facts.start_date.isoformat()} (expected every {cadence} days)"
+        detail = (
+            f"No check-in since the start on {facts.start_date.isoformat()} "
+            f"(expected {every_days_text(cadence)})"
+        )
     else:
         fresh, detail = None, "No check-in due yet"
     children.append(

@@ -27,16 +27,17 @@ from datetime import date
 
 from metrics.scoring.common import (
     NO_DATA,
+    OFF_TRACK,
     ON_TRACK,
     Result,
     Thresholds,
     clamp,
-    num,
-    pct,
     status_for_attainment,
 )
 from metrics.scoring.forecast import kpi_forecast
 from metrics.scoring.quality import kpi_data_quality
+from strategy.derived import derived_neutral, part, prefixed
+from strategy.quantities import is_percent_unit, quantity
 
 EPSILON = 1e-9
 
@@ -106,8 +107,9 @@ def kpi_expected_progress(*, plan: KpiPlan, day: date) -> float:
     return clamp((day - plan.baseline_date).days / total)
 
 
-def _value(plan: KpiPlan, value: float) -> str:
-    return f"{num(value)}{(' ' + plan.unit) if plan.unit else ''}"
+def _value(plan: KpiPlan, value: float) -> dict:
+    """A value of this KPI with its unit, as a quantity of the reason's parts."""
+    return quantity(value, unit=plan.unit)
 
 
 def kpi_score(
@@ -130,10 +132,15 @@ def kpi_score(
     )
     if not series:
         expected = kpi_expected_progress(plan=plan, day=today)
+        reason = part(
+            "No measurement yet: one is expected {every} from {start}.",
+            every=quantity(plan.cadence_days, "every_days"),
+            start=plan.baseline_date.isoformat(),
+        )
         return Result(
             status=NO_DATA,
-            reason=f"No measurement yet: one is expected every {plan.cadence_days} days "
-            f"from {plan.baseline_date.isoformat()}.",
+            reason=derived_neutral(reason),
+            reason_parts=reason,
             expected_progress=expected,
             data_quality=quality,
             components=_components(plan=plan, facts={}, score=None, status=NO_DATA, detail=""),
@@ -159,18 +166,22 @@ def kpi_score(
         attainment = achievement / expected
         score = 100.0 * clamp(attainment)
         status = status_for_attainment(attainment, t)
-        reason = _reason(plan, status, last_day, last_value, planned, attainment, t)
+        reason = _reason(plan, status, last_day, last_value, planned, achievement, attainment, t)
     if today > plan.target_date and status != NO_DATA:
-        reason = f"Final result (target date {plan.target_date.isoformat()} passed): " + reason
+        reason = prefixed(
+            f"Final result (target date {plan.target_date.isoformat()} passed): ", reason
+        )
     if quality["stale"]:
         # Precedence: stale data is never shown as on track, whatever it last said.
-        reason = (
-            f"Stale: last measured on {last_day.isoformat()}, {quality['days_since_last']} days "
-            f"ago, but a value is expected every {plan.cadence_days} days. "
-            f"The last value was at {pct(attainment)} of the expected progress."
+        reason = part(
+            "Stale: last measured on {day}, {ago} ago, but a value is expected {every}. "
+            "The last value was at {attainment} of the expected progress."
             if attainment is not None
-            else f"Stale: last measured on {last_day.isoformat()}, "
-            f"{quality['days_since_last']} days ago."
+            else "Stale: last measured on {day}, {ago} ago.",
+            day=last_day.isoformat(),
+            ago=quantity(quality["days_since_last"], "days"),
+            every=quantity(plan.cadence_days, "every_days"),
+            attainment=quantity(attainment, "percent"),
         )
         status = NO_DATA
         score = None
@@ -183,7 +194,8 @@ def kpi_score(
     }
     return Result(
         status=status,
-        reason=reason,
+        reason=derived_neutral(reason),
+        reason_parts=reason,
         score=score,
         progress=progress,
         achievement=achievement,
@@ -196,21 +208,75 @@ def kpi_score(
     )
 
 
-def _reason(plan, status, day, value, planned, attainment, t) -> str:
-    where = f"{_value(plan, value)} on {day.isoformat()}"
+def _reason(plan, status, day, value, planned, achievement, attainment, t) -> dict:
+    """Why this status, as parts with quantities (units, plurals and percentage points are
+    applied when rendered; the wording rules are tested in tests/metrics/test_texts.py):
+
+    * a range KPI: inside its range, or how far outside as a share of the range's width;
+    * on track: the share of the expected progress reached;
+    * **beyond the baseline** (moved away from the target): says so, never "163 % below";
+    * behind the plan, measured in **%**: the gap in percentage points to the planned value
+      ("0.05 percentage points below the plan (99.91 %)"), never a percent of a percent;
+    * behind the plan otherwise: the share of the expected progress missing ("49 % below
+      trajectory").
+    """
+    where = part("{value} on {day}", value=_value(plan, value), day=day.isoformat())
     if plan.is_range:
-        if attainment >= 1:
-            return f"{where}: inside the range {num(plan.range_low)}-{num(plan.range_high)}."
-        return (
-            f"{where}: outside the range {num(plan.range_low)}-{num(plan.range_high)} "
-            f"({pct(1 - attainment)} of the range's width away)."
+        bounds = part(
+            "{low} to {high}", low=quantity(plan.range_low), high=_value(plan, plan.range_high)
         )
+        if attainment >= 1:
+            return part("{where}: inside its range ({bounds}).", where=where, bounds=bounds)
+        return part(
+            "{where}: outside its range ({bounds}), {share} of the range's width away.",
+            where=where,
+            bounds=bounds,
+            share=quantity(1 - attainment, "percent"),
+        )
+    planned_value = _value(plan, planned)
     if status == ON_TRACK:
-        return f"{where} is at {pct(attainment)} of the expected progress (plan: {_value(plan, planned)})."
-    return (
-        f"{where} is {pct(1 - attainment)} below trajectory (plan: {_value(plan, planned)}; "
-        f"{pct(attainment)} of the expected progress, {'at risk' if status != 'off_track' else 'off track'} "
-        f"below {pct(t.on_track if status != 'off_track' else t.off_track)})."
+        return part(
+            "{where} is at {attainment} of the expected progress (plan: {planned}).",
+            where=where,
+            attainment=quantity(attainment, "percent"),
+            planned=planned_value,
+        )
+    verdict = part(
+        "{label} below {threshold}",
+        label="off track" if status == OFF_TRACK else "at risk",
+        threshold=quantity(t.off_track if status == OFF_TRACK else t.on_track, "percent"),
+    )
+    if achievement < 0:
+        return part(
+            "{where} is worse than its baseline ({baseline}): it has moved away from the target "
+            "({target}) instead of towards it (plan: {planned}; {verdict} of the expected "
+            "progress).",
+            where=where,
+            baseline=_value(plan, plan.baseline_value),
+            target=_value(plan, plan.target_value),
+            planned=planned_value,
+            verdict=verdict,
+        )
+    behind = planned - value if plan.direction == "increase" else value - planned
+    if is_percent_unit(plan.unit) and behind > 0:
+        return part(
+            "{where} is {points} {side} the plan ({planned}): {attainment} of the expected "
+            "progress, {verdict}.",
+            where=where,
+            points=quantity(behind, "points"),
+            side="below" if plan.direction == "increase" else "above",
+            planned=planned_value,
+            attainment=quantity(attainment, "percent"),
+            verdict=verdict,
+        )
+    return part(
+        "{where} is {gap} below trajectory (plan: {planned}; {attainment} of the expected "
+        "progress, {verdict}).",
+        where=where,
+        gap=quantity(1 - attainment, "percent"),
+        planned=planned_value,
+        attainment=quantity(attainment, "percent"),
+        verdict=verdict,
     )
 
 
@@ -223,7 +289,8 @@ def _components(*, plan: KpiPlan, facts: dict, score, status, detail) -> dict:
                 "score": score,
                 "weight": 1.0,
                 "status": status,
-                "detail": detail,
+                "detail": derived_neutral(detail),
+                "detail_parts": detail,
             }
         ],
         "facts": facts,

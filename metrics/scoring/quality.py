@@ -19,6 +19,7 @@ from datetime import date
 import numpy as np
 
 from metrics.scoring.common import Thresholds
+from strategy.quantities import count_text, every_days_text, number_text
 
 
 def _runs(values: list[float]) -> list[int]:
@@ -121,7 +122,8 @@ def kpi_data_quality(
     issues: list[str] = []
     if stale:
         issues.append(
-            f"No new value for {days_since} days; one is expected every {cadence_days} days."
+            f"No new value for {count_text(days_since, 'day')}; one is expected "
+            f"{every_days_text(cadence_days)}."
         )
     runs = _runs([v for _, v in window])
     frozen = False
@@ -130,9 +132,12 @@ def kpi_data_quality(
         if runs[-1] >= t.frozen_factor * usual:
             frozen = True
             first_of_run = window[-runs[-1]][0]
+            usually = (
+                "with each report" if usual == 1 else f"every {number_text(usual)} reports"
+            )
             issues.append(
                 f"The same value was reported {runs[-1]} times in a row since "
-                f"{first_of_run.isoformat()}; usually it changes every {usual:g} reports."
+                f"{first_of_run.isoformat()}; usually it changes {usually}."
             )
     outliers = kpi_outliers(measurements=window, z_limit=t.outlier_z)
     if outliers:

@@ -28,6 +28,7 @@ from metrics.scoring.common import (
     status_for_score,
 )
 from strategy.derived import NOUNS, derived_neutral, items, part, ref
+from strategy.quantities import count_text, quantity
 
 MIN_COVERAGE = 0.5
 # Statuses of a part that is finished (its result is final) or cancelled.
@@ -173,14 +174,17 @@ def rollup_score(
         return Result(status=NO_DATA, reason=empty_reason, components=components)
 
     status = status_for_score(score, t)
-    parts = f"{len(scored)} of {len(children)} part{'s' if len(children) != 1 else ''} scored"
+    parts = f"{len(scored)} of {count_text(len(children), 'part')} scored"
     if contributors:
         why = items(
             [
                 part(
-                    "{0} (-{pts:.0f} points)",
+                    "{0} (-{pts})",
                     about=c.key_ref,
-                    **{"0": c.label_parts, "pts": row["gap_points"]},
+                    **{
+                        "0": c.label_parts,
+                        "pts": quantity(round(row["gap_points"]), "count", one="point"),
+                    },
                 )
                 for row, c in contributors[:2]
             ],

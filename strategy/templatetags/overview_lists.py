@@ -19,6 +19,7 @@ from django.template.defaultfilters import floatformat
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 
+from strategy.quantities import count_text, every_days_text
 from strategy.templatetags.ui import (
     _url_maker,
     percent,
@@ -72,13 +73,17 @@ def stale_list(rows) -> SafeString:
     items = []
     for row in rows:
         owner = f" · {_esc(row.owner_name)}" if row.owner_id else ""
-        silent = f"{row.checkin_days} days silent" if row.last_checkin_at else "never checked in"
+        silent = (
+            f"{count_text(row.checkin_days, 'day')} silent"
+            if row.last_checkin_at
+            else "never checked in"
+        )
         items.append(
             f'<li class="list__row"><span><a class="list__title" href="{url(row.pk)}">'
             f"{_esc(row.title)}</a><br>"
             f'<span class="small muted">{_esc(row.team_name)}{owner}</span></span>'
             f'<span class="badge badge--warn"><span class="badge__icon" aria-hidden="true">⏱'
-            f"</span>{silent} · every {row.checkin_cadence_days} d expected</span></li>"
+            f"</span>{silent} · expected {every_days_text(row.checkin_cadence_days)}</span></li>"
         )
     return _list(items)
 

@@ -14,6 +14,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from strategy.charts import figure_json
 from strategy.people import person_name
+from strategy.quantities import every_days_text, unit_text
 
 register = template.Library()
 
@@ -103,6 +104,34 @@ def number(value, digits: int = 1) -> str:
     if value.is_integer() and abs(value) < 1e12:
         return f"{int(value):,}"
     return f"{value:,.{int(digits)}f}"
+
+
+@register.filter
+def in_unit(value, unit: str = "") -> str:
+    """A KPI's value with its unit, as ``number:2`` shows it: ``44.5 minutes``, ``1 meeting``
+    (the unit's plural rule applies when the shown number is exactly 1; see
+    ``strategy.quantities``); None -> '—'."""
+    shown = number(value, 2)
+    if shown == "—":
+        return shown
+    return f"{shown} {unit_for(unit, value)}".rstrip()
+
+
+@register.filter
+def unit_for(unit: str, value) -> str:
+    """``unit`` as it follows ``value`` (``meetings`` after 1 reads ``meeting``)."""
+    if value is None or value == "":
+        return unit or ""
+    shown = number(value, 2)
+    return unit_text(1 if shown in ("1", "-1") else 2, unit)
+
+
+@register.filter
+def every_days(days) -> str:
+    """A cadence in days: ``every day``, ``every 7 days``."""
+    if days is None or days == "":
+        return ""
+    return every_days_text(int(days))
 
 
 @register.simple_tag

@@ -79,7 +79,7 @@ def test_kpi_off_track_and_at_risk(objective, value, kind, severity):
     assert alert.severity == severity
     assert alert.owner == kpi.owner
     assert alert.team == kpi.team
-    assert "below trajectory" in alert.message
+    assert "percentage points below the plan" in alert.message  # a KPI in %
     # Stored naming nothing; named for a reader who may see the KPI.
     assert kpi.name not in alert.title + alert.message
     assert _text(alert).title.endswith(f"KPI “{kpi.name}”")

@@ -43,11 +43,11 @@ def test_full_recompute_scores_every_level_and_explains_it(plan):
     assert child.contributors[0]["subject_type"] == "kpi"
     assert child.contributors[0]["subject_id"] == plan["leads"].id
     # Stored without the KPI's name; rendered for a reader who may see it, with its reason.
-    assert "below trajectory" not in child.contributors[0]["explanation"]
+    assert "percentage points below the plan" not in child.contributors[0]["explanation"]
     office = Access(user_id=None, is_office=True, visible_team_ids=None)
     explained = score_explain(score=child, access=office)
     assert explained.contributors[0]["label"] == f"KPI “{plan['leads'].name}”"
-    assert "below trajectory" in explained.contributors[0]["explanation"]
+    assert "percentage points below the plan" in explained.contributors[0]["explanation"]
     assert {c["key"] for c in child.components["items"]} == {
         f"kpi:{plan['leads'].id}",
         f"initiative:{plan['initiative'].id}",

@@ -74,7 +74,7 @@ def test_kpi_page_shows_chart_forecast_and_data(client, viewer, kpi):
     assert "24.50" in html  # the data table
     assert "Record a measurement" not in html  # a viewer reads only
     # A forecast stored by the method before issue #13 stays readable, labelled as it was made.
-    assert "Theil-Sen trend (the method before 2026-11-30)" in html
+    assert "Theil\u2013Sen trend (the method before 2026-11-30)" in html  # an en dash
     assert "never reached on this trend" in html
 
 

@@ -54,7 +54,7 @@ LOOPS = {
       </li>{% endfor %}</ul>""",
     "stale_list": """<ul class="list">{% for i in rows %}
       <li class="list__row"><span><a class="list__title" href="{{ i.pk|detail_url:"initiative" }}">{{ i.title }}</a><br><span class="small muted">{{ i.team_name }}{% if i.owner_id %} · {{ i.owner_name }}{% endif %}</span></span>
-        <span class="badge badge--warn"><span class="badge__icon" aria-hidden="true">⏱</span>{% if i.last_checkin_at %}{{ i.checkin_days }} days silent{% else %}never checked in{% endif %} · every {{ i.checkin_cadence_days }} d expected</span></li>
+        <span class="badge badge--warn"><span class="badge__icon" aria-hidden="true">⏱</span>{% if i.last_checkin_at %}{{ i.checkin_days }} day{{ i.checkin_days|pluralize }} silent{% else %}never checked in{% endif %} · expected {{ i.checkin_cadence_days|every_days }}</span></li>
     {% endfor %}</ul>""",
     "overdue_list": """<ul class="list">{% for m in rows %}
       <li class="list__row"><span><span class="list__title">{{ m.title }}</span><br><a class="small" href="{{ m.initiative_id|detail_url:"initiative" }}">{{ m.initiative_title }}</a></span>
