@@ -47,6 +47,7 @@ from metrics.serializers import (
     IngestRequestSerializer,
     IngestResultSerializer,
     KPISerializer,
+    MeasurementRecordedSerializer,
     MeasurementSerializer,
     WebhookSerializer,
 )
@@ -198,9 +199,13 @@ class MeasurementViewSet(AppendOnlyAccessViewSet):
 
     @extend_schema(
         responses={
-            201: OpenApiResponse(MeasurementSerializer, description="A new measurement."),
+            201: OpenApiResponse(
+                MeasurementRecordedSerializer,
+                description="A new measurement; ``implausible`` flags a value far outside the "
+                "KPI's recent robust range (recorded all the same).",
+            ),
             200: OpenApiResponse(
-                MeasurementSerializer,
+                MeasurementRecordedSerializer,
                 description="The KPI already had a value for that date: replaced (the old "
                 "value is kept as a correction), or unchanged when identical.",
             ),
@@ -221,7 +226,10 @@ class MeasurementViewSet(AppendOnlyAccessViewSet):
             entered_by=self.request.user,
             source=Measurement.Source.API,
         )
-        return Response(serializer.data, status=201 if created else 200)
+        recorded = MeasurementRecordedSerializer(
+            serializer.instance, context=self.get_serializer_context()
+        )
+        return Response(recorded.data, status=201 if created else 200)
 
     @extend_schema(
         request=IngestRequestSerializer,

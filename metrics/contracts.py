@@ -87,4 +87,6 @@ class DataQuality(TypedDict):
     days_since_last: int | None
     frozen: bool  # the same value repeated far longer than usual
     outliers: list[str]  # as-of dates of implausible jumps
+    # the latest value is one of them: the status rests on a value to check (the reason says so)
+    latest_implausible: NotRequired[bool]
     issues: list[str]  # human sentences, empty when all is fine

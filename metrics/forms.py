@@ -12,7 +12,16 @@ from strategy.models import Objective, Team
 
 class MeasurementForm(ModelForm):
     """A value of a KPI for a day: the model's fields and rules (``execsupport.validation``);
-    the service (``measurement_record``) adds the rule that the day has happened."""
+    the service (``measurement_record``) adds the rule that the day has happened, and asks for
+    ``confirm`` when the value is far outside the KPI's recent robust range (``ask_confirm`` is
+    then set, and the page shows the box with the reason)."""
+
+    confirm = forms.BooleanField(
+        label="The value is right: save it anyway",
+        required=False,
+        help_text="It will be flagged in the KPI's data quality.",
+    )
+    ask_confirm = False
 
     class Meta:
         model = Measurement

@@ -6,6 +6,7 @@ The shapes of ``GapScore`` JSON fields follow ``metrics.contracts``.
 from __future__ import annotations
 
 from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from execsupport.validation import NOTE_MAX, REASON_MAX, VALUE_LIMIT, validate_value
@@ -226,6 +227,43 @@ class MeasurementSerializer(serializers.ModelSerializer):
         return fields
 
 
+class ImplausibleSerializer(serializers.Serializer):
+    """A value far outside its KPI's recent robust range (the data-quality outlier test): it
+    was recorded, and the KPI's data quality and reason flag it."""
+
+    as_of = serializers.DateField()
+    value = serializers.FloatField()
+    recent_low = serializers.FloatField(help_text="Lowest of the recent values compared.")
+    recent_high = serializers.FloatField(help_text="Highest of the recent values compared.")
+    compared = serializers.IntegerField(help_text="How many recent values it was compared with.")
+    z_score = serializers.FloatField(
+        help_text="Robust z-score of the jump to it (above GAP_OUTLIER_Z, default 3.5)."
+    )
+    reason = serializers.CharField(help_text="Why, in one sentence.")
+
+
+class MeasurementRecordedSerializer(MeasurementSerializer):
+    """A measurement just recorded, with the plausibility flag of its value."""
+
+    implausible = serializers.SerializerMethodField(
+        help_text="Set when the value is far outside the KPI's recent robust range (it was "
+        "recorded and is flagged in the KPI's data quality); null when plausible."
+    )
+
+    class Meta(MeasurementSerializer.Meta):
+        fields = [*MeasurementSerializer.Meta.fields, "implausible"]
+
+    @extend_schema_field(ImplausibleSerializer(allow_null=True))
+    def get_implausible(self, obj) -> dict | None:
+        check = getattr(obj, "implausible", None)
+        return None if check is None else check.as_dict(obj.kpi.unit)
+
+
+class ImplausibleRowSerializer(ImplausibleSerializer):
+    index = serializers.IntegerField(help_text="The row's index in the batch.")
+    kpi = serializers.CharField(help_text="The KPI's key.")
+
+
 class IngestRowSerializer(serializers.Serializer):
     """One row of a batch (documentation only: rows are checked by a flat validator)."""
 
@@ -248,6 +286,11 @@ class IngestResultSerializer(serializers.Serializer):
     updated = serializers.IntegerField(help_text="Rows that changed a value (a correction).")
     unchanged = serializers.IntegerField(help_text="Rows identical to what was stored.")
     kpis = serializers.ListField(child=serializers.CharField(), help_text="Keys of KPIs touched.")
+    implausible = ImplausibleRowSerializer(
+        many=True,
+        help_text="Rows recorded with a value far outside their KPI's recent robust range "
+        "(accepted, and flagged in the KPI's data quality); empty when none.",
+    )
 
 
 class ExplainedAlertListSerializer(serializers.ListSerializer):

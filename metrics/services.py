@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import partial
 
@@ -13,6 +13,8 @@ import orjson
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models import F, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from execsupport.validation import (
@@ -38,6 +40,37 @@ from metrics.models import (
 )
 
 FUTURE_MEASUREMENT = "A measurement cannot be dated in the future."
+IMPLAUSIBLE_CODE = "implausible"
+
+
+class ImplausibleMeasurement(ValidationError):
+    """The value is far outside the KPI's recent robust range and was not confirmed: nothing
+    was written. ``check``: the ``ImplausibleValue`` (why)."""
+
+    def __init__(self, check, *, unit: str = ""):
+        super().__init__({"value": [ValidationError(check.reason(unit), code=IMPLAUSIBLE_CODE)]})
+        self.check = check
+
+
+def measurement_plausibility(*, kpi: KPI, as_of: date, value: float):
+    """``ImplausibleValue`` when ``value`` on ``as_of`` would be an implausible jump of this
+    KPI by the data-quality outlier test (``metrics.scoring.quality.kpi_value_implausible``,
+    with the GAP_OUTLIER_Z and GAP_HISTORY_POINTS settings), else None. One query: the
+    latest values before that date."""
+    from metrics.engine.common import engine_thresholds
+    from metrics.scoring.quality import kpi_value_implausible
+
+    thresholds = engine_thresholds()
+    before = list(
+        Measurement.objects.filter(kpi_id=kpi.pk, as_of__lt=as_of)
+        .order_by("-as_of")
+        .values_list("as_of", "value")[: thresholds.quality_window - 1]
+    )
+    return kpi_value_implausible(
+        measurements=before, as_of=as_of, value=value, thresholds=thresholds
+    )
+
+
 PLAN_FIELDS = (
     "baseline_value",
     "baseline_date",
@@ -143,11 +176,18 @@ def measurement_record(
     entered_by,
     source: str = Measurement.Source.MANUAL,
     note: str = "",
+    confirmed: bool = True,
 ) -> tuple[Measurement, bool]:
     """Record one value of a KPI for a date; returns ``(measurement, created)``.
 
     A second value for the same KPI and date replaces the first and the replaced value is kept
     as a ``MeasurementCorrection``. Re-sending the same value changes nothing.
+
+    A value far outside the KPI's recent robust range (``measurement_plausibility``) is
+    flagged: ``measurement.implausible`` is its ``ImplausibleValue`` (None when plausible),
+    and the KPI's data quality and reason show it once scored. ``confirmed=False`` (the page
+    form before its confirmation) raises ``ImplausibleMeasurement`` for it instead, writing
+    nothing.
     """
     today = timezone.localdate()
     validate_fields(
@@ -166,7 +206,11 @@ def measurement_record(
     # Two first values for one date sent together: the second waits and replaces (or keeps).
     measurements_lock(kpi_ids=[kpi.pk])
     existing = Measurement.objects.select_for_update().filter(kpi=kpi, as_of=as_of).first()
+    check = measurement_plausibility(kpi=kpi, as_of=as_of, value=value)
+    if check is not None and not confirmed and (existing is None or existing.value != value):
+        raise ImplausibleMeasurement(check, unit=kpi.unit)
     if existing is not None:
+        existing.implausible = check
         if existing.value == value and existing.note == note:
             return existing, False
         if existing.value != value:
@@ -189,6 +233,7 @@ def measurement_record(
     )
     measurement.full_clean(validate_unique=False)
     measurement.save()
+    measurement.implausible = check
     subjects_mark_dirty(subjects=[(SubjectType.KPI, kpi.pk)])
     return measurement, True
 
@@ -388,6 +433,9 @@ class IngestResult:
     updated: int
     unchanged: int
     kpis: list[str]
+    # rows recorded with a value far outside their KPI's recent robust range (accepted and
+    # flagged): index, kpi, as_of, value and the ``ImplausibleValue`` fields
+    implausible: list[dict] = field(default_factory=list)
 
 
 def _row_error(errors: list[dict], index: int, field: str, code: str, message: str) -> None:
@@ -566,10 +614,10 @@ def measurements_ingest(
 
     keys = {row[1] for row in clean}
     kpis = {
-        key: KPI(id=kpi_id, key=key, team_id=team_id, owner_id=owner_id)
-        for kpi_id, key, team_id, owner_id in access.scope(KPI.objects.filter(key__in=keys))
+        key: KPI(id=kpi_id, key=key, team_id=team_id, owner_id=owner_id, unit=unit)
+        for kpi_id, key, team_id, owner_id, unit in access.scope(KPI.objects.filter(key__in=keys))
         .order_by()
-        .values_list("id", "key", "team_id", "owner_id")
+        .values_list("id", "key", "team_id", "owner_id", "unit")
     }
     allowed = {key: access.can_record_measurement(kpi) for key, kpi in kpis.items()}
     seen: dict[tuple[int, date], int] = {}
@@ -661,6 +709,12 @@ def measurements_ingest(
                 MeasurementCorrection.objects.bulk_create(corrections, batch_size=2000)
             touched = dict.fromkeys(row["k"] for row in writes)
             subjects_mark_dirty(subjects=[(SubjectType.KPI, kpi_id) for kpi_id in touched])
+        new_values = [
+            row
+            for row in writes
+            if (old := existing.get((row["k"], row["d"]))) is None or old[1] != row["v"]
+        ]
+        implausible = _ingest_implausible(rows=new_values, kpis=kpis)
     key_of = {kpi.id: key for key, kpi in kpis.items()}
     return IngestResult(
         received=len(rows),
@@ -668,7 +722,86 @@ def measurements_ingest(
         updated=updated,
         unchanged=len(payload) - created - updated,
         kpis=sorted({key_of[row["k"]] for row in writes}),
+        implausible=implausible,
     )
+
+
+# Each KPI's values of the batch's days, and the window of values before its first day (its
+# latest quality_window - 1 of them), never its whole history. PostgreSQL: a LATERAL join
+# that reads the window from the (kpi, as_of) index.
+_WINDOW_SQL = """
+    SELECT r.k, m.as_of, m.value FROM jsonb_to_recordset(%s::jsonb) AS r(k bigint, f date, l date)
+    CROSS JOIN LATERAL (
+        (SELECT as_of, value FROM metrics_measurement
+          WHERE kpi_id = r.k AND as_of < r.f ORDER BY as_of DESC LIMIT %s)
+        UNION ALL
+        (SELECT as_of, value FROM metrics_measurement
+          WHERE kpi_id = r.k AND as_of >= r.f AND as_of <= r.l)
+    ) AS m"""
+
+
+def _ingest_windows(by_kpi: dict[int, list[dict]], before: int) -> list[tuple]:
+    """(KPI id, as-of, value) of the values ``_ingest_implausible`` compares: per KPI the
+    ``before`` values before its first new day and every value from there to its last."""
+    spans = [
+        {"k": kpi_id, "f": min(r["d"] for r in rows), "l": max(r["d"] for r in rows)}
+        for kpi_id, rows in by_kpi.items()
+    ]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_WINDOW_SQL, [orjson.dumps(spans).decode(), before])
+            return cursor.fetchall()
+    # Elsewhere: the same with a window function (from the batch's first day on, for all).
+    first, last = min(s["f"] for s in spans), max(s["l"] for s in spans)
+    ids = list(by_kpi)
+    earlier = (
+        Measurement.objects.filter(kpi_id__in=ids, as_of__lt=first)
+        .annotate(back=Window(RowNumber(), partition_by=[F("kpi_id")], order_by=F("as_of").desc()))
+        .filter(back__lte=before)
+        .values_list("kpi_id", "as_of", "value")
+    )
+    since = Measurement.objects.filter(
+        kpi_id__in=ids, as_of__gte=first, as_of__lte=last
+    ).values_list("kpi_id", "as_of", "value")
+    return [*earlier, *since]
+
+
+def _ingest_implausible(*, rows: list[dict], kpis: dict[str, KPI]) -> list[dict]:
+    """The rows of a written batch whose new value is an implausible jump of its KPI (the
+    data-quality outlier test, ``series_implausible``), in row order. One query
+    (two on SQLite): ``_ingest_windows``."""
+    if not rows:
+        return []
+    from metrics.engine.common import engine_thresholds
+    from metrics.scoring.quality import series_implausible
+
+    thresholds = engine_thresholds()
+    by_kpi: dict[int, list[dict]] = {}
+    for row in rows:
+        by_kpi.setdefault(row["k"], []).append(row)
+    series: dict[int, list[tuple[date, float]]] = {kpi_id: [] for kpi_id in by_kpi}
+    for kpi_id, as_of, value in sorted(_ingest_windows(by_kpi, thresholds.quality_window - 1)):
+        series[kpi_id].append(
+            (as_of if isinstance(as_of, date) else date.fromisoformat(as_of), value)
+        )
+    found = series_implausible(
+        series=series,
+        candidates={
+            kpi_id: [date.fromisoformat(row["d"]) for row in kpi_rows]
+            for kpi_id, kpi_rows in by_kpi.items()
+        },
+        thresholds=thresholds,
+    )
+    kpi_by_id = {kpi.id: kpi for kpi in kpis.values()}
+    flagged: list[dict] = []
+    for kpi_id, kpi_rows in by_kpi.items():
+        kpi = kpi_by_id[kpi_id]
+        for row in kpi_rows:
+            check = found.get((kpi_id, date.fromisoformat(row["d"])))
+            if check is not None:
+                flagged.append({"index": row["i"], "kpi": kpi.key, **check.as_dict(kpi.unit)})
+    flagged.sort(key=lambda flag: flag["index"])
+    return flagged
 
 
 # --- webhooks ---------------------------------------------------------------------------------

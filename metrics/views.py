@@ -29,6 +29,7 @@ from metrics.models import KPI, Alert, SubjectType
 from metrics.scoring.forecast import forecast_display
 from metrics.selectors import alert_events_visible, latest_scores
 from metrics.services import (
+    ImplausibleMeasurement,
     alert_acknowledge,
     alert_resolve,
     alert_snooze,
@@ -82,6 +83,10 @@ def kpi_detail(request: HttpRequest, key: str, form: MeasurementForm | None = No
         ).select_related("owner")
     )
     score = latest_scores(subject_type=SubjectType.KPI, subject_ids=[kpi.pk]).get(kpi.pk)
+    # values the data-quality test calls implausible jumps are marked in the table
+    flagged = set((score.data_quality or {}).get("outliers") or []) if score else set()
+    for m in measurements:
+        m.implausible = m.as_of.isoformat() in flagged
     on_track, off_track = _thresholds()
     can_record = access.can_record_measurement(kpi)
     if can_record and form is None:
@@ -127,16 +132,27 @@ def measurement_new(request: HttpRequest, key: str) -> HttpResponse:
         raise PermissionDenied("Only the KPI's owner and its team's leaders record measurements.")
     form = MeasurementForm(request.POST)
     if form.is_valid():
+        data = dict(form.cleaned_data)
+        confirmed = data.pop("confirm")
         try:
-            _, created = measurement_record(kpi=kpi, entered_by=request.user, **form.cleaned_data)
+            measurement, created = measurement_record(
+                kpi=kpi, entered_by=request.user, confirmed=confirmed, **data
+            )
+        except ImplausibleMeasurement as error:
+            # Nothing written: the form keeps what was typed and asks for the confirmation.
+            form.ask_confirm = True
+            form.add_error("value", error.messages)
         except ValidationError as error:
             for field, errors in error.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
         else:
             verb = "recorded" if created else "updated (the previous value is kept in its history)"
-            messages.success(
-                request, f"Measurement of {form.cleaned_data['as_of']:%d %b %Y} {verb}."
+            flag = (
+                " It is flagged as implausible in the KPI's data quality."
+                if measurement.implausible is not None
+                else ""
             )
+            messages.success(request, f"Measurement of {data['as_of']:%d %b %Y} {verb}.{flag}")
             return redirect(kpi)
     return kpi_detail(request, key, form=form)
 

@@ -171,6 +171,13 @@ def kpi_score(
         reason = prefixed(
             f"Final result (target date {plan.target_date.isoformat()} passed): ", reason
         )
+    if quality["latest_implausible"]:
+        # A status never changes on an implausible value without saying so (issue #14).
+        reason = prefixed(
+            "Check the latest value: by the data-quality test it is an implausible jump from "
+            "the values before it, and this status rests on it. ",
+            reason,
+        )
     if quality["stale"]:
         # Precedence: stale data is never shown as on track, whatever it last said.
         reason = part(

@@ -10,11 +10,17 @@
   ``outlier_z`` (3.5); when the MAD is zero the mean absolute deviation (* 1.2533) is used.
   The as-of date of the value the jump leads to is reported (a spike and the jump back from it
   are one outlier: the spike's date).
+* a value about to be recorded (``kpi_value_implausible``) is tested with the same rule, over
+  the window of recent values that ends with it: what the data quality of the KPI would report
+  once it is saved. The measurement form asks for a confirmation, the API and the ingest
+  accept it and flag it, and the KPI's reason says so while it is the latest value.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import numpy as np
 
@@ -32,22 +38,31 @@ def _runs(values: list[float]) -> list[int]:
     return runs
 
 
+OUTLIER_MIN_POINTS = 6  # fewer values: no jump is called implausible
+
+
+def _jump_z(jumps: np.ndarray) -> np.ndarray:
+    """Modified z-score of each jump (module docstring), over the last axis: a series of
+    jumps, or one series per row. Jumps that do not vary at all score 0."""
+    median = np.median(jumps, axis=-1, keepdims=True)
+    deviation = np.abs(jumps - median)
+    mad = np.median(deviation, axis=-1, keepdims=True)
+    mean_ad = np.mean(deviation, axis=-1, keepdims=True)
+    # Float noise (1.2 - 1.1999999999999997) is not spread: treat a MAD that tiny as zero.
+    use_mad = mad > 1e-9 * np.maximum(np.max(np.abs(jumps), axis=-1, keepdims=True), 1e-12)
+    scale = np.where(use_mad, mad / 0.6745, 1.253314 * mean_ad)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(scale > 0, deviation / np.where(scale > 0, scale, 1.0), 0.0)
+
+
 def kpi_outliers(*, measurements: list[tuple[date, float]], z_limit: float = 3.5) -> list[str]:
-    if len(measurements) < 6:
+    """As-of dates (ISO) of the implausible jumps of a series in as-of order (module
+    docstring); none with fewer than ``OUTLIER_MIN_POINTS`` values."""
+    if len(measurements) < OUTLIER_MIN_POINTS:
         return []
     values = np.array([v for _, v in measurements], dtype=float)
     jumps = np.diff(values)
-    median = float(np.median(jumps))
-    deviation = np.abs(jumps - median)
-    mad = float(np.median(deviation))
-    # Float noise (1.2 - 1.1999999999999997) is not spread: treat a MAD that tiny as zero.
-    if mad > 1e-9 * max(float(np.max(np.abs(jumps))), 1e-12):
-        z = 0.6745 * deviation / mad
-    else:
-        mean_ad = float(np.mean(deviation))
-        if mean_ad == 0:
-            return []
-        z = deviation / (1.253314 * mean_ad)
+    z = _jump_z(jumps)
     flagged = set(np.flatnonzero(z > z_limit).tolist())
     dates = []
     for i in sorted(flagged):
@@ -55,6 +70,150 @@ def kpi_outliers(*, measurements: list[tuple[date, float]], z_limit: float = 3.5
             continue  # the jump back from a spike already reported
         dates.append(measurements[i + 1][0].isoformat())
     return dates
+
+
+@dataclass(frozen=True)
+class ImplausibleValue:
+    """A value far outside its KPI's recent robust range, by the data-quality outlier test.
+
+    ``low``/``high``: the range of the ``compared`` values before it (in the test's window);
+    ``previous``: the value before it; ``z``: the robust z-score of the jump to it, above
+    ``z_limit``."""
+
+    as_of: date
+    value: float
+    previous: float
+    low: float
+    high: float
+    compared: int
+    z: float
+    z_limit: float
+
+    def reason(self, unit: str = "") -> str:
+        """Why, in one sentence, with the KPI's unit: "812 meetings on 2026-07-02 is far
+        outside ..."."""
+        from strategy.derived import derived_neutral, part
+        from strategy.quantities import quantity
+
+        return derived_neutral(
+            part(
+                "{value} on {day} is far outside the recent values of this KPI ({low} to "
+                "{high} over the last {compared}): the jump from {previous} has a robust "
+                "z-score of {z}, above the data-quality limit of {limit}. Check it for a typo "
+                "or a different unit.",
+                value=quantity(self.value, unit=unit),
+                day=self.as_of.isoformat(),
+                low=quantity(self.low),
+                high=quantity(self.high, unit=unit),
+                compared=quantity(self.compared, "count", one="measurement"),
+                previous=quantity(self.previous, unit=unit),
+                z=quantity(round(self.z) if self.z >= 10 else round(self.z, 1)),
+                limit=quantity(self.z_limit),
+            )
+        )
+
+    def as_dict(self, unit: str = "") -> dict:
+        """The JSON shape of the API's flag (``implausible`` of a recorded measurement)."""
+        return {
+            "as_of": self.as_of.isoformat(),
+            "value": self.value,
+            "recent_low": self.low,
+            "recent_high": self.high,
+            "compared": self.compared,
+            "z_score": round(self.z, 2),
+            "reason": self.reason(unit),
+        }
+
+
+def kpi_value_implausible(
+    *,
+    measurements: list[tuple[date, float]],
+    as_of: date,
+    value: float,
+    thresholds: Thresholds | None = None,
+) -> ImplausibleValue | None:
+    """Would ``value`` on ``as_of`` be an implausible jump? The data-quality outlier test
+    (``kpi_outliers``, the same window of ``quality_window`` values and ``outlier_z``) over
+    the KPI's series with this value in place of any value of that date, ending with it (a
+    value dated before others is compared with those before it). None when plausible, or when
+    there are too few values to judge. ``measurements``: (as-of, value) in any order."""
+    t = thresholds or Thresholds()
+    before = sorted((d, v) for d, v in measurements if d < as_of)
+    window = [*before[-(t.quality_window - 1) :], (as_of, value)]
+    if as_of.isoformat() not in kpi_outliers(measurements=window, z_limit=t.outlier_z):
+        return None
+    z = _jump_z(np.diff(np.array([v for _, v in window], dtype=float)))
+    recent = [v for _, v in window[:-1]]
+    return ImplausibleValue(
+        as_of=as_of,
+        value=value,
+        previous=recent[-1],
+        low=min(recent),
+        high=max(recent),
+        compared=len(recent),
+        z=float(z[-1]),
+        z_limit=t.outlier_z,
+    )
+
+
+def kpi_values_implausible(
+    *,
+    measurements: list[tuple[date, float]],
+    candidates: list[date],
+    thresholds: Thresholds | None = None,
+) -> dict[date, ImplausibleValue]:
+    """``kpi_value_implausible`` for many values of one KPI at once: ``measurements`` is the
+    KPI's series with them, in as-of order; the result maps each implausible candidate date to
+    its ``ImplausibleValue``. See ``series_implausible``."""
+    found = series_implausible(
+        series={0: measurements}, candidates={0: candidates}, thresholds=thresholds
+    )
+    return {day: check for (_key, day), check in found.items()}
+
+
+def series_implausible(
+    *,
+    series: dict[Any, list[tuple[date, float]]],
+    candidates: dict[Any, list[date]],
+    thresholds: Thresholds | None = None,
+) -> dict[tuple[Any, date], ImplausibleValue]:
+    """``kpi_value_implausible`` for the values of a batch, over many KPIs at once:
+    ``series`` maps a key (a KPI) to its series with the new values, in as-of order;
+    ``candidates`` to the dates of its new values. The z-scores (``_jump_z``) of every
+    candidate's window are computed in one numpy pass per window length (all full windows
+    together); only the candidates over the limit are confirmed by ``kpi_value_implausible``
+    itself (which clears the jump back from a spike), so the result is that rule's."""
+    t = thresholds or Thresholds()
+    width = t.quality_window - 1  # jumps in a full window
+    jumps_of: dict[Any, np.ndarray] = {}
+    groups: dict[int, list[tuple[Any, int]]] = {}  # jumps in the window -> (key, index)
+    for key, days in candidates.items():
+        points = series.get(key) or []
+        if len(points) < OUTLIER_MIN_POINTS or not days:
+            continue
+        jumps_of[key] = np.diff(np.array([v for _, v in points], dtype=float))
+        index = {d: i for i, (d, _v) in enumerate(points)}
+        for day in days:
+            i = index.get(day)
+            if i is not None and i + 1 >= OUTLIER_MIN_POINTS:
+                groups.setdefault(min(i, width), []).append((key, i))
+    found: dict[tuple[Any, date], ImplausibleValue] = {}
+    for length, members in groups.items():
+        rows = np.stack([jumps_of[key][i - length : i] for key, i in members])
+        last_z = _jump_z(rows)[:, -1]
+        for (key, i), z in zip(members, last_z, strict=True):
+            if z <= t.outlier_z:
+                continue
+            points = series[key]
+            check = kpi_value_implausible(
+                measurements=points[max(0, i - width) : i],
+                as_of=points[i][0],
+                value=points[i][1],
+                thresholds=t,
+            )
+            if check is not None:
+                found[(key, points[i][0])] = check
+    return found
 
 
 def kpi_is_stale(
@@ -106,6 +265,7 @@ def kpi_data_quality(
             "days_since_last": None,
             "frozen": False,
             "outliers": [],
+            "latest_implausible": False,
             "issues": ["No measurement yet."],
         }
     window = measurements[-t.quality_window :]
@@ -132,9 +292,7 @@ def kpi_data_quality(
         if runs[-1] >= t.frozen_factor * usual:
             frozen = True
             first_of_run = window[-runs[-1]][0]
-            usually = (
-                "with each report" if usual == 1 else f"every {number_text(usual)} reports"
-            )
+            usually = "with each report" if usual == 1 else f"every {number_text(usual)} reports"
             issues.append(
                 f"The same value was reported {runs[-1]} times in a row since "
                 f"{first_of_run.isoformat()}; usually it changes {usually}."
@@ -143,7 +301,7 @@ def kpi_data_quality(
     if outliers:
         issues.append(
             f"Implausible jump{'s' if len(outliers) > 1 else ''} on {', '.join(outliers)}: "
-            "check these values."
+            f"check {'these values' if len(outliers) > 1 else 'this value'}."
         )
     if stale or frozen:
         confidence = "poor"
@@ -157,5 +315,6 @@ def kpi_data_quality(
         "days_since_last": days_since,
         "frozen": frozen,
         "outliers": outliers,
+        "latest_implausible": bool(outliers) and outliers[-1] == last_day.isoformat(),
         "issues": issues,
     }

@@ -244,6 +244,7 @@ def test_steady_series_has_good_quality():
         "days_since_last": 0,
         "frozen": False,
         "outliers": [],
+        "latest_implausible": False,
         "issues": [],
     }
 
