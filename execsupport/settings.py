@@ -11,14 +11,22 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import environ
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
+from execsupport.envconfig import (
+    SecretFileEnv,
+    is_loopback_host,
+    redis_tls_options,
+    redis_url_with_password,
+)
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# Any variable X may instead be read from the file named by X_FILE (Docker/Kubernetes secrets:
+# SECRET_KEY_FILE=/run/secrets/secret_key); the file wins over X. execsupport/envconfig.py.
+env = SecretFileEnv()
+SecretFileEnv.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
 
@@ -30,6 +38,10 @@ if not SECRET_KEY:
             "Generate one with: python -c 'import secrets; print(secrets.token_urlsafe(50))'"
         )
     SECRET_KEY = "django-insecure-development-only-key-never-use-in-production"  # noqa: S105
+# Key rotation: the previous key(s), comma-separated. Sessions, password-reset links and signed
+# values made with them stay valid while new ones are made with SECRET_KEY; drop them after
+# SESSION_COOKIE_AGE.
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -295,19 +307,28 @@ CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# ALLOW_PLAIN_HTTP=true: the explicit override for trying a production build over plain HTTP
+# (secure cookies, HTTPS redirect and HSTS default to off). Turning one of the secure cookies
+# off without it is an error of `check --deploy` (execsupport/checks.py).
+ALLOW_PLAIN_HTTP = env.bool("ALLOW_PLAIN_HTTP", default=False)
 if not DEBUG:
-    SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
-    CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=True)
+    SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not ALLOW_PLAIN_HTTP)
+    CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not ALLOW_PLAIN_HTTP)
     # __Host- cookies: sent over HTTPS only, for this exact host (no Domain), on path /; a
     # sibling subdomain cannot plant or overwrite them.
     if SESSION_COOKIE_SECURE:
         SESSION_COOKIE_NAME = "__Host-sessionid"
     if CSRF_COOKIE_SECURE:
         CSRF_COOKIE_NAME = "__Host-csrftoken"
-    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
-    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not ALLOW_PLAIN_HTTP)
+    SECURE_HSTS_SECONDS = env.int(
+        "SECURE_HSTS_SECONDS", default=0 if ALLOW_PLAIN_HTTP else 31536000
+    )
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
     SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+    # Health probes (docker-compose, load balancers) call /healthz over plain HTTP inside the
+    # host: answered there, not redirected (it shows no data, execsupport/health.py).
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     if env.bool("BEHIND_TLS_PROXY", default=False):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
@@ -331,13 +352,31 @@ CONTENT_SECURITY_POLICY = {
 EMAIL_CONFIG = env.email_url(
     "EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25"
 )
+if EMAIL_CONFIG["EMAIL_BACKEND"] == "django.core.mail.backends.smtp.EmailBackend" and not (
+    EMAIL_CONFIG.get("EMAIL_USE_TLS") or EMAIL_CONFIG.get("EMAIL_USE_SSL")
+):
+    # SMTP with TLS by default: smtp:// asks for STARTTLS (certificate verified) unless the
+    # server is on this machine (a local relay) or EMAIL_USE_TLS=false says otherwise;
+    # smtp+tls:// and smtp+ssl:// choose explicitly. `check --deploy` flags plain SMTP to another
+    # host in production.
+    EMAIL_CONFIG["EMAIL_USE_TLS"] = env.bool(
+        "EMAIL_USE_TLS", default=not is_loopback_host(EMAIL_CONFIG.get("EMAIL_HOST"))
+    )
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="ExecSupport <execsupport@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Celery ---------------------------------------------------------------------------------
-REDIS_URL = env.str("REDIS_URL", default="")
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
+# REDIS_PASSWORD (or REDIS_PASSWORD_FILE) is put into every Redis URL below that has none
+# (broker, result backend, CACHE_URL), quoted. rediss:// URLs verify the server's certificate
+# against the system CAs or REDIS_TLS_CA_CERTS (a PEM file).
+REDIS_PASSWORD = env.str("REDIS_PASSWORD", default="")
+REDIS_TLS_CA_CERTS = env.str("REDIS_TLS_CA_CERTS", default="")
+REDIS_URL = redis_url_with_password(env.str("REDIS_URL", default=""), REDIS_PASSWORD)
+CELERY_BROKER_URL = redis_url_with_password(
+    env.str("CELERY_BROKER_URL", default=REDIS_URL), REDIS_PASSWORD
+)
+CELERY_BROKER_USE_SSL = redis_tls_options(CELERY_BROKER_URL, ca_certs=REDIS_TLS_CA_CERTS)
 # With no broker configured, tasks run eagerly in-process so the embedded default needs no Redis.
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not CELERY_BROKER_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
@@ -347,7 +386,12 @@ if not CELERY_BROKER_URL:
 # the database, metrics.RecomputeRun). Tasks ignore their results even when a backend is set, so
 # enqueueing never makes a result-store round trip (with Redis down, the Redis result backend
 # retried 20 x 1 s on every enqueue: a 19 s write).
-CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="") or None
+CELERY_RESULT_BACKEND = (
+    redis_url_with_password(env.str("CELERY_RESULT_BACKEND", default=""), REDIS_PASSWORD) or None
+)
+CELERY_REDIS_BACKEND_USE_SSL = redis_tls_options(
+    CELERY_RESULT_BACKEND or "", ca_certs=REDIS_TLS_CA_CERTS
+)
 CELERY_TASK_IGNORE_RESULT = True
 # Bounded too, should a result backend be configured (e.g. to read the ping smoke task).
 CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 2
@@ -459,6 +503,12 @@ CELERY_BEAT_SCHEDULE = {
 # --- Cache ----------------------------------------------------------------------------------
 # API throttling counts requests here: use Redis in production so every worker shares the count.
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    CACHES["default"]["LOCATION"] = redis_url_with_password(
+        CACHES["default"]["LOCATION"], REDIS_PASSWORD
+    )
+    if CACHES["default"]["LOCATION"].startswith("rediss://") and REDIS_TLS_CA_CERTS:
+        CACHES["default"].setdefault("OPTIONS", {})["ssl_ca_certs"] = REDIS_TLS_CA_CERTS
 # Redis down must not mean 500s: this backend answers a miss (logged) while Redis is
 # unreachable, so pages are built afresh and throttling lets requests through.
 if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
