@@ -9,9 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from execsupport.checks import DEMO_EMAIL_DOMAIN, DEMO_USERNAMES, PUBLISHED_DEMO_PASSWORDS
+
 COMPANY_NAME = "Brightwell Systems"
-EMAIL_DOMAIN = "brightwell.example"  # .example is reserved: these addresses never deliver
-DEMO_PASSWORD = "execsupport-demo"  # noqa: S105 — a published demo password, on purpose
+# .example is reserved: these addresses never deliver. The published demo password and the
+# domain live in execsupport.checks, whose `check --deploy` refuses accounts that still use it.
+EMAIL_DOMAIN = DEMO_EMAIL_DOMAIN
+DEMO_PASSWORD = PUBLISHED_DEMO_PASSWORDS[0]
 
 
 @dataclass(frozen=True)
@@ -118,7 +122,7 @@ PEOPLE: tuple[PersonSpec, ...] = (
 )
 
 # The fixed sign-in personas printed by the command, in the order shown.
-LOGIN_PERSONAS = ("office", "leader", "member", "viewer")
+LOGIN_PERSONAS = DEMO_USERNAMES
 
 THEMES: tuple[ThemeSpec, ...] = (
     ThemeSpec(
