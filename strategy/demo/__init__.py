@@ -7,7 +7,13 @@ inserts and ``reset`` checks for and deletes existing organisation data.
 
 from __future__ import annotations
 
-from strategy.demo.build import DemoSummary, demo_counts, demo_logins, demo_seed
+from strategy.demo.build import (
+    DemoSummary,
+    demo_counts,
+    demo_logins,
+    demo_random_passwords,
+    demo_seed,
+)
 from strategy.demo.org import DEMO_PASSWORD
 from strategy.demo.reset import (
     demo_existing_data,
@@ -23,6 +29,7 @@ __all__ = [
     "demo_existing_data",
     "demo_foreign_logins",
     "demo_logins",
+    "demo_random_passwords",
     "demo_reset",
     "demo_seed",
     "describe_counts",

@@ -74,8 +74,17 @@ def unit_name(index: int) -> str | None:
 
 
 class BuilderBase:
-    def __init__(self, *, seed: int, today: dt.date, scale: int, bar: tqdm) -> None:
+    def __init__(
+        self,
+        *,
+        seed: int,
+        today: dt.date,
+        scale: int,
+        bar: tqdm,
+        passwords: dict[str, str] | None = None,
+    ) -> None:
         self.seed, self.today, self.scale, self.bar = seed, today, scale, bar
+        self.passwords = passwords
         self.tz = timezone.get_current_timezone()
         self.copies = [
             OrgCopy(index=i, unit=unit_name(i), rng=random.Random(f"execsupport-demo:{seed}:{i}"))

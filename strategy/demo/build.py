@@ -13,6 +13,7 @@ streamed to the database in batches.
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 import sys
 import time
 from dataclasses import dataclass
@@ -64,10 +65,20 @@ class _Builder(OrgBuilder, WorkBuilder, MeasureBuilder):
         )
 
 
-def demo_seed(*, seed: int, today: dt.date, scale: int = 1, progress: bool = False) -> DemoSummary:
+def demo_seed(
+    *,
+    seed: int,
+    today: dt.date,
+    scale: int = 1,
+    progress: bool = False,
+    passwords: dict[str, str] | None = None,
+) -> DemoSummary:
     """Create the demo organisation in one transaction and say what was made.
 
     The caller makes sure the database holds no organisation data (see ``demo_existing_data``).
+    ``passwords`` None: every demo person signs in with the published ``DEMO_PASSWORD``
+    (development). A ``{username: password}`` dict (``demo_random_passwords``, production):
+    those logins get their password, every other demo person an unusable one.
     """
     if scale < 1:
         raise ValueError("scale must be at least 1")
@@ -76,7 +87,7 @@ def demo_seed(*, seed: int, today: dt.date, scale: int = 1, progress: bool = Fal
         tqdm(total=None, unit=" rows", file=sys.stderr, disable=not progress, smoothing=0.1) as bar,
         transaction.atomic(),
     ):
-        builder = _Builder(seed=seed, today=today, scale=scale, bar=bar)
+        builder = _Builder(seed=seed, today=today, scale=scale, bar=bar, passwords=passwords)
         builder.run()
     return DemoSummary(
         seed=seed,
@@ -92,8 +103,7 @@ def demo_logins() -> list[tuple[str, str, str]]:
     """The personas to sign in as: (username, full name, what they can do), from the catalog."""
     teams = {team.ref: team.name for team in org.TEAMS}
     logins = []
-    for ref in org.LOGIN_PERSONAS:
-        spec = next(p for p in org.PEOPLE if p.ref == ref)
+    for spec in _login_specs():
         if spec.office:
             what = "strategy office and superuser: sees and edits everything, admin at /admin/"
         else:
@@ -101,6 +111,16 @@ def demo_logins() -> list[tuple[str, str, str]]:
             what = f"{role} of {teams[team_ref]}"
         logins.append((spec.username, f"{spec.first} {spec.last}", f"{spec.job}; {what}"))
     return logins
+
+
+def demo_random_passwords() -> dict[str, str]:
+    """A fresh random password (128 bits, URL-safe) for each demo login, for a demo seeded
+    into a production database: shown once by ``seed_demo``, stored only as hashes."""
+    return {spec.username: secrets.token_urlsafe(16) for spec in _login_specs()}
+
+
+def _login_specs() -> list[org.PersonSpec]:
+    return [next(p for p in org.PEOPLE if p.ref == ref) for ref in org.LOGIN_PERSONAS]
 
 
 def demo_counts() -> dict[str, int]:

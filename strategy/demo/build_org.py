@@ -25,7 +25,10 @@ class OrgBuilder(BuilderBase):
     # --- the organisation -----------------------------------------------------------------------
     def build_people(self) -> None:
         user = User(username="_")
-        user.set_password(org.DEMO_PASSWORD)  # hashed once: every demo login shares it
+        if self.passwords is None:
+            user.set_password(org.DEMO_PASSWORD)  # hashed once: every demo login shares it
+        else:
+            user.set_unusable_password()  # production: only the logins given a password
         password = user.password
         rows = []
         for copy in self.copies:
@@ -49,6 +52,8 @@ class OrgBuilder(BuilderBase):
                     is_staff=spec.office,
                     is_superuser=spec.office,
                 )
+                if self.passwords and copy.index == 0 and username in self.passwords:
+                    person.set_password(self.passwords[username])
                 copy.people[spec.ref] = person
                 rows.append(person)
         self.insert(User, rows)

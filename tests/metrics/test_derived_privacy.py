@@ -376,7 +376,7 @@ def test_components_hide_private_parts_as_one_row_with_their_weight(private_plan
 
 # --- the demo of the issue: seed_demo --seed 7, team "People" (private) under "Operations" ----
 @pytest.mark.django_db
-def test_seed_demo_private_team_people_is_never_named_to_the_viewer(client):
+def test_seed_demo_private_team_people_is_never_named_to_the_viewer(client, settings):
     """Issue #12's reproduction on the demo: as ``viewer``, the scores of Operations and the
     pages above People named People's objectives, KPIs and initiatives."""
     import io
@@ -388,6 +388,7 @@ def test_seed_demo_private_team_people_is_never_named_to_the_viewer(client):
     from metrics.models import KPI
     from strategy.models import Objective, Team
 
+    settings.DEBUG = True  # seed_demo refuses DEBUG=false (production) without a flag
     call_command(
         "seed_demo", "--seed=7", "--today=2026-11-27", "--history-weeks=1", "--no-progress",
         stdout=io.StringIO(),

@@ -24,7 +24,8 @@ TODAY = dt.date(2026, 11, 27)
 
 
 @pytest.mark.django_db
-def test_every_demo_kpi_projects_the_sign_of_its_90_day_robust_trend():
+def test_every_demo_kpi_projects_the_sign_of_its_90_day_robust_trend(settings):
+    settings.DEBUG = True  # seed_demo refuses DEBUG=false (production) without a flag
     call_command(
         "seed_demo",
         f"--today={TODAY:%Y-%m-%d}",

@@ -40,6 +40,13 @@ TODAY = dt.date(2026, 11, 27)
 User = get_user_model()
 
 
+@pytest.fixture(autouse=True)
+def _development(settings) -> None:
+    # The test runner sets DEBUG=false, which seed_demo reads as production (refused without
+    # --allow-production: tests/strategy/test_seed_demo_production.py).
+    settings.DEBUG = True
+
+
 def seed(*args: str, today: dt.date = TODAY, scores: bool = False) -> str:
     """Run seed_demo; scoring is left out unless asked for (it is tested once, below)."""
     out = io.StringIO()

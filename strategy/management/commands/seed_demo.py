@@ -1,6 +1,11 @@
 """``manage.py seed_demo``: load the Brightwell Systems demo organisation.
 
 The whole run (reset included) is one transaction: an error leaves the database as it was.
+
+With ``DEBUG=false`` (production) it refuses unless ``--allow-production`` is given; then the
+demo logins get random passwords, printed once, and every other demo person an unusable one:
+the published demo password never reaches a production database. The runtime image leaves the
+``strategy.demo`` package out; there the command says so instead of failing on the import.
 """
 
 from __future__ import annotations
@@ -14,16 +19,24 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
-from strategy.demo import (
-    DEMO_PASSWORD,
-    DemoSummary,
-    demo_existing_data,
-    demo_foreign_logins,
-    demo_logins,
-    demo_reset,
-    demo_seed,
-    describe_counts,
-)
+try:
+    from strategy.demo import (
+        DEMO_PASSWORD,
+        DemoSummary,
+        demo_existing_data,
+        demo_foreign_logins,
+        demo_logins,
+        demo_random_passwords,
+        demo_reset,
+        demo_seed,
+        describe_counts,
+    )
+except ModuleNotFoundError as exc:  # the runtime image (Dockerfile) leaves the demo out
+    if exc.name != "strategy.demo":
+        raise
+    DEMO_MISSING = True
+else:
+    DEMO_MISSING = False
 
 
 def _date(value: str) -> dt.date:
@@ -66,6 +79,12 @@ class Command(BaseCommand):
         )
         parser.add_argument("--no-progress", action="store_true", help="No progress bar.")
         parser.add_argument(
+            "--allow-production",
+            action="store_true",
+            help="Seed although DEBUG=false: the demo logins get random passwords, printed "
+            "once; every other demo person cannot sign in.",
+        )
+        parser.add_argument(
             "--history-weeks",
             type=int,
             default=12,
@@ -80,6 +99,18 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options) -> None:
+        if DEMO_MISSING:
+            raise CommandError(
+                "The demo organisation is not part of this installation (the runtime image "
+                "leaves strategy/demo out). Seed a demo from a source checkout."
+            )
+        production = not settings.DEBUG
+        if production and not options["allow_production"]:
+            raise CommandError(
+                "DEBUG is false: this looks like production, and the demo creates people with "
+                "a published password, one of them a superuser. Run with --allow-production "
+                "to seed anyway with random passwords (printed once)."
+            )
         today = _date(options["today"]) if options["today"] else timezone.localdate()
         scale = options["scale"]
         if scale < 1:
@@ -99,7 +130,7 @@ class Command(BaseCommand):
                     "The database already has organisation data "
                     f"({describe_counts(existing)}): nothing to do."
                 )
-                self.report_logins()
+                self.report_logins(passwords=None, production=production)
                 return
             if existing and not options["reset"]:
                 raise CommandError(
@@ -118,12 +149,19 @@ class Command(BaseCommand):
                 self.stdout.write(
                     f"Deleted the existing organisation data ({describe_counts(existing)})."
                 )
-            summary = demo_seed(seed=options["seed"], today=today, scale=scale, progress=progress)
+            passwords = demo_random_passwords() if production else None
+            summary = demo_seed(
+                seed=options["seed"],
+                today=today,
+                scale=scale,
+                progress=progress,
+                passwords=passwords,
+            )
         # Measured after the commit: PostgreSQL checks the deferred foreign keys then.
         self.report(summary, seconds=time.perf_counter() - started)
         if not options["no_scores"]:
             self.compute_scores(today=today, weeks=options["history_weeks"])
-        self.report_logins()
+        self.report_logins(passwords=passwords, production=production)
 
     def compute_scores(self, *, today: dt.date, weeks: int) -> None:
         """The weeks of history, then the same full recompute as ``recompute_gaps``, as of the
@@ -158,12 +196,30 @@ class Command(BaseCommand):
         for name, count in summary.counts.items():
             out.write(f"  {name:<{width}}  {count:>10,}")
 
-    def report_logins(self) -> None:
+    def report_logins(self, *, passwords: dict[str, str] | None, production: bool) -> None:
+        """The demo logins; in production their random passwords, only right after seeding
+        (they are stored as hashes only: a later run cannot show them again)."""
         out = self.stdout
         logins = demo_logins()
-        out.write("")
-        out.write(f"Sign in at {settings.SITE_URL}/ with the password “{DEMO_PASSWORD}”:")
         width = max(len(username) for username, _, _ in logins)
+        out.write("")
+        if production and passwords is None:
+            out.write(
+                f"Demo logins ({', '.join(u for u, _, _ in logins)}): their random passwords "
+                "were shown once, when the demo was seeded. Set new ones with "
+                "manage.py changepassword <username>."
+            )
+            return
+        if production:
+            out.write(
+                f"Sign in at {settings.SITE_URL}/ with these passwords. They are shown only "
+                "this once; store them now:"
+            )
+            for username, full_name, what in logins:
+                out.write(f"  {username:<{width}}  {passwords[username]}  {full_name} — {what}")
+            out.write("Every other demo person has no usable password (set one in /admin/).")
+            return
+        out.write(f"Sign in at {settings.SITE_URL}/ with the password “{DEMO_PASSWORD}”:")
         for username, full_name, what in logins:
             out.write(f"  {username:<{width}}  {full_name} — {what}")
         out.write(
