@@ -4,12 +4,18 @@ VENV := .venv
 BIN := $(VENV)/bin
 export DEBUG ?= true
 
-.PHONY: demo test install install-dev lint format check run worker beat clean help
+LOCK := requirements/deploy.lock
+SBOM ?= sbom.cdx.json
+
+.PHONY: demo test install install-dev lint format check run worker beat clean help lock sbom audit
 
 help:
 	@echo "make demo   - install, migrate SQLite, load demo data, compute scores, serve on :8000"
 	@echo "make test   - install (with test tools) and run the whole suite"
 	@echo "make lint   - ruff check and ruff format --check"
+	@echo "make lock   - pin the runtime dependencies with hashes in $(LOCK) (the image installs it)"
+	@echo "make sbom   - CycloneDX SBOM of $(LOCK) in $(SBOM)"
+	@echo "make audit  - pip-audit $(LOCK): fails on a known vulnerability"
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is required")'
@@ -49,6 +55,21 @@ format: install-dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# The deployed image installs exactly these pins (pip --require-hashes). Existing pins are kept
+# while they satisfy pyproject.toml; `make lock LOCK_ARGS=--upgrade` moves everything forward.
+lock: $(VENV)/.installed-dev
+	$(BIN)/pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe \
+		--no-emit-index-url --no-emit-find-links $(LOCK_ARGS) --output-file $(LOCK) pyproject.toml
+
+sbom: $(VENV)/.installed-dev
+	$(BIN)/cyclonedx-py requirements $(LOCK) --pyproject pyproject.toml --mc-type application \
+		--output-reproducible --of JSON -o $(SBOM)
+	@echo "CycloneDX SBOM written to $(SBOM)"
+
+# A known vulnerability fails; an unreachable advisory service is reported, not a failure.
+audit: $(VENV)/.installed-dev
+	$(BIN)/python tools/pip_audit_gate.py $(LOCK)
+
 worker: install
 	$(BIN)/celery -A execsupport worker --loglevel=INFO
 
@@ -56,4 +77,4 @@ beat: install
 	$(BIN)/celery -A execsupport beat --loglevel=INFO
 
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache db.sqlite3 db.sqlite3-* .test-db.sqlite3*
+	rm -rf $(VENV) staticfiles $(SBOM) .pytest_cache .ruff_cache db.sqlite3 db.sqlite3-* .test-db.sqlite3*

@@ -1,0 +1,1 @@
+"""Build and supply-chain helpers run by the Dockerfile, make targets and CI (not shipped)."""
