@@ -91,6 +91,7 @@ def test_compose_defaults_are_secure(tmp_path):
         assert environment["DEBUG"] == "false"
         assert environment["ALLOW_PLAIN_HTTP"] == "false"
         assert environment["BEHIND_TLS_PROXY"] == "true"  # HTTPS seen behind the proxy: HSTS
+        assert environment["TRUSTED_PROXY_COUNT"] == "1"  # the client's address, not the proxy's
         for switch in ("SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE", "SECURE_SSL_REDIRECT"):
             assert switch not in environment  # the production defaults (on) apply
         assert environment["SITE_URL"].startswith("https://")
@@ -122,6 +123,7 @@ def test_the_local_try_switch_relaxes_https_and_is_accepted(tmp_path):
         tmp_path,
         ALLOW_PLAIN_HTTP="true",
         BEHIND_TLS_PROXY="false",
+        TRUSTED_PROXY_COUNT="0",
         SITE_URL="http://localhost:8000",
         CSRF_TRUSTED_ORIGINS="http://localhost:8000",
         WEB_BIND="0.0.0.0",  # noqa: S104  (the switch under test)
