@@ -248,7 +248,7 @@ def _flat_row(value: Any, prefix: str = "") -> dict[str, Any]:
     return {prefix: value}
 
 
-def _csv_safe(value: Any) -> Any:
+def csv_cell_safe(value: Any) -> Any:
     """Cells starting with = + - @ are formulas to spreadsheets: quote them (CSV injection)."""
     if value is None:
         return ""
@@ -288,7 +288,7 @@ class CSVRenderer(renderers.BaseRenderer):
         writer = csv.DictWriter(buffer, fieldnames=list(header), lineterminator="\r\n")
         writer.writeheader()
         for row in flat:
-            writer.writerow({key: _csv_safe(value) for key, value in row.items()})
+            writer.writerow({key: csv_cell_safe(value) for key, value in row.items()})
         response = (renderer_context or {}).get("response")
         view = (renderer_context or {}).get("view")
         if response is not None and view is not None and response.status_code < 400:

@@ -12,6 +12,7 @@ from metrics.api import (
     MeasurementViewSet,
     WebhookViewSet,
 )
+from security.api import SecurityEventViewSet
 from strategy.api import (
     ObjectiveViewSet,
     PeriodViewSet,
@@ -38,6 +39,7 @@ router.register("measurements", MeasurementViewSet, basename="measurement")
 router.register("scores", GapScoreViewSet, basename="gapscore")
 router.register("alerts", AlertViewSet, basename="alert")
 router.register("webhooks", WebhookViewSet, basename="webhook")
+router.register("security-events", SecurityEventViewSet, basename="securityevent")
 
 app_name = "api"
 urlpatterns = router.urls

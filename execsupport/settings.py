@@ -74,9 +74,13 @@ INSTALLED_APPS = [
     "strategy",
     "initiatives",
     "metrics",
+    "security",
 ]
 
 MIDDLEWARE = [
+    "execsupport.middleware.RequestIdMiddleware",
+    # Sees the final status of every API answer: 401s go to the security log.
+    "security.middleware.ApiAuthFailureMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -279,6 +283,15 @@ AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 # Typed usernames are clipped to what the lockout table stores (execsupport.auth).
 AXES_USERNAME_CALLABLE = "execsupport.auth.lockout_username"
+
+# --- Security log (security/) ---------------------------------------------------------------
+# Events are kept this many days (0: forever), pruned daily by beat (security.events_prune).
+SECURITY_LOG_RETENTION_DAYS = env.int("SECURITY_LOG_RETENTION_DAYS", default=365)
+# Failures anyone can cause (failed sign-ins, lockouts, API 401s): repeats from one address
+# within the window raise a count instead of adding rows, and at most MAX_ROWS such rows are
+# written per window (beyond: one overflow row per kind).
+SECURITY_LOG_FAILURE_WINDOW_SECONDS = env.int("SECURITY_LOG_FAILURE_WINDOW_SECONDS", default=300)
+SECURITY_LOG_FAILURE_MAX_ROWS = env.int("SECURITY_LOG_FAILURE_MAX_ROWS", default=100)
 
 # --- I18N -----------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -498,6 +511,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=GAP_NIGHTLY_HOUR, minute=GAP_NIGHTLY_MINUTE),
         "options": {"expires": 6 * 3600},
     },
+    "security-events-prune": {
+        "task": "security.events_prune",
+        "schedule": crontab(hour=3, minute=45),
+        "options": {"expires": 6 * 3600},
+    },
 }
 
 # --- Cache ----------------------------------------------------------------------------------
@@ -599,14 +617,27 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Logging --------------------------------------------------------------------------------
+# Security events (security.services) are one JSON object per line on their own logger
+# (python-json-logger): who, when, address, request id, details; ready for a log shipper.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(levelname)s %(name)s %(message)s",
+            "timestamp": True,
+        },
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "security": {"class": "logging.StreamHandler", "formatter": "json"},
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
+        "execsupport.security": {"handlers": ["security"], "level": "INFO", "propagate": False},
     },
 }

@@ -69,6 +69,7 @@ urlpatterns = [
     path("", include("strategy.urls")),
     path("", include("initiatives.urls")),
     path("", include("metrics.urls")),
+    path("", include("security.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("execsupport.api_urls")),
     path("api/auth/", include(api_auth)),

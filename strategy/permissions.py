@@ -30,7 +30,20 @@ LAST_USED_PRECISION_SECONDS = 60
 
 
 class ApiTokenAuthentication(TokenAuthentication):
-    """``Authorization: Bearer es_…``: one indexed lookup and one SHA-512, no password hash."""
+    """``Authorization: Bearer es_…``: one indexed lookup and one SHA-512, no password hash.
+
+    A token that exists but is refused (revoked, expired, its person inactive) is left on the
+    request as ``api_token_refused`` (the security log names it with the failure)."""
+
+    refused: ApiToken | None = None
+
+    def authenticate(self, request: Request):
+        try:
+            return super().authenticate(request)
+        except exceptions.AuthenticationFailed:
+            if self.refused is not None:
+                request._request.api_token_refused = self.refused
+            raise
 
     def authenticate_credentials(self, token: bytes):
         try:
@@ -50,12 +63,14 @@ class ApiTokenAuthentication(TokenAuthentication):
         if found is None:
             raise exceptions.AuthenticationFailed("Invalid token.")
         now = timezone.now()
+        self.refused = found  # until it passes every check below
         if found.is_revoked:
             raise exceptions.AuthenticationFailed("This token has been revoked.")
         if found.is_expired(now):
             raise exceptions.AuthenticationFailed("This token has expired.")
         if not found.user.is_active:
             raise exceptions.AuthenticationFailed("The token's user is inactive.")
+        self.refused = None
         if (
             found.last_used_at is None
             or (now - found.last_used_at).total_seconds() >= LAST_USED_PRECISION_SECONDS

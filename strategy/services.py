@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Iterable
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.utils import timezone
@@ -20,6 +21,7 @@ from metrics.services import subjects_mark_dirty
 from strategy.access import access_for
 from strategy.lifecycle import status_dependents_mark, status_read, status_transition_record
 from strategy.models import ApiToken, HandOver, Objective, Period, Strategy, Team, Theme
+from strategy.signals import token_created, tokens_revoked
 
 TOKEN_MAX_PER_USER = 50
 
@@ -193,15 +195,25 @@ def token_create(
     )
     token.expiry = expires_at
     token.save(update_fields=["expiry"])
+    token_created.send(sender=ApiToken, token=token, created_by=created_by)
     return token, secret
 
 
 def tokens_revoke_for_user(*, user_id: int) -> int:
     """Revoke every live token of this person now (their password changed or they were
     deactivated: whoever held a token in their name must ask again). Returns how many."""
-    return ApiToken.objects.filter(user_id=user_id, revoked_at__isnull=True).update(
+    live = ApiToken.objects.filter(user_id=user_id, revoked_at__isnull=True)
+    ids = list(live.values_list("pk", flat=True))
+    if not ids:
+        return 0
+    done = ApiToken.objects.filter(pk__in=ids, revoked_at__isnull=True).update(
         revoked_at=timezone.now()
     )
+    user = get_user_model()._default_manager.filter(pk=user_id).first()
+    tokens_revoked.send(
+        sender=ApiToken, user=user, token_ids=ids, by=None, reason="credentials_changed"
+    )
+    return done
 
 
 def token_revoke(*, token: ApiToken, by) -> bool:
@@ -212,4 +224,7 @@ def token_revoke(*, token: ApiToken, by) -> bool:
     done = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=now) == 1
     if done:
         token.revoked_at = now
+        tokens_revoked.send(
+            sender=ApiToken, user=token.user, token_ids=[token.pk], by=by, reason="revoked"
+        )
     return done

@@ -1,5 +1,12 @@
 """A person's API tokens are revoked when their password changes or they are deactivated,
-however that happens (password change or reset pages, the admin, ``changepassword``, code)."""
+however that happens (password change or reset pages, the admin, ``changepassword``, code).
+
+And the token signals ``strategy.services`` sends (the security log listens to them):
+
+* ``token_created(token, created_by)``: after ``token_create``, with the token's expiry set;
+* ``tokens_revoked(user, token_ids, by, reason)``: after tokens were revoked; ``by`` is
+  ``None`` when it was automatic (``reason``: ``"credentials_changed"``), else ``"revoked"``.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +14,10 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.db.models.signals import pre_save
-from django.dispatch import receiver
+from django.dispatch import Signal, receiver
+
+token_created = Signal()
+tokens_revoked = Signal()
 
 
 @receiver(pre_save, sender=settings.AUTH_USER_MODEL, dispatch_uid="tokens_revoke_on_change")

@@ -18,7 +18,7 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-PROJECT_APPS = {"strategy", "initiatives", "metrics"}
+PROJECT_APPS = {"strategy", "initiatives", "metrics", "security"}
 
 
 @pytest.fixture

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core import mail
 from django.test import Client
@@ -49,6 +50,7 @@ from metrics.models import (
     WebhookDelivery,
 )
 from metrics.notifications import alerts_notify, webhook_body
+from security.models import SecurityEvent
 from strategy.models import STRATEGY_OFFICE_GROUP, ApiToken, Membership, Strategy, Team
 from strategy.services import token_create
 from tests.factories import (
@@ -591,6 +593,18 @@ ROUTES: dict[str, Urls] = {
     ],
     "metrics:alert-detail": lambda w: [f"/alerts/{pk}/" for pk in _alerts(w)],
     "metrics:alert-snooze": lambda w: [f"/alerts/{pk}/snooze/" for pk in _alerts(w)],
+    # Office only (the security log names everyone): everyone else gets 403.
+    "security:event-list": lambda w: [
+        "/security/events/",
+        "/security/events/?kind=membership_added",
+        *[
+            f"/security/events/?person={name}"
+            for name in get_user_model()
+            .objects.filter(pk__in=w.private_people)
+            .values_list("username", flat=True)
+        ],
+        "/security/events/?format=csv",
+    ],
     "metrics:alert-acknowledge": lambda w: [f"/alerts/{pk}/acknowledge/" for pk in _alerts(w)],
     "metrics:alert-resolve": lambda w: [f"/alerts/{pk}/resolve/" for pk in _alerts(w)],
     # API
@@ -654,6 +668,11 @@ ROUTES: dict[str, Urls] = {
     "api:alert-events": lambda w: [f"/api/v1/alerts/{pk}/events/" for pk in _alerts(w)],
     "api:webhook-list": _api_list("webhooks"),
     "api:webhook-detail": lambda w: ["/api/v1/webhooks/1/", "/api/v1/webhooks/2/"],
+    "api:securityevent-list": _api_list("security-events", "kind=membership_added"),
+    "api:securityevent-detail": lambda w: [
+        f"/api/v1/security-events/{pk}/"
+        for pk in SecurityEvent.objects.order_by("id").values_list("id", flat=True)[:5]
+    ],
     "rest_framework:login": lambda w: ["/api/auth/login/"],
     "rest_framework:logout": lambda w: ["/api/auth/logout/"],
     "api-schema": lambda w: ["/api/schema/", "/api/schema/?format=json"],

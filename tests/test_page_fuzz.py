@@ -307,6 +307,7 @@ PAGES: dict[str, Page] = {
     ),
     "metrics:alert-list": Page(fields=FILTERS),
     "metrics:alert-detail": Page(kwargs=lambda plan: {"pk": _alert(plan).pk}),
+    "security:event-list": Page(fields=["kind", "person", "since", "until", "page"]),
     "metrics:alert-acknowledge": Page(
         kwargs=lambda plan: {"pk": _alert(plan).pk}, post=lambda plan: {}, fields=["next", "note"]
     ),

@@ -12,6 +12,7 @@ import pytest
 from django.utils import timezone
 
 from execsupport.api_urls import router
+from security.models import SecurityEvent
 from tests.factories import (
     InitiativeFactory,
     KPIFactory,
@@ -125,6 +126,11 @@ webhooks       retrieve         401  403  403  403  403  200  403  403  403  200
 webhooks       create           401  403  403  403  403  201  403  403  403  201
 webhooks       update           401  403  403  403  403  200  403  403  403  200
 webhooks       delete           401  403  403  403  403  204  403  403  403  204
+security-events list            401  403  403  403  403  200  403  403  403  200
+security-events retrieve        401  403  403  403  403  200  403  403  403  200
+security-events create          401  403  403  403  403  405  403  403  403  405
+security-events update          401  403  403  403  403  405  403  403  403  405
+security-events delete          401  403  403  403  403  405  403  403  403  405
 """
 
 
@@ -187,6 +193,7 @@ def _target(endpoint: str, action: str, plan, member):
         "scores": plan.score,
         "alerts": plan.alert,
         "webhooks": plan.webhook,
+        "security-events": SecurityEvent.objects.order_by("id").first(),
     }[endpoint]
 
 
@@ -240,6 +247,7 @@ def _create_payload(endpoint: str, plan) -> dict:
         "scores": {"status": "on_track"},
         "alerts": {"title": "x"},
         "webhooks": {"name": "Chat", "url": "https://93.184.215.14/h"},
+        "security-events": {"kind": "sign_in"},
     }[endpoint]
 
 

@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from execsupport.api_urls import router
 from metrics.models import SubjectType
+from security.models import SecurityEvent
 from strategy.derived import part, ref
 from tests.factories import (
     AlertFactory,
@@ -67,6 +68,9 @@ def _add(endpoint: str, plan, n: int) -> None:
                 title_parts=part("KPI off track: {0}", **{"0": ref("kpi", p.kpi.pk)}),
             ),
             "webhooks": lambda i: WebhookFactory(),
+            "security-events": lambda i: SecurityEvent.objects.create(
+                kind=SecurityEvent.Kind.SIGN_IN, actor_name="leader", subject_name="leader"
+            ),
         }[endpoint](i)
 
 
@@ -99,6 +103,7 @@ EXPECTED = {
     "scores": 8,
     # office: session, user, office group + count, page
     "webhooks": 5,
+    "security-events": 5,
 }
 
 
@@ -108,7 +113,7 @@ def test_every_list_endpoint_has_a_pinned_count():
 
 @pytest.mark.parametrize("endpoint", sorted(EXPECTED))
 def test_list_query_count_is_constant(endpoint, plan, leader, admin, client):
-    client.force_login(admin if endpoint == "webhooks" else leader)
+    client.force_login(admin if endpoint in ("webhooks", "security-events") else leader)
     url = f"/api/v1/{endpoint}/?page_size=100"
     counts = []
     for rows in (3, 27):  # 3 rows, then 30

@@ -44,6 +44,9 @@ def _pages(plan, persona: str) -> list[str]:
             "/kpis/new/",
             f"/kpis/{kpi.key}/edit/",
         ]
+    if persona == "office":
+        # Rows from the personas' sign-ins; the second shows the filters' error list.
+        pages += ["/security/events/", "/security/events/?since=2026-03-02&until=2026-03-01"]
     return pages
 
 

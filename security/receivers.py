@@ -1,0 +1,414 @@
+"""What writes the security log: Django's and django-axes' sign-in signals, allauth's second
+factor signals (when ``allauth.mfa`` is installed), the token signals of ``strategy.services``,
+and saves and deletions of memberships, accounts, teams and webhooks (model signals, so the
+pages, the API, the admin and commands are all covered).
+
+This app depends on the domain apps (by model label and their signals); none of them imports
+it. Connected once from ``SecurityConfig.ready``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.apps import apps
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth import signals as auth_signals
+from django.db.models import signals as model_signals
+
+from security.models import SecurityEvent
+from security.services import security_event_record, security_failure_record
+
+Kind = SecurityEvent.Kind
+TYPED_NAME_MAX = 255
+
+
+# --- signing in and out -----------------------------------------------------------------------
+def _path(request) -> str:
+    return getattr(request, "path", "")[:200] if request is not None else ""
+
+
+def on_logged_in(sender, request, user, **kwargs) -> None:
+    security_event_record(
+        kind=Kind.SIGN_IN,
+        request=request,
+        actor=user,
+        subject=user,
+        details={"path": _path(request)},
+    )
+
+
+def on_logged_out(sender, request, user, **kwargs) -> None:
+    if user is None:
+        return  # signing out when not signed in: nothing happened
+    security_event_record(kind=Kind.SIGN_OUT, request=request, actor=user, subject=user, details={})
+
+
+def _typed_username(credentials: dict | None) -> str:
+    field = get_user_model().USERNAME_FIELD
+    typed = (credentials or {}).get(field) or (credentials or {}).get("username") or ""
+    return str(typed).replace("\x00", "\ufffd")[:TYPED_NAME_MAX]
+
+
+def _person_named(name: str):
+    if not name:
+        return None
+    model = get_user_model()
+    return model._default_manager.filter(**{model.USERNAME_FIELD: name[:150]}).first()
+
+
+def on_login_failed(sender, credentials, request=None, **kwargs) -> None:
+    """A wrong password, an unknown name or a locked account. Keyed by the name typed: an
+    account's failures from one address count in one row per window. The password Django
+    passes (masked) is not kept."""
+    typed = _typed_username(credentials)
+    security_failure_record(
+        kind=Kind.SIGN_IN_FAILED,
+        key=f"name:{typed}",
+        request=request,
+        subject=_person_named(typed),
+        subject_name=typed,
+        details={"path": _path(request)},
+    )
+
+
+def on_locked_out(sender, request, username, ip_address, **kwargs) -> None:
+    typed = str(username or "")[:TYPED_NAME_MAX]
+    security_failure_record(
+        kind=Kind.LOCKED_OUT,
+        key=f"name:{typed}",
+        request=request,
+        subject=_person_named(typed),
+        subject_name=typed,
+        details={
+            "path": _path(request),
+            "failure_limit": settings.AXES_FAILURE_LIMIT,
+            "cool_off_hours": settings.AXES_COOLOFF_TIME,
+        },
+    )
+
+
+# --- second factor (django-allauth's mfa) -----------------------------------------------------
+def _authenticator(authenticator) -> dict[str, Any]:
+    return {"authenticator_id": authenticator.pk, "type": str(authenticator.type)}
+
+
+def _mfa_receiver(kind: str):
+    def receiver(sender, request, user, authenticator, **kwargs) -> None:
+        security_event_record(
+            kind=kind, request=request, subject=user, details=_authenticator(authenticator)
+        )
+
+    receiver.__name__ = f"on_{kind}"
+    return receiver
+
+
+def on_mfa_failed(sender, request, user, authenticator=None, **kwargs) -> None:
+    security_failure_record(
+        kind=Kind.MFA_FAILED,
+        key=f"user:{user.pk}",
+        request=request,
+        subject=user,
+        details=_authenticator(authenticator) if authenticator is not None else {},
+    )
+
+
+# --- API tokens -------------------------------------------------------------------------------
+TOKEN_REF_LENGTH = 12
+
+
+def token_ref(token) -> str:
+    """How the log names a token: the start of its digest (its primary key). Not the digest
+    itself, and never its key (``es_…``, the first characters of the secret)."""
+    return token.digest[:TOKEN_REF_LENGTH]
+
+
+def on_token_created(sender, token, created_by, **kwargs) -> None:
+    security_event_record(
+        kind=Kind.TOKEN_CREATED,
+        actor=created_by,
+        subject=token.user,
+        details={
+            "token": token_ref(token),
+            "name": token.name,
+            "scopes": list(token.scopes),
+            "expires_at": token.expiry.isoformat() if token.expiry else None,
+        },
+    )
+
+
+def on_tokens_revoked(sender, user, token_ids, by, reason, **kwargs) -> None:
+    security_event_record(
+        kind=Kind.TOKEN_REVOKED,
+        actor=by,
+        subject=user,
+        details={"tokens": [digest[:TOKEN_REF_LENGTH] for digest in token_ids], "reason": reason},
+    )
+
+
+# --- memberships, roles, teams, webhooks ------------------------------------------------------
+def _before(instance, fields: list[str]) -> dict[str, Any] | None:
+    """The stored values of ``fields`` before this save: remembered by the instance when it
+    was read (``TimestampedModel``), else one query. ``None`` for a new row."""
+    if instance._state.adding or instance.pk is None:
+        return None
+    loaded = getattr(instance, "_loaded_values", None) or {}
+    attnames = [instance._meta.get_field(name).attname for name in fields]
+    if all(name in loaded for name in attnames):
+        return {name: loaded[att] for name, att in zip(fields, attnames, strict=True)}
+    row = type(instance)._base_manager.filter(pk=instance.pk).values(*attnames).first()
+    if row is None:
+        return None
+    return {name: row[att] for name, att in zip(fields, attnames, strict=True)}
+
+
+def _stash(fields: list[str]):
+    def receiver(sender, instance, raw=False, update_fields=None, **kwargs) -> None:
+        if raw:
+            return
+        if update_fields is not None and not set(fields) & set(update_fields):
+            instance._security_before = "untouched"
+            return
+        instance._security_before = _before(instance, fields)
+
+    return receiver
+
+
+MEMBERSHIP_FIELDS = ["role", "team", "user"]
+
+
+def on_membership_saved(sender, instance, created, raw=False, **kwargs) -> None:
+    before = getattr(instance, "_security_before", None)
+    if raw or before == "untouched":
+        return
+    team = {"team_id": instance.team_id, "team": str(instance.team)}
+    if created or before is None:
+        security_event_record(
+            kind=Kind.MEMBERSHIP_ADDED,
+            subject=instance.user,
+            details={**team, "role": instance.role},
+        )
+        return
+    if before["role"] == instance.role and before["team"] == instance.team_id:
+        return
+    security_event_record(
+        kind=Kind.MEMBERSHIP_CHANGED,
+        subject=instance.user,
+        details={
+            **team,
+            "from_role": before["role"],
+            "to_role": instance.role,
+            **({"from_team_id": before["team"]} if before["team"] != instance.team_id else {}),
+        },
+    )
+
+
+def on_membership_deleted(sender, instance, **kwargs) -> None:
+    user_model = get_user_model()
+    subject = user_model._default_manager.filter(pk=instance.user_id).first()
+    security_event_record(
+        kind=Kind.MEMBERSHIP_REMOVED,
+        subject=subject,
+        subject_name="" if subject else f"#{instance.user_id}",
+        details={"team_id": instance.team_id, "role": instance.role},
+    )
+
+
+ACCOUNT_FLAGS = {"is_superuser": "superuser", "is_staff": "staff", "is_active": "active"}
+
+
+def on_account_pre_save(sender, instance, raw=False, update_fields=None, **kwargs) -> None:
+    if raw:
+        return
+    instance._security_password_set = getattr(instance, "_password", None) is not None
+    fields = list(ACCOUNT_FLAGS)
+    if update_fields is not None and not set(fields) & set(update_fields):
+        instance._security_before = "untouched"
+        return
+    if instance.pk is None:
+        instance._security_before = None
+        return
+    instance._security_before = (
+        sender._default_manager.filter(pk=instance.pk).values(*fields).first()
+    )
+
+
+def on_account_saved(sender, instance, created, raw=False, **kwargs) -> None:
+    if raw:
+        return
+    if not created and getattr(instance, "_security_password_set", False):
+        instance._security_password_set = False
+        security_event_record(kind=Kind.PASSWORD_CHANGED, subject=instance, details={})
+    before = getattr(instance, "_security_before", "untouched")
+    instance._security_before = "untouched"
+    if before == "untouched":
+        return
+    for field, label in ACCOUNT_FLAGS.items():
+        now = getattr(instance, field)
+        was = None if before is None else before[field]
+        if before is None and not (now and field != "is_active"):
+            continue  # a new ordinary account: no role to report
+        if was != now:
+            security_event_record(
+                kind=Kind.ROLE_CHANGED,
+                subject=instance,
+                details={"role": label, "from": was, "to": now, "new_account": before is None},
+            )
+
+
+def on_groups_changed(sender, instance, action, reverse, model, pk_set, **kwargs) -> None:
+    """The strategy office is a group: joining or leaving it is a role change."""
+    from strategy.models import STRATEGY_OFFICE_GROUP
+
+    if action not in ("post_add", "post_remove", "pre_clear"):
+        return
+    group_model = apps.get_model("auth", "Group")
+    user_model = get_user_model()
+    to = action == "post_add"
+    if not reverse:  # instance: a person; pk_set: groups
+        if action == "pre_clear":
+            groups = instance.groups.filter(name=STRATEGY_OFFICE_GROUP)
+        else:
+            groups = group_model.objects.filter(pk__in=pk_set or (), name=STRATEGY_OFFICE_GROUP)
+        people = [instance] if groups.exists() else []
+    else:  # instance: a group; pk_set: people
+        if instance.name != STRATEGY_OFFICE_GROUP:
+            return
+        if action == "pre_clear":
+            people = list(instance.user_set.all())
+        else:
+            people = list(user_model._default_manager.filter(pk__in=pk_set or ()))
+    for person in people:
+        security_event_record(
+            kind=Kind.ROLE_CHANGED,
+            subject=person,
+            details={"role": "strategy office", "from": not to, "to": to, "new_account": False},
+        )
+
+
+TEAM_FIELDS = ["is_private"]
+
+
+def on_team_saved(sender, instance, created, raw=False, **kwargs) -> None:
+    before = getattr(instance, "_security_before", None)
+    if raw or before == "untouched":
+        return
+    was = None if (created or before is None) else before["is_private"]
+    if was == instance.is_private or (was is None and not instance.is_private):
+        return  # unchanged, or a new public team
+    security_event_record(
+        kind=Kind.TEAM_PRIVACY_CHANGED,
+        details={
+            "team_id": instance.pk,
+            "team": instance.name,
+            "from": "private" if was else ("public" if was is not None else None),
+            "to": "private" if instance.is_private else "public",
+        },
+    )
+
+
+WEBHOOK_FIELDS = ["name", "url", "is_active", "min_severity", "owner", "team"]
+
+
+def _host(url: str) -> str:
+    """A webhook's host only: its path and query often carry the receiver's own secret."""
+    try:
+        return urlsplit(url).hostname or ""
+    except ValueError:
+        return ""
+
+
+def _webhook_facts(webhook) -> dict[str, Any]:
+    return {
+        "webhook_id": webhook.pk,
+        "name": webhook.name,
+        "host": _host(webhook.url),
+        "is_active": webhook.is_active,
+        "min_severity": webhook.min_severity,
+        "owner_id": webhook.owner_id,
+        "team_id": webhook.team_id,
+    }
+
+
+def on_webhook_saved(sender, instance, created, raw=False, **kwargs) -> None:
+    before = getattr(instance, "_security_before", None)
+    if raw or before == "untouched":
+        return
+    owner = instance.owner if instance.owner_id else None
+    if created or before is None:
+        security_event_record(
+            kind=Kind.WEBHOOK_CREATED, subject=owner, details=_webhook_facts(instance)
+        )
+        return
+    changes: dict[str, Any] = {}
+    for field in WEBHOOK_FIELDS:
+        attname = instance._meta.get_field(field).attname
+        was, now = before[field], getattr(instance, attname)
+        if was == now:
+            continue
+        if field == "url":
+            changes["url"] = {"from_host": _host(was or ""), "to_host": _host(now or "")}
+        else:
+            changes[field] = {"from": was, "to": now}
+    if changes:
+        security_event_record(
+            kind=Kind.WEBHOOK_CHANGED,
+            subject=owner,
+            details={**_webhook_facts(instance), "changes": changes},
+        )
+
+
+def on_webhook_deleted(sender, instance, **kwargs) -> None:
+    security_event_record(kind=Kind.WEBHOOK_DELETED, details=_webhook_facts(instance))
+
+
+def connect() -> None:
+    """Connect every receiver (``dispatch_uid``: once, however often it is called)."""
+    from axes.signals import user_locked_out
+
+    from strategy.signals import token_created, tokens_revoked
+
+    user_model = settings.AUTH_USER_MODEL
+    auth_signals.user_logged_in.connect(on_logged_in, dispatch_uid="security_logged_in")
+    auth_signals.user_logged_out.connect(on_logged_out, dispatch_uid="security_logged_out")
+    auth_signals.user_login_failed.connect(on_login_failed, dispatch_uid="security_login_failed")
+    user_locked_out.connect(on_locked_out, dispatch_uid="security_locked_out")
+    token_created.connect(on_token_created, dispatch_uid="security_token_created")
+    tokens_revoked.connect(on_tokens_revoked, dispatch_uid="security_tokens_revoked")
+
+    for label, fields, saved, deleted in (
+        ("strategy.Membership", MEMBERSHIP_FIELDS, on_membership_saved, on_membership_deleted),
+        ("strategy.Team", TEAM_FIELDS, on_team_saved, None),
+        ("metrics.Webhook", WEBHOOK_FIELDS, on_webhook_saved, on_webhook_deleted),
+    ):
+        model_signals.pre_save.connect(
+            _stash(fields), sender=label, weak=False, dispatch_uid=f"security_pre_{label}"
+        )
+        model_signals.post_save.connect(saved, sender=label, dispatch_uid=f"security_{label}")
+        if deleted is not None:
+            model_signals.post_delete.connect(
+                deleted, sender=label, dispatch_uid=f"security_del_{label}"
+            )
+    model_signals.pre_save.connect(
+        on_account_pre_save, sender=user_model, dispatch_uid="security_account_pre"
+    )
+    model_signals.post_save.connect(
+        on_account_saved, sender=user_model, dispatch_uid="security_account"
+    )
+    groups = get_user_model().groups.through
+    model_signals.m2m_changed.connect(
+        on_groups_changed, sender=groups, dispatch_uid="security_groups"
+    )
+
+    if apps.is_installed("allauth.mfa"):
+        from allauth.mfa import signals as mfa
+
+        for signal, kind in (
+            (mfa.authenticator_added, Kind.MFA_ADDED),
+            (mfa.authenticator_removed, Kind.MFA_REMOVED),
+            (mfa.authenticator_reset, Kind.MFA_RESET),
+        ):
+            signal.connect(_mfa_receiver(kind), weak=False, dispatch_uid=f"security_{kind}")
+        mfa.authentication_failed.connect(on_mfa_failed, dispatch_uid="security_mfa_failed")
