@@ -27,9 +27,12 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.shortcuts import redirect
 from django.utils.crypto import salted_hmac
+
+from execsupport.client_ip import client_ip
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -43,6 +46,15 @@ class AccountAdapter(DefaultAccountAdapter):
         if settings.SSO_ONLY:
             return None
         return super().authenticate(request, **credentials)
+
+    def get_client_ip(self, request: HttpRequest) -> str:
+        """The client's address for allauth's rate limits, the sessions page and its mails:
+        the one resolver (``execsupport.client_ip``, ``TRUSTED_PROXY_COUNT``), as the lockout,
+        the API throttles and the security log use."""
+        ip = client_ip(request)
+        if not ip:
+            raise PermissionDenied("Unable to determine the client's address.")
+        return ip
 
     def reauthenticate(self, user: AbstractBaseUser, password: str) -> bool:
         if settings.SSO_ONLY:

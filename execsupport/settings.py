@@ -270,8 +270,7 @@ USERSESSIONS_TRACK_ACTIVITY = False
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 if TRUSTED_PROXY_COUNT < 0:
     raise ImproperlyConfigured("TRUSTED_PROXY_COUNT is a number of proxies: 0 or more.")
-# django-allauth resolves addresses for its own rate limits the same way (from the right).
-ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
+# django-allauth asks the same resolver (execsupport.allauth.AccountAdapter.get_client_ip).
 
 # django-axes: lock out a username+IP pair after repeated failed logins; the address comes
 # from the one resolver, so behind a proxy each client counts apart (not the proxy's address).

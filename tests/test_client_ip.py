@@ -203,3 +203,33 @@ def test_rate_limit_can_be_switched_off(settings, leader):
     client = Client()
     client.force_login(leader)
     assert {client.post("/send/").status_code for _ in range(30)} == {200}
+
+
+def test_allauth_rate_limit_counts_each_client_behind_the_proxy(behind_proxy, settings, db):
+    """django-allauth's own limit on failed sign-ins (ACCOUNT_RATE_LIMITS "login_failed", per
+    address) asks the same resolver: one client spending it leaves the others theirs."""
+    settings.AXES_ENABLED = False
+    settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "login_failed": "3/m/ip"}
+    refused = b"Too many failed login attempts"
+
+    def attempt(name: str, ip: str) -> bytes:
+        return _login(Client(), username=name, password="x", ip=ip).content
+
+    assert [refused in attempt(f"guess{i}", "198.51.100.66") for i in range(4)] == [
+        False,
+        False,
+        False,
+        True,
+    ]
+    assert refused not in attempt("guess9", "203.0.113.7")
+
+
+def test_allauth_asks_the_one_resolver(rf, settings):
+    """allauth's own resolver read ALLAUTH_TRUSTED_PROXY_COUNT and raised ImproperlyConfigured
+    (a 500) when X-Forwarded-For had fewer entries than the trusted proxies."""
+    from allauth.account.adapter import get_adapter
+
+    settings.TRUSTED_PROXY_COUNT = 2
+    for xff in ("203.0.113.7", "1.1.1.1, 203.0.113.7, 10.0.0.1", None):
+        request = _request(rf, xff=xff)
+        assert get_adapter(request).get_client_ip(request) == client_ip(request)

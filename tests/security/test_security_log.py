@@ -68,7 +68,7 @@ def assert_from_client(event: SecurityEvent, request_id: str = "req-42") -> None
 # --- signing in and out ---------------------------------------------------------------------
 def test_sign_in_is_written_with_who_address_and_request_id(leader):
     client = via_proxy(Client())
-    response = client.post("/accounts/login/", {"username": "leader", "password": PASSWORD})
+    response = client.post("/accounts/login/", {"login": "leader", "password": PASSWORD})
     assert response.status_code == 302
     assert response["X-Request-ID"] == "req-42"
     event = only(Kind.SIGN_IN)
@@ -79,7 +79,7 @@ def test_sign_in_is_written_with_who_address_and_request_id(leader):
 
 
 def test_failed_sign_in_names_the_account_not_the_password(leader):
-    via_proxy(Client()).post("/accounts/login/", {"username": "leader", "password": "Hunter2!x"})
+    via_proxy(Client()).post("/accounts/login/", {"login": "leader", "password": "Hunter2!x"})
     event = only(Kind.SIGN_IN_FAILED)
     assert (event.actor, event.subject, event.subject_name) == (None, leader, "leader")
     assert_from_client(event)
@@ -88,7 +88,7 @@ def test_failed_sign_in_names_the_account_not_the_password(leader):
 
 
 def test_failed_sign_in_of_an_unknown_name_keeps_what_was_typed(db):
-    via_proxy(Client()).post("/accounts/login/", {"username": "n0body", "password": "x"})
+    via_proxy(Client()).post("/accounts/login/", {"login": "n0body", "password": "x"})
     event = only(Kind.SIGN_IN_FAILED)
     assert (event.subject, event.subject_name) == (None, "n0body")
 
@@ -97,7 +97,7 @@ def test_lockout_is_written(leader, settings):
     settings.AXES_FAILURE_LIMIT = 2
     client = via_proxy(Client())
     for _ in range(3):
-        client.post("/accounts/login/", {"username": "leader", "password": "wrong"})
+        client.post("/accounts/login/", {"login": "leader", "password": "wrong"})
     event = only(Kind.LOCKED_OUT)
     assert (event.subject, event.subject_name) == (leader, "leader")
     assert event.count == 2  # locked at the 2nd failure, refused again at the 3rd
@@ -119,11 +119,11 @@ def test_password_change_is_written(leader):
     client.force_login(leader)
     SecurityEvent.objects.all().delete()  # the factory's own set_password
     response = client.post(
-        "/accounts/password_change/",
+        "/accounts/password/change/",
         {
-            "old_password": PASSWORD,
-            "new_password1": "a-much-longer-passphrase-41",
-            "new_password2": "a-much-longer-passphrase-41",
+            "oldpassword": PASSWORD,
+            "password1": "a-much-longer-passphrase-41",
+            "password2": "a-much-longer-passphrase-41",
         },
     )
     assert response.status_code == 302
@@ -137,13 +137,13 @@ def test_repeated_failures_raise_a_count_instead_of_adding_rows(leader, settings
     settings.AXES_ENABLED = False
     client = via_proxy(Client())
     for _ in range(5):
-        client.post("/accounts/login/", {"username": "leader", "password": "wrong"})
+        client.post("/accounts/login/", {"login": "leader", "password": "wrong"})
     event = only(Kind.SIGN_IN_FAILED)
     assert event.count == 5
     assert event.last_at >= event.at
     # Another address is another row.
     via_proxy(Client(), ip="198.51.100.3").post(
-        "/accounts/login/", {"username": "leader", "password": "wrong"}
+        "/accounts/login/", {"login": "leader", "password": "wrong"}
     )
     assert SecurityEvent.objects.filter(kind=Kind.SIGN_IN_FAILED).count() == 2
 
@@ -153,7 +153,7 @@ def test_a_flood_from_many_addresses_stops_at_the_cap(db, settings):
     settings.SECURITY_LOG_FAILURE_MAX_ROWS = 5
     for i in range(12):
         via_proxy(Client(), ip=f"198.51.100.{i + 1}").post(
-            "/accounts/login/", {"username": f"guess{i}", "password": "x"}
+            "/accounts/login/", {"login": f"guess{i}", "password": "x"}
         )
     rows = list(SecurityEvent.objects.filter(kind=Kind.SIGN_IN_FAILED).order_by("id"))
     assert len(rows) == 6  # 5 with their details, then one overflow row
@@ -167,9 +167,9 @@ def test_failures_after_the_window_start_a_new_row(leader, settings, time_machin
     settings.AXES_ENABLED = False
     time_machine.move_to(timezone.now(), tick=False)
     client = via_proxy(Client())
-    client.post("/accounts/login/", {"username": "leader", "password": "wrong"})
+    client.post("/accounts/login/", {"login": "leader", "password": "wrong"})
     time_machine.shift(dt.timedelta(seconds=settings.SECURITY_LOG_FAILURE_WINDOW_SECONDS + 1))
-    client.post("/accounts/login/", {"username": "leader", "password": "wrong"})
+    client.post("/accounts/login/", {"login": "leader", "password": "wrong"})
     assert SecurityEvent.objects.filter(kind=Kind.SIGN_IN_FAILED).count() == 2
 
 
@@ -326,7 +326,7 @@ def test_superuser_staff_and_deactivation_are_role_changes(outsider):
 
 
 def test_signing_in_writes_no_role_change(leader):
-    Client().post("/accounts/login/", {"username": "leader", "password": PASSWORD})
+    Client().post("/accounts/login/", {"login": "leader", "password": PASSWORD})
     assert not SecurityEvent.objects.filter(kind=Kind.ROLE_CHANGED).exists()
 
 
@@ -379,9 +379,7 @@ def test_each_event_is_one_json_log_line(leader, caplog, django_capture_on_commi
     logger.addHandler(caplog.handler)  # the logger does not propagate (its own JSON handler)
     try:
         with django_capture_on_commit_callbacks(execute=True):
-            via_proxy(Client()).post(
-                "/accounts/login/", {"username": "leader", "password": PASSWORD}
-            )
+            via_proxy(Client()).post("/accounts/login/", {"login": "leader", "password": PASSWORD})
     finally:
         logger.removeHandler(caplog.handler)
     records = [r for r in caplog.records if r.name == "execsupport.security"]
@@ -515,7 +513,7 @@ def test_csv_export_is_utf8_with_bom_and_formula_safe(admin, settings):
     settings.AXES_ENABLED = False
     client = _office_client(admin)
     SecurityEvent.objects.all().delete()
-    via_proxy(Client()).post("/accounts/login/", {"username": "=HYPERLINK(1)", "password": "x"})
+    via_proxy(Client()).post("/accounts/login/", {"login": "=HYPERLINK(1)", "password": "x"})
     security_event_record(kind=Kind.SIGN_IN, actor=admin, subject=admin, details={"é": "ü"})
     response = client.get("/security/events/?format=csv")
     assert response.status_code == 200
