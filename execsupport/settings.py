@@ -491,6 +491,14 @@ GAP_WEBHOOK_BACKOFF_SECONDS = env.int("GAP_WEBHOOK_BACKOFF_SECONDS", default=30)
 GAP_OUTBOX_MAX_ATTEMPTS = env.int("GAP_OUTBOX_MAX_ATTEMPTS", default=6)
 GAP_OUTBOX_BACKOFF_SECONDS = env.int("GAP_OUTBOX_BACKOFF_SECONDS", default=60)
 GAP_OUTBOX_LEASE_SECONDS = env.int("GAP_OUTBOX_LEASE_SECONDS", default=300)
+# The noise budget: a person is told at once of at most this many alerts a day (TIME_ZONE days;
+# the most severe first); the others wait for the daily digest, built from the outbox at
+# NOTIFY_DIGEST_HOUR:NOTIFY_DIGEST_MINUTE. 0 sends every alert through the digest.
+NOTIFY_IMMEDIATE_PER_DAY = env.int("NOTIFY_IMMEDIATE_PER_DAY", default=5)
+NOTIFY_DIGEST_HOUR = env.int("NOTIFY_DIGEST_HOUR", default=17)
+NOTIFY_DIGEST_MINUTE = env.int("NOTIFY_DIGEST_MINUTE", default=0)
+if NOTIFY_IMMEDIATE_PER_DAY < 0:
+    raise ImproperlyConfigured("NOTIFY_IMMEDIATE_PER_DAY must be 0 or more.")
 # Webhooks call https:// URLs on public addresses only (execsupport/outbound.py), checked at
 # save and before each request, which goes to the address checked and follows no redirect.
 # WEBHOOK_ALLOW_HTTP: also plain http:// (local testing only). WEBHOOK_ALLOWED_NETWORKS:
@@ -513,6 +521,11 @@ CELERY_BEAT_SCHEDULE = {
     "security-events-prune": {
         "task": "security.events_prune",
         "schedule": crontab(hour=3, minute=45),
+        "options": {"expires": 6 * 3600},
+    },
+    "notify-daily-digest": {
+        "task": "metrics.digests_send",
+        "schedule": crontab(hour=NOTIFY_DIGEST_HOUR, minute=NOTIFY_DIGEST_MINUTE),
         "options": {"expires": 6 * 3600},
     },
 }

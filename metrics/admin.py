@@ -269,8 +269,8 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
 class OutboxMessageAdmin(admin.ModelAdmin):
     """The notification outbox, read-only: rows are written and sent by the notifier."""
 
-    list_display = ["created_at", "channel", "to_address", "subject", "status", "attempts"]
-    list_filter = ["status", "channel"]
+    list_display = ["created_at", "kind", "channel", "to_address", "subject", "status", "attempts"]
+    list_filter = ["status", "kind", "channel"]
     search_fields = ["to_address", "subject"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -31,7 +31,8 @@ INITIATIVE_KINDS = frozenset(
     {"initiative_stale", "schedule_slip", "budget_burn", "over_budget", "unowned"}
 )
 MILESTONE_KINDS = frozenset({"milestone_overdue"})
-OBJECTIVE_KINDS = frozenset({"unowned", "early_warning"})
+ROOT_KIND = "objective_off_track"
+OBJECTIVE_KINDS = frozenset({"unowned", "early_warning", ROOT_KIND})
 ROLLUP_KINDS: frozenset[str] = frozenset()
 UNAVAILABLE_KIND = "score_unavailable"
 
@@ -47,6 +48,7 @@ TITLES = {
     "over_budget": "Over budget",
     "unowned": "No owner",
     "early_warning": "Leading indicator warns",
+    "objective_off_track": "Objective off track",
     "score_unavailable": "Score unavailable",
 }
 
@@ -547,6 +549,68 @@ def objective_alerts(
     ):
         specs.append(_holding(subject, "early_warning"))
     return specs
+
+
+@dataclass(frozen=True)
+class Cause:
+    """An active alert of one of an objective's parts (its KPIs, its initiatives, their KPIs
+    and milestones): a cause listed inside the objective's root alert."""
+
+    subject_type: str
+    subject_id: int
+    kind: str
+    severity: int
+
+    @property
+    def dedup_key(self) -> str:
+        return alert_dedup_key(
+            kind=self.kind, subject_type=self.subject_type, subject_id=self.subject_id
+        )
+
+
+def objective_root_alert(
+    *, subject: Subject, status: str, score: float | None, causes: list[Cause], is_open: bool
+) -> list[AlertSpec]:
+    """One alert per root cause: an open objective that is off track while some of its parts
+    have active alerts raises one ``objective_off_track`` alert listing those causes (most
+    severe first), as severe as the most severe of them. The parts' alerts stay (their own
+    pages, the API); the inbox lists them inside this one (``Alert.root``, set by the engine
+    from ``details["causes"]``) instead of one row per part. The causes are references, so a
+    reader who may not see a part reads "N parts you cannot see" (counted, never named)."""
+    if not is_open or status != OFF_TRACK or not causes:
+        return []
+    ordered = sorted(causes, key=lambda c: (-c.severity, c.subject_type, c.subject_id, c.kind))
+    listed = items(
+        [
+            part(
+                "{s} ({k})",
+                about=(c.subject_type, c.subject_id),
+                s=ref(c.subject_type, c.subject_id),
+                k=TITLES.get(c.kind, c.kind),
+            )
+            for c in ordered
+        ],
+        sep="; ",
+        last=" and ",
+    )
+    count = len(ordered)
+    return [
+        _spec(
+            subject,
+            ROOT_KIND,
+            max(c.severity for c in ordered),
+            part(
+                "{s} is off track{score} because of {n} alert{plural} on its parts: {causes}. "
+                "Act on them together: each has its own alert on its page.",
+                s=subject.ref("This"),
+                score=f" (score {score:.0f})" if score is not None else "",
+                n=count,
+                plural="" if count == 1 else "s",
+                causes=listed,
+            ),
+            causes=[c.dedup_key for c in ordered],
+        )
+    ]
 
 
 def unavailable_alert(*, subject: Subject, reason: str) -> AlertSpec:

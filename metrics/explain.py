@@ -219,6 +219,15 @@ class AlertText:
 # Alert details that list subjects by id: (key, subject type); ids the reader may not see are
 # left out.
 ID_LIST_DETAILS = {"leading_kpi_ids": "kpi", "lagging_kpi_ids": "kpi"}
+# Lists of alert dedup keys ("<kind>:<subject_type>:<id>"): a root alert's causes.
+KEY_LIST_DETAILS = ("causes",)
+
+
+def _key_subject(key: Any) -> tuple[str, int] | None:
+    parts = str(key).split(":")
+    if len(parts) == 3 and parts[2].isdigit():
+        return (parts[1], int(parts[2]))
+    return None
 
 
 def _details_for(details: Any, names: DerivedNames) -> dict:
@@ -226,6 +235,9 @@ def _details_for(details: Any, names: DerivedNames) -> dict:
     for key, subject_type in ID_LIST_DETAILS.items():
         if isinstance(shown.get(key), list):
             shown[key] = [i for i in shown[key] if names.sees((subject_type, int(i)))]
+    for key in KEY_LIST_DETAILS:
+        if isinstance(shown.get(key), list):
+            shown[key] = [k for k in shown[key] if names.sees(_key_subject(k))]
     return shown
 
 
@@ -253,6 +265,9 @@ def alerts_render(
         if isinstance(details, dict):
             for key, subject_type in ID_LIST_DETAILS.items():
                 names.want(*({"ref": [subject_type, i]} for i in details.get(key) or []))
+            for key in KEY_LIST_DETAILS:
+                subjects = [_key_subject(k) for k in details.get(key) or []]
+                names.want(*({"ref": list(s)} for s in subjects if s is not None))
     names.resolve()
     for alert in alerts:
         title, message = _alert_parts(alert)

@@ -83,6 +83,11 @@ class AlertFilterForm(forms.Form):
     )
     kind = forms.ChoiceField(choices=[("", "Any kind"), *Alert.Kind.choices], required=False)
     mine = forms.BooleanField(label="Only mine", required=False)
+    parts = forms.BooleanField(
+        label="Every part's alert",
+        required=False,
+        help_text="Also list, as rows of their own, the alerts listed inside an objective's.",
+    )
 
 
 class AlertNoteForm(forms.Form):

@@ -418,6 +418,7 @@ class Alert(models.Model):
         OVER_BUDGET = "over_budget", "Over budget"
         UNOWNED = "unowned", "No owner"
         EARLY_WARNING = "early_warning", "Leading indicator warns"
+        OBJECTIVE_OFF_TRACK = "objective_off_track", "Objective off track"
         SCORE_UNAVAILABLE = "score_unavailable", "Score unavailable"
 
     class Severity(models.IntegerChoices):
@@ -523,6 +524,15 @@ class Alert(models.Model):
         blank=True,
         help_text="When its condition was first seen clear while the alert stayed active "
         "(hysteresis: it resolves once clear for GAP_ALERT_CLEAR_DAYS); written once.",
+    )
+    root = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="causes",
+        help_text="The objective's off-track alert this one is a cause of (the inbox lists it "
+        "inside that one); set by the engine.",
     )
     notified_at = models.DateTimeField(
         null=True,
@@ -817,17 +827,30 @@ class OutboxMessage(models.Model):
     Sending it sets ``notified_at`` on its alerts: an alert is marked notified only when
     something actually left. ``claimed_at`` is a short lease so two workers never send it
     twice at once.
+
+    The noise budget (``NOTIFY_IMMEDIATE_PER_DAY``) adds two kinds: a **held** row records
+    alerts a person was not told of at once (status ``held``, never sent itself); the daily
+    **digest** (``metrics.digest``) is one message per person per day (``digest_date``; unique)
+    listing them, after which the held rows are ``digested`` and point at it.
     """
 
     class Channel(models.TextChoices):
         EMAIL = "email", "E-mail"
 
+    class Kind(models.TextChoices):
+        IMMEDIATE = "immediate", "Sent at once"
+        HELD = "held", "Held for the daily digest"
+        DIGEST = "digest", "Daily digest"
+
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
+        HELD = "held", "Held for the digest"
+        DIGESTED = "digested", "In a digest"
 
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.IMMEDIATE)
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -838,8 +861,20 @@ class OutboxMessage(models.Model):
     to_address = models.CharField(max_length=254)
     subject = models.CharField(max_length=200)
     body = models.TextField()
+    html_body = models.TextField(blank=True, help_text="An HTML alternative of the body.")
     alert_ids = models.JSONField(default=list, help_text="The alerts this message is about.")
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    digest_date = models.DateField(
+        null=True, blank=True, help_text="A digest's day (one digest per person and day)."
+    )
+    digest = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="held",
+        help_text="The digest that carried this held row.",
+    )
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -849,7 +884,18 @@ class OutboxMessage(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["status", "created_at"], name="outbox_status_created")]
+        indexes = [
+            models.Index(fields=["status", "created_at"], name="outbox_status_created"),
+            # The noise budget: what a person was sent at once since the start of the day.
+            models.Index(fields=["recipient", "kind", "created_at"], name="outbox_recipient_day"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "digest_date"],
+                condition=Q(kind="digest"),
+                name="outbox_one_digest_per_person_day",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.channel} to {self.to_address}: {self.subject} ({self.status})"

@@ -7,6 +7,9 @@ one signed JSON POST per webhook per batch, each delivery logged and retried wit
 
 E-mails go through the outbox (``OutboxMessage``): one row per message, written with the
 claim, sent by ``metrics.tasks.outbox_send`` with retries; the sweep re-sends what is stuck.
+The noise budget (``NOTIFY_IMMEDIATE_PER_DAY``) caps the alerts a person is told of at once per
+day, most severe first; the others are held (an outbox row of kind ``held``) for the daily
+digest (``metrics.digest``). Webhooks are for machines: no budget applies to them.
 ``notified_at`` is set only when a message about the alert was actually sent (an e-mail left,
 a webhook delivery was accepted).
 """
@@ -22,7 +25,7 @@ from datetime import datetime, timedelta
 
 import urllib3
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
+from django.core.mail import EmailMessage, EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -186,14 +189,29 @@ def alerts_notify(*, alert_ids: list[int], now: datetime | None = None) -> dict:
             and accesses[alert.owner_id].can_view_alert(alert)
         ):
             by_owner[alert.owner_id].append(alert)
-    queued = [
-        outbox_email_queue(
-            recipient=items[0].owner,
-            message=_email(items[0].owner, items, access=accesses[owner_id]),
-            alert_ids=[a.id for a in items],
-        )
-        for owner_id, items in by_owner.items()
-    ]
+    for owner_id, items in by_owner.items():
+        # One alert per root cause: a part's alert whose objective's root alert (which lists
+        # it) goes to the same person in this batch is not told of twice.
+        listed = {a.id for a in items}
+        by_owner[owner_id] = [a for a in items if a.root_id not in listed]
+    budgets = immediate_budgets(owner_ids=list(by_owner), now=now)
+    queued, held = [], 0
+    for owner_id, items in by_owner.items():
+        # The noise budget: the most severe first (``alerts_claim``'s order), the rest held
+        # for the daily digest (``metrics.digest``).
+        at_once, later = items[: budgets[owner_id]], items[budgets[owner_id] :]
+        if at_once:
+            queued.append(
+                outbox_email_queue(
+                    recipient=at_once[0].owner,
+                    message=_email(at_once[0].owner, at_once, access=accesses[owner_id]),
+                    alert_ids=[a.id for a in at_once],
+                    now=now,
+                )
+            )
+        if later:
+            outbox_hold(recipient=later[0].owner, alert_ids=[a.id for a in later], now=now)
+            held += len(later)
     deliveries = []
     scopes = webhook_scopes(webhooks=webhooks)
     for webhook in webhooks:
@@ -218,21 +236,79 @@ def alerts_notify(*, alert_ids: list[int], now: datetime | None = None) -> dict:
         )
     for delivery in deliveries:
         enqueue_safely(webhook_deliver, delivery_id=delivery.id)
-    return {"alerts": len(alerts), "emails": len(queued), "webhooks": len(deliveries)}
+    return {
+        "alerts": len(alerts),
+        "emails": len(queued),
+        "held": held,
+        "webhooks": len(deliveries),
+    }
 
 
-def outbox_email_queue(*, recipient, message: EmailMessage, alert_ids: list[int]) -> OutboxMessage:
+def day_start(now: datetime) -> datetime:
+    """The start of ``now``'s day in ``TIME_ZONE`` (the noise budget's day)."""
+    local = timezone.localtime(now)
+    return local.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def immediate_budgets(*, owner_ids: list[int], now: datetime) -> dict[int, int]:
+    """Person id -> how many more alerts they may be told of at once today: the setting
+    ``NOTIFY_IMMEDIATE_PER_DAY`` less the alerts in the immediate e-mails written for them
+    since the start of the day (one query)."""
+    limit = settings.NOTIFY_IMMEDIATE_PER_DAY
+    told: dict[int, int] = defaultdict(int)
+    if owner_ids:
+        for recipient_id, alert_ids in OutboxMessage.objects.filter(
+            recipient_id__in=owner_ids,
+            kind=OutboxMessage.Kind.IMMEDIATE,
+            created_at__gte=day_start(now),
+            created_at__lte=now,
+        ).values_list("recipient_id", "alert_ids"):
+            told[recipient_id] += len(alert_ids or [])
+    return {owner_id: max(0, limit - told[owner_id]) for owner_id in owner_ids}
+
+
+def outbox_hold(*, recipient, alert_ids: list[int], now: datetime) -> OutboxMessage:
+    """Record alerts held back by the noise budget: a ``held`` outbox row (never sent itself)
+    that the next daily digest (``metrics.digest.digests_build``) lists and marks digested."""
+    return OutboxMessage.objects.create(
+        channel=OutboxMessage.Channel.EMAIL,
+        kind=OutboxMessage.Kind.HELD,
+        status=OutboxMessage.Status.HELD,
+        recipient=recipient,
+        to_address=recipient.email,
+        subject=f"{len(alert_ids)} alert(s) for the daily digest",
+        body="",
+        alert_ids=sorted(alert_ids),
+        created_at=now,
+    )
+
+
+def outbox_email_queue(
+    *,
+    recipient,
+    message: EmailMessage,
+    alert_ids: list[int],
+    now: datetime | None = None,
+    kind: str = OutboxMessage.Kind.IMMEDIATE,
+    html_body: str = "",
+    digest_date=None,
+) -> OutboxMessage:
     """Write one e-mail to the outbox (in the caller's transaction) and send it after commit
-    (``metrics.tasks.outbox_send``); a lost task leaves the row pending for the sweep."""
+    (``metrics.tasks.outbox_send``); a lost task leaves the row pending for the sweep.
+    ``html_body``: an HTML alternative; ``kind``/``digest_date``: a daily digest's."""
     from metrics.tasks import enqueue_safely, outbox_send
 
     row = OutboxMessage.objects.create(
         channel=OutboxMessage.Channel.EMAIL,
+        kind=kind,
         recipient=recipient,
         to_address=message.to[0],
         subject=message.subject[:200],
         body=message.body,
+        html_body=html_body,
         alert_ids=sorted(alert_ids),
+        digest_date=digest_date,
+        created_at=now or timezone.now(),
     )
     transaction.on_commit(lambda: enqueue_safely(outbox_send, message_id=row.id), robust=True)
     return row
@@ -255,12 +331,14 @@ def outbox_attempt(*, message_id: int, now: datetime | None = None) -> str:
     if not claimed:
         return "nothing to do"
     row = OutboxMessage.objects.get(id=message_id)
-    email = EmailMessage(
+    email = EmailMultiAlternatives(
         subject=row.subject,
         body=row.body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[row.to_address],
     )
+    if row.html_body:
+        email.attach_alternative(row.html_body, "text/html")
     error = ""
     try:
         sent = get_connection().send_messages([email]) or 0
@@ -272,7 +350,10 @@ def outbox_attempt(*, message_id: int, now: datetime | None = None) -> str:
     row.claimed_at = None
     if sent:
         row.status, row.sent_at, row.last_error = OutboxMessage.Status.SENT, now, ""
-        Alert.objects.filter(id__in=row.alert_ids).update(notified_at=now)
+        # An objective's root alert lists its causes: a message about it is about them too.
+        Alert.objects.filter(
+            Q(id__in=row.alert_ids) | Q(root_id__in=row.alert_ids, status__in=Alert.ACTIVE_STATUSES)
+        ).update(notified_at=now)
     else:
         row.last_error = error or "The e-mail backend sent nothing."
         if row.attempts >= settings.GAP_OUTBOX_MAX_ATTEMPTS:

@@ -10,7 +10,7 @@ from django.db.models import F, Max, Q, Window
 from django.db.models.functions import RowNumber
 from django.urls import reverse
 
-from metrics.models import Alert, AlertEvent, GapScore, Measurement, SubjectType
+from metrics.models import KPI, Alert, AlertEvent, GapScore, Measurement, SubjectType
 
 if TYPE_CHECKING:
     from django.db.models import QuerySet
@@ -132,3 +132,36 @@ def alert_events_visible(
     if kinds is not None:
         qs = qs.filter(kind__in=list(kinds))
     return qs.order_by("at", "id")
+
+
+def alert_subject_links(alerts: list[Alert]) -> None:
+    """Set ``alert.subject_url`` for each alert: two queries at most, whatever the number."""
+    from initiatives.models import Milestone
+
+    kpi_ids = [a.subject_id for a in alerts if a.subject_type == SubjectType.KPI]
+    milestone_ids = [a.subject_id for a in alerts if a.subject_type == SubjectType.MILESTONE]
+    keys = dict(KPI.objects.filter(pk__in=kpi_ids).values_list("pk", "key")) if kpi_ids else {}
+    milestone_initiative = (
+        dict(Milestone.objects.filter(pk__in=milestone_ids).values_list("pk", "initiative_id"))
+        if milestone_ids
+        else {}
+    )
+    overview = reverse("strategy:overview")
+    for alert in alerts:
+        kind, sid = alert.subject_type, alert.subject_id
+        url = None
+        if kind == SubjectType.KPI and sid in keys:
+            url = reverse("metrics:kpi-detail", args=[keys[sid]])
+        elif kind == SubjectType.INITIATIVE:
+            url = reverse("initiatives:initiative-detail", args=[sid])
+        elif kind == SubjectType.MILESTONE and sid in milestone_initiative:
+            url = reverse("initiatives:initiative-detail", args=[milestone_initiative[sid]])
+        elif kind == SubjectType.OBJECTIVE:
+            url = reverse("strategy:objective-detail", args=[sid])
+        elif kind == SubjectType.TEAM:
+            url = f"{overview}?team={sid}"
+        elif kind == SubjectType.THEME:
+            url = f"{overview}?theme={sid}"
+        elif kind == SubjectType.STRATEGY:
+            url = overview
+        alert.subject_url = url

@@ -150,3 +150,12 @@ def outbox_send(self, message_id: int) -> str:
         return outcome
     attempts = OutboxMessage.objects.filter(id=message_id).values_list("attempts", flat=True)
     raise self.retry(countdown=outbox_backoff(attempts=attempts.first() or 1))
+
+
+@shared_task(name="metrics.digests_send", **RETRYING)
+def digests_send() -> dict:
+    """The daily digest of alerts the noise budget held back (beat, once a day); running it
+    again the same day sends nothing more."""
+    from metrics.digest import digests_build
+
+    return digests_build()

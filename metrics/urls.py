@@ -12,6 +12,7 @@ urlpatterns = [
     path("kpis/<slug:key>/edit/", views.kpi_edit, name="kpi-edit"),
     path("kpis/<slug:key>/measurements/", views.measurement_new, name="measurement-new"),
     path("alerts/", views.alert_list, name="alert-list"),
+    path("alerts/bulk/", views.alert_bulk, name="alert-bulk"),
     path("alerts/<int:pk>/", views.alert_detail, name="alert-detail"),
     path("alerts/<int:pk>/snooze/", views.alert_snooze_view, name="alert-snooze"),
     path("alerts/<int:pk>/acknowledge/", views.alert_ack, name="alert-acknowledge"),

@@ -6,16 +6,18 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Window
+from django.core.paginator import Paginator
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from execsupport.validation import is_valid_id
-from initiatives.models import Initiative, Milestone
+from initiatives.models import Initiative
 from metrics import charts
 from metrics.explain import alerts_render, page_explain
 from metrics.forms import (
@@ -27,12 +29,14 @@ from metrics.forms import (
 )
 from metrics.models import KPI, Alert, SubjectType
 from metrics.scoring.forecast import forecast_display
-from metrics.selectors import alert_events_visible, latest_scores
+from metrics.selectors import alert_events_visible, alert_subject_links, latest_scores
 from metrics.services import (
     ImplausibleMeasurement,
     alert_acknowledge,
     alert_resolve,
     alert_snooze,
+    alerts_acknowledge,
+    alerts_resolve,
     kpi_plan,
     kpi_save,
     measurement_record,
@@ -41,6 +45,8 @@ from strategy.access import Access, access_for
 from strategy.models import Objective, VersionConflict
 
 ALERT_PAGE = 50
+# Alerts changed by one bulk action at most (a few pages of the inbox).
+BULK_MAX = 200
 # The alert page holds two forms with a note each: distinct ids for their fields.
 NOTE_ID, SNOOZE_ID = "ack_%s", "snooze_%s"
 TABLE_ROWS = 200
@@ -210,43 +216,11 @@ def _alerts_visible(access: Access, user):
     return Alert.objects.filter(access.alert_filter())
 
 
-def alert_subject_links(alerts: list[Alert]) -> None:
-    """Set ``alert.subject_url`` for each alert: two queries at most, whatever the number."""
-    kpi_ids = [a.subject_id for a in alerts if a.subject_type == SubjectType.KPI]
-    milestone_ids = [a.subject_id for a in alerts if a.subject_type == SubjectType.MILESTONE]
-    keys = dict(KPI.objects.filter(pk__in=kpi_ids).values_list("pk", "key")) if kpi_ids else {}
-    milestone_initiative = (
-        dict(Milestone.objects.filter(pk__in=milestone_ids).values_list("pk", "initiative_id"))
-        if milestone_ids
-        else {}
-    )
-    overview = reverse("strategy:overview")
-    for alert in alerts:
-        kind, sid = alert.subject_type, alert.subject_id
-        url = None
-        if kind == SubjectType.KPI and sid in keys:
-            url = reverse("metrics:kpi-detail", args=[keys[sid]])
-        elif kind == SubjectType.INITIATIVE:
-            url = reverse("initiatives:initiative-detail", args=[sid])
-        elif kind == SubjectType.MILESTONE and sid in milestone_initiative:
-            url = reverse("initiatives:initiative-detail", args=[milestone_initiative[sid]])
-        elif kind == SubjectType.OBJECTIVE:
-            url = reverse("strategy:objective-detail", args=[sid])
-        elif kind == SubjectType.TEAM:
-            url = f"{overview}?team={sid}"
-        elif kind == SubjectType.THEME:
-            url = f"{overview}?theme={sid}"
-        elif kind == SubjectType.STRATEGY:
-            url = overview
-        alert.subject_url = url
-
-
-@login_required
-def alert_list(request: HttpRequest) -> HttpResponse:
-    access = access_for(request.user)
-    form = AlertFilterForm(request.GET or None)
-    data = form.cleaned_data if form.is_valid() else {}
-    qs = _alerts_visible(access, request.user)
+def alerts_filtered(*, access: Access, user, data: dict) -> QuerySet[Alert]:
+    """The alerts of the inbox for these filters (``AlertFilterForm.cleaned_data``), most severe
+    and newest first; the API and the page share the visibility rule (``alert_filter``).
+    Without a kind filter or ``parts``, the causes listed inside a root alert are left out."""
+    qs = _alerts_visible(access, user)
     status = data.get("status") or "active"
     if status == "active":
         qs = qs.filter(status__in=Alert.ACTIVE_STATUSES)
@@ -257,12 +231,39 @@ def alert_list(request: HttpRequest) -> HttpResponse:
     if data.get("kind"):
         qs = qs.filter(kind=data["kind"])
     if data.get("mine"):
-        qs = qs.filter(owner=request.user)
-    alerts = list(
-        qs.select_related("owner", "team", "acknowledged_by", "resolved_by")
-        .annotate(total=Window(Count("id")))
-        .order_by("-severity", "-opened_at", "-id")[:ALERT_PAGE]
+        qs = qs.filter(owner=user)
+    if not data.get("kind") and not data.get("parts"):
+        qs = qs.exclude(_listed_inside_root(access=access, user=user, mine=bool(data.get("mine"))))
+    return qs.order_by("-severity", "-opened_at", "-id")
+
+
+def _listed_inside_root(*, access: Access, user, mine: bool) -> Q:
+    """One alert per root cause: a cause is not a row of its own when its root alert (the
+    objective's ``objective_off_track``, which lists it) is active and in the same listing:
+    visible to the reader and, with "only mine", theirs too. Otherwise (a root the reader may
+    not see, or someone else's) the cause stays a row, so nothing disappears from anyone."""
+    inside = Q(root__status__in=Alert.ACTIVE_STATUSES)
+    if access.visible_team_ids is not None:
+        inside &= access.team_filter("root__team_id") | Q(root__team_id__isnull=True)
+    if mine:
+        inside &= Q(root__owner=user)
+    return inside
+
+
+@login_required
+def alert_list(request: HttpRequest) -> HttpResponse:
+    """The alerts inbox: every alert the reader may see, ``ALERT_PAGE`` a page (``?page=``),
+    the filters in the URL (a GET form; page links and bulk actions keep them)."""
+    access = access_for(request.user)
+    form = AlertFilterForm(request.GET or None)
+    data = form.cleaned_data if form.is_valid() else {}
+    qs = alerts_filtered(access=access, user=request.user, data=data).select_related(
+        "owner", "team", "acknowledged_by", "resolved_by"
     )
+    # Django's paginator: one COUNT, then the page (an out-of-range or malformed ?page= shows
+    # the nearest page).
+    page = Paginator(qs, ALERT_PAGE).get_page(request.GET.get("page"))
+    alerts = list(page.object_list)
     alert_subject_links(alerts)
     alerts_render(alerts=alerts, access=access)
     for alert in alerts:
@@ -272,12 +273,78 @@ def alert_list(request: HttpRequest) -> HttpResponse:
         "metrics/alert_list.html",
         {
             "alerts": alerts,
-            "total": alerts[0].total if alerts else 0,
-            "limit": ALERT_PAGE,
+            "page": page,
+            "total": page.paginator.count,
             "form": form,
-            "status": status,
+            "status": data.get("status") or "active",
+            "grouped": not data.get("kind") and not data.get("parts"),
+            "can_bulk": any(a.can_handle and a.status != Alert.Status.RESOLVED for a in alerts),
+            "bulk_max": BULK_MAX,
         },
     )
+
+
+BULK_ACTIONS = {
+    "acknowledge": ("acknowledged", alerts_acknowledge),
+    "resolve": ("resolved", alerts_resolve),
+}
+
+
+@login_required
+@require_POST
+def alert_bulk(request: HttpRequest) -> HttpResponse:
+    """Acknowledge or resolve the alerts ticked in the inbox (``ids``, ``action``) through the
+    alert services (``alerts_acknowledge`` / ``alerts_resolve``: guarded updates, one log event
+    each), with the permission checked per alert. The reader is told how many changed and why
+    the others did not (not theirs to handle, already done, or no longer visible); back to the
+    inbox page they came from (``next``)."""
+    access = access_for(request.user)
+    action = request.POST.get("action", "")
+    raw = request.POST.getlist("ids")
+    ids = sorted({int(v) for v in raw if is_valid_id(v)})
+    target = _next_or(request, reverse("metrics:alert-list"))
+    if action not in BULK_ACTIONS:
+        messages.error(request, "Choose Acknowledge or Resolve.")
+        return HttpResponseRedirect(target)
+    ticked = len(set(raw))
+    if not ticked:
+        messages.error(request, "Tick the alerts to change first.")
+        return HttpResponseRedirect(target)
+    if ticked > BULK_MAX:
+        messages.error(request, f"At most {BULK_MAX} alerts at once; tick fewer.")
+        return HttpResponseRedirect(target)
+    verb, service = BULK_ACTIONS[action]
+    alerts = list(_alerts_visible(access, request.user).filter(pk__in=ids).select_related("team"))
+    allowed = [a.pk for a in alerts if access.can_handle_alert(a)]
+    refused_teams = {
+        a.team.name if a.team_id else "no team" for a in alerts if a.pk not in set(allowed)
+    }
+    refused = len(alerts) - len(allowed)
+    done = len(service(alert_ids=allowed, by=request.user)) if allowed else 0
+    unchanged = len(allowed) - done
+    missing = ticked - len(alerts)
+    if done:
+        messages.success(request, f"{verb.capitalize()} {done} alert{pluralize(done)}.")
+    if refused:
+        messages.error(
+            request,
+            f"{refused} of the {ticked} alerts you ticked {pluralize(refused, 'was,were')} not "
+            f"{verb}: you may handle only alerts you own or of teams you lead (here: "
+            f"{', '.join(sorted(refused_teams))}); their owners, those teams' leaders and the "
+            "strategy office can.",
+        )
+    if unchanged:
+        messages.info(
+            request,
+            f"{unchanged} {pluralize(unchanged, 'was,were')} already "
+            f"{'acknowledged or resolved' if action == 'acknowledge' else 'resolved'}.",
+        )
+    if missing:
+        messages.error(
+            request,
+            f"{missing} of the alerts you ticked no longer exist or are not visible to you.",
+        )
+    return HttpResponseRedirect(target)
 
 
 def _alert_for(access: Access, pk: int) -> Alert:

@@ -305,7 +305,11 @@ PAGES: dict[str, Page] = {
     "metrics:measurement-new": Page(
         kwargs=lambda plan: {"key": _kpi(plan).key}, post=_measurement, fields=["note"]
     ),
-    "metrics:alert-list": Page(fields=FILTERS),
+    "metrics:alert-list": Page(fields=[*FILTERS, "page", "parts"]),
+    "metrics:alert-bulk": Page(
+        post=lambda plan: {"action": "acknowledge", "ids": str(_alert(plan).pk)},
+        fields=["next", "ids"],
+    ),
     "metrics:alert-detail": Page(kwargs=lambda plan: {"pk": _alert(plan).pk}),
     "security:event-list": Page(fields=["kind", "person", "since", "until", "page"]),
     "metrics:alert-acknowledge": Page(

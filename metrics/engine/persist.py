@@ -17,11 +17,11 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Case, F, Value, When
+from django.db.models import Case, F, Q, Value, When
 
-from metrics.alerts import UNAVAILABLE_KIND, YIELDS_TO, AlertSpec
+from metrics.alerts import ROOT_KIND, UNAVAILABLE_KIND, YIELDS_TO, AlertSpec
 from metrics.engine.common import Key, LatestCache, Outcome, clean, logger, subjects_q
-from metrics.models import Alert, AlertEvent, DirtySubject, GapScore
+from metrics.models import Alert, AlertEvent, DirtySubject, GapScore, SubjectType
 from metrics.scoring.common import UNAVAILABLE
 
 SCORE_FIELDS = (
@@ -107,6 +107,7 @@ def write_outcomes(
             with transaction.atomic():
                 written = scores_write(outcomes=outcomes, latest=latest, today=today, now=now)
                 opened = alerts_sync(outcomes=outcomes, now=now)
+                alerts_root_link(outcomes=outcomes)
             return written, opened
         except IntegrityError:
             if attempt == 2:
@@ -393,6 +394,38 @@ def _alerts_reopen(
             notify.append(alert.id)
     Alert.objects.bulk_update(reopen, ALERT_REFRESH_FIELDS)
     return notify
+
+
+def alerts_root_link(*, outcomes: list[Outcome]) -> int:
+    """Point the active alerts of an objective's parts at the objective's root alert (the
+    causes its ``objective_off_track`` spec lists in ``details["causes"]``), and unlink those
+    no longer listed; returns how many changed. One query reads the roots, their listed causes
+    and what is linked now; only differences are written (a run that changes nothing writes
+    nothing)."""
+    objective_ids = [o.key[1] for o in outcomes if o.key[0] == SubjectType.OBJECTIVE]
+    if not objective_ids:
+        return 0
+    root_of: dict[str, str] = {}  # cause's dedup key -> its root's dedup key
+    for outcome in outcomes:
+        for spec in outcome.alerts:
+            if spec.kind == ROOT_KIND:
+                root_of.update(dict.fromkeys(spec.details.get("causes", []), spec.dedup_key))
+    rows = Alert.objects.filter(
+        Q(root__subject_type=SubjectType.OBJECTIVE, root__subject_id__in=objective_ids)
+        | Q(dedup_key__in={*root_of, *root_of.values()}, status__in=Alert.ACTIVE_STATUSES)
+    )
+    found = list(rows.order_by().values_list("id", "dedup_key", "status", "root_id"))
+    active_id = {key: i for i, key, status, _ in found if status in Alert.ACTIVE_STATUSES}
+    changed = []
+    for alert_id, key, status, root_id in found:
+        if status not in Alert.ACTIVE_STATUSES:
+            continue  # a resolved cause keeps the root it had
+        want = active_id.get(root_of.get(key, ""))
+        if want != root_id:
+            changed.append(Alert(id=alert_id, root_id=want))
+    if changed:
+        Alert.objects.bulk_update(changed, ["root"], batch_size=500)
+    return len(changed)
 
 
 def dirty_clear(*, subjects: list[Key], marked_at: datetime | None) -> int:

@@ -15,8 +15,15 @@ from datetime import date
 
 from django.db.models import Q
 
-from initiatives.models import Initiative
-from metrics.alerts import OBJECTIVE_KINDS, ROLLUP_KINDS, Subject, objective_alerts
+from initiatives.models import Initiative, Milestone
+from metrics.alerts import (
+    OBJECTIVE_KINDS,
+    ROLLUP_KINDS,
+    Cause,
+    Subject,
+    objective_alerts,
+    objective_root_alert,
+)
 from metrics.engine.common import (
     Actors,
     Key,
@@ -27,7 +34,7 @@ from metrics.engine.common import (
     stored_values,
     unavailable_outcome,
 )
-from metrics.models import KPI, SubjectType
+from metrics.models import KPI, Alert, SubjectType
 from metrics.scoring import Child, Result, Thresholds, rollup_score
 from metrics.scoring.common import NO_DATA
 from metrics.scoring.rollup import part_weight
@@ -112,6 +119,80 @@ def _child_from(
     )
 
 
+def _part_causes(
+    *,
+    full: bool,
+    kpis_of: dict[int, list[dict]],
+    initiatives_of: dict[int, list[dict]],
+    initiative_kpis: list[tuple[int, int]],
+    affected: set[int],
+    run: dict[Key, Outcome],
+) -> dict[int, list[Cause]]:
+    """Objective id -> the active alerts of its parts once this run is written: its KPIs, its
+    initiatives, their KPIs and their milestones. Stored alerts, except that a part this run
+    computed has the alerts of the kinds it evaluated replaced by the run's own (its outcome's
+    ``scopes`` and ``alerts``). ``initiative_kpis``: (KPI id, initiative id) of the KPIs of
+    initiatives. One query (two when milestones have alerts), whatever the number of
+    objectives."""
+    initiative_objective = {i["id"]: oid for oid in affected for i in initiatives_of.get(oid, [])}
+    kpi_objective = {k["id"]: oid for oid in affected for k in kpis_of.get(oid, [])}
+    for kpi_id, initiative_id in initiative_kpis:
+        if initiative_id in initiative_objective:
+            kpi_objective.setdefault(kpi_id, initiative_objective[initiative_id])
+    types = (SubjectType.KPI, SubjectType.INITIATIVE, SubjectType.MILESTONE)
+    stored = Alert.objects.filter(status__in=Alert.ACTIVE_STATUSES, subject_type__in=types)
+    if not full:
+        stored = stored.filter(
+            Q(subject_type=SubjectType.KPI, subject_id__in=list(kpi_objective))
+            | Q(subject_type=SubjectType.INITIATIVE, subject_id__in=list(initiative_objective))
+            | Q(
+                subject_type=SubjectType.MILESTONE,
+                subject_id__in=Milestone.objects.filter(
+                    initiative_id__in=list(initiative_objective)
+                ).values("id"),
+            )
+        )
+    evaluated: dict[Key, frozenset[str]] = {}
+    fresh: list[Cause] = []
+    milestone_initiative: dict[int, int] = {}
+    for outcome in run.values():
+        if outcome.key[0] not in (SubjectType.KPI, SubjectType.INITIATIVE):
+            continue
+        evaluated.update(outcome.scopes)
+        for key in outcome.scopes:
+            if key[0] == SubjectType.MILESTONE:
+                milestone_initiative[key[1]] = outcome.key[1]
+        fresh += [Cause(s.subject_type, s.subject_id, s.kind, s.severity) for s in outcome.alerts]
+    causes = [
+        Cause(t, i, kind, severity)
+        for t, i, kind, severity in stored.order_by().values_list(
+            "subject_type", "subject_id", "kind", "severity"
+        )
+        if kind not in evaluated.get((t, i), ())
+    ] + fresh
+    wanted = [c.subject_id for c in causes if c.subject_type == SubjectType.MILESTONE]
+    missing = [m for m in wanted if m not in milestone_initiative]
+    if missing:
+        milestone_initiative.update(
+            Milestone.objects.filter(id__in=missing).values_list("id", "initiative_id")
+        )
+    by_objective: dict[int, list[Cause]] = defaultdict(list)
+    seen: set[str] = set()
+    for cause in causes:
+        if cause.dedup_key in seen:
+            continue
+        seen.add(cause.dedup_key)
+        if cause.subject_type == SubjectType.KPI:
+            oid = kpi_objective.get(cause.subject_id)
+        elif cause.subject_type == SubjectType.INITIATIVE:
+            oid = initiative_objective.get(cause.subject_id)
+        else:
+            oid = initiative_objective.get(milestone_initiative.get(cause.subject_id, -1))
+        if oid is not None:
+            by_objective[oid].append(cause)
+    return by_objective
+
+
 def _bottom_up(ids: set[int], parent_of: dict[int, int | None]) -> list[int]:
     """``ids`` ordered children first (deepest first), iteratively (no recursion limit)."""
     depth: dict[int, int] = {}
@@ -158,16 +239,22 @@ def rollups_compute(
     by_id = {o["id"]: o for o in objectives}
     strategy_ids = {o["strategy_id"] for o in objectives}
 
+    # The objectives' KPIs, and their initiatives' KPIs (whose alerts are causes of the
+    # objective's root alert), in one query.
     if full:
-        kpi_q, ini_q, child_q = Q(objective__isnull=False), Q(), None
+        kpi_q = Q(objective__isnull=False) | Q(initiative__isnull=False)
+        ini_q, child_q = Q(), None
     else:
-        kpi_q, ini_q = Q(objective_id__in=affected), Q(objective_id__in=affected)
+        kpi_q = Q(objective_id__in=affected) | Q(initiative__objective_id__in=affected)
+        ini_q = Q(objective_id__in=affected)
         child_q = Q(parent_id__in=affected) & ~Q(id__in=affected)
-    kpis = list(
+    kpi_rows = list(
         KPI.objects.filter(kpi_q, is_active=True)
         .order_by("id")
-        .values("id", "name", "weight", "kind", "objective_id")
+        .values("id", "name", "weight", "kind", "objective_id", "initiative_id")
     )
+    kpis = [k for k in kpi_rows if k["objective_id"] is not None and k["objective_id"] in affected]
+    initiative_kpis = [(k["id"], k["initiative_id"]) for k in kpi_rows if k["initiative_id"]]
     initiatives = list(
         Initiative.objects.filter(ini_q)
         .order_by("id")
@@ -279,6 +366,14 @@ def rollups_compute(
         siblings.sort(key=lambda o: o["id"])
     for o in objectives:
         actors.want(o["team_id"], o["owner_id"], o["parent__owner_id"])
+    causes_of = _part_causes(
+        full=full,
+        kpis_of=kpis_of,
+        initiatives_of=initiatives_of,
+        initiative_kpis=initiative_kpis,
+        affected=affected,
+        run=run,
+    )
 
     outcomes: list[Outcome] = []
     parent_of = {o["id"]: o["parent_id"] for o in objectives}
@@ -321,6 +416,13 @@ def rollups_compute(
                 alerts=objective_alerts(
                     subject=subject,
                     kpi_statuses=kpi_statuses,
+                    is_open=o["status"] == Objective.Status.ACTIVE,
+                )
+                + objective_root_alert(
+                    subject=subject,
+                    status=result.status,
+                    score=result.score,
+                    causes=causes_of.get(oid, []),
                     is_open=o["status"] == Objective.Status.ACTIVE,
                 ),
                 scopes={(SubjectType.OBJECTIVE, oid): OBJECTIVE_KINDS},

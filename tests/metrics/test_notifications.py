@@ -13,7 +13,7 @@ from celery.exceptions import Retry
 from django.core import mail
 
 from metrics.engine import full_recompute
-from metrics.models import Alert, WebhookDelivery
+from metrics.models import Alert, OutboxMessage, WebhookDelivery
 from metrics.notifications import (
     SIGNATURE_HEADER,
     alerts_notify,
@@ -95,7 +95,7 @@ def test_each_opening_notifies_its_owner_once(plan, team, django_capture_on_comm
     assert len(mail.outbox) == len(owners)
 
 
-def test_a_full_recompute_does_not_storm(plan, team, django_capture_on_commit_callbacks):
+def test_a_full_recompute_does_not_storm(plan, team, settings, django_capture_on_commit_callbacks):
     owner = UserFactory(email="busy@example.com")
     members_of(team, owner)
     objective = plan["child"]
@@ -107,7 +107,12 @@ def test_a_full_recompute_does_not_storm(plan, team, django_capture_on_commit_ca
     busy = [m for m in mail.outbox if m.to == ["busy@example.com"]]
     assert len(busy) == 1
     assert "new alerts need your attention" in busy[0].subject
-    assert busy[0].body.count("KPI off track") == 12
+    # The noise budget: the day's first NOTIFY_IMMEDIATE_PER_DAY at once, the rest held for
+    # the daily digest (tests/metrics/test_noise_budget.py).
+    budget = settings.NOTIFY_IMMEDIATE_PER_DAY
+    assert busy[0].body.count("KPI off track") == budget
+    held = OutboxMessage.objects.get(kind=OutboxMessage.Kind.HELD, recipient=owner)
+    assert len(held.alert_ids) == 12 - budget
     assert WebhookDelivery.objects.count() == 1  # one batch per webhook
     assert len(receiver.requests) == 1
     payload = json.loads(receiver.requests[0][1])

@@ -48,8 +48,9 @@ LEADER_QUERIES = {
     "kpi": 12,
     # + my initiatives (none for this leader), my KPIs, my alerts
     "my-work": 8,
-    # + alerts (with total), the labels of what they mention (one UNION, strategy.derived)
-    "alerts": 8,
+    # + the count of the alerts, the page of them (the inbox pages through every alert), the
+    # labels of what they mention (one UNION, strategy.derived)
+    "alerts": 9,
 }
 # A member's My work has items: + open milestones, initiative scores, contributed initiatives,
 # KPI scores, KPI sparklines.
