@@ -215,3 +215,19 @@ def test_the_digest_runs_daily_from_beat():
     from metrics.tasks import digests_send
 
     assert digests_send.name == "metrics.digests_send"
+
+
+def test_an_alert_snoozed_after_it_was_held_stays_out_of_the_digest(
+    settings, team, owner, django_capture_on_commit_callbacks
+):
+    from metrics.services import alert_snooze
+
+    settings.NOTIFY_IMMEDIATE_PER_DAY = 0
+    sleepy, awake = _open(team, owner, 2)
+    _notify([sleepy.id, awake.id], MORNING, django_capture_on_commit_callbacks)
+    alert_snooze(
+        alert=sleepy, by=owner, until=timezone.now() + dt.timedelta(days=3), note="On leave."
+    )
+    _digest(timezone.now(), django_capture_on_commit_callbacks)
+    assert OutboxMessage.objects.get(kind="digest").alert_ids == [awake.id]
+    assert sleepy.title not in mail.outbox[0].body
