@@ -128,13 +128,33 @@ def alert_figures(label: str) -> None:
         print(f"root-cause alerts {roots}, alerts listed inside them {inside}")
 
 
+def _to_notify(now):
+    """The alerts the nightly run hands to the notifier, as ``rollups_all_recompute`` selects
+    them: from the alert log when the code has one (opened, reopened, worsened or woke at
+    ``now``), else those opened at ``now`` and not yet claimed."""
+    from metrics import models
+    from metrics.models import Alert
+
+    event = getattr(models, "AlertEvent", None)
+    if event is None:
+        return Alert.objects.filter(
+            status=Alert.Status.OPEN, opened_at=now, notify_claimed_at__isnull=True
+        )
+    return Alert.objects.filter(
+        status=Alert.Status.OPEN,
+        id__in=event.objects.filter(at=now, by__isnull=True, kind__in=event.NOTIFY_KINDS).values(
+            "alert_id"
+        ),
+    )
+
+
 def replay(*, seed: int, today: date, weeks: int) -> None:
     from django.core import mail
     from django.core.management import call_command
     from django.utils import timezone
 
     from metrics.engine import full_recompute
-    from metrics.models import Alert, OutboxMessage
+    from metrics.models import OutboxMessage
     from metrics.notifications import alerts_notify
 
     try:
@@ -163,11 +183,7 @@ def replay(*, seed: int, today: date, weeks: int) -> None:
         day = today - timedelta(weeks=back)
         now = timezone.make_aware(datetime.combine(day, time_of_day(2, 30)))
         full_recompute(today=day, now=now, history=True)
-        opened = list(
-            Alert.objects.filter(
-                status=Alert.Status.OPEN, opened_at=now, notify_claimed_at__isnull=True
-            ).values_list("id", flat=True)
-        )
+        opened = list(_to_notify(now).values_list("id", flat=True))
         before = OutboxMessage.objects.order_by("-id").values_list("id", flat=True).first() or 0
         if opened:
             alerts_notify(alert_ids=opened, now=now)
