@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('metrics', '0012_alert_event_log'),
+        ('metrics', '0013_field_labels'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
