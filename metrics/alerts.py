@@ -73,6 +73,9 @@ SEVERITY: tuple[tuple[str, str, int], ...] = (
     ("over_budget", "spent beyond the budget, within GAP_BUDGET_TOLERANCE", WARNING),
     ("unowned", "always", WARNING),
     ("early_warning", "always", WARNING),
+    ("objective_off_track", "one of its parts' alerts is critical", CRITICAL),
+    ("objective_off_track", "its most severe part's alert is a warning", WARNING),
+    ("objective_off_track", "its parts' alerts are all info", INFO),
     ("score_unavailable", "always", WARNING),
 )
 
@@ -84,10 +87,14 @@ def alert_severity(
     forecast_misses: bool = False,
     burn: float | None = None,
     budget_tolerance: float = 0.15,
+    parts_severity: int | None = None,
 ) -> int:
     """The severity of an alert of ``kind`` (``SEVERITY``): ``kpi_kind`` "leading"/"lagging",
     ``forecast_misses`` (``kpi_forecast_misses`` of the KPI), ``burn`` spent / planned budget
-    (a share: 1.2 is 20 % over), ``budget_tolerance`` (``GAP_BUDGET_TOLERANCE``)."""
+    (a share: 1.2 is 20 % over), ``budget_tolerance`` (``GAP_BUDGET_TOLERANCE``),
+    ``parts_severity`` (the most severe of an objective's parts' alerts: its root alert's)."""
+    if kind == ROOT_KIND:
+        return parts_severity if parts_severity is not None else WARNING
     if kind == "kpi_off_track":
         return CRITICAL if kpi_kind == "lagging" and forecast_misses else WARNING
     if kind == "kpi_at_risk":
@@ -114,6 +121,10 @@ HYSTERESIS: dict[str, tuple[float, str]] = {
     "budget_burn": (0.05, "spent share at most delivered share + GAP_BUDGET_TOLERANCE - 0.05"),
     "over_budget": (0.02, "spent at most 98 % of the budget"),
     "early_warning": (0.0, "no leading KPI off track or at risk, or the lagging KPI off track"),
+    "objective_off_track": (
+        0.0,
+        "the objective no longer off track, or none of its parts with an active alert",
+    ),
     "kpi_stale": (0.0, "a value recorded"),
     "initiative_stale": (0.0, "a check-in posted"),
     "milestone_overdue": (0.0, "the milestone completed or its date moved"),
@@ -598,7 +609,7 @@ def objective_root_alert(
         _spec(
             subject,
             ROOT_KIND,
-            max(c.severity for c in ordered),
+            alert_severity(ROOT_KIND, parts_severity=max(c.severity for c in ordered)),
             part(
                 "{s} is off track{score} because of {n} alert{plural} on its parts: {causes}. "
                 "Act on them together: each has its own alert on its page.",

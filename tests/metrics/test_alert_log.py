@@ -144,7 +144,7 @@ def test_engine_writes_the_log_in_bulk(team):
         with CaptureQueriesContext(connection) as ctx:
             _run(*kpis)
         assert AlertEvent.objects.filter(
-            kind="opened", alert__subject_id__in=[k.pk for k in kpis]
+            kind="opened", alert__subject_type="kpi", alert__subject_id__in=[k.pk for k in kpis]
         ).count() == len(kpis)
         return len(ctx.captured_queries)
 

@@ -33,6 +33,9 @@ ROW_CASES = {
     ("kpi_at_risk", INFO): {"forecast_misses": False},
     ("over_budget", CRITICAL): {"burn": 1.2, "budget_tolerance": 0.15},
     ("over_budget", WARNING): {"burn": 1.1, "budget_tolerance": 0.15},
+    ("objective_off_track", CRITICAL): {"parts_severity": CRITICAL},
+    ("objective_off_track", WARNING): {"parts_severity": WARNING},
+    ("objective_off_track", INFO): {"parts_severity": INFO},
 }
 
 
