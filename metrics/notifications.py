@@ -28,11 +28,13 @@ from django.conf import settings
 from django.core.mail import EmailMessage, EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
 from execsupport.outbound import OutboundRefused, outbound_post, outbound_target
 from metrics.explain import alerts_render
 from metrics.models import Alert, OutboxMessage, Webhook, WebhookDelivery
+from metrics.selectors import alert_subject_paths
 from strategy.access import Access, accesses_for
 from strategy.derived import derived_neutral
 from strategy.selectors import team_subtree_ids
@@ -52,9 +54,26 @@ def webhook_body(payload: dict) -> bytes:
     return json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
 
 
+def site_link(path: str) -> str:
+    """The absolute URL of one of the app's pages (``SITE_URL`` + ``path``) for messages read
+    outside the app (e-mails, webhooks). Never the Django admin: the people told are rarely
+    superusers."""
+    return settings.SITE_URL.rstrip("/") + path
+
+
 def alert_url(alert: Alert) -> str:
     """The alert's page (its log, acknowledge, snooze, resolve)."""
-    return f"{settings.SITE_URL.rstrip('/')}{alert.get_absolute_url()}"
+    return site_link(alert.get_absolute_url())
+
+
+def alert_links(alerts: list[Alert]) -> dict[int, str]:
+    """Alert id -> the absolute URL of the app's page of its subject (KPI, initiative,
+    objective, or the overview filtered to its team or theme), or of the alerts inbox when that
+    page is unknown (a milestone deleted since). Two queries at most
+    (``alert_subject_paths``)."""
+    paths = alert_subject_paths(alerts=alerts, kpi_by_key=False)
+    inbox = reverse("metrics:alert-list")
+    return {alert.id: site_link(paths[alert.id] or inbox) for alert in alerts}
 
 
 def alerts_payload(*, alerts: list[Alert], access: Access | None) -> list[dict]:
@@ -63,7 +82,11 @@ def alerts_payload(*, alerts: list[Alert], access: Access | None) -> list[dict]:
     neutral form, which names no object. One query for the references of all of them."""
     if access is not None:
         alerts_render(alerts=alerts, access=access, html=False)
-    return [_alert_payload(alert, rendered=access is not None) for alert in alerts]
+    links = alert_links(alerts)
+    return [
+        _alert_payload(alert, rendered=access is not None, subject_url=links[alert.id])
+        for alert in alerts
+    ]
 
 
 def alert_payload(alert: Alert, *, access: Access | None) -> dict:
@@ -71,7 +94,7 @@ def alert_payload(alert: Alert, *, access: Access | None) -> dict:
     return alerts_payload(alerts=[alert], access=access)[0]
 
 
-def _alert_payload(alert: Alert, *, rendered: bool) -> dict:
+def _alert_payload(alert: Alert, *, rendered: bool, subject_url: str) -> dict:
     return {
         "id": alert.id,
         "kind": alert.kind,
@@ -86,6 +109,7 @@ def _alert_payload(alert: Alert, *, rendered: bool) -> dict:
         "opened_at": alert.opened_at.isoformat(),
         "reopened_count": alert.reopened_count,
         "url": alert_url(alert),
+        "subject_url": subject_url,
     }
 
 
@@ -117,15 +141,21 @@ def _email(owner, alerts: list[Alert], *, access: Access) -> EmailMessage:
         subject = f"[ExecSupport] {alerts[0].text.title}"
     else:
         subject = f"[ExecSupport] {len(alerts)} new alerts need your attention"
+    links = alert_links(alerts)
     lines = [f"Hello {owner.get_full_name() or owner.get_username()},", ""]
     for alert in alerts:
         lines += [
             f"* {alert.get_severity_display().upper()}: {alert.text.title}",
             f"  {alert.text.message}",
-            f"  {alert_url(alert)}",
+            f"  The alert: {alert_url(alert)}",
+            f"  What it is about: {links[alert.id]}",
             "",
         ]
-    lines.append("You receive this because you are the person to act on these alerts.")
+    lines += [
+        f"All your alerts: {site_link(reverse('metrics:alert-list'))}?mine=on",
+        "",
+        "You receive this because you are the person to act on these alerts.",
+    ]
     return EmailMessage(
         subject=subject[:200],
         body="\n".join(lines),

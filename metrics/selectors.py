@@ -10,6 +10,7 @@ from django.db.models import F, Max, Q, Window
 from django.db.models.functions import RowNumber
 from django.urls import reverse
 
+from initiatives.models import Milestone
 from metrics.models import KPI, Alert, AlertEvent, GapScore, Measurement, SubjectType
 
 if TYPE_CHECKING:
@@ -134,34 +135,44 @@ def alert_events_visible(
     return qs.order_by("at", "id")
 
 
-def alert_subject_links(alerts: list[Alert]) -> None:
-    """Set ``alert.subject_url`` for each alert: two queries at most, whatever the number."""
-    from initiatives.models import Milestone
-
+def alert_subject_paths(*, alerts: list[Alert], kpi_by_key: bool = True) -> dict[int, str | None]:
+    """Alert id -> the app's page of what the alert is about (a path, no host): the KPI,
+    initiative (also for a milestone), objective, or the overview filtered to the team or theme;
+    None when that page is unknown (a milestone, or with keys a KPI, deleted since); other
+    subjects are not looked up (a deleted one's page answers 404). ``kpi_by_key=False`` links
+    KPIs through their id redirect (messages sent outside the app: a URL that names no KPI key,
+    and one query less). Two queries at most, whatever the number of alerts. The pages
+    themselves check access."""
     kpi_ids = [a.subject_id for a in alerts if a.subject_type == SubjectType.KPI]
     milestone_ids = [a.subject_id for a in alerts if a.subject_type == SubjectType.MILESTONE]
-    keys = dict(KPI.objects.filter(pk__in=kpi_ids).values_list("pk", "key")) if kpi_ids else {}
+    keys = (
+        dict(KPI.objects.filter(pk__in=kpi_ids).values_list("pk", "key"))
+        if kpi_ids and kpi_by_key
+        else {}
+    )
     milestone_initiative = (
         dict(Milestone.objects.filter(pk__in=milestone_ids).values_list("pk", "initiative_id"))
         if milestone_ids
         else {}
     )
-    overview = reverse("strategy:overview")
+    paths: dict[int, str | None] = {}
     for alert in alerts:
         kind, sid = alert.subject_type, alert.subject_id
-        url = None
-        if kind == SubjectType.KPI and sid in keys:
-            url = reverse("metrics:kpi-detail", args=[keys[sid]])
-        elif kind == SubjectType.INITIATIVE:
-            url = reverse("initiatives:initiative-detail", args=[sid])
-        elif kind == SubjectType.MILESTONE and sid in milestone_initiative:
-            url = reverse("initiatives:initiative-detail", args=[milestone_initiative[sid]])
-        elif kind == SubjectType.OBJECTIVE:
-            url = reverse("strategy:objective-detail", args=[sid])
-        elif kind == SubjectType.TEAM:
-            url = f"{overview}?team={sid}"
-        elif kind == SubjectType.THEME:
-            url = f"{overview}?theme={sid}"
+        if kind == SubjectType.KPI and kpi_by_key:
+            path = reverse("metrics:kpi-detail", args=[keys[sid]]) if sid in keys else None
+        elif kind == SubjectType.MILESTONE:
+            initiative_id = milestone_initiative.get(sid)
+            path = subject_url(SubjectType.INITIATIVE, initiative_id) if initiative_id else None
         elif kind == SubjectType.STRATEGY:
-            url = overview
-        alert.subject_url = url
+            path = reverse("strategy:overview")
+        else:
+            path = subject_url(kind, sid)
+        paths[alert.id] = path
+    return paths
+
+
+def alert_subject_links(alerts: list[Alert]) -> None:
+    """Set ``alert.subject_url`` for each alert (``alert_subject_paths``: two queries at most)."""
+    paths = alert_subject_paths(alerts=alerts)
+    for alert in alerts:
+        alert.subject_url = paths[alert.id]

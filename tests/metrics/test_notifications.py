@@ -26,6 +26,7 @@ from tests.factories import (
     KPIFactory,
     MeasurementFactory,
     MembershipFactory,
+    MilestoneFactory,
     UserFactory,
     WebhookFactory,
 )
@@ -198,3 +199,66 @@ def test_webhook_below_its_minimum_severity_is_not_called(team, django_capture_o
     with django_capture_on_commit_callbacks(execute=True):  # the outbox sends after commit
         assert alerts_notify(alert_ids=[alert.id])["webhooks"] == 0
     assert alert.owner.email in mail.outbox[0].to
+
+
+def test_every_notification_links_the_app_page_of_its_subject_never_the_admin(
+    plan, team, client, settings, django_capture_on_commit_callbacks
+):
+    """Every e-mail and webhook of a notification pass links each alert to the app's page of
+    its subject (the recipient is rarely a superuser); following the link as the recipient
+    opens that page."""
+    settings.SITE_URL = "https://es.example.com/"
+    settings.NOTIFY_IMMEDIATE_PER_DAY = 50  # all in one immediate e-mail (no digest)
+    owner = UserFactory(username="owner", email="owner@example.com")
+    members_of(team, owner, *{k.owner for k in (plan["nps"], plan["leads"], plan["child"])})
+    milestone = MilestoneFactory(initiative=plan["initiative"], due_date=TODAY)
+    expected = {  # subject -> the page its alert must link to
+        ("milestone", milestone.pk): plan["initiative"].get_absolute_url(),
+        ("initiative", plan["initiative"].pk): plan["initiative"].get_absolute_url(),
+        ("objective", plan["child"].pk): plan["child"].get_absolute_url(),
+        ("team", team.pk): f"/overview/?team={team.pk}",
+        ("theme", plan["theme"].pk): f"/overview/?theme={plan['theme'].pk}",
+        ("strategy", plan["strategy"].pk): "/overview/",
+        ("kpi", plan["nps"].pk): f"/kpis/id/{plan['nps'].pk}/",
+        ("milestone", 987_654_321): "/alerts/",  # deleted since: the inbox
+    }
+    with Receiver() as receiver:
+        WebhookFactory(url=receiver.url)
+        with django_capture_on_commit_callbacks(execute=True):
+            full_recompute(today=TODAY)  # opens and notifies alerts of its own
+        alerts = [
+            AlertFactory(
+                subject_type=kind,
+                subject_id=pk,
+                dedup_key=f"links:{kind}:{pk}",
+                owner=owner,
+                team=team,
+                severity=3,
+            )
+            for kind, pk in expected
+        ]
+        with django_capture_on_commit_callbacks(execute=True):
+            alerts_notify(alert_ids=[a.id for a in alerts])
+    assert mail.outbox
+    assert receiver.requests
+    for message in mail.outbox:
+        assert "/admin/" not in message.body
+    [mine] = [m for m in mail.outbox if m.to == ["owner@example.com"]]
+    for subject, path in expected.items():
+        assert f"What it is about: https://es.example.com{path}\n" in mine.body, subject
+    for alert in alerts:
+        assert f"The alert: https://es.example.com{alert.get_absolute_url()}\n" in mine.body
+    assert "https://es.example.com/alerts/?mine=on" in mine.body
+    sent = {
+        (a["subject_type"], a["subject_id"]): a
+        for _, body in receiver.requests
+        for a in json.loads(body)["alerts"]
+    }
+    for subject, path in expected.items():
+        assert sent[subject]["subject_url"] == f"https://es.example.com{path}"
+    assert not any("/admin/" in a["url"] + a["subject_url"] for a in sent.values())
+
+    client.force_login(owner)
+    for path in {*expected.values(), *(a.get_absolute_url() for a in alerts)}:
+        response = client.get(path, follow=True)
+        assert response.status_code == 200, path
