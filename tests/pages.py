@@ -77,3 +77,19 @@ def plan_grow(plan, *, n: int, member) -> None:
         AlertFactory(
             subject_type=SubjectType.KPI, subject_id=extra_kpi.pk, team=objective.team, owner=member
         )
+
+
+def page_paths(plan) -> list[str]:
+    """The path of every page of the URL conf that answers a GET (``PAGES`` of the page fuzz
+    test, which fails when a page URL is missing from it), with the plan's objects in its path
+    arguments. Pages added later join every test that walks this list."""
+    from django.urls import reverse
+
+    from tests.test_page_fuzz import PAGES
+
+    paths = []
+    for name, page in PAGES.items():
+        path = reverse(name, kwargs=page.kwargs(plan) if page.kwargs else None)
+        if path not in paths:
+            paths.append(path)
+    return paths

@@ -4,6 +4,51 @@
   "use strict";
 
   var CONFIG = { displaylogo: false, responsive: true, modeBarButtonsToRemove: ["select2d", "lasso2d"] };
+  // On a phone the toolbar would sit on the data (and zooming by toolbar is awkward by touch):
+  // none there. Elsewhere the chart's top margin is widened so that it sits above the data.
+  var PHONE = window.matchMedia("(max-width: 720px)");
+  var TOOLBAR_ROOM = 34;
+
+  function chartConfig() {
+    var config = Object.assign({}, CONFIG);
+    if (PHONE.matches) { config.displayModeBar = false; }
+    return config;
+  }
+
+  function chartLayout(layout) {
+    layout = Object.assign({}, layout || {});
+    if (!PHONE.matches) {
+      var margin = Object.assign({ t: 100 }, layout.margin || {});
+      margin.t = Math.max(margin.t, TOOLBAR_ROOM);
+      layout.margin = margin;
+    }
+    return layout;
+  }
+
+  // Tables collapse to one labelled block per row on narrow screens (static/css/app.css): each
+  // cell gets its column's name (data-label, shown before it) and explicit table roles, which
+  // assistive technology would otherwise drop with the table display.
+  function labelTables(root) {
+    (root || document).querySelectorAll("table:not([data-labelled])").forEach(function (table) {
+      var heads = Array.prototype.map.call(table.querySelectorAll("thead th"), function (th) {
+        return th.textContent.replace(/\s+/g, " ").trim();
+      });
+      table.setAttribute("data-labelled", "1");
+      table.setAttribute("role", "table");
+      table.querySelectorAll("thead, tbody, tfoot").forEach(function (g) { g.setAttribute("role", "rowgroup"); });
+      table.querySelectorAll("tr").forEach(function (row) {
+        row.setAttribute("role", "row");
+        Array.prototype.forEach.call(row.children, function (cell, i) {
+          if (cell.tagName === "TH") {
+            cell.setAttribute("role", cell.closest("thead") ? "columnheader" : "rowheader");
+            return;
+          }
+          cell.setAttribute("role", "cell");
+          if (heads[i] && cell.colSpan === 1) { cell.setAttribute("data-label", heads[i]); }
+        });
+      });
+    });
+  }
 
   // plotly.js (1.1 MB) is fetched only when a page (or an HTMX swap) holds a chart; its URL
   // comes from the server ({% static %}: hashed name, long cache).
@@ -29,12 +74,32 @@
       if (!source) { return; }
       var figure = JSON.parse(source.textContent);
       el.setAttribute("data-drawn", "1");
-      window.Plotly.newPlot(el, figure.data, figure.layout || {}, CONFIG);
+      window.Plotly.newPlot(el, figure.data, chartLayout(figure.layout), chartConfig());
     });
   }
 
-  document.addEventListener("DOMContentLoaded", function () { drawFigures(document); });
-  document.addEventListener("htmx:afterSettle", function (event) { drawFigures(event.target); });
+  document.addEventListener("DOMContentLoaded", function () {
+    labelTables(document);
+    drawFigures(document);
+    focusResult();  // a form sent without JavaScript came back with errors: start there
+  });
+  document.addEventListener("htmx:afterSettle", function (event) {
+    labelTables(document);
+    drawFigures(event.target);
+    focusResult();
+  });
+
+  // After an HTMX swap the focused control is often gone (the form was replaced): focus moves
+  // to the result the server marked with data-focus (a "saved" message, the form's errors), so
+  // keyboard and screen-reader users land on what happened instead of the top of the page.
+  function focusResult() {
+    var target = document.querySelector("[data-focus]");
+    if (!target) { return; }
+    target.removeAttribute("data-focus");
+    if (!target.hasAttribute("tabindex")) { target.setAttribute("tabindex", "-1"); }
+    target.focus({ preventScroll: true });
+    target.scrollIntoView({ block: "nearest" });
+  }
 
   // A refused or failed HTMX request must never fail silently.
   function flash(text) {
@@ -48,6 +113,8 @@
       main.insertBefore(box, main.firstChild);
     }
     box.textContent = text;
+    box.setAttribute("tabindex", "-1");
+    box.focus({ preventScroll: true });
     box.scrollIntoView({ block: "center" });
   }
   document.addEventListener("htmx:responseError", function (event) {
@@ -70,9 +137,21 @@
     if (target.getAttribute("data-action") === "print") { window.print(); }
   });
 
-  // Before printing, charts take the page width.
-  window.addEventListener("beforeprint", function () {
+  // Print media lays the page out at the paper's width (static/css/print.css): charts are
+  // re-laid out to their boxes there, synchronously (Plots.resize would wait 100 ms, too late
+  // for the print), and again back on screen. The toolbar-room margin is for screens only.
+  function chartsRelayout() {
     if (!window.Plotly) { return; }
-    document.querySelectorAll("[data-drawn]").forEach(function (el) { window.Plotly.Plots.resize(el); });
-  });
+    var printing = window.matchMedia("print").matches;
+    document.querySelectorAll("[data-drawn]").forEach(function (el) {
+      var update = { autosize: true };
+      var figure = JSON.parse(document.getElementById(el.getAttribute("data-figure")).textContent);
+      var margin = printing ? (figure.layout || {}).margin : chartLayout(figure.layout).margin;
+      if (margin) { update.margin = margin; }
+      window.Plotly.relayout(el, update);
+    });
+  }
+  window.matchMedia("print").addEventListener("change", chartsRelayout);
+  window.addEventListener("beforeprint", chartsRelayout);
+  window.addEventListener("afterprint", chartsRelayout);
 })();

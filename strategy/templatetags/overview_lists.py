@@ -22,6 +22,7 @@ from django.utils.text import Truncator
 from strategy.quantities import count_text, every_days_text
 from strategy.templatetags.ui import (
     _url_maker,
+    icon,
     percent,
     score_badge,
     severity_badge,
@@ -82,8 +83,9 @@ def stale_list(rows) -> SafeString:
             f'<li class="list__row"><span><a class="list__title" href="{url(row.pk)}">'
             f"{_esc(row.title)}</a><br>"
             f'<span class="small muted">{_esc(row.team_name)}{owner}</span></span>'
-            f'<span class="badge badge--warn"><span class="badge__icon" aria-hidden="true">⏱'
-            f"</span>{silent} · expected {every_days_text(row.checkin_cadence_days)}</span></li>"
+            f'<span class="badge badge--warn"><span class="badge__icon" aria-hidden="true">'
+            f"{icon('clock')}</span>{silent} · expected "
+            f"{every_days_text(row.checkin_cadence_days)}</span></li>"
         )
     return _list(items)
 
@@ -99,7 +101,7 @@ def overdue_list(rows) -> SafeString:
             f'<li class="list__row"><span><span class="list__title">{_esc(row.title)}</span><br>'
             f'<a class="small" href="{url(row.initiative_id)}">{_esc(row.initiative_title)}</a>'
             f'</span><span class="badge badge--bad"><span class="badge__icon" aria-hidden="true">'
-            f"✕</span>{days} day{_plural(days)} late "
+            f"{icon('cross')}</span>{days} day{_plural(days)} late "
             f"(due {_esc(date_format(row.due_date, 'j M'))})</span></li>"
         )
     return _list(items)
@@ -107,11 +109,12 @@ def overdue_list(rows) -> SafeString:
 
 @register.simple_tag
 def changed_list(objectives) -> SafeString:
-    """``strategy.overview.MapObjective`` rows whose status changed: then → now."""
+    """``strategy.overview.MapObjective`` rows whose status changed: then, an arrow, now."""
     url = _url_maker("strategy:objective-detail")
     items = [
         f'<li class="list__row"><a class="list__title" href="{url(o.pk)}">{_esc(o.title)}</a>'
-        f'<span>{status_badge(o.status_then)} <span aria-label="changed to">→</span> '
+        f"<span>{status_badge(o.status_then)} {icon('arrow-right')}"
+        f'<span class="sr-only">changed to</span> '
         f"{score_badge(o.latest_score)}</span></li>"
         for o in objectives
     ]

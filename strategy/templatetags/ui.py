@@ -18,19 +18,56 @@ from strategy.quantities import every_days_text, unit_text
 
 register = template.Library()
 
+# Icons are inline SVG drawn with the text colour, never font glyphs: symbols such as ⏱ or 👁
+# render as empty boxes where no installed font has them. 16 x 16 grid, 2 px strokes.
+ICONS = {
+    "check": '<path d="M3 8.5l3.2 3.2L13 4.5"/>',
+    "cross": '<path d="M4 4l8 8M12 4l-8 8"/>',
+    "exclaim": '<path d="M8 3v6.5M8 13v.01"/>',
+    "exclaim-double": '<path d="M5 3v6.5M5 13v.01M11 3v6.5M11 13v.01"/>',
+    "question": '<path d="M5.5 6a2.5 2.5 0 1 1 3.5 2.3c-.6.3-1 .8-1 1.5v.4M8 13v.01"/>',
+    "info": '<path d="M8 7.5V13M8 3.5v.01"/>',
+    "warning": '<path d="M8 2.2l6.3 11.3H1.7z"/><path d="M8 6.5v3M8 11.8v.01"/>',
+    "circle": '<circle cx="8" cy="8" r="5"/>',
+    "dot": '<circle cx="8" cy="8" r="3.5" fill="currentColor"/>',
+    "diamond": '<path d="M8 1.5L14.5 8 8 14.5 1.5 8z" fill="currentColor"/>',
+    "clock": '<circle cx="8" cy="8" r="6"/><path d="M8 4.5V8l2.5 1.5"/>',
+    "eye": '<path d="M1.5 8S4 3.5 8 3.5 14.5 8 14.5 8 12 12.5 8 12.5 1.5 8 1.5 8z"/>'
+    '<circle cx="8" cy="8" r="2"/>',
+    "arrow-right": '<path d="M2.5 8h11M9.5 4l4 4-4 4"/>',
+    "pause": '<path d="M5.5 3.5v9M10.5 3.5v9"/>',
+}
+
 # status value -> (css modifier, icon, label)
 STATUSES = {
-    "on_track": ("ok", "✓", "On track"),
-    "at_risk": ("warn", "!", "At risk"),
-    "off_track": ("bad", "✕", "Off track"),
-    "no_data": ("none", "?", "No data"),
-    "unavailable": ("none", "⚠", "Score unavailable"),
-    "green": ("ok", "✓", "Green"),
-    "amber": ("warn", "!", "Amber"),
-    "red": ("bad", "✕", "Red"),
-    None: ("none", "○", "Not scored yet"),
+    "on_track": ("ok", "check", "On track"),
+    "at_risk": ("warn", "exclaim", "At risk"),
+    "off_track": ("bad", "cross", "Off track"),
+    "no_data": ("none", "question", "No data"),
+    "unavailable": ("none", "warning", "Score unavailable"),
+    "green": ("ok", "check", "Green"),
+    "amber": ("warn", "exclaim", "Amber"),
+    "red": ("bad", "cross", "Red"),
+    None: ("none", "circle", "Not scored yet"),
 }
-SEVERITIES = {1: ("info", "i", "Info"), 2: ("warn", "!", "Warning"), 3: ("bad", "‼", "Critical")}
+SEVERITIES = {
+    1: ("info", "info", "Info"),
+    2: ("warn", "exclaim", "Warning"),
+    3: ("bad", "exclaim-double", "Critical"),
+}
+
+
+@register.simple_tag
+@functools.lru_cache(maxsize=32)
+def icon(name: str) -> SafeString:
+    """An inline SVG icon (``ICONS``), hidden from assistive technology: the words next to it
+    carry the meaning. Sized to the text (1em) and drawn in its colour. KeyError: no such icon."""
+    return mark_safe(  # noqa: S308 - constant markup
+        '<svg class="icon" viewBox="0 0 16 16" width="16" height="16" aria-hidden="true" '
+        'focusable="false" fill="none" stroke="currentColor" stroke-width="2" '
+        f'stroke-linecap="round" stroke-linejoin="round">{ICONS[name]}</svg>'
+    )
+
 
 _JSON_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
 
@@ -42,10 +79,10 @@ def status_parts(status: str | None) -> tuple[str, str, str]:
 @functools.lru_cache(maxsize=64)
 def _badge_parts(status: str | None) -> tuple[str, str, str]:
     """The escaped markup around a status badge's title and words, made once per status."""
-    css, icon, text = status_parts(status)
+    css, name, text = status_parts(status)
     return (
         f'<span class="badge badge--{_esc(css)}"',
-        f'><span class="badge__icon" aria-hidden="true">{_esc(icon)}</span>',
+        f'><span class="badge__icon" aria-hidden="true">{icon(name)}</span>',
         _esc(text),
     )
 
@@ -53,11 +90,11 @@ def _badge_parts(status: str | None) -> tuple[str, str, str]:
 @register.simple_tag
 def status_badge(status: str | None, reason: str = "", label: str = "") -> SafeString:
     """A pill with an icon and words; ``reason`` becomes its tooltip."""
-    head, icon, text = _badge_parts(status or None)
+    head, mark, text = _badge_parts(status or None)
     # Plain escaping instead of format_html: this runs hundreds of times on the overview.
     title = f' title="{_esc(str(reason))}"' if reason else ""
     words = _esc(str(label)) if label else text
-    return mark_safe(f"{head}{title}{icon}{words}</span>")  # noqa: S308 - every value is escaped
+    return mark_safe(f"{head}{title}{mark}{words}</span>")  # noqa: S308 - every value is escaped
 
 
 @register.simple_tag
@@ -73,12 +110,12 @@ def score_badge(score) -> SafeString:
 
 @register.simple_tag
 def severity_badge(severity: int) -> SafeString:
-    css, icon, text = SEVERITIES.get(severity, SEVERITIES[2])
+    css, name, text = SEVERITIES.get(severity, SEVERITIES[2])
     return format_html(
         '<span class="badge badge--{}"><span class="badge__icon" aria-hidden="true">{}</span>{}'
         "</span>",
         css,
-        icon,
+        icon(name),
         text,
     )
 

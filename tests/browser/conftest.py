@@ -87,3 +87,65 @@ def web(chromium, live_server, settings) -> Iterator[Browser]:
     page.set_default_timeout(15000)
     yield Browser(page, live_server.url)
     context.close()
+
+
+PERSONAS = ("office", "leader", "member", "viewer")
+
+
+def persona_sign_in(
+    page,
+    base_url: str,
+    persona: str,
+    password: str = "correct-horse-battery",  # noqa: S107
+) -> None:
+    """Sign ``page``'s context in as a persona of tests/conftest.py (cookies cleared first)."""
+    page.context.clear_cookies()
+    page.goto(base_url + "/accounts/login/")
+    page.get_by_label("Username").fill(persona)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state("networkidle")
+
+
+def persona_walk(page, base_url: str, plan, persona: str | None):
+    """Open every page (``tests.pages.page_paths``) that answers this persona (None: signed
+    out) with an HTML page, once per final URL, charts drawn; yield each path."""
+    from tests.pages import page_paths
+
+    if persona is None:
+        page.context.clear_cookies()
+    else:
+        persona_sign_in(page, base_url, persona)
+    seen: set[str] = set()
+    for path in page_paths(plan):
+        # Asked first without the page (same cookies): Chromium turns an empty answer (a 405
+        # of a POST-only URL) into an error page that interrupts the next navigation.
+        answer = page.request.get(base_url + path)
+        if answer.status != 200 or "html" not in (answer.headers.get("content-type") or ""):
+            continue  # not this persona's page (403/404), not a GET page (405), not HTML
+        page.goto(base_url + path)
+        if page.url in seen:
+            continue  # a redirect to a page seen already (e.g. to the sign-in page)
+        seen.add(page.url)
+        if page.locator("[data-figure]").count():
+            page.wait_for_selector("[data-figure][data-drawn] svg.main-svg")
+        yield page.url.removeprefix(base_url)
+
+
+@pytest.fixture
+def demo(transactional_db, settings) -> dict[str, str]:
+    """The demo organisation of ``make demo`` (what people look at and print): its logins by
+    persona (office, leader, member, viewer) and their password."""
+    import io
+
+    from django.core.management import call_command
+
+    from strategy.demo import DEMO_PASSWORD, demo_logins
+    from strategy.demo.org import LOGIN_PERSONAS
+
+    # The test runner sets DEBUG=false, which seed_demo reads as production (refused).
+    settings.DEBUG = True
+    call_command("seed_demo", "--no-progress", "--history-weeks=4", stdout=io.StringIO())
+    settings.DEBUG = False
+    logins = dict(zip(LOGIN_PERSONAS, [u for u, _, _ in demo_logins()], strict=True))
+    return {**logins, "password": DEMO_PASSWORD}

@@ -143,3 +143,42 @@ def test_a_refused_quick_action_says_so(web, member, team, big_plan):
     alert = page.locator("#flash")
     alert.wait_for()
     assert "not allowed" in alert.inner_text()
+
+
+def _focused(page) -> dict:
+    return page.evaluate(
+        "() => { const e = document.activeElement;"
+        " return {tag: e.tagName, cls: e.className, text: e.innerText || ''}; }"
+    )
+
+
+def test_focus_lands_on_the_result_of_an_htmx_check_in(web, member, team, big_plan):
+    """The check-in form is replaced by the server's answer: keyboard and screen-reader users
+    land on that answer (the errors, then the saved message), not at the top of the page."""
+    from strategy.models import Membership
+
+    web.sign_in("member")
+    page = web.page
+    page.locator(".work-item").first.get_by_text("Check in", exact=True).click()
+    page.locator(".work-item").first.get_by_role("button", name="Post check-in").click()
+    page.locator(".work-item .form-errors").first.wait_for()
+    focused = _focused(page)
+    assert "form-errors" in focused["cls"], focused
+    assert "Please correct" in focused["text"]
+
+    card = page.locator(".work-item").first
+    card.get_by_label("Green — on track").check()
+    card.get_by_label("Progress (%)").fill("40")
+    card.get_by_label("Confidence (%)").fill("80")
+    card.get_by_label("Summary").fill("On plan.")
+    card.get_by_role("button", name="Post check-in").click()
+    page.get_by_text("Check-in saved.").wait_for()
+    focused = _focused(page)
+    assert focused["text"] == "Check-in saved.", focused
+
+    # A refused request (HTTP 403): the explanation takes the focus.
+    Membership.objects.filter(user=member, team=team).update(role=Membership.Role.VIEWER)
+    page.locator(".work-item").first.get_by_role("button", name="Mark done").first.click()
+    page.locator("#flash").wait_for()
+    assert "not allowed" in _focused(page)["text"]
+    assert web.errors == [] or all("403" in e for e in web.errors)

@@ -8,7 +8,7 @@ from django.test import override_settings
 from django.urls import set_script_prefix
 
 from strategy.people import person_name
-from strategy.templatetags.ui import detail_url, person
+from strategy.templatetags.ui import detail_url, icon, person
 from tests.factories import InitiativeFactory, ObjectiveFactory
 
 pytestmark = pytest.mark.django_db
@@ -54,15 +54,15 @@ LOOPS = {
       </li>{% endfor %}</ul>""",
     "stale_list": """<ul class="list">{% for i in rows %}
       <li class="list__row"><span><a class="list__title" href="{{ i.pk|detail_url:"initiative" }}">{{ i.title }}</a><br><span class="small muted">{{ i.team_name }}{% if i.owner_id %} · {{ i.owner_name }}{% endif %}</span></span>
-        <span class="badge badge--warn"><span class="badge__icon" aria-hidden="true">⏱</span>{% if i.last_checkin_at %}{{ i.checkin_days }} day{{ i.checkin_days|pluralize }} silent{% else %}never checked in{% endif %} · expected {{ i.checkin_cadence_days|every_days }}</span></li>
+        <span class="badge badge--warn"><span class="badge__icon" aria-hidden="true">{% icon "clock" %}</span>{% if i.last_checkin_at %}{{ i.checkin_days }} day{{ i.checkin_days|pluralize }} silent{% else %}never checked in{% endif %} · expected {{ i.checkin_cadence_days|every_days }}</span></li>
     {% endfor %}</ul>""",
     "overdue_list": """<ul class="list">{% for m in rows %}
       <li class="list__row"><span><span class="list__title">{{ m.title }}</span><br><a class="small" href="{{ m.initiative_id|detail_url:"initiative" }}">{{ m.initiative_title }}</a></span>
-        <span class="badge badge--bad"><span class="badge__icon" aria-hidden="true">✕</span>{{ m.days_overdue }} day{{ m.days_overdue|pluralize }} late (due {{ m.due_date|date:"j M" }})</span></li>
+        <span class="badge badge--bad"><span class="badge__icon" aria-hidden="true">{% icon "cross" %}</span>{{ m.days_overdue }} day{{ m.days_overdue|pluralize }} late (due {{ m.due_date|date:"j M" }})</span></li>
     {% endfor %}</ul>""",
     "changed_list": """<ul class="list">{% for o in rows %}
       <li class="list__row"><a class="list__title" href="{{ o.pk|detail_url:"objective" }}">{{ o.title }}</a>
-        <span>{% status_badge o.status_then %} <span aria-label="changed to">→</span> {% score_badge o.latest_score %}</span></li>
+        <span>{% status_badge o.status_then %} {% icon "arrow-right" %}<span class="sr-only">changed to</span> {% score_badge o.latest_score %}</span></li>
     {% endfor %}</ul>""",
     "checkin_list": """<ul class="list">{% for c in rows %}
       <li><div class="list__row"><a class="list__title" href="{{ c.initiative_id|detail_url:"initiative" }}">{{ c.initiative_title }}</a>{% status_badge c.rag %}</div>
@@ -171,21 +171,29 @@ def test_overview_lists_render_what_their_template_loops_rendered(team):
         (
             ("at_risk", 'KPI "<x>" behind'),
             '<span class="badge badge--warn" title="KPI &quot;&lt;x&gt;&quot; behind">'
-            '<span class="badge__icon" aria-hidden="true">!</span>At risk</span>',
+            '<span class="badge__icon" aria-hidden="true">'
+            + icon("exclaim")
+            + "</span>At risk</span>",
         ),
         (
             ("on_track", "", "On track · 82 & up"),
-            '<span class="badge badge--ok"><span class="badge__icon" aria-hidden="true">✓</span>'
+            '<span class="badge badge--ok"><span class="badge__icon" aria-hidden="true">'
+            + icon("check")
+            + "</span>"
             "On track · 82 &amp; up</span>",
         ),
         (
             (None,),
-            '<span class="badge badge--none"><span class="badge__icon" aria-hidden="true">○</span>'
+            '<span class="badge badge--none"><span class="badge__icon" aria-hidden="true">'
+            + icon("circle")
+            + "</span>"
             "Not scored yet</span>",
         ),
         (
             ("", "", ""),
-            '<span class="badge badge--none"><span class="badge__icon" aria-hidden="true">○</span>'
+            '<span class="badge badge--none"><span class="badge__icon" aria-hidden="true">'
+            + icon("circle")
+            + "</span>"
             "Not scored yet</span>",
         ),
     ],

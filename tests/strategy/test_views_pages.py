@@ -209,7 +209,7 @@ def test_overview_shows_status_with_text_not_colour_alone(client, plan, leader):
     assert "Off track" in html
     assert "At risk" in html
     assert "On track" in html
-    assert 'class="badge__icon" aria-hidden="true">✕' in html
+    assert 'class="badge__icon" aria-hidden="true"><svg class="icon"' in html
 
 
 def test_overview_lists_stale_checkins_and_overdue_milestones(client, plan, leader):
