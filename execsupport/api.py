@@ -10,6 +10,7 @@ import copy
 import csv
 import hashlib
 import io
+import re
 from collections.abc import Iterable
 from functools import partial
 from typing import Any
@@ -102,6 +103,22 @@ def _flatten(detail: Any, path: str = "") -> list[dict]:
     return items
 
 
+def _django_detail(error: DjangoValidationError) -> dict[str, list[exceptions.ErrorDetail]]:
+    """A Django ``ValidationError`` as DRF's detail, keeping each message's ``code`` (e.g.
+    ``inconsistent``), which ``message_dict`` drops."""
+    by_field = error.error_dict if hasattr(error, "error_dict") else {"": error.error_list}
+    return {
+        field: [
+            exceptions.ErrorDetail(
+                str(item.message % item.params if item.params else item.message),
+                code=item.code or "invalid",
+            )
+            for item in items
+        ]
+        for field, items in by_field.items()
+    }
+
+
 class ApiError(exceptions.APIException):
     """An error whose full body (``error_body``) the view has built, e.g. a batch's row errors."""
 
@@ -126,8 +143,7 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     from strategy.models import VersionConflict
 
     if isinstance(exc, DjangoValidationError):
-        detail = exc.message_dict if hasattr(exc, "error_dict") else {"": exc.messages}
-        exc = exceptions.ValidationError(detail=detail)
+        exc = exceptions.ValidationError(detail=_django_detail(exc))
     elif isinstance(exc, ProtectedError | RestrictedError):
         _render_as_json(context)
         return Response(
@@ -376,20 +392,41 @@ def version_etag(*, pk: Any, version: int) -> str:
     return f'"{pk}.{version}"'
 
 
+# RFC 9110 8.8.3: entity-tag = [ "W/" ] DQUOTE *etagc DQUOTE; If-Match = "*" / #entity-tag.
+ENTITY_TAG = r'(?:W/)?"[!#-~]*"'
+IF_MATCH_PATTERN = rf"^(?:\*|{ENTITY_TAG}(?:[ \t]*,[ \t]*{ENTITY_TAG})*)$"
+_IF_MATCH = re.compile(IF_MATCH_PATTERN)
+_ENTITY_TAGS = re.compile(ENTITY_TAG)
+
+
 def if_match_version(request: Request, *, instance: models.Model) -> int | None:
     """The version a write must find, from the request's ``If-Match``.
 
     ``None``: no header, or ``*`` (any current version); the write is not guarded. The
     current ``version`` when one of the listed tags names it (a weak ``W/`` tag, as a
-    compressing proxy may hand out, counts as the same version). Raises ``PreconditionFailed``
-    (412) when none does: the client read an older version.
+    compressing proxy may hand out, counts as the same version). Raises ``ValidationError``
+    (400) when the header is not a list of entity tags (``IF_MATCH_PATTERN``: an unquoted
+    version, say), whatever the version, and ``PreconditionFailed`` (412) when no tag names
+    the current version: the client read an older version.
     """
     header = request.headers.get("If-Match")
-    if header is None or header.strip() == "*" or not hasattr(instance, "version"):
+    if header is None:
+        return None
+    if not _IF_MATCH.match(header):
+        raise exceptions.ValidationError(
+            {
+                "If-Match": [
+                    "The If-Match header is malformed: send the ETag exactly as it was "
+                    'received, quotes included (e.g. "12.3"), several separated by commas, '
+                    "or *."
+                ]
+            }
+        )
+    if header == "*" or not hasattr(instance, "version"):
         return None
     version = instance.version
     current = version_etag(pk=instance.pk, version=version)
-    tags = {tag.strip().removeprefix("W/") for tag in header.split(",")}
+    tags = {tag.removeprefix("W/") for tag in _ENTITY_TAGS.findall(header)}
     if current in tags:
         return version
     raise PreconditionFailed(etag=current, version=version, noun=str(instance._meta.verbose_name))
@@ -450,6 +487,8 @@ ERROR_DESCRIPTIONS = {
 
 def schema_postprocess(result: dict, generator, request, public) -> dict:
     """Document the shared error responses on every operation, and links between operations."""
+    from execsupport.openapi import describe_csv  # drf-spectacular imports DRF's settings
+
     components = result.setdefault("components", {}).setdefault("schemas", {})
     if "Error" not in components:
         components["ErrorItem"] = {
@@ -491,6 +530,7 @@ def schema_postprocess(result: dict, generator, request, public) -> dict:
                 responses["304"] = {"description": "Not modified (If-None-Match matched)."}
     _add_versioning(paths)
     _add_links(paths)
+    describe_csv(paths)
     return result
 
 
@@ -507,8 +547,8 @@ IF_MATCH = {
     "required": False,
     "description": "The ETag of the version you read (or `*`): if the object was saved since, "
     "nothing is written and the answer is 412. Without it the change is written whatever the "
-    "version (only the fields sent).",
-    "schema": {"type": "string"},
+    "version (only the fields sent). A header that is not a list of quoted ETags is a 400.",
+    "schema": {"type": "string", "pattern": IF_MATCH_PATTERN},
 }
 
 

@@ -551,7 +551,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["strategy.permissions.AccessPermission"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "execsupport.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
@@ -576,6 +576,8 @@ REST_FRAMEWORK = {
         "execsupport.api.AnonRateThrottle",
     ],
     "EXCEPTION_HANDLER": "execsupport.api.exception_handler",
+    # Strict ?format= (an empty or unknown one is a 400), see execsupport/query.py.
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "execsupport.query.StrictContentNegotiation",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 # Requests per minute (or "/hour", "/day"); each token and each signed-in person counts apart.
@@ -614,6 +616,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Integrations send JSON; the form parsers serve the browsable API only (a form cannot say
+    # null, so its bodies are not the schema's).
+    "PARSER_WHITELIST": ["execsupport.api.JSONParser"],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "execsupport.api.schema_postprocess",

@@ -135,7 +135,25 @@ class IdValidator:
         return hash(self.code)
 
 
+@deconstructible
+class NonZeroValidator:
+    """A number other than zero (code ``zero``): a spend entry of 0 records nothing."""
+
+    code = "zero"
+
+    def __call__(self, value) -> None:
+        if value is not None and value == 0:
+            raise ValidationError("Enter an amount other than zero.", code=self.code)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, NonZeroValidator)
+
+    def __hash__(self) -> int:
+        return hash(self.code)
+
+
 validate_date = DateRangeValidator()
+validate_nonzero = NonZeroValidator()
 validate_value = FiniteValueValidator()
 validate_id = IdValidator()
 validate_no_nul = ProhibitNullCharactersValidator(code="null_characters")
@@ -169,6 +187,16 @@ def validate_fields(checks: dict[str, tuple[Any, list[Callable[[Any], None]]]]) 
                 break
     if errors:
         raise ValidationError(errors)
+
+
+def inconsistent(errors: dict[str, str]) -> ValidationError:
+    """The error of rules between fields (an end before its start, a theme of another strategy,
+    a target below the baseline of an increasing KPI), field by field with the code
+    ``inconsistent``: the one kind of refusal of input that the OpenAPI schema, which describes
+    each field alone, cannot announce."""
+    return ValidationError(
+        {name: ValidationError(message, code="inconsistent") for name, message in errors.items()}
+    )
 
 
 def is_valid_id(value: Any) -> bool:
@@ -285,6 +313,7 @@ __all__ = [
     "IdModelMultipleChoiceField",
     "ModelForm",
     "id_safe_formfield",
+    "inconsistent",
     "is_valid_id",
     "rule_error",
     "text_validators",
@@ -292,6 +321,7 @@ __all__ = [
     "validate_fields",
     "validate_id",
     "validate_no_nul",
+    "validate_nonzero",
     "validate_not_future",
     "validate_value",
 ]

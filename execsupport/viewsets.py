@@ -31,8 +31,10 @@ from execsupport.api import (
     if_none_match,
     version_etag,
 )
+from execsupport.jsontypes import body_types_check
+from execsupport.query import query_check
 from execsupport.rows import RowPlan
-from execsupport.validation import IdFormField
+from execsupport.validation import DateFormField, IdFormField, validate_date
 from metrics.selectors import attach_latest_scores, scores_version
 from strategy.access import Access, access_for
 
@@ -47,14 +49,22 @@ class IdFilter(filters.NumberFilter):
     field_class = IdFormField
 
 
+class DateFilter(filters.DateFilter):
+    """A date filter within the shared date range (``validate_date``: 1900 to 2199)."""
+
+    field_class = DateFormField
+
+
 class UtcDateTimeField(IsoDateTimeField):
     """An ISO 8601 date-time converted to UTC: PostgreSQL refuses offsets beyond ±15:59, which
-    ISO 8601 allows, so they never reach the database."""
+    ISO 8601 allows, so they never reach the database. Its date (as written) is in the shared
+    date range (``validate_date``)."""
 
     def to_python(self, value):
         parsed = super().to_python(value)
         if parsed is None:
             return None
+        validate_date(parsed)
         try:
             return parsed.astimezone(dt.UTC)
         except (OverflowError, ValueError):
@@ -107,6 +117,13 @@ class ScopedMixin:
     list_count: int | None = None
 
     # --- reading --------------------------------------------------------------------------
+    def initial(self, request, *args, **kwargs):
+        """After authentication and permissions (an anonymous caller learns nothing more than
+        401): a list's query parameters are checked strictly (``execsupport.query``)."""
+        super().initial(request, *args, **kwargs)
+        if request.method in ("GET", "HEAD") and not getattr(self, "detail", False):
+            query_check(self, request)
+
     @property
     def access(self) -> Access:
         return access_for(self.request.user)
@@ -116,6 +133,14 @@ class ScopedMixin:
         if self.scope_lookup:
             queryset = self.access.scope(queryset, self.scope_lookup)
         return queryset
+
+    def get_serializer(self, *args, **kwargs):
+        """A serializer; one given a JSON body first checks its values' JSON types
+        (``execsupport.jsontypes``: 400 for a number sent as a text, a string as an id ...)."""
+        serializer = super().get_serializer(*args, **kwargs)
+        if "data" in kwargs and getattr(self, "request", None) is not None:
+            body_types_check(serializer, self.request)
+        return serializer
 
     def decorate(self, objects: list) -> list:
         """Attach what the serializer shows beyond the row, in a constant number of queries."""
@@ -323,6 +348,7 @@ __all__ = [
     "AccessViewSet",
     "AppendOnlyAccessViewSet",
     "BaseFilterSet",
+    "DateFilter",
     "IdFilter",
     "ReadOnlyAccessViewSet",
     "conditional_list",

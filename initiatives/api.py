@@ -7,6 +7,8 @@ contribute to (progress, milestones completed, check-ins, spend). Both rules are
 
 from __future__ import annotations
 
+import re
+
 from django.contrib.auth import get_user_model
 from django.db.models import Prefetch
 from django_filters import rest_framework as filters
@@ -19,6 +21,7 @@ from execsupport.viewsets import (
     AccessViewSet,
     AppendOnlyAccessViewSet,
     BaseFilterSet,
+    DateFilter,
     IdFilter,
     SinceFilter,
     scored_list,
@@ -38,6 +41,9 @@ from strategy.models import ApiToken
 User = get_user_model()
 
 WRITE_INITIATIVES = {"read": ApiToken.Scope.READ, "write": ApiToken.Scope.WRITE_INITIATIVES}
+# An Idempotency-Key: 1 to 255 printable ASCII characters, no space at either end (HTTP strips
+# them, so the key would not be the one sent).
+IDEMPOTENCY_KEY_PATTERN = r"^[!-~](?:[ -~]{0,253}[!-~])?$"
 # What a member may change on an initiative they own or contribute to (the rest is a leader's).
 MEMBER_FIELDS = {"progress"}
 
@@ -59,7 +65,7 @@ class MilestoneFilter(BaseFilterSet):
     initiative = IdFilter(field_name="initiative_id")
     team = IdFilter(field_name="initiative__team_id")
     completed = filters.BooleanFilter(field_name="completed_on", lookup_expr="isnull", exclude=True)
-    due_before = filters.DateFilter(field_name="due_date", lookup_expr="lte")
+    due_before = DateFilter(field_name="due_date", lookup_expr="lte")
 
     class Meta:
         model = Milestone
@@ -80,8 +86,8 @@ class CheckInFilter(filters.FilterSet):
 class SpendEntryFilter(BaseFilterSet):
     initiative = IdFilter(field_name="initiative_id")
     team = IdFilter(field_name="initiative__team_id")
-    date_from = filters.DateFilter(field_name="date", lookup_expr="gte")
-    date_to = filters.DateFilter(field_name="date", lookup_expr="lte")
+    date_from = DateFilter(field_name="date", lookup_expr="gte")
+    date_to = DateFilter(field_name="date", lookup_expr="lte")
 
     class Meta:
         model = SpendEntry
@@ -178,7 +184,8 @@ class CheckInViewSet(AppendOnlyAccessViewSet):
                 "Idempotency-Key",
                 OpenApiTypes.STR,
                 OpenApiParameter.HEADER,
-                description="Any string up to 255 characters, new for each check-in: a retry "
+                pattern=IDEMPOTENCY_KEY_PATTERN,
+                description="1 to 255 printable ASCII characters, new for each check-in: a retry "
                 "with the same key stores nothing more and answers 200 with the check-in "
                 "already stored. Without a key, the same content by the same author on the "
                 "same initiative within 10 minutes is also a retry.",
@@ -192,9 +199,14 @@ class CheckInViewSet(AppendOnlyAccessViewSet):
     def create(self, request, *args, **kwargs):
         """Post a check-in (201), at most once per idempotency key or repeated content (200)."""
         key = request.headers.get("Idempotency-Key")
-        if key is not None and not 0 < len(key) <= 255:
+        if key is not None and not re.fullmatch(IDEMPOTENCY_KEY_PATTERN, key):
             raise exceptions.ValidationError(
-                {"Idempotency-Key": ["Send 1 to 255 characters, new for each check-in."]}
+                {
+                    "Idempotency-Key": [
+                        "Send 1 to 255 printable ASCII characters (no space at either end), "
+                        "new for each check-in."
+                    ]
+                }
             )
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)

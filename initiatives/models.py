@@ -16,6 +16,7 @@ from execsupport.validation import (
     CHECKIN_TEXT_MAX,
     DESCRIPTION_MAX,
     NOTE_MAX,
+    inconsistent,
     text_validators,
     validate_date,
     validate_no_nul,
@@ -173,7 +174,7 @@ class Initiative(VersionedModel):
 
     def clean(self) -> None:
         if self.start_date and self.due_date and self.due_date <= self.start_date:
-            raise ValidationError({"due_date": "The due date must be after the start date."})
+            raise inconsistent({"due_date": "The due date must be after the start date."})
 
 
 class InitiativeDependency(models.Model):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from execsupport.validation import validate_nonzero
 from initiatives.models import CheckIn, Initiative, Milestone, SpendEntry
 from metrics.serializers import LatestScoreSerializer
 from strategy.models import Objective, Team
@@ -100,3 +101,5 @@ class SpendEntrySerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["entered_by"]
+        # The constraint spend_amount_not_zero, as a field rule the OpenAPI schema shows.
+        extra_kwargs = {"amount": {"validators": [validate_nonzero]}}

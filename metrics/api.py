@@ -22,11 +22,13 @@ from execsupport.api import (
     ErrorSerializer,
     JSONParser,
 )
+from execsupport.openapi import ID_SCHEMA
 from execsupport.validation import is_valid_id
 from execsupport.viewsets import (
     AccessViewSet,
     AppendOnlyAccessViewSet,
     BaseFilterSet,
+    DateFilter,
     IdFilter,
     ReadOnlyAccessViewSet,
     SinceFilter,
@@ -96,8 +98,8 @@ class MeasurementFilter(BaseFilterSet):
     kpi = filters.CharFilter(field_name="kpi__key", label="KPI key.")
     kpi_id = IdFilter(field_name="kpi_id")
     team = IdFilter(field_name="kpi__team_id")
-    as_of_from = filters.DateFilter(field_name="as_of", lookup_expr="gte")
-    as_of_to = filters.DateFilter(field_name="as_of", lookup_expr="lte")
+    as_of_from = DateFilter(field_name="as_of", lookup_expr="gte")
+    as_of_to = DateFilter(field_name="as_of", lookup_expr="lte")
 
     class Meta:
         model = Measurement
@@ -328,7 +330,7 @@ class GapScoreViewSet(ReadOnlyAccessViewSet):
             OpenApiParameter(
                 "subject_type", OpenApiTypes.STR, required=True, enum=SubjectType.values
             ),
-            OpenApiParameter("subject_id", OpenApiTypes.INT, required=True),
+            OpenApiParameter("subject_id", ID_SCHEMA, required=True),
         ],
         responses=GapScoreHistorySerializer(many=True),
     )

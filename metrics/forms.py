@@ -4,7 +4,7 @@ from django import forms
 
 from execsupport.validation import REASON_MAX, DateFormField, ModelForm
 from initiatives.models import Initiative
-from metrics.models import KPI, Alert, Measurement
+from metrics.models import KPI, KPI_KEY_TAKEN, Alert, Measurement
 from strategy.access import Access
 from strategy.forms import DateInput, UserChoiceField, VersionedModelForm, person_fields_scope
 from strategy.models import Objective, Team
@@ -42,6 +42,7 @@ class KPIForm(VersionedModelForm):
     class Meta:
         model = KPI
         fields = KPI.EDITABLE_FIELDS
+        error_messages = {"key": {"unique": KPI_KEY_TAKEN}}
         widgets = {
             "baseline_date": DateInput(),
             "target_date": DateInput(),

@@ -9,7 +9,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
@@ -22,6 +21,7 @@ from execsupport.validation import (
     NOTE_MAX,
     REASON_MAX,
     VALUE_LIMIT,
+    inconsistent,
     text_validators,
     validate_date,
     validate_no_nul,
@@ -35,6 +35,12 @@ from strategy.models import POSITIVE_WEIGHT, Objective, Team, TimestampedModel, 
 # compares greater than any number in PostgreSQL; SQLite stores NaN as NULL, which NOT NULL
 # refuses). The check constraints below repeat it in the database.
 SANE_VALUE = Q(value__gt=-VALUE_LIMIT, value__lt=VALUE_LIMIT)
+
+
+# Keys are unique across the organisation (URLs and ingest address KPIs by key), including the
+# KPIs of private teams. The refusal of a taken key must not confirm that a KPI the person may
+# not see holds it, nor name it: the same neutral sentence whoever holds the key (code unique).
+KPI_KEY_TAKEN = "This key is not available; choose another."
 
 
 class SubjectType(models.TextChoices):
@@ -203,7 +209,7 @@ class KPI(VersionedModel):
         if bool(self.objective_id) == bool(self.initiative_id):
             errors["objective"] = "Choose exactly one: the objective or the initiative it measures."
         if errors:
-            raise ValidationError(errors)
+            raise inconsistent(errors)
 
 
 class TrajectoryPoint(models.Model):

@@ -8,11 +8,19 @@ from __future__ import annotations
 from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.validators import UniqueValidator
 
-from execsupport.validation import NOTE_MAX, REASON_MAX, VALUE_LIMIT, validate_value
+from execsupport.validation import (
+    NOTE_MAX,
+    REASON_MAX,
+    VALUE_LIMIT,
+    validate_date,
+    validate_no_nul,
+    validate_value,
+)
 from initiatives.models import Initiative
 from metrics.explain import alerts_render, scores_explain
-from metrics.models import KPI, Alert, AlertEvent, GapScore, Measurement, Webhook
+from metrics.models import KPI, KPI_KEY_TAKEN, Alert, AlertEvent, GapScore, Measurement, Webhook
 from strategy.models import Objective, Team
 
 
@@ -188,6 +196,9 @@ class KPISerializer(serializers.ModelSerializer):
         from strategy.serializers import ScopedRelatedField, person_field
 
         fields = super().get_fields()
+        for validator in fields["key"].validators:
+            if isinstance(validator, UniqueValidator):
+                validator.message = KPI_KEY_TAKEN
         fields["team"] = ScopedRelatedField(queryset=Team.objects.all(), scope_lookup="id")
         fields["owner"] = person_field(allow_null=True, required=False)
         fields["objective"] = ScopedRelatedField(
@@ -265,17 +276,25 @@ class ImplausibleRowSerializer(ImplausibleSerializer):
 
 
 class IngestRowSerializer(serializers.Serializer):
-    """One row of a batch (documentation only: rows are checked by a flat validator)."""
+    """One row of a batch (documentation only: rows are checked by a flat validator,
+    ``metrics.services.measurements_ingest``, with the same rules; a row has no other field)."""
 
-    kpi = serializers.CharField(max_length=80, help_text="The KPI's key.")
-    as_of = serializers.DateField()
-    value = serializers.FloatField(help_text=f"Finite, below {VALUE_LIMIT:g} in magnitude.")
-    note = serializers.CharField(max_length=NOTE_MAX, required=False, allow_blank=True)
+    refuses_unknown_fields = True
+
+    kpi = serializers.RegexField(r"^[-a-zA-Z0-9_]{1,80}$", help_text="The KPI's key.")
+    as_of = serializers.DateField(validators=[validate_date], help_text="Not in the future.")
+    value = serializers.FloatField(
+        validators=[validate_value], help_text=f"Finite, below {VALUE_LIMIT:g} in magnitude."
+    )
+    note = serializers.CharField(
+        max_length=NOTE_MAX, required=False, allow_blank=True, validators=[validate_no_nul]
+    )
 
 
 class IngestRequestSerializer(serializers.Serializer):
     measurements = IngestRowSerializer(
         many=True,
+        max_length=settings.API_INGEST_MAX_ROWS,
         help_text=f"At most {settings.API_INGEST_MAX_ROWS} rows.",
     )
 

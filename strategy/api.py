@@ -7,16 +7,16 @@ Permissions: ``strategy.permissions.AccessPermission`` + each view's ``may_write
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
 from django_filters import rest_framework as filters
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from execsupport.api import ErrorSerializer
+from execsupport.jsontypes import body_types_check
+from execsupport.openapi import ID_SCHEMA
 from execsupport.validation import is_valid_id
 from execsupport.viewsets import AccessViewSet, BaseFilterSet, IdFilter, ReadOnlyAccessViewSet
 from metrics.models import SubjectType
@@ -155,25 +155,25 @@ class PersonViewSet(ReadOnlyAccessViewSet):
         if not self.access.is_office:
             raise exceptions.PermissionDenied("Only the strategy office hands work over.")
         data = HandOverRequestSerializer(data=request.data)
+        body_types_check(data, request)
         data.is_valid(raise_exception=True)
         people = User.objects.in_bulk(
             [data.validated_data["leaving"], data.validated_data["successor"]]
         )
         missing = {
-            name: ["No such person."]
+            name: [exceptions.ErrorDetail("No such person.", code="does_not_exist")]
             for name in ("leaving", "successor")
             if data.validated_data[name] not in people
         }
         if missing:
             raise exceptions.ValidationError(missing)
-        try:
-            done = services.person_hand_over(
-                leaving=people[data.validated_data["leaving"]],
-                successor=people[data.validated_data["successor"]],
-                by=request.user,
-            )
-        except DjangoValidationError as error:
-            raise exceptions.ValidationError(error.message_dict) from error
+        # A refusal (the same person, an inactive successor) is a Django ValidationError: the
+        # API's exception handler answers it as a 400 with each field's code.
+        done = services.person_hand_over(
+            leaving=people[data.validated_data["leaving"]],
+            successor=people[data.validated_data["successor"]],
+            by=request.user,
+        )
         return Response(HandOverSerializer(done).data, status=201)
 
 
@@ -251,7 +251,7 @@ class ObjectiveViewSet(AccessViewSet):
         parameters=[
             OpenApiParameter(
                 "strategy",
-                OpenApiTypes.INT,
+                ID_SCHEMA,
                 description="Strategy id (default: the active strategy).",
             )
         ],

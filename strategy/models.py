@@ -18,7 +18,12 @@ from django.urls import reverse
 from django.utils import timezone
 from knox.models import AbstractAuthToken
 
-from execsupport.validation import DESCRIPTION_MAX, text_validators, validate_date
+from execsupport.validation import (
+    DESCRIPTION_MAX,
+    inconsistent,
+    text_validators,
+    validate_date,
+)
 
 HEX_COLOUR = RegexValidator(r"^#[0-9a-fA-F]{6}$", "Enter a colour as #rrggbb.")
 POSITIVE_WEIGHT = MinValueValidator(Decimal("0.01"))
@@ -244,6 +249,18 @@ class Team(VersionedModel):
             raise ValidationError(
                 {"parent": f"“{self.parent}” is inside “{self.name}”: that would make a cycle."}
             )
+        # The constraint team_company_is_root_others_have_parent holds it in the database; here
+        # the error is shown at the field with its own code (a rule between two fields, which
+        # the OpenAPI schema cannot express).
+        if (self.kind == self.Kind.COMPANY) == (self.parent_id is not None):
+            raise ValidationError(
+                {
+                    "parent": ValidationError(
+                        "A company has no parent; divisions and teams need one.",
+                        code="inconsistent",
+                    )
+                }
+            )
 
 
 class Membership(TimestampedModel):
@@ -297,7 +314,13 @@ class Period(VersionedModel):
         # The constraint period_end_after_start holds it in the database; here the error is
         # shown at the field (forms and the API).
         if self.start_date and self.end_date and self.end_date <= self.start_date:
-            raise ValidationError({"end_date": "A period must end after it starts."})
+            raise ValidationError(
+                {
+                    "end_date": ValidationError(
+                        "A period must end after it starts.", code="inconsistent"
+                    )
+                }
+            )
 
 
 class Strategy(VersionedModel):
@@ -341,7 +364,13 @@ class Strategy(VersionedModel):
 
     def clean(self) -> None:
         if self.horizon_start and self.horizon_end and self.horizon_end <= self.horizon_start:
-            raise ValidationError({"horizon_end": "The horizon must end after it starts."})
+            raise ValidationError(
+                {
+                    "horizon_end": ValidationError(
+                        "The horizon must end after it starts.", code="inconsistent"
+                    )
+                }
+            )
 
 
 class Theme(VersionedModel):
@@ -459,7 +488,7 @@ class Objective(VersionedModel):
                     "choosing it as parent would make a cycle."
                 )
         if errors:
-            raise ValidationError(errors)
+            raise inconsistent(errors)
 
 
 class StatusTransition(models.Model):

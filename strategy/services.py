@@ -109,9 +109,17 @@ def person_hand_over(*, leaving, successor, by) -> HandOver:
     if not access_for(by).is_office:
         raise PermissionDenied("Only the strategy office hands work over.")
     if successor.pk == leaving.pk:
-        raise ValidationError({"successor": "Choose someone other than the person leaving."})
+        raise ValidationError(
+            {
+                "successor": ValidationError(
+                    "Choose someone other than the person leaving.", code="inconsistent"
+                )
+            }
+        )
     if not successor.is_active:
-        raise ValidationError({"successor": f"{successor} is not an active user."})
+        raise ValidationError(
+            {"successor": ValidationError(f"{successor} is not an active user.", code="inactive")}
+        )
     now = timezone.now()
     moved: dict[str, int] = {}
     dirty: list[tuple[str, int]] = []

@@ -350,7 +350,7 @@ def test_validation_error_from_the_model_has_field_detail(plan, leader):
     assert response.json()["errors"] == [
         {
             "field": "due_date",
-            "code": "invalid",
+            "code": "inconsistent",
             "message": "The due date must be after the start date.",
         }
     ]
