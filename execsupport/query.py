@@ -139,12 +139,14 @@ class StrictContentNegotiation(DefaultContentNegotiation):
     def select_renderer(self, request, renderers, format_suffix=None):
         param = api_settings.URL_FORMAT_OVERRIDE
         values = request.query_params.getlist(param) if param else []
-        if values:
-            known = [renderer.format for renderer in renderers]
-            if any(value not in known for value in values):
-                if not request.user.is_authenticated:
-                    return renderers[0], renderers[0].media_type
-                raise exceptions.ValidationError({param: [f"Choose one of {', '.join(known)}."]})
+        known = [renderer.format for renderer in renderers]
+        if format_suffix and format_suffix not in known and not request.user.is_authenticated:
+            # /api/v1/kpis/0.5/ reads as id 0 with the format "5": 404 to a signed-in caller.
+            return renderers[0], renderers[0].media_type
+        if values and any(value not in known for value in values):
+            if not request.user.is_authenticated:
+                return renderers[0], renderers[0].media_type
+            raise exceptions.ValidationError({param: [f"Choose one of {', '.join(known)}."]})
         return super().select_renderer(request, renderers, format_suffix)
 
 

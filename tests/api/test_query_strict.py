@@ -77,3 +77,5 @@ def test_valid_values_and_undeclared_parameters_are_accepted(client, query):
 def test_anonymous_caller_gets_401_before_any_query_check(plan):
     response = APIClient().get("/api/v1/kpis/?format=&page_size=null")
     assert response.status_code == 401
+    # An unknown format suffix too (id 0, format "5"): nothing is said before authentication.
+    assert APIClient().get("/api/v1/alerts/0.5/").status_code == 401
