@@ -7,7 +7,6 @@ Rules come from ``strategy.access``; writes call ``metrics.services``.
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Count, Max, Q
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
@@ -22,6 +21,7 @@ from execsupport.api import (
     ErrorSerializer,
     JSONParser,
 )
+from execsupport.jsontypes import body_types_check
 from execsupport.openapi import ID_SCHEMA
 from execsupport.validation import is_valid_id
 from execsupport.viewsets import (
@@ -372,11 +372,11 @@ class AlertViewSet(ReadOnlyAccessViewSet):
     def _handle(self, service, input_serializer=AlertNoteSerializer) -> Response:
         alert = self.get_object()  # 404 if not visible, 403 unless may_write
         data = input_serializer(data=self.request.data or {})
+        body_types_check(data, self.request)
         data.is_valid(raise_exception=True)
-        try:
-            done = service(alert=alert, by=self.request.user, **data.validated_data)
-        except DjangoValidationError as error:
-            raise exceptions.ValidationError(error.message_dict) from error
+        # A refusal of the service (a snooze end in the past) is a Django ValidationError: the
+        # API's exception handler answers it as a 400 with each field's code.
+        done = service(alert=alert, by=self.request.user, **data.validated_data)
         if not done:
             alert.refresh_from_db()
             raise ApiError(

@@ -331,14 +331,19 @@ def alert_snooze_check(*, until, now) -> None:
     if timezone.is_naive(until):
         until = timezone.make_aware(until)
     if until <= now:
-        raise ValidationError({"until": ["The snooze must end in the future."]})
+        raise ValidationError(
+            {"until": [ValidationError("The snooze must end in the future.", code="past")]}
+        )
     longest = timedelta(days=settings.GAP_ALERT_SNOOZE_MAX_DAYS)
     if until - now > longest:
         raise ValidationError(
             {
                 "until": [
-                    f"An alert is snoozed for at most {settings.GAP_ALERT_SNOOZE_MAX_DAYS} "
-                    "days; resolve it if it no longer needs attention."
+                    ValidationError(
+                        f"An alert is snoozed for at most {settings.GAP_ALERT_SNOOZE_MAX_DAYS} "
+                        "days; resolve it if it no longer needs attention.",
+                        code="too_far",
+                    )
                 ]
             }
         )
