@@ -18,7 +18,15 @@ from django.db.models import F
 from django.utils import timezone
 
 from initiatives.models import InitiativeDependency
-from metrics.models import KPI, Alert, DirtySubject, Measurement, RecomputeChunk, RecomputeRun
+from metrics.models import (
+    KPI,
+    Alert,
+    DirtySubject,
+    Measurement,
+    OutboxMessage,
+    RecomputeChunk,
+    RecomputeRun,
+)
 from strategy.models import Objective, Strategy, Team
 from tests import factories as f
 
@@ -112,6 +120,7 @@ VIOLATIONS: dict[str, Callable[[], None]] = {
     "dirty_subject_unique": lambda: DirtySubject.objects.bulk_create(
         [DirtySubject(subject_type="kpi", subject_id=1)] * 2
     ),
+    "outbox_one_digest_per_person_day": lambda: _two_digests(),
     "recompute_chunk_unique": lambda: RecomputeChunk.objects.bulk_create(
         [
             RecomputeChunk(
@@ -123,6 +132,19 @@ VIOLATIONS: dict[str, Callable[[], None]] = {
         * 2
     ),
 }
+
+
+def _two_digests() -> None:
+    person = f.UserFactory()
+    for _ in range(2):
+        OutboxMessage.objects.create(
+            kind=OutboxMessage.Kind.DIGEST,
+            recipient=person,
+            to_address=person.email,
+            subject="Your daily digest",
+            body="-",
+            digest_date=D(2026, 11, 30),
+        )
 
 
 def _dependency(*, twice: bool = False, on_itself: bool = False) -> None:

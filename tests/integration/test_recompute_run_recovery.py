@@ -21,7 +21,14 @@ from django.utils import timezone
 
 from metrics.engine import full_recompute
 from metrics.engine.runs import run_start
-from metrics.models import Alert, DirtySubject, GapScore, RecomputeChunk, RecomputeRun
+from metrics.models import (
+    Alert,
+    DirtySubject,
+    GapScore,
+    OutboxMessage,
+    RecomputeChunk,
+    RecomputeRun,
+)
 from strategy.models import Strategy
 from tests.factories import (
     InitiativeFactory,
@@ -37,6 +44,19 @@ pytestmark = pytest.mark.integration
 
 SWEEP_SECONDS = 3
 LEASE_SECONDS = 4
+
+
+def _untold(run: RecomputeRun) -> set[int]:
+    """Ids of the alerts the run opened that were neither sent nor held for a digest."""
+    held = {
+        alert_id
+        for ids in OutboxMessage.objects.filter(kind=OutboxMessage.Kind.HELD).values_list(
+            "alert_ids", flat=True
+        )
+        for alert_id in ids
+    }
+    opened = Alert.objects.filter(opened_at=run.as_of, notified_at__isnull=True)
+    return set(opened.values_list("id", flat=True)) - held
 
 
 def _wait_for(predicate, timeout: float):
@@ -145,6 +165,12 @@ def test_full_recompute_survives_a_worker_killed_mid_chunk(
             )
             elapsed = time.monotonic() - started
             assert finished is not None, rescuer.log_path.read_text()
+            # The notification stage ran: each alert the run opened is told at once or, beyond
+            # the person's noise budget (NOTIFY_IMMEDIATE_PER_DAY), held for the daily digest.
+            # notified_at is set when the outbox task has sent the message, after the run's end:
+            # wait for it while the worker lives (a hang guard, not a timing goal).
+            told = _wait_for(lambda: not _untold(run), timeout=60)
+            assert told, (_untold(run), rescuer.log_path.read_text())
         finally:
             worker_stop(rescuer)
     with capsys.disabled():
@@ -163,7 +189,6 @@ def test_full_recompute_survives_a_worker_killed_mid_chunk(
     assert not DirtySubject.objects.exists()
     opened = Alert.objects.filter(opened_at=run.as_of)
     assert opened.exists()
-    assert not opened.filter(notified_at__isnull=True).exists()
 
     recovered = _scores()
     kinds = {subject_type for subject_type, _ in recovered}
