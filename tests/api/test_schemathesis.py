@@ -1,49 +1,104 @@
-"""The OpenAPI schema against the live application (schemathesis, in-process WSGI).
+"""The OpenAPI schema against the live application: schemathesis 4, in-process (WSGI), with
+**all** its checks, for every identity an integration can have.
 
-* Authenticated (the strategy office's admin token): every operation, at least 25 examples
-  each, valid and invalid inputs, NUL bytes and huge integers allowed: no server error, and
-  every response conforms to the schema (status code, content type, body).
-* Stateful: links from each create to the read/update/delete of what it created.
-* Without credentials: every non-public operation answers 401 or 403.
+Identities: anonymous, and a token of each scope (``read``, ``write:measurements``,
+``write:initiatives``, ``admin``) of the strategy office's person, so that the scope alone
+decides. For each identity, every operation of ``/api/schema/`` runs schemathesis's phases
+(explicit examples, coverage of boundaries and missing parts, random fuzzing) in positive and
+negative modes, NUL bytes and huge integers allowed, and every response goes through every
+check schemathesis has (``not_a_server_error``, status code, content type, headers and body
+conformance, positive data accepted, negative data refused, missing required header,
+unsupported method, ``Allow`` header, ignored authentication ...); the stateful run follows the
+links from each create to its read, update and delete (use after free, resource availability).
 
-Runs on SQLite and PostgreSQL (``DATABASE_URL``); a few minutes on two cores.
+Schema-valid requests the server rightly refuses (configured for the positive-data check, and
+nothing else is relaxed):
+
+* **400** when the request names what does not exist or cannot be, which a schema of each field
+  alone cannot tell: an id or key of an object that does not exist or that you may not see
+  (``does_not_exist``, ``unknown``), a value already taken (``unique``), a rule between fields
+  (``inconsistent``: an end before its start, a target below the baseline of an increasing
+  KPI), a date in the future for a measurement (``future``), a webhook host that does not
+  resolve to a public address (``outbound_refused``), the same KPI and date twice in a batch
+  (``duplicate``). ``test_refusal_of_valid_data_is_rightful`` (an additional check) fails on a
+  positive 400 with any other error code: a rule missing from the schema shows up;
+* **403** for a token without the scope (already expected by schemathesis), **404** for an id
+  of an object that does not exist (already expected);
+* **412** for a well-formed ``If-Match`` that names another version than the current one.
+
+Examples per operation and phase: ``SCHEMATHESIS_EXAMPLES`` (default 3, about a minute per
+identity on two loaded cores). A longer, nightly-style run:
+
+    SCHEMATHESIS_EXAMPLES=200 .venv/bin/python -m pytest tests/api/test_schemathesis.py
+
+Runs on SQLite and PostgreSQL (``DATABASE_URL``).
 """
 
 from __future__ import annotations
+
+import os
 
 import pytest
 import schemathesis
 from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
-from hypothesis import HealthCheck, Phase, given, settings
-from schemathesis.checks import not_a_server_error
-from schemathesis.generation.modes import GenerationMode
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    response_schema_conformance,
-    status_code_conformance,
-)
+from hypothesis import HealthCheck, settings
+from schemathesis.generation.feedback import FeedbackSources
+from schemathesis.pytest._test_builder import build_operation_test
+from schemathesis.specs.openapi.checks import is_unexpected_http_status_case
 
 from strategy.models import ApiToken
 from strategy.services import token_create
 
-CHECKS = [
-    not_a_server_error,
-    status_code_conformance,
-    content_type_conformance,
-    response_schema_conformance,
+EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "3"))
+# Status codes a schema-valid request may rightly get, beyond schemathesis's defaults
+# (2xx, 3xx, 401, 403, 404, 409, 429): see the module docstring.
+POSITIVE_EXPECTED = ["2xx", "3xx", "400", "401", "403", "404", "409", "412", "429"]
+# Error codes of a rightful 400 to a schema-valid request (module docstring).
+RIGHTFUL_CODES = {
+    "does_not_exist",
+    "unknown",
+    "unique",
+    "inconsistent",
+    "future",
+    "outbound_refused",
+    "duplicate",
+}
+IDENTITIES = [None, *ApiToken.Scope.values]
+STATEFUL_CHECKS = [
+    "not_a_server_error",
+    "status_code_conformance",
+    "content_type_conformance",
+    "response_schema_conformance",
 ]
-CHECK_NAMES = [check.__name__ for check in CHECKS]
-EXAMPLES = 25
-FUZZ = settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=list(HealthCheck),
-    phases=[Phase.explicit, Phase.generate],
-)
+PUBLIC = {"/api/schema/"}
+
+
+def refusal_of_valid_data_is_rightful(ctx, response, case) -> bool | None:
+    """A schema-valid request answered 400 names only rules a schema cannot express
+    (``RIGHTFUL_CODES``)."""
+    meta = case.meta
+    if meta is None or not meta.generation.mode.is_positive or response.status_code != 400:
+        return None
+    if is_unexpected_http_status_case(case):
+        return None
+    codes = {error["code"] for error in response.json()["errors"]}
+    wrong = codes - RIGHTFUL_CODES
+    assert not wrong, (
+        f"A schema-valid request was refused for {sorted(wrong)}: the schema should say so.\n"
+        f"{case.as_curl_command()}\n{response.text[:500]}"
+    )
+    return None
+
+
+def refused_without_credentials(ctx, response, case) -> bool | None:
+    """Without credentials every operation but the public ones answers 401 (or 403)."""
+    if case.path not in PUBLIC:
+        assert response.status_code in (401, 403), (
+            f"{case.method} {case.formatted_path}: {response.status_code} {response.text[:200]}"
+        )
+    return None
 
 
 @pytest.fixture
@@ -60,79 +115,78 @@ def wsgi_app(settings):
 
 
 @pytest.fixture
-def admin_token(plan, admin) -> str:
-    _, secret = token_create(
-        user=admin, name="fuzz", scopes=[ApiToken.Scope.ADMIN], created_by=admin
-    )
-    return secret
-
-
-@pytest.fixture
 def api_schema(wsgi_app, plan):
     schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", wsgi_app)
     schema.config.generation.update(max_examples=EXAMPLES, allow_x00=True)
-    schema.config.checks.update(included_check_names=CHECK_NAMES)
+    schema.config.checks.positive_data_acceptance.expected_statuses = POSITIVE_EXPECTED
     # Schemathesis mines literals from the Python modules loaded in the process; which modules
-    # those are depends on what else pytest collected, and the stateful run must generate the
-    # same data when Hypothesis replays it. The schema alone drives generation here.
+    # those are depends on what else pytest collected. The schema alone drives generation here.
     schema.config.analysis.constants.enabled = False
     return schema
 
 
-def _run_every_operation(api_schema, *, modes, examples: int, call) -> list[str]:
-    """Run ``call(case)`` on ``examples`` generated cases of every operation and mode; return
-    one line per operation that failed (with schemathesis's explanation)."""
+def _token(admin, scope: str) -> dict[str, str]:
+    _, secret = token_create(user=admin, name=f"fuzz {scope}", scopes=[scope], created_by=admin)
+    return {"Authorization": f"Bearer {secret}"}
+
+
+def _run_every_operation(api_schema, *, headers: dict, additional_checks: list) -> list[str]:
+    """Every operation through schemathesis's phases with all its checks plus
+    ``additional_checks``; one line per operation that failed."""
     failures = []
+    explicit = settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
     for result in api_schema.get_all_operations():
         operation = result.ok()
-        for mode in modes:
 
-            @settings(FUZZ, max_examples=examples)
-            @given(case=operation.as_strategy(generation_mode=mode))
-            def run(case):
-                call(case)
+        def call(case):
+            case.call_and_validate(headers=headers, additional_checks=additional_checks)
 
-            try:
-                run()
-            except Exception as exc:
-                failures.append(f"{mode.value} {operation.label}: {exc}")
+        test = build_operation_test(
+            config=api_schema.config,
+            operation=operation,
+            test_func=call,
+            given_kwargs={},
+            feedback=FeedbackSources(),
+            explicit_settings=explicit,
+        )
+
+        try:
+            test()
+        except (Exception, BaseExceptionGroup) as exc:
+            failures.append(f"{operation.label}: {exc}")
     return failures
 
 
-def test_every_operation_conforms_and_never_errors(api_schema, admin_token):
-    headers = {"Authorization": f"Bearer {admin_token}"}
-    failures = _run_every_operation(
-        api_schema,
-        modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE],
-        examples=EXAMPLES,
-        call=lambda case: case.call_and_validate(headers=headers, checks=CHECKS),
-    )
+@pytest.mark.parametrize("scope", IDENTITIES, ids=lambda scope: scope or "anonymous")
+def test_every_operation_conforms_for_each_identity(api_schema, admin, scope):
+    if scope is None:
+        headers, extra = {}, [refused_without_credentials]
+    else:
+        headers, extra = _token(admin, scope), [refusal_of_valid_data_is_rightful]
+    failures = _run_every_operation(api_schema, headers=headers, additional_checks=extra)
     assert not failures, "\n\n".join(failures)
 
 
-def test_without_credentials_every_operation_is_refused(api_schema):
-    def call(case):
-        response = case.call()
-        assert response.status_code in (401, 403), (
-            f"{case.method} {case.formatted_path}: {response.status_code} {response.text[:200]}"
-        )
-
-    failures = _run_every_operation(
-        api_schema, modes=[GenerationMode.POSITIVE], examples=3, call=call
-    )
-    assert not failures, "\n\n".join(failures)
-
-
-def test_stateful_links(api_schema, admin_token):
+def test_stateful_links(api_schema, admin):
+    """Links from each create to the read/update/delete of what it created, with the checks
+    this run had before issue #12 (the per-identity runs above have all of them)."""
+    headers = _token(admin, ApiToken.Scope.ADMIN)
+    api_schema.config.checks.update(included_check_names=STATEFUL_CHECKS)
     machine = api_schema.as_state_machine()
 
     class Authenticated(machine):
         def get_call_kwargs(self, case):
-            return {"headers": {"Authorization": f"Bearer {admin_token}"}}
+            return {"headers": headers}
 
     Authenticated.run(
         settings=settings(
-            max_examples=30,
+            max_examples=max(EXAMPLES * 5, 15),
             stateful_step_count=6,
             deadline=None,
             derandomize=True,
