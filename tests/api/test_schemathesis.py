@@ -18,8 +18,9 @@ nothing else is relaxed):
   alone cannot tell: an id or key of an object that does not exist or that you may not see
   (``does_not_exist``, ``unknown``), a value already taken (``unique``), a rule between fields
   (``inconsistent``: an end before its start, a target below the baseline of an increasing
-  KPI), a date in the future for a measurement (``future``), a webhook host that does not
-  resolve to a public address (``outbound_refused``), the same KPI and date twice in a batch
+  KPI), a date in the future for a measurement (``future``), a snooze that ends in the past or
+  too far ahead (``past``, ``too_far``: relative to now), a webhook host that does not resolve
+  to a public address (``outbound_refused``), the same KPI and date twice in a batch
   (``duplicate``). ``test_refusal_of_valid_data_is_rightful`` (an additional check) fails on a
   positive 400 with any other error code: a rule missing from the schema shows up;
 * **403** for a token without the scope (already expected by schemathesis), **404** for an id
@@ -64,6 +65,8 @@ RIGHTFUL_CODES = {
     "future",
     "outbound_refused",
     "duplicate",
+    "past",
+    "too_far",
 }
 IDENTITIES = [None, *ApiToken.Scope.values]
 STATEFUL_CHECKS = [
