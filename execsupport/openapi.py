@@ -55,7 +55,14 @@ DATE_PATTERN = f"^{_year_pattern()}-"
 DATE_RULE = f"From {MIN_DATE.isoformat()} to {MAX_DATE.isoformat()}."
 DATE_SCHEMA = {"type": "string", "format": "date", "pattern": DATE_PATTERN}
 DATETIME_SCHEMA = {"type": "string", "format": "date-time", "pattern": DATE_PATTERN}
-URL_PATTERN = "^https?://[^/?#]{1,253}(?:[/?#]|$)"
+# Host names as Django's URLValidator takes them (labels of letters, digits and inner hyphens, a
+# top-level domain of 2+ letters), at most 3 labels of 61 characters so that the host stays
+# within 253; an optional port; the rest without white space. A subset: IP literals and
+# longer names are valid URLs the schema does not offer.
+URL_PATTERN = (
+    "^https?://(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,59}[a-zA-Z0-9])?\\.){1,3}[a-zA-Z]{2,63}"
+    "(?::[0-9]{1,5})?(?:[/?#][^\\s]*)?$"
+)
 CSV_SCHEMA = {
     "type": "string",
     "description": "CSV (RFC 4180, UTF-8): a header row, then one row per result; nested fields "
@@ -155,7 +162,7 @@ class AutoSchema(openapi.AutoSchema):
         elif isinstance(field, serializers.DecimalField) and schema.get("type") == "string":
             schema["pattern"] = _decimal_pattern(field)
         elif isinstance(field, serializers.URLField):
-            # Django's URLValidator refuses a host name over 253 characters.
+            # Django's URLValidator refuses a host over 253 characters, a one-letter TLD ...
             schema["pattern"] = URL_PATTERN
         elif (
             isinstance(field, serializers.CharField)
