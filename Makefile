@@ -7,11 +7,12 @@ export DEBUG ?= true
 LOCK := requirements/deploy.lock
 SBOM ?= sbom.cdx.json
 
-.PHONY: demo test install install-dev lint format check run worker beat clean help lock sbom audit
+.PHONY: demo demo-reset test install install-dev lint format check run worker beat clean help lock sbom audit
 
 help:
 	@echo "make demo   - install, migrate SQLite, load demo data, compute scores, serve on :8000"
-	@echo "make test   - install (with test tools) and run the whole suite"
+	@echo "make demo-reset - delete the demo data and load it again"
+	@echo "make test   - install (with test tools) and run the whole suite (TEST_WORKERS=auto)"
 	@echo "make lint   - ruff check and ruff format --check"
 	@echo "make lock   - pin the runtime dependencies with hashes in $(LOCK) (the image installs it)"
 	@echo "make sbom   - CycloneDX SBOM of $(LOCK) in $(SBOM)"
@@ -44,8 +45,17 @@ demo: install
 	@echo "Notification emails of the demo are written to .demo-mail/"
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
 
+# Start the demo over: delete what seed_demo loaded and load it again (DEBUG=true, exported above).
+demo-reset: export EMAIL_URL ?= filemail:///.demo-mail
+demo-reset: install
+	$(BIN)/python manage.py migrate --no-input
+	$(BIN)/python manage.py seed_demo --reset
+
+# pytest-xdist: one worker per core (TEST_WORKERS=0 runs in this process). The tests that
+# flush one Redis database and start real Celery workers stay on one worker (xdist_group).
+TEST_WORKERS ?= auto
 test: install-dev
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 lint: install-dev
 	$(BIN)/ruff check .

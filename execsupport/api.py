@@ -276,8 +276,31 @@ def csv_cell_safe(value: Any) -> Any:
     return value
 
 
+# Model -> ``(queryset, access) -> {id: {column: value}}``: the columns naming people, teams,
+# themes and parents that the API's CSV of that model's lists gains next to its ids. Filled by
+# the sheets app (``sheets.apps``) from its sheets' column definitions, shared with the pages'
+# exports; a model not in it keeps its CSV as it is.
+CSV_NAMED_COLUMNS: dict[type[models.Model], Any] = {}
+
+
+def csv_named_columns_add(*, rows: Iterable[dict], model: type[models.Model], access) -> None:
+    """Add the named columns of ``CSV_NAMED_COLUMNS[model]`` to each row (a dict with ``id``)
+    in place, for this reader (``strategy.access``: a hidden parent stays unnamed); a column
+    the row has already is left alone. One query (two for alerts) whatever the number of
+    rows; nothing for a model with no named columns."""
+    named_for = CSV_NAMED_COLUMNS.get(model)
+    rows = [row for row in rows if isinstance(row, dict) and row.get("id") is not None]
+    if named_for is None or not rows:
+        return
+    named = named_for(model._default_manager.filter(pk__in=[r["id"] for r in rows]), access)
+    for row in rows:
+        for column, value in named.get(row["id"], {}).items():
+            row.setdefault(column, value)
+
+
 class CSVRenderer(renderers.BaseRenderer):
-    """One row per result, nested objects flattened to dotted columns (``latest_score.status``).
+    """One row per result, nested objects flattened to dotted columns (``latest_score.status``),
+    UTF-8 with a byte-order mark; lists gain named columns (``csv_named_columns_add``).
 
     Written on the standard ``csv`` module: djangorestframework-csv has had one release in five
     years and pins nothing we can rely on; this is 40 lines we own and test.
@@ -301,6 +324,8 @@ class CSVRenderer(renderers.BaseRenderer):
         for row in flat:
             header.update(dict.fromkeys(row))
         buffer = io.StringIO()
+        # A byte-order mark, so that Excel on Windows reads UTF-8 ("ÄÖÜ"), as the pages' exports.
+        buffer.write("\ufeff")
         writer = csv.DictWriter(buffer, fieldnames=list(header), lineterminator="\r\n")
         writer.writeheader()
         for row in flat:

@@ -1,4 +1,5 @@
-"""The project package as an app: its signal receivers (session stamps at sign-in)."""
+"""The project package as an app: its signal receivers (session stamps at sign-in, SQLite's
+Unicode LIKE on each new connection)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,10 @@ class ExecSupportConfig(AppConfig):
 
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in
+        from django.db.backends.signals import connection_created
 
         from execsupport.sessions import session_stamp_sign_in
+        from execsupport.sqlite import sqlite_like_install
 
         user_logged_in.connect(session_stamp_sign_in, dispatch_uid="execsupport-session-stamps")
+        connection_created.connect(sqlite_like_install, dispatch_uid="execsupport-sqlite-like")

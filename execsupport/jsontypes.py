@@ -72,6 +72,13 @@ def _problems(field: serializers.Field, value: Any, path: str) -> dict[str, str]
         for index, item in enumerate(value):
             found.update(_problems(child, item, f"{path}.{index}"))
         return found
+    if isinstance(field, serializers.DictField):  # an object of values of one kind
+        if not isinstance(value, dict):
+            return {path: "Expected an object."}
+        found = {}
+        for key, item in value.items():
+            found.update(_problems(field.child, item, f"{path}.{key}"))
+        return found
     if isinstance(field, serializers.ChoiceField) and not isinstance(
         field, serializers.MultipleChoiceField
     ):

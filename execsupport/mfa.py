@@ -42,6 +42,7 @@ ENROLMENT_URL_NAMES = frozenset(
 PASSWORD_URL_NAMES = frozenset(
     {
         "account_change_password",
+        "invitation-accept",
         "account_set_password",
         "account_reset_password",
         "account_reset_password_done",

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "axes",
     "csp",
+    "simple_history",
     # Sign-in, second factor, single sign-on and the sessions page (django-allauth).
     "allauth",
     "allauth.account",
@@ -75,6 +76,12 @@ INSTALLED_APPS = [
     "initiatives",
     "metrics",
     "security",
+    "reviews",
+    "activity",
+    "assessment",
+    "sheets",
+    "surveys",
+    "support",
 ]
 
 MIDDLEWARE = [
@@ -84,10 +91,14 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The reader's locale (Accept-Language, among LANGUAGES) for dates shown and typed.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # Who made each change in the history (an API token's person too: DRF sets request.user).
+    "simple_history.middleware.HistoryRequestMiddleware",
     "allauth.usersessions.middleware.UserSessionsMiddleware",
     "execsupport.middleware.NoStoreWhenSignedInMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -194,8 +205,9 @@ LOGOUT_REDIRECT_URL = "account_login"
 ACCOUNT_ADAPTER = "execsupport.allauth.AccountAdapter"
 ACCOUNT_LOGIN_METHODS = {"username"}
 ACCOUNT_SIGNUP_FIELDS = ["username*", "email*", "password1*", "password2*"]
-# Accounts are made by the strategy office (admin), never by signing up; addresses are not
-# confirmed by mail (password reset mails the address on the account).
+# Accounts are made by invitation (the People pages, strategy/invitations.py) or the admin,
+# never by signing up; addresses are not confirmed by mail (password reset mails the address
+# on the account).
 ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_SESSION_REMEMBER = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
@@ -294,6 +306,16 @@ SECURITY_LOG_FAILURE_MAX_ROWS = env.int("SECURITY_LOG_FAILURE_MAX_ROWS", default
 
 # --- I18N -----------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
+# The text is English; these variants differ in how dates are written and read (31/12/2026 in
+# the UK, 12/31/2026 in the US): LocaleMiddleware picks the reader's from Accept-Language, and
+# Django's localization shows dates (SHORT_DATE_FORMAT...) and parses typed ones by it.
+LANGUAGES = [
+    ("en", "English (US)"),
+    ("en-gb", "English (UK)"),
+    ("en-au", "English (Australia)"),
+    ("en-ca", "English (Canada)"),
+    ("en-ie", "English (Ireland)"),
+]
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True
@@ -479,6 +501,11 @@ GAP_NIGHTLY_MINUTE = env.int("GAP_NIGHTLY_MINUTE", default=30)
 GAP_DIRTY_GRACE_SECONDS = env.int("GAP_DIRTY_GRACE_SECONDS", default=60)
 # An alert that reopens within this many hours of its last notification does not notify again.
 GAP_ALERT_RENOTIFY_HOURS = env.float("GAP_ALERT_RENOTIFY_HOURS", default=24)
+
+# --- Assessment -------------------------------------------------------------------------------
+# Calibration (Brier score, reliability table) of an owner's, a team's or the forecasts' stated
+# probabilities is shown only from this many closed cases (initiatives or KPIs) on.
+CALIBRATION_MIN_CASES = env.int("CALIBRATION_MIN_CASES", default=5)
 # Hysteresis (metrics/alerts.py HYSTERESIS): an active alert whose condition is back within
 # its margin resolves once it has stayed clear this many days (days, may be a fraction).
 GAP_ALERT_CLEAR_DAYS = env.float("GAP_ALERT_CLEAR_DAYS", default=14)
@@ -491,6 +518,17 @@ GAP_WEBHOOK_BACKOFF_SECONDS = env.int("GAP_WEBHOOK_BACKOFF_SECONDS", default=30)
 GAP_OUTBOX_MAX_ATTEMPTS = env.int("GAP_OUTBOX_MAX_ATTEMPTS", default=6)
 GAP_OUTBOX_BACKOFF_SECONDS = env.int("GAP_OUTBOX_BACKOFF_SECONDS", default=60)
 GAP_OUTBOX_LEASE_SECONDS = env.int("GAP_OUTBOX_LEASE_SECONDS", default=300)
+# The e-mail that a review pack is frozen also carries the pack as a PDF (made for each
+# participant when sent; needs WeasyPrint's system libraries, see execsupport/pdf.py).
+REVIEW_PACK_PDF_EMAIL = env.bool("REVIEW_PACK_PDF_EMAIL", default=False)
+# A pack's PDF is made by a worker (reviews.pdf, stored in the database) and printed short: the
+# diff and each section's first REVIEW_PACK_PDF_ROWS items (the weakest first), then "and M
+# more, see the online pack". A render taken longer than REVIEW_PDF_LEASE_SECONDS is a dead
+# worker's (the sweep or the next request takes it back); a pending one whose message is older
+# than REVIEW_PDF_RESEND_SECONDS is sent again (a lost message).
+REVIEW_PACK_PDF_ROWS = env.int("REVIEW_PACK_PDF_ROWS", default=10)
+REVIEW_PDF_LEASE_SECONDS = env.int("REVIEW_PDF_LEASE_SECONDS", default=CELERY_TASK_TIME_LIMIT + 60)
+REVIEW_PDF_RESEND_SECONDS = env.int("REVIEW_PDF_RESEND_SECONDS", default=120)
 # The noise budget: a person is told at once of at most this many alerts a day (TIME_ZONE days;
 # the most severe first); the others wait for the daily digest, built from the outbox at
 # NOTIFY_DIGEST_HOUR:NOTIFY_DIGEST_MINUTE. 0 sends every alert through the digest.
@@ -499,6 +537,20 @@ NOTIFY_DIGEST_HOUR = env.int("NOTIFY_DIGEST_HOUR", default=17)
 NOTIFY_DIGEST_MINUTE = env.int("NOTIFY_DIGEST_MINUTE", default=0)
 if NOTIFY_IMMEDIATE_PER_DAY < 0:
     raise ImproperlyConfigured("NOTIFY_IMMEDIATE_PER_DAY must be 0 or more.")
+# Check-in and measurement reminders (metrics/reminders.py): once from this many days before
+# the due day, once when late; built daily at NOTIFY_REMINDER_HOUR (TIME_ZONE).
+NOTIFY_REMIND_BEFORE_DAYS = env.int("NOTIFY_REMIND_BEFORE_DAYS", default=2)
+NOTIFY_REMINDER_HOUR = env.int("NOTIFY_REMINDER_HOUR", default=8)
+if NOTIFY_REMIND_BEFORE_DAYS < 0 or not 0 <= NOTIFY_REMINDER_HOUR <= 23:
+    raise ImproperlyConfigured(
+        "NOTIFY_REMIND_BEFORE_DAYS must be 0 or more and NOTIFY_REMINDER_HOUR 0 to 23."
+    )
+# History of every change (django-simple-history, activity/history.py): the admin's own revert
+# form is off; an earlier version is restored only through activity's restore (validated,
+# strategy office only, itself recorded).
+SIMPLE_HISTORY_REVERT_DISABLED = True
+# A comment can be edited by its author for this many minutes after posting (activity app).
+COMMENT_EDIT_MINUTES = env.int("COMMENT_EDIT_MINUTES", default=15)
 # Webhooks call https:// URLs on public addresses only (execsupport/outbound.py), checked at
 # save and before each request, which goes to the address checked and follows no redirect.
 # WEBHOOK_ALLOW_HTTP: also plain http:// (local testing only). WEBHOOK_ALLOWED_NETWORKS:
@@ -527,6 +579,35 @@ CELERY_BEAT_SCHEDULE = {
         "task": "metrics.digests_send",
         "schedule": crontab(hour=NOTIFY_DIGEST_HOUR, minute=NOTIFY_DIGEST_MINUTE),
         "options": {"expires": 6 * 3600},
+    },
+    "notify-reminders": {
+        "task": "metrics.reminders_send",
+        "schedule": crontab(hour=NOTIFY_REMINDER_HOUR, minute=15),
+        "options": {"expires": 6 * 3600},
+    },
+    # Hourly: each person's weekly digest leaves at their own day and hour (their time zone).
+    "notify-weekly-digests": {
+        "task": "metrics.weekly_digests_send",
+        "schedule": crontab(minute=5),
+        "options": {"expires": 3000},
+    },
+    # The review cycle: packs of the meetings that have started (reviews.services).
+    "reviews-freeze-due-packs": {
+        "task": "reviews.packs_freeze_due",
+        "schedule": 15 * 60.0,
+        "options": {"expires": 15 * 60},
+    },
+    # Pack PDFs left by a dead worker or a lost message are made after all (reviews.pdf).
+    "reviews-pdf-sweep": {
+        "task": "reviews.pack_pdfs_resume",
+        "schedule": 5 * 60.0,
+        "options": {"expires": 5 * 60},
+    },
+    # Overdue action items raise their alerts (reviews.overdue, through metrics' alert rules).
+    "reviews-action-items-overdue": {
+        "task": "reviews.action_items_alerts",
+        "schedule": crontab(minute=20),
+        "options": {"expires": 3000},
     },
 }
 
@@ -586,6 +667,8 @@ API_THROTTLE_USER = env.str("API_THROTTLE_USER", default="600/min")
 API_THROTTLE_ANON = env.str("API_THROTTLE_ANON", default="60/min")
 # Sensitive actions (execsupport/ratelimit.py), per person and per client address; empty: none.
 RATE_LIMIT_INVITATIONS = env.str("RATE_LIMIT_INVITATIONS", default="20/hour")
+# Days an invitation link works after it was (re)sent (strategy/invitations.py).
+INVITATION_TTL_DAYS = env.int("INVITATION_TTL_DAYS", default=7)
 # Largest measurement batch accepted by POST /api/v1/measurements/ingest/.
 API_INGEST_MAX_ROWS = env.int("API_INGEST_MAX_ROWS", default=10_000)
 # Days a token lives when its creator does not choose (0: no expiry unless chosen).
@@ -593,6 +676,8 @@ API_TOKEN_DEFAULT_TTL_DAYS = env.int("API_TOKEN_DEFAULT_TTL_DAYS", default=365)
 # No token lives longer (a token created without an expiry, e.g. in the admin, gets this).
 # A person's tokens are revoked when their password changes or they are deactivated.
 API_TOKEN_MAX_TTL_DAYS = env.int("API_TOKEN_MAX_TTL_DAYS", default=365)
+# Hours a setup link (manage.py setup_link) stays valid; it works once.
+SETUP_LINK_HOURS = env.int("SETUP_LINK_HOURS", default=24)
 REST_KNOX = {
     "TOKEN_PREFIX": "es_",
     "AUTH_HEADER_PREFIX": "Bearer",
@@ -630,6 +715,11 @@ SPECTACULAR_SETTINGS = {
         "ScoreStatusEnum": "metrics.models.GapScore.Status",
         "AlertStatusEnum": "metrics.models.Alert.Status",
         "SeverityEnum": "metrics.models.Alert.Severity",
+        "DeliveryEnum": "metrics.models.Delivery",
+        "WebhookKindEnum": "metrics.models.Webhook.Kind",
+        "AlertKindEnum": "metrics.models.Alert.Kind",
+        "SubjectTypeEnum": "metrics.models.SubjectType",
+        "AssessmentReportStatusEnum": "support.models.AssessmentReport.Status",
     },
 }
 
@@ -658,3 +748,8 @@ LOGGING = {
         "execsupport.security": {"handlers": ["security"], "level": "INFO", "propagate": False},
     },
 }
+
+# --- Pulse surveys (surveys/) -------------------------------------------------------------------
+# A survey figure (per team, per question) is shown only when at least this many people
+# answered; start-up refuses less than 3 (check surveys.E001). See surveys/anonymity.py.
+SURVEY_MIN_RESPONDENTS = env.int("SURVEY_MIN_RESPONDENTS", default=5)

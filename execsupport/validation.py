@@ -325,3 +325,19 @@ __all__ = [
     "validate_not_future",
     "validate_value",
 ]
+
+
+def form_error_add(form: forms.BaseForm, error: ValidationError) -> None:
+    """Put a service's ``ValidationError`` on a form: each error at the field it names when the
+    form has that field, else form-wide (above the form).
+
+    Services validate whole models, so they may name fields a page's form does not show (e.g.
+    ``start_date`` of a period made by the year helper); ``form.add_error(None, error)`` raises
+    ``ValueError`` for those, which was a 500. Every page that shows a service's refusal calls
+    this.
+    """
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for name, errors in error.error_dict.items():
+        form.add_error(name if name in form.fields else None, errors)

@@ -14,6 +14,7 @@ import hashlib
 import orjson
 from django import forms
 from django.core.cache import cache
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.db.models import Count, Max
 from django.http import HttpResponse
@@ -26,6 +27,7 @@ from rest_framework.views import APIView
 
 from execsupport.api import (
     ID_REGEX,
+    csv_named_columns_add,
     etag_for,
     if_match_version,
     if_none_match,
@@ -76,11 +78,29 @@ class SinceFilter(filters.IsoDateTimeFilter):
 
 
 class BaseFilterSet(filters.FilterSet):
+    """The shared filters of a list: ``updated_since`` on the model's ``updated_at``. A model
+    without that field (e.g. a frozen pack) has no ``updated_since`` at all: neither in the
+    filter set nor in the OpenAPI schema and query rules built from it (``base_filters``), so
+    the list never asks the database for a field it does not have. A subclass may declare its
+    own ``updated_since`` on another field."""
+
     updated_since = SinceFilter(
         field_name="updated_at",
         lookup_expr="gte",
         label="Only rows changed at or after this ISO 8601 date-time.",
     )
+
+    @classmethod
+    def get_filters(cls):
+        """The declared and generated filters, less those on a field the model lacks."""
+        result = super().get_filters()
+        model = cls._meta.model
+        if model is not None:
+            for name, declared in list(result.items()):
+                field = declared.field_name.split("__", 1)[0]
+                if field == "updated_at" and not _has_field(model, field):
+                    del result[name]
+        return result
 
     def get_form_class(self):
         """One form class per filter set, built once: django-filter builds a new one for every
@@ -93,6 +113,15 @@ class BaseFilterSet(filters.FilterSet):
 
 
 _FILTER_FORMS: dict[type[BaseFilterSet], type[forms.Form]] = {}
+
+
+def _has_field(model: type[models.Model], name: str) -> bool:
+    """Whether ``model`` has a field (or relation) called ``name``."""
+    try:
+        model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return False
+    return True
 
 
 class ScopedMixin:
@@ -164,6 +193,8 @@ class ScopedMixin:
             page = self.paginate_queryset(queryset)
             objects = self.decorate(list(page if page is not None else queryset))
             data = self.get_serializer(objects, many=True).data
+        if self.request.accepted_renderer.format == "csv":
+            csv_named_columns_add(rows=data, model=queryset.model, access=self.access)
         if page is not None:
             return self.get_paginated_response(data)
         return Response(data)

@@ -4,7 +4,14 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from initiatives.models import CheckIn, Initiative, InitiativeDependency, Milestone, SpendEntry
-from initiatives.services import checkin_append, initiative_save, milestone_save, spend_save
+from initiatives.services import (
+    checkin_append,
+    initiative_history_latest_id,
+    initiative_members_record,
+    initiative_save,
+    milestone_save,
+    spend_save,
+)
 from strategy.forms import VersionCheckedModelForm
 
 # The admin saves through the same services as the pages and the API, so what it writes has
@@ -44,18 +51,31 @@ class CheckInInline(admin.TabularInline):
 @admin.register(Initiative)
 class InitiativeAdmin(admin.ModelAdmin):
     form = VersionCheckedModelForm
-    list_display = ["title", "objective", "team", "owner", "status", "progress", "due_date"]
+    list_display = ["title", "key", "objective", "team", "owner", "status", "progress", "due_date"]
     list_filter = ["status", "priority", "team"]
-    search_fields = ["title", "description"]
+    search_fields = ["title", "key", "description"]
     autocomplete_fields = ["objective", "team", "owner", "contributors"]
     list_select_related = ["objective", "team", "owner"]
     date_hierarchy = "due_date"
     inlines = [MilestoneInline, DependencyInline, CheckInInline]
 
     def save_model(self, request: HttpRequest, obj, form, change) -> None:
+        # The contributors with the rest: one version in the history.
+        obj._history_before = initiative_history_latest_id(initiative=obj) if change else 0
         initiative_save(
-            initiative=obj, by=request.user
-        )  # contributors: saved after, by save_related
+            initiative=obj, contributors=form.cleaned_data.get("contributors"), by=request.user
+        )
+
+    def save_related(self, request: HttpRequest, form, formsets, change) -> None:
+        form.cleaned_data.pop("contributors", None)  # saved by save_model
+        super().save_related(request, form, formsets, change)
+        # The dependency inline writes its rows itself: the save's version lists them, or,
+        # when only they changed, one version records them.
+        initiative_members_record(
+            initiative=form.instance,
+            since_history_id=getattr(form.instance, "_history_before", 0),
+            by=request.user,
+        )
 
 
 @admin.register(Milestone)

@@ -1,7 +1,8 @@
 """API of execution: initiatives, milestones, check-ins and spend.
 
-Leaders change an initiative's definition; members update the initiatives they own or
-contribute to (progress, milestones completed, check-ins, spend). Both rules are
+Leaders change an initiative's definition; its owner also its description, contributors,
+check-in cadence and milestones; members update the initiatives they own or contribute to
+(progress, milestones completed, check-ins, spend). Both rules are
 ``strategy.access``'s; writes call ``initiatives.services``.
 """
 
@@ -17,6 +18,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import exceptions
 from rest_framework.response import Response
 
+from execsupport.api import ApiError
 from execsupport.viewsets import (
     AccessViewSet,
     AppendOnlyAccessViewSet,
@@ -35,7 +37,7 @@ from initiatives.serializers import (
     SpendEntrySerializer,
 )
 from metrics.models import SubjectType
-from strategy.access import Access
+from strategy.access import INITIATIVE_LEADER_ONLY, Access
 from strategy.models import ApiToken
 
 User = get_user_model()
@@ -44,8 +46,6 @@ WRITE_INITIATIVES = {"read": ApiToken.Scope.READ, "write": ApiToken.Scope.WRITE_
 # An Idempotency-Key: 1 to 255 printable ASCII characters, no space at either end (HTTP strips
 # them, so the key would not be the one sent).
 IDEMPOTENCY_KEY_PATTERN = r"^[!-~](?:[ -~]{0,253}[!-~])?$"
-# What a member may change on an initiative they own or contribute to (the rest is a leader's).
-MEMBER_FIELDS = {"progress"}
 
 
 class InitiativeFilter(BaseFilterSet):
@@ -58,7 +58,7 @@ class InitiativeFilter(BaseFilterSet):
 
     class Meta:
         model = Initiative
-        fields = ["status", "priority"]
+        fields = ["status", "priority", "kind"]
 
 
 class MilestoneFilter(BaseFilterSet):
@@ -115,12 +115,33 @@ class InitiativeViewSet(AccessViewSet):
         return scored_list(self, request)
 
     def may_write(self, access: Access, obj: Initiative, request) -> bool:
-        if self.changed_fields is not None and self.changed_fields <= MEMBER_FIELDS:
+        """Creating and deleting: its team's leaders. Changing: the fields
+        ``Access.initiative_fields_writable`` allows (owner: description, contributors,
+        check-in cadence, progress; contributor: progress); a leader-only field sent by an
+        owner or contributor is a 403 naming each such field."""
+        if request.method != "PATCH":
+            return access.can_edit_initiative(obj)
+        if self.changed_fields is None:
+            # Object check before the change is known: owners and members reach perform_update.
             return access.can_update_initiative(obj)
-        if request.method == "PATCH" and self.changed_fields is None:
-            # Object check before the change is known: members may reach perform_update.
-            return access.can_update_initiative(obj)
-        return access.can_edit_initiative(obj)
+        allowed = access.initiative_fields_writable(obj)
+        if allowed is None:
+            return True
+        if not allowed:
+            return False
+        refused = access.initiative_fields_refused(obj, self.changed_fields)
+        if refused:
+            raise ApiError(
+                status_code=403,
+                detail="Only the leaders of the initiative's team change "
+                + ", ".join(refused)
+                + f"; you may change {', '.join(sorted(allowed))}.",
+                errors=[
+                    {"field": name, "code": "permission_denied", "message": INITIATIVE_LEADER_ONLY}
+                    for name in refused
+                ],
+            )
+        return True
 
     def store(self, instance, data, *, created, version=None):
         return services.initiative_save(
@@ -146,12 +167,14 @@ class MilestoneViewSet(AccessViewSet):
     ordering = ["due_date", "id"]
 
     def may_write(self, access: Access, obj: Milestone, request) -> bool:
+        """Completing: the initiative's people (``can_update_initiative``); planning (create,
+        change, delete): its leaders and its owner (``can_plan_milestones``)."""
         initiative = obj.initiative
         if self.changed_fields is not None and self.changed_fields <= {"completed_on"}:
             return access.can_update_initiative(initiative)
         if request.method == "PATCH" and self.changed_fields is None:
             return access.can_update_initiative(initiative)
-        return access.can_edit_initiative(initiative)
+        return access.can_plan_milestones(initiative)
 
     def store(self, instance, data, *, created, version=None):
         if not created and self.changed_fields == {"completed_on"}:

@@ -5,16 +5,17 @@ import uuid
 from django import forms
 
 from execsupport.validation import ModelForm
-from initiatives.models import CheckIn, Initiative, Milestone
-from strategy.access import Access
+from initiatives.models import BlockerTag, CheckIn, Initiative, Milestone
+from strategy.access import INITIATIVE_LEADER_ONLY, Access
 from strategy.forms import (
     DateInput,
+    PeopleSelectMultiple,
     UserChoiceField,
     UsersChoiceField,
     VersionedModelForm,
     person_fields_scope,
 )
-from strategy.models import Objective, Team
+from strategy.models import KEY_TAKEN, Objective, Team
 
 SUMMARY_REQUIRED = "Write a short summary: what happened since the last check-in?"
 
@@ -24,6 +25,13 @@ class CheckInForm(ModelForm):
     back with errors) makes a double click or a retry store one check-in (``checkin_submit``)."""
 
     request_key = forms.UUIDField(required=False, widget=forms.HiddenInput)
+    blocker_tags = forms.MultipleChoiceField(
+        label="Kind of blocker",
+        choices=BlockerTag.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Optional: what the blocker needs.",
+    )
 
     class Meta:
         model = CheckIn
@@ -69,12 +77,13 @@ class CheckInForm(ModelForm):
 
 class InitiativeForm(VersionedModelForm):
     owner = UserChoiceField(required=False)
-    contributors = UsersChoiceField(required=False, widget=forms.SelectMultiple(attrs={"size": 5}))
+    contributors = UsersChoiceField(required=False, widget=PeopleSelectMultiple(attrs={"size": 5}))
 
     class Meta:
         model = Initiative
         fields = [
             "title",
+            "key",
             "description",
             "objective",
             "team",
@@ -90,6 +99,7 @@ class InitiativeForm(VersionedModelForm):
             "checkin_cadence_days",
             "weight",
         ]
+        error_messages = {"key": {"unique": KEY_TAKEN}}
         widgets = {
             "start_date": DateInput(),
             "due_date": DateInput(),
@@ -105,9 +115,23 @@ class InitiativeForm(VersionedModelForm):
             teams = teams.filter(pk__in=[t for t in access.roles if access.leads(t)])
         self.fields["team"].queryset = teams
         person_fields_scope(self, access=access, names=("owner", "contributors"))
+        # An owner who is not a leader edits their fields only; the rest is shown, disabled
+        # (a posted value for it is ignored), by the one rule the API applies too.
+        allowed = access.initiative_fields_writable(self.instance) if self.instance.pk else None
+        self.leader_only = []
+        if allowed is not None:
+            for name, field in self.fields.items():
+                if name not in allowed and name != "seen_version":
+                    field.disabled = True
+                    field.help_text = INITIATIVE_LEADER_ONLY
+                    self.leader_only.append(name)
+            # Its current team, whichever teams this person leads (none): shown as it is.
+            self.fields["team"].queryset = Team.objects.filter(pk=self.instance.team_id)
 
     def clean_team(self):
         team = self.cleaned_data["team"]
+        if self.fields["team"].disabled:
+            return team
         if team and not self.access.leads(team.pk):
             raise forms.ValidationError("You can only place initiatives in teams you lead.")
         return team

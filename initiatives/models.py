@@ -21,6 +21,7 @@ from execsupport.validation import (
     validate_date,
     validate_no_nul,
 )
+from strategy.keys import KeyUniqueIgnoringCase
 from strategy.models import (
     POSITIVE_WEIGHT,
     Objective,
@@ -28,19 +29,105 @@ from strategy.models import (
     Team,
     TimestampedModel,
     VersionedModel,
+    history_records,
 )
 
 PERCENT = [MinValueValidator(0), MaxValueValidator(100)]
 CHECKIN_TEXT = text_validators(CHECKIN_TEXT_MAX)
 
 
-class Initiative(VersionedModel):
+class BlockerTag(models.TextChoices):
+    """What kind of blocker a check-in reports (optional; several may apply)."""
+
+    SKILLS = "skills", "Skills"
+    RESOURCES = "resources", "Resources"
+    DEPENDENCY = "dependency", "Dependency"
+    DECISION = "decision", "Decision"
+
+
+def blocker_tags_join(tags) -> str:
+    """The stored form of a set of blocker tags: distinct, in ``BlockerTag`` order, joined by
+    commas (``"skills,decision"``); empty for none. Raises ``ValidationError`` on an unknown tag.
+    No tag is a part of another, so ``blocker_tags__contains="skills"`` finds the tag."""
+    given = set(tags or ())
+    unknown = sorted(given - set(BlockerTag.values))
+    if unknown:
+        raise ValidationError(
+            {
+                "blocker_tags": f"Unknown blocker tag {unknown[0]!r}: use {', '.join(BlockerTag.values)}."
+            }
+        )
+    return ",".join(tag for tag in BlockerTag.values if tag in given)
+
+
+def blocker_tags_split(value: str) -> list[str]:
+    """The tags of a stored ``blocker_tags`` value, in ``BlockerTag`` order."""
+    return [tag for tag in (value or "").split(",") if tag]
+
+
+def validate_blocker_tags(value: str) -> None:
+    """The stored value is a canonical ``blocker_tags_join`` of known tags."""
+    if blocker_tags_join(blocker_tags_split(value)) != (value or ""):
+        raise ValidationError(
+            f"Blocker tags are a comma-separated list of {', '.join(BlockerTag.values)}.",
+            code="invalid",
+        )
+
+
+class InitiativeDependency(models.Model):
+    """``initiative`` cannot finish before ``depends_on`` delivers. Defined before
+    ``Initiative``: its history records each version's dependencies (``m2m_fields``), and
+    django-simple-history needs the through model ready when ``Initiative`` is."""
+
+    initiative = models.ForeignKey(
+        "Initiative", on_delete=models.CASCADE, related_name="dependency_links"
+    )
+    depends_on = models.ForeignKey(
+        "Initiative", on_delete=models.CASCADE, related_name="dependent_links"
+    )
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        verbose_name_plural = "initiative dependencies"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["initiative", "depends_on"], name="dependency_unique_pair"
+            ),
+            models.CheckConstraint(
+                condition=~Q(initiative=F("depends_on")),
+                name="dependency_not_on_itself",
+                violation_error_message="An initiative cannot depend on itself.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.initiative} depends on {self.depends_on}"
+
+    def clean(self) -> None:
+        from initiatives.selectors import initiative_dependency_closure
+
+        if (
+            self.initiative_id
+            and self.depends_on_id
+            and self.initiative_id
+            in initiative_dependency_closure(initiative_id=self.depends_on_id)
+        ):
+            raise ValidationError(
+                {"depends_on": "That initiative already depends on this one: a cycle."}
+            )
+
+
+class Initiative(KeyUniqueIgnoringCase, VersionedModel):
     class Status(models.TextChoices):
         PROPOSED = "proposed", "Proposed"
         ACTIVE = "active", "Active"
         ON_HOLD = "on_hold", "On hold"
         DONE = "done", "Done"
         CANCELLED = "cancelled", "Cancelled"
+
+    class Kind(models.TextChoices):
+        PLAN = "plan", "Plan"
+        SUPPORT = "support", "Support"
 
     CLOSED_STATUSES = (Status.DONE, Status.CANCELLED)
 
@@ -60,11 +147,29 @@ class Initiative(VersionedModel):
         "self",
         symmetrical=False,
         blank=True,
-        through="InitiativeDependency",
+        through=InitiativeDependency,
         related_name="dependents",
+    )
+    key = models.SlugField(
+        max_length=80,
+        unique=True,
+        blank=True,
+        help_text="Stable identifier for spreadsheets and integrations, e.g. 'crm-rollout'. "
+        "Empty: proposed from the title.",
     )
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True, validators=text_validators(DESCRIPTION_MAX))
+    kind = models.CharField(
+        max_length=7,
+        choices=Kind.choices,
+        default=Kind.PLAN,
+        db_default=Kind.PLAN,
+        editable=False,
+        help_text="'plan': work of the strategy; 'support': a support measure of the "
+        "execution-support plan (set by the support app, linked to its barrier there). A support "
+        "initiative is scored and alerted like any other but left out of its objective's score, so "
+        "it never moves the plan's health.",
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PROPOSED)
     priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.MEDIUM)
     start_date = models.DateField(validators=[validate_date])
@@ -129,6 +234,15 @@ class Initiative(VersionedModel):
         "0004), whatever the application writes.",
     )
 
+    # Progress and the sums come from check-ins and spend (their own records); the pause
+    # bookkeeping follows the status.
+    history = history_records(
+        excluded=(
+            "progress", "last_checkin_at", "spent", "paused_days", "paused_since", "resumed_on",
+        ),
+        m2m_fields=("contributors", "depends_on"),
+    )  # fmt: skip
+
     class Meta:
         ordering = ["due_date", "title"]
         constraints = [
@@ -177,47 +291,6 @@ class Initiative(VersionedModel):
             raise inconsistent({"due_date": "The due date must be after the start date."})
 
 
-class InitiativeDependency(models.Model):
-    """``initiative`` cannot finish before ``depends_on`` delivers."""
-
-    initiative = models.ForeignKey(
-        Initiative, on_delete=models.CASCADE, related_name="dependency_links"
-    )
-    depends_on = models.ForeignKey(
-        Initiative, on_delete=models.CASCADE, related_name="dependent_links"
-    )
-    note = models.CharField(max_length=200, blank=True)
-
-    class Meta:
-        verbose_name_plural = "initiative dependencies"
-        constraints = [
-            models.UniqueConstraint(
-                fields=["initiative", "depends_on"], name="dependency_unique_pair"
-            ),
-            models.CheckConstraint(
-                condition=~Q(initiative=F("depends_on")),
-                name="dependency_not_on_itself",
-                violation_error_message="An initiative cannot depend on itself.",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.initiative} depends on {self.depends_on}"
-
-    def clean(self) -> None:
-        from initiatives.selectors import initiative_dependency_closure
-
-        if (
-            self.initiative_id
-            and self.depends_on_id
-            and self.initiative_id
-            in initiative_dependency_closure(initiative_id=self.depends_on_id)
-        ):
-            raise ValidationError(
-                {"depends_on": "That initiative already depends on this one: a cycle."}
-            )
-
-
 class Milestone(VersionedModel):
     initiative = models.ForeignKey(Initiative, on_delete=models.CASCADE, related_name="milestones")
     title = models.CharField(max_length=200)
@@ -226,6 +299,8 @@ class Milestone(VersionedModel):
     weight = models.DecimalField(
         max_digits=6, decimal_places=2, default=Decimal("1"), validators=[POSITIVE_WEIGHT]
     )
+
+    history = history_records()
 
     class Meta:
         ordering = ["due_date", "id"]
@@ -274,6 +349,17 @@ class CheckIn(models.Model):
     summary = models.TextField(validators=CHECKIN_TEXT)
     blockers = models.TextField(blank=True, validators=CHECKIN_TEXT)
     next_steps = models.TextField(blank=True, validators=CHECKIN_TEXT)
+    blocker_tags = models.CharField(
+        max_length=60,
+        blank=True,
+        default="",
+        # A database default: SQLite then adds the column in place instead of rebuilding the
+        # table, which would drop the triggers of migrations 0002/0004/0006.
+        db_default="",
+        validators=[validate_blocker_tags],
+        help_text="What kind of blocker: skills, resources, dependency, decision "
+        "(comma-separated, see BlockerTag; empty: none).",
+    )
     request_key = models.UUIDField(
         null=True,
         blank=True,

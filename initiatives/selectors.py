@@ -78,11 +78,18 @@ def initiative_checkin_silence(*, initiative: Initiative, today: dt.date) -> Che
     )
 
 
-def checkin_silence_annotations(*, today: dt.date) -> dict:
+def checkin_silence_annotations(*, today: dt.date, last_checkin=None) -> dict:
     """``checkin_silence`` as annotations of an ``Initiative`` queryset, for filtering and
     ordering in the database: ``checkin_days`` (silent for), ``checkin_days_late`` and
-    ``checkin_stale``. The same rule, on the same local dates (tests check they agree)."""
-    last = Coalesce(TruncDate("last_checkin_at"), F("start_date"), output_field=DateField())
+    ``checkin_stale``. The same rule, on the same local dates (tests check they agree).
+
+    ``last_checkin``: an expression of the last check-in's time to judge by instead of
+    ``last_checkin_at`` (a pack frozen as of a past day: the last one up to then)."""
+    last = Coalesce(
+        TruncDate(last_checkin if last_checkin is not None else F("last_checkin_at")),
+        F("start_date"),
+        output_field=DateField(),
+    )
     since = Greatest(
         last, Coalesce(F("resumed_on"), last, output_field=DateField()), output_field=DateField()
     )

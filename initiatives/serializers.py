@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 from rest_framework import serializers
+from rest_framework.validators import UniqueValidator
 
 from execsupport.validation import validate_nonzero
-from initiatives.models import CheckIn, Initiative, Milestone, SpendEntry
+from initiatives.models import (
+    BlockerTag,
+    CheckIn,
+    Initiative,
+    Milestone,
+    SpendEntry,
+    blocker_tags_split,
+)
 from metrics.serializers import LatestScoreSerializer
-from strategy.models import Objective, Team
+from strategy.models import KEY_TAKEN, Objective, Team
 from strategy.serializers import ScopedRelatedField, person_field
 
 
@@ -26,8 +34,10 @@ class InitiativeSerializer(serializers.ModelSerializer):
             "team",
             "owner",
             "contributors",
+            "key",
             "title",
             "description",
+            "kind",
             "status",
             "priority",
             "start_date",
@@ -43,6 +53,34 @@ class InitiativeSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["completed_on"]
+        extra_kwargs = {
+            "key": {
+                # Unique whatever the case: strategy.keys.KeyUniqueIgnoringCase's rule, checked
+                # here too so that it is reported with the other fields' errors.
+                "validators": [
+                    UniqueValidator(Initiative.objects.all(), message=KEY_TAKEN, lookup="iexact")
+                ],
+                "help_text": Initiative._meta.get_field("key").help_text,
+            }
+        }
+
+    def validate(self, attrs):
+        """``kind`` is read-only (a support initiative is made by the support plan, with its
+        measure): a request that sends another kind than the initiative has (``plan`` for a
+        new one) is refused with a 400 on ``kind`` rather than silently ignored."""
+        attrs = super().validate(attrs)
+        sent = self.initial_data.get("kind") if hasattr(self.initial_data, "get") else None
+        current = self.instance.kind if self.instance is not None else Initiative.Kind.PLAN
+        if sent is not None and sent != current:
+            raise serializers.ValidationError(
+                {
+                    "kind": [
+                        "The kind is read-only here: a support initiative is created from a "
+                        "support measure of the support plan."
+                    ]
+                }
+            )
+        return attrs
 
 
 class MilestoneSerializer(serializers.ModelSerializer):
@@ -62,8 +100,25 @@ class MilestoneSerializer(serializers.ModelSerializer):
         ]
 
 
+class BlockerTagsField(serializers.ListField):
+    """A check-in's blocker tags as a list of ``BlockerTag`` values (stored joined by commas)."""
+
+    child = serializers.ChoiceField(choices=BlockerTag.choices)
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", len(BlockerTag.values))
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def to_representation(self, data):
+        return blocker_tags_split(data) if isinstance(data, str) else list(data)
+
+
 class CheckInSerializer(serializers.ModelSerializer):
     initiative = ScopedRelatedField(queryset=Initiative.objects.all())
+    blocker_tags = BlockerTagsField(
+        help_text="Kinds of blocker: skills, resources, dependency, decision (none: empty)."
+    )
     confidence = serializers.IntegerField(min_value=0, max_value=100)
     progress = serializers.IntegerField(min_value=0, max_value=100)
 
@@ -79,6 +134,7 @@ class CheckInSerializer(serializers.ModelSerializer):
             "progress",
             "summary",
             "blockers",
+            "blocker_tags",
             "next_steps",
         ]
         read_only_fields = ["author", "created_at"]

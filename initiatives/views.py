@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from execsupport.validation import is_valid_id
+from execsupport.validation import form_error_add, is_valid_id
 from initiatives import charts
 from initiatives.forms import CheckInForm, InitiativeForm, MilestoneForm
 from initiatives.models import Initiative, Milestone
@@ -33,15 +33,6 @@ def initiative_get_for_user(*, access, pk: int) -> Initiative:
     return get_object_or_404(
         access.scope(Initiative.objects.select_related("objective", "team", "owner")), pk=pk
     )
-
-
-def _form_errors_to(form, error: ValidationError) -> None:
-    """Put a service's ValidationError on the form fields it names (others: form-wide)."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 @login_required
@@ -127,7 +118,7 @@ def checkin_new(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             checkin_submit(initiative=initiative, author=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _form_errors_to(form, error)
+            form_error_add(form, error)
     ok = form.is_valid() and not form.errors
     if request.htmx:
         if ok:
@@ -176,6 +167,8 @@ def initiative_detail(request: HttpRequest, pk: int, checkin_form=None) -> HttpR
             "today": today,
             "currency": settings.CURRENCY,
             "can_edit": access.can_edit_initiative(initiative),
+            "can_open_form": access.can_open_initiative_form(initiative),
+            "can_plan_milestones": access.can_plan_milestones(initiative),
             "can_update": can_update,
             "checkin_form": (checkin_form or CheckInForm(initiative=initiative))
             if can_update
@@ -217,8 +210,10 @@ def initiative_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse
             initial = {"objective": objective.pk, "team": objective.team_id}
     else:
         initiative = initiative_get_for_user(access=access, pk=pk)
-        if not access.can_edit_initiative(initiative):
-            raise PermissionDenied("Only the leaders of this initiative's team can change it.")
+        if not access.can_open_initiative_form(initiative):
+            raise PermissionDenied(
+                "Only the leaders of this initiative's team and its owner can change it."
+            )
     form = InitiativeForm(request.POST or None, instance=initiative, access=access, initial=initial)
     status = 200
     if request.method == "POST" and form.is_valid():
@@ -233,7 +228,7 @@ def initiative_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse
             form.version_conflict(conflict)
             status = 409
         except ValidationError as error:
-            _form_errors_to(form, error)
+            form_error_add(form, error)
         else:
             messages.success(request, f"Saved “{initiative.title}”.")
             return redirect(initiative)
@@ -249,8 +244,10 @@ def initiative_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse
 def milestone_edit(request: HttpRequest, initiative_pk: int, pk: int | None = None) -> HttpResponse:
     access = access_for(request.user)
     initiative = initiative_get_for_user(access=access, pk=initiative_pk)
-    if not access.can_edit_initiative(initiative):
-        raise PermissionDenied("Only the leaders of this initiative's team can change milestones.")
+    if not access.can_plan_milestones(initiative):
+        raise PermissionDenied(
+            "Only the leaders of this initiative's team and its owner can change milestones."
+        )
     milestone = (
         get_object_or_404(Milestone, pk=pk, initiative=initiative)
         if pk
@@ -267,7 +264,7 @@ def milestone_edit(request: HttpRequest, initiative_pk: int, pk: int | None = No
             form.version_conflict(conflict)
             status = 409
         except ValidationError as error:
-            _form_errors_to(form, error)
+            form_error_add(form, error)
         else:
             messages.success(request, f"Saved milestone “{milestone.title}”.")
             return redirect(initiative)

@@ -13,6 +13,7 @@ from metrics.models import (
     GapScore,
     Measurement,
     MeasurementCorrection,
+    NotificationPreferences,
     OutboxMessage,
     RecomputeChunk,
     RecomputeRun,
@@ -22,6 +23,7 @@ from metrics.models import (
     WebhookDelivery,
 )
 from metrics.services import PLAN_FIELDS, kpi_plan, kpi_save, webhook_save, webhook_scope_check
+from metrics.webhook_formats import standard_secret
 from strategy.forms import VersionCheckedModelForm
 
 
@@ -214,7 +216,7 @@ class WebhookAdminForm(VersionCheckedModelForm):
 
     class Meta:
         model = Webhook
-        fields = ["name", "url", "is_active", "min_severity", "owner", "team"]
+        fields = ["name", "kind", "url", "is_active", "min_severity", "owner", "team"]
 
     def clean(self):
         cleaned = super().clean()
@@ -228,8 +230,8 @@ class WebhookAdminForm(VersionCheckedModelForm):
 
 @admin.register(Webhook)
 class WebhookAdmin(admin.ModelAdmin):
-    list_display = ["name", "url", "is_active", "min_severity", "owner", "team"]
-    list_filter = ["is_active"]
+    list_display = ["name", "kind", "url", "is_active", "min_severity", "owner", "team"]
+    list_filter = ["is_active", "kind"]
     list_select_related = ["owner", "team"]
     autocomplete_fields = ["owner", "team"]
     form = WebhookAdminForm
@@ -243,7 +245,7 @@ class WebhookAdmin(admin.ModelAdmin):
             messages.warning(
                 request,
                 f"Signing secret of “{obj.name}” (copy it now, it is not shown again): "
-                f"{obj.new_secret}",
+                f"{obj.new_secret} (Standard Webhooks form: {standard_secret(obj.new_secret)})",
             )
 
 
@@ -269,8 +271,17 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
 class OutboxMessageAdmin(admin.ModelAdmin):
     """The notification outbox, read-only: rows are written and sent by the notifier."""
 
-    list_display = ["created_at", "kind", "channel", "to_address", "subject", "status", "attempts"]
-    list_filter = ["status", "kind", "channel"]
+    list_display = [
+        "created_at",
+        "kind",
+        "event",
+        "channel",
+        "to_address",
+        "subject",
+        "status",
+        "attempts",
+    ]
+    list_filter = ["status", "kind", "event", "channel"]
     search_fields = ["to_address", "subject"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -278,3 +289,20 @@ class OutboxMessageAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
+
+
+@admin.register(NotificationPreferences)
+class NotificationPreferencesAdmin(admin.ModelAdmin):
+    """People's notification preferences (each sets their own on the Notifications page)."""
+
+    list_display = [
+        "user",
+        "alert_critical",
+        "alert_warning",
+        "mention",
+        "reminder",
+        "weekly_digest",
+    ]
+    list_select_related = ["user"]
+    search_fields = ["user__username", "user__email"]
+    autocomplete_fields = ["user"]

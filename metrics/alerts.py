@@ -17,6 +17,7 @@ for ``GAP_ALERT_CLEAR_DAYS``. How severe each alert is comes from one table, ``S
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from metrics.scoring.common import AT_RISK, OFF_TRACK, ON_TRACK, Result, Thresholds
@@ -35,6 +36,7 @@ ROOT_KIND = "objective_off_track"
 OBJECTIVE_KINDS = frozenset({"unowned", "early_warning", ROOT_KIND})
 ROLLUP_KINDS: frozenset[str] = frozenset()
 UNAVAILABLE_KIND = "score_unavailable"
+ACTION_KINDS = frozenset({"action_overdue"})
 
 TITLES = {
     "kpi_off_track": "KPI off track",
@@ -50,6 +52,7 @@ TITLES = {
     "early_warning": "Leading indicator warns",
     "objective_off_track": "Objective off track",
     "score_unavailable": "Score unavailable",
+    "action_overdue": "Action item overdue",
 }
 
 
@@ -77,6 +80,7 @@ SEVERITY: tuple[tuple[str, str, int], ...] = (
     ("objective_off_track", "its most severe part's alert is a warning", WARNING),
     ("objective_off_track", "its parts' alerts are all info", INFO),
     ("score_unavailable", "always", WARNING),
+    ("action_overdue", "always", WARNING),
 )
 
 
@@ -130,6 +134,7 @@ HYSTERESIS: dict[str, tuple[float, str]] = {
     "milestone_overdue": (0.0, "the milestone completed or its date moved"),
     "unowned": (0.0, "an active owner named"),
     "score_unavailable": (0.0, "the score computed again"),
+    "action_overdue": (0.0, "the action item done or dropped, or its due date moved"),
 }
 
 # A condition does not open while an alert of one of these kinds stays active on the same
@@ -524,6 +529,35 @@ def milestone_alerts(
             )
         )
     return specs
+
+
+def action_item_alerts(
+    *, subject: Subject, status: str, due_date: date, today: date
+) -> list[AlertSpec]:
+    """The overdue rule of an action item (``reviews.ActionItem``): one alert while it is open
+    past its due date (``due_date`` before ``today``), to its owner or, when the owner is no
+    longer an active user who may see it, to whom ``subject`` was routed
+    (``metrics.engine.common.Actors``). Done, dropped or due again: nothing fires, so the
+    engine resolves an active alert at once (margin 0 in ``HYSTERESIS``: a person's act)."""
+    if status != "open" or due_date >= today:
+        return []
+    days = (today - due_date).days
+    return [
+        _spec(
+            subject,
+            "action_overdue",
+            alert_severity("action_overdue"),
+            part(
+                "{s} was due on {due} ({days} days ago) and is still open. Do it and mark it "
+                "done, drop it, or agree a new date at the next review.",
+                s=subject.ref("This"),
+                due=due_date.isoformat(),
+                days=days,
+            ),
+            due_date=due_date.isoformat(),
+            days_overdue=days,
+        )
+    ]
 
 
 def objective_alerts(

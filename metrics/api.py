@@ -11,7 +11,7 @@ from django.db.models import Count, Max, Q
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import exceptions
+from rest_framework import exceptions, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -37,7 +37,16 @@ from execsupport.viewsets import (
 )
 from initiatives.models import Initiative, Milestone
 from metrics import services
-from metrics.models import KPI, Alert, GapScore, Measurement, SubjectType, Webhook
+from metrics.models import (
+    KPI,
+    Alert,
+    GapScore,
+    Measurement,
+    NotificationPreferences,
+    SubjectType,
+    Webhook,
+)
+from metrics.preferences import preferences_get, preferences_update
 from metrics.selectors import alert_events_visible
 from metrics.serializers import (
     AlertEventSerializer,
@@ -51,6 +60,7 @@ from metrics.serializers import (
     KPISerializer,
     MeasurementRecordedSerializer,
     MeasurementSerializer,
+    NotificationPreferencesSerializer,
     WebhookSerializer,
 )
 from strategy.access import Access
@@ -425,7 +435,8 @@ class AlertViewSet(ReadOnlyAccessViewSet):
 
 # --- webhooks ---------------------------------------------------------------------------------
 class WebhookViewSet(AccessViewSet):
-    """Outbound webhooks (strategy office, tokens with the admin scope only)."""
+    """Outbound webhooks: the strategy office manages all of them, a team leader those they
+    own (``Access.webhooks_scope``); tokens need the admin scope."""
 
     queryset = Webhook.objects.all()
     serializer_class = WebhookSerializer
@@ -436,14 +447,66 @@ class WebhookViewSet(AccessViewSet):
     ordering = ["name", "id"]
 
     def may_use(self, access: Access, request) -> bool:
-        return access.is_office
+        return access.can_manage_webhooks
+
+    def get_queryset(self):
+        return self.access.webhooks_scope(super().get_queryset())
+
+    def may_write(self, access: Access, obj, request) -> bool:
+        # Whom it acts for is checked by the service (400 on ``owner``); here: may this
+        # person manage webhooks at all (the queryset already holds only theirs).
+        return access.can_manage_webhooks
 
     def store(self, instance, data, *, created, version=None):
         if created:
             instance.created_by = self.request.user
             if instance.owner_id is None:
                 instance.owner = self.request.user
-        return services.webhook_save(webhook=instance, version=version)
+        return services.webhook_save(webhook=instance, version=version, by=self.request.user)
 
     def remove(self, instance):
         services.webhook_delete(webhook=instance)
+
+
+# --- the signed-in person's own settings ------------------------------------------------------
+class MeViewSet(viewsets.GenericViewSet):
+    """The signed-in person's own settings (anyone with a role; a token needs ``read`` to read
+    them and ``admin`` to change them)."""
+
+    serializer_class = NotificationPreferencesSerializer
+    pagination_class = None
+    filter_backends: list = []
+
+    def get_queryset(self):
+        return NotificationPreferences.objects.filter(user_id=self.request.user.pk)
+
+    def get_object(self) -> NotificationPreferences:
+        """The person's own preferences (also for OPTIONS, which describes the PUT)."""
+        return preferences_get(user=self.request.user)
+
+    @extend_schema(
+        methods=["GET"],
+        responses={200: NotificationPreferencesSerializer},
+        filters=False,
+    )
+    @extend_schema(
+        methods=["PUT", "PATCH"],
+        request=NotificationPreferencesSerializer,
+        responses={200: NotificationPreferencesSerializer, 400: ErrorSerializer},
+        filters=False,
+    )
+    @action(
+        detail=False,
+        methods=["get", "put", "patch"],
+        url_path="notification-preferences",
+    )
+    def notification_preferences(self, request, format=None):
+        """Your notification preferences (the defaults until you change one). PUT and PATCH
+        change the fields given; a bad value is a 400 naming the field, nothing saved."""
+        if request.method == "GET":
+            return Response(self.get_serializer(preferences_get(user=request.user)).data)
+        data = self.get_serializer(data=request.data, partial=True)
+        body_types_check(data, request)
+        data.is_valid(raise_exception=True)
+        prefs = preferences_update(user=request.user, data=data.validated_data)
+        return Response(self.get_serializer(prefs).data)

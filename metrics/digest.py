@@ -32,7 +32,9 @@ from django.utils import timezone
 from metrics.explain import alerts_render
 from metrics.models import Alert, OutboxMessage
 from metrics.notifications import outbox_email_queue
+from metrics.preferences import subject_visible
 from strategy.access import Access, accesses_for
+from strategy.derived import derived_names
 
 logger = logging.getLogger("metrics.digest")
 
@@ -44,7 +46,7 @@ def _absolute(path: str | None) -> str | None:
 def digests_build(*, now: datetime | None = None) -> dict:
     """Write today's digest of every person with held rows written up to ``now`` (one outbox
     row each, sent after commit) and mark those rows digested. Returns counts: ``digests``
-    written, ``alerts`` listed, ``skipped`` (people who already have today's digest), and
+    written, ``alerts`` listed, ``notes`` (other events held by people's preferences) listed, ``skipped`` (people who already have today's digest), and
     ``dropped`` (held rows of people who can no longer be e-mailed: inactive or no address;
     they are marked failed with the reason)."""
     now = now or timezone.now()
@@ -76,7 +78,13 @@ def digests_build(*, now: datetime | None = None) -> dict:
     )
     people = [rows[0].recipient for pid, rows in by_person.items() if pid not in already]
     accesses = accesses_for(users=people) if people else {}
-    counts = {"digests": 0, "alerts": 0, "skipped": len(already), "dropped": len(dropped)}
+    counts = {
+        "digests": 0,
+        "alerts": 0,
+        "notes": 0,
+        "skipped": len(already),
+        "dropped": len(dropped),
+    }
     for person in people:
         rows = by_person[person.id]
         alert_ids = sorted({i for row in rows for i in row.alert_ids})
@@ -90,13 +98,24 @@ def digests_build(*, now: datetime | None = None) -> dict:
             .order_by("-severity", "-opened_at", "-id")
             if access.can_view_alert(a)
         ]
+        # Other events held by the person's preferences (``notification_send``): listed if
+        # they may still see what each is about.
+        notes = held_notes_visible(rows=[r for r in rows if r.event], access=access)
+        held_notes_render(notes=notes, access=access)
         try:
             with transaction.atomic():
                 # Nothing left they may see (alerts deleted, or moved out of their sight):
                 # no e-mail, the rows are done.
                 digest = (
-                    _digest_queue(person=person, access=access, alerts=alerts, day=day, now=now)
-                    if alerts
+                    _digest_queue(
+                        person=person,
+                        access=access,
+                        alerts=alerts,
+                        notes=notes,
+                        day=day,
+                        now=now,
+                    )
+                    if alerts or notes
                     else None
                 )
                 OutboxMessage.objects.filter(
@@ -108,11 +127,55 @@ def digests_build(*, now: datetime | None = None) -> dict:
             continue
         counts["digests"] += digest is not None
         counts["alerts"] += len(alerts)
+        counts["notes"] += len(notes)
     return counts
 
 
+def held_notes_visible(*, rows: list[OutboxMessage], access: Access) -> list[OutboxMessage]:
+    """The held rows of non-alert events whose subject the person may still see (one query
+    per kind of subject); a deleted subject drops its row."""
+    from django.apps import apps
+
+    models = {m._meta.model_name: m for m in apps.get_models()}
+    wanted: dict[str, set[int]] = defaultdict(set)
+    for row in rows:
+        if row.subject_type in models and row.subject_id is not None:
+            wanted[row.subject_type].add(row.subject_id)
+    found = {name: models[name].objects.in_bulk(sorted(ids)) for name, ids in wanted.items()}
+    return [
+        row
+        for row in rows
+        if not row.alert_ids
+        and row.subject_id in found.get(row.subject_type, {})
+        and subject_visible(access=access, subject_obj=found[row.subject_type][row.subject_id])
+    ]
+
+
+def held_notes_render(*, notes: list[OutboxMessage], access: Access) -> None:
+    """Set the title (``subject``) and ``body`` of each held row kept as derived parts
+    (``OutboxMessage.parts``) to their text for ``access`` now (one query for every reference
+    of every row): an object the person may no longer see is "a part you cannot see". Rows
+    without parts keep the text they were written with."""
+    kept = [note for note in notes if note.parts]
+    if not kept:
+        return
+    names = derived_names(
+        access=access,
+        parts=[p for note in kept for p in (note.parts.get("title"), note.parts.get("text"))],
+    )
+    for note in kept:
+        note.subject = names.text(note.parts.get("title"))[:200]
+        note.body = names.text(note.parts.get("text"))
+
+
 def _digest_queue(
-    *, person, access: Access, alerts: list[Alert], day, now: datetime
+    *,
+    person,
+    access: Access,
+    alerts: list[Alert],
+    notes: list[OutboxMessage],
+    day,
+    now: datetime,
 ) -> OutboxMessage:
     """The digest's outbox row (plain text and HTML), written in the caller's transaction;
     the alerts' texts rendered for ``access`` (the recipient's)."""
@@ -124,13 +187,17 @@ def _digest_queue(
         "person": person,
         "name": person.get_full_name() or person.get_username(),
         "alerts": alerts,
+        "notes": notes,
         "day": day,
         "inbox": inbox,
         "mine": f"{inbox}?mine=on",
         "limit": settings.NOTIFY_IMMEDIATE_PER_DAY,
+        "preferences": _absolute(reverse("metrics:notification-preferences")),
     }
     count = len(alerts)
     subject = f"[ExecSupport] Your daily digest: {count} alert{'s' if count != 1 else ''}"
+    if notes:
+        subject += f" and {len(notes)} other update{'s' if len(notes) != 1 else ''}"
     message = EmailMessage(
         subject=subject,
         body=render_to_string("metrics/email/digest.txt", context),

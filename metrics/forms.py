@@ -1,10 +1,19 @@
 from __future__ import annotations
 
 from django import forms
+from django.urls import reverse
 
 from execsupport.validation import REASON_MAX, DateFormField, ModelForm
 from initiatives.models import Initiative
-from metrics.models import KPI, KPI_KEY_TAKEN, Alert, Measurement
+from metrics.models import (
+    KPI,
+    KPI_KEY_TAKEN,
+    Alert,
+    Measurement,
+    NotificationPreferences,
+    time_zone_names,
+)
+from metrics.selectors import kpi_key_propose
 from strategy.access import Access
 from strategy.forms import DateInput, UserChoiceField, VersionedModelForm, person_fields_scope
 from strategy.models import Objective, Team
@@ -49,9 +58,27 @@ class KPIForm(VersionedModelForm):
             "description": forms.Textarea(attrs={"rows": 2}),
         }
 
+    RANGE_FIELDS = ("range_low", "range_high")
+
     def __init__(self, *args, access: Access, **kwargs):
         super().__init__(*args, **kwargs)
         self.access = access
+        # The key: proposed from the name (here when left empty, and as it is typed by
+        # static/js/forms.js from metrics:kpi-key-proposal); still editable and unique.
+        key = self.fields["key"]
+        key.required = False
+        key.help_text = (
+            "Stable identifier integrations use. Left empty, it is made from the name "
+            "(e.g. 'Net promoter score' gives 'net-promoter-score'); edit it if you like."
+        )
+        key.widget.attrs["data-key-from"] = self["name"].auto_id
+        key.widget.attrs["data-key-proposal"] = reverse("metrics:kpi-key-proposal")
+        # Range bounds belong to keep-within-range KPIs only: shown for them
+        # (static/js/forms.js) and cleared for the other directions here.
+        for name in self.RANGE_FIELDS:
+            self.fields[name].widget.attrs["data-show-when"] = (
+                f"{self['direction'].auto_id}={KPI.Direction.RANGE}"
+            )
         self.fields["objective"].queryset = access.scope(Objective.objects.all())
         self.fields["initiative"].queryset = access.scope(Initiative.objects.all())
         teams = Team.objects.all()
@@ -65,6 +92,15 @@ class KPIForm(VersionedModelForm):
         if team and not self.access.leads(team.pk):
             raise forms.ValidationError("You can only place KPIs in teams you lead.")
         return team
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("key") and cleaned.get("name") and "key" not in self.errors:
+            cleaned["key"] = kpi_key_propose(name=cleaned["name"], exclude_id=self.instance.pk)
+        if cleaned.get("direction") and cleaned["direction"] != KPI.Direction.RANGE:
+            for name in self.RANGE_FIELDS:  # hidden for this direction: not part of the plan
+                cleaned[name] = None
+        return cleaned
 
 
 class AlertFilterForm(forms.Form):
@@ -113,3 +149,40 @@ class AlertSnoozeForm(AlertNoteForm):
         help_text="It notifies nobody until then, unless it gets worse.",
     )
     field_order = ["until", "note"]
+
+
+def time_zone_choices() -> list[tuple[str, str]]:
+    """("", the organisation's) then every IANA time zone name (``time_zone_names``)."""
+    from django.conf import settings
+
+    return [
+        ("", f"The organisation's ({settings.TIME_ZONE})"),
+        *((z, z) for z in time_zone_names()),
+    ]
+
+
+class NotificationPreferencesForm(ModelForm):
+    """A person's notification preferences (``metrics.preferences.preferences_update`` saves
+    them); the model's fields carry the choices and the time zone rule."""
+
+    time_zone = forms.ChoiceField(
+        label="Time zone",
+        required=False,
+        choices=time_zone_choices,
+        help_text="The weekly digest's day and hour are in this time zone.",
+    )
+
+    class Meta:
+        model = NotificationPreferences
+        fields = [
+            "alert_critical",
+            "alert_warning",
+            "alert_info",
+            "mention",
+            "work",
+            "reminder",
+            "weekly_digest",
+            "digest_weekday",
+            "digest_hour",
+            "time_zone",
+        ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
@@ -28,7 +29,16 @@ from execsupport.validation import (
     validate_value,
 )
 from initiatives.models import Initiative
-from strategy.models import POSITIVE_WEIGHT, Objective, Team, TimestampedModel, VersionedModel
+from strategy.keys import KeyUniqueIgnoringCase
+from strategy.models import (
+    KEY_TAKEN,
+    POSITIVE_WEIGHT,
+    Objective,
+    Team,
+    TimestampedModel,
+    VersionedModel,
+    history_records,
+)
 
 # VALUE_LIMIT (execsupport.validation): beyond 2**53 a float no longer holds every integer; no
 # business KPI needs more, and the bound also keeps NaN and ±Infinity out of the database (NaN
@@ -36,11 +46,10 @@ from strategy.models import POSITIVE_WEIGHT, Objective, Team, TimestampedModel, 
 # refuses). The check constraints below repeat it in the database.
 SANE_VALUE = Q(value__gt=-VALUE_LIMIT, value__lt=VALUE_LIMIT)
 
-
 # Keys are unique across the organisation (URLs and ingest address KPIs by key), including the
 # KPIs of private teams. The refusal of a taken key must not confirm that a KPI the person may
 # not see holds it, nor name it: the same neutral sentence whoever holds the key (code unique).
-KPI_KEY_TAKEN = "This key is not available; choose another."
+KPI_KEY_TAKEN = KEY_TAKEN
 
 
 class SubjectType(models.TextChoices):
@@ -53,9 +62,10 @@ class SubjectType(models.TextChoices):
     TEAM = "team", "Team"
     THEME = "theme", "Theme"
     STRATEGY = "strategy", "Strategy"
+    ACTION = "action", "Action item"
 
 
-class KPI(VersionedModel):
+class KPI(KeyUniqueIgnoringCase, VersionedModel):
     class Kind(models.TextChoices):
         LEADING = "leading", "Leading (warns early)"
         LAGGING = "lagging", "Lagging (shows the outcome)"
@@ -125,6 +135,8 @@ class KPI(VersionedModel):
         "cadence_days", "owner", "team", "objective", "initiative", "weight", "data_source",
         "is_active",
     )  # fmt: skip
+
+    history = history_records()
 
     class Meta:
         verbose_name = "KPI"
@@ -206,6 +218,11 @@ class KPI(VersionedModel):
                 errors["range_low"] = "A keep-within-range KPI needs both range bounds."
             elif self.range_high <= self.range_low:
                 errors["range_high"] = "The high bound must be above the low bound."
+        elif self.range_low is not None or self.range_high is not None:
+            errors["range_low"] = (
+                "Only a keep-within-range KPI has range bounds: leave them empty, or choose "
+                "'Keep within range'."
+            )
         if bool(self.objective_id) == bool(self.initiative_id):
             errors["objective"] = "Choose exactly one: the objective or the initiative it measures."
         if errors:
@@ -269,8 +286,15 @@ class Measurement(TimestampedModel):
         API = "api", "API"
         IMPORT = "import", "Import"
 
+    # No index of its own: the unique (kpi, as_of) constraint's index serves every lookup by
+    # KPI (its leading column) and gives a KPI's newest N in order; a second, single-column
+    # index made PostgreSQL read and sort a KPI's whole history instead (issue #19).
     kpi = models.ForeignKey(
-        KPI, on_delete=models.PROTECT, related_name="measurements", verbose_name="KPI"
+        KPI,
+        on_delete=models.PROTECT,
+        related_name="measurements",
+        verbose_name="KPI",
+        db_index=False,
     )
     as_of = models.DateField(validators=[validate_date])
     value = models.FloatField(validators=[validate_value])
@@ -426,6 +450,7 @@ class Alert(models.Model):
         EARLY_WARNING = "early_warning", "Leading indicator warns"
         OBJECTIVE_OFF_TRACK = "objective_off_track", "Objective off track"
         SCORE_UNAVAILABLE = "score_unavailable", "Score unavailable"
+        ACTION_OVERDUE = "action_overdue", "Action item overdue"
 
     class Severity(models.IntegerChoices):
         INFO = 1, "Info"
@@ -739,6 +764,15 @@ class RecomputeChunk(models.Model):
         return f"Chunk {self.stage} #{self.position} of run {self.run_id} ({self.status})"
 
 
+def alert_kinds_validate(value) -> None:
+    """A list of distinct ``Alert.Kind`` values (a webhook's event kinds)."""
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValidationError("A list of alert kinds.", code="invalid")
+    unknown = sorted(set(value) - set(Alert.Kind.values))
+    if unknown:
+        raise ValidationError(f"Unknown alert kind(s): {', '.join(unknown)}.", code="invalid")
+
+
 class Webhook(VersionedModel):
     """An outbound endpoint notified (JSON, HMAC-SHA256 signed) when an alert opens.
 
@@ -747,7 +781,18 @@ class Webhook(VersionedModel):
     A webhook whose owner was deleted or deactivated receives nothing.
     """
 
+    class Kind(models.TextChoices):
+        GENERIC = "generic", "JSON (Standard Webhooks, signed)"
+        SLACK = "slack", "Slack incoming webhook (Block Kit)"
+        TEAMS = "teams", "Microsoft Teams incoming webhook (Adaptive Card)"
+
     name = models.CharField(max_length=120)
+    kind = models.CharField(
+        max_length=8,
+        choices=Kind.choices,
+        default=Kind.GENERIC,
+        help_text="The message format: signed JSON for programs, or a chat's own format.",
+    )
     url = models.URLField(
         "URL",
         max_length=500,
@@ -763,6 +808,13 @@ class Webhook(VersionedModel):
     is_active = models.BooleanField("active", default=True)
     min_severity = models.PositiveSmallIntegerField(
         choices=Alert.Severity.choices, default=Alert.Severity.WARNING
+    )
+    alert_kinds = models.JSONField(
+        "alert kinds",
+        default=list,
+        blank=True,
+        validators=[alert_kinds_validate],
+        help_text="The kinds of alert it receives (Alert.Kind values); empty: every kind.",
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -789,6 +841,9 @@ class Webhook(VersionedModel):
         help_text="Only alerts of this team and the teams below it. Empty: every team its "
         "owner may see.",
     )
+
+    # The signing secret never enters the history.
+    history = history_records(excluded=("secret",))
 
     class Meta:
         ordering = ["name"]
@@ -826,6 +881,143 @@ class WebhookDelivery(models.Model):
         return f"{self.event} → {self.webhook} ({self.status})"
 
 
+class NotificationEvent(models.TextChoices):
+    """The kinds of event a person may be told of, each with its own preference."""
+
+    ALERT_CRITICAL = "alert_critical", "Critical alerts"
+    ALERT_WARNING = "alert_warning", "Warning alerts"
+    ALERT_INFO = "alert_info", "Information alerts"
+    MENTION = "mention", "Someone mentions me"
+    WORK = "work", "Action on my work"
+    REMINDER = "reminder", "Check-in and measurement reminders"
+    WEEKLY = "weekly", "Weekly digest"
+
+
+class Delivery(models.TextChoices):
+    """How a person wants to hear of a kind of event."""
+
+    IMMEDIATE = "immediate", "At once (e-mail)"
+    DIGEST = "digest", "In the daily digest"
+    OFF = "off", "Off"
+
+
+ALERT_EVENTS = {
+    3: NotificationEvent.ALERT_CRITICAL,
+    2: NotificationEvent.ALERT_WARNING,
+    1: NotificationEvent.ALERT_INFO,
+}
+
+
+def time_zone_names() -> list[str]:
+    """Every IANA time zone name a person may choose (those this system knows), sorted."""
+    import zoneinfo
+
+    return sorted(zoneinfo.available_timezones())
+
+
+def validate_time_zone(value: str) -> None:
+    """An IANA time zone name (``Europe/Berlin``); empty is the server's ``TIME_ZONE``."""
+    import zoneinfo
+
+    from django.core.exceptions import ValidationError
+
+    if value and value not in zoneinfo.available_timezones():
+        raise ValidationError(
+            "Unknown time zone %(value)s: use an IANA name such as Europe/Berlin.",
+            code="invalid",
+            params={"value": value[:60]},
+        )
+
+
+class NotificationPreferences(models.Model):
+    """How one person wants to be told of each kind of event, and when their weekly digest
+    comes (day and hour in their time zone). No row: the quiet defaults below (critical and
+    warning alerts at once within the noise budget, information alerts and action on their
+    work in the daily digest, mentions and reminders at once, the weekly digest on Monday at
+    8:00)."""
+
+    DELIVERY_FIELDS = (
+        "alert_critical",
+        "alert_warning",
+        "alert_info",
+        "mention",
+        "work",
+        "reminder",
+    )
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preferences"
+    )
+    alert_critical = models.CharField(
+        "critical alerts", max_length=10, choices=Delivery.choices, default=Delivery.IMMEDIATE
+    )
+    alert_warning = models.CharField(
+        "warning alerts", max_length=10, choices=Delivery.choices, default=Delivery.IMMEDIATE
+    )
+    alert_info = models.CharField(
+        "information alerts", max_length=10, choices=Delivery.choices, default=Delivery.DIGEST
+    )
+    mention = models.CharField(
+        "someone mentions me", max_length=10, choices=Delivery.choices, default=Delivery.IMMEDIATE
+    )
+    work = models.CharField(
+        "action on my work", max_length=10, choices=Delivery.choices, default=Delivery.DIGEST
+    )
+    reminder = models.CharField(
+        "check-in and measurement reminders",
+        max_length=10,
+        choices=Delivery.choices,
+        default=Delivery.IMMEDIATE,
+    )
+    weekly_digest = models.BooleanField(
+        "weekly digest",
+        default=True,
+        help_text="What changed on what you own and lead, and what you owe, once a week.",
+    )
+    digest_weekday = models.PositiveSmallIntegerField(
+        "weekly digest day",
+        choices=[
+            (i, d)
+            for i, d in enumerate(
+                ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+            )
+        ],
+        default=0,
+    )
+    digest_hour = models.PositiveSmallIntegerField(
+        "weekly digest hour",
+        choices=[(h, f"{h:02d}:00") for h in range(24)],
+        default=8,
+        help_text="In your time zone.",
+    )
+    time_zone = models.CharField(
+        max_length=64,
+        blank=True,
+        validators=[validate_time_zone],
+        help_text="IANA name, e.g. Europe/Berlin. Empty: the organisation's time zone.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "notification preferences"
+        verbose_name_plural = "notification preferences"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(digest_weekday__lte=6) & Q(digest_hour__lte=23),
+                name="notification_prefs_day_hour",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Notification preferences of {self.user}"
+
+    def delivery_for(self, event: str) -> str:
+        """``Delivery`` of one ``NotificationEvent`` (the weekly digest: digest or off)."""
+        if event == NotificationEvent.WEEKLY:
+            return Delivery.DIGEST if self.weekly_digest else Delivery.OFF
+        return getattr(self, event)
+
+
 class OutboxMessage(models.Model):
     """One outgoing message (today: an e-mail), written in the notifying transaction and sent
     by ``metrics.tasks.outbox_send`` with retries; the sweep re-sends rows left pending.
@@ -847,6 +1039,7 @@ class OutboxMessage(models.Model):
         IMMEDIATE = "immediate", "Sent at once"
         HELD = "held", "Held for the daily digest"
         DIGEST = "digest", "Daily digest"
+        WEEKLY = "weekly", "Weekly digest"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -872,6 +1065,27 @@ class OutboxMessage(models.Model):
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
     digest_date = models.DateField(
         null=True, blank=True, help_text="A digest's day (one digest per person and day)."
+    )
+    event = models.CharField(
+        max_length=20,
+        choices=NotificationEvent.choices,
+        blank=True,
+        help_text="The kind of event told (empty: an alert e-mail or a digest of before).",
+    )
+    dedupe_key = models.CharField(
+        max_length=160,
+        blank=True,
+        help_text="Once per person and key (a reminder's due date, a weekly digest's week): "
+        "a second message with the same key is never written.",
+    )
+    subject_type = models.CharField(max_length=20, blank=True)
+    subject_id = models.PositiveBigIntegerField(null=True, blank=True)
+    link = models.CharField(max_length=500, blank=True, help_text="The page it is about.")
+    parts = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="A held row's title and text as derived parts (strategy.derived): the daily "
+        "digest renders them for the recipient's access when it is built.",
     )
     digest = models.ForeignKey(
         "self",
@@ -900,6 +1114,11 @@ class OutboxMessage(models.Model):
                 fields=["recipient", "digest_date"],
                 condition=Q(kind="digest"),
                 name="outbox_one_digest_per_person_day",
+            ),
+            models.UniqueConstraint(
+                fields=["recipient", "dedupe_key"],
+                condition=~Q(dedupe_key=""),
+                name="outbox_once_per_person_key",
             ),
         ]
 

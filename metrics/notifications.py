@@ -7,7 +7,9 @@ one signed JSON POST per webhook per batch, each delivery logged and retried wit
 
 E-mails go through the outbox (``OutboxMessage``): one row per message, written with the
 claim, sent by ``metrics.tasks.outbox_send`` with retries; the sweep re-sends what is stuck.
-The noise budget (``NOTIFY_IMMEDIATE_PER_DAY``) caps the alerts a person is told of at once per
+Each owner's preferences (``metrics.preferences``) say per severity whether an alert is told at
+once, held for the daily digest, or not e-mailed at all. The noise budget
+(``NOTIFY_IMMEDIATE_PER_DAY``) caps the alerts a person is told of at once per
 day, most severe first; the others are held (an outbox row of kind ``held``) for the daily
 digest (``metrics.digest``). Webhooks are for machines: no budget applies to them.
 ``notified_at`` is set only when a message about the alert was actually sent (an e-mail left,
@@ -21,6 +23,7 @@ import hmac
 import json
 import logging
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import urllib3
@@ -33,8 +36,10 @@ from django.utils import timezone
 
 from execsupport.outbound import OutboundRefused, outbound_post, outbound_target
 from metrics.explain import alerts_render
-from metrics.models import Alert, OutboxMessage, Webhook, WebhookDelivery
+from metrics.models import ALERT_EVENTS, Alert, Delivery, OutboxMessage, Webhook, WebhookDelivery
+from metrics.preferences import preferences_for
 from metrics.selectors import alert_subject_paths
+from metrics.webhook_formats import webhook_request
 from strategy.access import Access, accesses_for
 from strategy.derived import derived_neutral
 from strategy.selectors import team_subtree_ids
@@ -167,12 +172,14 @@ def _email(owner, alerts: list[Alert], *, access: Access) -> EmailMessage:
 def webhook_alerts_choose(
     *, webhook: Webhook, alerts: list[Alert], access: Access, scope: set[int] | None
 ) -> list[Alert]:
-    """The alerts this webhook receives: severe enough, seen by its owner (``access``) and
+    """The alerts this webhook receives: severe enough, of its alert kinds (none chosen:
+    every kind), seen by its owner (``access``) and
     within its team scope (``scope``: the ids of its team and the teams below; None: any)."""
     return [
         a
         for a in alerts
         if a.severity >= webhook.min_severity
+        and (not webhook.alert_kinds or a.kind in webhook.alert_kinds)
         and access.can_view_alert(a)
         and (scope is None or a.team_id in scope)
     ]
@@ -225,11 +232,19 @@ def alerts_notify(*, alert_ids: list[int], now: datetime | None = None) -> dict:
         listed = {a.id for a in items}
         by_owner[owner_id] = [a for a in items if a.root_id not in listed]
     budgets = immediate_budgets(owner_ids=list(by_owner), now=now)
+    prefs = preferences_for(users=[items[0].owner for items in by_owner.values() if items])
     queued, held = [], 0
     for owner_id, items in by_owner.items():
-        # The noise budget: the most severe first (``alerts_claim``'s order), the rest held
-        # for the daily digest (``metrics.digest``).
-        at_once, later = items[: budgets[owner_id]], items[budgets[owner_id] :]
+        # The person's preference per severity (``metrics.preferences``): off, the daily
+        # digest, or at once; then the noise budget: the most severe first
+        # (``alerts_claim``'s order), the rest held for the daily digest (``metrics.digest``).
+        if not items:
+            continue
+        how = {a.id: prefs[owner_id].delivery_for(ALERT_EVENTS[a.severity]) for a in items}
+        wanted = [a for a in items if how[a.id] == Delivery.IMMEDIATE]
+        at_once = wanted[: budgets[owner_id]]
+        over = {a.id for a in wanted[len(at_once) :]}
+        later = [a for a in items if how[a.id] == Delivery.DIGEST or a.id in over]
         if at_once:
             queued.append(
                 outbox_email_queue(
@@ -313,6 +328,13 @@ def outbox_hold(*, recipient, alert_ids: list[int], now: datetime) -> OutboxMess
     )
 
 
+# Attachments made when an outbox row is sent (so for its recipient's access at that time),
+# by the row's ``subject_type``: ``builder(row) -> [(filename, bytes, mimetype), ...]``. Apps
+# register theirs in ``AppConfig.ready`` (reviews: a pack as a PDF), so this module imports
+# none of them. A builder that raises fails the attempt like a refused send: retried later.
+OUTBOX_ATTACHMENTS: dict[str, Callable[[OutboxMessage], list[tuple[str, bytes, str]]]] = {}
+
+
 def outbox_email_queue(
     *,
     recipient,
@@ -322,10 +344,19 @@ def outbox_email_queue(
     kind: str = OutboxMessage.Kind.IMMEDIATE,
     html_body: str = "",
     digest_date=None,
+    event: str = "",
+    dedupe_key: str = "",
+    subject_type: str = "",
+    subject_id: int | None = None,
+    link: str = "",
+    parts: dict | None = None,
 ) -> OutboxMessage:
     """Write one e-mail to the outbox (in the caller's transaction) and send it after commit
     (``metrics.tasks.outbox_send``); a lost task leaves the row pending for the sweep.
-    ``html_body``: an HTML alternative; ``kind``/``digest_date``: a daily digest's."""
+    ``html_body``: an HTML alternative; ``kind``/``digest_date``: a daily digest's;
+    ``event``, ``dedupe_key``, ``subject_type``/``subject_id``, ``link``, ``parts``: what it
+    tells of (``metrics.preferences.notification_send``; a ``dedupe_key`` is unique per
+    person; ``parts``: the derived parts its title and text were rendered from)."""
     from metrics.tasks import enqueue_safely, outbox_send
 
     row = OutboxMessage.objects.create(
@@ -338,6 +369,12 @@ def outbox_email_queue(
         html_body=html_body,
         alert_ids=sorted(alert_ids),
         digest_date=digest_date,
+        event=event,
+        dedupe_key=dedupe_key,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        link=link,
+        parts=parts or {},
         created_at=now or timezone.now(),
     )
     transaction.on_commit(lambda: enqueue_safely(outbox_send, message_id=row.id), robust=True)
@@ -371,6 +408,9 @@ def outbox_attempt(*, message_id: int, now: datetime | None = None) -> str:
         email.attach_alternative(row.html_body, "text/html")
     error = ""
     try:
+        attach = OUTBOX_ATTACHMENTS.get(row.subject_type) if row.subject_type else None
+        for filename, content, mimetype in attach(row) if attach else ():
+            email.attach(filename, content, mimetype)
         sent = get_connection().send_messages([email]) or 0
     except Exception as exc:
         logger.warning("Outbox message %s not sent: %s", row.id, exc)
@@ -464,15 +504,15 @@ def webhook_attempt(*, delivery: WebhookDelivery) -> bool:
     if not delivery_rescope(delivery=delivery):
         return False
     webhook = delivery.webhook
-    body = webhook_body(delivery.payload)
-    headers = {
-        "Content-Type": "application/json",
-        "User-Agent": "ExecSupport-Webhook/1",
-        SIGNATURE_HEADER: webhook_signature(secret=webhook.secret, body=body),
-        "X-ExecSupport-Event": delivery.event,
-        "X-ExecSupport-Delivery": str(delivery.id),
-    }
     now = timezone.now()
+    # By the webhook's kind: signed JSON (Standard Webhooks), Slack Block Kit, Teams card.
+    body, headers = webhook_request(
+        webhook=webhook,
+        payload=delivery.payload,
+        delivery_id=delivery.id,
+        event=delivery.event,
+        now=now,
+    )
     delivery.attempts += 1
     delivery.last_attempt_at = now
     code, error, final = _post(url=webhook.url, body=body, headers=headers)

@@ -176,3 +176,22 @@ def alert_subject_links(alerts: list[Alert]) -> None:
     paths = alert_subject_paths(alerts=alerts)
     for alert in alerts:
         alert.subject_url = paths[alert.id]
+
+
+def kpi_key_propose(*, name: str, exclude_id: int | None = None) -> str:
+    """A key for a KPI called ``name``: its slug (ASCII, at most 80 characters; "kpi" when
+    nothing is left), made unique with -2, -3... against every existing key (one query). The
+    person may still edit it; the key's unique constraint decides at save."""
+    from django.utils.text import slugify
+
+    base = slugify(name or "")[:72].strip("-") or "kpi"
+    taken_keys = KPI.objects.filter(key__startswith=base)
+    if exclude_id is not None:
+        taken_keys = taken_keys.exclude(pk=exclude_id)
+    taken = set(taken_keys.values_list("key", flat=True))
+    if base not in taken:
+        return base
+    n = 2
+    while f"{base}-{n}" in taken:
+        n += 1
+    return f"{base}-{n}"

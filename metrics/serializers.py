@@ -20,7 +20,17 @@ from execsupport.validation import (
 )
 from initiatives.models import Initiative
 from metrics.explain import alerts_render, scores_explain
-from metrics.models import KPI, KPI_KEY_TAKEN, Alert, AlertEvent, GapScore, Measurement, Webhook
+from metrics.models import (
+    KPI,
+    KPI_KEY_TAKEN,
+    Alert,
+    AlertEvent,
+    GapScore,
+    Measurement,
+    NotificationPreferences,
+    Webhook,
+    time_zone_names,
+)
 from strategy.models import Objective, Team
 
 
@@ -199,6 +209,9 @@ class KPISerializer(serializers.ModelSerializer):
         for validator in fields["key"].validators:
             if isinstance(validator, UniqueValidator):
                 validator.message = KPI_KEY_TAKEN
+                # Unique whatever the case (strategy.keys.KeyUniqueIgnoringCase's rule),
+                # reported with the other fields' errors.
+                validator.lookup = "iexact"
         fields["team"] = ScopedRelatedField(queryset=Team.objects.all(), scope_lookup="id")
         fields["owner"] = person_field(allow_null=True, required=False)
         fields["objective"] = ScopedRelatedField(
@@ -379,18 +392,32 @@ class WebhookSerializer(serializers.ModelSerializer):
         "X-ExecSupport-Signature): returned once, when the webhook is created; null afterwards."
     )
 
+    standard_secret = serializers.SerializerMethodField(
+        help_text="The same secret in the Standard Webhooks form (whsec_ + base64) for the "
+        "webhook-signature header of generic webhooks: returned once; null afterwards."
+    )
+
     def get_secret(self, instance) -> str | None:
         return getattr(instance, "new_secret", None)
+
+    def get_standard_secret(self, instance) -> str | None:
+        from metrics.webhook_formats import standard_secret
+
+        secret = getattr(instance, "new_secret", None)
+        return standard_secret(secret) if secret else None
 
     class Meta:
         model = Webhook
         fields = [
             "id",
             "name",
+            "kind",
             "url",
             "secret",
+            "standard_secret",
             "is_active",
             "min_severity",
+            "alert_kinds",
             "owner",
             "team",
             "created_by",
@@ -403,10 +430,17 @@ class WebhookSerializer(serializers.ModelSerializer):
         from strategy.serializers import ScopedRelatedField, person_field
 
         fields = super().get_fields()
+        fields["alert_kinds"] = serializers.ListField(
+            child=serializers.ChoiceField(choices=Alert.Kind.choices),
+            required=False,
+            max_length=len(Alert.Kind.choices),
+            help_text="The kinds of alert it receives; empty (the default): every kind.",
+        )
         fields["owner"] = person_field(
             allow_null=False,
             required=False,
-            help_text="It receives only alerts this person may see. Default: you.",
+            help_text="It receives only alerts this person may see. Default: you. A team "
+            "leader's webhook acts for the leader (400 otherwise); the office may name anyone.",
         )
         fields["team"] = ScopedRelatedField(
             queryset=Team.objects.all(),
@@ -445,3 +479,31 @@ class AlertSnoozeSerializer(AlertNoteSerializer):
     ``GAP_ALERT_SNOOZE_MAX_DAYS`` days ahead) and why."""
 
     until = serializers.DateTimeField(help_text="When it wakes, e.g. 2026-12-07T09:00:00Z.")
+
+
+class NotificationPreferencesSerializer(serializers.ModelSerializer):
+    """A person's notification preferences: per kind of event ``immediate``, ``digest`` or
+    ``off``; the weekly digest on or off, its day (0 Monday to 6 Sunday), hour (0 to 23) and the
+    person's IANA time zone ("" is the organisation's)."""
+
+    time_zone = serializers.ChoiceField(
+        choices=time_zone_names(),
+        required=False,
+        allow_blank=True,
+        help_text='IANA time zone name, e.g. Europe/Berlin; "": the organisation\'s.',
+    )
+
+    class Meta:
+        model = NotificationPreferences
+        fields = [
+            "alert_critical",
+            "alert_warning",
+            "alert_info",
+            "mention",
+            "work",
+            "reminder",
+            "weekly_digest",
+            "digest_weekday",
+            "digest_hour",
+            "time_zone",
+        ]

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import partial
@@ -37,9 +39,17 @@ from metrics.models import (
     SubjectType,
     TargetRevision,
     Webhook,
+    WebhookDelivery,
+)
+from metrics.work import (
+    work_edit_notify,
+    work_measurement_notify,
+    work_measurements_notify,
 )
 
 FUTURE_MEASUREMENT = "A measurement cannot be dated in the future."
+# The subjects collected by an open ``subjects_dirty_batch()`` (None: no batch open).
+_DIRTY_BATCH: ContextVar[list | None] = ContextVar("subjects_dirty_batch", default=None)
 IMPLAUSIBLE_CODE = "implausible"
 
 
@@ -102,7 +112,14 @@ def subjects_mark_dirty(*, subjects: Iterable[tuple[str, int]], enqueue: bool = 
     The task clears each mark only if it was not marked again meanwhile (``marked_at``).
     ``enqueue=False`` (bulk loaders that run ``recompute_gaps`` themselves) only marks: the
     sweep recomputes the marked subjects later.
+
+    Inside ``subjects_dirty_batch()`` the subjects are only collected, and marked once when
+    the batch ends (an import that calls many services marks each subject once).
     """
+    batch = _DIRTY_BATCH.get()
+    if batch is not None:
+        batch.extend(subjects)
+        return
     now = timezone.now()
     keys = list(dict.fromkeys((str(t), int(i)) for t, i in subjects))
     rows = [
@@ -120,6 +137,20 @@ def subjects_mark_dirty(*, subjects: Iterable[tuple[str, int]], enqueue: bool = 
             transaction.on_commit(
                 lambda: _recompute_enqueue(subjects=keys, marked_at=now), robust=True
             )
+
+
+@contextmanager
+def subjects_dirty_batch() -> Iterator[None]:
+    """Collect the ``subjects_mark_dirty`` calls made inside, and mark them all at once (one
+    upsert, one recompute task after commit) when the block ends without an exception. Use it
+    inside the caller's transaction."""
+    token = _DIRTY_BATCH.set([])
+    try:
+        yield
+        collected = _DIRTY_BATCH.get()
+    finally:
+        _DIRTY_BATCH.reset(token)
+    subjects_mark_dirty(subjects=collected)
 
 
 def _recompute_enqueue(*, subjects: list[tuple[str, int]], marked_at) -> None:
@@ -149,11 +180,16 @@ def kpi_save(
     hidden field, the API's If-Match): if someone else saved it since,
     ``strategy.models.VersionConflict`` is raised and nothing is written.
     """
+    if changed_by is not None:
+        kpi._history_user = changed_by  # who, in the history, also outside a request
     kpi.full_clean()
     new_plan = kpi_plan(kpi=kpi)
     changed = previous_plan is not None and previous_plan != new_plan
     if changed and not reason.strip():
         raise ValidationError({"reason": "Say why the baseline, target or range changed."})
+    creating = kpi._state.adding
+    fields = kpi.changed_fields()
+    previous = dict(getattr(kpi, "_loaded_values", {}))
     kpi.save(expected_version=version)
     if changed:
         TargetRevision.objects.create(
@@ -164,6 +200,15 @@ def kpi_save(
             new_plan=new_plan,
         )
     subjects_mark_dirty(subjects=[(SubjectType.KPI, kpi.pk)])
+    work_edit_notify(
+        instance=kpi,
+        by=changed_by,
+        created=creating,
+        changed=fields,
+        previous=previous,
+        revised=previous_plan if changed else None,
+        reason=reason.strip(),
+    )
     return kpi
 
 
@@ -213,6 +258,7 @@ def measurement_record(
         existing.implausible = check
         if existing.value == value and existing.note == note:
             return existing, False
+        replaced = existing.value if existing.value != value else None
         if existing.value != value:
             MeasurementCorrection.objects.create(
                 measurement=existing,
@@ -227,6 +273,8 @@ def measurement_record(
         existing.entered_by = entered_by
         existing.save(update_fields=["value", "note", "source", "entered_by", "updated_at"])
         subjects_mark_dirty(subjects=[(SubjectType.KPI, kpi.pk)])
+        if replaced is not None:
+            work_measurement_notify(kpi=kpi, by=entered_by, as_of=as_of, value=value, old=replaced)
         return existing, False
     measurement = Measurement(
         kpi=kpi, as_of=as_of, value=value, source=source, note=note, entered_by=entered_by
@@ -235,6 +283,7 @@ def measurement_record(
     measurement.save()
     measurement.implausible = check
     subjects_mark_dirty(subjects=[(SubjectType.KPI, kpi.pk)])
+    work_measurement_notify(kpi=kpi, by=entered_by, as_of=as_of, value=value, old=None)
     return measurement, True
 
 
@@ -447,8 +496,11 @@ def _row_error(errors: list[dict], index: int, field: str, code: str, message: s
     errors.append({"index": index, "field": field, "code": code, "message": message})
 
 
-def _check_rows(rows: list, *, today: date) -> tuple[list[tuple], list[dict]]:
-    """The flat validator: every row checked, every problem reported with its index."""
+def measurement_rows_check(rows: list, *, today: date) -> tuple[list[tuple], list[dict]]:
+    """The flat validator of the bulk ingestion: every row (a dict of ``kpi``, ``as_of``,
+    ``value``, ``note``) checked, every problem of every field reported with the row's index
+    (``{"index", "field", "code", "message"}``); the good rows as ``(index, key, as_of, value,
+    note)``. No query (KPI keys are resolved by ``measurements_ingest``)."""
     errors: list[dict] = []
     clean: list[tuple] = []
     for index, row in enumerate(rows):
@@ -615,7 +667,7 @@ def measurements_ingest(
             ]
         )
     today = today or timezone.localdate()
-    clean, errors = _check_rows(rows, today=today)
+    clean, errors = measurement_rows_check(rows, today=today)
 
     keys = {row[1] for row in clean}
     kpis = {
@@ -720,6 +772,14 @@ def measurements_ingest(
             if (old := existing.get((row["k"], row["d"]))) is None or old[1] != row["v"]
         ]
         implausible = _ingest_implausible(rows=new_values, kpis=kpis)
+        # Their owners are told once for the whole batch (metrics.work), never once per row.
+        counts: dict[int, tuple[int, str]] = {}
+        for row in new_values:
+            count, last = counts.get(row["k"], (0, row["d"]))
+            counts[row["k"]] = (count + 1, max(last, row["d"]))
+        work_measurements_notify(
+            kpis={kpi.id: kpi for kpi in kpis.values()}, counts=counts, by=entered_by
+        )
     key_of = {kpi.id: key for key, kpi in kpis.items()}
     return IngestResult(
         received=len(rows),
@@ -811,17 +871,26 @@ def _ingest_implausible(*, rows: list[dict], kpis: dict[str, KPI]) -> list[dict]
 
 # --- webhooks ---------------------------------------------------------------------------------
 @transaction.atomic
-def webhook_save(*, webhook: Webhook, version: int | None = None) -> Webhook:
+def webhook_save(*, webhook: Webhook, version: int | None = None, by=None) -> Webhook:
     """Create or update a webhook; ``version``: see ``kpi_save``. Its owner is required (whose
     eyes it sees through) and its team scope, when set, must be a team the owner may see.
-    ``ValidationError`` by field (its URL: ``execsupport.outbound``).
+    ``by`` (the person saving it, when not the admin): whom they may make its owner
+    (``Access.may_make_webhook_owner``: a leader only themselves). ``ValidationError`` by field
+    (its URL: ``execsupport.outbound``).
 
     On creation the signing secret is generated here (256 random bits) and left on the
     instance as ``new_secret`` for the one answer that shows it; it is never shown again."""
+    from strategy.access import access_for
+
     created = webhook.pk is None
     if created:
         webhook.secret = webhook.new_secret = secrets.token_urlsafe(32)
+    webhook.alert_kinds = sorted(set(webhook.alert_kinds or []))
     webhook.full_clean()
+    if by is not None and not access_for(by).may_make_webhook_owner(webhook.owner_id):
+        raise ValidationError(
+            {"owner": "A team leader's webhook acts for the leader: choose yourself."}
+        )
     webhook_scope_check(owner=webhook.owner, team_id=webhook.team_id)
     webhook.save(expected_version=version)
     return webhook
@@ -844,7 +913,29 @@ def webhook_scope_check(*, owner, team_id: int | None) -> None:
 
 @transaction.atomic
 def webhook_delete(*, webhook: Webhook) -> None:
+    """Delete a webhook and its delivery log."""
     webhook.delete()
+
+
+def webhook_delivery_retry(*, delivery: WebhookDelivery) -> bool:
+    """Send a failed delivery again: back to pending with a fresh count of attempts (guarded,
+    so two clicks queue it once), then handed to ``metrics.tasks.webhook_deliver`` after
+    commit, the path of every delivery (retries with backoff, the URL checked again, the
+    payload re-scoped to what the owner may still see). ``False`` when it was not failed."""
+    from metrics.tasks import enqueue_safely, webhook_deliver
+
+    with transaction.atomic():
+        done = (
+            WebhookDelivery.objects.filter(
+                pk=delivery.pk, status=WebhookDelivery.Status.FAILED
+            ).update(status=WebhookDelivery.Status.PENDING, attempts=0, last_error="")
+            == 1
+        )
+        if done:
+            delivery.status = WebhookDelivery.Status.PENDING
+            delivery.attempts, delivery.last_error = 0, ""
+            transaction.on_commit(lambda: enqueue_safely(webhook_deliver, delivery_id=delivery.pk))
+    return done
 
 
 @transaction.atomic

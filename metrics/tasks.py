@@ -159,3 +159,20 @@ def digests_send() -> dict:
     from metrics.digest import digests_build
 
     return digests_build()
+
+
+@shared_task(name="metrics.reminders_send", **RETRYING)
+def reminders_send() -> dict:
+    """Today's check-in and measurement reminders (beat, daily); each is sent once ever."""
+    from metrics.reminders import reminders_send as send
+
+    return send()
+
+
+@shared_task(name="metrics.weekly_digests_send", **RETRYING)
+def weekly_digests_send() -> dict:
+    """The weekly digests due by now in each person's time zone (beat, hourly); each person
+    gets one a week however often it runs."""
+    from metrics.weekly import weekly_digests_build
+
+    return weekly_digests_build()

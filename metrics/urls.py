@@ -7,6 +7,8 @@ from metrics import views
 app_name = "metrics"
 urlpatterns = [
     path("kpis/new/", views.kpi_edit, name="kpi-new"),
+    # Not under kpis/: any slug there is a KPI's key.
+    path("kpi-keys/proposal/", views.kpi_key_proposal, name="kpi-key-proposal"),
     path("kpis/id/<int:pk>/", views.kpi_by_id, name="kpi-by-id"),
     path("kpis/<slug:key>/", views.kpi_detail, name="kpi-detail"),
     path("kpis/<slug:key>/edit/", views.kpi_edit, name="kpi-edit"),
@@ -17,4 +19,9 @@ urlpatterns = [
     path("alerts/<int:pk>/snooze/", views.alert_snooze_view, name="alert-snooze"),
     path("alerts/<int:pk>/acknowledge/", views.alert_ack, name="alert-acknowledge"),
     path("alerts/<int:pk>/resolve/", views.alert_done, name="alert-resolve"),
+    path(
+        "account/notifications/",
+        views.notification_preferences,
+        name="notification-preferences",
+    ),
 ]

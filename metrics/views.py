@@ -8,7 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
@@ -26,10 +26,17 @@ from metrics.forms import (
     AlertSnoozeForm,
     KPIForm,
     MeasurementForm,
+    NotificationPreferencesForm,
 )
 from metrics.models import KPI, Alert, SubjectType
+from metrics.preferences import preferences_get, preferences_update
 from metrics.scoring.forecast import forecast_display
-from metrics.selectors import alert_events_visible, alert_subject_links, latest_scores
+from metrics.selectors import (
+    alert_events_visible,
+    alert_subject_links,
+    kpi_key_propose,
+    latest_scores,
+)
 from metrics.services import (
     ImplausibleMeasurement,
     alert_acknowledge,
@@ -42,6 +49,7 @@ from metrics.services import (
     measurement_record,
 )
 from strategy.access import Access, access_for
+from strategy.lists import AlertListFilter
 from strategy.models import Objective, VersionConflict
 
 ALERT_PAGE = 50
@@ -209,6 +217,16 @@ def kpi_edit(request: HttpRequest, key: str | None = None) -> HttpResponse:
     return render(request, "metrics/kpi_form.html", {"form": form, "kpi": kpi}, status=status)
 
 
+@login_required
+def kpi_key_proposal(request: HttpRequest) -> JsonResponse:
+    """``{"key": ...}``: the key proposed for a new KPI named ``?name=`` (``kpi_key_propose``),
+    for the KPI form's script. For those who may define KPIs (leaders, the office)."""
+    if not access_for(request.user).is_leader_anywhere:
+        raise PermissionDenied("Only team leaders define KPIs.")
+    name = request.GET.get("name", "")[:160].replace("\x00", "")
+    return JsonResponse({"key": kpi_key_propose(name=name)})
+
+
 def _alerts_visible(access: Access, user):
     """Alerts this person may see (``Access.alert_filter``, as in the API): those of the teams
     they may see and those without a team. Being an alert's owner does not show an alert about
@@ -250,16 +268,35 @@ def _listed_inside_root(*, access: Access, user, mine: bool) -> Q:
     return inside
 
 
+def alert_list_filters(
+    *, access: Access, user, params
+) -> tuple[AlertFilterForm, dict, AlertListFilter]:
+    """The inbox's filters for a query string: its own form (status, severity, kind, only mine,
+    every part), that form's cleaned data (``{}`` when invalid), and the lists' filter set
+    (team, owner, theme, period, sort) over ``alerts_filtered``. ``filter_set.qs`` is what the
+    inbox pages through and what its export writes."""
+    form = AlertFilterForm(params or None)
+    data = form.cleaned_data if form.is_valid() else {}
+    # Team, owner, theme, period and sort: the lists' filter machinery (strategy.lists).
+    more = AlertListFilter(
+        params, access=access, queryset=alerts_filtered(access=access, user=user, data=data)
+    )
+    return form, data, more
+
+
+def alerts_list(*, access: Access, user, params) -> QuerySet[Alert]:
+    """The alerts the inbox shows for this query string, in its order (every page of it; not
+    evaluated)."""
+    return alert_list_filters(access=access, user=user, params=params)[2].qs
+
+
 @login_required
 def alert_list(request: HttpRequest) -> HttpResponse:
     """The alerts inbox: every alert the reader may see, ``ALERT_PAGE`` a page (``?page=``),
     the filters in the URL (a GET form; page links and bulk actions keep them)."""
     access = access_for(request.user)
-    form = AlertFilterForm(request.GET or None)
-    data = form.cleaned_data if form.is_valid() else {}
-    qs = alerts_filtered(access=access, user=request.user, data=data).select_related(
-        "owner", "team", "acknowledged_by", "resolved_by"
-    )
+    form, data, more = alert_list_filters(access=access, user=request.user, params=request.GET)
+    qs = more.qs.select_related("owner", "team", "acknowledged_by", "resolved_by")
     # Django's paginator: one COUNT, then the page (an out-of-range or malformed ?page= shows
     # the nearest page).
     page = Paginator(qs, ALERT_PAGE).get_page(request.GET.get("page"))
@@ -276,6 +313,7 @@ def alert_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "total": page.paginator.count,
             "form": form,
+            "more_form": more.form,
             "status": data.get("status") or "active",
             "grouped": not data.get("kind") and not data.get("parts"),
             "can_bulk": any(a.can_handle and a.status != Alert.Status.RESOLVED for a in alerts),
@@ -466,3 +504,32 @@ def alert_snooze_view(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.error(request, "This alert was resolved meanwhile.")
             return HttpResponseRedirect(_next_or(request, alert.get_absolute_url()))
     return _alert_detail_render(request, alert, access, snooze_form=form, status=400)
+
+
+@login_required
+def notification_preferences(request: HttpRequest) -> HttpResponse:
+    """The person's own notification preferences: per kind of event at once, in the daily
+    digest, or off; the weekly digest's day, hour and time zone. Saved by
+    ``preferences_update``; a bad value keeps what was typed and says what is wrong."""
+    if not access_for(request.user).sees_anything:
+        return render(request, "no_access.html", status=403)
+    prefs = preferences_get(user=request.user)
+    form = NotificationPreferencesForm(request.POST or None, instance=prefs)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                preferences_update(user=request.user, data=form.cleaned_data)
+            except ValidationError as error:
+                for field, errors in error.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                messages.success(request, "Saved your notification preferences.")
+                return redirect("metrics:notification-preferences")
+        status = 400
+    return render(
+        request,
+        "metrics/notification_preferences.html",
+        {"form": form, "prefs": prefs, "limit": settings.NOTIFY_IMMEDIATE_PER_DAY},
+        status=status,
+    )

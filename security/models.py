@@ -27,6 +27,7 @@ class SecurityEvent(models.Model):
         MEMBERSHIP_ADDED = "membership_added", "Membership added"
         MEMBERSHIP_CHANGED = "membership_changed", "Membership role changed"
         MEMBERSHIP_REMOVED = "membership_removed", "Membership removed"
+        ACCOUNT_CREATED = "account_created", "Account created with a role"
         ROLE_CHANGED = "role_changed", "Account role changed"
         TEAM_PRIVACY_CHANGED = "team_privacy_changed", "Team privacy changed"
         WEBHOOK_CREATED = "webhook_created", "Webhook created"

@@ -241,20 +241,32 @@ def on_account_saved(sender, instance, created, raw=False, **kwargs) -> None:
     if not created and getattr(instance, "_security_password_set", False):
         instance._security_password_set = False
         security_event_record(kind=Kind.PASSWORD_CHANGED, subject=instance, details={})
+    # A person created here and given the strategy office next (manage.py setup_link, the
+    # admin) is an account creation, not a role change: on_groups_changed reads this once.
+    instance._security_new_account = created
     before = getattr(instance, "_security_before", "untouched")
     instance._security_before = "untouched"
     if before == "untouched":
         return
+    if before is None:
+        roles = [
+            label
+            for field, label in ACCOUNT_FLAGS.items()
+            if field != "is_active" and getattr(instance, field)
+        ]
+        if roles:  # a new ordinary account has no role to report
+            security_event_record(
+                kind=Kind.ACCOUNT_CREATED, subject=instance, details={"roles": roles}
+            )
+        return
     for field, label in ACCOUNT_FLAGS.items():
         now = getattr(instance, field)
-        was = None if before is None else before[field]
-        if before is None and not (now and field != "is_active"):
-            continue  # a new ordinary account: no role to report
+        was = before[field]
         if was != now:
             security_event_record(
                 kind=Kind.ROLE_CHANGED,
                 subject=instance,
-                details={"role": label, "from": was, "to": now, "new_account": before is None},
+                details={"role": label, "from": was, "to": now, "new_account": False},
             )
 
 
@@ -273,6 +285,14 @@ def on_groups_changed(sender, instance, action, reverse, model, pk_set, **kwargs
         else:
             groups = group_model.objects.filter(pk__in=pk_set or (), name=STRATEGY_OFFICE_GROUP)
         people = [instance] if groups.exists() else []
+        if people and to and getattr(instance, "_security_new_account", False):
+            instance._security_new_account = False
+            security_event_record(
+                kind=Kind.ACCOUNT_CREATED,
+                subject=instance,
+                details={"roles": ["strategy office"]},
+            )
+            return
     else:  # instance: a group; pk_set: people
         if instance.name != STRATEGY_OFFICE_GROUP:
             return
@@ -309,7 +329,7 @@ def on_team_saved(sender, instance, created, raw=False, **kwargs) -> None:
     )
 
 
-WEBHOOK_FIELDS = ["name", "url", "is_active", "min_severity", "owner", "team"]
+WEBHOOK_FIELDS = ["name", "url", "is_active", "min_severity", "alert_kinds", "owner", "team"]
 
 
 def _host(url: str) -> str:

@@ -11,8 +11,16 @@ Rules
 * **Leaders** edit their teams' objectives, initiatives, milestones and KPIs, and record check-ins,
   spend and measurements for them.
 * **Members** update the initiatives they own or contribute to (check-ins, milestones, progress,
-  spend) and record measurements for the KPIs they own.
+  spend) and record measurements for the KPIs they own. An initiative's **owner** also edits its
+  description, contributors, check-in cadence and milestones (``initiative_fields_writable``,
+  ``can_plan_milestones``); its dates, budget, priority and status stay with leaders.
 * **Viewers** read. People with no membership see nothing.
+* **People:** the office manages everyone (invites, deactivates, resets passwords, hands work
+  over). A leader invites people to and manages the memberships of the teams they lead (their
+  team and the teams below it), granting no role above their own, and never changes a team's
+  privacy.
+* **Integrations:** everyone manages their own API tokens (``strategy.services``); the office
+  manages every outbound webhook, a leader the webhooks they own (acting for themselves).
 
 ``access_for(user)`` computes the person's effective roles once (two small queries) and caches
 them on the user object for the rest of the request.
@@ -35,7 +43,7 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
     from initiatives.models import Initiative
-    from metrics.models import KPI, Alert
+    from metrics.models import KPI, Alert, Webhook
     from strategy.models import Objective
 
 
@@ -83,6 +91,15 @@ class InIdSet(InIds):
     lookup_name = "in_id_set"
     postgresql_sql = "{lhs} IN (SELECT unnest(%s::{type}[]))"
 
+
+# What an initiative's owner may change (``Access.initiative_fields_writable``); a contributor
+# only reports progress. Everything else of an initiative is its team leaders'.
+INITIATIVE_OWNER_FIELDS = frozenset(
+    {"description", "contributors", "checkin_cadence_days", "progress"}
+)
+INITIATIVE_MEMBER_FIELDS = frozenset({"progress"})
+# Why a field was refused, for the form and the API.
+INITIATIVE_LEADER_ONLY = "Only the leaders of the initiative's team change this."
 
 ROLE_RANK = {Membership.Role.VIEWER: 1, Membership.Role.MEMBER: 2, Membership.Role.LEADER: 3}
 _CACHE_ATTR = "_execsupport_access"
@@ -190,8 +207,64 @@ class Access:
 
     # --- writing ------------------------------------------------------------------------------
     def can_manage_strategy(self) -> bool:
-        """Strategies, themes, periods, teams and memberships."""
+        """Strategies, themes, periods and teams (memberships: ``can_manage_memberships``)."""
         return self.is_office
+
+    # --- people ------------------------------------------------------------------------------
+    def can_manage_people(self) -> bool:
+        """Open the People page, invite people: the office and leaders (of any team)."""
+        return self.is_leader_anywhere
+
+    def can_manage_memberships(self, team_id: int) -> bool:
+        """Add, change and remove memberships of this team: the office everywhere, a leader on
+        the teams they lead (their team and, as roles carry down, every team below it)."""
+        return self.leads(team_id)
+
+    def can_grant_role(self, team_id: int, role: str) -> bool:
+        """Give (or keep) ``role`` on this team: on a team they manage, never a role above the
+        reader's own effective role there. The office grants anything."""
+        if self.is_office:
+            return True
+        own = self.roles.get(team_id)
+        if own is None or not self.can_manage_memberships(team_id):
+            return False
+        return ROLE_RANK.get(role, 99) <= ROLE_RANK[own]
+
+    def can_change_membership(self, team_id: int, old_role: str | None, new_role: str) -> bool:
+        """Set a person's role on a team from ``old_role`` (None: not yet a member) to
+        ``new_role``; both must be within the reader's reach on that team."""
+        if old_role is not None and not self.can_grant_role(team_id, old_role):
+            return False
+        return self.can_grant_role(team_id, new_role)
+
+    def can_remove_membership(self, team_id: int, role: str) -> bool:
+        """Remove a membership: only one the reader could have granted."""
+        return self.can_grant_role(team_id, role)
+
+    def can_change_team_privacy(self) -> bool:
+        """Make a team private or public: the strategy office only (it decides who sees what
+        across the organisation; a leader must not hide their team from the leaders above)."""
+        return self.is_office
+
+    def can_administer_accounts(self) -> bool:
+        """Deactivate people, hand their work over, send password resets, grant the strategy
+        office: the office only."""
+        return self.is_office
+
+    def can_manage_team(self, team: Team | None = None) -> bool:
+        """Create, rename, move, delete a team (``None``: create one). The team tree is the
+        strategy office's: a leader's role carries down the tree, so moving a team would move
+        whose plan a leader sees."""
+        return self.is_office
+
+    def can_save_team(self, team: Team) -> bool:
+        """The rule pages and the API both apply to a team about to be saved (new or changed):
+        managing teams, and, when its privacy is set or changed, setting privacy."""
+        if not self.can_manage_team(team if team.pk else None):
+            return False
+        changed = team.changed_fields()
+        privacy_changed = bool(team.is_private) if changed is None else "is_private" in changed
+        return not privacy_changed or self.can_change_team_privacy()
 
     def can_edit_objective(self, objective: Objective) -> bool:
         return self.leads(objective.team_id)
@@ -213,6 +286,43 @@ class Access:
             initiative.owner_id == self.user_id or initiative.pk in self.contributed_initiative_ids
         )
 
+    def initiative_fields_writable(self, initiative: Initiative) -> frozenset[str] | None:
+        """The fields of ``initiative`` this person may change: None for every one (its team's
+        leaders, the office); its **owner**: description, contributors, check-in cadence and
+        reported progress (``INITIATIVE_OWNER_FIELDS``); a contributor: progress; anyone else:
+        none. Dates, budget, priority, status, team, objective and owner stay with leaders.
+        The page's form and the API's serializer both apply it."""
+        if self.can_edit_initiative(initiative):
+            return None
+        if not self.can_update_initiative(initiative):
+            return frozenset()
+        if initiative.owner_id is not None and initiative.owner_id == self.user_id:
+            return INITIATIVE_OWNER_FIELDS
+        return INITIATIVE_MEMBER_FIELDS
+
+    def initiative_fields_refused(
+        self, initiative: Initiative, changed: Iterable[str]
+    ) -> list[str]:
+        """Of the ``changed`` fields, those this person may not change, sorted (none: allowed)."""
+        allowed = self.initiative_fields_writable(initiative)
+        return [] if allowed is None else sorted(set(changed) - allowed)
+
+    def can_open_initiative_form(self, initiative: Initiative) -> bool:
+        """The initiative's edit page: its team's leaders (every field) and its owner (their
+        fields; the others shown, not editable)."""
+        return self.initiative_fields_writable(initiative) in (None, INITIATIVE_OWNER_FIELDS)
+
+    def can_plan_milestones(self, initiative: Initiative) -> bool:
+        """Add, change and delete an initiative's milestones: its team's leaders and its owner
+        (completing one is ``can_update_initiative``)."""
+        if self.can_edit_initiative(initiative):
+            return True
+        return (
+            initiative.owner_id is not None
+            and initiative.owner_id == self.user_id
+            and self.can_update_initiative(initiative)
+        )
+
     def can_edit_kpi(self, kpi: KPI) -> bool:
         return self.leads(kpi.team_id)
 
@@ -226,6 +336,117 @@ class Access:
             and self.can_view_team(kpi.team_id)
         )
 
+    # --- the review cycle (duck-typed on reviews.models: strategy never imports reviews) ------
+    def can_view_review(self, review, *, participant_ids: Iterable[int] = ()) -> bool:
+        """A review of the strategy or a theme is seen by anyone who sees the plan; of a team
+        or an objective subtree by those who may see that team; its participants always see
+        it (its pack is still filtered item by item)."""
+        if self.is_office:
+            return True
+        if self.user_id is not None and self.user_id in set(participant_ids):
+            return True
+        team_id = review.scope_team_id
+        if team_id is None:
+            return self.sees_anything
+        return self.sees_anything and self.can_view_team(team_id)
+
+    def review_filter(self) -> Q:
+        """``can_view_review`` as a ``Q`` on reviews (pages and API)."""
+        if self.is_office:
+            return Q()
+        if not self.sees_anything:
+            return Q(participants__id=self.user_id) if self.user_id else Q(pk__in=[])
+        scoped = Q(scope__in=("strategy", "theme")) | (
+            Q(scope="team") & self.team_filter("team_id")
+        )
+        scoped |= Q(scope="objective") & self.team_filter("objective__team_id")
+        return scoped | Q(participants__id=self.user_id)
+
+    def can_manage_review(self, review) -> bool:
+        """Change the review, schedule, move or cancel its meetings, freeze packs: the strategy
+        office, the review's owner, and leaders of the scope's team."""
+        if self.is_office:
+            return True
+        if review.owner_id is not None and review.owner_id == self.user_id:
+            return self.can_contribute
+        team_id = review.scope_team_id
+        return team_id is not None and self.leads(team_id)
+
+    def can_create_review(self) -> bool:
+        """Leaders (for their teams' scopes) and the strategy office."""
+        return self.is_leader_anywhere
+
+    def can_record_in_review(self, review, *, participant_ids: Iterable[int] = ()) -> bool:
+        """Record decisions and action items and mark agenda items discussed: whoever
+        manages the review, and its participants who contribute (viewers only read)."""
+        if self.can_manage_review(review):
+            return True
+        return (
+            self.can_contribute
+            and self.user_id is not None
+            and self.user_id in set(participant_ids)
+        )
+
+    def can_update_action_item(self, item) -> bool:
+        """Close, drop or reopen an action item: its owner, the strategy office, leaders of
+        its team."""
+        if self.is_office or (self.user_id is not None and item.owner_id == self.user_id):
+            return True
+        return item.team_id is not None and self.leads(item.team_id)
+
+    # --- capability assessments (assessment app; team None: the organisation) -----------------
+    def can_view_assessment(self, team_id: int | None) -> bool:
+        """A team's capability assessment is seen by who may see the team; the organisation's
+        by anyone who sees the plan."""
+        if team_id is None:
+            return self.sees_anything
+        return self.sees_anything and self.can_view_team(team_id)
+
+    def assessment_filter(self, lookup: str = "team_id") -> Q:
+        """``can_view_assessment`` as a ``Q`` on assessments (pages and API)."""
+        if self.visible_team_ids is None:
+            return Q()
+        if not self.sees_anything:
+            return Q(pk__in=[])
+        return self.team_filter(lookup) | Q(**{f"{lookup}__isnull": True})
+
+    def can_record_assessment(self, team_id: int | None) -> bool:
+        """Record or change a capability assessment: the office everywhere, leaders for the
+        teams they lead; the organisation's (no team) only the office."""
+        if team_id is None:
+            return self.is_office
+        return self.leads(team_id)
+
+    @property
+    def can_record_any_assessment(self) -> bool:
+        """Whether the "record an assessment" page is offered at all."""
+        return self.is_leader_anywhere
+
+    # --- integrations -------------------------------------------------------------------------
+    @property
+    def can_manage_webhooks(self) -> bool:
+        """Outbound webhooks are set up by the strategy office and by team leaders."""
+        return self.is_office or (self.user_id is not None and self.is_leader_anywhere)
+
+    def can_manage_webhook(self, webhook: Webhook) -> bool:
+        """The office manages every webhook; a leader manages the webhooks they own (a webhook
+        sees through its owner's eyes, so a leader's can only receive what they may see)."""
+        if self.is_office:
+            return True
+        return self.can_manage_webhooks and webhook.owner_id == self.user_id
+
+    def may_make_webhook_owner(self, owner_id: int | None) -> bool:
+        """Whom a webhook may act for: anyone, for the office; a leader only themselves."""
+        return self.is_office or (owner_id is not None and owner_id == self.user_id)
+
+    def webhooks_scope(self, queryset: QuerySet) -> QuerySet:
+        """The webhooks this person manages (and so lists, on the page and in the API)."""
+        if self.is_office:
+            return queryset
+        if not self.can_manage_webhooks:
+            return queryset.none()
+        return queryset.filter(owner_id=self.user_id)
+
     def can_handle_alert(self, alert: Alert) -> bool:
         """Acknowledge or resolve."""
         if self.is_office:
@@ -233,6 +454,21 @@ class Access:
         if alert.owner_id is not None and alert.owner_id == self.user_id:
             return True
         return alert.team_id is not None and self.leads(alert.team_id)
+
+    def can_comment_on(self, subject) -> bool:
+        """Comment on an objective, initiative, KPI or alert: whoever may see it and is more
+        than a viewer somewhere (viewers read)."""
+        from metrics.models import Alert
+
+        if isinstance(subject, Alert):
+            visible = self.can_view_alert(subject)
+        else:
+            visible = self.sees_anything and self.can_view_team(subject.team_id)
+        return visible and self.can_contribute
+
+    def can_remove_comment(self, author_id: int | None) -> bool:
+        """Delete a comment: its author or the strategy office."""
+        return self.is_office or (author_id is not None and author_id == self.user_id)
 
 
 def user_is_strategy_office(user: User | AnonymousUser) -> bool:

@@ -8,6 +8,7 @@ from strategy.forms import VersionCheckedModelForm
 from strategy.models import (
     ApiToken,
     HandOver,
+    Invitation,
     Membership,
     Objective,
     Period,
@@ -83,9 +84,9 @@ class ThemeAdmin(admin.ModelAdmin):
 @admin.register(Objective)
 class ObjectiveAdmin(admin.ModelAdmin):
     form = VersionCheckedModelForm
-    list_display = ["title", "theme", "team", "owner", "parent", "status", "due_date"]
+    list_display = ["title", "key", "theme", "team", "owner", "parent", "status", "due_date"]
     list_filter = ["status", "strategy", "theme", "period", "team", "priority"]
-    search_fields = ["title", "description"]
+    search_fields = ["title", "key", "description"]
     autocomplete_fields = ["parent", "owner", "team", "theme", "period"]
     list_select_related = ["theme", "team", "owner", "parent"]
     date_hierarchy = "due_date"
@@ -220,6 +221,26 @@ class HandOverAdmin(admin.ModelAdmin):
         "kpis",
     ]
     list_select_related = ["leaving", "successor", "done_by"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    """Invitations, read-only: they are sent, resent and accepted on the People pages
+    (``strategy.invitations``), which sign the link; an edit here would bypass that."""
+
+    list_display = ["user", "team", "role", "invited_by", "sent_at", "times_sent", "accepted_at"]
+    list_filter = ["role"]
+    list_select_related = ["user", "team", "invited_by"]
+    search_fields = ["user__username", "user__email"]
 
     def has_add_permission(self, request) -> bool:
         return False

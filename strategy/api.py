@@ -6,6 +6,10 @@ Permissions: ``strategy.permissions.AccessPermission`` + each view's ``may_write
 
 from __future__ import annotations
 
+import datetime as dt
+from urllib.parse import urlsplit
+
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Prefetch
 from django_filters import rest_framework as filters
@@ -17,6 +21,7 @@ from rest_framework.response import Response
 from execsupport.api import ErrorSerializer
 from execsupport.jsontypes import body_types_check
 from execsupport.openapi import ID_SCHEMA
+from execsupport.ratelimit import InvitationThrottle
 from execsupport.validation import is_valid_id
 from execsupport.viewsets import AccessViewSet, BaseFilterSet, IdFilter, ReadOnlyAccessViewSet
 from metrics.models import SubjectType
@@ -26,10 +31,14 @@ from strategy import services
 from strategy.access import Access
 from strategy.models import Membership, Objective, Period, Strategy, Team, Theme
 from strategy.people import people_choosable
+from strategy.people_services import membership_remove, membership_set
 from strategy.selectors import objective_tree
 from strategy.serializers import (
     HandOverRequestSerializer,
     HandOverSerializer,
+    InvitationSerializer,
+    InviteRequestSerializer,
+    MembershipSerializer,
     ObjectiveSerializer,
     ObjectiveTreeSerializer,
     PeriodSerializer,
@@ -60,6 +69,15 @@ class PersonFilter(filters.FilterSet):
     class Meta:
         model = User
         fields = []
+
+
+class MembershipFilter(BaseFilterSet):
+    user = IdFilter(field_name="user_id")
+    team = IdFilter(field_name="team_id")
+
+    class Meta:
+        model = Membership
+        fields = ["role"]
 
 
 class PeriodFilter(BaseFilterSet):
@@ -109,6 +127,9 @@ class TeamViewSet(AccessViewSet):
     ordering_fields = ["name", "slug", "kind", "updated_at"]
     ordering = ["name"]
 
+    def may_write(self, access: Access, obj: Team, request) -> bool:
+        return access.can_save_team(obj)
+
     def store(self, instance, data, *, created, version=None):
         return services.team_save(team=instance, version=version)
 
@@ -130,6 +151,71 @@ class PersonViewSet(ReadOnlyAccessViewSet):
         memberships = access.scope(Membership.objects.all())
         return people_choosable(access=access).prefetch_related(
             Prefetch("memberships", queryset=memberships.order_by("team_id"))
+        )
+
+    @extend_schema(
+        request=InviteRequestSerializer,
+        responses={
+            201: InvitationSerializer,
+            400: ErrorSerializer,
+            403: ErrorSerializer,
+            429: ErrorSerializer,
+        },
+        filters=False,
+    )
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="invite",
+        pagination_class=None,
+        filter_backends=[],
+        throttle_classes=[InvitationThrottle],
+    )
+    def invite(self, request, format=None):
+        """Create an account for an e-mail address with a role on a team you manage and send
+        it a set-password link (single use, valid ``INVITATION_TTL_DAYS``). ``link`` is
+        answered only when no e-mail server would deliver it. Rate-limited
+        (``RATE_LIMIT_INVITATIONS``, per person and per address)."""
+        from strategy.invitations import person_invite
+
+        if not self.access.can_manage_people():
+            raise exceptions.PermissionDenied("Only the strategy office and leaders invite.")
+        data = InviteRequestSerializer(data=request.data)
+        body_types_check(data, request)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        team = self.access.scope(Team.objects.all(), "id").filter(pk=values["team"]).first()
+        if team is None:
+            raise exceptions.ValidationError(
+                {"team": [exceptions.ErrorDetail("No such team.", code="does_not_exist")]}
+            )
+        # Refusals: PermissionDenied (a team you do not lead, a role above yours) and
+        # ValidationError (the address taken) are answered 403 and 400 by the handler.
+        sent = person_invite(
+            email=values["email"],
+            first_name=values.get("first_name", ""),
+            last_name=values.get("last_name", ""),
+            team=team,
+            role=values["role"],
+            by=request.user,
+        )
+        invitation = sent.invitation
+        return Response(
+            InvitationSerializer(
+                {
+                    "id": invitation.pk,
+                    "person": invitation.user_id,
+                    "username": invitation.user.username,
+                    "sent_at": invitation.sent_at,
+                    "expires_at": invitation.sent_at
+                    + dt.timedelta(days=settings.INVITATION_TTL_DAYS),
+                    "mailed": sent.mailed,
+                    "link": request.build_absolute_uri(urlsplit(sent.url).path)
+                    if sent.show_link
+                    else None,
+                }
+            ).data,
+            status=201,
         )
 
     @extend_schema(
@@ -177,6 +263,35 @@ class PersonViewSet(ReadOnlyAccessViewSet):
         return Response(HandOverSerializer(done).data, status=201)
 
 
+class MembershipViewSet(AccessViewSet):
+    """Who has which role on the teams you may see. The strategy office manages every
+    membership; a leader those of their team and the teams below it, granting, changing and
+    removing no role above their own (``strategy.access``)."""
+
+    queryset = Membership.objects.all()
+    serializer_class = MembershipSerializer
+    filterset_class = MembershipFilter
+    ordering_fields = ["team", "user", "role", "updated_at"]
+    ordering = ["team_id", "user_id"]
+
+    def before_update(self, instance):
+        self._old_role = instance.role
+
+    def may_write(self, access: Access, obj: Membership, request) -> bool:
+        if request.method == "DELETE":
+            return access.can_remove_membership(obj.team_id, obj.role)
+        old = getattr(self, "_old_role", None)
+        return access.can_change_membership(obj.team_id, old, obj.role)
+
+    def store(self, instance, data, *, created, version=None):
+        return membership_set(
+            person=instance.user, team=instance.team, role=instance.role, by=self.request.user
+        )
+
+    def remove(self, instance):
+        membership_remove(membership=instance, by=self.request.user)
+
+
 class PeriodViewSet(AccessViewSet):
     """Planning periods. The strategy office manages them."""
 
@@ -186,6 +301,9 @@ class PeriodViewSet(AccessViewSet):
     scope_lookup = None
     ordering_fields = ["start_date", "end_date", "name"]
     ordering = ["start_date", "id"]
+
+    def may_write(self, access: Access, obj, request) -> bool:
+        return access.can_manage_strategy()
 
     def store(self, instance, data, *, created, version=None):
         return services.period_save(period=instance, version=version)
@@ -204,6 +322,9 @@ class StrategyViewSet(AccessViewSet):
     ordering_fields = ["name", "horizon_start", "updated_at"]
     ordering = ["-horizon_start", "id"]
 
+    def may_write(self, access: Access, obj, request) -> bool:
+        return access.can_manage_strategy()
+
     def store(self, instance, data, *, created, version=None):
         return services.strategy_save(strategy=instance, version=version)
 
@@ -220,6 +341,9 @@ class ThemeViewSet(AccessViewSet):
     scope_lookup = None
     ordering_fields = ["order", "name", "updated_at"]
     ordering = ["strategy_id", "order", "id"]
+
+    def may_write(self, access: Access, obj, request) -> bool:
+        return access.can_manage_strategy()
 
     def store(self, instance, data, *, created, version=None):
         return services.theme_save(theme=instance, version=version)

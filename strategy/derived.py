@@ -91,6 +91,7 @@ NOUNS = {
     "team": "team",
     "theme": "theme",
     "strategy": "strategy",
+    "action": "action item",
 }
 _FORMATTER = string.Formatter()
 
@@ -147,6 +148,28 @@ def refs_of(parts: Any) -> Iterator[Key]:
             yield from refs_of(entry)
 
 
+def refs_collect(parts: Any, found: set[Key]) -> None:
+    """Add every object ``parts`` mentions to ``found`` (the set of ``refs_of``, without its
+    generators: a pack's thousands of texts are walked in a few milliseconds)."""
+    if isinstance(parts, dict):
+        for name in ("ref", "about"):
+            target = parts.get(name)
+            if isinstance(target, list | tuple) and len(target) == 2:
+                found.add((str(target[0]), int(target[1])))
+        values = parts.get("v")
+        if isinstance(values, dict):
+            for value in values.values():
+                if isinstance(value, dict | list):
+                    refs_collect(value, found)
+        entries = parts.get("list")
+        if isinstance(entries, list):
+            refs_collect(entries, found)
+    elif isinstance(parts, list):
+        for entry in parts:
+            if isinstance(entry, dict | list):
+                refs_collect(entry, found)
+
+
 # --- resolving references for a reader ------------------------------------------------------------
 class DerivedNames:
     """The labels of the objects some parts mention, as one reader may see them.
@@ -164,7 +187,7 @@ class DerivedNames:
 
     def want(self, *parts: Any) -> DerivedNames:
         for one in parts:
-            self._wanted.update(refs_of(one))
+            refs_collect(one, self._wanted)
         return self
 
     def known(self, key: Key, *, name: str, team_id: int | None, url: str | None = None) -> None:
@@ -197,6 +220,9 @@ class DerivedNames:
             return self.access.sees_anything
         if subject_type == "team":
             return self.access.sees_anything and self.access.can_view_team(subject_id)
+        if subject_type == "action" and team_id is None:
+            # An action item of a strategy or theme review: as its review (reviews.selectors).
+            return self.access.sees_anything
         return team_id is not None and self.access.can_view_team(team_id)
 
     def get(self, key: Key) -> tuple[str, str | None] | None:
@@ -226,6 +252,12 @@ def derived_neutral(parts: Any) -> str:
     return _Render(lambda key: None, escape=_same, link=_plain, neutral=True).parts(parts)
 
 
+def derived_labels(keys: Iterable[Key]) -> list[tuple[str, int, str, int | None, int | None]]:
+    """(type, id, name, team id, initiative id of a milestone) of each existing key, in one
+    query: what a frozen snapshot keeps of the objects its parts mention."""
+    return _labels_query({k for k in keys if k[0] in NOUNS})
+
+
 def _label(subject_type: str, name: str) -> str:
     return f"{NOUNS.get(subject_type, subject_type)} “{name}”"
 
@@ -238,6 +270,7 @@ def _labels_query(keys: set[Key]) -> list[tuple[str, int, str, int | None, int |
 
     from initiatives.models import Initiative, Milestone
     from metrics.models import KPI
+    from reviews.models import ActionItem
     from strategy.models import Objective, Strategy, Team, Theme
 
     by_type: dict[str, list[int]] = {}
@@ -254,6 +287,7 @@ def _labels_query(keys: set[Key]) -> list[tuple[str, int, str, int | None, int |
         "team": (Team, "name", F("id"), none),
         "theme": (Theme, "name", none, none),
         "strategy": (Strategy, "name", none, none),
+        "action": (ActionItem, "title", F("team_id"), none),
     }
     queries = []
     for subject_type, ids in sorted(by_type.items()):

@@ -1,21 +1,26 @@
 from __future__ import annotations
 
+import copy
 import datetime as dt
 
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.urls import reverse
 
 from execsupport.validation import (
+    MAX_DATE,
+    MIN_DATE,
     DateFormField,
     IdFormField,
     IdModelChoiceField,
     IdModelMultipleChoiceField,
     ModelForm,
+    is_valid_id,
 )
 from strategy.access import Access
-from strategy.models import Objective, Team, Theme, VersionConflict
+from strategy.models import KEY_TAKEN, Objective, Period, Strategy, Team, Theme, VersionConflict
 from strategy.overview import OverviewFilters
 from strategy.people import people_choosable
 
@@ -27,9 +32,50 @@ class DateInput(forms.DateInput):
         super().__init__(format="%Y-%m-%d", **kwargs)
 
 
+# A person picker lists the chosen people and the first ones of the choosable by name; the
+# others are found by typing in its search box (static/js/forms.js asks strategy:people-choose).
+PICKER_SHOWN = 50
+
+
+class PeopleSelectMixin:
+    """A ``<select>`` of people by name that renders the chosen ones and the first
+    ``PICKER_SHOWN`` choosable ones (one query, as before), with the search URL for the
+    script. Validation still accepts any choosable person."""
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        context["widget"]["attrs"]["data-people-search"] = reverse("strategy:people-choose")
+        return context
+
+    def optgroups(self, name, value, attrs=None):
+        choices = self.choices
+        queryset = getattr(choices, "queryset", None)
+        if queryset is None:
+            return super().optgroups(name, value, attrs)
+        chosen = [int(v) for v in value if is_valid_id(v)]
+        first = queryset.order_by(*queryset.query.order_by).values("pk")[:PICKER_SHOWN]
+        shown = copy.copy(choices)
+        shown.queryset = queryset.filter(Q(pk__in=first) | Q(pk__in=chosen))
+        self.choices = shown
+        try:
+            return super().optgroups(name, value, attrs)
+        finally:
+            self.choices = choices
+
+
+class PeopleSelect(PeopleSelectMixin, forms.Select):
+    """One person (owners)."""
+
+
+class PeopleSelectMultiple(PeopleSelectMixin, forms.SelectMultiple):
+    """Several people (contributors)."""
+
+
 class UserChoiceField(IdModelChoiceField):
-    """A person picker. Its choices are set per reader by ``person_fields_scope``: until then it
-    offers nobody."""
+    """A person picker, by name with a search box (``PeopleSelect``). Its choices are set per
+    reader by ``person_fields_scope``: until then it offers nobody."""
+
+    widget = PeopleSelect
 
     def __init__(self, **kwargs):
         kwargs.setdefault("queryset", get_user_model().objects.none())
@@ -41,6 +87,8 @@ class UserChoiceField(IdModelChoiceField):
 
 class UsersChoiceField(IdModelMultipleChoiceField):
     """Several people (contributors); choices set per reader like ``UserChoiceField``."""
+
+    widget = PeopleSelectMultiple
 
     def __init__(self, **kwargs):
         kwargs.setdefault("queryset", get_user_model().objects.none())
@@ -175,6 +223,7 @@ class ObjectiveForm(VersionedModelForm):
         model = Objective
         fields = [
             "title",
+            "key",
             "description",
             "theme",
             "period",
@@ -187,6 +236,7 @@ class ObjectiveForm(VersionedModelForm):
             "start_date",
             "due_date",
         ]
+        error_messages = {"key": {"unique": KEY_TAKEN}}
         widgets = {
             "start_date": DateInput(),
             "due_date": DateInput(),
@@ -235,3 +285,85 @@ class HandOverForm(forms.Form):
             get_user_model().objects.filter(owning).order_by("first_name", "last_name", "username")
         )
         self.fields["successor"].queryset = people_choosable(access=access)
+
+
+# --- the plan's structure, managed by the strategy office (strategy/manage_views.py) ----------
+class StrategyForm(VersionedModelForm):
+    owner = UserChoiceField(required=False)
+
+    class Meta:
+        model = Strategy
+        fields = ["name", "vision", "horizon_start", "horizon_end", "status", "owner"]
+        widgets = {
+            "horizon_start": DateInput(),
+            "horizon_end": DateInput(),
+            "vision": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, access: Access, **kwargs):
+        super().__init__(*args, **kwargs)
+        person_fields_scope(self, access=access, names=("owner",))
+
+
+class PeriodForm(VersionedModelForm):
+    class Meta:
+        model = Period
+        fields = ["name", "kind", "start_date", "end_date"]
+        widgets = {"start_date": DateInput(), "end_date": DateInput()}
+
+
+class PeriodYearForm(forms.Form):
+    """A planning year and its four quarters at once (``strategy.services.periods_year_create``)."""
+
+    year = forms.IntegerField(
+        min_value=MIN_DATE.year, max_value=MAX_DATE.year - 1, help_text="For example 2027."
+    )
+    first_month = forms.TypedChoiceField(
+        label="The year starts in",
+        coerce=int,
+        initial=1,
+        choices=[(m, dt.date(2000, m, 1).strftime("%B")) for m in range(1, 13)],
+        help_text="January for a calendar year; another month for a fiscal year.",
+    )
+
+
+class ThemeForm(VersionedModelForm):
+    class Meta:
+        model = Theme
+        fields = ["strategy", "name", "description", "colour", "weight", "order"]
+        widgets = {
+            "colour": forms.TextInput(attrs={"type": "color"}),
+            "description": forms.Textarea(attrs={"rows": 2}),
+        }
+        labels = {"weight": "Priority weight"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        strategies = Strategy.objects.exclude(status=Strategy.Status.ARCHIVED)
+        if self.instance.pk is not None:
+            strategies = strategies | Strategy.objects.filter(pk=self.instance.strategy_id)
+        self.fields["strategy"].queryset = strategies
+
+
+class TeamForm(VersionedModelForm):
+    leader = UserChoiceField(
+        required=False,
+        help_text="Made a leader of this team (other roles are managed with the people).",
+    )
+
+    class Meta:
+        model = Team
+        fields = ["name", "slug", "kind", "parent", "is_private", "description", "leader"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, access: Access, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.access = access
+        if not access.can_change_team_privacy():
+            self.fields["is_private"].disabled = True
+        self.fields["leader"].queryset = people_choosable(access=access)
+        if self.instance.pk is not None:
+            from strategy.selectors import team_subtree_ids
+
+            inside = team_subtree_ids(team_ids=[self.instance.pk]) | {self.instance.pk}
+            self.fields["parent"].queryset = Team.objects.exclude(pk__in=inside)

@@ -16,7 +16,9 @@ from django.db import models, router, transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from knox.models import AbstractAuthToken
+from simple_history.models import HistoricalRecords
 
 from execsupport.validation import (
     DESCRIPTION_MAX,
@@ -24,10 +26,54 @@ from execsupport.validation import (
     text_validators,
     validate_date,
 )
+from strategy.keys import KeyUniqueIgnoringCase
+
+# Keys are unique across the organisation (spreadsheets and integrations address objectives,
+# initiatives and KPIs by key), including those of private teams. The refusal of a taken key must
+# not confirm that something the person may not see holds it: the same neutral sentence.
+KEY_TAKEN = "This key is not available; choose another."
 
 HEX_COLOUR = RegexValidator(r"^#[0-9a-fA-F]{6}$", "Enter a colour as #rrggbb.")
 POSITIVE_WEIGHT = MinValueValidator(Decimal("0.01"))
 STRATEGY_OFFICE_GROUP = "Strategy office"
+# Bookkeeping that every save changes: not part of a definition's history (activity/history.py).
+HISTORY_BOOKKEEPING = ["created_at", "updated_at", "version"]
+
+
+def history_records(
+    *, excluded: tuple[str, ...] = (), m2m_fields: tuple[str, ...] = ()
+) -> HistoricalRecords:
+    """The history of a definition (django-simple-history): one row per create, update and
+    delete with who, when and every tracked field's value; read through ``activity.history``.
+    Its rows are kept when the object is deleted. ``m2m_fields``: many-to-many fields whose
+    members each version records too; they are set through the model's service, which records
+    one version per change (``initiatives.services.initiative_contributors_set``)."""
+    return HistoricalRecords(
+        excluded_fields=[*HISTORY_BOOKKEEPING, *excluded], m2m_fields=list(m2m_fields)
+    )
+
+
+def history_m2m_record(*, model: type[models.Model], records: list) -> None:
+    """Write the current members of ``model``'s tracked many-to-many fields into these versions
+    of its history (``records``: historical rows just created by a path that records fields
+    only, e.g. ``bulk_history_create``, or by hand). Every field of the through row is copied
+    (its id, and the extra fields of a custom through model, such as a dependency's note). One
+    read and one insert per field."""
+    fields = getattr(model.history.model, "_history_m2m_fields", ())
+    if not fields or not records:
+        return
+    object_ids = {record.id for record in records}
+    for field in fields:
+        table = getattr(model.history.model, field.name).model
+        through = field.remote_field.through
+        source = f"{field.m2m_field_name()}_id"
+        names = [f.attname for f in through._meta.concrete_fields]
+        members: dict[int, list[dict]] = {}
+        for row in through.objects.filter(**{f"{source}__in": object_ids}).values(*names):
+            members.setdefault(row[source], []).append(row)
+        table.objects.bulk_create(
+            table(history=record, **row) for record in records for row in members.get(record.id, ())
+        )
 
 
 class Priority(models.IntegerChoices):
@@ -227,6 +273,8 @@ class Team(VersionedModel):
     )
     description = models.TextField(blank=True, validators=text_validators(DESCRIPTION_MAX))
 
+    history = history_records()
+
     class Meta:
         ordering = ["name"]
         constraints = [
@@ -261,6 +309,49 @@ class Team(VersionedModel):
                     )
                 }
             )
+        self._clean_levels()
+
+    # The tree's levels, top down: a team sits under a team, a division or the company; a
+    # division under a division or the company; nothing above its parent's level.
+    LEVELS = {"company": 0, "division": 1, "team": 2}
+
+    def _clean_levels(self) -> None:
+        """A team's kind fits its place: not above its parent's level, and not below a child's
+        (so a division with divisions under it cannot become a team). ``ValidationError`` on
+        ``parent`` or ``kind`` (code ``inconsistent``)."""
+        level = self.LEVELS.get(self.kind)
+        if level is None:
+            return
+        parent = self.parent if self.parent_id else None
+        if parent is not None and self.LEVELS.get(parent.kind, 0) > level:
+            raise ValidationError(
+                {
+                    "parent": ValidationError(
+                        f"A {self.get_kind_display().lower()} cannot sit under the "
+                        f"{parent.get_kind_display().lower()} “{parent}”: choose a parent "
+                        "of a higher level (the company, a division).",
+                        code="inconsistent",
+                    )
+                }
+            )
+        if self.pk is None:
+            return
+        higher = [
+            child
+            for child in Team.objects.filter(parent_id=self.pk).only("name", "kind")
+            if self.LEVELS.get(child.kind, 0) < level
+        ]
+        if higher:
+            raise ValidationError(
+                {
+                    "kind": ValidationError(
+                        f"“{higher[0]}” under this team is a "
+                        f"{higher[0].get_kind_display().lower()}: a "
+                        f"{self.get_kind_display().lower()} cannot hold it.",
+                        code="inconsistent",
+                    )
+                }
+            )
 
 
 class Membership(TimestampedModel):
@@ -275,6 +366,8 @@ class Membership(TimestampedModel):
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
 
+    history = history_records()
+
     class Meta:
         ordering = ["team__name", "role"]
         constraints = [
@@ -284,6 +377,13 @@ class Membership(TimestampedModel):
 
     def __str__(self) -> str:
         return f"{self.user} — {self.get_role_display()} of {self.team}"
+
+
+# Lengths a period of each kind may have, in days, both ends counted. A calendar quarter has
+# 90 to 92 days and a 13-week (4-4-5) fiscal quarter 91: a week either way is tolerated. A
+# calendar year has 365 or 366 days and a 52/53-week fiscal year 364 or 371: two weeks either
+# way. Custom periods have any length. (Documented in the README, "Periods", and docs/api.md.)
+PERIOD_DAYS: dict[str, tuple[int, int]] = {"quarter": (83, 99), "year": (351, 380)}
 
 
 class Period(VersionedModel):
@@ -296,6 +396,8 @@ class Period(VersionedModel):
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.QUARTER)
     start_date = models.DateField(validators=[validate_date])
     end_date = models.DateField(validators=[validate_date])
+
+    history = history_records()
 
     class Meta:
         ordering = ["start_date", "end_date"]
@@ -311,13 +413,32 @@ class Period(VersionedModel):
         return self.name
 
     def clean(self) -> None:
+        """The one check of a period's dates (forms, the API and every service call
+        ``full_clean``): it ends after it starts, and a quarter or a year lasts what its kind
+        says, within ``PERIOD_DAYS`` (both ends counted; "custom" has any length)."""
         # The constraint period_end_after_start holds it in the database; here the error is
         # shown at the field (forms and the API).
-        if self.start_date and self.end_date and self.end_date <= self.start_date:
+        if not (self.start_date and self.end_date):
+            return
+        if self.end_date <= self.start_date:
             raise ValidationError(
                 {
                     "end_date": ValidationError(
                         "A period must end after it starts.", code="inconsistent"
+                    )
+                }
+            )
+        bounds = PERIOD_DAYS.get(self.kind)
+        days = (self.end_date - self.start_date).days + 1
+        if bounds is not None and not bounds[0] <= days <= bounds[1]:
+            about = "3 months" if self.kind == self.Kind.QUARTER else "12 months"
+            raise ValidationError(
+                {
+                    "end_date": ValidationError(
+                        f"A {self.get_kind_display().lower()} lasts about {about} "
+                        f"({bounds[0]} to {bounds[1]} days); this one lasts {days} days. "
+                        "Choose the kind Custom for another length.",
+                        code="inconsistent",
                     )
                 }
             )
@@ -341,6 +462,14 @@ class Strategy(VersionedModel):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    setup_skipped = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Keys of the setup checklist's steps the strategy office chose to skip for "
+        "this strategy (strategy.setup.SETUP_STEPS); a skipped step can be taken up again.",
+    )
+
+    history = history_records()
 
     class Meta:
         ordering = ["-horizon_start", "name"]
@@ -387,6 +516,8 @@ class Theme(VersionedModel):
         help_text="Priority weight of this pillar in the strategy's rollup.",
     )
 
+    history = history_records()
+
     class Meta:
         ordering = ["strategy", "order", "name"]
         constraints = [
@@ -398,7 +529,7 @@ class Theme(VersionedModel):
         return self.name
 
 
-class Objective(VersionedModel):
+class Objective(KeyUniqueIgnoringCase, VersionedModel):
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
         ACTIVE = "active", "Active"
@@ -428,6 +559,13 @@ class Objective(VersionedModel):
         related_name="owned_objectives",
         help_text="The one person accountable.",
     )
+    key = models.SlugField(
+        max_length=80,
+        unique=True,
+        blank=True,
+        help_text="Stable identifier for spreadsheets and integrations, e.g. 'grow-smb'. "
+        "Empty: proposed from the title.",
+    )
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True, validators=text_validators(DESCRIPTION_MAX))
     weight = models.DecimalField(
@@ -437,6 +575,8 @@ class Objective(VersionedModel):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
     start_date = models.DateField(validators=[validate_date])
     due_date = models.DateField(validators=[validate_date])
+
+    history = history_records()
 
     class Meta:
         ordering = ["strategy", "theme__order", "title"]
@@ -474,6 +614,12 @@ class Objective(VersionedModel):
         errors: dict[str, str] = {}
         if self.start_date and self.due_date and self.due_date <= self.start_date:
             errors["due_date"] = "The due date must be after the start date."
+        elif self.period_id and self.start_date and self.due_date:
+            mismatch = objective_period_mismatch(
+                period=self.period, start_date=self.start_date, due_date=self.due_date
+            )
+            if mismatch:
+                errors["period"] = mismatch
         if self.theme_id and self.strategy_id and self.theme.strategy_id != self.strategy_id:
             errors["theme"] = "The theme belongs to another strategy."
         if self.parent_id:
@@ -489,6 +635,22 @@ class Objective(VersionedModel):
                 )
         if errors:
             raise inconsistent(errors)
+
+
+def objective_period_mismatch(*, period: Period, start_date, due_date) -> str:
+    """Why an objective running ``start_date``..``due_date`` does not match ``period`` (its dates
+    and the period share no day: a Q3 objective dated in Q1), or "" when they match. The one
+    rule: ``Objective.clean`` runs it, so the page's form, the API and the admin refuse alike,
+    at the ``period`` field."""
+    if start_date <= period.end_date and due_date >= period.start_date:
+        return ""
+    fmt = "SHORT_DATE_FORMAT"
+    return (
+        f"{period.name} runs {date_format(period.start_date, fmt)} to "
+        f"{date_format(period.end_date, fmt)}, outside these dates "
+        f"({date_format(start_date, fmt)} to {date_format(due_date, fmt)}): choose the period "
+        "they fall in, or change the dates."
+    )
 
 
 class StatusTransition(models.Model):
@@ -535,8 +697,8 @@ class StatusTransition(models.Model):
 
 
 class HandOver(models.Model):
-    """A leaving person's objectives, initiatives and KPIs moved to a successor: who did it,
-    when, and how many of each moved (``strategy.services.person_hand_over``)."""
+    """A leaving person's objectives, initiatives, KPIs and active alerts moved to a successor:
+    who did it, when, and how many of each moved (``strategy.services.person_hand_over``)."""
 
     leaving = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="handed_over"
@@ -551,6 +713,9 @@ class HandOver(models.Model):
     objectives = models.PositiveIntegerField(default=0)
     initiatives = models.PositiveIntegerField(default=0)
     kpis = models.PositiveIntegerField("KPIs", default=0)
+    alerts = models.PositiveIntegerField(
+        default=0, help_text="Open or acknowledged alerts whose owner became the successor."
+    )
 
     class Meta:
         ordering = ["-done_at", "-id"]
@@ -602,3 +767,32 @@ class ApiToken(AbstractAuthToken):
 
     def has_scope(self, scope: str) -> bool:
         return self.Scope.ADMIN in self.scopes or scope in self.scopes
+
+
+class Invitation(models.Model):
+    """An invitation to set a password and sign in (``strategy.invitations``).
+
+    The link carries a signed token naming this invitation and the moment it was (re)sent;
+    it works until ``INVITATION_TTL_DAYS`` after that moment, only for the latest sending (a
+    resend replaces earlier links), and once (``accepted_at`` set when the password is set).
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="invitations"
+    )
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    team = models.ForeignKey(Team, null=True, on_delete=models.SET_NULL, related_name="+")
+    role = models.CharField(max_length=10, choices=Membership.Role.choices, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(default=timezone.now)
+    times_sent = models.PositiveIntegerField(default=1)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-sent_at", "-id"]
+        indexes = [models.Index(fields=["user", "accepted_at"])]
+
+    def __str__(self) -> str:
+        return f"Invitation of {self.user} ({self.sent_at:%Y-%m-%d})"

@@ -31,7 +31,7 @@ from django.utils import timezone
 from initiatives.models import CheckIn, Initiative, Milestone, SpendEntry
 from initiatives.selectors import checkin_silence_annotations
 from metrics.explain import AlertText, alerts_render
-from metrics.models import Alert, GapScore, SubjectType
+from metrics.models import KPI, Alert, GapScore, SubjectType
 from strategy.access import Access
 from strategy.derived import DerivedNames
 from strategy.models import Objective, Period, Priority, Strategy, Team, Theme
@@ -210,8 +210,11 @@ class Overview:
     team_ids: set[int] | None = None  # the chosen team and the teams below it
     teams_total: int = 0
     team_limit: int = TEAM_LIMIT
-    strategy_score: ScoreRow | None = None
-    strategy_reason: str = ""  # the strategy score's reason for the reader
+    # The health card and its trend follow the filters: the chosen theme's score, else the
+    # chosen team's (when the reader may see it), else the strategy's.
+    health_label: str = "Execution health"
+    strategy_score: ScoreRow | None = None  # the health card's score (see health_label)
+    strategy_reason: str = ""  # that score's reason for the reader
     trend: list[tuple[dt.date, float]] = field(default_factory=list)
     theme_scores: dict[int, ScoreRow] = field(default_factory=dict)
     team_scores: dict[int, ScoreRow] = field(default_factory=dict)
@@ -275,6 +278,7 @@ def overview_build(*, access: Access, filters: OverviewFilters, today: dt.date) 
         data.team_ids = _subtree(teams, filters.team_id)
 
     since_dt = timezone.make_aware(dt.datetime.combine(filters.since, dt.time.min))
+    focus_type, focus_id = _health_focus(data, access)
 
     # --- objectives in scope (the map, status counts, changes since) ---------------------------
     objectives = access.scope(Objective.objects.filter(strategy=strategy))
@@ -327,7 +331,7 @@ def overview_build(*, access: Access, filters: OverviewFilters, today: dt.date) 
     scored_rows = (
         GapScore.objects.filter(is_latest=True)
         .filter(
-            Q(subject_type=SubjectType.STRATEGY, subject_id=strategy.pk)
+            Q(subject_type=focus_type, subject_id=focus_id)
             | Q(subject_type=SubjectType.THEME, subject_id__in_ids=[t.pk for t in themes])
             | Q(subject_type=SubjectType.OBJECTIVE, subject_id__in_ids=ids)
             | Q(
@@ -335,10 +339,10 @@ def overview_build(*, access: Access, filters: OverviewFilters, today: dt.date) 
                 subject_id__in_ids=[i.pk for i in map_initiative_rows],
             )
         )
-        # The reason parts of the strategy's score alone (shown under the health index).
+        # The reason parts of the health card's score alone (shown under the health index).
         .annotate(
             parts=Case(
-                When(subject_type=SubjectType.STRATEGY, then=F("reason_parts")),
+                When(Q(subject_type=focus_type, subject_id=focus_id), then=F("reason_parts")),
                 output_field=JSONField(),
             )
         )
@@ -349,25 +353,27 @@ def overview_build(*, access: Access, filters: OverviewFilters, today: dt.date) 
     for *fields, parts in scored_rows:
         score = ScoreRow._make(fields)
         by_type.setdefault(score.subject_type, {})[score.subject_id] = score
-        if score.subject_type == SubjectType.STRATEGY:
+        if score.subject_type == focus_type and score.subject_id == focus_id:
             strategy_parts = parts
-    data.strategy_score = by_type.get(SubjectType.STRATEGY, {}).get(strategy.pk)
+    data.strategy_score = by_type.get(focus_type, {}).get(focus_id)
     data.theme_scores = by_type.get(SubjectType.THEME, {})
     # The teams furthest behind (a large organisation has hundreds of teams). Without a team
     # filter, the visible teams are a subquery rather than a parameter list of every team id.
     team_ids = data.team_ids
     if team_ids is None:
         team_ids = access.scope(Team.objects.all(), "id").values("id")
+    team_scores = GapScore.objects.filter(
+        is_latest=True,
+        subject_type=SubjectType.TEAM,
+        subject_id__in=team_ids,
+        score__isnull=False,
+    )
+    if filters.theme_id is not None or filters.period_id is not None:
+        # The teams working on the chosen theme or period: those owning its objectives.
+        team_scores = team_scores.filter(subject_id__in=objectives.values("team_id"))
     data.team_scores = {
         s.subject_id: s
-        for s in _score_rows(
-            GapScore.objects.filter(
-                is_latest=True,
-                subject_type=SubjectType.TEAM,
-                subject_id__in=team_ids,
-                score__isnull=False,
-            ).order_by("score", "subject_id")[:TEAM_LIMIT]
-        )
+        for s in _score_rows(team_scores.order_by("score", "subject_id")[:TEAM_LIMIT])
     }
     data.teams_total = len(data.team_ids if data.team_ids is not None else teams)
     objective_scores = by_type.get(SubjectType.OBJECTIVE, {})
@@ -398,9 +404,7 @@ def overview_build(*, access: Access, filters: OverviewFilters, today: dt.date) 
 
     # --- health trend ----------------------------------------------------------------------------
     history = (
-        GapScore.objects.filter(
-            subject_type=SubjectType.STRATEGY, subject_id=strategy.pk, score__isnull=False
-        )
+        GapScore.objects.filter(subject_type=focus_type, subject_id=focus_id, score__isnull=False)
         .order_by("-computed_at")
         .values_list("computed_at", "score")[:TREND_LIMIT]
     )
@@ -410,9 +414,16 @@ def overview_build(*, access: Access, filters: OverviewFilters, today: dt.date) 
     data.trend = sorted(per_day.items())
 
     # --- alerts ------------------------------------------------------------------------------------
+    # Alerts the reader may see (the one rule, ``Access.alert_filter``: a theme's or the
+    # strategy's alerts, which have no team, included).
     alerts = _filter(
-        access.scope(Alert.objects.filter(status__in=Alert.ACTIVE_STATUSES)), filters, data.team_ids
+        Alert.objects.filter(access.alert_filter(), status__in=Alert.ACTIVE_STATUSES),
+        filters,
+        data.team_ids,
     )
+    subjects = alert_subjects_filter(filters, strategy)
+    if subjects is not None:
+        alerts = alerts.filter(subjects)
     data.alerts = [  # the five most severe, as plain rows
         OverviewAlert(*row)
         for row in alerts.order_by("-severity", "-opened_at", "-pk").values_list(
@@ -570,6 +581,59 @@ def overview_build(*, access: Access, filters: OverviewFilters, today: dt.date) 
     return data
 
 
+def _health_focus(data: Overview, access: Access) -> tuple[str, int | None]:
+    """Whose score the health card and its trend show, by the filters: the chosen theme's, else
+    the chosen team's, else the strategy's. A team the reader may not see has none (``None``:
+    nothing is read), exactly like an unknown one. Sets ``data.health_label``."""
+    filters = data.filters
+    if filters.theme_id is not None:
+        theme = next((t for t in data.themes if t.pk == filters.theme_id), None)
+        data.health_label = f"Health of {theme.name}" if theme else "Health of the theme"
+        return SubjectType.THEME, filters.theme_id if theme else None
+    if filters.team_id is not None:
+        team = next((t for t in data.teams if t.pk == filters.team_id), None)
+        if team is None or not access.can_view_team(team.pk):
+            data.health_label = "Health of the team"
+            return SubjectType.TEAM, None
+        data.health_label = f"Health of {team.name}"
+        return SubjectType.TEAM, team.pk
+    return SubjectType.STRATEGY, data.strategy.pk
+
+
+def alert_subjects_filter(filters: OverviewFilters, strategy: Strategy | None) -> Q | None:
+    """With a theme or period chosen, the alerts about its work: its objectives, their
+    initiatives, milestones and KPIs, and the theme itself (a period has none of its own);
+    ``None`` without either filter. Subqueries: no query of its own."""
+    if filters.theme_id is None and filters.period_id is None:
+        return None
+    objectives = Objective.objects.filter(strategy=strategy) if strategy else Objective.objects
+    if filters.theme_id is not None:
+        objectives = objectives.filter(theme_id=filters.theme_id)
+    if filters.period_id is not None:
+        objectives = objectives.filter(period_id=filters.period_id)
+    ids = objectives.values("pk")
+    subjects = (
+        Q(subject_type=SubjectType.OBJECTIVE, subject_id__in=ids)
+        | Q(
+            subject_type=SubjectType.INITIATIVE,
+            subject_id__in=Initiative.objects.filter(objective__in=ids).values("pk"),
+        )
+        | Q(
+            subject_type=SubjectType.MILESTONE,
+            subject_id__in=Milestone.objects.filter(initiative__objective__in=ids).values("pk"),
+        )
+        | Q(
+            subject_type=SubjectType.KPI,
+            subject_id__in=KPI.objects.filter(
+                Q(objective__in=ids) | Q(initiative__objective__in=ids)
+            ).values("pk"),
+        )
+    )
+    if filters.theme_id is not None and filters.period_id is None:
+        subjects |= Q(subject_type=SubjectType.THEME, subject_id=filters.theme_id)
+    return subjects
+
+
 def _window_count() -> Window:
     """The number of rows before LIMIT, on every row: a list and its total in one query."""
     return Window(Count("id"))
@@ -588,7 +652,7 @@ def _filter(qs, filters: OverviewFilters, team_ids, *, team="team_id", theme=Non
 def overview_data_version() -> str:
     """A fingerprint of everything the overview shows, in one cheap query.
 
-    Each part is an indexed MAX (or the count of active alerts on its partial index), so a new
+    Each part is an indexed MAX (or the count of active alerts, from their partial index), so a new
     score, check-in, alert, spend entry or edit changes it. Deleted rows are caught by the
     cache's time limit only.
     """
@@ -598,7 +662,10 @@ def overview_data_version() -> str:
         f"SELECT MAX(id) FROM {GapScore._meta.db_table}",  # noqa: S608
         f"SELECT MAX(id) FROM {CheckIn._meta.db_table}",  # noqa: S608
         f"SELECT MAX(id) FROM {Alert._meta.db_table}",  # noqa: S608
-        f"SELECT COUNT(*) FROM {Alert._meta.db_table} "  # noqa: S608
+        # COUNT(severity), not COUNT(*): severity is in the partial index of active alerts
+        # (alert_active_by_severity_team), so the count is an index-only scan of that index;
+        # COUNT(*) was served by scanning the whole (team_id, status) index (issue #19).
+        f"SELECT COUNT(severity) FROM {Alert._meta.db_table} "  # noqa: S608
         "WHERE status IN ('open', 'acknowledged')",
     ] + [
         f"SELECT MAX(updated_at) FROM {model._meta.db_table}"  # noqa: S608

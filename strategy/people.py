@@ -11,7 +11,8 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
 
 from strategy.models import Membership
 
@@ -55,3 +56,86 @@ def people_choosable(*, access: Access, keep_ids: Iterable[int] | QuerySet = ())
             seen |= Q(pk__in=keep)
         people = people.filter(seen) if seen else people.none()
     return people.order_by("first_name", "last_name", "username", "id")
+
+
+def people_for_list(
+    *,
+    access: Access,
+    q: str = "",
+    team_id: int | None = None,
+    role: str = "",
+    status: str = "",
+) -> QuerySet[User]:
+    """The People page's rows: the office sees everyone (deactivated people too), a leader the
+    people they may choose (``people_choosable``). Each row is annotated ``invited`` (no
+    password yet, an invitation not used). Filters: ``q`` (words in the name, username or
+    e-mail), ``team_id`` (a membership there), ``role`` (that role on any team, or on
+    ``team_id``), ``status`` (``yes`` active, ``no`` deactivated, ``invited``). Memberships are
+    prefetched by the caller (``memberships_prefetch``); one query for the page."""
+    from strategy.models import Invitation
+
+    people = get_user_model().objects.all() if access.is_office else people_choosable(access=access)
+    people = people.annotate(
+        invited=ExpressionWrapper(
+            Q(Exists(Invitation.objects.filter(user_id=OuterRef("pk"), accepted_at__isnull=True)))
+            & Q(password__startswith=UNUSABLE_PASSWORD_PREFIX),
+            output_field=BooleanField(),
+        )
+    )
+    for word in q.split()[:5]:
+        people = people.filter(
+            Q(first_name__icontains=word)
+            | Q(last_name__icontains=word)
+            | Q(username__icontains=word)
+            | Q(email__icontains=word)
+        )
+    if team_id is not None or role:
+        memberships = Membership.objects.filter(user_id=OuterRef("pk"))
+        if team_id is not None:
+            memberships = memberships.filter(team_id=team_id)
+        if role:
+            memberships = memberships.filter(role=role)
+        people = people.filter(Exists(memberships.filter(access.team_filter())))
+    if status == "yes":
+        people = people.filter(is_active=True)
+    elif status == "no":
+        people = people.filter(is_active=False)
+    elif status == "invited":
+        people = people.filter(invited=True, is_active=True)
+    return people.order_by("first_name", "last_name", "username", "id")
+
+
+def memberships_prefetch(*, access: Access):
+    """``Prefetch`` of each person's memberships of teams the reader may see, with the team."""
+    from django.db.models import Prefetch
+
+    return Prefetch(
+        "memberships",
+        queryset=access.scope(Membership.objects.select_related("team")).order_by(
+            "team__name", "team_id"
+        ),
+        to_attr="visible_memberships",
+    )
+
+
+PEOPLE_FOUND_MAX = 20
+
+
+def people_found(*, access: Access, q: str, limit: int = PEOPLE_FOUND_MAX) -> list[dict]:
+    """Up to ``limit`` choosable people (``people_choosable``) whose first name, last name or
+    username starts with each word of ``q`` (one query): ``[{"id", "name"}]`` by name. Names,
+    not usernames, are what is shown."""
+    people = people_choosable(access=access)
+    for word in q.split()[:5]:
+        word = word[:50]
+        people = people.filter(
+            Q(first_name__istartswith=word)
+            | Q(last_name__istartswith=word)
+            | Q(username__istartswith=word)
+        )
+    return [
+        {"id": pk, "name": person_name(first_name=f, last_name=last, username=u)}
+        for pk, f, last, u in people.values_list("pk", "first_name", "last_name", "username")[
+            :limit
+        ]
+    ]

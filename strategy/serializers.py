@@ -7,11 +7,21 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from rest_framework import serializers
+from rest_framework.validators import UniqueValidator
 
 from execsupport.api import IdRelatedField
 from metrics.serializers import LatestScoreSerializer
 from strategy.access import access_for
-from strategy.models import HandOver, Membership, Objective, Period, Strategy, Team, Theme
+from strategy.models import (
+    KEY_TAKEN,
+    HandOver,
+    Membership,
+    Objective,
+    Period,
+    Strategy,
+    Team,
+    Theme,
+)
 from strategy.people import people_choosable
 
 User = get_user_model()
@@ -164,6 +174,7 @@ class ObjectiveSerializer(serializers.ModelSerializer):
             "team",
             "parent",
             "owner",
+            "key",
             "title",
             "description",
             "weight",
@@ -175,6 +186,16 @@ class ObjectiveSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
+        extra_kwargs = {
+            "key": {
+                # Unique whatever the case: strategy.keys.KeyUniqueIgnoringCase's rule, checked
+                # here too so that it is reported with the other fields' errors.
+                "validators": [
+                    UniqueValidator(Objective.objects.all(), message=KEY_TAKEN, lookup="iexact")
+                ],
+                "help_text": Objective._meta.get_field("key").help_text,
+            }
+        }
 
 
 class ObjectiveNodeSerializer(serializers.Serializer):
@@ -221,5 +242,64 @@ class HandOverSerializer(serializers.ModelSerializer):
             "objectives",
             "initiatives",
             "kpis",
+            "alerts",
         ]
         read_only_fields = fields
+
+
+class MembershipSerializer(serializers.ModelSerializer):
+    """A person's role on a team. ``user`` and ``team`` are set when it is created; a change
+    is a change of ``role`` (remove and add to move someone)."""
+
+    user = person_field(help_text="The person (one the caller may choose).")
+    team = ScopedRelatedField(queryset=Team.objects.all(), scope_lookup="id")
+
+    class Meta:
+        model = Membership
+        fields = ["id", "user", "team", "role", "created_at", "updated_at"]
+        read_only_fields = ["created_at", "updated_at"]
+
+    def validate(self, attrs):
+        if self.instance is not None:
+            moved = {
+                name: [
+                    serializers.ErrorDetail(
+                        "Set when the membership is created; remove it and add another instead.",
+                        code="inconsistent",
+                    )
+                ]
+                for name in ("user", "team")
+                if name in attrs and attrs[name] != getattr(self.instance, name)
+            }
+            if moved:
+                raise serializers.ValidationError(moved)
+        return attrs
+
+
+class InviteRequestSerializer(serializers.Serializer):
+    """Input of ``POST /people/invite/``."""
+
+    # Addresses Django's EmailValidator takes (a subset: the schema promises nothing more).
+    email = serializers.RegexField(
+        r"^[A-Za-z0-9_%+-]{1,32}(?:\.[A-Za-z0-9_%+-]{1,32}){0,2}"
+        r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.){1,3}"
+        r"[A-Za-z]{2,63}$",
+        max_length=254,
+    )
+    first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    team = serializers.IntegerField(min_value=1, help_text="A team you manage.")
+    role = serializers.ChoiceField(choices=Membership.Role.choices)
+
+
+class InvitationSerializer(serializers.Serializer):
+    """An invitation sent: the invited person's id and username, when it was sent and until
+    when its link works; ``link`` only when no e-mail server delivers it (else null)."""
+
+    id = serializers.IntegerField()
+    person = serializers.IntegerField()
+    username = serializers.CharField()
+    sent_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField()
+    mailed = serializers.BooleanField()
+    link = serializers.URLField(allow_null=True)

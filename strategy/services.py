@@ -16,21 +16,47 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
+from execsupport.validation import MAX_DATE, MIN_DATE
 from metrics.models import SubjectType
 from metrics.services import subjects_mark_dirty
+from metrics.work import work_edit_notify
 from strategy.access import access_for
+from strategy.keys import key_propose
 from strategy.lifecycle import status_dependents_mark, status_read, status_transition_record
-from strategy.models import ApiToken, HandOver, Objective, Period, Strategy, Team, Theme
+from strategy.models import (
+    STRATEGY_OFFICE_GROUP,
+    ApiToken,
+    HandOver,
+    Membership,
+    Objective,
+    Period,
+    Strategy,
+    Team,
+    Theme,
+    history_m2m_record,
+)
 from strategy.signals import token_created, tokens_revoked
 
 TOKEN_MAX_PER_USER = 50
 
 
 @transaction.atomic
-def team_save(*, team: Team, version: int | None = None) -> Team:
-    """Create or update; ``version``: see ``objective_save``."""
+def team_save(*, team: Team, version: int | None = None, leader=None, by=None) -> Team:
+    """Create or update; ``version``: see ``objective_save``.
+
+    ``leader``: a person to make a leader of the team as well, by ``by`` (through
+    ``strategy.people_services.membership_set``: its role rules, an active person; other
+    memberships are left as they are). Errors are raised before anything is written."""
+    if leader is not None and not leader.is_active:
+        raise ValidationError(
+            {"leader": ValidationError(f"{leader} is not an active user.", code="inactive")}
+        )
     team.full_clean()
     team.save(expected_version=version)
+    if leader is not None:
+        from strategy.people_services import membership_set
+
+        membership_set(person=leader, team=team, role=Membership.Role.LEADER, by=by)
     subjects_mark_dirty(subjects=[(SubjectType.TEAM, team.pk)])
     return team
 
@@ -41,6 +67,122 @@ def period_save(*, period: Period, version: int | None = None) -> Period:
     period.full_clean()
     period.save(expected_version=version)
     return period
+
+
+def _months_later(day: dt.date, months: int) -> dt.date:
+    index = day.year * 12 + day.month - 1 + months
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+@transaction.atomic
+def periods_year_create(*, year: int, first_month: int = 1) -> list[Period]:
+    """Create a planning year and its four quarters: ``FY<year>`` (a year period) and
+    ``Q1 <year>`` ... ``Q4 <year>``, the year starting on the 1st of ``first_month`` (1-12; a
+    fiscal year starting in April is ``first_month=4``). Returns the five periods, year first.
+
+    All or nothing: when a period of one of these names exists already, ``ValidationError`` on
+    ``year`` names it and nothing is written.
+    """
+    if not MIN_DATE.year <= year < MAX_DATE.year:  # the year and its quarters within range
+        raise ValidationError(
+            {
+                "year": ValidationError(
+                    f"Enter a year from {MIN_DATE.year} to {MAX_DATE.year - 1}, such as 2027.",
+                    code="invalid",
+                )
+            }
+        )
+    if not 1 <= first_month <= 12:
+        raise ValidationError(
+            {"first_month": ValidationError("Enter a month from 1 to 12.", code="invalid")}
+        )
+    start = dt.date(year, first_month, 1)
+    periods = [
+        Period(
+            name=f"FY{year}",
+            kind=Period.Kind.YEAR,
+            start_date=start,
+            end_date=_months_later(start, 12) - dt.timedelta(days=1),
+        )
+    ]
+    for quarter in range(4):
+        begins = _months_later(start, 3 * quarter)
+        periods.append(
+            Period(
+                name=f"Q{quarter + 1} {year}",
+                kind=Period.Kind.QUARTER,
+                start_date=begins,
+                end_date=_months_later(begins, 3) - dt.timedelta(days=1),
+            )
+        )
+    taken = sorted(
+        Period.objects.filter(name__in=[p.name for p in periods]).values_list("name", flat=True)
+    )
+    if taken:
+        raise ValidationError(
+            {
+                "year": ValidationError(
+                    f"These periods exist already: {', '.join(taken)}.", code="unique"
+                )
+            }
+        )
+    for period in periods:
+        period_save(period=period)
+    return periods
+
+
+@transaction.atomic
+def strategy_setup_skip(*, strategy: Strategy, step: str, skipped: bool) -> Strategy:
+    """Mark a step of the setup checklist skipped (or taken up again) for this strategy.
+
+    ``step``: one of ``strategy.setup.SKIPPABLE_STEPS`` (``ValidationError`` on ``step``
+    otherwise). Stored on the strategy (``setup_skipped``), so everyone in the strategy
+    office sees the same checklist. Only that field is written, under a row lock."""
+    from strategy.setup import SKIPPABLE_STEPS
+
+    if step not in SKIPPABLE_STEPS:
+        raise ValidationError(
+            {"step": ValidationError(f"No setup step {step!r} can be skipped.", code="invalid")}
+        )
+    locked = Strategy.objects.select_for_update().get(pk=strategy.pk)
+    keys = [key for key in locked.setup_skipped if key != step]
+    if skipped:
+        keys.append(step)
+    strategy.setup_skipped = [key for key in SKIPPABLE_STEPS if key in keys]
+    strategy.save(update_fields=["setup_skipped"])
+    return strategy
+
+
+@transaction.atomic
+def office_person_ensure(*, username: str, email: str = ""):
+    """The strategy-office person a setup link is made for: created (active, no usable
+    password: they choose one through the link) and put in the "Strategy office" group when
+    missing. An existing person must already be in the office (superuser or the group):
+    ``ValidationError`` on ``username`` otherwise, so a link never promotes anyone."""
+    from django.contrib.auth.models import Group
+
+    users = get_user_model()
+    username = (username or "").strip()
+    if not username:
+        raise ValidationError({"username": "Enter a username."})
+    user = users._default_manager.filter(username=username).first()
+    if user is not None:
+        if not user.is_active:
+            raise ValidationError({"username": f"{username} is deactivated."})
+        if not access_for(user).is_office:
+            raise ValidationError(
+                {
+                    "username": f"{username} exists and is not in the strategy office; "
+                    "add them to the group in the admin, or choose another username."
+                }
+            )
+        return user
+    user = users(username=username, email=email, is_active=True)
+    user.set_unusable_password()
+    user.full_clean()
+    user.save()
+    user.groups.add(Group.objects.get_or_create(name=STRATEGY_OFFICE_GROUP)[0])
+    return user
 
 
 @transaction.atomic
@@ -67,13 +209,21 @@ def objective_save(*, objective: Objective, version: int | None = None, by=None)
 
     An update writes only the fields changed since the objective was read. ``version``: the
     version the person read (a form's hidden field, the API's If-Match); if someone else saved
-    it since, ``strategy.models.VersionConflict`` is raised and nothing is written.
+    it since, ``strategy.models.VersionConflict`` is raised and nothing is written. An empty
+    ``key`` is proposed from the title (``strategy.keys.key_propose``).
 
     A changed status is recorded (``StatusTransition``: ``by``, now, from, to) and the KPIs and
     initiatives under the objective are recomputed (a closed objective's KPIs stop alerting).
     """
     from_status = status_read(instance=objective)
+    if by is not None:
+        objective._history_user = by  # who, in the history, also outside a request
+    if not objective.key:
+        objective.key = key_propose(model=Objective, title=objective.title, pk=objective.pk)
     objective.full_clean()
+    creating = objective._state.adding
+    fields = objective.changed_fields()
+    previous = {**getattr(objective, "_loaded_values", {}), "status": from_status}
     objective.save(expected_version=version)
     if from_status is not None and from_status != objective.status:
         status_transition_record(instance=objective, from_status=from_status, by=by)
@@ -81,6 +231,7 @@ def objective_save(*, objective: Objective, version: int | None = None, by=None)
     subjects_mark_dirty(
         subjects=[(SubjectType.OBJECTIVE, objective.pk), (SubjectType.TEAM, objective.team_id)]
     )
+    work_edit_notify(instance=objective, by=by, created=creating, changed=fields, previous=previous)
     return objective
 
 
@@ -94,17 +245,19 @@ def plan_object_delete(*, instance: models.Model) -> None:
 # --- people who leave -----------------------------------------------------------------------
 @transaction.atomic
 def person_hand_over(*, leaving, successor, by) -> HandOver:
-    """Move everything ``leaving`` owns (objectives, initiatives, KPIs) to ``successor`` and
-    record it (``HandOver``: who, when, how many).
+    """Move everything ``leaving`` owns (objectives, initiatives, KPIs, open or acknowledged
+    alerts) to ``successor`` and record it (``HandOver``: who, when, how many).
 
     Only the strategy office hands over (``PermissionDenied``). The successor must be an active
     person other than the leaving one (``ValidationError`` on ``successor``). Each moved row's
     version is raised (a form opened before still showing the old owner is refused) and its
-    score marked for recomputation, so its alerts route to the successor on the next run.
-    Set-based: three updates and three id reads, whatever the number of rows.
+    score marked for recomputation, so its alerts route to the successor on the next run; each
+    move is in the object's history (by ``by``, with the reason "Handed over from ...").
+    Set-based: per kind an id read, an update, a read and an insert of history rows (and one
+    update of the alerts), whatever the number of rows.
     """
     from initiatives.models import Initiative
-    from metrics.models import KPI
+    from metrics.models import KPI, Alert
 
     if not access_for(by).is_office:
         raise PermissionDenied("Only the strategy office hands work over.")
@@ -134,8 +287,23 @@ def person_hand_over(*, leaving, successor, by) -> HandOver:
         model.objects.filter(id__in=ids).update(
             owner=successor, updated_at=now, version=models.F("version") + 1
         )
+        # The history of each moved definition (one read, one insert per batch).
+        records = model.history.bulk_history_create(
+            list(model.objects.filter(id__in=ids)),
+            update=True,
+            default_user=by,
+            default_change_reason=f"Handed over from {leaving} to {successor}",
+            default_date=now,
+            batch_size=1000,
+        )
+        history_m2m_record(model=model, records=records)  # an initiative's contributors
         moved[name] = len(ids)
         dirty += [(subject_type, i) for i in ids]
+    # Their open and acknowledged alerts too, at once: the next recompute would route them to
+    # the new owner anyway, but until then nobody active would be told or could act.
+    moved["alerts"] = Alert.objects.filter(owner=leaving, status__in=Alert.ACTIVE_STATUSES).update(
+        owner=successor
+    )
     subjects_mark_dirty(subjects=dirty)
     return HandOver.objects.create(
         leaving=leaving, successor=successor, done_by=by, done_at=now, **moved

@@ -7,11 +7,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from execsupport.validation import form_error_add
 from metrics.explain import page_explain
 from metrics.models import Alert, SubjectType
 from metrics.selectors import latest_scores_by_type, measurement_sparklines
@@ -72,7 +73,15 @@ def _overview_page(request: HttpRequest, name: str, title: str) -> HttpResponse:
             f"strategy/_{name}_main.html", _overview_context(request), request=request
         )
         cache.set(key, main, OVERVIEW_CACHE_SECONDS)
-    return render(request, "strategy/overview_page.html", {"main": main, "title": title})
+    return render(
+        request,
+        "strategy/overview_page.html",
+        {
+            "main": main,
+            "title": title,
+            "can_manage": name == "overview" and access.can_manage_strategy(),
+        },
+    )
 
 
 @login_required
@@ -184,7 +193,7 @@ def objective_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
             form.version_conflict(conflict)
             status = 409
         except ValidationError as error:
-            form.add_error(None, error)
+            form_error_add(form, error)
         else:
             messages.success(request, f"Saved “{objective.title}”.")
             return redirect(objective)
@@ -215,16 +224,29 @@ def person_hand_over_page(request: HttpRequest) -> HttpResponse:
                     by=request.user,
                 )
             except ValidationError as error:
-                form.add_error(None, error)
+                form_error_add(form, error)
             else:
                 messages.success(
                     request,
                     f"Handed over to {done.successor.get_full_name() or done.successor}: "
                     f"{done.objectives} objective(s), {done.initiatives} initiative(s), "
-                    f"{done.kpis} KPI(s).",
+                    f"{done.kpis} KPI(s), {done.alerts} alert(s).",
                 )
                 return redirect("strategy:person-hand-over")
     recent = HandOver.objects.select_related("leaving", "successor", "done_by")[:20]
     return render(
         request, "strategy/hand_over.html", {"form": form, "recent": recent}, status=status
     )
+
+
+@login_required
+def people_choose(request: HttpRequest) -> JsonResponse:
+    """``{"people": [{"id", "name"}], "more": bool}``: the people the reader may choose whose
+    names start with the words of ``?q=`` (``strategy.people.people_found``), for the person
+    pickers' search box (static/js/forms.js). Nobody for someone with no role."""
+    from strategy.people import PEOPLE_FOUND_MAX, people_found
+
+    access = access_for(request.user)
+    q = request.GET.get("q", "")[:100].replace("\x00", "")
+    found = people_found(access=access, q=q, limit=PEOPLE_FOUND_MAX + 1)
+    return JsonResponse({"people": found[:PEOPLE_FOUND_MAX], "more": len(found) > PEOPLE_FOUND_MAX})

@@ -129,3 +129,12 @@ def plan(team, other_team, leader, member, viewer):
     from tests.plan_data import plan_build
 
     return plan_build(size=2, team=team, other_team=other_team, member=member, leader=leader)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (``make test`` runs ``-n auto --dist loadgroup``), keep the tests that
+    share one Redis database and start real Celery workers (tests/integration) on one worker:
+    each flushes that database."""
+    for item in items:
+        if "integration" in item.path.parts:
+            item.add_marker(pytest.mark.xdist_group("integration"))

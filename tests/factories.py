@@ -108,6 +108,7 @@ class ObjectiveFactory(factory.django.DjangoModelFactory):
     period = factory.SubFactory(PeriodFactory)
     team = factory.SubFactory(TeamFactory)
     owner = factory.SubFactory(UserFactory)
+    key = factory.Sequence(lambda n: f"objective-{n}")
     title = factory.Sequence(lambda n: f"Objective {n}")
     status = Objective.Status.ACTIVE
     start_date = dt.date(2026, 1, 1)
@@ -122,6 +123,7 @@ class InitiativeFactory(factory.django.DjangoModelFactory):
     objective = factory.SubFactory(ObjectiveFactory)
     team = factory.SelfAttribute("objective.team")
     owner = factory.SubFactory(UserFactory)
+    key = factory.Sequence(lambda n: f"initiative-{n}")
     title = factory.Sequence(lambda n: f"Initiative {n}")
     status = Initiative.Status.ACTIVE
     start_date = dt.date(2026, 1, 1)

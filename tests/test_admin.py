@@ -18,7 +18,7 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-PROJECT_APPS = {"strategy", "initiatives", "metrics", "security"}
+PROJECT_APPS = {"strategy", "initiatives", "metrics", "security", "reviews", "activity", "sheets"}
 
 
 @pytest.fixture

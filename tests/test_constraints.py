@@ -23,6 +23,7 @@ from metrics.models import (
     Alert,
     DirtySubject,
     Measurement,
+    NotificationPreferences,
     OutboxMessage,
     RecomputeChunk,
     RecomputeRun,
@@ -121,6 +122,10 @@ VIOLATIONS: dict[str, Callable[[], None]] = {
         [DirtySubject(subject_type="kpi", subject_id=1)] * 2
     ),
     "outbox_one_digest_per_person_day": lambda: _two_digests(),
+    "outbox_once_per_person_key": lambda: _two_digests(dedupe_key="reminder:kpi:1:2026-12-01"),
+    "notification_prefs_day_hour": lambda: NotificationPreferences.objects.create(
+        user=f.UserFactory(), digest_hour=24
+    ),
     "recompute_chunk_unique": lambda: RecomputeChunk.objects.bulk_create(
         [
             RecomputeChunk(
@@ -134,16 +139,17 @@ VIOLATIONS: dict[str, Callable[[], None]] = {
 }
 
 
-def _two_digests() -> None:
+def _two_digests(dedupe_key: str = "") -> None:
     person = f.UserFactory()
-    for _ in range(2):
+    for i in range(2):
         OutboxMessage.objects.create(
-            kind=OutboxMessage.Kind.DIGEST,
+            kind=OutboxMessage.Kind.WEEKLY if dedupe_key else OutboxMessage.Kind.DIGEST,
+            dedupe_key=dedupe_key,
             recipient=person,
             to_address=person.email,
             subject="Your daily digest",
             body="-",
-            digest_date=D(2026, 11, 30),
+            digest_date=D(2026, 11, 30 - i * bool(dedupe_key)),
         )
 
 

@@ -30,7 +30,7 @@ def run(code: str, **env: str) -> subprocess.CompletedProcess:
         env={**BASE_ENV, **env},
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=240,  # collectstatic compresses every file: minutes on a loaded 2-core machine
         check=False,
     )
 

@@ -22,6 +22,12 @@ RUNTIME_ENTRIES = (
     "initiatives",
     "metrics",
     "security",
+    "reviews",
+    "activity",
+    "sheets",
+    "surveys",
+    "assessment",
+    "support",
     "templates",
     "static",
 )

@@ -256,7 +256,9 @@ def rollups_compute(
     kpis = [k for k in kpi_rows if k["objective_id"] is not None and k["objective_id"] in affected]
     initiative_kpis = [(k["id"], k["initiative_id"]) for k in kpi_rows if k["initiative_id"]]
     initiatives = list(
-        Initiative.objects.filter(ini_q)
+        # Support measures (kind "support") are scored as initiatives but are not parts of
+        # their objective: they must not move the plan's health (support app, issue #18).
+        Initiative.objects.filter(ini_q, kind=Initiative.Kind.PLAN)
         .order_by("id")
         .values("id", "title", "weight", "objective_id", "status", "completed_on")
     )

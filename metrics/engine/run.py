@@ -275,13 +275,20 @@ def history_weeks_check(weeks: int) -> None:
         raise ValueError(f"--history-weeks must be between 0 and {HISTORY_MAX_WEEKS}, not {weeks}.")
 
 
-def history_recompute(*, today: date, weeks: int) -> RunStats:
+def history_recompute(
+    *,
+    today: date,
+    weeks: int,
+    after_day: Callable[[date, datetime], object] | None = None,
+) -> RunStats:
     """``full_recompute(history=True)`` for one day a week over the ``weeks`` weeks before
     ``today``, oldest first, each computed at 02:30 of its day (the nightly run's time). A
     full recompute for ``today`` is meant to follow: it supersedes the last of these.
 
     Only days that have no scores yet are filled (after importing past records, before the
-    nightly runs made their own history): ``HistoryExists`` otherwise, with nothing written."""
+    nightly runs made their own history): ``HistoryExists`` otherwise, with nothing written.
+    ``after_day(day, now)`` runs after each day's scores, in the same transaction: what must
+    see the plan as it stood that day (the demo freezes its past review packs there)."""
     history_weeks_check(weeks)
     first = today - timedelta(weeks=weeks)
     scored = (
@@ -301,6 +308,8 @@ def history_recompute(*, today: date, weeks: int) -> RunStats:
             day = today - timedelta(weeks=back)
             now = timezone.make_aware(datetime.combine(day, time_of_day(2, 30)))
             stats.add(full_recompute(today=day, now=now, history=True))
+            if after_day is not None:
+                after_day(day, now)
     return stats
 
 

@@ -56,6 +56,14 @@ The window also decides between a random walk and noise around a trend (``_noise
 a daily KPI with a weekday rhythm or survey-like noise is projected along its Theil-Sen line
 over the window (its spread: the regression's prediction spread around the line), a
 wandering series from its latest value; in between, a blend of both.
+
+Arithmetic: a window holds 6-200 points (13 for a weekly or monthly KPI, 91 for a daily one),
+so the forecast runs in plain Python (``metrics.scoring.short``: sums in numpy's pairwise
+order, the same medians), where numpy's per-call overhead cost more than the work (issue #19);
+only the Theil-Sen slopes of more than ``THEIL_SEN_NUMPY`` points (n (n - 1) / 2 pairs, or
+n² / 8 beyond ``PAIRS_ALL``) go through numpy. The figures are those of the numpy code before
+(tests/metrics/test_scoring_unchanged.py), within one unit in the last place of the drift's
+weights ``0.5 ** age`` (numpy's SIMD power against the C library's).
 """
 
 from __future__ import annotations
@@ -63,13 +71,16 @@ from __future__ import annotations
 import bisect
 import math
 import statistics
+from collections.abc import Sequence
 from datetime import date, timedelta
 from functools import lru_cache
+from itertools import accumulate
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from metrics.scoring.common import Thresholds, num
+from metrics.scoring.short import mean, median, total
 
 if TYPE_CHECKING:
     from metrics.scoring.kpi import KpiPlan
@@ -82,7 +93,8 @@ DRIFT_HALF_LIVES = 4.0  # the drift's weights halve this many times over the win
 SPIKE_Z = 4.0  # an end value this many robust sigmas off its neighbours is a spike
 P_MIN = 0.001
 BAND_POINTS = 6
-PAIRS_ALL = 40  # Theil-Sen uses every pair of points up to this many  # dates of the chart's band between the latest value and the target date
+PAIRS_ALL = 40  # Theil-Sen uses every pair of points up to this many
+THEIL_SEN_NUMPY = 15  # Theil-Sen of more points (105 pairs): numpy (bench: equal cost at 15-16)
 
 # How the target is reached, stored as ``target_reach`` next to ``projected_target_date``.
 ALREADY_REACHED = "already_reached"  # the latest value meets the target
@@ -90,19 +102,15 @@ ON_DATE = "on_date"  # the trend reaches it on ``projected_target_date``
 NEVER = "never"  # the trend stays flat or moves away (or the deciding measurement missed)
 
 
-def _median(a: np.ndarray) -> float:
-    """The median of a non-empty 1-d array (np.median without its generic wrapping, which
-    costs more than the work on the few dozen values a KPI window holds)."""
+def _median_array(a: np.ndarray) -> float:
+    """The median of a non-empty 1-d array by ``np.partition`` (``np.median`` without its
+    generic wrapping): for the hundreds of Theil-Sen slopes of a long window."""
     n = len(a)
     k = n // 2
     if n % 2:
         return float(np.partition(a, k)[k])
     part = np.partition(a, (k - 1, k))
     return float(part[k - 1] + part[k]) / 2
-
-
-def _mean(a: np.ndarray) -> float:
-    return float(a.sum()) / len(a)
 
 
 @lru_cache(maxsize=512)
@@ -118,16 +126,32 @@ def _pairs(n: int) -> tuple[np.ndarray, np.ndarray]:
     return i, j
 
 
-def theil_sen(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    """(intercept, slope) of the Theil-Sen line through the points."""
-    i, j = _pairs(len(x))
-    dx = x[j] - x[i]
-    keep = dx != 0
-    if not keep.any():
-        return _median(y), 0.0
-    slope = _median((y[j] - y[i])[keep] / dx[keep])
-    intercept = _median(y - slope * x)
-    return intercept, slope
+def theil_sen(x: Sequence[float], y: Sequence[float]) -> tuple[float, float]:
+    """(intercept, slope) of the Theil-Sen line through the points (x, y): the median of the
+    slopes ``(y_j - y_i) / (x_j - x_i)`` over the pairs ``_pairs`` gives (pairs with equal x
+    left out), the intercept the median of ``y - slope x`` (Sen 1968). No distinct x: the
+    median of y and slope 0. ``x``, ``y``: equal-length sequences or 1-d arrays of floats,
+    at least one point. Up to ``THEIL_SEN_NUMPY`` points in plain Python, beyond in numpy;
+    the same figures either way (the same pairs and medians)."""
+    n = len(x)
+    if n > THEIL_SEN_NUMPY:
+        x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+        i, j = _pairs(n)
+        dx = x[j] - x[i]
+        keep = dx != 0
+        if not keep.any():
+            return _median_array(y), 0.0
+        slope = _median_array((y[j] - y[i])[keep] / dx[keep])
+        return _median_array(y - slope * x), slope
+    x, y = [float(v) for v in x], [float(v) for v in y]
+    apart = 1 if n <= PAIRS_ALL else n // 2  # the pairs of ``_pairs``
+    slopes = [
+        (y[j] - y[i]) / (x[j] - x[i]) for i in range(n) for j in range(i + apart, n) if x[j] != x[i]
+    ]
+    if not slopes:
+        return median(y), 0.0
+    slope = median(slopes)
+    return median([b - slope * a for a, b in zip(x, y, strict=True)]), slope
 
 
 def forecast_window_days(*, cadence_days: int, thresholds: Thresholds) -> int:
@@ -238,10 +262,9 @@ def kpi_forecast(
           if plan.is_range else ()),
     ):  # fmt: skip
         _finite(name, value)
-    values = np.fromiter((v for _, v in measurements), dtype=float, count=len(measurements))
-    if not np.isfinite(values).all():
-        bad = int(np.flatnonzero(~np.isfinite(values))[0])
-        _finite(f"the value measured on {measurements[bad][0].isoformat()}", values[bad])
+    for day, value in measurements:
+        if not math.isfinite(value):
+            _finite(f"the value measured on {day.isoformat()}", value)
     # Measurements come oldest first: positions by bisection, not by scanning them.
     end = bisect.bisect_right(measurements, today, key=_day)
     after = bisect.bisect_left(measurements, plan.target_date, 0, end, key=_day)
@@ -260,34 +283,37 @@ def kpi_forecast(
         return None
     window = measurements[begin:end]
     origin = window[0][0]
-    x = np.fromiter(((d - origin).days for d, _ in window), dtype=float, count=len(window))
-    y = values[begin:end]
+    x = [float((d - origin).days) for d, _ in window]
+    y = [float(v) for _, v in window]
     if x[-1] == x[0]:
         return None
     x_last = x[-1]
     window_days = float(forecast_window_days(cadence_days=cadence, thresholds=t))
-    dx, dy = np.diff(x), np.diff(y)
-    keep = dx > 0
-    if not keep.all():  # two values on one day: their change spans no time
-        dx, dy = dx[keep], dy[keep]
+    # The one-step changes that span time (two values on one day: their change spans none).
+    dx, dy = [], []
+    for x0, x1, y0, y1 in zip(x, x[1:], y, y[1:], strict=False):
+        if x1 > x0:
+            dx.append(x1 - x0)
+            dy.append(y1 - y0)
     level, _, slope = _ends(x, y, dx, dy, window_days / DRIFT_HALF_LIVES)
-    steps = dx / cadence
     raw = dy
     # Noise around a trend (a daily KPI with its weekday rhythm, a survey score) rather than a
     # wandering walk: its spread around a straight line is no larger than its one-step changes
     # (variance ratio 2 x line variance / change variance near 1; a walk's is far above). Then
     # the walk's last value and recent drift would follow noise: blend in the Theil-Sen line.
     intercept, trend_slope = theil_sen(x, y)
-    residuals = y - (intercept + trend_slope * x)
-    noise = float(np.sqrt(np.sum(residuals**2) / max(1, len(x) - 2)))
-    share = _noise_share(raw - _mean(raw), noise)
+    residuals = [b - (intercept + trend_slope * a) for a, b in zip(x, y, strict=True)]
+    noise = math.sqrt(total([r * r for r in residuals]) / max(1, len(x) - 2))
+    raw_mean = mean(raw)
+    share = _noise_share([r - raw_mean for r in raw], noise)
     if share > 0:
         level = share * (intercept + trend_slope * x_last) + (1 - share) * level
         slope = share * trend_slope + (1 - share) * slope
-    shocks = (raw - slope * dx) / np.sqrt(steps)
+    # Each change over its length in cadence steps: (dy - slope dx) / sqrt(dx / cadence).
+    shocks = [(b - slope * a) / math.sqrt(a / cadence) for a, b in zip(dx, raw, strict=True)]
     changes = len(shocks)
     df = max(1, changes - 1)
-    sigma = float(np.sqrt(np.sum(shocks**2) / df)) if changes else 0.0
+    sigma = math.sqrt(total([e * e for e in shocks]) / df) if changes else 0.0
     scale = (
         (plan.range_high - plan.range_low)
         if plan.is_range
@@ -297,8 +323,8 @@ def kpi_forecast(
     sigma = max(sigma, floor, 1e-12)
     window_steps = max(1.0, (x_last - x[0]) / cadence)
     quantile = t_quantile(0.5 + t.interval_level / 2, df)
-    x_mean = _mean(x)
-    sxx = float(np.sum((x - x_mean) ** 2)) or 1.0
+    x_mean = mean(x)
+    sxx = total([(a - x_mean) * (a - x_mean) for a in x]) or 1.0
 
     def spread_at(days: float) -> float:
         h = max(0.0, days) / cadence
@@ -329,9 +355,12 @@ def kpi_forecast(
 
     line_days = sorted({origin, last_day, plan.target_date})
     line = [[d.isoformat(), level + slope * (d - last_day).days] for d in line_days]
-    total = (plan.target_date - last_day).days
+    days_left = (plan.target_date - last_day).days
     band_days = sorted(
-        {last_day + timedelta(days=round(total * i / BAND_POINTS)) for i in range(BAND_POINTS + 1)}
+        {
+            last_day + timedelta(days=round(days_left * i / BAND_POINTS))
+            for i in range(BAND_POINTS + 1)
+        }
     )
     band = []
     for d in band_days:
@@ -361,7 +390,7 @@ def kpi_forecast(
     return forecast
 
 
-def _noise_share(changes: np.ndarray, noise: float) -> float:
+def _noise_share(changes: list[float], noise: float) -> float:
     """How much the window looks like noise around a trend rather than a random walk, 0-1.
 
     The variance ratio ``2 noise² / mean(change²)`` (noise: the spread around the Theil-Sen
@@ -372,7 +401,7 @@ def _noise_share(changes: np.ndarray, noise: float) -> float:
     n = len(changes)
     if n < 5:
         return 0.0
-    per_change = _mean(changes * changes)
+    per_change = mean([c * c for c in changes])
     if per_change == 0:
         return 0.0
     ratio = 2 * noise * noise / per_change
@@ -381,28 +410,36 @@ def _noise_share(changes: np.ndarray, noise: float) -> float:
 
 
 def _ends(
-    x: np.ndarray, y: np.ndarray, dx: np.ndarray, dy: np.ndarray, half_life: float
+    x: list[float], y: list[float], dx: list[float], dy: list[float], half_life: float
 ) -> tuple[float, float, float]:
     """(level at the last date, level at the first date, drift per day) of the window.
 
-    Each end is its measured value unless that value is a spike: more than ``SPIKE_Z`` robust sigmas (1.4826 x MAD of the one-step
-    changes) from the median of the ``ANCHOR_POINTS`` values at that end carried along the
-    median rate of change, in which case that median replaces it. The drift is then the
-    recency-weighted mean rate of the changes: weights halve every ``half_life`` days.
-    ``dx``, ``dy``: the one-step changes of x and y that span time."""
+    Each end is its measured value unless that value is a spike: more than ``SPIKE_Z`` robust
+    sigmas (1.4826 x MAD of the one-step changes) from the median of the ``ANCHOR_POINTS``
+    values at that end carried along the median rate of change, in which case that median
+    replaces it. The drift is then the recency-weighted mean rate of the changes,
+    ``sum(w r) / sum(w)`` with ``w = dx * 0.5 ** (age / half_life)``: weights halve every
+    ``half_life`` days of age (days from a change's end to the latest date).
+    ``x``, ``y``: the window's days (from its first) and values; ``dx``, ``dy``: its one-step
+    changes that span time (at least one)."""
     # Spikes are judged against the median rate of change, which a spike does not move.
-    rates = dy / dx
-    drift = _median(rates)
-    shocks = dy - drift * dx
-    deviations = np.abs(shocks - _median(shocks))
+    rates = [b / a for a, b in zip(dx, dy, strict=True)]
+    drift = median(rates)
+    shocks = [b - drift * a for a, b in zip(dx, dy, strict=True)]
+    middle = median(shocks)
+    deviations = [abs(e - middle) for e in shocks]
     # The MAD is 0 when most changes are equal; the mean absolute deviation then still sees
     # the one that is not.
-    robust = 1.4826 * _median(deviations) or 1.2533 * _mean(deviations)
+    robust = 1.4826 * median(deviations) or 1.2533 * mean(deviations)
     k = min(ANCHOR_POINTS, len(x))
-    last, first = float(y[-1]), float(y[0])
+    last, first = y[-1], y[0]
     if robust > 0:
-        tail = statistics.median((y[-k:] + drift * (x[-1] - x[-k:])).tolist())
-        head = statistics.median((y[:k] - drift * (x[:k] - x[0])).tolist())
+        tail = statistics.median(
+            [b + drift * (x[-1] - a) for a, b in zip(x[-k:], y[-k:], strict=True)]
+        )
+        head = statistics.median(
+            [b - drift * (a - x[0]) for a, b in zip(x[:k], y[:k], strict=True)]
+        )
         if abs(last - tail) > SPIKE_Z * robust:
             last = tail
         if abs(first - head) > SPIKE_Z * robust:
@@ -412,9 +449,11 @@ def _ends(
         rates[-1] = (last - y[-2]) / dx[-1]
     if first != y[0]:
         rates[0] = (y[1] - first) / dx[0]
-    age = (x[-1] - x[0]) - np.cumsum(dx)  # days from each change's end to the latest date
-    weights = dx * 0.5 ** (age / half_life)
-    return last, first, float((weights * rates).sum() / weights.sum())
+    span = x[-1] - x[0]
+    weights = [
+        a * 0.5 ** ((span - end) / half_life) for a, end in zip(dx, accumulate(dx), strict=True)
+    ]
+    return last, first, total([w * r for w, r in zip(weights, rates, strict=True)]) / total(weights)
 
 
 def _progress(plan: KpiPlan, value: float) -> float:

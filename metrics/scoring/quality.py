@@ -14,17 +14,25 @@
   the window of recent values that ends with it: what the data quality of the KPI would report
   once it is saved. The measurement form asks for a confirmation, the API and the ingest
   accept it and flag it, and the KPI's reason says so while it is the latest value.
+
+A window holds at most ``quality_window`` (60) values: they are checked in plain Python
+(``metrics.scoring.short``, the same results as numpy bit for bit), which costs a few µs where
+numpy's per-call overhead cost tens (issue #19). Only a batch of many values
+(``series_implausible``, at least ``ROWS_NUMPY`` windows of one length) goes through numpy,
+in one vectorised pass over all its windows.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
 
 from metrics.scoring.common import Thresholds
+from metrics.scoring.short import mean, median
 from strategy.quantities import count_text, every_days_text, number_text
 
 
@@ -41,11 +49,36 @@ def _runs(values: list[float]) -> list[int]:
 OUTLIER_MIN_POINTS = 6  # fewer values: no jump is called implausible
 
 
-def _jump_z(jumps: np.ndarray) -> np.ndarray:
-    """Modified z-score of each jump (module docstring), over the last axis: a series of
-    jumps, or one series per row. Jumps that do not vary at all score 0."""
-    median = np.median(jumps, axis=-1, keepdims=True)
-    deviation = np.abs(jumps - median)
+ROWS_NUMPY = 8  # windows of one length in a batch from which numpy is faster (bench: even at 8)
+
+
+def _diff(values: list[float]) -> list[float]:
+    return [b - a for a, b in pairwise(values)]
+
+
+def _jump_z(jumps: list[float]) -> list[float]:
+    """Modified z-score of each jump of a non-empty series (module docstring):
+    ``|d - median| / (MAD / 0.6745)``, or over ``1.253314 x`` the mean absolute deviation when
+    the MAD is zero or float noise (below 1e-9 of the largest jump). Jumps that do not vary at
+    all score 0. Plain Python (``metrics.scoring.short``); ``_jump_z_rows`` is the same rule
+    over the rows of a 2-d array."""
+    middle = median(jumps)
+    deviation = [abs(d - middle) for d in jumps]
+    mad = median(deviation)
+    if mad > 1e-9 * max(max(abs(d) for d in jumps), 1e-12):
+        scale = mad / 0.6745
+    else:
+        scale = 1.253314 * mean(deviation)
+    if scale > 0:
+        return [d / scale for d in deviation]
+    return [0.0] * len(jumps)
+
+
+def _jump_z_rows(jumps: np.ndarray) -> np.ndarray:
+    """``_jump_z`` of each row of a 2-d array of jumps, in one numpy pass (Iglewicz &
+    Hoaglin, module docstring)."""
+    middle = np.median(jumps, axis=-1, keepdims=True)
+    deviation = np.abs(jumps - middle)
     mad = np.median(deviation, axis=-1, keepdims=True)
     mean_ad = np.mean(deviation, axis=-1, keepdims=True)
     # Float noise (1.2 - 1.1999999999999997) is not spread: treat a MAD that tiny as zero.
@@ -60,10 +93,9 @@ def kpi_outliers(*, measurements: list[tuple[date, float]], z_limit: float = 3.5
     docstring); none with fewer than ``OUTLIER_MIN_POINTS`` values."""
     if len(measurements) < OUTLIER_MIN_POINTS:
         return []
-    values = np.array([v for _, v in measurements], dtype=float)
-    jumps = np.diff(values)
+    jumps = _diff([v for _, v in measurements])
     z = _jump_z(jumps)
-    flagged = set(np.flatnonzero(z > z_limit).tolist())
+    flagged = {i for i, score in enumerate(z) if score > z_limit}
     dates = []
     for i in sorted(flagged):
         if i - 1 in flagged and jumps[i - 1] * jumps[i] < 0:
@@ -142,7 +174,7 @@ def kpi_value_implausible(
     window = [*before[-(t.quality_window - 1) :], (as_of, value)]
     if as_of.isoformat() not in kpi_outliers(measurements=window, z_limit=t.outlier_z):
         return None
-    z = _jump_z(np.diff(np.array([v for _, v in window], dtype=float)))
+    z = _jump_z(_diff([v for _, v in window]))
     recent = [v for _, v in window[:-1]]
     return ImplausibleValue(
         as_of=as_of,
@@ -179,28 +211,44 @@ def series_implausible(
 ) -> dict[tuple[Any, date], ImplausibleValue]:
     """``kpi_value_implausible`` for the values of a batch, over many KPIs at once:
     ``series`` maps a key (a KPI) to its series with the new values, in as-of order;
-    ``candidates`` to the dates of its new values. The z-scores (``_jump_z``) of every
-    candidate's window are computed in one numpy pass per window length (all full windows
-    together); only the candidates over the limit are confirmed by ``kpi_value_implausible``
-    itself (which clears the jump back from a spike), so the result is that rule's."""
+    ``candidates`` to the dates of its new values. The z-scores of every candidate's window
+    are computed in one numpy pass per window length when there are at least ``ROWS_NUMPY``
+    such windows (every series' values in one array, their jumps by one ``np.diff``, the
+    windows gathered by one index array, ``_jump_z_rows``), else window by window in plain
+    Python (``_jump_z``, the same figures); only the candidates over the limit are confirmed
+    by ``kpi_value_implausible`` itself (which clears the jump back from a spike), so the
+    result is that rule's."""
     t = thresholds or Thresholds()
     width = t.quality_window - 1  # jumps in a full window
-    jumps_of: dict[Any, np.ndarray] = {}
+    values: list[float] = []  # every series' values one after the other
+    offset_of: dict[Any, int] = {}  # where a series starts in ``values``
     groups: dict[int, list[tuple[Any, int]]] = {}  # jumps in the window -> (key, index)
     for key, days in candidates.items():
         points = series.get(key) or []
         if len(points) < OUTLIER_MIN_POINTS or not days:
             continue
-        jumps_of[key] = np.diff(np.array([v for _, v in points], dtype=float))
+        offset_of[key] = len(values)
+        values.extend(v for _, v in points)
         index = {d: i for i, (d, _v) in enumerate(points)}
         for day in days:
             i = index.get(day)
             if i is not None and i + 1 >= OUTLIER_MIN_POINTS:
                 groups.setdefault(min(i, width), []).append((key, i))
     found: dict[tuple[Any, date], ImplausibleValue] = {}
+    jumps: np.ndarray | None = None
     for length, members in groups.items():
-        rows = np.stack([jumps_of[key][i - length : i] for key, i in members])
-        last_z = _jump_z(rows)[:, -1]
+        # The window of value i: the ``length`` jumps before it, from value i - length on.
+        if len(members) >= ROWS_NUMPY:
+            if jumps is None:  # jumps[k] = values[k + 1] - values[k] (across series: unused)
+                jumps = np.diff(np.array(values, dtype=float))
+            starts = np.fromiter((offset_of[key] + i - length for key, i in members), dtype=np.intp)
+            rows = jumps[starts[:, None] + np.arange(length)]
+            last_z = _jump_z_rows(rows)[:, -1].tolist()
+        else:
+            last_z = [
+                _jump_z(_diff(values[offset_of[key] + i - length : offset_of[key] + i + 1]))[-1]
+                for key, i in members
+            ]
         for (key, i), z in zip(members, last_z, strict=True):
             if z <= t.outlier_z:
                 continue
@@ -288,7 +336,7 @@ def kpi_data_quality(
     runs = _runs([v for _, v in window])
     frozen = False
     if runs[-1] >= t.frozen_min_repeats:
-        usual = float(np.median(runs[:-1])) if len(runs) > 1 else 1.0
+        usual = median(runs[:-1]) if len(runs) > 1 else 1.0
         if runs[-1] >= t.frozen_factor * usual:
             frozen = True
             first_of_run = window[-runs[-1]][0]

@@ -39,11 +39,13 @@
       table.querySelectorAll("tr").forEach(function (row) {
         row.setAttribute("role", "row");
         Array.prototype.forEach.call(row.children, function (cell, i) {
-          if (cell.tagName === "TH") {
-            cell.setAttribute("role", cell.closest("thead") ? "columnheader" : "rowheader");
+          if (cell.tagName === "TH" && cell.closest("thead")) {
+            cell.setAttribute("role", "columnheader");
             return;
           }
-          cell.setAttribute("role", "cell");
+          // A row's header (<th scope="row">) is labelled like a cell: on a phone it is a line
+          // of the row's block like the others.
+          cell.setAttribute("role", cell.tagName === "TH" ? "rowheader" : "cell");
           if (heads[i] && cell.colSpan === 1) { cell.setAttribute("data-label", heads[i]); }
         });
       });
@@ -82,6 +84,13 @@
     labelTables(document);
     drawFigures(document);
     focusResult();  // a form sent without JavaScript came back with errors: start there
+  });
+  // Focus moves in the same task that inserted the new content (htmx:afterSwap), never later:
+  // htmx settles 20 ms after the swap (a timer), and in between the answer was on screen while
+  // the replaced form's focus had fallen back to <body>. The settle pass catches a data-focus
+  // that htmx restores only then (an element keeping its id across the swap).
+  document.addEventListener("htmx:afterSwap", function () {
+    focusResult();
   });
   document.addEventListener("htmx:afterSettle", function (event) {
     labelTables(document);

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from django.contrib.auth import get_user_model
 from django.db import models
 from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
 from tqdm import tqdm
 
 from initiatives.models import Initiative
@@ -17,7 +18,8 @@ from metrics.models import KPI
 from strategy.demo import org
 from strategy.demo.names import UNIT_NAMES
 from strategy.demo.series import SeriesPlan
-from strategy.models import Objective, Team
+from strategy.keys import keys_fill
+from strategy.models import Objective, Team, history_m2m_record
 
 User = get_user_model()
 BATCH = 2000
@@ -48,6 +50,10 @@ class OrgCopy:
             if (team_ref, "leader") in spec.memberships and spec.ref in self.people:
                 return self.people[spec.ref]
         return None
+
+
+def _has_history(model: type[models.Model]) -> bool:
+    return hasattr(model, "history") and hasattr(model.history, "model")
 
 
 def slugify_ascii(text: str) -> str:
@@ -95,9 +101,15 @@ class BuilderBase:
 
     # --- helpers --------------------------------------------------------------------------------
     def insert(self, model: type[models.Model], rows: list, batch_size: int = BATCH) -> list:
+        if any(f.name == "key" for f in model._meta.fields) and hasattr(model, "title"):
+            keys_fill(model=model, rows=rows)  # objectives, initiatives: bulk skips the service
         for start in range(0, len(rows), batch_size):
             chunk = rows[start : start + batch_size]
-            model.objects.bulk_create(chunk)
+            if _has_history(model):
+                # The plan's definitions are recorded as created (activity/history.py).
+                bulk_create_with_history(chunk, model, batch_size=batch_size)
+            else:
+                model.objects.bulk_create(chunk)
             self.bar.update(len(chunk))
         return rows
 
@@ -124,4 +136,12 @@ class BuilderBase:
 
     def insert_updates(self, model, rows: list, fields: list[str]) -> None:
         for start in range(0, len(rows), BATCH):
-            model.objects.bulk_update(rows[start : start + BATCH], fields)
+            if _has_history(model):
+                chunk = rows[start : start + BATCH]
+                model.objects.bulk_update(chunk, fields)
+                # Its versions list the many-to-many members (an initiative's contributors
+                # and dependencies) as every version does.
+                records = model.history.bulk_history_create(chunk, update=True)
+                history_m2m_record(model=model, records=records)
+            else:
+                model.objects.bulk_update(rows[start : start + BATCH], fields)

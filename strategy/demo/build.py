@@ -26,8 +26,10 @@ from metrics.models import KPI, Measurement, SubjectType, TargetRevision, Trajec
 from metrics.services import subjects_mark_dirty
 from strategy.demo import org
 from strategy.demo.base import User
+from strategy.demo.build_assessments import AssessmentBuilder
 from strategy.demo.build_measures import MeasureBuilder
 from strategy.demo.build_org import OrgBuilder
+from strategy.demo.build_surveys import SurveyBuilder
 from strategy.demo.build_work import WorkBuilder
 from strategy.models import Membership, Objective, Period, Strategy, Team, Theme
 
@@ -42,7 +44,7 @@ class DemoSummary:
     logins: list[tuple[str, str, str]]  # username, full name, what they can do
 
 
-class _Builder(OrgBuilder, WorkBuilder, MeasureBuilder):
+class _Builder(OrgBuilder, WorkBuilder, MeasureBuilder, SurveyBuilder, AssessmentBuilder):
     def run(self) -> None:
         self.bar.set_description("organisation")
         self.build_people()
@@ -51,10 +53,12 @@ class _Builder(OrgBuilder, WorkBuilder, MeasureBuilder):
         self.build_objectives()
         self.build_initiatives()
         self.build_kpis()
+        self.build_assessments()
         self.bar.set_description("measurements")
         self.bar.total = self.bar.n + self.measurement_count()
         self.bar.refresh()
         self.insert_measurements()
+        self.build_surveys()
         # Bulk inserts bypass the write services, so mark what they would have marked. No task
         # is enqueued: seed_demo runs the full recompute itself (or, with --no-scores, the
         # engine's sweep picks the marks up).

@@ -8,6 +8,7 @@ from decimal import Decimal
 from initiatives.models import CheckIn, Initiative, InitiativeDependency, Milestone, SpendEntry
 from strategy.demo import texts, work
 from strategy.demo.base import BuilderBase, OrgCopy, add_months, day_label
+from strategy.models import history_m2m_record
 
 PROFILE_PACE = {
     "green": (1.0, 1.08),
@@ -75,6 +76,11 @@ class WorkBuilder(BuilderBase):
                     )
         self.insert(through, contributors)
         self.insert(InitiativeDependency, dependencies)
+        # The creation versions (written before these rows) list them, as the services' do.
+        ids = [i.pk for i in rows]
+        for start in range(0, len(ids), 1000):
+            records = list(Initiative.history.filter(id__in=ids[start : start + 1000]))
+            history_m2m_record(model=Initiative, records=records)
 
         milestones, checkins, spend = [], [], []
         for copy, spec, initiative in self.stories:

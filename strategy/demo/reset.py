@@ -86,7 +86,19 @@ def _delete_table(model: type[models.Model]) -> None:
 def demo_reset() -> None:
     """Delete all organisation data (teams, plan, execution, measures, scores, alerts) and the
     demo people. People who are not demo people and settings such as webhooks are kept."""
+    from reviews.models import ActionItem, Review
+
     User = get_user_model()
+    from support.models import AssessmentReport, SupportMeasure
+
+    # The support plan first: its reports protect the strategy and periods, its measures the
+    # barriers.
+    SupportMeasure.objects.all().delete()
+    AssessmentReport.objects.all().delete()
+    # The review cycle first: its action items protect their owners, reviews their strategy
+    # (deleting a review deletes its meetings, packs and decisions).
+    ActionItem.objects.all().delete()
+    Review.objects.all().delete()
     Alert.objects.all().delete()
     GapScore.objects.all().delete()
     DirtySubject.objects.all().delete()
@@ -105,6 +117,12 @@ def demo_reset() -> None:
     Objective.objects.exclude(parent=None).update(parent=None)
     Objective.objects.all().delete()
     Theme.objects.all().delete()
+    from surveys.models import Survey
+
+    Survey.objects.all().delete()  # rounds, answers and guards with it
+    from assessment.models import CapabilityAssessment  # protects its strategy and team
+
+    CapabilityAssessment.objects.all().delete()
     Strategy.objects.all().delete()
     Period.objects.all().delete()
     Membership.objects.all().delete()
@@ -112,3 +130,7 @@ def demo_reset() -> None:
     while Team.objects.exists():
         Team.objects.filter(children__isnull=True).delete()
     User.objects.filter(email__endswith=f"@{org.EMAIL_DOMAIN}").delete()
+    # The plan is gone, and its history with it (the deletes above recorded theirs); webhooks,
+    # which are kept, keep their history.
+    for model in (Initiative, Milestone, KPI, Objective, Theme, Strategy, Period, Membership, Team):
+        _delete_table(model.history.model)

@@ -36,6 +36,11 @@ ICONS = {
     '<circle cx="8" cy="8" r="2"/>',
     "arrow-right": '<path d="M2.5 8h11M9.5 4l4 4-4 4"/>',
     "pause": '<path d="M5.5 3.5v9M10.5 3.5v9"/>',
+    "plus": '<path d="M8 3v10M3 8h10"/>',
+    "caret-up": '<path d="M4 10l4-4 4 4"/>',
+    "caret-down": '<path d="M4 6l4 4 4-4"/>',
+    "search": '<circle cx="7" cy="7" r="4.5"/><path d="M10.5 10.5L14 14"/>',
+    "download": '<path d="M8 2.5v8M4.5 7L8 10.5 11.5 7M3 13.5h10"/>',
 }
 
 # status value -> (css modifier, icon, label)
@@ -228,6 +233,24 @@ def sparkline(points, width: int = 120, height: int = 28) -> SafeString:
 @register.filter
 def get_item(mapping, key):
     return mapping.get(key) if mapping else None
+
+
+@register.filter
+def manages_people(user) -> bool:
+    """Whether the navigation offers the People pages (``Access.can_manage_people``): the
+    access is computed once per request and usually already is."""
+    from strategy.access import access_for
+
+    return bool(getattr(user, "is_authenticated", False)) and access_for(user).can_manage_people()
+
+
+@register.filter
+def manages_plan(user) -> bool:
+    """Whether the account menu offers the setup checklist and the plan's structure
+    (``Access.can_manage_strategy``); the access is usually computed already."""
+    from strategy.access import access_for
+
+    return bool(getattr(user, "is_authenticated", False)) and access_for(user).can_manage_strategy()
 
 
 @register.filter

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
@@ -121,24 +122,45 @@ def token_client(user, *scopes: str) -> APIClient:
     return client
 
 
-@pytest.fixture
-def clients(plan, admin, leader, member, viewer, outsider) -> dict[str, APIClient]:
-    """One client per row of the permission matrix."""
+class LazyClients(dict):
+    """Role name -> API client, each made (signed in, or its token created) on first use: a
+    permission-matrix case uses one role of ten, and signing in the other nine cost more than
+    the request under test (1,381 cases)."""
 
-    def session(user) -> APIClient:
-        client = APIClient()
-        client.force_login(user)
+    def __init__(self, makers: dict[str, Callable[[], APIClient]]):
+        super().__init__()
+        self._makers = makers
+
+    def __missing__(self, role: str) -> APIClient:
+        client = self[role] = self._makers[role]()
         return client
 
-    return {
-        "anon": APIClient(),
-        "outsider": session(outsider),
-        "viewer": session(viewer),
-        "member": session(member),
-        "leader": session(leader),
-        "admin": session(admin),
-        "t_read": token_client(leader, ApiToken.Scope.READ),
-        "t_measure": token_client(member, ApiToken.Scope.WRITE_MEASUREMENTS),
-        "t_init": token_client(member, ApiToken.Scope.READ, ApiToken.Scope.WRITE_INITIATIVES),
-        "t_admin": token_client(admin, ApiToken.Scope.ADMIN),
-    }
+
+@pytest.fixture
+def clients(plan, admin, leader, member, viewer, outsider) -> dict[str, APIClient]:
+    """One client per row of the permission matrix (made when a test first asks for it)."""
+
+    def session(user) -> Callable[[], APIClient]:
+        def make() -> APIClient:
+            client = APIClient()
+            client.force_login(user)
+            return client
+
+        return make
+
+    return LazyClients(
+        {
+            "anon": APIClient,
+            "outsider": session(outsider),
+            "viewer": session(viewer),
+            "member": session(member),
+            "leader": session(leader),
+            "admin": session(admin),
+            "t_read": lambda: token_client(leader, ApiToken.Scope.READ),
+            "t_measure": lambda: token_client(member, ApiToken.Scope.WRITE_MEASUREMENTS),
+            "t_init": lambda: token_client(
+                member, ApiToken.Scope.READ, ApiToken.Scope.WRITE_INITIATIVES
+            ),
+            "t_admin": lambda: token_client(admin, ApiToken.Scope.ADMIN),
+        }
+    )

@@ -135,6 +135,30 @@ def test_kpi_by_key_objective_and_milestone_honour_if_match(plan, leader):
         assert stale.status_code == 412, url
 
 
+def test_capability_assessment_honours_if_match(plan, leader):
+    from assessment.models import CAPABILITIES, CapabilityAssessment
+
+    assessment = CapabilityAssessment.objects.create(
+        strategy=plan.strategy,
+        team=plan.team,
+        assessed_on="2026-06-01",
+        **{f"{c}_score": 3 for c in CAPABILITIES},
+    )
+    client = _session(leader)
+    url = f"/api/v1/capability-assessments/{assessment.pk}/"
+    etag = client.get(url)["ETag"]
+    assert etag == f'"{assessment.pk}.1"'
+    changed = client.patch(url, {"tools_score": 4}, format="json", HTTP_IF_MATCH=etag)
+    assert changed.status_code == 200, changed.json()
+    assert changed["ETag"] == f'"{assessment.pk}.2"'
+    stale = client.patch(url, {"tools_score": 1}, format="json", HTTP_IF_MATCH=etag)
+    assert stale.status_code == 412
+    assert stale.json()["code"] == "precondition_failed"
+    assert stale["ETag"] == changed["ETag"]
+    stored = CapabilityAssessment.objects.get(pk=assessment.pk)
+    assert (stored.tools_score, stored.version) == (4, 2)
+
+
 @threaded
 def test_two_concurrent_patches_with_the_same_if_match_one_wins_one_gets_412(
     team, leader, monkeypatch
@@ -169,8 +193,9 @@ def test_schema_documents_etag_if_match_and_412_for_every_editable_object(client
     client.force_login(admin)
     paths = client.get("/api/schema/?format=json").json()["paths"]
     editable = [path for path, operations in paths.items() if "{" in path and "patch" in operations]
-    assert len(editable) == 9  # teams, periods, strategies, themes, objectives, initiatives,
-    # milestones, KPIs, webhooks
+    assert len(editable) == 15  # teams, memberships, periods, strategies, themes, objectives,
+    # initiatives, milestones, KPIs, webhooks, comments, reviews, meetings, action items,
+    # capability assessments (surveys, rounds, reports, barriers and measures: no PATCH)
     for path in editable:
         patch = paths[path]["patch"]
         assert any(p["name"] == "If-Match" and p["in"] == "header" for p in patch["parameters"])

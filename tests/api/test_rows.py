@@ -17,7 +17,11 @@ from metrics.models import KPI, GapScore, SubjectType
 from metrics.selectors import attach_latest_scores
 from tests.factories import GapScoreFactory, InitiativeFactory, KPIFactory, UserFactory
 
-FLAT = {prefix: viewset for prefix, viewset, _ in router.registry if viewset.flat_rows}
+FLAT = {
+    prefix: viewset
+    for prefix, viewset, _ in router.registry
+    if getattr(viewset, "flat_rows", False)
+}
 
 
 def test_the_polled_lists_are_flat():

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.core.exceptions import ValidationError
 from rest_framework.test import APIClient
 
 from execsupport.validation import MAX_ID
@@ -281,3 +282,44 @@ def test_kpi_form_refuses_a_taken_key_with_the_same_neutral_sentence(plan, admin
     form = KPIForm(data={"key": "taken-key"}, access=access_for(admin))
     form.is_valid()
     assert form.errors["key"] == [KPI_KEY_TAKEN]
+
+
+@pytest.mark.parametrize("kind", ["kpi", "objective", "initiative"])
+def test_keys_differing_only_in_case_are_refused_by_forms_and_the_api(kind, admin, plan):
+    """One check (strategy.keys.KeyUniqueIgnoringCase) for every door: "NPS" when "nps" is
+    taken is refused with the same neutral sentence, at the key field."""
+    from initiatives.models import Initiative
+    from metrics.models import KPI
+    from strategy.models import KEY_TAKEN, Objective
+
+    model, endpoint = {
+        "kpi": (KPI, "/api/v1/kpis/"),
+        "objective": (Objective, "/api/v1/objectives/"),
+        "initiative": (Initiative, "/api/v1/initiatives/"),
+    }[kind]
+    existing = model.objects.order_by("pk").first()
+    taken = existing.key.upper()
+    assert taken != existing.key
+    # The service door (full_clean), which the API, commands and pages use.
+    clone = model.objects.get(pk=existing.pk)
+    clone.pk = None
+    clone.key = taken
+    with pytest.raises(ValidationError) as refused:
+        clone.full_clean()
+    assert refused.value.message_dict["key"] == [KEY_TAKEN]
+    # The API: a 400 at the key field.
+    api = APIClient()
+    api.force_authenticate(admin)
+    body = api.get(f"{endpoint}{existing.pk if kind != 'kpi' else existing.key}/").json()
+    body["key"] = taken
+    response = api.post(endpoint, body, format="json")
+    assert response.status_code == 400, response.json()
+    assert {e["field"]: e["code"] for e in response.json()["errors"]}.get("key") == "unique"
+    assert not model.objects.filter(key=taken).exists()
+    if kind == "kpi":  # the page's form (objectives' and initiatives' share the model's check)
+        from metrics.forms import KPIForm
+        from strategy.access import access_for
+
+        form = KPIForm(data={"key": taken}, access=access_for(admin))
+        form.is_valid()
+        assert form.errors["key"] == [KEY_TAKEN]

@@ -30,6 +30,16 @@ ARGS = [
 # between browser steps are still plain synchronous code.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
+# How long a wait (a page's locators, ``expect``'s retrying assertions) may take: a busy CI
+# runner with two cores shared by two test workers needs more than Playwright's 5 s for expect.
+WAIT_MS = 15000
+try:
+    from playwright.sync_api import expect as _expect
+
+    _expect.set_options(timeout=WAIT_MS)
+except ImportError:  # the chromium fixture says what is missing
+    pass
+
 
 def _missing(reason: str) -> None:
     if IN_CI:
@@ -60,7 +70,16 @@ class Browser:
         self.errors: list[str] = []
         page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
         page.on("pageerror", lambda e: self.errors.append(str(e)))
-        page.on("requestfailed", lambda r: self.errors.append(f"failed request {r.url}"))
+        # A request the browser itself cancelled (net::ERR_ABORTED: the page navigated on while
+        # e.g. the favicon still loaded) is no failure of the app; a refused or reset one is.
+        page.on(
+            "requestfailed",
+            lambda r: (
+                None
+                if r.failure == "net::ERR_ABORTED"
+                else self.errors.append(f"failed request {r.url} ({r.failure})")
+            ),
+        )
 
     def go(self, path: str) -> None:
         self.page.goto(self.base_url + path)
@@ -84,7 +103,10 @@ def web(chromium, live_server, settings) -> Iterator[Browser]:
     settings.AXES_ENABLED = False
     context = chromium.new_context(viewport={"width": 1360, "height": 900}, locale="en-GB")
     page = context.new_page()
-    page.set_default_timeout(15000)
+    page.set_default_timeout(WAIT_MS)
+    # A worker's first page (the live server's first request: imports, template compiling)
+    # took over 15 s on a loaded two-core runner.
+    page.set_default_navigation_timeout(2 * WAIT_MS)
     yield Browser(page, live_server.url)
     context.close()
 
@@ -128,7 +150,11 @@ def persona_walk(page, base_url: str, plan, persona: str | None):
             continue  # a redirect to a page seen already (e.g. to the sign-in page)
         seen.add(page.url)
         if page.locator("[data-figure]").count():
-            page.wait_for_selector("[data-figure][data-drawn] svg.main-svg")
+            # Every chart drawn, not only the first (a check of all of them follows).
+            page.wait_for_function(
+                "() => [...document.querySelectorAll('[data-figure]')]"
+                ".every((e) => e.querySelector('svg.main-svg'))"
+            )
         yield page.url.removeprefix(base_url)
 
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from playwright.sync_api import expect
 
 from initiatives.models import CheckIn
 
@@ -20,12 +24,11 @@ def test_leader_sees_rendered_charts_and_drills_down(web, leader, big_plan):
     web.sign_in("leader")
     page = web.page
     assert page.url.endswith("/overview/")
-    page.wait_for_selector("[data-figure] svg.main-svg")
-    # Every chart of the overview is drawn by plotly (an SVG inside each container).
+    # Every chart of the overview is drawn by plotly (an SVG inside each container): waited for
+    # as a whole, not only the first one drawn.
     containers = page.locator("[data-figure]")
-    assert containers.count() == 4
-    for i in range(containers.count()):
-        assert containers.nth(i).locator("svg.main-svg").count() >= 1
+    expect(containers).to_have_count(4)
+    expect(page.locator("[data-figure]:not(:has(svg.main-svg))")).to_have_count(0)
     assert page.get_by_text("Strategy map").is_visible()
     web.shot("overview")
 
@@ -71,12 +74,12 @@ def test_member_checks_in_from_my_work(web, member, big_plan):
     card.get_by_role("button", name="Post check-in").click()
     card = page.locator(".work-item").first
     card.locator(".errorlist").first.wait_for()
-    assert card.get_by_text("Choose a status: green, amber or red.").is_visible()
-    assert card.get_by_text("Write a short summary").is_visible()
-    assert card.get_by_label("Progress (%)").input_value() == "55"
+    expect(card.get_by_text("Choose a status: green, amber or red.")).to_be_visible()
+    expect(card.get_by_text("Write a short summary")).to_be_visible()
+    expect(card.get_by_label("Progress (%)")).to_have_value("55")
     web.shot("my-work-invalid")
 
-    assert card.locator("details[open]").count() == 1  # the form stays open on errors
+    expect(card.locator("details[open]")).to_have_count(1)  # the form stays open on errors
     card.get_by_label("Amber — at risk").check()
     card.get_by_label("Confidence (%)").fill("65")
     card.get_by_label("Summary").fill("Pilot slipped a week; vendor contract signed today.")
@@ -101,9 +104,8 @@ def test_member_completes_milestone_without_leaving_page(web, member, big_plan):
     before = buttons.count()
     buttons.first.click()
     page.get_by_text("completed.").wait_for()
-    assert (
-        page.locator(".work-item").first.get_by_role("button", name="Mark done").count()
-        == before - 1
+    expect(page.locator(".work-item").first.get_by_role("button", name="Mark done")).to_have_count(
+        before - 1
     )
     assert "/my-work/" in page.url
 
@@ -140,9 +142,7 @@ def test_a_refused_quick_action_says_so(web, member, team, big_plan):
     # While the page is open, the member is made a viewer: the next action is refused.
     Membership.objects.filter(user=member, team=team).update(role=Membership.Role.VIEWER)
     page.locator(".work-item").first.get_by_role("button", name="Mark done").first.click()
-    alert = page.locator("#flash")
-    alert.wait_for()
-    assert "not allowed" in alert.inner_text()
+    expect(page.locator("#flash")).to_contain_text("not allowed")
 
 
 def _focused(page) -> dict:
@@ -150,6 +150,33 @@ def _focused(page) -> dict:
         "() => { const e = document.activeElement;"
         " return {tag: e.tagName, cls: e.className, text: e.innerText || ''}; }"
     )
+
+
+def _wait_for_focus_on(page, selector: str) -> dict:
+    """Wait until the focused element matches ``selector`` (HTMX may settle after the text is
+    on screen: the state itself is waited for, not read once); return what is focused."""
+    # A timeout is not raised here: the caller's assertion names what was focused instead.
+    with contextlib.suppress(PlaywrightTimeout):
+        page.wait_for_function(
+            "(s) => document.activeElement && document.activeElement.matches(s)",
+            arg=selector,
+        )
+    return _focused(page)
+
+
+# Records, at the moment the first element matching the selector enters the DOM (a mutation
+# observer's callback runs before the browser paints or any test can look), whether it holds
+# the focus already.
+FOCUS_AT_INSERT = """(s) => {
+  window.__focusAtInsert = null;
+  const seen = new MutationObserver(() => {
+    const e = document.querySelector(s);
+    if (!e) { return; }
+    window.__focusAtInsert = document.activeElement === e;
+    seen.disconnect();
+  });
+  seen.observe(document.body, {childList: true, subtree: true});
+}"""
 
 
 def test_focus_lands_on_the_result_of_an_htmx_check_in(web, member, team, big_plan):
@@ -160,25 +187,27 @@ def test_focus_lands_on_the_result_of_an_htmx_check_in(web, member, team, big_pl
     web.sign_in("member")
     page = web.page
     page.locator(".work-item").first.get_by_text("Check in", exact=True).click()
+    page.evaluate(FOCUS_AT_INSERT, ".work-item .form-errors")
     page.locator(".work-item").first.get_by_role("button", name="Post check-in").click()
-    page.locator(".work-item .form-errors").first.wait_for()
-    focused = _focused(page)
+    focused = _wait_for_focus_on(page, ".work-item .form-errors")
     assert "form-errors" in focused["cls"], focused
     assert "Please correct" in focused["text"]
+    # The focus moved in the same task as the swap, not on a later timer (htmx's settle).
+    assert page.evaluate("() => window.__focusAtInsert") is True
 
     card = page.locator(".work-item").first
     card.get_by_label("Green — on track").check()
     card.get_by_label("Progress (%)").fill("40")
     card.get_by_label("Confidence (%)").fill("80")
     card.get_by_label("Summary").fill("On plan.")
+    page.evaluate(FOCUS_AT_INSERT, ".work-item .message[role=status]")
     card.get_by_role("button", name="Post check-in").click()
-    page.get_by_text("Check-in saved.").wait_for()
-    focused = _focused(page)
+    focused = _wait_for_focus_on(page, ".work-item .message[role=status]")
     assert focused["text"] == "Check-in saved.", focused
+    assert page.evaluate("() => window.__focusAtInsert") is True
 
     # A refused request (HTTP 403): the explanation takes the focus.
     Membership.objects.filter(user=member, team=team).update(role=Membership.Role.VIEWER)
     page.locator(".work-item").first.get_by_role("button", name="Mark done").first.click()
-    page.locator("#flash").wait_for()
-    assert "not allowed" in _focused(page)["text"]
+    assert "not allowed" in _wait_for_focus_on(page, "#flash")["text"]
     assert web.errors == [] or all("403" in e for e in web.errors)

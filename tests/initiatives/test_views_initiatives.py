@@ -139,9 +139,68 @@ def test_member_cannot_edit_another_teams_initiative(client, member, theirs):
     assert theirs.title != "Hijacked"
 
 
-def test_member_cannot_edit_the_definition_of_their_own_initiative(client, member, mine):
+def test_the_owner_edits_their_fields_and_not_the_definition(client, member, leader, mine):
+    """Issue #15: an initiative's owner edits its description, contributors, check-in cadence
+    and progress on the page; dates, budget, priority and status stay with leaders (shown,
+    disabled; a posted value is ignored)."""
+    helper = UserFactory(first_name="Hana", last_name="Sato")
+    MembershipFactory(user=helper, team=mine.team)
     client.force_login(member)
-    assert client.get(reverse("initiatives:initiative-edit", args=[mine.pk])).status_code == 403
+    url = reverse("initiatives:initiative-edit", args=[mine.pk])
+    form = client.get(url).context["form"]
+    assert sorted(n for n, f in form.fields.items() if not f.disabled) == [
+        "checkin_cadence_days",
+        "contributors",
+        "description",
+        "progress",
+        "seen_version",
+    ]
+    before = (mine.title, mine.due_date, mine.budget_planned, mine.priority, mine.status)
+    data = _edit_data(
+        mine,
+        description="Now with the Lyon partner.",
+        contributors=[helper.pk],
+        checkin_cadence_days=14,
+        progress=35,
+        title="Taken over",
+        due_date="2031-01-01",
+        budget_planned="9999999",
+        status="done",
+    )
+    response = client.post(url, data)
+    assert response.status_code == 302, response.context["form"].errors
+    mine.refresh_from_db()
+    assert mine.description == "Now with the Lyon partner."
+    assert list(mine.contributors.all()) == [helper]
+    assert (mine.checkin_cadence_days, mine.progress) == (14, 35)
+    assert (mine.title, mine.due_date, mine.budget_planned, mine.priority, mine.status) == before
+    page = client.get(mine.get_absolute_url()).content.decode()
+    assert url in page  # the owner is offered the edit page
+
+
+def test_a_contributor_or_viewer_does_not_get_the_edit_page(client, team, mine, viewer):
+    helper = UserFactory()
+    MembershipFactory(user=helper, team=team)
+    mine.contributors.add(helper)
+    url = reverse("initiatives:initiative-edit", args=[mine.pk])
+    for person in (helper, viewer):
+        client.force_login(person)
+        assert client.get(url).status_code == 403
+        assert client.post(url, _edit_data(mine, description="x")).status_code == 403
+    mine.refresh_from_db()
+    assert mine.description != "x"
+
+
+def test_the_owner_plans_milestones(client, member, mine):
+    client.force_login(member)
+    due = (timezone.localdate() + dt.timedelta(days=30)).isoformat()
+    new = reverse("initiatives:milestone-new", args=[mine.pk])
+    assert client.post(new, {"title": "Beta", "due_date": due, "weight": "2"}).status_code == 302
+    milestone = Milestone.objects.get(initiative=mine, title="Beta")
+    edit = reverse("initiatives:milestone-edit", args=[mine.pk, milestone.pk])
+    assert client.post(edit, {"title": "Beta 2", "due_date": due, "weight": "1"}).status_code == 302
+    milestone.refresh_from_db()
+    assert milestone.title == "Beta 2"
 
 
 def test_hidden_initiative_is_not_found(client, member):
@@ -219,7 +278,10 @@ def test_leader_adds_and_edits_a_milestone(client, leader, member, mine):
     edit = reverse("initiatives:milestone-edit", args=[mine.pk, milestone.pk])
     response = client.post(edit, {"title": "", "due_date": due, "weight": "2"})
     assert "This field is required." in response.content.decode()
-    client.force_login(member)
+    contributor = UserFactory()
+    MembershipFactory(user=contributor, team=mine.team)
+    mine.contributors.add(contributor)
+    client.force_login(contributor)  # completes milestones, does not plan them
     assert client.get(edit).status_code == 403
 
 

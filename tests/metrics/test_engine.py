@@ -308,3 +308,24 @@ def test_a_concurrent_latest_row_makes_the_write_run_again(plan):
     assert stats.written == stats.computed  # the retry wrote everything
     nps = GapScore.objects.filter(subject_type="kpi", subject_id=plan["nps"].pk)
     assert nps.filter(is_latest=True).get().status == "on_track"
+
+
+def test_a_support_initiative_is_scored_but_not_a_part_of_its_objective(plan):
+    """Support measures (issue #18) must not move the plan's health: scored as initiatives,
+    left out of their objective's components (and so of the team, theme and strategy)."""
+    support = InitiativeFactory(
+        objective=plan["child"],
+        team=plan["child"].team,
+        status="active",
+        start_date=TODAY - dt.timedelta(days=60),
+        due_date=TODAY + dt.timedelta(days=30),
+        kind="support",
+    )
+    full_recompute(today=TODAY)
+
+    assert latest(SubjectType.INITIATIVE, support.id).score is not None
+    child = latest(SubjectType.OBJECTIVE, plan["child"].id)
+    assert {c["key"] for c in child.components["items"]} == {
+        f"kpi:{plan['leads'].id}",
+        f"initiative:{plan['initiative'].id}",
+    }

@@ -135,6 +135,7 @@ def test_the_digest_is_sent_once_a_day_however_often_it_runs(
     assert _digest(late, django_capture_on_commit_callbacks) == {
         "digests": 0,
         "alerts": 0,
+        "notes": 0,
         "skipped": 1,
         "dropped": 0,
     }

@@ -156,6 +156,7 @@ def test_admin_webhook_form_checks_the_scope(client, admin, leader, private):
     client.force_login(admin)
     data = {
         "name": "Chat",
+        "kind": Webhook.Kind.GENERIC,
         "url": "https://93.184.215.14/hook",
         "is_active": "on",
         "min_severity": Alert.Severity.WARNING,

@@ -20,6 +20,7 @@ from metrics.notifications import (
     webhook_backoff,
     webhook_signature,
 )
+from metrics.preferences import preferences_update
 from metrics.tasks import webhook_deliver
 from tests.factories import (
     AlertFactory,
@@ -196,6 +197,8 @@ def test_webhook_below_its_minimum_severity_is_not_called(team, django_capture_o
     alert = AlertFactory(severity=Alert.Severity.INFO, team=team)
     members_of(team, alert.owner)
     WebhookFactory(min_severity=Alert.Severity.WARNING)
+    # Information alerts go to the daily digest by default: this owner wants them at once.
+    preferences_update(user=alert.owner, data={"alert_info": "immediate"})
     with django_capture_on_commit_callbacks(execute=True):  # the outbox sends after commit
         assert alerts_notify(alert_ids=[alert.id])["webhooks"] == 0
     assert alert.owner.email in mail.outbox[0].to

@@ -312,6 +312,28 @@ def test_joining_and_leaving_the_strategy_office_is_a_role_change(outsider):
     assert (left.details["from"], left.details["to"]) == (True, False)
 
 
+def test_setup_link_for_a_new_person_logs_an_account_creation_not_a_role_change(db):
+    from django.core.management import call_command
+
+    call_command("setup_link", username="founder", stdout=io.StringIO(), stderr=io.StringIO())
+    event = only(Kind.ACCOUNT_CREATED)
+    assert event.subject.username == "founder"
+    assert event.details == {"roles": ["strategy office"]}
+    assert not SecurityEvent.objects.filter(kind=Kind.ROLE_CHANGED).exists()
+    # Later joins and departures of the same person are role changes again.
+    person = event.subject
+    office = Group.objects.get(name=STRATEGY_OFFICE_GROUP)
+    office.user_set.remove(person)
+    assert only(Kind.ROLE_CHANGED).details["to"] is False
+
+
+def test_a_new_superuser_is_an_account_creation_with_its_roles(db):
+    UserFactory(username="boss", is_staff=True, is_superuser=True)
+    event = only(Kind.ACCOUNT_CREATED)
+    assert event.details == {"roles": ["superuser", "staff"]}
+    assert not SecurityEvent.objects.filter(kind=Kind.ROLE_CHANGED).exists()
+
+
 def test_superuser_staff_and_deactivation_are_role_changes(outsider):
     outsider.is_superuser = True
     outsider.is_staff = True
@@ -548,7 +570,7 @@ def test_api_lists_events_for_the_office_with_filters(admin, leader):
     body = client.get("/api/v1/security-events/?kind=sign_out&person=leader").json()
     assert [r["kind"] for r in body["results"]] == ["sign_out"]
     assert body["results"][0]["subject"] == "leader"
-    csv_body = client.get("/api/v1/security-events/?format=csv").content.decode()
+    csv_body = client.get("/api/v1/security-events/?format=csv").content.decode("utf-8-sig")
     assert csv_body.splitlines()[0].startswith("id,at,kind,actor")
 
 

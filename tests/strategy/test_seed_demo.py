@@ -14,6 +14,7 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.db import connection, models
+from django.utils import timezone
 
 from initiatives.models import CheckIn, Initiative, InitiativeDependency, Milestone, SpendEntry
 from metrics.models import (
@@ -364,6 +365,7 @@ def test_seed_computes_scores_and_alerts_and_always_prints_the_logins():
     assert [s.as_of for s in days] == weekly
     assert len({s.score for s in days}) > 1
     assert "Computed 12 weeks of score history" in output
+    _review_history_is_real(output)
     assert "Computed" in output
     assert "leader" in output
     assert "execsupport-demo" in output
@@ -394,10 +396,25 @@ def test_reset_deletes_scores_alerts_and_corrections_but_keeps_real_people():
         message="m", owner=real,
     )  # fmt: skip
 
+    from reviews.models import ActionItem, Meeting, Review
+
+    review = Review.objects.create(name="R", strategy=Strategy.objects.get(), owner=real)
+    meeting = Meeting.objects.create(review=review, starts_at=timezone.now())
+    seeded_items = ActionItem.objects.count()  # the demo's support plan seeds its own
+    item = ActionItem.objects.create(
+        title="A", owner=User.objects.get(username="leader"), due_date=TODAY, meeting=meeting
+    )
+
     output = seed("--reset")
 
     assert "Deleted the existing organisation data" in output
-    assert not GapScore.objects.exists()
+    assert not Review.objects.exists()
+    # Every action item went; the ones left are the ones the re-seeded demo made again.
+    assert not ActionItem.objects.filter(title=item.title).exists()
+    assert ActionItem.objects.count() == seeded_items
+    # The re-seeded support plan scores its own (support) initiatives and what they roll up
+    # to, even with --no-scores; no KPI is scored, so the KPI score from before the reset went.
+    assert not GapScore.objects.filter(subject_type="kpi").exists()
     assert not Alert.objects.exists()
     assert not MeasurementCorrection.objects.exists()
     assert User.objects.filter(pk=real.pk).exists()
@@ -453,7 +470,8 @@ def test_scale_two_doubles_the_organisation():
     assert Team.objects.filter(kind="company").count() == 1
     assert Team.objects.exclude(kind="company").count() == 2 * (len(org.TEAMS) - 1)
     assert Objective.objects.count() == 2 * len(org.OBJECTIVES)
-    assert Initiative.objects.count() == 2 * len(work.INITIATIVES)
+    # Plan initiatives double; the support plan's measures (one per top barrier) do not scale.
+    assert Initiative.objects.filter(kind="plan").count() == 2 * len(work.INITIATIVES)
     assert KPI.objects.count() == 2 * len(kpis.KPIS)
     assert Milestone.objects.count() == 2 * sum(len(i.milestones) for i in work.INITIATIVES)
     # The copy is a business unit aligned under the company objectives: still one tree.
@@ -481,3 +499,42 @@ def test_copy_and_bulk_create_write_the_same_measurements(monkeypatch):
     )
     seed("--reset")
     assert fingerprint() == with_copy
+
+
+def _review_history_is_real(output: str) -> None:
+    """The demo's review cycle: three past monthly packs of the strategy and a weekly team
+    review, frozen as of their days during the history; decisions with their KPIs then;
+    open action items, some overdue with their alert; a real diff in the latest pack."""
+    from metrics.models import Alert
+    from reviews.diff import pack_diff
+    from reviews.models import ActionItem, Decision, Pack, Review
+    from reviews.selectors import pack_previous
+
+    monthly = Review.objects.get(scope="strategy", cadence="monthly")
+    packs = list(monthly.packs.order_by("as_of"))
+    past = [p for p in packs if p.as_of < TODAY]
+    assert len(past) >= 3
+    assert [p.as_of for p in packs] == [TODAY - dt.timedelta(weeks=w) for w in (12, 8, 4, 0)]
+    weekly = Review.objects.get(scope="team", cadence="weekly")
+    assert weekly.packs.filter(as_of__lt=TODAY).count() >= 3
+    # Frozen as of their day: no measurement after it.
+    for pack in past:
+        dates = [i["value_as_of"] for i in pack.data["items"] if i["k"] == "kpi"]
+        assert max(d for d in dates if d) <= pack.as_of.isoformat()
+    latest = packs[-1]
+    kinds = {c["kind"] for c in pack_diff(pack_previous(pack=latest).data, latest.data)}
+    assert {"kpi_movement", "action_done", "action_slipped"} <= kinds
+    decision = Decision.objects.filter(meeting__review=monthly).order_by("created_at").first()
+    then = next(iter(decision.kpis_then.values()))
+    assert then["value"] is not None
+    assert then["status"]
+    today_open = ActionItem.objects.filter(status="open")
+    overdue = today_open.filter(due_date__lt=TODAY)
+    assert today_open.filter(due_date__gte=TODAY).exists()
+    assert overdue.exists()
+    assert (
+        Alert.objects.filter(subject_type="action", kind="action_overdue", status="open").count()
+        == overdue.count()
+    )
+    assert Pack.objects.count() == 8
+    assert "Review history: 8 packs frozen" in output

@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError
 
 from execsupport import checks
-from strategy.demo import DEMO_PASSWORD
+from strategy.demo import DEMO_PASSWORD, org
 from strategy.models import Objective
 from tests.strategy.test_seed_demo import seed
 
@@ -89,4 +89,9 @@ def test_a_development_seed_in_a_production_database_fails_check_deploy(settings
     assert re.search(r"and \d+ more", messages[0].msg)
     found = checks.users_with_demo_password()
     assert set(LOGINS) <= set(found)
-    assert len(found) == User.objects.count()
+    # Every declared demo person has the published password; the survey colleagues (added so
+    # that demo teams reach the anonymity threshold) never sign in and have no usable password.
+    assert len(found) == len(org.PEOPLE)
+    colleagues = User.objects.exclude(username__in=found)
+    assert colleagues.exists()
+    assert not any(u.has_usable_password() for u in colleagues)

@@ -135,3 +135,75 @@ def test_leader_creates_an_objective_in_their_team(client, leader, objective, te
     assert response.status_code == 200  # not a team they lead
     assert client.post(url, data).status_code == 302
     assert Objective.objects.filter(title="Grow partner sales", team=team).exists()
+
+
+def test_a_period_that_does_not_match_the_dates_is_a_field_error(client, leader, objective):
+    """Issue #15: a Q3 period for an objective dated in Q1 is refused at the period field,
+    what was typed kept, on the page and in the API (one rule: Objective.clean)."""
+    from rest_framework.test import APIClient
+
+    q3 = PeriodFactory(
+        name="Q3 2026", kind="quarter", start_date="2026-07-01", end_date="2026-09-30"
+    )
+    client.force_login(leader)
+    url = reverse("strategy:objective-edit", args=[objective.pk])
+    data = _data(
+        objective,
+        title="Nordics in Q1",
+        period=q3.pk,
+        start_date="2026-01-05",
+        due_date="2026-03-31",
+    )
+    response = client.post(url, data)
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert list(form.errors) == ["period"]
+    assert "Q3 2026 runs" in form.errors["period"][0]
+    html = response.content.decode()
+    assert 'value="Nordics in Q1"' in html
+    assert 'value="2026-01-05"' in html
+    objective.refresh_from_db()
+    assert objective.title == "Win the Nordics"
+    # The same dates in a period they fall in are accepted.
+    q1 = PeriodFactory(
+        name="Q1 2026", kind="quarter", start_date="2026-01-01", end_date="2026-03-31"
+    )
+    assert client.post(url, {**data, "period": q1.pk}).status_code == 302
+    # The API refuses alike, with field detail.
+    api = APIClient()
+    api.force_login(leader)
+    refused = api.patch(f"/api/v1/objectives/{objective.pk}/", {"period": q3.pk}, format="json")
+    assert refused.status_code == 400
+    assert [(e["field"], e["code"]) for e in refused.json()["errors"]] == [
+        ("period", "inconsistent")
+    ]
+    objective.refresh_from_db()
+    assert objective.period_id == q1.pk
+
+
+def test_dates_are_shown_and_read_in_the_readers_locale(client, leader, objective):
+    """Issue #15: the reader's locale (Accept-Language) decides how dates are written on the
+    forms' messages and how typed dates are read; ISO dates (the date inputs) always work."""
+    from django.utils import translation
+
+    from security.forms import TokenCreateForm
+
+    q3 = PeriodFactory(
+        name="Q3 2026", kind="quarter", start_date="2026-07-01", end_date="2026-09-30"
+    )
+    client.force_login(leader)
+    url = reverse("strategy:objective-edit", args=[objective.pk])
+    data = _data(objective, period=q3.pk, start_date="2026-01-05", due_date="2026-03-31")
+    uk = client.post(url, data, headers={"accept-language": "en-GB,en;q=0.8"})
+    assert "runs 01/07/2026 to 30/09/2026" in uk.context["form"].errors["period"][0]
+    us = client.post(url, data, headers={"accept-language": "en-US"})
+    assert "runs 07/01/2026 to 09/30/2026" in us.context["form"].errors["period"][0]
+    for language, typed in (("en-gb", "31/12/2026"), ("en", "12/31/2026"), ("en", "2026-12-31")):
+        with translation.override(language):
+            form = TokenCreateForm(
+                {"name": "x", "scopes": ["read"], "expires_on": typed},
+                can_contribute=True,
+                max_days=90,
+            )
+            assert form.is_valid(), (language, typed, form.errors)
+            assert form.cleaned_data["expires_on"].isoformat() == "2026-12-31"

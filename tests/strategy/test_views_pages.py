@@ -46,16 +46,19 @@ LEADER_QUERIES = {
     # + KPI, measurements, trajectory, revisions, alerts, latest score, the labels of what the
     # score and the alerts mention (one UNION, strategy.derived)
     "kpi": 12,
-    # + my initiatives (none for this leader), my KPIs, my alerts
-    "my-work": 8,
+    # + my initiatives (none for this leader), my KPIs, my alerts, my open action items (reviews),
+    # the survey rounds open for me (surveys.selectors.rounds_open_for)
+    "my-work": 10,
     # + the count of the alerts, the page of them (the inbox pages through every alert), the
-    # labels of what they mention (one UNION, strategy.derived)
-    "alerts": 9,
+    # labels of what they mention (one UNION, strategy.derived), the periods, themes and people
+    # its filters offer (strategy.lists)
+    "alerts": 12,
 }
 # A member's My work has items: + open milestones, initiative scores, contributed initiatives,
 # KPI scores, KPI sparklines.
-# + the labels of what my alerts mention (one UNION, strategy.derived).
-MEMBER_MY_WORK_QUERIES = 14
+# + the labels of what my alerts mention (one UNION, strategy.derived), my open action items,
+# the survey rounds open for me (one query).
+MEMBER_MY_WORK_QUERIES = 16
 
 
 @pytest.mark.parametrize("extra", [0, 8])

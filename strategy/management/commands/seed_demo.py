@@ -161,27 +161,59 @@ class Command(BaseCommand):
         self.report(summary, seconds=time.perf_counter() - started)
         if not options["no_scores"]:
             self.compute_scores(today=today, weeks=options["history_weeks"])
+        self.support_plan(today=today)
         self.report_logins(passwords=passwords, production=production)
+
+    def support_plan(self, *, today: dt.date) -> None:
+        """The execution-support loop (after the scores: its first assessment freezes them)."""
+        from strategy.demo.support_plan import support_demo_seed
+
+        made = support_demo_seed(today=today)
+        if made:
+            self.stdout.write(
+                "Execution support: "
+                + ", ".join(f"{count} {name}" for name, count in made.items())
+                + "."
+            )
 
     def compute_scores(self, *, today: dt.date, weeks: int) -> None:
         """The weeks of history, then the same full recompute as ``recompute_gaps``, as of the
         demo's ``--today``."""
         from metrics.engine import full_recompute, history_recompute
+        from strategy.demo.reviews import (
+            demo_reviews_create,
+            demo_reviews_day,
+            demo_reviews_finish,
+        )
 
         started = time.perf_counter()
+        meetings = demo_reviews_create(today=today, weeks=weeks)
         if weeks:
-            history = history_recompute(today=today, weeks=weeks)
+            history = history_recompute(
+                today=today,
+                weeks=weeks,
+                after_day=lambda day, now: demo_reviews_day(
+                    day=day, today=today, meetings=meetings
+                ),
+            )
             self.stdout.write(
                 f"Computed {weeks} weeks of score history ({history.written} scores) in "
                 f"{time.perf_counter() - started:.1f} s."
             )
             started = time.perf_counter()
         stats = full_recompute(today=today).as_dict()
+        packs = demo_reviews_finish(today=today, meetings=meetings)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Computed {stats['computed']} gap scores and opened {stats['alerts_opened']} "
                 f"alerts in {time.perf_counter() - started:.1f} s."
             )
+        )
+        from reviews.models import Pack
+
+        self.stdout.write(
+            f"Review history: {Pack.objects.count()} packs frozen ({packs} today), with their "
+            "decisions and action items."
         )
 
     def report(self, summary: DemoSummary, *, seconds: float) -> None:

@@ -1,0 +1,312 @@
+"""Reading a plan file: ``.xlsx`` (openpyxl, read-only streaming) or ``.csv`` (UTF-8 with or
+without a byte-order mark, comma or semicolon). Rows come out one at a time with their row
+number as the spreadsheet shows it (the header is row 1), so a 100,000-row measurements sheet
+is never held as a workbook in memory."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import IO, Any
+
+from sheets.columns import SHEETS, SHEETS_BY_NAME, Sheet, sheet_for_headers
+
+XLSX_MAGIC = b"PK\x03\x04"
+_FORMULA_STARTS = ("=", "+", "-", "@")
+
+
+# The error values a spreadsheet puts in a cell whose formula failed: Excel's (openpyxl's
+# ERROR_CODES and the newer dynamic-array and data-type ones) and LibreOffice's "Err:502" kind.
+# An error-typed cell of a workbook reads as its code, and a spreadsheet saves it as that text
+# in a CSV file, so both come out of the reader as a ``CellError``.
+SPREADSHEET_ERRORS = frozenset(
+    {"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA",
+     "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!",
+     "#PYTHON!", "#EXTERNAL!"}
+)  # fmt: skip
+_LIBREOFFICE_ERROR = re.compile(r"Err:\d{3}")
+
+
+@dataclass(frozen=True)
+class CellError:
+    """A cell holding a spreadsheet error instead of a value: ``code`` as the spreadsheet shows
+    it (``#DIV/0!``, ``#N/A``, ``Err:502`` ...)."""
+
+    code: str
+
+    def message(self, column: str) -> str:
+        """The plain message of the bad cell, naming its column."""
+        return f"Column “{column}” holds the spreadsheet error {self.code}; enter a value."
+
+
+def cell_error(text: str) -> CellError | None:
+    """The ``CellError`` of a stripped text cell that is a spreadsheet error code, else None
+    (case-insensitive: "#n/a" typed by hand is the same error)."""
+    if text[:1] == "#":
+        code = text.upper()
+        return CellError(code) if code in SPREADSHEET_ERRORS else None
+    if text[:4] == "Err:" and _LIBREOFFICE_ERROR.fullmatch(text):
+        return CellError(text)
+    return None
+
+
+class FileUnreadable(Exception):
+    """The file is not a plan file this reader understands; ``str()`` says why, plainly."""
+
+
+@dataclass
+class SheetRows:
+    """One sheet of the file: its kind, its header as given, and an iterator of
+    ``(row number, {column: value})`` (values: str, int, float, bool, date, datetime,
+    ``CellError`` or None)."""
+
+    sheet: Sheet
+    headers: list[str]
+    rows: Iterator[tuple[int, dict[str, Any]]]
+
+
+def _header(values) -> list[str]:
+    return [str(v).strip().lower().replace(" ", "_") if v is not None else "" for v in values]
+
+
+def _rows(headers: list[str], values_iter, first: int) -> Iterator[tuple[int, dict[str, Any]]]:
+    try:
+        yield from _rows_of(headers, values_iter, first)
+    except (zipfile.BadZipFile, KeyError, ValueError, TypeError, SyntaxError, OSError) as error:
+        # A damaged workbook is parsed lazily (read-only mode): its XML fails mid-sheet.
+        # (xml.etree's ParseError is a SyntaxError.)
+        raise FileUnreadable(f"The workbook is damaged and cannot be read ({error}).") from None
+
+
+def _rows_of(headers: list[str], values_iter, first: int) -> Iterator[tuple[int, dict[str, Any]]]:
+    for number, values in enumerate(values_iter, start=first):
+        if values is None:
+            continue
+        row = {}
+        blank = True
+        for name, value in zip(headers, values, strict=False):
+            if not name:
+                continue
+            if isinstance(value, str):
+                value = value.strip()
+                if value[:1] == "'" and value[1:2] in _FORMULA_STARTS:
+                    value = value[1:]  # quoted against formulas by our CSV export
+                if value == "":
+                    value = None
+                elif value[:1] in "#E":
+                    value = cell_error(value) or value
+            if value is not None:
+                blank = False
+            row[name] = value
+        if not blank:
+            yield number, row
+
+
+def _sheet_named(title: str) -> Sheet | None:
+    wanted = title.strip().lower().replace(" ", "_").replace("-", "")
+    for sheet in SHEETS:
+        if wanted in (sheet.name, sheet.title.lower().replace(" ", "_").replace("-", "")):
+            return sheet
+    return None
+
+
+def file_read(*, stream: IO[bytes], filename: str = "") -> list[SheetRows]:
+    """The plan sheets of an uploaded file, in the order the import applies them.
+
+    ``.xlsx``: every worksheet named like a plan sheet (``objectives``, ``KPIs``, ...); other
+    worksheets (the template's explanations) are skipped. ``.csv``: one sheet, told by its
+    header row. ``FileUnreadable`` when neither works."""
+    head = stream.read(4)
+    stream.seek(0)
+    if head == XLSX_MAGIC or filename.lower().endswith(".xlsx"):
+        return _xlsx_read(stream)
+    return [_csv_read(stream)]
+
+
+def openpyxl_tune() -> None:
+    """Make openpyxl's read-only worksheets cheaper to stream (about half the CPU time of
+    reading a 100,000-row sheet, issue #16); applied once, on the first workbook read.
+
+    * The C parser of the standard library for the worksheets' XML instead of defusedxml's,
+      which is the pure-Python one with entity handlers added (every element then costs
+      several Python calls). With expat 2.4.1 or newer the standard library's parser expands
+      no external entities and is not vulnerable to "billion laughs" or quadratic blowup
+      (Python docs, "XML vulnerabilities"); with an older expat defusedxml's stays.
+    * No pre-read of a worksheet's size: a sheet without a ``<dimension>`` element (every sheet
+      written by openpyxl's write-only mode, as our exports and templates are) was parsed
+      twice, once only to learn ``max_row`` / ``max_column``. Nothing here reads those of a
+      read-only sheet: ``iter_rows`` streams the rows to the sheet's end either way.
+    """
+    global _TUNED
+    if _TUNED:
+        return
+    import pyexpat
+    import xml.etree.ElementTree as ElementTree
+
+    from openpyxl.worksheet import _read_only, _reader
+
+    if pyexpat.version_info >= (2, 4, 1):
+        _reader.iterparse = ElementTree.iterparse
+    _read_only.ReadOnlyWorksheet._get_size = lambda self: None
+    _reader.WorkSheetParser.parse_cell = _parse_cell_lean(_reader.WorkSheetParser.parse_cell)
+    _TUNED = True
+
+
+def _parse_cell_lean(parse_cell):
+    """openpyxl's ``WorkSheetParser.parse_cell`` with a lean path for the cells of nearly every
+    sheet, numbers (dates included), shared strings and inline strings (openpyxl writes every
+    text so) of a workbook read for its values (issue #16): the coordinate is split without a
+    regular expression, the column letters converted once each (openpyxl's
+    ``column_index_from_string``), an inline string's text taken from its elements without
+    building openpyxl's ``Text`` object. Every other cell (booleans, errors, ISO dates, rich
+    text kept as such, formulas kept) and any coordinate the lean path does not know goes to
+    openpyxl's own method; the result is the same dict."""
+    from warnings import warn
+
+    from openpyxl.utils.cell import column_index_from_string
+    from openpyxl.utils.datetime import from_excel
+    from openpyxl.worksheet._reader import INLINE_STRING, VALUE_TAG, _cast_number
+    from openpyxl.xml.constants import SHEET_MAIN_NS
+
+    TEXT_TAG, RUN_TAG = f"{{{SHEET_MAIN_NS}}}t", f"{{{SHEET_MAIN_NS}}}r"
+
+    columns: dict[str, int] = {}
+
+    def lean(self, element):
+        get = element.get
+        data_type = get("t", "n")
+        coordinate = get("r")
+        if data_type not in _LEAN_TYPES or not self.data_only or not coordinate:
+            return parse_cell(self, element)
+        if data_type == "inlineStr" and self.rich_text:
+            return parse_cell(self, element)
+        letters = coordinate.rstrip("0123456789")
+        column = columns.get(letters)
+        digits = coordinate[len(letters) :]
+        if column is None:
+            if not letters.isalpha() or not letters.isupper() or len(letters) > 3:
+                return parse_cell(self, element)
+            column = columns[letters] = column_index_from_string(letters)
+        if not digits.isdigit():
+            return parse_cell(self, element)
+        row = int(digits)
+        self.col_counter = column
+        style_id = get("s", 0)
+        if style_id:
+            style_id = int(style_id)
+        if data_type == "inlineStr":
+            value = None
+            inline = element.find(INLINE_STRING)
+            if inline is not None:  # the text of the plain part and of each formatted run
+                data_type = "s"
+                texts = [inline.findtext(TEXT_TAG)]
+                texts += [run.findtext(TEXT_TAG) for run in inline.iterfind(RUN_TAG)]
+                value = "".join(text for text in texts if text is not None)
+            return {"row": row, "column": column, "value": value, "data_type": data_type,
+                    "style_id": style_id}  # fmt: skip
+        value = element.findtext(VALUE_TAG, None) or None
+        if value is not None:
+            if data_type == "n":
+                value = _cast_number(value)
+                if style_id in self.date_formats:
+                    data_type = "d"
+                    try:
+                        value = from_excel(
+                            value, self.epoch, timedelta=style_id in self.timedelta_formats
+                        )
+                    except (OverflowError, ValueError):
+                        warn(
+                            f"Cell {coordinate} is marked as a date but the serial value {value} "
+                            "is outside the limits for dates. The cell will be treated as an "
+                            "error.",
+                            stacklevel=2,
+                        )
+                        data_type, value = "e", "#VALUE!"
+            else:
+                value = self.shared_strings[int(value)]
+        return {"row": row, "column": column, "value": value, "data_type": data_type,
+                "style_id": style_id}  # fmt: skip
+
+    return lean
+
+
+_LEAN_TYPES = frozenset({"n", "s", "inlineStr"})
+
+
+_TUNED = False
+
+
+def _xlsx_read(stream: IO[bytes]) -> list[SheetRows]:
+    import openpyxl
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    openpyxl_tune()
+    try:
+        book = openpyxl.load_workbook(stream, read_only=True, data_only=True)
+    except (
+        zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError, SyntaxError,
+        InvalidFileException,
+    ) as error:  # fmt: skip
+        raise FileUnreadable(f"This is not a readable .xlsx workbook ({error}).") from None
+    found: dict[str, SheetRows] = {}
+    for worksheet in book.worksheets:
+        sheet = _sheet_named(worksheet.title)
+        if sheet is None:
+            continue
+        values = worksheet.iter_rows(values_only=True)
+        headers = _header(next(values, ()) or ())
+        found[sheet.name] = SheetRows(sheet=sheet, headers=headers, rows=_rows(headers, values, 2))
+    if not found:
+        names = ", ".join(sheet.title for sheet in SHEETS)
+        raise FileUnreadable(f"No sheet of the workbook is named like a plan sheet ({names}).")
+    return [found[sheet.name] for sheet in SHEETS if sheet.name in found]
+
+
+def _csv_read(stream: IO[bytes]) -> SheetRows:
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
+    try:
+        first = text.readline()
+    except UnicodeDecodeError:
+        raise FileUnreadable(
+            "The CSV file is not UTF-8 text: save it as “CSV UTF-8” and upload it again."
+        ) from None
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    headers = _header(next(csv.reader([first], delimiter=delimiter), []))
+    sheet = sheet_for_headers(headers)
+    if sheet is None:
+        raise FileUnreadable(
+            "The header row does not match any plan sheet: download a template and keep its "
+            "column names in the first row."
+        )
+
+    def values() -> Iterator[list[str]]:
+        try:
+            yield from csv.reader(text, delimiter=delimiter)
+        except UnicodeDecodeError:
+            raise FileUnreadable(
+                "The CSV file is not UTF-8 text: save it as “CSV UTF-8” and upload it again."
+            ) from None
+
+    return SheetRows(sheet=sheet, headers=headers, rows=_rows(headers, values(), 2))
+
+
+def sheet_by_name(name: str) -> Sheet:
+    """The sheet of that name (``KeyError`` when none)."""
+    return SHEETS_BY_NAME[name]
+
+
+def cell_date(value: Any) -> dt.date:
+    """A cell as a date: a spreadsheet date, or text ``YYYY-MM-DD``. ``ValueError`` else."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = str(value).strip()
+    if len(text) >= 10 and text[4] == "-" and text[7] == "-":
+        return dt.date.fromisoformat(text[:10])
+    raise ValueError(text)

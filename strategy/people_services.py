@@ -1,0 +1,173 @@
+"""Writes about people: memberships, deactivation (with the hand-over of their work) and
+password resets sent by the strategy office. Invitations: ``strategy.invitations``.
+
+Every service checks the rule of ``strategy.access`` itself (the pages and the API call the
+same functions), validates, and writes in one transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.urls import reverse
+
+from metrics.models import SubjectType
+from metrics.services import subjects_mark_dirty
+from strategy.access import access_for
+from strategy.invitations import email_reaches_people
+from strategy.models import HandOver, Membership, Team
+from strategy.services import person_hand_over
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+
+def _refuse_roles(*, access, team_id: int, old: str | None, new: str | None) -> None:
+    if new is not None and new not in Membership.Role.values:
+        raise ValidationError({"role": ValidationError("Choose a role.", code="invalid_choice")})
+    if not access.can_manage_memberships(team_id):
+        raise PermissionDenied("You manage the memberships of the teams you lead only.")
+    if new is None:
+        allowed = access.can_remove_membership(team_id, old)
+    else:
+        allowed = access.can_change_membership(team_id, old, new)
+    if not allowed:
+        raise PermissionDenied("You cannot grant or change a role above your own.")
+
+
+@transaction.atomic
+def membership_set(*, person: User, team: Team, role: str, by: User) -> Membership:
+    """Give ``person`` the role ``role`` on ``team`` (creating the membership or changing its
+    role). Errors: ``PermissionDenied`` (``Access.can_change_membership``: a leader of the team
+    or a team above it, granting no role above their own, nor changing one above theirs);
+    ``ValidationError`` on ``role`` (unknown) or ``person`` (deactivated)."""
+    access = access_for(by)
+    current = Membership.objects.select_for_update().filter(user=person, team=team).first()
+    _refuse_roles(access=access, team_id=team.pk, old=current.role if current else None, new=role)
+    if not person.is_active:
+        raise ValidationError(
+            {"person": ValidationError(f"{person} is deactivated.", code="inactive")}
+        )
+    if current is None:
+        current = Membership.objects.create(user=person, team=team, role=role)
+    elif current.role != role:
+        current.role = role
+        current.save()
+    subjects_mark_dirty(subjects=[(SubjectType.TEAM, team.pk)])
+    return current
+
+
+@transaction.atomic
+def membership_remove(*, membership: Membership, by: User) -> None:
+    """Remove a membership. ``PermissionDenied`` unless ``by`` could grant its role there."""
+    access = access_for(by)
+    _refuse_roles(access=access, team_id=membership.team_id, old=membership.role, new=None)
+    Membership.objects.filter(pk=membership.pk).delete()
+    subjects_mark_dirty(subjects=[(SubjectType.TEAM, membership.team_id)])
+
+
+def person_owned_counts(*, person: User) -> dict[str, int]:
+    """How many objectives, initiatives, KPIs and active alerts ``person`` owns (four counts)."""
+    from initiatives.models import Initiative
+    from metrics.models import KPI, Alert
+    from strategy.models import Objective
+
+    return {
+        "objectives": Objective.objects.filter(owner=person).count(),
+        "initiatives": Initiative.objects.filter(owner=person).count(),
+        "kpis": KPI.objects.filter(owner=person).count(),
+        "alerts": Alert.objects.filter(owner=person, status__in=Alert.ACTIVE_STATUSES).count(),
+    }
+
+
+@transaction.atomic
+def person_deactivate(*, person: User, successor: User | None, by: User) -> HandOver | None:
+    """Deactivate ``person`` (they can no longer sign in; their API tokens are revoked by
+    ``strategy.signals``), first handing their work over to ``successor``
+    (``strategy.services.person_hand_over``). Their memberships stay, for the record.
+
+    Errors: ``PermissionDenied`` (office only; nobody deactivates themselves);
+    ``ValidationError`` on ``successor`` when they own work and none is given (or the
+    successor is refused by the hand-over), on ``person`` when already deactivated."""
+    access = access_for(by)
+    if not access.can_administer_accounts():
+        raise PermissionDenied("Only the strategy office deactivates people.")
+    if person.pk == by.pk:
+        raise PermissionDenied("You cannot deactivate yourself.")
+    person = get_user_model().objects.select_for_update().get(pk=person.pk)
+    if not person.is_active:
+        raise ValidationError(
+            {"person": ValidationError(f"{person} is already deactivated.", code="inactive")}
+        )
+    done = None
+    if successor is not None:
+        done = person_hand_over(leaving=person, successor=successor, by=by)
+    elif any(person_owned_counts(person=person).values()):
+        raise ValidationError(
+            {
+                "successor": ValidationError(
+                    "They own work: choose who takes it over.", code="required"
+                )
+            }
+        )
+    person.is_active = False
+    person.save(update_fields=["is_active"])
+    return done
+
+
+@dataclass(frozen=True)
+class ResetSent:
+    """A password reset sent by the office: the link, and whether it must be shown."""
+
+    url: str
+    show_link: bool
+
+
+def person_password_reset_send(*, person: User, by: User, request) -> ResetSent:
+    """Send ``person`` a password-reset link (django-allauth's: single use, valid
+    ``PASSWORD_RESET_TIMEOUT``), mailed to their address; when mail reaches nobody
+    (``email_reaches_people``) the link is returned to be shown to the office.
+
+    Errors: ``PermissionDenied`` (office only), ``ValidationError`` on ``person`` when
+    deactivated or without an e-mail address."""
+    from allauth.account import app_settings as allauth_settings
+    from allauth.account.adapter import get_adapter
+    from allauth.account.utils import user_pk_to_url_str
+
+    if not access_for(by).can_administer_accounts():
+        raise PermissionDenied("Only the strategy office sends password resets.")
+    if settings.SSO_ONLY:
+        raise PermissionDenied("Passwords are off: people sign in with single sign-on.")
+    if not person.is_active:
+        raise ValidationError({"person": ValidationError("They are deactivated.", code="inactive")})
+    if not person.email:
+        raise ValidationError({"person": ValidationError("They have no e-mail address.")})
+    token = allauth_settings.PASSWORD_RESET_TOKEN_GENERATOR().make_token(person)
+    path = reverse(
+        "account_reset_password_from_key",
+        kwargs={"uidb36": user_pk_to_url_str(person), "key": token},
+    )
+    url = settings.SITE_URL.rstrip("/") + path
+    adapter = get_adapter(request)
+    mailed = True
+    try:
+        adapter.send_password_reset_mail(
+            person,
+            person.email,
+            {
+                "user": person,
+                "password_reset_url": url,
+                "uid": user_pk_to_url_str(person),
+                "key": token,
+                "request": request,
+                "username": person.get_username(),
+            },
+        )
+    except Exception:  # an unreachable server: the office passes the link on
+        mailed = False
+    return ResetSent(url=url, show_link=not (mailed and email_reaches_people()))

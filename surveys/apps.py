@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class SurveysConfig(AppConfig):
+    """Pulse surveys with real anonymity (issue #18, section 1)."""
+
+    name = "surveys"
+
+    def ready(self) -> None:
+        from django.core import checks
+
+        from surveys.anonymity import check_min_respondents
+
+        checks.register(check_min_respondents)

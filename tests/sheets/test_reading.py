@@ -1,0 +1,122 @@
+"""Reading workbooks with the tuned openpyxl (``sheets.reading.openpyxl_tune``): the same rows,
+and a hostile workbook neither reads an external entity nor expands a "billion laughs" (the
+standard library's parser on expat 2.4.1+ refuses both, or bounds the expansion)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import zipfile
+
+import openpyxl
+import pytest
+
+from sheets.reading import FileUnreadable, file_read
+
+# "Billion laughs": ten times ten times ... 'lol', 10^9 of them once expanded.
+_LAUGHS = (
+    '<!DOCTYPE x [<!ENTITY l0 "lol">'
+    + "".join(f'<!ENTITY l{i} "{("&l" + str(i - 1) + ";") * 10}">' for i in range(1, 10))
+    + "]>"
+)
+
+
+def _workbook(rows: list[list]) -> bytes:
+    book = openpyxl.Workbook(write_only=True)  # no <dimension>: the size is not pre-read
+    sheet = book.create_sheet("Measurements")
+    for row in rows:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def test_rows_stream_out_as_written():
+    rows = [["kpi", "as_of", "value", "note"]] + [
+        ["nps", dt.date(2026, 1, 1) + dt.timedelta(days=d), d / 7, None if d % 2 else "ok"]
+        for d in range(50)
+    ]
+    (sheet,) = file_read(stream=io.BytesIO(_workbook(rows)), filename="m.xlsx")
+    read = list(sheet.rows)
+    assert sheet.headers == ["kpi", "as_of", "value", "note"]
+    assert [number for number, _ in read] == list(range(2, 52))
+    assert read[3][1] == {
+        "kpi": "nps",
+        "as_of": dt.datetime(2026, 1, 4),
+        "value": pytest.approx(3 / 7, rel=1e-15),
+    }
+    assert read[4][1]["note"] == "ok"
+
+
+@pytest.mark.parametrize(
+    ("doctype", "reference"),
+    [
+        ('<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>', "&e;"),
+        (_LAUGHS, "&l9;"),
+    ],
+    ids=["external entity", "entity expansion"],
+)
+def test_a_hostile_workbook_reads_no_file_and_does_not_blow_up(doctype, reference):
+    plain = _workbook([["kpi", "as_of", "value"], ["nps", "2026-01-01", 1]])
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(plain)) as source, zipfile.ZipFile(out, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename.startswith("xl/worksheets/sheet"):
+                text = doctype + data.decode().replace(">nps<", f">{reference}<")
+                data = text.encode()
+            target.writestr(item, data)
+    try:
+        (sheet,) = file_read(stream=io.BytesIO(out.getvalue()), filename="m.xlsx")
+        values = [row for _, row in sheet.rows]
+    except FileUnreadable:
+        return  # refused: fine
+    text = repr(values)
+    assert "root:" not in text
+    assert len(text) < 10_000_000  # expat's amplification limit, far below 10^9
+
+
+def test_the_lean_cell_parser_reads_every_kind_of_cell_as_openpyxl_does():
+    """``openpyxl_tune``'s lean path (numbers, dates, shared and inline strings) and its hand-over to
+    openpyxl's own parser (booleans, errors, formulas, times), rich text included give the very
+    values openpyxl's own parser gives, cell by cell, far columns included."""
+    from openpyxl.cell.rich_text import CellRichText, TextBlock
+    from openpyxl.cell.text import InlineFont
+    from openpyxl.worksheet import _reader
+
+    from sheets.reading import openpyxl_tune
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Measurements"
+    sheet.append(["kpi", "as_of", "value", "note"])
+    sheet.append(["nps", dt.date(2026, 1, 31), 42, "text"])
+    sheet.append(["nps", dt.datetime(2026, 2, 28, 13, 30), 4.25, True])
+    sheet.append(["nps", "2026-03-31", -1e-7, "=1+1"])
+    sheet.append([None, dt.time(12, 30), "#DIV/0!", 0])
+    sheet["AB7"] = 7
+    sheet["C7"] = CellRichText(["plain ", TextBlock(InlineFont(b=True), "bold"), " end"])
+    sheet["D7"] = " spaced "
+    sheet["AAA8"] = dt.date(1999, 12, 31)
+    buffer = io.BytesIO()
+    book.save(buffer)
+
+    def cells(parse_cell) -> list:
+        original = _reader.WorkSheetParser.parse_cell
+        _reader.WorkSheetParser.parse_cell = parse_cell
+        try:
+            read = openpyxl.load_workbook(io.BytesIO(buffer.getvalue()), read_only=True,
+                                          data_only=True)  # fmt: skip
+            return list(read.worksheets[0].iter_rows(values_only=True))
+        finally:
+            _reader.WorkSheetParser.parse_cell = original
+
+    openpyxl_tune()
+    tuned = _reader.WorkSheetParser.parse_cell
+    assert tuned.__name__ == "lean"
+    own = tuned.__closure__[
+        tuned.__code__.co_freevars.index("parse_cell")
+    ].cell_contents  # openpyxl's own method, wrapped
+    assert cells(tuned) == cells(own)
+    assert cells(tuned)[7][702] == dt.datetime(1999, 12, 31)
+    assert cells(tuned)[6][2:4] == ("plain bold end", " spaced ")
