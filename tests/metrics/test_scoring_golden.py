@@ -153,6 +153,10 @@ def _labels() -> dict[tuple[str, int], str]:
     return labels
 
 
+# Keys of ``components.facts`` whose items carry the id of another kind of object.
+FACT_KINDS = {"overdue_milestones": "milestone"}
+
+
 def _named(value, labels: dict, kind: str | None = None):
     """``value`` with every subject id replaced by its subject's name."""
     if isinstance(value, dict):
@@ -164,7 +168,9 @@ def _named(value, labels: dict, kind: str | None = None):
             if key in ("subject_id", "id") and isinstance(item, int) and (kind, item) in labels:
                 out[key] = labels[(kind, item)]
             else:
-                out[key] = _named(item, labels, kind)
+                # A list of facts about one kind of object ("overdue_milestones") names that
+                # kind: its ids are not the enclosing subject's.
+                out[key] = _named(item, labels, FACT_KINDS.get(key, kind))
         return out
     if isinstance(value, list):
         if len(value) == 2 and isinstance(value[1], int) and tuple(value) in labels:
