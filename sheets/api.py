@@ -48,7 +48,10 @@ class ImportErrorSerializer(serializers.Serializer):
     sheet = serializers.CharField()
     row = serializers.IntegerField()
     column = serializers.CharField(help_text="'' when about the whole row.")
-    code = serializers.CharField(help_text="e.g. unknown_person, parent_not_found, cycle.")
+    code = serializers.CharField(
+        help_text="e.g. unknown_person, parent_not_found, cycle, spreadsheet_error, "
+        "formula_without_result."
+    )
     message = serializers.CharField()
 
 

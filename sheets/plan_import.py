@@ -666,7 +666,7 @@ class _Run:
                 if isinstance(value, CellError):
                     row[column] = None
                     if column in sheet.import_headers:
-                        cells.add(_BadCell(column, "spreadsheet_error", value.message(column)))
+                        cells.add(_BadCell(column, value.report_code, value.message(column)))
             for column in sorted(sheet.required - cells.columns):
                 if row.get(column) is None:
                     cells.add(_BadCell(column, "required", f"The {column} is required."))
@@ -1286,7 +1286,7 @@ class _Run:
                 if isinstance(cell, CellError):
                     row[column] = None
                     if column in sheet.import_headers:
-                        bad[column] = ("spreadsheet_error", cell.message(column))
+                        bad[column] = (cell.report_code, cell.message(column))
             value = row.get("value")
             if value is not None and not isinstance(value, int | float):
                 try:

@@ -34,14 +34,45 @@ _LIBREOFFICE_ERROR = re.compile(r"Err:\d{3}")
 
 @dataclass(frozen=True)
 class CellError:
-    """A cell holding a spreadsheet error instead of a value: ``code`` as the spreadsheet shows
-    it (``#DIV/0!``, ``#N/A``, ``Err:502`` ...)."""
+    """A cell holding no usable value: a spreadsheet error (``code`` as the spreadsheet shows
+    it: ``#DIV/0!``, ``#N/A``, ``Err:502`` ...), or a formula saved without its result
+    (``code`` empty, ``formula``: its text, ``=A2*2``; empty for a shared formula's later
+    cells, which hold no text): a workbook written by a program (openpyxl) and never opened
+    in a spreadsheet app has no result to read."""
 
     code: str
+    formula: str | None = None
+
+    @property
+    def report_code(self) -> str:
+        """The error code of the import report: ``spreadsheet_error`` or
+        ``formula_without_result``."""
+        return "spreadsheet_error" if self.formula is None else "formula_without_result"
 
     def message(self, column: str) -> str:
         """The plain message of the bad cell, naming its column."""
+        if self.formula is not None:
+            shown = f" ({self.formula})" if self.formula else ""
+            return (
+                f"Column “{column}” holds a formula with no saved result{shown}; open and save "
+                "the file in a spreadsheet app, or enter the value."
+            )
         return f"Column “{column}” holds the spreadsheet error {self.code}; enter a value."
+
+
+def _formula_unsaved(element, formula_tag: str, value_tag: str) -> CellError | None:
+    """The ``CellError`` of a worksheet cell element (``<c>``) without value text that holds a
+    formula (``<f>``), else None. A text result (``t="str"``) with an empty ``<v>`` is a
+    formula that gave "" (an empty cell, as a spreadsheet app shows it); openpyxl writes a
+    formula with no ``t`` and an empty ``<v>``, and a number, boolean or error result is never
+    empty text."""
+    formula = element.find(formula_tag)
+    if formula is None:
+        return None
+    if element.get("t") == "str" and element.find(value_tag) is not None:
+        return None
+    text = formula.text
+    return CellError("", formula=f"={text}" if text else "")
 
 
 def cell_error(text: str) -> CellError | None:
@@ -165,24 +196,36 @@ def _parse_cell_lean(parse_cell):
     ``column_index_from_string``), an inline string's text taken from its elements without
     building openpyxl's ``Text`` object. Every other cell (booleans, errors, ISO dates, rich
     text kept as such, formulas kept) and any coordinate the lean path does not know goes to
-    openpyxl's own method; the result is the same dict."""
+    openpyxl's own method; the result is the same dict.
+
+    A formula cell without a saved result (``<f>`` and no ``<v>`` text: nothing to read with
+    ``data_only``) reads as a ``CellError`` naming the formula, not as an empty cell. Only a
+    cell with no value is looked at for its ``<f>`` (one more ``find`` on an element without
+    children, in C), so the numbers and texts of a large sheet cost nothing more."""
     from warnings import warn
 
     from openpyxl.utils.cell import column_index_from_string
     from openpyxl.utils.datetime import from_excel
-    from openpyxl.worksheet._reader import INLINE_STRING, VALUE_TAG, _cast_number
+    from openpyxl.worksheet._reader import FORMULA_TAG, INLINE_STRING, VALUE_TAG, _cast_number
     from openpyxl.xml.constants import SHEET_MAIN_NS
 
     TEXT_TAG, RUN_TAG = f"{{{SHEET_MAIN_NS}}}t", f"{{{SHEET_MAIN_NS}}}r"
 
     columns: dict[str, int] = {}
 
+    def unsaved(self, element) -> dict:
+        # openpyxl's own reading, but a formula without its result is said as such.
+        cell = parse_cell(self, element)
+        if cell["value"] is None and self.data_only:
+            cell["value"] = _formula_unsaved(element, FORMULA_TAG, VALUE_TAG)
+        return cell
+
     def lean(self, element):
         get = element.get
         data_type = get("t", "n")
         coordinate = get("r")
         if data_type not in _LEAN_TYPES or not self.data_only or not coordinate:
-            return parse_cell(self, element)
+            return unsaved(self, element)
         if data_type == "inlineStr" and self.rich_text:
             return parse_cell(self, element)
         letters = coordinate.rstrip("0123456789")
@@ -190,10 +233,10 @@ def _parse_cell_lean(parse_cell):
         digits = coordinate[len(letters) :]
         if column is None:
             if not letters.isalpha() or not letters.isupper() or len(letters) > 3:
-                return parse_cell(self, element)
+                return unsaved(self, element)
             column = columns[letters] = column_index_from_string(letters)
         if not digits.isdigit():
-            return parse_cell(self, element)
+            return unsaved(self, element)
         row = int(digits)
         self.col_counter = column
         style_id = get("s", 0)
@@ -229,6 +272,8 @@ def _parse_cell_lean(parse_cell):
                         data_type, value = "e", "#VALUE!"
             else:
                 value = self.shared_strings[int(value)]
+        else:
+            value = _formula_unsaved(element, FORMULA_TAG, VALUE_TAG)
         return {"row": row, "column": column, "value": value, "data_type": data_type,
                 "style_id": style_id}  # fmt: skip
 

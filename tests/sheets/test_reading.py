@@ -11,7 +11,7 @@ import zipfile
 import openpyxl
 import pytest
 
-from sheets.reading import FileUnreadable, file_read
+from sheets.reading import CellError, FileUnreadable, file_read
 
 # "Billion laughs": ten times ten times ... 'lol', 10^9 of them once expanded.
 _LAUGHS = (
@@ -117,6 +117,62 @@ def test_the_lean_cell_parser_reads_every_kind_of_cell_as_openpyxl_does():
     own = tuned.__closure__[
         tuned.__code__.co_freevars.index("parse_cell")
     ].cell_contents  # openpyxl's own method, wrapped
-    assert cells(tuned) == cells(own)
+    # The one difference: a formula never computed (openpyxl wrote it) says so, not None.
+    theirs, ours = cells(own), cells(tuned)
+    assert (theirs[3][3], ours[3][3]) == (None, CellError("", formula="=1+1"))
+    assert ours[:3] + ours[4:] == theirs[:3] + theirs[4:]
+    assert ours[3][:3] == theirs[3][:3]
     assert cells(tuned)[7][702] == dt.datetime(1999, 12, 31)
     assert cells(tuned)[6][2:4] == ("plain bold end", " spaced ")
+
+
+def _sheet_xml_edit(data: bytes, edit) -> bytes:
+    """The workbook with its first worksheet's XML passed through ``edit`` (str -> str)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w") as target:
+        for info in source.infolist():
+            content = source.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                content = edit(content.decode()).encode()
+            target.writestr(info, content)
+    return out.getvalue()
+
+
+def test_a_formula_without_a_saved_result_reads_as_such_with_its_text():
+    """openpyxl writes a formula with no result (``<f>A2*2</f><v/>``): it reads as a
+    ``CellError`` naming the formula, in the lean path (a number cell) and in openpyxl's own
+    (a text, boolean or error cell, a far column), a shared formula's later cell too; once a
+    spreadsheet app saved the results (``<v>`` text, or a text result that is empty), the
+    results are read."""
+    rows = [["kpi", "as_of", "value", "note"], ["nps", "2026-01-31", 21, "=A2&B2"]]
+    rows += [["nps", "2026-02-28", "=C2*2", None], ["=UPPER(A2)", "2026-03-31", 5, "x"]]
+    data = _workbook(rows)
+    (sheet,) = file_read(stream=io.BytesIO(data), filename="m.xlsx")
+    read = dict(sheet.rows)
+    assert read[2]["note"] == CellError("", formula="=A2&B2")
+    assert read[3]["value"] == CellError("", formula="=C2*2")
+    assert read[4]["kpi"] == CellError("", formula="=UPPER(A2)")
+    assert read[3].get("note") is None  # an empty cell stays empty
+
+    def typed(xml: str) -> str:  # as a spreadsheet app types and shares them, no results
+        xml = xml.replace("<f>A2&amp;B2</f><v></v>", "<f>A2&amp;B2</f>").replace(
+            '<c r="D2">', '<c r="D2" t="str">'
+        )
+        xml = xml.replace('<c r="A4"><f>UPPER(A2)</f>', '<c r="A4" t="e"><f t="shared" si="0"/>')
+        return xml.replace('<c r="C3">', '<c r="C3" t="b">')
+
+    (sheet,) = file_read(stream=io.BytesIO(_sheet_xml_edit(data, typed)), filename="m.xlsx")
+    read = dict(sheet.rows)
+    assert read[2]["note"] == CellError("", formula="=A2&B2")
+    assert read[3]["value"] == CellError("", formula="=C2*2")
+    assert read[4]["kpi"] == CellError("", formula="")
+
+    def computed(xml: str) -> str:  # saved by a spreadsheet app: each with its result
+        xml = xml.replace('<c r="D2">', '<c r="D2" t="str">')  # a text result: ""
+        xml = xml.replace("<f>C2*2</f><v></v>", "<f>C2*2</f><v>42</v>")
+        xml = xml.replace("<f>UPPER(A2)</f><v></v>", "<f>UPPER(A2)</f><v>NPS</v>")
+        return xml.replace('<c r="A4">', '<c r="A4" t="str">')
+
+    (sheet,) = file_read(stream=io.BytesIO(_sheet_xml_edit(data, computed)), filename="m.xlsx")
+    read = dict(sheet.rows)
+    assert (read[2]["note"], read[3]["value"], read[4]["kpi"]) == (None, 42, "NPS")

@@ -176,3 +176,26 @@ def test_a_measurement_row_lists_every_bad_cell(base, admin):
     )
     row = {(e.column, e.code) for e in report.errors if e.sheet == "measurements" and e.row == 2}
     assert row == {("value", "invalid"), ("note", "spreadsheet_error"), ("as_of", "future")}
+
+
+def test_formulas_without_saved_results_in_every_column_of_every_sheet(base, admin):
+    """A workbook written by a program (openpyxl: ``ws["B2"] = "=A2*2"``) and never opened in a
+    spreadsheet app holds formulas without results: each cell says so, with its formula, in
+    every column of every sheet, instead of "required"."""
+    book = {}
+    for sheet in SHEETS:
+        header = sorted(sheet.import_headers)
+        book[sheet.title] = [header, [f"=A1*{i + 2}" for i in range(len(header))]]
+    report = plan_import(
+        stream=io.BytesIO(xlsx_bytes(book)), filename="p.xlsx", user=admin, apply=False
+    )
+    errors = {(e.sheet, e.row, e.column): e for e in report.errors}
+    for sheet in SHEETS:
+        for i, column in enumerate(sorted(sheet.import_headers)):
+            error = errors[(sheet.name, 2, column)]
+            assert (error.code, error.message) == (
+                "formula_without_result",
+                f"Column “{column}” holds a formula with no saved result (=A1*{i + 2}); open "
+                "and save the file in a spreadsheet app, or enter the value.",
+            )
+    assert "required" not in {e.code for e in report.errors}
