@@ -587,7 +587,7 @@ def _save(tracked: TrackedKind, instance: models.Model, *, by, version: int | No
         "period": lambda: period_save(period=instance, version=version),
         "theme": lambda: theme_save(theme=instance, version=version),
         "team": lambda: team_save(team=instance, version=version),
-        "milestone": lambda: milestone_save(milestone=instance, version=version),
+        "milestone": lambda: milestone_save(milestone=instance, version=version, by=by),
         "webhook": lambda: webhook_save(webhook=instance, version=version),
     }
     return savers[kind]()

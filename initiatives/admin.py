@@ -88,7 +88,7 @@ class MilestoneAdmin(admin.ModelAdmin):
     list_select_related = ["initiative"]
 
     def save_model(self, request: HttpRequest, obj, form, change) -> None:
-        milestone_save(milestone=obj)
+        milestone_save(milestone=obj, by=request.user)
 
 
 @admin.register(CheckIn)
@@ -125,4 +125,4 @@ class SpendEntryAdmin(admin.ModelAdmin):
     date_hierarchy = "date"
 
     def save_model(self, request: HttpRequest, obj, form, change) -> None:
-        spend_save(entry=obj)
+        spend_save(entry=obj, by=request.user)

@@ -179,12 +179,15 @@ class MilestoneViewSet(AccessViewSet):
     def store(self, instance, data, *, created, version=None):
         if not created and self.changed_fields == {"completed_on"}:
             return services.milestone_set_completed(
-                milestone=instance, completed_on=instance.completed_on, version=version
+                milestone=instance,
+                completed_on=instance.completed_on,
+                version=version,
+                by=self.request.user,
             )
-        return services.milestone_save(milestone=instance, version=version)
+        return services.milestone_save(milestone=instance, version=version, by=self.request.user)
 
     def remove(self, instance):
-        services.milestone_delete(milestone=instance)
+        services.milestone_delete(milestone=instance, by=self.request.user)
 
 
 class CheckInViewSet(AppendOnlyAccessViewSet):

@@ -26,7 +26,12 @@ from initiatives.models import (
 )
 from metrics.models import SubjectType
 from metrics.services import subjects_mark_dirty
-from metrics.work import work_checkin_notify, work_edit_notify
+from metrics.work import (
+    work_checkin_notify,
+    work_edit_notify,
+    work_milestone_notify,
+    work_spend_notify,
+)
 from strategy.keys import key_propose
 from strategy.lifecycle import (
     initiative_pause_track,
@@ -181,27 +186,40 @@ def checkin_append(*, checkin: CheckIn) -> CheckIn:
     return checkin
 
 
+def _before(instance, names: list[str] | None) -> dict:
+    """The values read from the database of the fields ``names`` (by attribute name)."""
+    loaded = getattr(instance, "_loaded_values", None) or {}
+    fields = [instance._meta.get_field(n) for n in names or []]
+    return {f.name: loaded.get(f.attname) for f in fields}
+
+
 @transaction.atomic
 def milestone_set_completed(
-    *, milestone: Milestone, completed_on: dt.date | None, version: int | None = None
+    *, milestone: Milestone, completed_on: dt.date | None, version: int | None = None, by=None
 ) -> Milestone:
     """Complete a milestone on a date (``None`` reopens it); ``version``: see
-    ``initiative_save``."""
+    ``initiative_save``. A change by ``by`` tells the initiative's people (``metrics.work``)."""
     if completed_on is not None and completed_on > timezone.localdate():
         raise ValidationError({"completed_on": "A milestone cannot be completed in the future."})
     milestone.completed_on = completed_on
     milestone.full_clean()
+    previous = _before(milestone, milestone.changed_fields())
     milestone.save(update_fields=["completed_on", "updated_at"], expected_version=version)
     _mark(milestone.initiative_id)
+    work_milestone_notify(milestone=milestone, by=by, previous=previous)
     return milestone
 
 
 @transaction.atomic
-def milestone_save(*, milestone: Milestone, version: int | None = None) -> Milestone:
-    """Create or update a milestone; ``version``: see ``initiative_save``."""
+def milestone_save(*, milestone: Milestone, version: int | None = None, by=None) -> Milestone:
+    """Create or update a milestone; ``version``: see ``initiative_save``. A creation or a
+    change by ``by`` tells the initiative's owner and contributors (``metrics.work``)."""
     milestone.full_clean()
+    creating = milestone._state.adding
+    previous = _before(milestone, milestone.changed_fields())
     milestone.save(expected_version=version)
     _mark(milestone.initiative_id)
+    work_milestone_notify(milestone=milestone, by=by, created=creating, previous=previous)
     return milestone
 
 
@@ -381,6 +399,8 @@ def spend_record(
     category: str = "",
     note: str = "",
 ) -> SpendEntry:
+    """Record money spent on an initiative by ``entered_by`` (who acted: the initiative's
+    other people are told, ``metrics.work``)."""
     entry = SpendEntry(
         initiative=initiative,
         date=date,
@@ -389,23 +409,31 @@ def spend_record(
         note=note,
         entered_by=entered_by,
     )
-    return spend_save(entry=entry)
+    return spend_save(entry=entry, by=entered_by)
 
 
 @transaction.atomic
-def spend_save(*, entry: SpendEntry) -> SpendEntry:
-    """Save a spend entry (new or corrected in the admin); the initiative's score follows."""
+def spend_save(*, entry: SpendEntry, by=None) -> SpendEntry:
+    """Save a spend entry (new or corrected in the admin); the initiative's score follows. A
+    new entry or a change by ``by`` tells the initiative's owner and contributors
+    (``metrics.work``); an unchanged save tells nobody."""
     entry.full_clean()
+    changed = entry.changed_fields()
+    previous = _before(entry, changed).get("amount", entry.amount)
     entry.save()
     _mark(entry.initiative_id)
+    if changed is None or changed:
+        work_spend_notify(entry=entry, by=by, previous_amount=None if changed is None else previous)
     return entry
 
 
 @transaction.atomic
-def milestone_delete(*, milestone: Milestone) -> None:
+def milestone_delete(*, milestone: Milestone, by=None) -> None:
+    """Delete a milestone; the initiative's people are told when ``by`` is someone else."""
     initiative_id = milestone.initiative_id
     milestone.delete()
     _mark(initiative_id)
+    work_milestone_notify(milestone=milestone, by=by, deleted=True)
 
 
 @transaction.atomic

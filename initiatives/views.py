@@ -142,7 +142,7 @@ def milestone_complete(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied("Only its owner, contributors and team leaders update milestones.")
     reopen = request.POST.get("reopen") == "1"
     milestone_set_completed(
-        milestone=milestone, completed_on=None if reopen else timezone.localdate()
+        milestone=milestone, completed_on=None if reopen else timezone.localdate(), by=request.user
     )
     text = f"“{milestone.title}” {'reopened' if reopen else 'completed'}."
     if request.htmx and request.POST.get("from") == "my-work":
@@ -258,7 +258,7 @@ def milestone_edit(request: HttpRequest, initiative_pk: int, pk: int | None = No
     if request.method == "POST" and form.is_valid():
         try:
             milestone = milestone_save(
-                milestone=form.save(commit=False), version=form.expected_version
+                milestone=form.save(commit=False), version=form.expected_version, by=request.user
             )
         except VersionConflict as conflict:
             form.version_conflict(conflict)

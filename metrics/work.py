@@ -18,8 +18,17 @@ imports behave alike):
   (``metrics.services.measurements_ingest``: one message per owner per batch, never one per row);
 * a comment on an objective, initiative or KPI (``activity.comments.comment_post``), except
   to the people it mentions, who are told of the mention instead (once, not twice);
+* a comment on an alert: to the person it is routed to (``Alert.owner``: the subject's owner,
+  else the owner above it, a leader or the strategy office), who acts on it;
 * an action item given to someone by someone else, at its creation or when its owner changes
-  (``reviews.services.action_item_create`` / ``action_item_save``).
+  (``reviews.services.action_item_create`` / ``action_item_save``);
+* an action item closed (done, dropped, turned into an initiative) or reopened
+  (``reviews.services.action_item_set_status`` / ``action_item_to_initiative``): its owner,
+  and the person who gave it (``created_by``), who asked for it and waits on it;
+* a milestone of an initiative created, completed or reopened, moved (due date), otherwise
+  edited or deleted (``initiatives.services.milestone_save`` / ``milestone_set_completed`` /
+  ``milestone_delete``; a plan import's milestones too), and spend recorded or corrected
+  on it (``spend_record`` / ``spend_save``): the initiative's owner and contributors.
 
 **Never** the person who acted (the actor); nobody when no person acted (``by`` None: a system
 step); nobody who may not see the object (``metrics.preferences.notification_send`` asks
@@ -90,8 +99,11 @@ _BATCH: contextvars.ContextVar[list[WorkEvent] | None] = contextvars.ContextVar(
 
 
 def subject_key(subject: models.Model) -> tuple[str, int]:
-    """The ``strategy.derived`` reference type and id of a subject of work."""
+    """The ``strategy.derived`` reference type and id of a subject of work (an alert: its own
+    subject's, which says who may see it)."""
     name = subject._meta.model_name
+    if name == "alert":
+        return (subject.subject_type, subject.subject_id)
     return ("action" if name == "actionitem" else name, subject.pk)
 
 
@@ -414,21 +426,37 @@ def work_measurements_notify(
 
 
 def work_comment_notify(*, comment, subject: models.Model, author, mentioned: Iterable) -> None:
-    """A comment on an objective, initiative or KPI; the people it mentions are told of the
-    mention instead. Alerts are not work (their owner hears of them as alerts)."""
-    if subject._meta.model_name not in ("objective", "initiative", "kpi"):
+    """A comment on an objective, initiative, KPI or alert; the people it mentions are told of
+    the mention instead. An alert's comment goes to the person it is routed to (its
+    ``owner``), its title rendered for them from its parts."""
+    kind = subject._meta.model_name
+    if kind not in ("objective", "initiative", "kpi", "alert"):
         return
     from activity.comments import comment_link
 
+    who = _actor_name(author)
+    people = None
+    if kind == "alert":
+        title = part("{who} commented on the alert “{alert}”", who=who, alert=_alert(subject))
+        people = {subject.owner_id}
+    else:
+        title = part("{who} commented on {obj}", who=who, obj=_object(subject))
     work_notify(
         subject=subject,
         actor=author,
-        title=part("{who} commented on {obj}", who=_actor_name(author), obj=_object(subject)),
+        title=title,
         text=comment.body,
         link=comment_link(comment=comment, subject=subject),
+        people=people,
         exclude={p.pk for p in mentioned},
         dedupe_key=f"comment:{comment.pk}:work",
     )
+
+
+def _alert(alert) -> Parts:
+    """An alert's title as parts (an alert raised before titles had parts: its plain title,
+    which names no object)."""
+    return alert.title_parts if alert.title_parts is not None else alert.title
 
 
 def work_action_item_notify(*, item, by) -> None:
@@ -436,11 +464,107 @@ def work_action_item_notify(*, item, by) -> None:
     if by is None:
         return
     text = f"Due {item.due_date.isoformat()}." + (f"\n{item.note}" if item.note else "")
-    link = item.meeting.get_absolute_url() if item.meeting_id else reverse("initiatives:my-work")
     work_notify(
         subject=item,
         actor=by,
         title=part("{who} gave you {obj}", who=_actor_name(by), obj=_object(item)),
         text=text,
-        link=link,
+        link=_action_link(item),
     )
+
+
+def _action_link(item) -> str:
+    return item.meeting.get_absolute_url() if item.meeting_id else reverse("initiatives:my-work")
+
+
+_CLOSED_WORDS = {"done": "marked {obj} done", "dropped": "dropped {obj}", "open": "reopened {obj}"}
+
+
+def work_action_item_status_notify(*, item, by, previous: str, initiative=None) -> None:
+    """An action item's status changed from ``previous`` by ``by``: closed (done, dropped),
+    reopened, or done by being turned into ``initiative``. Its owner is told, and the person
+    who gave it (``created_by``), who asked for it: the one who acted is not."""
+    if by is None or previous == item.status:
+        return
+    who, obj = _actor_name(by), _object(item)
+    if initiative is not None:
+        title = part("{who} turned {obj} into {ini}", who=who, obj=obj, ini=_object(initiative))
+    else:
+        words = _CLOSED_WORDS.get(item.status, "changed the status of {obj}")
+        title = part("{who} " + words, who=who, obj=obj)
+    text = (
+        f"Status: {_choice(item, 'status', previous)} → {_choice(item, 'status', item.status)}; "
+        f"due {item.due_date.isoformat()}." + (f"\n{item.note}" if item.note else "")
+    )
+    work_notify(
+        subject=item,
+        actor=by,
+        title=title,
+        text=text,
+        link=_action_link(item),
+        people=work_people(item) | {item.created_by_id},
+    )
+
+
+def _milestone(milestone) -> Parts:
+    """A milestone as parts: a reference (its name when rendered); once deleted, its title
+    kept, about its initiative (who may not see that sees no title)."""
+    if milestone.pk is not None:
+        return ref("milestone", milestone.pk)
+    return part("milestone “{t}”", about=("initiative", milestone.initiative_id), t=milestone.title)
+
+
+def work_milestone_notify(
+    *, milestone, by, created: bool = False, deleted: bool = False, previous: dict | None = None
+) -> None:
+    """A milestone of an initiative created, deleted or changed by ``by``: ``previous``: the
+    values before, by attribute name, of the fields changed (none: nothing to tell). A new
+    completion date says completed, an emptied one reopened, a new due date moved."""
+    if by is None:
+        return
+    # A milestone's completion is the news itself, not bookkeeping (unlike an initiative's).
+    quiet = QUIET_FIELDS - {"completed_on"}
+    previous = {k: v for k, v in (previous or {}).items() if k not in quiet}
+    initiative = milestone.initiative
+    who, obj, item = _actor_name(by), _object(initiative), _milestone(milestone)
+    due = f"Due {milestone.due_date.isoformat()}."
+    if created:
+        title, text = part("{who} added {m} to {obj}", who=who, m=item, obj=obj), due
+    elif deleted:
+        title, text = part("{who} deleted {m} of {obj}", who=who, m=item, obj=obj), ""
+    elif "completed_on" in previous and milestone.completed_on is not None:
+        title = part("{who} completed {m} of {obj}", who=who, m=item, obj=obj)
+        text = f"Completed on {milestone.completed_on.isoformat()}."
+    elif "completed_on" in previous:
+        title, text = part("{who} reopened {m} of {obj}", who=who, m=item, obj=obj), due
+    elif "due_date" in previous:
+        title = part("{who} moved {m} of {obj}", who=who, m=item, obj=obj)
+        text = f"Due {_plain(previous['due_date'])} → {milestone.due_date.isoformat()}."
+    elif previous:
+        names = [str(milestone._meta.get_field(n).verbose_name) for n in sorted(previous)]
+        title = part("{who} edited {m} of {obj}", who=who, m=item, obj=obj)
+        text = "Changed: " + ", ".join(names) + "."
+    else:
+        return
+    work_notify(subject=initiative, actor=by, title=title, text=text)
+
+
+def work_spend_notify(*, entry, by, previous_amount=None) -> None:
+    """Spend recorded on an initiative by ``by`` (``previous_amount`` None), or a spend entry
+    corrected (its amount before, when it changed; else its other fields)."""
+    if by is None:
+        return
+    initiative = entry.initiative
+    who, obj = _actor_name(by), _object(initiative)
+    said = f"{entry.amount:,.2f}"
+    about = f" ({entry.category})" if entry.category else ""
+    if previous_amount is None:
+        title = part("{who} recorded spend of {amount} on {obj}", who=who, amount=said, obj=obj)
+        text = f"{said} on {entry.date.isoformat()}{about}."
+    else:
+        title = part("{who} corrected spend on {obj}", who=who, obj=obj)
+        was = "" if previous_amount == entry.amount else f"{previous_amount:,.2f} → "
+        text = f"{was}{said} on {entry.date.isoformat()}{about}."
+    if entry.note:
+        text += f"\n{entry.note}"
+    work_notify(subject=initiative, actor=by, title=title, text=text)

@@ -459,7 +459,9 @@ class ActionItemViewSet(AccessViewSet):
                     created_by=self.request.user,
                 )
             if instance.status != self._status:
-                return services.action_item_set_status(item=instance, status=instance.status)
+                return services.action_item_set_status(
+                    item=instance, status=instance.status, by=self.request.user
+                )
             return services.action_item_save(item=instance, by=self.request.user)
         except ValidationError as error:
             raise exceptions.ValidationError(error.message_dict, code="inconsistent") from error

@@ -21,7 +21,7 @@ from django.db.models.functions import Cast
 from django.urls import reverse
 from django.utils import timezone
 
-from metrics.work import work_action_item_notify
+from metrics.work import work_action_item_notify, work_action_item_status_notify, work_batch
 from reviews.freeze import pack_snapshot
 from reviews.models import ActionItem, Decision, Meeting, Pack, Review
 from reviews.overdue import action_items_alerts_sync
@@ -300,28 +300,42 @@ def action_item_save(*, item: ActionItem, by=None) -> ActionItem:
 
 
 def action_item_set_status(
-    *, item: ActionItem, status: str, note: str | None = None, now: dt.datetime | None = None
+    *,
+    item: ActionItem,
+    status: str,
+    note: str | None = None,
+    now: dt.datetime | None = None,
+    by=None,
 ) -> ActionItem:
     """Close (done, dropped) or reopen an action item; its overdue alert follows in the same
-    transaction (``reviews.overdue``)."""
+    transaction (``reviews.overdue``). A real change by ``by`` tells its owner and the person
+    who gave it (``metrics.work``; not ``by`` themselves, nobody when ``by`` is None); a new
+    owner set in the same save (an API PATCH of both) is told it was given to them, in the
+    same message."""
     if status not in ActionItem.Status.values:
         raise ValidationError({"status": f"Choose one of {', '.join(ActionItem.Status.values)}."})
+    previous = (getattr(item, "_loaded_values", None) or {}).get("status", item.status)
     item.status = status
     item.closed_at = None if status == ActionItem.Status.OPEN else (now or timezone.now())
     if note is not None:
         item.note = note
     item.full_clean()
-    with transaction.atomic():
+    new_owner = "owner" in (item.changed_fields() or [])
+    with transaction.atomic(), work_batch():
         item.save()
         # Done or dropped: its overdue alert resolves now; reopened past its date: it reopens.
         action_items_alerts_sync(item_ids=[item.pk], now=now)
+        work_action_item_status_notify(item=item, by=by, previous=previous)
+        if new_owner:
+            work_action_item_notify(item=item, by=by)
     return item
 
 
 def action_item_to_initiative(*, item: ActionItem, objective, by) -> object:
     """Turn an action item into a proposed initiative under ``objective`` (its team, the item's
     owner, from today to the item's due date or a month later); the item is then done and
-    points to it. One transaction."""
+    points to it (its owner and the person who gave it are told, ``metrics.work``). One
+    transaction."""
     from initiatives.models import Initiative
 
     today = timezone.localdate()
@@ -339,11 +353,13 @@ def action_item_to_initiative(*, item: ActionItem, objective, by) -> object:
         )
         initiative.full_clean()
         initiative.save()
+        previous = item.status
         item.initiative = initiative
         item.status = ActionItem.Status.DONE
         item.closed_at = timezone.now()
         item.save()
         action_items_alerts_sync(item_ids=[item.pk])
+        work_action_item_status_notify(item=item, by=by, previous=previous, initiative=initiative)
     return initiative
 
 

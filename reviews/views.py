@@ -402,7 +402,9 @@ def action_item_status(request: HttpRequest, pk: int) -> HttpResponse:
     item = _action_item_for_updater(request, pk)
     form = ActionStatusForm(request.POST)
     if form.is_valid():
-        services.action_item_set_status(item=item, status=form.cleaned_data["status"])
+        services.action_item_set_status(
+            item=item, status=form.cleaned_data["status"], by=request.user
+        )
     if request.htmx:
         return render(
             request,

@@ -38,6 +38,7 @@ from typing import IO, Any
 from django.contrib.auth import get_user_model
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, models, transaction
+from django.db.models import prefetch_related_objects
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
@@ -59,7 +60,7 @@ from metrics.services import (
     subjects_dirty_batch,
     subjects_mark_dirty,
 )
-from metrics.work import work_batch
+from metrics.work import work_batch, work_milestone_notify
 from sheets.columns import Sheet
 from sheets.reading import CellError, SheetRows, cell_date, file_read
 from strategy.access import Access, access_for
@@ -1242,6 +1243,8 @@ class _Run:
                     continue
                 first[ident] = number
                 milestone = existing.get((initiative.pk, title.lower())) if initiative.pk else None
+                if milestone is not None:
+                    milestone.initiative = initiative  # read once, for the notices too
             new = milestone is None
             milestone = milestone or Milestone(initiative=initiative, title=title or "")
             for name, convert in (
@@ -1264,13 +1267,23 @@ class _Run:
         self._write("milestones", good, out)
 
     def _milestones_write(self, good: list[tuple], out: SheetReport) -> None:
+        """New milestones at once, changed ones through ``milestone_save``; the initiatives'
+        people hear of both (``metrics.work``, in the import's batch: their contributors are
+        read in one query)."""
+        if self.write:
+            initiatives = {m.initiative_id: m.initiative for _, m, _, _ in good}
+            prefetch_related_objects(list(initiatives.values()), "contributors")
         self._create_new(
             Milestone, good, dirty=lambda m: [(SubjectType.INITIATIVE, m.initiative_id)]
         )
+        if self.write:
+            for _, milestone, new, _ in good:
+                if new:
+                    work_milestone_notify(milestone=milestone, by=self.user, created=True)
         self._save_each(
             good,
             out,
-            save=lambda milestone, _: milestone_save(milestone=milestone),
+            save=lambda milestone, _: milestone_save(milestone=milestone, by=self.user),
             label=lambda milestone: milestone._import_label,
         )
 
