@@ -1,7 +1,12 @@
-"""Reading a plan file: ``.xlsx`` (openpyxl, read-only streaming) or ``.csv`` (UTF-8 with or
-without a byte-order mark, comma or semicolon). Rows come out one at a time with their row
-number as the spreadsheet shows it (the header is row 1), so a 100,000-row measurements sheet
-is never held as a workbook in memory."""
+"""Reading a plan file: ``.xlsx`` or ``.csv`` (UTF-8 with or without a byte-order mark, comma or
+semicolon). Rows come out one at a time with their row number as the spreadsheet shows it (the
+header is row 1).
+
+A workbook is read by python-calamine (the Rust calamine reader) when none of its worksheets
+holds a formula or an error cell, which calamine reads as empty; otherwise, and for a workbook
+whose worksheets unpack to more than ``CALAMINE_MAX_BYTES``, by openpyxl in read-only
+streaming mode, which keeps formulas and errors apart and never holds the sheet in memory.
+Both give the same values (``tests/sheets/test_reading.py``)."""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import zip_longest
 from typing import IO, Any
 
 from sheets.columns import SHEETS, SHEETS_BY_NAME, Sheet, sheet_for_headers
@@ -102,7 +108,11 @@ class SheetRows:
 
 
 def _header(values) -> list[str]:
-    return [str(v).strip().lower().replace(" ", "_") if v is not None else "" for v in values]
+    """The column names of a header row, normalised, without the empty ones at its end."""
+    names = [str(v).strip().lower().replace(" ", "_") if v is not None else "" for v in values]
+    while names and not names[-1]:
+        names.pop()
+    return names
 
 
 def _rows(headers: list[str], values_iter, first: int) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -120,7 +130,10 @@ def _rows_of(headers: list[str], values_iter, first: int) -> Iterator[tuple[int,
             continue
         row = {}
         blank = True
-        for name, value in zip(headers, values, strict=False):
+        # Every column of the header is in the row, None when its cell is empty or missing
+        # (a workbook leaves trailing empty cells out): an emptied cell reads alike from an
+        # ``.xlsx`` (either reader) and a ``.csv``.
+        for name, value in zip_longest(headers, values[: len(headers)]):
             if not name:
                 continue
             if isinstance(value, str):
@@ -286,7 +299,94 @@ _LEAN_TYPES = frozenset({"n", "s", "inlineStr"})
 _TUNED = False
 
 
+# Above this many bytes of worksheet XML in all, a workbook is streamed by openpyxl rather than
+# read whole by calamine (a 100,000-row measurements sheet is about 7 MB; a zip bomb's worksheet
+# unpacks to gigabytes and is then refused by openpyxl's parser or streamed).
+CALAMINE_MAX_BYTES = 256 * 1024 * 1024
+# A formula element (``<f>``, ``<f t="shared" .../>``, with or without a namespace prefix) or an
+# error-typed cell (``t="e"``): what calamine reads as an empty cell.
+_FORMULA_OR_ERROR = re.compile(rb"""<(?:[A-Za-z_][\w.-]*:)?f[\s>/]|\st\s*=\s*["']e["']""")
+
+
+def calamine_suits(data: bytes) -> bool:
+    """True when the ``.xlsx`` bytes can be read by calamine with the values openpyxl gives:
+    no worksheet holds a formula or an error cell (matched in the XML, each worksheet unpacked
+    in 1 MB pieces that overlap by 64 bytes) and the worksheets unpack to at most
+    ``CALAMINE_MAX_BYTES`` in all. A damaged zip is False (openpyxl then says why)."""
+    total = 0
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            for item in archive.infolist():
+                if not item.filename.startswith("xl/worksheets/"):
+                    continue
+                with archive.open(item) as member:
+                    tail = b""
+                    while piece := member.read(1 << 20):
+                        total += len(piece)
+                        if total > CALAMINE_MAX_BYTES or _FORMULA_OR_ERROR.search(tail + piece):
+                            return False
+                        tail = piece[-64:]
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, RuntimeError):
+        return False
+    return total > 0
+
+
+def _calamine_cell(value: Any) -> Any:
+    """A calamine cell as openpyxl gives it: a whole number as an int (openpyxl reads ``42``
+    so), a date as a datetime at midnight, an empty cell as None; everything else as it is
+    (str, float, bool, datetime, time, timedelta)."""
+    cls = value.__class__
+    if cls is float and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    if cls is dt.date:  # openpyxl reads every date-formatted cell as a datetime
+        return dt.datetime(value.year, value.month, value.day)
+    if value == "":
+        return None
+    return value
+
+
+def _calamine_read(data: bytes) -> list[SheetRows] | None:
+    """The plan sheets of the workbook through calamine (see the module's docstring); None
+    when calamine cannot read it (openpyxl then reads it, or says why it cannot)."""
+    from python_calamine import CalamineError, CalamineWorkbook
+
+    try:
+        book = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        found: dict[str, SheetRows] = {}
+        for title in book.sheet_names:
+            sheet = _sheet_named(title)
+            if sheet is None:
+                continue
+            # From cell A1 (``skip_empty_area=False``), so that the header is row 1 and every
+            # row keeps the number the spreadsheet shows.
+            table = book.get_sheet_by_name(title).to_python(skip_empty_area=False)
+            values = ([_calamine_cell(v) for v in row] for row in table)
+            headers = _header(next(values, ()) or ())
+            found[sheet.name] = SheetRows(
+                sheet=sheet, headers=headers, rows=_rows_of(headers, values, 2)
+            )
+    except (CalamineError, ValueError, TypeError, OSError):
+        return None
+    return _sheets_found(found)
+
+
+def _sheets_found(found: dict[str, SheetRows]) -> list[SheetRows]:
+    if not found:
+        names = ", ".join(sheet.title for sheet in SHEETS)
+        raise FileUnreadable(f"No sheet of the workbook is named like a plan sheet ({names}).")
+    return [found[sheet.name] for sheet in SHEETS if sheet.name in found]
+
+
 def _xlsx_read(stream: IO[bytes]) -> list[SheetRows]:
+    data = stream.read()
+    if calamine_suits(data):
+        sheets = _calamine_read(data)
+        if sheets is not None:
+            return sheets
+    return _openpyxl_read(io.BytesIO(data))
+
+
+def _openpyxl_read(stream: IO[bytes]) -> list[SheetRows]:
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 
@@ -306,10 +406,7 @@ def _xlsx_read(stream: IO[bytes]) -> list[SheetRows]:
         values = worksheet.iter_rows(values_only=True)
         headers = _header(next(values, ()) or ())
         found[sheet.name] = SheetRows(sheet=sheet, headers=headers, rows=_rows(headers, values, 2))
-    if not found:
-        names = ", ".join(sheet.title for sheet in SHEETS)
-        raise FileUnreadable(f"No sheet of the workbook is named like a plan sheet ({names}).")
-    return [found[sheet.name] for sheet in SHEETS if sheet.name in found]
+    return _sheets_found(found)
 
 
 def _csv_read(stream: IO[bytes]) -> SheetRows:

@@ -44,6 +44,7 @@ def test_rows_stream_out_as_written():
         "kpi": "nps",
         "as_of": dt.datetime(2026, 1, 4),
         "value": pytest.approx(3 / 7, rel=1e-15),
+        "note": None,  # an empty last cell is in the row, as in a CSV file
     }
     assert read[4][1]["note"] == "ok"
 
@@ -176,3 +177,124 @@ def test_a_formula_without_a_saved_result_reads_as_such_with_its_text():
     (sheet,) = file_read(stream=io.BytesIO(_sheet_xml_edit(data, computed)), filename="m.xlsx")
     read = dict(sheet.rows)
     assert (read[2]["note"], read[3]["value"], read[4]["kpi"]) == (None, 42, "NPS")
+
+
+def _plain_book() -> bytes:
+    """A workbook of every kind of value a plan file holds, without formulas or error cells:
+    a blank first column and rows, far columns, dates, datetimes, times, whole and decimal
+    numbers, booleans, rich and spaced text, and a second plan sheet."""
+    from openpyxl.cell.rich_text import CellRichText, TextBlock
+    from openpyxl.cell.text import InlineFont
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Measurements"
+    sheet.append(["kpi", "as_of", "value", "note"])
+    sheet.append(["nps", dt.date(2026, 1, 31), 42, "text"])
+    sheet.append(["nps", dt.datetime(2026, 2, 28, 13, 30), 4.25, True])
+    sheet.append(["nps", "2026-03-31", -1e-7, "ÄÖÜ €"])
+    sheet.append([None, dt.time(12, 30), 2**40, 0])
+    sheet["C7"] = CellRichText(["plain ", TextBlock(InlineFont(b=True), "bold"), " end"])
+    sheet["D7"] = " spaced "
+    sheet["A9"] = "nps"
+    sheet["B9"] = dt.datetime(2026, 4, 30)
+    sheet["C9"] = 1e300
+    sheet["AAA10"] = dt.date(1999, 12, 31)
+    objectives = book.create_sheet("Objectives")
+    objectives.append(["key", "title", "parent"])
+    objectives.append(["grow", "Grow", None])
+    objectives.append([2024, "A number as a key", "grow"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def _read_all(sheets) -> list:
+    return [(s.sheet.name, s.headers, list(s.rows)) for s in sheets]
+
+
+def test_calamine_reads_a_plain_workbook_as_openpyxl_does():
+    """The fast reader (python-calamine) gives the very rows, row numbers and values (types
+    included: whole numbers as int, dates as datetimes at midnight) that openpyxl's read-only
+    mode gives, for every kind of value of a plan file."""
+    from sheets.reading import _calamine_read, _openpyxl_read, calamine_suits
+
+    data = _plain_book()
+    assert calamine_suits(data)
+    fast = _calamine_read(data)
+    assert fast is not None
+    slow = _read_all(_openpyxl_read(io.BytesIO(data)))
+    assert _read_all(fast) == slow
+    rows = dict(slow[0][2] if slow[0][0] == "measurements" else slow[1][2])
+    assert rows[2]["as_of"] == dt.datetime(2026, 1, 31)
+    assert type(rows[2]["value"]) is int
+    assert rows[7]["value"] == "plain bold end"
+    objectives = next(r for name, _, r in slow if name == "objectives")
+    assert objectives[1] == (3, {"key": 2024, "title": "A number as a key", "parent": "grow"})
+
+
+def test_calamine_is_used_for_a_plain_workbook(monkeypatch):
+    """``file_read`` takes the fast path for a workbook without formulas or errors: openpyxl
+    is never asked."""
+    import sheets.reading as reading
+
+    def refuse(stream):
+        raise AssertionError("openpyxl read a plain workbook")
+
+    monkeypatch.setattr(reading, "_openpyxl_read", refuse)
+    sheets = file_read(stream=io.BytesIO(_plain_book()), filename="plan.xlsx")
+    assert [s.sheet.name for s in sheets] == ["objectives", "measurements"]
+
+
+def _with_sheet_xml(data: bytes, change) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w") as target:
+        for item in source.infolist():
+            body = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                body = change(body.decode()).encode()
+            target.writestr(item, body)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        '<c r="E2"><f>A2*2</f></c>',  # a formula never computed: no <v>
+        '<c r="E2"><f>1+1</f><v>2</v></c>',  # a computed formula
+        '<c r="E2"><f t="shared" ref="E2:E3" si="0"/></c>',
+        '<c r="E2" t="e"><v>#DIV/0!</v></c>',
+        "<c r='E2' t='e'><v>#N/A</v></c>",
+    ],
+    ids=["formula without value", "formula", "shared formula", "error", "error quoted"],
+)
+def test_a_workbook_with_a_formula_or_an_error_cell_is_read_by_openpyxl(cell, monkeypatch):
+    """calamine reads a formula without a saved result and an error cell as empty, which would
+    say "required" where the cell holds something else: such workbooks go to openpyxl, which
+    tells them apart. The prefixed spelling of the elements is matched too."""
+    import sheets.reading as reading
+
+    def into_row_2(xml: str, text: str) -> str:
+        end = xml.index("</row>", xml.index('<row r="2"'))
+        return xml[:end] + text + xml[end:]
+
+    data = _with_sheet_xml(_plain_book(), lambda xml: into_row_2(xml, cell))
+    assert not reading.calamine_suits(data)
+    prefixed = cell.replace("<f", "<x:f").replace("</f>", "</x:f>")
+    if prefixed != cell:
+        assert not reading.calamine_suits(
+            _with_sheet_xml(_plain_book(), lambda xml: into_row_2(xml, prefixed))
+        )
+    asked = []
+    monkeypatch.setattr(reading, "_calamine_read", lambda data: asked.append(1))
+    file_read(stream=io.BytesIO(data), filename="plan.xlsx")
+    assert asked == []
+
+
+def test_a_workbook_unpacking_beyond_the_limit_is_streamed_by_openpyxl(monkeypatch):
+    import sheets.reading as reading
+
+    data = _plain_book()
+    monkeypatch.setattr(reading, "CALAMINE_MAX_BYTES", 1000)
+    assert not reading.calamine_suits(data)
+    assert not reading.calamine_suits(b"PK\x03\x04 not a zip")
