@@ -246,17 +246,6 @@ def test_calamine_is_used_for_a_plain_workbook(monkeypatch):
     assert [s.sheet.name for s in sheets] == ["objectives", "measurements"]
 
 
-def _with_sheet_xml(data: bytes, change) -> bytes:
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w") as target:
-        for item in source.infolist():
-            body = source.read(item.filename)
-            if item.filename == "xl/worksheets/sheet1.xml":
-                body = change(body.decode()).encode()
-            target.writestr(item, body)
-    return out.getvalue()
-
-
 @pytest.mark.parametrize(
     "cell",
     [
@@ -278,12 +267,12 @@ def test_a_workbook_with_a_formula_or_an_error_cell_is_read_by_openpyxl(cell, mo
         end = xml.index("</row>", xml.index('<row r="2"'))
         return xml[:end] + text + xml[end:]
 
-    data = _with_sheet_xml(_plain_book(), lambda xml: into_row_2(xml, cell))
+    data = _sheet_xml_edit(_plain_book(), lambda xml: into_row_2(xml, cell))
     assert not reading.calamine_suits(data)
     prefixed = cell.replace("<f", "<x:f").replace("</f>", "</x:f>")
     if prefixed != cell:
         assert not reading.calamine_suits(
-            _with_sheet_xml(_plain_book(), lambda xml: into_row_2(xml, prefixed))
+            _sheet_xml_edit(_plain_book(), lambda xml: into_row_2(xml, prefixed))
         )
     asked = []
     monkeypatch.setattr(reading, "_calamine_read", lambda data: asked.append(1))
