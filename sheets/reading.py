@@ -116,11 +116,19 @@ def _header(values) -> list[str]:
 
 
 def _rows(headers: list[str], values_iter, first: int) -> Iterator[tuple[int, dict[str, Any]]]:
+    yield from _rows_of(headers, _rows_guarded(values_iter), first)
+
+
+# What a damaged workbook raises while openpyxl parses it lazily (read-only mode), mid-sheet;
+# xml.etree's ParseError is a SyntaxError.
+_DAMAGED = (zipfile.BadZipFile, KeyError, ValueError, TypeError, SyntaxError, OSError)
+
+
+def _rows_guarded(values_iter) -> Iterator:
+    """``values_iter`` with a damaged workbook's parse errors as ``FileUnreadable``."""
     try:
-        yield from _rows_of(headers, values_iter, first)
-    except (zipfile.BadZipFile, KeyError, ValueError, TypeError, SyntaxError, OSError) as error:
-        # A damaged workbook is parsed lazily (read-only mode): its XML fails mid-sheet.
-        # (xml.etree's ParseError is a SyntaxError.)
+        yield from values_iter
+    except _DAMAGED as error:
         raise FileUnreadable(f"The workbook is damaged and cannot be read ({error}).") from None
 
 
@@ -348,12 +356,14 @@ def _calamine_cell(value: Any) -> Any:
 def _calamine_read(data: bytes) -> list[SheetRows] | None:
     """The plan sheets of the workbook through calamine (see the module's docstring); None
     when calamine cannot read it (openpyxl then reads it, or says why it cannot)."""
-    from python_calamine import CalamineError, CalamineWorkbook
+    from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum
 
     try:
         book = CalamineWorkbook.from_filelike(io.BytesIO(data))
         found: dict[str, SheetRows] = {}
-        for title in book.sheet_names:
+        # Worksheets only, as openpyxl's ``book.worksheets``: a chart sheet has no rows.
+        titles = [m.name for m in book.sheets_metadata if m.typ == SheetTypeEnum.WorkSheet]
+        for title in titles:
             sheet = _sheet_named(title)
             if sheet is None:
                 continue
@@ -404,7 +414,10 @@ def _openpyxl_read(stream: IO[bytes]) -> list[SheetRows]:
         if sheet is None:
             continue
         values = worksheet.iter_rows(values_only=True)
-        headers = _header(next(values, ()) or ())
+        try:  # the header row is parsed here, outside ``_rows``: a damaged sheet fails on it
+            headers = _header(next(values, ()) or ())
+        except _DAMAGED as error:
+            raise FileUnreadable(f"The workbook is damaged and cannot be read ({error}).") from None
         found[sheet.name] = SheetRows(sheet=sheet, headers=headers, rows=_rows(headers, values, 2))
     return _sheets_found(found)
 

@@ -287,3 +287,35 @@ def test_a_workbook_unpacking_beyond_the_limit_is_streamed_by_openpyxl(monkeypat
     monkeypatch.setattr(reading, "CALAMINE_MAX_BYTES", 1000)
     assert not reading.calamine_suits(data)
     assert not reading.calamine_suits(b"PK\x03\x04 not a zip")
+
+
+def test_a_chart_sheet_named_like_a_plan_sheet_is_not_read_as_one():
+    """A chart sheet has no rows: both readers skip it, as openpyxl's ``book.worksheets`` does
+    (calamine's sheet names include chart sheets; one named "KPIs" read as an empty KPI sheet
+    with every column missing)."""
+    from openpyxl.chart import BarChart, Reference
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Measurements"
+    sheet.append(["kpi", "as_of", "value"])
+    sheet.append(["nps", dt.date(2026, 1, 31), 1])
+    chart = BarChart()
+    chart.add_data(Reference(sheet, min_col=3, min_row=1, max_row=2))
+    book.create_chartsheet("KPIs").add_chart(chart)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    sheets = file_read(stream=io.BytesIO(buffer.getvalue()), filename="plan.xlsx")
+    assert [s.sheet.name for s in sheets] == ["measurements"]
+
+
+def test_a_damaged_worksheet_is_a_plain_error_not_a_crash():
+    """A worksheet cut in half fails in its header row: ``FileUnreadable``, not a parse error
+    escaping to a 500 or a traceback."""
+    data = _sheet_xml_edit(_plain_book(), lambda xml: xml[: len(xml) // 2])
+
+    def read() -> list:
+        return [list(s.rows) for s in file_read(stream=io.BytesIO(data), filename="plan.xlsx")]
+
+    with pytest.raises(FileUnreadable, match="damaged"):
+        read()
