@@ -131,10 +131,19 @@ def plan(team, other_team, leader, member, viewer):
     return plan_build(size=2, team=team, other_team=other_team, member=member, leader=leader)
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Under pytest-xdist (``make test`` runs ``-n auto --dist loadgroup``), keep the tests that
     share one Redis database and start real Celery workers (tests/integration) on one worker:
-    each flushes that database."""
+    each flushes that database, and a worker started for one xdist worker's database would
+    consume the other's tasks.
+
+    ``tryfirst``: xdist's own hook turns the ``xdist_group`` mark into the ``@group`` suffix of
+    the node id that ``loadgroup`` schedules by, so the mark must be there before it runs.
+    Under pytest 9.2 that suffix is lost (pytest-xdist issue #1386; pyproject.toml keeps pytest
+    below 9.2): both xdist workers ran integration tests at once and CI failed on Celery
+    workers that "did not recompute within 30 s". tests/integration/conftest.py now fails any
+    integration test that runs outside the group."""
     for item in items:
         if "integration" in item.path.parts:
             item.add_marker(pytest.mark.xdist_group("integration"))

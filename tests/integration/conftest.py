@@ -35,6 +35,20 @@ def _missing(reason: str) -> None:
     pytest.skip(reason)
 
 
+@pytest.fixture(autouse=True)
+def _integration_tests_share_one_xdist_worker(request: pytest.FixtureRequest) -> None:
+    """Fail, rather than flake, when pytest-xdist would run these tests on several workers at
+    once: they flush one Redis database and start Celery workers that consume one queue, so a
+    worker started for one xdist worker's test database would take the other's tasks (CI once
+    failed that way, with workers that "did not recompute within 30 s"). ``make test`` runs
+    ``--dist loadgroup``, which keeps the ``integration`` group (tests/conftest.py) together."""
+    if os.environ.get("PYTEST_XDIST_WORKER") and not request.node.nodeid.endswith("@integration"):
+        pytest.fail(
+            f"{request.node.nodeid} is not in the xdist group 'integration': run pytest-xdist "
+            "with --dist loadgroup (as `make test` does), or without -n."
+        )
+
+
 @pytest.fixture(scope="session")
 def redis_url() -> str:
     url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
