@@ -26,6 +26,7 @@ is "not found", and a key taken by one is "not available", never named.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import pickle
 import re
@@ -396,26 +397,49 @@ class _Cells:
             raise _Skip
         return self.row.get(column)
 
-    @contextmanager
-    def step(self) -> Iterator[None]:
-        """Run one check: a bad cell it finds is recorded, and the row's next checks still run."""
-        try:
-            yield
-        except _BadCell as bad:
-            self.add(bad)
-        except _Skip:
-            pass
+    def step(self) -> _Cells:
+        """Run one check (``with cells.step(): ...``): a bad cell it finds is recorded, and the
+        row's next checks still run. The row itself is the context manager: no generator per
+        check (a 5,000-row plan makes about 60,000 checks)."""
+        return self
+
+    def __enter__(self) -> _Cells:
+        return self
+
+    def __exit__(self, kind, error, traceback) -> bool:
+        if kind is None:
+            return False
+        if issubclass(kind, _BadCell):
+            self.add(error)
+            return True
+        return issubclass(kind, _Skip)
 
 
-def _choice(column: str, value: Any, choices: Iterable[tuple[Any, str]]) -> Any:
+def _choice(column: str, value: Any, choices: tuple[tuple[Any, str], ...]) -> Any:
+    """The stored value of a choice given by its stored value, its label or the label's first
+    word, in any case (``"in progress"`` for ``in_progress`` too); the first choice in
+    ``choices`` order wins. ``_BadCell`` (``invalid_choice``) naming the allowed values."""
     text = str(value).strip().lower()
-    for stored, label in choices:
-        if text in (str(stored).lower(), str(label).lower(), str(label).split(" ")[0].lower()):
-            return stored
-        if text.replace(" ", "_") == str(stored).lower():
-            return stored
+    by_text, by_stored = _choice_tables(choices)
+    found = [hit for hit in (by_text.get(text), by_stored.get(text.replace(" ", "_"))) if hit]
+    if found:
+        return min(found)[1]
     allowed = ", ".join(str(stored) for stored, _ in choices)
     raise _BadCell(column, "invalid_choice", f"“{value}” is not one of: {allowed}.")
+
+
+@functools.cache
+def _choice_tables(choices: tuple[tuple[Any, str], ...]) -> tuple[dict, dict]:
+    """``choices`` as two lookups of ``(place, stored)``: by each spelling a cell may give
+    (stored value, label, the label's first word; lower case) and by the stored value alone
+    (lower case), each keeping the first choice that has it."""
+    by_text: dict[str, tuple[int, Any]] = {}
+    by_stored: dict[str, tuple[int, Any]] = {}
+    for place, (stored, label) in enumerate(choices):
+        for text in (str(stored).lower(), str(label).lower(), str(label).split(" ")[0].lower()):
+            by_text.setdefault(text, (place, stored))
+        by_stored.setdefault(str(stored).lower(), (place, stored))
+    return by_text, by_stored
 
 
 def _date(column: str, value: Any) -> dt.date:
@@ -503,7 +527,13 @@ def _text(column: str, value: Any) -> str:
     return str(value).strip()
 
 
-PRIORITY_CHOICES = Priority.choices
+# Each model's choices, once: ``X.choices`` builds its list on every use.
+PRIORITY_CHOICES = tuple(Priority.choices)
+OBJECTIVE_STATUSES = tuple(Objective.Status.choices)
+INITIATIVE_STATUSES = tuple(Initiative.Status.choices)
+KPI_KINDS = tuple(KPI.Kind.choices)
+KPI_DIRECTIONS = tuple(KPI.Direction.choices)
+CHECK_IN_RAGS = tuple(CheckIn.Rag.choices)
 
 
 @contextmanager
@@ -810,7 +840,7 @@ class _Run:
                     objective.owner = None
             self._set(
                 cells, objective, "status",
-                lambda c, v: _choice(c, v, Objective.Status.choices), new=new,
+                lambda c, v: _choice(c, v, OBJECTIVE_STATUSES), new=new,
             )  # fmt: skip
             self._set(
                 cells, objective, "priority", lambda c, v: _choice(c, v, PRIORITY_CHOICES), new=new
@@ -1044,7 +1074,7 @@ class _Run:
             for name, convert in (
                 ("title", _text),
                 ("description", _text),
-                ("status", lambda c, v: _choice(c, v, Initiative.Status.choices)),
+                ("status", lambda c, v: _choice(c, v, INITIATIVE_STATUSES)),
                 ("priority", lambda c, v: _choice(c, v, PRIORITY_CHOICES)),
                 ("start_date", _date),
                 ("due_date", _date),
@@ -1162,8 +1192,8 @@ class _Run:
                 ("name", _text),
                 ("description", _text),
                 ("unit", _text),
-                ("kind", lambda c, v: _choice(c, v, KPI.Kind.choices)),
-                ("direction", lambda c, v: _choice(c, v, KPI.Direction.choices)),
+                ("kind", lambda c, v: _choice(c, v, KPI_KINDS)),
+                ("direction", lambda c, v: _choice(c, v, KPI_DIRECTIONS)),
                 ("baseline_value", _float),
                 ("baseline_date", _date),
                 ("target_value", _float),
@@ -1430,7 +1460,7 @@ class _Run:
             with cells.step():
                 checkin.created_at = _datetime("created_at", cells.get("created_at"))
             for field_name, column, convert in (
-                ("rag", "status", lambda c, v: _choice(c, v, CheckIn.Rag.choices)),
+                ("rag", "status", lambda c, v: _choice(c, v, CHECK_IN_RAGS)),
                 ("confidence", "confidence", _int),
                 ("progress", "progress", _int),
                 ("summary", "summary", _text),

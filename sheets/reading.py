@@ -314,6 +314,15 @@ CALAMINE_MAX_BYTES = 256 * 1024 * 1024
 # A formula element (``<f>``, ``<f t="shared" .../>``, with or without a namespace prefix) or an
 # error-typed cell (``t="e"``): what calamine reads as an empty cell.
 _FORMULA_OR_ERROR = re.compile(rb"""<(?:[A-Za-z_][\w.-]*:)?f[\s>/]|\st\s*=\s*["']e["']""")
+# What every match of ``_FORMULA_OR_ERROR`` contains: a piece of XML holding none of these
+# (found at memchr speed) is not searched by the slower expression (7 MB in 0.5 s).
+_FORMULA_OR_ERROR_HINTS = (b"<f", b":f", b'"e"', b"'e'", b"\"e'", b"'e\"")
+
+
+def _formula_or_error_in(xml: bytes) -> bool:
+    return any(hint in xml for hint in _FORMULA_OR_ERROR_HINTS) and bool(
+        _FORMULA_OR_ERROR.search(xml)
+    )
 
 
 def calamine_suits(data: bytes) -> bool:
@@ -331,7 +340,7 @@ def calamine_suits(data: bytes) -> bool:
                     tail = b""
                     while piece := member.read(1 << 20):
                         total += len(piece)
-                        if total > CALAMINE_MAX_BYTES or _FORMULA_OR_ERROR.search(tail + piece):
+                        if total > CALAMINE_MAX_BYTES or _formula_or_error_in(tail + piece):
                             return False
                         tail = piece[-64:]
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, RuntimeError):

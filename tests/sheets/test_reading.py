@@ -10,8 +10,16 @@ import zipfile
 
 import openpyxl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from sheets.reading import CellError, FileUnreadable, file_read
+from sheets.reading import (
+    _FORMULA_OR_ERROR,
+    CellError,
+    FileUnreadable,
+    _formula_or_error_in,
+    file_read,
+)
 
 # "Billion laughs": ten times ten times ... 'lol', 10^9 of them once expanded.
 _LAUGHS = (
@@ -319,3 +327,20 @@ def test_a_damaged_worksheet_is_a_plain_error_not_a_crash():
 
     with pytest.raises(FileUnreadable, match="damaged"):
         read()
+
+
+_XML_BYTES = [b"<", b">", b"/", b":", b"f", b"x", b"t", b"e", b"=", b'"', b"'", b" ", b"\t"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.one_of(
+        st.from_regex(_FORMULA_OR_ERROR),
+        st.lists(st.sampled_from(_XML_BYTES), max_size=40).map(b"".join),
+    )
+)
+def test_the_quick_filter_for_formulas_and_errors_never_changes_the_answer(xml):
+    """``calamine_suits`` searches a piece of worksheet XML with the full expression only when
+    one of its hints is there: for any bytes, matching ones included, the answer is the full
+    expression's."""
+    assert _formula_or_error_in(xml) == bool(_FORMULA_OR_ERROR.search(xml))
