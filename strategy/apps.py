@@ -9,6 +9,7 @@ class StrategyConfig(AppConfig):
     def ready(self) -> None:
         from django.core.checks import Tags, register
         from django.db.models import Field, ForeignObject
+        from django.db.models.signals import post_migrate
 
         from execsupport import checks
         from strategy import (
@@ -30,3 +31,25 @@ class StrategyConfig(AppConfig):
             checks.check_demo_passwords,
         ):
             register(check, Tags.security, deploy=True)
+
+        post_migrate.connect(office_group_ensure, sender=self)
+
+
+def office_group_ensure(sender, *, using: str, apps=None, **kwargs) -> None:
+    """After ``migrate`` (and ``flush``, which sends ``post_migrate`` too), the strategy
+    office's group exists, as migration strategy 0002 made it: like content types and
+    permissions, it is part of what a migrated database holds, so a flushed one (a transactional
+    test's end, ``manage.py flush``) keeps working without a re-migrate."""
+    from django.apps import apps as global_apps
+    from django.db import router
+
+    from strategy.models import STRATEGY_OFFICE_GROUP
+
+    apps = apps or global_apps
+    try:
+        group = apps.get_model("auth", "Group")
+    except LookupError:  # auth not installed or not migrated yet in this plan
+        return
+    if not router.allow_migrate_model(using, group):
+        return
+    group.objects.using(using).get_or_create(name=STRATEGY_OFFICE_GROUP)

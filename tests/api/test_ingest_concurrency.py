@@ -21,7 +21,7 @@ from tests.factories import KPIFactory, ObjectiveFactory
 URL = "/api/v1/measurements/ingest/"
 DAYS = 500  # x 2 KPIs = 1000 rows
 
-threaded = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+threaded = pytest.mark.django_db(transaction=True)  # see tests/api/test_concurrency.py
 
 
 def _rows(kpis, value: float) -> list[dict]:

@@ -308,3 +308,14 @@ def test_checklist_counts_each_team_and_every_kpi_of_the_strategy_once(db):
     assert details["teams"] == "2 teams, 1 with a leader."
     assert details["people"].endswith(", 5 with a role in a team.")
     assert details["first_objective"] == "1 objective, 2 KPIs, 1 initiative."
+
+
+def test_a_flushed_database_keeps_the_strategy_office_group(transactional_db):
+    """What migrate leaves, flush leaves: the office group comes back through post_migrate
+    (strategy.apps), so a transactional test's flush does not change the next test's world."""
+    from django.contrib.auth.models import Group
+    from django.core.management import call_command
+
+    Group.objects.filter(name=STRATEGY_OFFICE_GROUP).delete()
+    call_command("flush", interactive=False, verbosity=0)
+    assert Group.objects.filter(name=STRATEGY_OFFICE_GROUP).count() == 1
