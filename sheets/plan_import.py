@@ -1331,7 +1331,10 @@ class _Run:
                     if column in sheet.import_headers:
                         bad[column] = (cell.report_code, cell.message(column))
             value = row.get("value")
-            if value is not None and not isinstance(value, int | float):
+            # A TRUE or FALSE cell is an int to Python: it gets the number columns' message.
+            if value is not None and (
+                value.__class__ is bool or not isinstance(value, int | float)
+            ):
                 try:
                     value = _float("value", value)
                 except _BadCell as bad_value:

@@ -199,3 +199,18 @@ def test_formulas_without_saved_results_in_every_column_of_every_sheet(base, adm
                 "and save the file in a spreadsheet app, or enter the value.",
             )
     assert "required" not in {e.code for e in report.errors}
+
+
+@pytest.mark.parametrize("reader", ["xlsx", "csv"])
+def test_a_true_or_false_measurement_value_is_no_number_in_the_sheets_words(base, admin, reader):
+    """A TRUE cell (a boolean in a workbook, the text "TRUE" in a CSV) says what any number
+    column of the import says, not the API ingest's "must be a JSON number"."""
+    plan = copy.deepcopy(full_plan())
+    plan["Measurements"][1][2] = True if reader == "xlsx" else "TRUE"
+    data = xlsx_bytes(plan) if reader == "xlsx" else csv_bytes(plan["Measurements"])
+    report = plan_import(
+        stream=io.BytesIO(data), filename=f"plan.{reader}", user=admin, apply=False
+    )
+    [error] = [e for e in report.errors if e.sheet == "measurements" and e.row == 2]
+    assert (error.column, error.code) == ("value", "invalid")
+    assert error.message in ("“True” is not a number.", "“TRUE” is not a number.")
