@@ -92,7 +92,7 @@ def other_team(company) -> Team:
 @pytest.fixture
 def admin(db, company):
     user = UserFactory(username="office")
-    # get_or_create: a transactional test before this one flushes the migration's group.
+    # get_or_create: the group may be gone in a test that deleted it (a flush re-creates it).
     user.groups.add(Group.objects.get_or_create(name=STRATEGY_OFFICE_GROUP)[0])
     return user
 
@@ -143,7 +143,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     Under pytest 9.2 that suffix is lost (pytest-xdist issue #1386; pyproject.toml keeps pytest
     below 9.2): both xdist workers ran integration tests at once and CI failed on Celery
     workers that "did not recompute within 30 s". tests/integration/conftest.py now fails any
-    integration test that runs outside the group."""
+    integration test that runs outside the group.
+
+    It also refuses ``serialized_rollback``, whose outcome depends on the tests run before."""
     for item in items:
         if "integration" in item.path.parts:
             item.add_marker(pytest.mark.xdist_group("integration"))
