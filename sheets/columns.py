@@ -12,6 +12,7 @@ periods by name.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 
 @dataclass(frozen=True)
@@ -40,15 +41,20 @@ class Sheet:
 
     @property
     def headers(self) -> list[str]:
+        """The column names in the template's order."""
         return [column.name for column in self.columns]
 
-    @property
-    def import_headers(self) -> set[str]:
-        return {column.name for column in self.columns if not column.export_only}
+    # Computed once per sheet (the import asks for each row); the sheet is frozen.
 
-    @property
-    def required(self) -> set[str]:
-        return {column.name for column in self.columns if column.required}
+    @cached_property
+    def import_headers(self) -> frozenset[str]:
+        """The columns the import reads (the export-only ones left out)."""
+        return frozenset(column.name for column in self.columns if not column.export_only)
+
+    @cached_property
+    def required(self) -> frozenset[str]:
+        """The columns every row must fill."""
+        return frozenset(column.name for column in self.columns if column.required)
 
 
 C = Column
