@@ -21,6 +21,7 @@ from django.db.models import Case, F, Q, Value, When
 
 from metrics.alerts import ROOT_KIND, UNAVAILABLE_KIND, YIELDS_TO, AlertSpec
 from metrics.engine.common import Key, LatestCache, Outcome, clean, logger, subjects_q
+from metrics.engine.recordset import recordset_insert, recordset_supported
 from metrics.models import Alert, AlertEvent, DirtySubject, GapScore, SubjectType
 from metrics.scoring.common import UNAVAILABLE
 
@@ -62,34 +63,45 @@ def _same(row: GapScore, fields: dict) -> bool:
 def scores_write(
     *, outcomes: list[Outcome], latest: LatestCache, today: date, now: datetime
 ) -> int:
-    """Append a snapshot for each outcome that changed; returns how many were written."""
+    """Append a snapshot for each outcome that changed; returns how many were written.
+
+    The old latest rows are flipped by one update; the new rows go in by one statement per
+    chunk on PostgreSQL (``metrics.engine.recordset``), by ``bulk_create`` elsewhere: the same
+    rows either way."""
     if not outcomes:
         return 0
     latest.load(keys=[o.key for o in outcomes])
-    rows: list[GapScore] = []
+    rows: list[dict] = []
     for outcome in outcomes:
         fields = score_fields(outcome)
         old = latest.get(outcome.key)
         if old is not None and old.as_of == today and _same(old, fields):
             continue
         rows.append(
-            GapScore(
-                subject_type=outcome.subject.subject_type,
-                subject_id=outcome.subject.subject_id,
-                computed_at=now,
-                as_of=today,
-                is_latest=True,
+            {
+                "subject_type": outcome.subject.subject_type,
+                "subject_id": outcome.subject.subject_id,
                 **fields,
-            )
+            }
         )
     if not rows:
         return 0
-    keys = [(r.subject_type, r.subject_id) for r in rows]
+    keys = [(r["subject_type"], r["subject_id"]) for r in rows]
     # Called inside ``write_outcomes``' transaction: flip the old latest rows, insert the new.
     GapScore.objects.filter(subjects_q(keys), is_latest=True).update(is_latest=False)
-    GapScore.objects.bulk_create(rows, batch_size=1000)
+    _scores_insert(rows, constants={"computed_at": now, "as_of": today, "is_latest": True})
     latest.forget(keys)
     return len(rows)
+
+
+def _scores_insert(rows: list[dict], *, constants: dict) -> None:
+    """Insert score snapshots (``rows``: attname -> JSON-native value, ``constants`` shared by
+    all): one statement on PostgreSQL (``metrics.engine.recordset``), ``bulk_create``
+    elsewhere."""
+    if recordset_supported():
+        recordset_insert(model=GapScore, rows=rows, constants=constants)
+    else:
+        GapScore.objects.bulk_create([GapScore(**r, **constants) for r in rows], batch_size=1000)
 
 
 def write_outcomes(
@@ -270,36 +282,28 @@ def alerts_sync(*, outcomes: list[Outcome], now: datetime) -> list[int]:
             reopen = [a for a in reopen if a.reopened_now]
         reopened_keys = {a.dedup_key for a in reopen}
         new = [
-            Alert(
-                kind=spec.kind,
-                severity=spec.severity,
-                peak_severity=spec.severity,
-                subject_type=spec.subject_type,
-                subject_id=spec.subject_id,
-                team_id=spec.team_id,
-                dedup_key=key,
-                title=spec.title,
-                message=spec.message,
-                title_parts=_json(spec.title_parts),
-                message_parts=_json(spec.message_parts),
-                details=_json(spec.details),
-                owner_id=spec.owner_id,
-                status=Alert.Status.OPEN,
-                opened_at=now,
-                last_seen_at=now,
-            )
+            {
+                "kind": spec.kind,
+                "severity": spec.severity,
+                "peak_severity": spec.severity,
+                "subject_type": spec.subject_type,
+                "subject_id": spec.subject_id,
+                "team_id": spec.team_id,
+                "dedup_key": key,
+                "title": spec.title,
+                "message": spec.message,
+                "title_parts": clean(spec.title_parts),
+                "message_parts": clean(spec.message_parts),
+                "details": clean(spec.details),
+                "owner_id": spec.owner_id,
+            }
             for key, spec in specs.items()
             if key in missing and key not in reopened_keys
         ]
         if new:
             # A concurrent run may have opened the same conditions: the partial unique index
             # keeps one, and we only claim (and notify) the rows this run inserted.
-            Alert.objects.bulk_create(new, batch_size=1000, ignore_conflicts=True)
-            for alert_id, severity in Alert.objects.filter(
-                dedup_key__in=[a.dedup_key for a in new],
-                status=Alert.Status.OPEN,
-                opened_at=now,
-            ).values_list("id", "severity"):
+            for alert_id, severity in _alerts_insert(new, now=now):
                 opened.append(alert_id)
                 events.append((alert_id, AlertEvent.Kind.OPENED, severity))
     if changed:
@@ -337,6 +341,34 @@ def alerts_sync(*, outcomes: list[Outcome], now: datetime) -> list[int]:
         events += [(a.id, AlertEvent.Kind.RESOLVED, a.severity) for a in to_resolve]
     _events(events, now)
     return opened
+
+
+def _alerts_insert(rows: list[dict], *, now: datetime) -> list[tuple[int, int]]:
+    """Open these alerts (``rows``: attname -> JSON-native value) unless their condition is
+    already open (the one-active-alert-per-condition index); returns ``(id, severity)`` of
+    each row inserted. One statement on PostgreSQL (``metrics.engine.recordset``)."""
+    constants = {"status": Alert.Status.OPEN, "opened_at": now, "last_seen_at": now}
+    if recordset_supported():
+        return [
+            (alert_id, severity)
+            for alert_id, severity in recordset_insert(
+                model=Alert,
+                rows=rows,
+                constants=constants,
+                returning=("id", "severity"),
+                skip_conflicts=True,
+            )
+        ]
+    Alert.objects.bulk_create(
+        [Alert(**row, **constants) for row in rows], batch_size=1000, ignore_conflicts=True
+    )
+    return list(
+        Alert.objects.filter(
+            dedup_key__in=[row["dedup_key"] for row in rows],
+            status=Alert.Status.OPEN,
+            opened_at=now,
+        ).values_list("id", "severity")
+    )
 
 
 def _alerts_reopen(

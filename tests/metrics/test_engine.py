@@ -289,20 +289,21 @@ def test_the_engine_reads_a_daily_kpis_whole_forecast_window(db, settings):
 def test_a_concurrent_latest_row_makes_the_write_run_again(plan):
     """Another run inserting a latest row between our flip and our insert must not leave two
     latest rows nor lose our result: the unique index refuses the insert and we write again."""
-    from django.db.models import QuerySet
+    from metrics.engine import persist
 
-    real = QuerySet.bulk_create
+    real = persist._scores_insert
     calls = []
 
-    def racing(self, objs, *args, **kwargs):
-        if self.model is GapScore and not calls:
+    def racing(rows, **kwargs):
+        if not calls:
             calls.append(1)
-            first = objs[0]
-            real(self, [GapScore(subject_type=first.subject_type, subject_id=first.subject_id,
-                                 as_of=TODAY, status="no_data", reason="other run")])  # fmt: skip
-        return real(self, objs, *args, **kwargs)
+            first = rows[0]
+            GapScore.objects.create(subject_type=first["subject_type"],
+                                    subject_id=first["subject_id"], as_of=TODAY,
+                                    status="no_data", reason="other run")  # fmt: skip
+        return real(rows, **kwargs)
 
-    with mock.patch.object(QuerySet, "bulk_create", racing):
+    with mock.patch.object(persist, "_scores_insert", racing):
         stats = subjects_recompute(subjects=[(SubjectType.KPI, plan["nps"].pk)], today=TODAY)
     assert calls == [1]
     assert stats.written == stats.computed  # the retry wrote everything
