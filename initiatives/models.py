@@ -257,9 +257,6 @@ class Initiative(KeyUniqueIgnoringCase, VersionedModel):
     _change_reason: str
     skip_history_when_saving: bool
     latest_score: GapScore | None
-    last_rag: str | None  # the latest check-in's (initiatives_for_work's annotation)
-    overdue_count: int  # its overdue milestones (initiatives_for_work's annotation)
-    checkin_days: int  # checkin_silence_annotations's
     silence: CheckinSilence
     open_milestones: list[Milestone]
     flags: list[tuple[str, str]]

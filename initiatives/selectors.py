@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.conf import settings
 from django.db.models import (
@@ -40,6 +40,15 @@ from strategy.quantities import count_text
 if TYPE_CHECKING:
     from django.db.backends.base.base import BaseDatabaseWrapper
     from django.db.models.sql.compiler import SQLCompiler, _AsSqlType
+    from django_stubs_ext import WithAnnotations
+
+    class _WorkAnnotations(TypedDict):
+        last_rag: str | None
+        last_summary: str | None
+        overdue_count: int
+
+    # A row of initiatives_for_work: an initiative with its last check-in and overdue count.
+    WorkRow = WithAnnotations[Initiative, _WorkAnnotations]
 
 CHECKIN_HISTORY = 50
 
@@ -211,7 +220,7 @@ def initiatives_for_work(
     return rows
 
 
-def initiative_flags(row: Initiative) -> tuple[list[tuple[str, str]], int]:
+def initiative_flags(row: WorkRow) -> tuple[list[tuple[str, str]], int]:
     """Why an initiative needs attention, and a weight to sort by (higher first)."""
     flags: list[tuple[str, str]] = []
     attention = 0
