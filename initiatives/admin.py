@@ -38,7 +38,7 @@ class CheckInInline(admin.TabularInline):
 
     model = CheckIn
     extra = 0
-    fields = ["created_at", "author", "rag", "confidence", "progress", "summary"]
+    fields = ("created_at", "author", "rag", "confidence", "progress", "summary")
     readonly_fields = fields
     can_delete = False
     show_change_link = True

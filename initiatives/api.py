@@ -9,6 +9,7 @@ check-in cadence and milestones; members update the initiatives they own or cont
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING, cast
 
 from django.contrib.auth import get_user_model
 from django.db.models import Prefetch
@@ -40,6 +41,9 @@ from metrics.models import SubjectType
 from strategy.access import INITIATIVE_LEADER_ONLY, Access
 from strategy.models import ApiToken
 
+if TYPE_CHECKING:
+    from django.db.models import Model
+
 User = get_user_model()
 
 WRITE_INITIATIVES = {"read": ApiToken.Scope.READ, "write": ApiToken.Scope.WRITE_INITIATIVES}
@@ -69,7 +73,7 @@ class MilestoneFilter(BaseFilterSet):
 
     class Meta:
         model = Milestone
-        fields = []
+        fields: list[str] = []
 
 
 class CheckInFilter(filters.FilterSet):
@@ -114,22 +118,23 @@ class InitiativeViewSet(AccessViewSet):
         """Conditional: send the last ETag in If-None-Match and get 304 if nothing changed."""
         return scored_list(self, request)
 
-    def may_write(self, access: Access, obj: Initiative, request) -> bool:
+    def may_write(self, access: Access, obj: Model, request) -> bool:
         """Creating and deleting: its team's leaders. Changing: the fields
         ``Access.initiative_fields_writable`` allows (owner: description, contributors,
         check-in cadence, progress; contributor: progress); a leader-only field sent by an
         owner or contributor is a 403 naming each such field."""
+        initiative = cast(Initiative, obj)  # this viewset's objects (WriteMixin: any model)
         if request.method != "PATCH":
-            return access.can_edit_initiative(obj)
+            return access.can_edit_initiative(initiative)
         if self.changed_fields is None:
             # Object check before the change is known: owners and members reach perform_update.
-            return access.can_update_initiative(obj)
-        allowed = access.initiative_fields_writable(obj)
+            return access.can_update_initiative(initiative)
+        allowed = access.initiative_fields_writable(initiative)
         if allowed is None:
             return True
         if not allowed:
             return False
-        refused = access.initiative_fields_refused(obj, self.changed_fields)
+        refused = access.initiative_fields_refused(initiative, self.changed_fields)
         if refused:
             raise ApiError(
                 status_code=403,
@@ -166,10 +171,10 @@ class MilestoneViewSet(AccessViewSet):
     ordering_fields = ["due_date", "title", "updated_at"]
     ordering = ["due_date", "id"]
 
-    def may_write(self, access: Access, obj: Milestone, request) -> bool:
+    def may_write(self, access: Access, obj: Model, request) -> bool:
         """Completing: the initiative's people (``can_update_initiative``); planning (create,
         change, delete): its leaders and its owner (``can_plan_milestones``)."""
-        initiative = obj.initiative
+        initiative = cast(Milestone, obj).initiative  # this viewset's objects
         if self.changed_fields is not None and self.changed_fields <= {"completed_on"}:
             return access.can_update_initiative(initiative)
         if request.method == "PATCH" and self.changed_fields is None:
@@ -201,8 +206,8 @@ class CheckInViewSet(AppendOnlyAccessViewSet):
     ordering_fields = ["created_at"]
     ordering = ["-created_at", "-id"]
 
-    def may_write(self, access: Access, obj: CheckIn, request) -> bool:
-        return access.can_update_initiative(obj.initiative)
+    def may_write(self, access: Access, obj: Model, request) -> bool:
+        return access.can_update_initiative(cast(CheckIn, obj).initiative)  # this viewset's objects
 
     @extend_schema(
         parameters=[
@@ -256,8 +261,10 @@ class SpendEntryViewSet(AppendOnlyAccessViewSet):
     ordering_fields = ["date", "amount", "created_at"]
     ordering = ["-date", "-id"]
 
-    def may_write(self, access: Access, obj: SpendEntry, request) -> bool:
-        return access.can_update_initiative(obj.initiative)
+    def may_write(self, access: Access, obj: Model, request) -> bool:
+        return access.can_update_initiative(
+            cast(SpendEntry, obj).initiative
+        )  # this viewset's objects
 
     def perform_create(self, serializer):
         self._check(SpendEntry(initiative=serializer.validated_data["initiative"]))

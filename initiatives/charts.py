@@ -38,7 +38,9 @@ def budget_burn(
     drawn, and a note says how many."""
     if not planned and not spend:
         return None
-    xs, ys, total = [], [], Decimal(0)
+    xs: list[str] = []
+    ys: list[float] = []
+    total = Decimal(0)
     left_out = 0
     for day, amount in spend:
         if not chart_day_ok(day):

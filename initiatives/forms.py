@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import cast
 
 from django import forms
 
@@ -54,7 +55,9 @@ class CheckInForm(ModelForm):
 
     def __init__(self, *args, initiative: Initiative | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["rag"].choices = [c for c in self.fields["rag"].choices if c[0]]
+        rag = cast(forms.ChoiceField, self.fields["rag"])  # the model field's (with choices)
+        # Django keeps a form field's choices normalised: a list of (value, label) pairs.
+        rag.choices = [c for c in cast(list, rag.choices) if c[0]]
         self.fields["rag"].error_messages["required"] = "Choose a status: green, amber or red."
         self.fields["summary"].error_messages["required"] = SUMMARY_REQUIRED
         for name in ("confidence", "progress"):
@@ -109,11 +112,14 @@ class InitiativeForm(VersionedModelForm):
     def __init__(self, *args, access: Access, **kwargs):
         super().__init__(*args, **kwargs)
         self.access = access
-        self.fields["objective"].queryset = access.scope(Objective.objects.select_related("theme"))
+        # The foreign keys' fields (ModelChoiceField).
+        objective = cast(forms.ModelChoiceField, self.fields["objective"])
+        team = cast(forms.ModelChoiceField, self.fields["team"])
+        objective.queryset = access.scope(Objective.objects.select_related("theme"))
         teams = Team.objects.all()
         if not access.is_office:
             teams = teams.filter(pk__in=[t for t in access.roles if access.leads(t)])
-        self.fields["team"].queryset = teams
+        team.queryset = teams
         person_fields_scope(self, access=access, names=("owner", "contributors"))
         # An owner who is not a leader edits their fields only; the rest is shown, disabled
         # (a posted value for it is ignored), by the one rule the API applies too.
@@ -126,7 +132,7 @@ class InitiativeForm(VersionedModelForm):
                     field.help_text = INITIATIVE_LEADER_ONLY
                     self.leader_only.append(name)
             # Its current team, whichever teams this person leads (none): shown as it is.
-            self.fields["team"].queryset = Team.objects.filter(pk=self.instance.team_id)
+            team.queryset = Team.objects.filter(pk=self.instance.team_id)
 
     def clean_team(self):
         team = self.cleaned_data["team"]

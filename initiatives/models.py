@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -31,6 +32,13 @@ from strategy.models import (
     VersionedModel,
     history_records,
 )
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    from initiatives.forms import CheckInForm
+    from metrics.models import GapScore
+    from metrics.scoring.initiative import CheckinSilence
 
 PERCENT = [MinValueValidator(0), MaxValueValidator(100)]
 CHECKIN_TEXT = text_validators(CHECKIN_TEXT_MAX)
@@ -242,6 +250,20 @@ class Initiative(KeyUniqueIgnoringCase, VersionedModel):
         ),
         m2m_fields=("contributors", "depends_on"),
     )  # fmt: skip
+
+    # Not fields: django-simple-history's per-save options (the services set them) and what
+    # the selectors and views attach to the rows they show. Declared for the type checker.
+    _history_user: User
+    _change_reason: str
+    skip_history_when_saving: bool
+    latest_score: GapScore | None
+    silence: CheckinSilence
+    open_milestones: list[Milestone]
+    flags: list[tuple[str, str]]
+    attention: int
+    visible: bool
+    can_update: bool
+    form: CheckInForm | None
 
     class Meta:
         ordering = ["due_date", "title"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.conf import settings
 from django.db.models import (
@@ -36,6 +37,19 @@ from metrics.selectors import (
 from strategy.access import Access
 from strategy.quantities import count_text
 
+if TYPE_CHECKING:
+    from django.db.backends.base.base import BaseDatabaseWrapper
+    from django.db.models.sql.compiler import SQLCompiler, _AsSqlType
+    from django_stubs_ext import WithAnnotations
+
+    class _WorkAnnotations(TypedDict):
+        last_rag: str | None
+        last_summary: str | None
+        overdue_count: int
+
+    # A row of initiatives_for_work: an initiative with its last check-in and overdue count.
+    WorkRow = WithAnnotations[Initiative, _WorkAnnotations]
+
 CHECKIN_HISTORY = 50
 
 
@@ -48,13 +62,28 @@ class _DaysBetween(Func):
     def __init__(self, start, end):
         super().__init__(end, start)
 
-    def as_sql(self, compiler, connection, **extra_context):
+    def as_sql(
+        self,
+        compiler: SQLCompiler,
+        connection: BaseDatabaseWrapper,
+        function: str | None = None,
+        template: str | None = None,
+        arg_joiner: str | None = None,
+        **extra_context: Any,
+    ) -> _AsSqlType:
         # PostgreSQL: date - date is the number of days.
         return super().as_sql(
-            compiler, connection, template="(%(expressions)s)", arg_joiner=" - ", **extra_context
+            compiler,
+            connection,
+            function=function,
+            template=template or "(%(expressions)s)",
+            arg_joiner=arg_joiner or " - ",
+            **extra_context,
         )
 
-    def as_sqlite(self, compiler, connection, **extra_context):
+    def as_sqlite(
+        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra_context: Any
+    ) -> _AsSqlType:
         return super().as_sql(
             compiler,
             connection,
@@ -191,11 +220,12 @@ def initiatives_for_work(
     return rows
 
 
-def initiative_flags(row: Initiative) -> tuple[list[tuple[str, str]], int]:
+def initiative_flags(row: WorkRow) -> tuple[list[tuple[str, str]], int]:
     """Why an initiative needs attention, and a weight to sort by (higher first)."""
     flags: list[tuple[str, str]] = []
     attention = 0
-    status = row.latest_score.status if getattr(row, "latest_score", None) else None
+    score = getattr(row, "latest_score", None)  # a row without scores attached: none
+    status = score.status if score else None
     if status == "off_track":
         flags.append(("bad", "Off track"))
         attention += 30

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -27,6 +29,9 @@ from metrics.selectors import latest_scores_by_type, measurement_sparklines
 from strategy.access import access_for
 from strategy.models import Objective, VersionConflict
 
+if TYPE_CHECKING:
+    from execsupport.requests import AuthenticatedHttpRequest
+
 
 def initiative_get_for_user(*, access, pk: int) -> Initiative:
     """The initiative if this person may see it, else 404 (its existence is not disclosed)."""
@@ -36,7 +41,7 @@ def initiative_get_for_user(*, access, pk: int) -> Initiative:
 
 
 @login_required
-def my_work(request: HttpRequest) -> HttpResponse:
+def my_work(request: AuthenticatedHttpRequest) -> HttpResponse:
     access = access_for(request.user)
     today = timezone.localdate()
     items = initiatives_for_work(access=access, user=request.user, today=today)
@@ -60,7 +65,7 @@ def my_work(request: HttpRequest) -> HttpResponse:
             grace=settings.GAP_STALE_GRACE,
             created_on=timezone.localtime(kpi.created_at).date(),
         )
-        status = kpi.latest_score.status if kpi.latest_score else None
+        status = kpi.latest_score.status if kpi.latest_score else ""
         kpi.attention = {"off_track": 30, "at_risk": 15}.get(status, 0) + (20 if kpi.stale else 0)
     kpis.sort(key=lambda k: (-k.attention, k.name))
     alerts = (
@@ -84,7 +89,7 @@ def my_work(request: HttpRequest) -> HttpResponse:
 
 
 def _work_item_response(
-    request: HttpRequest, initiative: Initiative, *, form=None, saved: str = ""
+    request: AuthenticatedHttpRequest, initiative: Initiative, *, form=None, saved: str = ""
 ) -> HttpResponse:
     """Re-render one My-work card (the HTMX target) after a check-in or a milestone change."""
     access = access_for(request.user)
@@ -108,7 +113,7 @@ def _work_item_response(
 
 @login_required
 @require_POST
-def checkin_new(request: HttpRequest, pk: int) -> HttpResponse:
+def checkin_new(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     access = access_for(request.user)
     initiative = initiative_get_for_user(access=access, pk=pk)
     if not access.can_update_initiative(initiative):
@@ -133,7 +138,7 @@ def checkin_new(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def milestone_complete(request: HttpRequest, pk: int) -> HttpResponse:
+def milestone_complete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Complete (or, with ``reopen``, reopen) a milestone."""
     access = access_for(request.user)
     milestone = get_object_or_404(Milestone.objects.select_related("initiative"), pk=pk)
@@ -152,7 +157,9 @@ def milestone_complete(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def initiative_detail(request: HttpRequest, pk: int, checkin_form=None) -> HttpResponse:
+def initiative_detail(
+    request: AuthenticatedHttpRequest, pk: int, checkin_form=None
+) -> HttpResponse:
     access = access_for(request.user)
     initiative = initiative_get_for_user(access=access, pk=pk)
     today = timezone.localdate()
@@ -193,7 +200,7 @@ def initiative_detail(request: HttpRequest, pk: int, checkin_form=None) -> HttpR
 
 
 @login_required
-def initiative_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+def initiative_edit(request: AuthenticatedHttpRequest, pk: int | None = None) -> HttpResponse:
     """Edit an initiative, or (without ``pk``) create one, optionally under ``?objective=``."""
     access = access_for(request.user)
     initial = {}
@@ -241,7 +248,9 @@ def initiative_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse
 
 
 @login_required
-def milestone_edit(request: HttpRequest, initiative_pk: int, pk: int | None = None) -> HttpResponse:
+def milestone_edit(
+    request: AuthenticatedHttpRequest, initiative_pk: int, pk: int | None = None
+) -> HttpResponse:
     access = access_for(request.user)
     initiative = initiative_get_for_user(access=access, pk=initiative_pk)
     if not access.can_plan_milestones(initiative):

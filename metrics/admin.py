@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
@@ -25,6 +27,9 @@ from metrics.models import (
 from metrics.services import PLAN_FIELDS, kpi_plan, kpi_save, webhook_save, webhook_scope_check
 from metrics.webhook_formats import standard_secret
 from strategy.forms import VersionCheckedModelForm
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 class KPIAdminForm(VersionCheckedModelForm):
@@ -55,7 +60,7 @@ class TrajectoryInline(admin.TabularInline):
 class TargetRevisionInline(admin.TabularInline):
     model = TargetRevision
     extra = 0
-    fields = ["changed_at", "changed_by", "reason", "old_plan", "new_plan"]
+    fields = ("changed_at", "changed_by", "reason", "old_plan", "new_plan")
     readonly_fields = fields
     can_delete = False
 
@@ -133,7 +138,7 @@ class AlertEventInline(admin.TabularInline):
     """The alert's log, read-only: it is written by the services and the engine."""
 
     model = AlertEvent
-    fields = ["at", "kind", "by", "severity", "until", "note"]
+    fields = ("at", "kind", "by", "severity", "until", "note")
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -173,7 +178,7 @@ class DirtySubjectAdmin(admin.ModelAdmin):
 
 class RecomputeChunkInline(admin.TabularInline):
     model = RecomputeChunk
-    fields = [
+    fields = (
         "stage",
         "position",
         "status",
@@ -182,7 +187,7 @@ class RecomputeChunkInline(admin.TabularInline):
         "claimed_at",
         "heartbeat_at",
         "finished_at",
-    ]
+    )
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -238,7 +243,7 @@ class WebhookAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: Webhook, form, change: bool) -> None:
         if not change:
-            obj.created_by = request.user
+            obj.created_by = cast("User", request.user)  # the admin's: a signed-in user
         webhook_save(webhook=obj)
         if not change:
             # Shown once; messages live in the session (MESSAGE_STORAGE), never in a cookie.

@@ -353,7 +353,13 @@ def kpi_alerts(
         specs.append(_holding(subject, "kpi_at_risk"))
     # The forecast warns while the current status still looks acceptable; once the KPI is
     # off track, that alert says it already.
-    if misses and not dq.get("stale") and result.status in (ON_TRACK, AT_RISK):
+    # (misses: never without a forecast)
+    if (
+        misses
+        and forecast is not None
+        and not dq.get("stale")
+        and result.status in (ON_TRACK, AT_RISK)
+    ):
         specs.append(
             _spec(
                 subject,
@@ -421,7 +427,7 @@ def initiative_alerts(
         )
     schedule = _component(result, "schedule")
     schedule_score = None if paused or not schedule else schedule["score"]
-    if schedule_score is not None and schedule_score < thresholds.schedule_slip * 100:
+    if schedule and schedule_score is not None and schedule_score < thresholds.schedule_slip * 100:
         specs.append(
             _spec(
                 subject,
@@ -563,7 +569,7 @@ def action_item_alerts(
 def objective_alerts(
     *,
     subject: Subject,
-    kpi_statuses: list[tuple[str, str, str]],
+    kpi_statuses: list[tuple[str, int, str]],
     is_open: bool,
 ) -> list[AlertSpec]:
     """``kpi_statuses``: (kind, KPI id, status) of the objective's active KPIs."""

@@ -6,6 +6,8 @@ Rules come from ``strategy.access``; writes call ``metrics.services``.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 from django.conf import settings
 from django.db.models import Count, Max, Q
 from django_filters import rest_framework as filters
@@ -48,6 +50,9 @@ from metrics.models import (
 )
 from metrics.preferences import preferences_get, preferences_update
 from metrics.selectors import alert_events_visible
+
+if TYPE_CHECKING:
+    from django.db.models import Model
 from metrics.serializers import (
     AlertEventSerializer,
     AlertNoteSerializer,
@@ -171,11 +176,11 @@ class KPIViewSet(AccessViewSet):
         """Conditional: send the last ETag in If-None-Match and get 304 if nothing changed."""
         return scored_list(self, request)
 
-    def may_write(self, access: Access, obj: KPI, request) -> bool:
-        return access.can_edit_kpi(obj)
+    def may_write(self, access: Access, obj: Model, request) -> bool:
+        return access.can_edit_kpi(cast(KPI, obj))  # this viewset's objects
 
-    def before_update(self, instance: KPI) -> None:
-        self._previous_plan = services.kpi_plan(kpi=instance)
+    def before_update(self, instance: Model) -> None:
+        self._previous_plan = services.kpi_plan(kpi=cast(KPI, instance))  # this viewset's
 
     def store(self, instance, data, *, created, version=None):
         return services.kpi_save(
@@ -206,8 +211,8 @@ class MeasurementViewSet(AppendOnlyAccessViewSet):
     ordering_fields = ["id", "as_of", "updated_at"]
     ordering = ["-id"]
 
-    def may_write(self, access: Access, obj: Measurement, request) -> bool:
-        return access.can_record_measurement(obj.kpi)
+    def may_write(self, access: Access, obj: Model, request) -> bool:
+        return access.can_record_measurement(cast(Measurement, obj).kpi)  # this viewset's objects
 
     @extend_schema(
         responses={
@@ -478,6 +483,8 @@ class MeViewSet(viewsets.GenericViewSet):
     filter_backends: list = []
 
     def get_queryset(self):
+        if self.request.user.pk is None:  # anonymous (the schema generator): nobody's
+            return NotificationPreferences.objects.none()
         return NotificationPreferences.objects.filter(user_id=self.request.user.pk)
 
     def get_object(self) -> NotificationPreferences:
@@ -505,7 +512,10 @@ class MeViewSet(viewsets.GenericViewSet):
         change the fields given; a bad value is a 400 naming the field, nothing saved."""
         if request.method == "GET":
             return Response(self.get_serializer(preferences_get(user=request.user)).data)
-        data = self.get_serializer(data=request.data, partial=True)
+        data = cast(
+            NotificationPreferencesSerializer,  # serializer_class's
+            self.get_serializer(data=request.data, partial=True),
+        )
         body_types_check(data, request)
         data.is_valid(raise_exception=True)
         prefs = preferences_update(user=request.user, data=data.validated_data)

@@ -77,7 +77,7 @@ def kpi_chart(
         )
     else:
 
-        def band(share: float) -> list[float]:
+        def band_at(share: float) -> list[float]:
             return [kpi.baseline_value + share * (v - kpi.baseline_value) for _, v in plan]
 
         data += [
@@ -85,7 +85,7 @@ def kpi_chart(
                 "type": "scatter",
                 "mode": "lines",
                 "x": plan_x,
-                "y": band(off_track),
+                "y": band_at(off_track),
                 "line": {"width": 0},
                 "hoverinfo": "skip",
                 "showlegend": False,
@@ -95,7 +95,7 @@ def kpi_chart(
                 "mode": "lines",
                 "name": f"At risk (below {on_track:.0%} of plan)",
                 "x": plan_x,
-                "y": band(on_track),
+                "y": band_at(on_track),
                 "fill": "tonexty",
                 "fillcolor": "rgba(214,158,46,0.16)",
                 "line": {"width": 0},
@@ -105,7 +105,7 @@ def kpi_chart(
                 "type": "scatter",
                 "mode": "lines",
                 "x": plan_x,
-                "y": band(0.0),
+                "y": band_at(0.0),
                 "line": {"width": 0},
                 "hoverinfo": "skip",
                 "showlegend": False,
@@ -115,7 +115,7 @@ def kpi_chart(
                 "mode": "lines",
                 "name": f"Off track (below {off_track:.0%})",
                 "x": plan_x,
-                "y": band(off_track),
+                "y": band_at(off_track),
                 "fill": "tonexty",
                 "fillcolor": "rgba(180,35,24,0.10)",
                 "line": {"width": 0},
@@ -145,7 +145,7 @@ def kpi_chart(
         }
     )
     band, band_cut = _forecast_band(forecast)
-    if len(band) >= 2:
+    if forecast and len(band) >= 2:  # a band comes only from a forecast
         # The interval as a band from the latest value to the target date: its upper edge, then
         # the lower edge filled up to it (the same figures as the page's text).
         level = f"{forecast.get('interval_level', 0.8):.0%}"
@@ -177,7 +177,7 @@ def kpi_chart(
     line, forecast_cut = _forecast_line(forecast)
     if forecast_cut or band_cut:
         notes.append("The forecast is cut where it leaves the dates and values a chart can draw.")
-    if line:
+    if forecast and line:  # a line comes only from a forecast
         data.append(
             {
                 "type": "scatter",

@@ -76,7 +76,11 @@ def digests_build(*, now: datetime | None = None) -> dict:
             kind=OutboxMessage.Kind.DIGEST, digest_date=day, recipient_id__in=list(by_person)
         ).values_list("recipient_id", flat=True)
     )
-    people = [rows[0].recipient for pid, rows in by_person.items() if pid not in already]
+    people = [
+        person
+        for pid, rows in by_person.items()
+        if pid not in already and (person := rows[0].recipient) is not None  # (never None here)
+    ]
     accesses = accesses_for(users=people) if people else {}
     counts = {
         "digests": 0,
@@ -141,7 +145,11 @@ def held_notes_visible(*, rows: list[OutboxMessage], access: Access) -> list[Out
     for row in rows:
         if row.subject_type in models and row.subject_id is not None:
             wanted[row.subject_type].add(row.subject_id)
-    found = {name: models[name].objects.in_bulk(sorted(ids)) for name, ids in wanted.items()}
+    found = {
+        # _default_manager: ``objects``, the only manager of the app's models
+        name: models[name]._default_manager.in_bulk(sorted(ids))
+        for name, ids in wanted.items()
+    }
     return [
         row
         for row in rows

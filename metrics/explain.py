@@ -86,13 +86,13 @@ def _score_parts(score: GapScore) -> Iterable[Any]:
     items, _extra = _raw_items(score)
     for item in items:
         yield item.get("detail_parts")
-        if _key(item):
-            yield {"ref": list(_key(item))}
+        if key := _key(item):
+            yield {"ref": list(key)}
     for row in score.contributors or []:
         if isinstance(row, dict):
             yield row.get("explanation_parts")
-            if _key(row):
-                yield {"ref": list(_key(row))}
+            if key := _key(row):
+                yield {"ref": list(key)}
 
 
 def _explain(score: GapScore, names: DerivedNames, html: bool) -> ScoreExplained:
@@ -102,12 +102,13 @@ def _explain(score: GapScore, names: DerivedNames, html: bool) -> ScoreExplained
     hidden, hidden_weight = 0, 0.0
     for item in items:
         key = _key(item)
-        if key is not None and not names.sees(key):
+        found = names.get(key) if key is not None else None  # None for a subject: not seen
+        if key is not None and found is None:
             hidden += 1
             hidden_weight += float(item.get("weight") or 0.0)
             continue
-        if key is not None:
-            label, url = names.get(key)
+        if found is not None:
+            label, url = found
             # a stored text of a part about a subject may name others: only its parts are read
             detail = item.get("detail_parts") or ""
         else:
@@ -146,10 +147,11 @@ def _explain(score: GapScore, names: DerivedNames, html: bool) -> ScoreExplained
         if not isinstance(row, dict):
             continue
         key = _key(row)
-        if key is not None and not names.sees(key):
+        found = names.get(key) if key is not None else None  # None for a subject: not seen
+        if key is not None and found is None:
             continue  # never named, and its figure is its own: left out
-        if key is not None:
-            label, url = names.get(key)
+        if found is not None:
+            label, url = found
             explanation = row.get("explanation_parts") or label
         else:
             label, url = str(row.get("label", "")), None
@@ -188,12 +190,12 @@ def scores_explain(
     """Set ``score.explained`` (a ``ScoreExplained``) on each score, for this reader: one query
     for the references of all of them (none when they mention nothing). ``html=False``: plain
     text only (the ``*_html`` fields stay empty), for the API."""
-    scores = [s for s in scores if s is not None]
+    present = [s for s in scores if s is not None]
     names = names or DerivedNames(access)
-    for score in scores:
+    for score in present:
         names.want(*_score_parts(score))
     names.resolve()
-    for score in scores:
+    for score in present:
         score.explained = _explain(score, names, html)
 
 

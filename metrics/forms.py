@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.urls import reverse
 
@@ -79,12 +81,17 @@ class KPIForm(VersionedModelForm):
             self.fields[name].widget.attrs["data-show-when"] = (
                 f"{self['direction'].auto_id}={KPI.Direction.RANGE}"
             )
-        self.fields["objective"].queryset = access.scope(Objective.objects.all())
-        self.fields["initiative"].queryset = access.scope(Initiative.objects.all())
+        # The foreign keys' fields (ModelChoiceField).
+        cast(forms.ModelChoiceField, self.fields["objective"]).queryset = access.scope(
+            Objective.objects.all()
+        )
+        cast(forms.ModelChoiceField, self.fields["initiative"]).queryset = access.scope(
+            Initiative.objects.all()
+        )
         teams = Team.objects.all()
         if not access.is_office:
             teams = teams.filter(pk__in=[t for t in access.roles if access.leads(t)])
-        self.fields["team"].queryset = teams
+        cast(forms.ModelChoiceField, self.fields["team"]).queryset = teams
         person_fields_scope(self, access=access, names=("owner",))
 
     def clean_team(self):
@@ -95,6 +102,8 @@ class KPIForm(VersionedModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        if cleaned is None:  # a parent that returns nothing keeps cleaned_data (as Django does)
+            cleaned = self.cleaned_data
         if not cleaned.get("key") and cleaned.get("name") and "key" not in self.errors:
             cleaned["key"] = kpi_key_propose(name=cleaned["name"], exclude_id=self.instance.pk)
         if cleaned.get("direction") and cleaned["direction"] != KPI.Direction.RANGE:

@@ -7,6 +7,7 @@ persistence); nothing here computes them.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -39,6 +40,12 @@ from strategy.models import (
     VersionedModel,
     history_records,
 )
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    from metrics.explain import AlertText, ScoreExplained
+    from metrics.scoring.quality import ImplausibleValue
 
 # VALUE_LIMIT (execsupport.validation): beyond 2**53 a float no longer holds every integer; no
 # business KPI needs more, and the bound also keeps NaN and ±Infinity out of the database (NaN
@@ -137,6 +144,11 @@ class KPI(KeyUniqueIgnoringCase, VersionedModel):
     )  # fmt: skip
 
     history = history_records()
+
+    # Not fields: django-simple-history's author of the next version (kpi_save sets it), and
+    # the latest score the pages attach (metrics.selectors.attach_latest_scores...).
+    _history_user: User
+    latest_score: GapScore | None
 
     class Meta:
         verbose_name = "KPI"
@@ -308,6 +320,10 @@ class Measurement(TimestampedModel):
         related_name="+",
     )
 
+    # Not a field: measurement_record's plausibility check (None: plausible), or on the KPI
+    # page whether the data-quality test flags the value.
+    implausible: ImplausibleValue | bool | None
+
     class Meta:
         ordering = ["kpi", "as_of"]
         get_latest_by = "as_of"
@@ -397,6 +413,9 @@ class GapScore(models.Model):
     contributors = models.JSONField(
         default=list, blank=True, help_text="Top contributors to the gap, largest first."
     )
+
+    # Not a field: the reader's explanation (metrics.explain.scores_explain sets it).
+    explained: ScoreExplained
 
     class Meta:
         ordering = ["-computed_at", "-id"]
@@ -577,6 +596,14 @@ class Alert(models.Model):
         help_text="When a notification batch last took it on (the once-per-opening guard and "
         "the renotify window); messages then go through the outbox.",
     )
+
+    # Not fields: what the pages, messages and the engine attach to the alerts they handle.
+    text: AlertText  # for one reader (metrics.explain.alerts_render)
+    subject_url: str | None  # metrics.selectors.alert_subject_links
+    link: str | None  # absolute URL, in e-mails (metrics.digest)
+    can_handle: bool  # may the reader acknowledge or resolve it (pages)
+    reopened_now: bool  # the engine's reopening (metrics.engine.persist)
+    worse: bool  # reopened with a higher severity than its peak (metrics.engine.persist)
 
     class Meta:
         ordering = ["-severity", "-opened_at"]
@@ -844,6 +871,9 @@ class Webhook(VersionedModel):
 
     # The signing secret never enters the history.
     history = history_records(excluded=("secret",))
+
+    # Not a field: the secret of a webhook just created, for the one answer that shows it.
+    new_secret: str
 
     class Meta:
         ordering = ["name"]

@@ -109,8 +109,8 @@ def _alert_payload(alert: Alert, *, rendered: bool, subject_url: str) -> dict:
         "message": alert.text.message if rendered else derived_neutral(_parts(alert, "message")),
         "subject_type": alert.subject_type,
         "subject_id": alert.subject_id,
-        "team": alert.team.slug if alert.team_id else None,
-        "owner": alert.owner.get_username() if alert.owner_id else None,
+        "team": alert.team.slug if alert.team else None,
+        "owner": alert.owner.get_username() if alert.owner else None,
         "opened_at": alert.opened_at.isoformat(),
         "reopened_count": alert.reopened_count,
         "url": alert_url(alert),
@@ -214,15 +214,17 @@ def alerts_notify(*, alert_ids: list[int], now: datetime | None = None) -> dict:
         .order_by("id")
     )
     accesses = accesses_for(
-        users=[*{a.owner_id: a.owner for a in alerts if a.owner_id}.values()]
-        + [w.owner for w in webhooks]
+        users=[*{a.owner_id: a.owner for a in alerts if a.owner}.values()]
+        + [w.owner for w in webhooks if w.owner]  # (all of them: they have an owner)
     )
     by_owner: dict[int, list[Alert]] = defaultdict(list)
     for alert in alerts:
+        owner = alert.owner
         if (
             alert.owner_id
-            and alert.owner.email
-            and alert.owner.is_active
+            and owner
+            and owner.email
+            and owner.is_active
             and accesses[alert.owner_id].can_view_alert(alert)
         ):
             by_owner[alert.owner_id].append(alert)
@@ -260,6 +262,8 @@ def alerts_notify(*, alert_ids: list[int], now: datetime | None = None) -> dict:
     deliveries = []
     scopes = webhook_scopes(webhooks=webhooks)
     for webhook in webhooks:
+        if webhook.owner_id is None:  # (never: only webhooks with an owner were read)
+            continue
         access = accesses[webhook.owner_id]
         chosen = webhook_alerts_choose(
             webhook=webhook, alerts=alerts, access=access, scope=scopes[webhook.id]
@@ -365,7 +369,7 @@ def outbox_email_queue(
         recipient=recipient,
         to_address=message.to[0],
         subject=message.subject[:200],
-        body=message.body,
+        body=str(message.body),
         html_body=html_body,
         alert_ids=sorted(alert_ids),
         digest_date=digest_date,
@@ -474,9 +478,9 @@ def delivery_rescope(*, delivery: WebhookDelivery) -> bool:
     webhook = delivery.webhook
     listed = delivery.payload.get("alerts") or []
     keep: set[int] = set()
-    if webhook.owner_id is not None and listed:
+    if listed and webhook.owner is not None:
         alerts = list(Alert.objects.filter(id__in=[a.get("id") for a in listed]).only("team_id"))
-        access = accesses_for(users=[webhook.owner])[webhook.owner_id]
+        access = accesses_for(users=[webhook.owner])[webhook.owner.pk]
         scope = webhook_scopes(webhooks=[webhook])[webhook.id]
         keep = {
             a.id

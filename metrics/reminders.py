@@ -61,7 +61,7 @@ def _candidates(*, today: dt.date) -> list[tuple]:
     """(owner, subject, kind of work, due day, stage) of everything with a reminder to send
     today (before looking at what was sent already). Two queries."""
     before = settings.NOTIFY_REMIND_BEFORE_DAYS
-    found = []
+    found: list[tuple] = []
     initiatives = Initiative.objects.filter(
         status=Initiative.Status.ACTIVE,
         start_date__lte=today,

@@ -97,7 +97,7 @@ def subject_url(subject_type: str | None, subject_id: int | None) -> str | None:
     """The page of a scored subject, without a query (KPIs go through their id redirect)."""
     if not subject_type or subject_id is None:
         return None
-    names = {
+    names: dict[str, str] = {
         SubjectType.KPI: "metrics:kpi-by-id",
         SubjectType.INITIATIVE: "initiatives:initiative-detail",
         SubjectType.OBJECTIVE: "strategy:objective-detail",

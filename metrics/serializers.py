@@ -5,6 +5,9 @@ The shapes of ``GapScore`` JSON fields follow ``metrics.contracts``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any, cast
+
 from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -60,7 +63,7 @@ class LatestScoreSerializer(serializers.ModelSerializer):
 
 class ComponentSerializer(serializers.Serializer):
     key = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # a field: DRF's metaclass takes it out of the class, Field.label stays
     score = serializers.FloatField(allow_null=True)
     weight = serializers.FloatField()
     status = serializers.CharField()
@@ -70,7 +73,7 @@ class ComponentSerializer(serializers.Serializer):
 
 
 class ContributorSerializer(serializers.Serializer):
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # a field: DRF's metaclass takes it out of the class, Field.label stays
     gap_points = serializers.FloatField(allow_null=True)
     explanation = serializers.CharField()
     subject_type = serializers.CharField(required=False)
@@ -86,7 +89,7 @@ class ExplainedListSerializer(serializers.ListSerializer):
         return super().to_representation(objects)
 
 
-def _reader(context: dict):
+def _reader(context: Mapping[str, Any]):
     from strategy.access import Access, access_for
 
     if isinstance(context.get("access"), Access):
@@ -245,7 +248,10 @@ class MeasurementSerializer(serializers.ModelSerializer):
         fields = super().get_fields()
         request = self.context.get("request")
         queryset = KPI.objects.all()
-        fields["kpi"].queryset = (
+        kpi = cast("serializers.SlugRelatedField[KPI]", fields["kpi"])  # declared above
+        # The stubs declare RelatedField.queryset as a Manager too, which mypy takes for a
+        # class descriptor (BaseManager.__get__) on assignment.
+        kpi.queryset = (  # type: ignore[arg-type]  # see above: a stubs quirk, the value is a QuerySet
             access_for(request.user).scope(queryset) if request else queryset.none()
         )
         return fields
@@ -305,7 +311,7 @@ class IngestRowSerializer(serializers.Serializer):
 
 
 class IngestRequestSerializer(serializers.Serializer):
-    measurements = IngestRowSerializer(
+    measurements = IngestRowSerializer(  # type: ignore[call-arg]  # many=True passes max_length to its ListSerializer; the stubs lack it
         many=True,
         max_length=settings.API_INGEST_MAX_ROWS,
         help_text=f"At most {settings.API_INGEST_MAX_ROWS} rows.",

@@ -10,6 +10,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import partial
+from typing import TYPE_CHECKING
 
 import orjson
 from django.conf import settings
@@ -47,6 +48,9 @@ from metrics.work import (
     work_measurements_notify,
 )
 
+if TYPE_CHECKING:
+    from metrics.scoring.quality import ImplausibleValue
+
 FUTURE_MEASUREMENT = "A measurement cannot be dated in the future."
 # The subjects collected by an open ``subjects_dirty_batch()`` (None: no batch open).
 _DIRTY_BATCH: ContextVar[list | None] = ContextVar("subjects_dirty_batch", default=None)
@@ -62,7 +66,7 @@ class ImplausibleMeasurement(ValidationError):
         self.check = check
 
 
-def measurement_plausibility(*, kpi: KPI, as_of: date, value: float):
+def measurement_plausibility(*, kpi: KPI, as_of: date, value: float) -> ImplausibleValue | None:
     """``ImplausibleValue`` when ``value`` on ``as_of`` would be an implausible jump of this
     KPI by the data-quality outlier test (``metrics.scoring.quality.kpi_value_implausible``,
     with the GAP_OUTLIER_Z and GAP_HISTORY_POINTS settings), else None. One query: the
@@ -144,10 +148,10 @@ def subjects_dirty_batch() -> Iterator[None]:
     """Collect the ``subjects_mark_dirty`` calls made inside, and mark them all at once (one
     upsert, one recompute task after commit) when the block ends without an exception. Use it
     inside the caller's transaction."""
-    token = _DIRTY_BATCH.set([])
+    collected: list = []  # subjects_mark_dirty extends it meanwhile
+    token = _DIRTY_BATCH.set(collected)
     try:
         yield
-        collected = _DIRTY_BATCH.get()
     finally:
         _DIRTY_BATCH.reset(token)
     subjects_mark_dirty(subjects=collected)
@@ -567,7 +571,7 @@ def measurement_rows_check(rows: list, *, today: date) -> tuple[list[tuple], lis
             except ValidationError as error:
                 _row_error(errors, index, "note", *rule_error(error))
                 bad = True
-        if not bad:
+        if not bad and value is not None:  # (bad when it is None)
             clean.append((index, key, as_of, float(value), note.strip()))
     return clean, errors
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime, time
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib import messages
@@ -52,6 +53,9 @@ from strategy.access import Access, access_for
 from strategy.lists import AlertListFilter
 from strategy.models import Objective, VersionConflict
 
+if TYPE_CHECKING:
+    from execsupport.requests import AuthenticatedHttpRequest
+
 ALERT_PAGE = 50
 # Alerts changed by one bulk action at most (a few pages of the inbox).
 BULK_MAX = 200
@@ -76,7 +80,7 @@ def _thresholds() -> tuple[float, float]:
 
 
 @login_required
-def kpi_by_id(request: HttpRequest, pk: int) -> HttpResponse:
+def kpi_by_id(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Score explanations name KPIs by id; their pages live at their stable key."""
     access = access_for(request.user)
     kpi = get_object_or_404(access.scope(KPI.objects.only("key", "team_id")), pk=pk)
@@ -84,7 +88,9 @@ def kpi_by_id(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def kpi_detail(request: HttpRequest, key: str, form: MeasurementForm | None = None) -> HttpResponse:
+def kpi_detail(
+    request: AuthenticatedHttpRequest, key: str, form: MeasurementForm | None = None
+) -> HttpResponse:
     access = access_for(request.user)
     kpi = kpi_get_for_user(access=access, key=key)
     today = timezone.localdate()
@@ -139,7 +145,7 @@ def kpi_detail(request: HttpRequest, key: str, form: MeasurementForm | None = No
 
 @login_required
 @require_POST
-def measurement_new(request: HttpRequest, key: str) -> HttpResponse:
+def measurement_new(request: AuthenticatedHttpRequest, key: str) -> HttpResponse:
     access = access_for(request.user)
     kpi = kpi_get_for_user(access=access, key=key)
     if not access.can_record_measurement(kpi):
@@ -172,7 +178,7 @@ def measurement_new(request: HttpRequest, key: str) -> HttpResponse:
 
 
 @login_required
-def kpi_edit(request: HttpRequest, key: str | None = None) -> HttpResponse:
+def kpi_edit(request: AuthenticatedHttpRequest, key: str | None = None) -> HttpResponse:
     """Edit a KPI, or (without ``key``) define one for ``?objective=`` or ``?initiative=``."""
     access = access_for(request.user)
     initial = {}
@@ -218,7 +224,7 @@ def kpi_edit(request: HttpRequest, key: str | None = None) -> HttpResponse:
 
 
 @login_required
-def kpi_key_proposal(request: HttpRequest) -> JsonResponse:
+def kpi_key_proposal(request: AuthenticatedHttpRequest) -> JsonResponse:
     """``{"key": ...}``: the key proposed for a new KPI named ``?name=`` (``kpi_key_propose``),
     for the KPI form's script. For those who may define KPIs (leaders, the office)."""
     if not access_for(request.user).is_leader_anywhere:
@@ -291,7 +297,7 @@ def alerts_list(*, access: Access, user, params) -> QuerySet[Alert]:
 
 
 @login_required
-def alert_list(request: HttpRequest) -> HttpResponse:
+def alert_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The alerts inbox: every alert the reader may see, ``ALERT_PAGE`` a page (``?page=``),
     the filters in the URL (a GET form; page links and bulk actions keep them)."""
     access = access_for(request.user)
@@ -330,7 +336,7 @@ BULK_ACTIONS = {
 
 @login_required
 @require_POST
-def alert_bulk(request: HttpRequest) -> HttpResponse:
+def alert_bulk(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Acknowledge or resolve the alerts ticked in the inbox (``ids``, ``action``) through the
     alert services (``alerts_acknowledge`` / ``alerts_resolve``: guarded updates, one log event
     each), with the permission checked per alert. The reader is told how many changed and why
@@ -396,7 +402,7 @@ def _alert_for(access: Access, pk: int) -> Alert:
 
 
 def _alert_detail_render(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     alert: Alert,
     access: Access,
     *,
@@ -423,14 +429,14 @@ def _alert_detail_render(
 
 
 @login_required
-def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def alert_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """One alert: why it fired, its state (acknowledged, snoozed: who, when, until when, why),
     its log, and the acknowledge / snooze / resolve forms for those who handle it."""
     access = access_for(request.user)
     return _alert_detail_render(request, _alert_for(access, pk), access)
 
 
-def _alert_handled(request: HttpRequest, pk: int) -> tuple[Access, Alert]:
+def _alert_handled(request: AuthenticatedHttpRequest, pk: int) -> tuple[Access, Alert]:
     access = access_for(request.user)
     alert = _alert_for(access, pk)
     if not access.can_handle_alert(alert):
@@ -438,7 +444,7 @@ def _alert_handled(request: HttpRequest, pk: int) -> tuple[Access, Alert]:
     return access, alert
 
 
-def _alert_action(request: HttpRequest, pk: int, action) -> HttpResponse:
+def _alert_action(request: AuthenticatedHttpRequest, pk: int, action) -> HttpResponse:
     access, alert = _alert_handled(request, pk)
     form = AlertNoteForm(request.POST, auto_id=NOTE_ID)
     if not form.is_valid():
@@ -470,19 +476,19 @@ def _next_or(request: HttpRequest, default: str) -> str:
 
 @login_required
 @require_POST
-def alert_ack(request: HttpRequest, pk: int) -> HttpResponse:
+def alert_ack(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _alert_action(request, pk, alert_acknowledge)
 
 
 @login_required
 @require_POST
-def alert_done(request: HttpRequest, pk: int) -> HttpResponse:
+def alert_done(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _alert_action(request, pk, alert_resolve)
 
 
 @login_required
 @require_POST
-def alert_snooze_view(request: HttpRequest, pk: int) -> HttpResponse:
+def alert_snooze_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Snooze until a day (it wakes at the start of that day, local time), with a note; a bad
     day (past, too far) is a form error on the alert's page, keeping what was typed."""
     access, alert = _alert_handled(request, pk)
@@ -507,7 +513,7 @@ def alert_snooze_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def notification_preferences(request: HttpRequest) -> HttpResponse:
+def notification_preferences(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The person's own notification preferences: per kind of event at once, in the daily
     digest, or off; the weekly digest's day, hour and time zone. Saved by
     ``preferences_update``; a bad value keeps what was typed and says what is wrong."""

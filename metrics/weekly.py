@@ -156,7 +156,7 @@ def weekly_content(*, person, access: Access, since: datetime, now: datetime) ->
             subject_type="kpi", subject_id__in=list(kpis), is_latest=True
         ).only("subject_id", "forecast")
     }
-    before = {}
+    before: dict[int, GapScore] = {}
     for score in (
         GapScore.objects.filter(
             subject_type="kpi", subject_id__in=list(latest), computed_at__lte=since
@@ -183,9 +183,14 @@ def weekly_content(*, person, access: Access, since: datetime, now: datetime) ->
         )
 
     stale = Section()
+    silence = checkin_silence_annotations(today=today)
     for initiative in (
         Initiative.objects.filter(owner=person, status=Initiative.Status.ACTIVE)
-        .annotate(**checkin_silence_annotations(today=today))
+        .annotate(  # by name, in their order (each may use the one before)
+            checkin_days=silence["checkin_days"],
+            checkin_days_late=silence["checkin_days_late"],
+            checkin_stale=silence["checkin_stale"],
+        )
         .filter(checkin_stale=True)
         .only("id", "title", "team_id")
         .order_by("-checkin_days", "id")

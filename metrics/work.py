@@ -51,6 +51,7 @@ import contextvars
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, cast
 
 from django.contrib.auth import get_user_model
 from django.db import models
@@ -58,6 +59,10 @@ from django.urls import reverse
 
 from strategy.derived import Parts, items, part, ref
 from strategy.people import person_name
+
+if TYPE_CHECKING:
+    from initiatives.models import Initiative
+    from metrics.models import Alert
 
 # Fields whose change is bookkeeping that follows another change (a status's pause and
 # completion dates, a check-in's progress, the engine's figures), not an edit to tell of.
@@ -101,9 +106,10 @@ _BATCH: contextvars.ContextVar[list[WorkEvent] | None] = contextvars.ContextVar(
 def subject_key(subject: models.Model) -> tuple[str, int]:
     """The ``strategy.derived`` reference type and id of a subject of work (an alert: its own
     subject's, which says who may see it)."""
-    name = subject._meta.model_name
+    name = cast(str, subject._meta.model_name)  # a concrete model's: never None
     if name == "alert":
-        return (subject.subject_type, subject.subject_id)
+        alert = cast("Alert", subject)
+        return (alert.subject_type, alert.subject_id)
     return ("action" if name == "actionitem" else name, subject.pk)
 
 
@@ -111,9 +117,10 @@ def work_people(subject: models.Model) -> set[int]:
     """The ids of the people whose work ``subject`` is (see the module docstring): its owner,
     and an initiative's contributors too (one query for them, none when they were
     prefetched)."""
-    people = {subject.owner_id} if getattr(subject, "owner_id", None) else set()
+    owner_id = getattr(subject, "owner_id", None)
+    people = {owner_id} if owner_id else set()
     if subject._meta.model_name == "initiative" and subject.pk is not None:
-        people.update(c.pk for c in subject.contributors.all())
+        people.update(c.pk for c in cast("Initiative", subject).contributors.all())
     return people
 
 
@@ -141,10 +148,10 @@ def work_batch() -> Iterator[None]:
     if _BATCH.get() is not None:
         yield
         return
-    token = _BATCH.set([])
+    collected: list[WorkEvent] = []  # work_notify appends to it meanwhile
+    token = _BATCH.set(collected)
     try:
         yield
-        collected = _BATCH.get()
     finally:
         _BATCH.reset(token)
     _deliver(collected)
@@ -282,8 +289,13 @@ def work_checkin_notify(*, checkin) -> None:
     )
 
 
+def _field(instance: models.Model, name: str) -> models.Field:
+    """A field of the model itself (the names told of here are never reverse relations)."""
+    return cast(models.Field, instance._meta.get_field(name))
+
+
 def _choice(instance: models.Model, name: str, value) -> str:
-    field_ = instance._meta.get_field(name)
+    field_ = _field(instance, name)
     labels = dict(field_.flatchoices) if field_.choices else {}
     if isinstance(value, bool):
         return "yes" if value else "no"
@@ -324,20 +336,20 @@ def work_edit_notify(
         attname = name
         if name in names and attname in previous:
             lines.append(
-                f"{instance._meta.get_field(name).verbose_name.capitalize()}: "
+                f"{_field(instance, name).verbose_name.capitalize()}: "
                 f"{_choice(instance, name, previous[attname])} → "
                 f"{_choice(instance, name, getattr(instance, attname))}"
             )
     if revised is not None:
         new = {k: getattr(instance, k) for k in revised}
         moves = [
-            f"{instance._meta.get_field(k).verbose_name} {revised[k]} → {_plain(new[k])}"
+            f"{_field(instance, k).verbose_name} {revised[k]} → {_plain(new[k])}"
             for k in revised
             if _plain(new[k]) != str(revised[k])
         ]
         lines.append("Plan: " + "; ".join(moves) + (f". Why: {reason}" if reason else ""))
     others = [
-        str(instance._meta.get_field(n).verbose_name)
+        str(_field(instance, n).verbose_name)
         for n in names
         if n not in ("status", "is_active") and n not in (revised or {})
     ]
@@ -435,10 +447,11 @@ def work_comment_notify(*, comment, subject: models.Model, author, mentioned: It
     from activity.comments import comment_link
 
     who = _actor_name(author)
-    people = None
+    people: set[int] | None = None
     if kind == "alert":
         title = part("{who} commented on the alert “{alert}”", who=who, alert=_alert(subject))
-        people = {subject.owner_id}
+        owner_id = cast("Alert", subject).owner_id
+        people = {owner_id} if owner_id is not None else set()  # no owner: nobody to tell
     else:
         title = part("{who} commented on {obj}", who=who, obj=_object(subject))
     work_notify(

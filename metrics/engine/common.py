@@ -7,6 +7,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import TYPE_CHECKING, TypedDict
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -17,6 +18,19 @@ from metrics.alerts import AlertSpec, Subject
 from metrics.models import GapScore
 from metrics.scoring import Result, Thresholds
 from metrics.scoring.common import NO_DATA, UNAVAILABLE
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    from strategy.access import Access
+
+    class _LightAnnotations(TypedDict):
+        # KT(): text, as django-stubs types it; NULL (None) when the JSON has no such key.
+        fingerprint: str
+        scored_weight_text: str
+
+    # A latest score as latest_load reads it: the two values extracted from its JSON.
+    LightGapScore = WithAnnotations[GapScore, _LightAnnotations]
 
 logger = logging.getLogger("metrics.engine")
 
@@ -191,12 +205,12 @@ class Actors:
     when a subject of a private team needs them."""
 
     def __init__(self) -> None:
-        self._leaders: dict[int, int] | None = None
+        self._leaders: dict[int, int | None] | None = None
         self._teams: set[int] = set()
         self._office: int | None = None
         self._office_loaded = False
         self._people: set[int] = set()
-        self._access: dict[int, object] = {}
+        self._access: dict[int, Access | None] = {}
         self._private: set[int] | None = None
 
     def want(self, team_id: int | None, *people: int | None) -> None:
@@ -246,7 +260,8 @@ class Actors:
             private = {t for t, _, is_private in rows if is_private}
             self._private = set()
             for team_id in parent:
-                seen, node = set(), team_id
+                seen: set[int] = set()
+                node: int | None = team_id
                 while node is not None and node not in seen:
                     if node in private:
                         self._private.add(team_id)
@@ -304,7 +319,7 @@ LIGHT_FIELDS = (
 )
 
 
-def latest_load(*, keys: Iterable[Key]) -> dict[Key, GapScore]:
+def latest_load(*, keys: Iterable[Key]) -> dict[Key, LightGapScore]:
     """Latest ``GapScore`` of each subject in one query, without decoding its JSON columns:
     only the two values the engine reads back from them are extracted by the database,
     ``components.fingerprint`` (change detection) and ``components.scored_weight`` (teams)."""
@@ -327,7 +342,7 @@ class LatestCache:
     """Latest stored scores read during one run, fetched in bulk and at most once per key."""
 
     def __init__(self) -> None:
-        self._rows: dict[Key, GapScore] = {}
+        self._rows: dict[Key, LightGapScore] = {}
         self._loaded: set[Key] = set()
 
     def load(self, *, keys: Iterable[Key]) -> None:

@@ -5,7 +5,9 @@ latest scores (one, unless computed in the same run)."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from django.db.models import OuterRef, Subquery, Sum
 from django.utils import timezone
@@ -104,7 +106,7 @@ def _initiative_rows(ids: list[int], *, until: date | None = None) -> list[dict]
 
 
 def kpi_children(
-    *, kpi_rows: list[dict], overrides: dict[Key, Outcome], latest: dict
+    *, kpi_rows: list[Mapping[str, Any]], overrides: dict[Key, Outcome], latest: dict
 ) -> list[Child]:
     """The KPIs as rollup parts, from this run's outcomes or else their latest stored score."""
     children = []
@@ -167,7 +169,7 @@ def initiatives_compute(
                 weight=float(m.weight),
             )
         )
-    kpis: dict[int, list[dict]] = defaultdict(list)
+    kpis: dict[int, list[Mapping[str, Any]]] = defaultdict(list)  # values() rows
     for k in (
         KPI.objects.filter(initiative_id__in=ids, is_active=True)
         .order_by("id")
@@ -198,7 +200,7 @@ def initiatives_compute(
         )
         parent = (SubjectType.OBJECTIVE, row["objective_id"])
         weight = float(row["weight"])
-        scopes = {(SubjectType.INITIATIVE, row["id"]): INITIATIVE_KINDS}
+        scopes: dict[Key, frozenset[str]] = {(SubjectType.INITIATIVE, row["id"]): INITIATIVE_KINDS}
         scopes.update(
             {(SubjectType.MILESTONE, m.id): MILESTONE_KINDS for m in milestones[row["id"]]}
         )

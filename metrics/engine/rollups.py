@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date
+from typing import Any
 
 from django.db.models import Q
 
@@ -57,6 +58,20 @@ OBJECTIVE_FIELDS = (
     "period__start_date",
     "period__end_date",
 )
+# The theme columns the rollups read (their rows are dicts: owners_active clears an inactive
+# strategy owner).
+THEME_FIELDS = (
+    "id",
+    "name",
+    "weight",
+    "strategy_id",
+    "strategy__name",
+    "strategy__owner_id",
+    "strategy__owner__is_active",
+    "strategy__status",
+)
+# A row of ``values()``: read only here.
+Row = Mapping[str, Any]
 CLOSED = {
     Objective.Status.ACHIEVED: "achieved",
     Objective.Status.MISSED: "missed",
@@ -65,7 +80,7 @@ CLOSED = {
 
 
 def _children_from(
-    groups: Iterable[tuple[str, str, str, Iterable[dict]]],
+    groups: Iterable[tuple[str, str, str, Iterable[Row]]],
     run: dict[Key, Outcome],
     latest: LatestCache,
     parent_starts_on: date | None = None,
@@ -93,7 +108,7 @@ def _children_from(
     ]
 
 
-def _ended_on(row: dict) -> date | None:
+def _ended_on(row: Row) -> date | None:
     """When a closed objective or initiative ended: its period's end, or its delivery."""
     return row.get("completed_on") or row.get("period__end_date")
 
@@ -122,8 +137,8 @@ def _child_from(
 def _part_causes(
     *,
     full: bool,
-    kpis_of: dict[int, list[dict]],
-    initiatives_of: dict[int, list[dict]],
+    kpis_of: dict[int, list[Row]],
+    initiatives_of: dict[int, list[Row]],
     initiative_kpis: list[tuple[int, int]],
     affected: set[int],
     run: dict[Key, Outcome],
@@ -193,11 +208,12 @@ def _part_causes(
     return by_objective
 
 
-def _bottom_up(ids: set[int], parent_of: dict[int, int | None]) -> list[int]:
+def _bottom_up(ids: set[int], parent_of: Mapping[int, int | None]) -> list[int]:
     """``ids`` ordered children first (deepest first), iteratively (no recursion limit)."""
     depth: dict[int, int] = {}
     for start in ids:
-        chain, node = [], start
+        chain: list[int] = []
+        node: int | None = start
         while node in ids and node not in depth and node not in chain:
             chain.append(node)
             node = parent_of.get(node)
@@ -220,7 +236,7 @@ def rollups_compute(
     outcomes (they win over stored scores) and receives the new ones."""
     actors = actors or Actors()
     full = objective_ids is None
-    if full:
+    if objective_ids is None:  # full
         objectives = list(Objective.objects.order_by("id").values(*OBJECTIVE_FIELDS))
         affected = {o["id"] for o in objectives}
     else:
@@ -243,11 +259,10 @@ def rollups_compute(
     # objective's root alert), in one query.
     if full:
         kpi_q = Q(objective__isnull=False) | Q(initiative__isnull=False)
-        ini_q, child_q = Q(), None
+        ini_q = Q()
     else:
         kpi_q = Q(objective_id__in=affected) | Q(initiative__objective_id__in=affected)
         ini_q = Q(objective_id__in=affected)
-        child_q = Q(parent_id__in=affected) & ~Q(id__in=affected)
     kpi_rows = list(
         KPI.objects.filter(kpi_q, is_active=True)
         .order_by("id")
@@ -270,7 +285,7 @@ def rollups_compute(
             team_affected.add(node)
             node = teams[node]["parent_id"] if node in teams else None
     theme_affected = {o["theme_id"] for o in objectives}
-    outside_children: list[dict] = []
+    outside_children: list[Row] = []
     if full:
         team_objectives = list(objectives)
         theme_roots = [o for o in objectives if o["parent_id"] is None]
@@ -278,6 +293,7 @@ def rollups_compute(
     else:
         # One query for the other objectives the rollups read: children of the affected
         # objectives, objectives of the affected teams, root objectives of affected themes.
+        child_q = Q(parent_id__in=affected) & ~Q(id__in=affected)
         extra = list(
             Objective.objects.filter(
                 child_q
@@ -310,16 +326,7 @@ def rollups_compute(
     themes = list(
         Theme.objects.filter(**({} if full else {"strategy_id__in": strategy_ids}))
         .order_by("id")
-        .values(
-            "id",
-            "name",
-            "weight",
-            "strategy_id",
-            "strategy__name",
-            "strategy__owner_id",
-            "strategy__owner__is_active",
-            "strategy__status",
-        )
+        .values(*THEME_FIELDS)
     )
     owners_active(themes, [("strategy__owner_id", "strategy__owner__is_active")])
     for t in themes:
@@ -351,13 +358,13 @@ def rollups_compute(
     wanted |= set(run)  # this run's own subjects: for change detection when written
     latest.load(keys=wanted)
 
-    kpis_of: dict[int, list[dict]] = defaultdict(list)
+    kpis_of: dict[int, list[Row]] = defaultdict(list)
     for k in kpis:
         kpis_of[k["objective_id"]].append(k)
-    initiatives_of: dict[int, list[dict]] = defaultdict(list)
+    initiatives_of: dict[int, list[Row]] = defaultdict(list)
     for i in initiatives:
         initiatives_of[i["objective_id"]].append(i)
-    children_of: dict[int, list[dict]] = defaultdict(list)
+    children_of: dict[int, list[Row]] = defaultdict(list)
     for o in objectives:
         if o["parent_id"] is not None:
             children_of[o["parent_id"]].append(o)
@@ -437,7 +444,7 @@ def rollups_compute(
 
     # Teams: own objectives plus child teams, each child team weighing its scored weight, so
     # a team's score equals the weighted mean over every objective of its subtree.
-    objectives_of_team: dict[int, list[dict]] = defaultdict(list)
+    objectives_of_team: dict[int, list[Row]] = defaultdict(list)
     for o in team_objectives:
         objectives_of_team[o["team_id"]].append(o)
     child_teams: dict[int, list[int]] = defaultdict(list)
@@ -483,10 +490,10 @@ def rollups_compute(
         run[outcome.key] = outcome
         outcomes.append(outcome)
 
-    roots_of_theme: dict[int, list[dict]] = defaultdict(list)
+    roots_of_theme: dict[int, list[Row]] = defaultdict(list)
     for o in theme_roots:
         roots_of_theme[o["theme_id"]].append(o)
-    themes_of: dict[int, list[dict]] = defaultdict(list)
+    themes_of: dict[int, list[Row]] = defaultdict(list)
     for t in themes:
         themes_of[t["strategy_id"]].append(t)
     strategy_meta = {

@@ -10,7 +10,7 @@ from datetime import time as time_of_day
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import Model, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from initiatives.models import Initiative, Milestone
@@ -401,7 +401,7 @@ def alerts_resolve_orphans(*, now: datetime) -> int:
     """Resolve active alerts whose subject was deleted (nothing will evaluate them again)."""
     from strategy.models import Objective, Strategy, Team, Theme
 
-    models = {
+    models: dict[str, type[Model]] = {
         SubjectType.KPI: KPI,
         SubjectType.INITIATIVE: Initiative,
         SubjectType.MILESTONE: Milestone,
@@ -416,7 +416,7 @@ def alerts_resolve_orphans(*, now: datetime) -> int:
             rows = list(
                 Alert.objects.select_for_update()
                 .filter(subject_type=subject_type, status__in=Alert.ACTIVE_STATUSES)
-                .exclude(subject_id__in=model.objects.values("id"))
+                .exclude(subject_id__in=model._default_manager.values("id"))  # = objects
                 .values_list("id", "severity")
             )
             if not rows:

@@ -40,7 +40,7 @@ from metrics.engine.run import (
 from metrics.models import Alert, RecomputeChunk, RecomputeRun
 
 Stage = RecomputeRun.Stage
-STAGES = [Stage.KPIS, Stage.INITIATIVES, Stage.ROLLUPS, Stage.NOTIFY]
+STAGES: list[str] = [Stage.KPIS, Stage.INITIATIVES, Stage.ROLLUPS, Stage.NOTIFY]
 PENDING, RUNNING, DONE = (
     RecomputeChunk.Status.PENDING,
     RecomputeChunk.Status.RUNNING,
@@ -60,7 +60,7 @@ def run_start(
     today = today or timezone.localdate()
     now = now or timezone.now()
     kpi_chunks, initiative_chunks = full_recompute_plan(chunk_size=chunk_size)
-    planned = {
+    planned: dict[str, list[list[int]]] = {
         Stage.KPIS: kpi_chunks,
         Stage.INITIATIVES: initiative_chunks,
         Stage.ROLLUPS: [[]],

@@ -135,14 +135,14 @@ def theil_sen(x: Sequence[float], y: Sequence[float]) -> tuple[float, float]:
     the same figures either way (the same pairs and medians)."""
     n = len(x)
     if n > THEIL_SEN_NUMPY:
-        x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+        xa, ya = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
         i, j = _pairs(n)
-        dx = x[j] - x[i]
+        dx = xa[j] - xa[i]
         keep = dx != 0
         if not keep.any():
-            return _median_array(y), 0.0
-        slope = _median_array((y[j] - y[i])[keep] / dx[keep])
-        return _median_array(y - slope * x), slope
+            return _median_array(ya), 0.0
+        slope = _median_array((ya[j] - ya[i])[keep] / dx[keep])
+        return _median_array(ya - slope * xa), slope
     x, y = [float(v) for v in x], [float(v) for v in y]
     apart = 1 if n <= PAIRS_ALL else n // 2  # the pairs of ``_pairs``
     slopes = [
@@ -223,7 +223,8 @@ def _finite(name: str, value: float) -> float:
 
 def _meets(plan: KpiPlan, value: float) -> bool:
     if plan.is_range:
-        return plan.range_low <= value <= plan.range_high
+        low, high = plan.bounds
+        return low <= value <= high
     if plan.target_value >= plan.baseline_value:
         return value >= plan.target_value
     return value <= plan.target_value
@@ -315,7 +316,7 @@ def kpi_forecast(
     df = max(1, changes - 1)
     sigma = math.sqrt(total([e * e for e in shocks]) / df) if changes else 0.0
     scale = (
-        (plan.range_high - plan.range_low)
+        (plan.bounds[1] - plan.bounds[0])
         if plan.is_range
         else abs(plan.target_value - plan.baseline_value)
     ) or abs(level)
@@ -341,9 +342,8 @@ def kpi_forecast(
     spread = spread_at(horizon_days)
     if spread > 0:
         if plan.is_range:
-            probability = t_cdf((plan.range_high - centre) / spread, df) - t_cdf(
-                (plan.range_low - centre) / spread, df
-            )
+            low, high = plan.bounds
+            probability = t_cdf((high - centre) / spread, df) - t_cdf((low - centre) / spread, df)
         elif plan.target_value >= plan.baseline_value:
             probability = 1 - t_cdf((plan.target_value - centre) / spread, df)
         else:
@@ -499,7 +499,8 @@ def _projected(
     if _meets(plan, level):
         return ON_DATE, last_day  # the latest value is short of it, the trend's level is not
     if plan.is_range:
-        goal = plan.range_low if level < plan.range_low else plan.range_high
+        low, high = plan.bounds
+        goal = low if level < low else high
     else:
         goal = plan.target_value
     distance = goal - level
@@ -576,6 +577,6 @@ def forecast_display(forecast: dict | None) -> dict | None:
         "probability_text": forecast_probability_text(forecast["probability_on_target"]),
         "probability_label": PROBABILITY_LABEL,
         "reach_text": forecast_reach_text(forecast),
-        "method_label": METHOD_LABELS.get(forecast.get("method"), forecast.get("method", "")),
+        "method_label": METHOD_LABELS.get(forecast.get("method") or "", forecast.get("method", "")),
         "measured": forecast.get("method") == MEASURED,
     }

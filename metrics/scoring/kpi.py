@@ -36,7 +36,7 @@ from metrics.scoring.common import (
 )
 from metrics.scoring.forecast import kpi_forecast
 from metrics.scoring.quality import kpi_data_quality
-from strategy.derived import derived_neutral, part, prefixed
+from strategy.derived import Parts, derived_neutral, part, prefixed
 from strategy.quantities import is_percent_unit, quantity
 
 EPSILON = 1e-9
@@ -61,11 +61,19 @@ class KpiPlan:
     def is_range(self) -> bool:
         return self.direction == "range"
 
+    @property
+    def bounds(self) -> tuple[float, float]:
+        """(low, high) of a keep-within-range plan: a range KPI has both (its form, its
+        serializer and the database's kpi_range_bounds_ordered require them)."""
+        if self.range_low is None or self.range_high is None:
+            raise ValueError("A keep-within-range KPI needs both range bounds.")
+        return self.range_low, self.range_high
+
 
 def kpi_achievement(*, plan: KpiPlan, value: float) -> float:
     """Uncapped share of the plan achieved by ``value`` (see the module docstring)."""
     if plan.is_range:
-        low, high = plan.range_low, plan.range_high
+        low, high = plan.bounds
         width = high - low
         if low <= value <= high:
             return 1.0
@@ -132,7 +140,7 @@ def kpi_score(
     )
     if not series:
         expected = kpi_expected_progress(plan=plan, day=today)
-        reason = part(
+        reason: Parts = part(
             "No measurement yet: one is expected {every} from {start}.",
             every=quantity(plan.cadence_days, "every_days"),
             start=plan.baseline_date.isoformat(),
@@ -156,7 +164,7 @@ def kpi_score(
     gap = expected - progress
     if expected <= EPSILON:
         attainment = None
-        score = 100.0
+        score: float | None = 100.0
         status = ON_TRACK
         reason = (
             f"Nothing was expected yet on {last_day.isoformat()}: the plan starts on "

@@ -82,15 +82,19 @@ class Child:
 
     @property
     def key_ref(self) -> tuple[str, int] | None:
-        return (self.subject_type, self.subject_id) if self.subject_type else None
+        """(type, id) of a part that is a subject (a subject's part always has both)."""
+        if not self.subject_type or self.subject_id is None:
+            return None
+        return (self.subject_type, self.subject_id)
 
     @property
     def label_parts(self) -> Any:
         """The part's name: a reference for a scored subject (never its stored name)."""
-        if self.subject_type:
-            noun = NOUNS.get(self.subject_type, "part")
+        key = self.key_ref
+        if key is not None:
+            noun = NOUNS.get(key[0], "part")
             article = "an" if noun[0] in "aeiouAEIOU" else "a"
-            return ref(self.subject_type, self.subject_id, neutral=f"{article} {noun}")
+            return ref(key[0], key[1], neutral=f"{article} {noun}")
         return self.label
 
     @property
@@ -119,10 +123,11 @@ def rollup_score(
     total_weight = sum(c.weight for c in children if c.weight > 0)
     scored_weight = sum(c.weight for c in scored)
     coverage = scored_weight / total_weight if total_weight else 0.0
-    score = _weighted([(c.score, c.weight) for c in scored])
+    values = [c.score for c in scored if c.score is not None]  # all of them: scored
+    score = _weighted([(c.score, c.weight) for c in scored if c.score is not None])
     if score is not None:
         # Float noise must not push a mean outside the range of its inputs.
-        score = min(max(score, min(c.score for c in scored)), max(c.score for c in scored))
+        score = min(max(score, min(values)), max(values))
     progress = _weighted([(c.progress, c.weight) for c in scored if c.progress is not None])
     expected = _weighted(
         [(c.expected_progress, c.weight) for c in scored if c.expected_progress is not None]
@@ -149,7 +154,7 @@ def rollup_score(
             explanation = part("{0}: {d}", about=c.key_ref, **{"0": label, "d": c.details})
             if not c.detail and c.detail_parts is None:
                 explanation = part("{0}", about=c.key_ref, **{"0": label})
-            contributor = {
+            contributor: dict[str, Any] = {
                 "label": item["label"],
                 "gap_points": round(share * (100 - c.score), 2),
                 "explanation": derived_neutral(explanation),

@@ -8,6 +8,8 @@ import of past records).
 
 from __future__ import annotations
 
+from typing import TextIO, cast
+
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from tqdm import tqdm
@@ -83,7 +85,7 @@ class Command(BaseCommand):
             unit="subject",
             desc="Recomputing gap scores",
             disable=no_progress,
-            file=self.stderr._out,
+            file=cast(TextIO, self.stderr._out),  # the stream OutputWrapper wraps
         ) as bar:
 
             def progress(stage: str, done: int) -> None:
