@@ -79,11 +79,16 @@ def recordset_insert(
     if skip_conflicts:
         sql += " ON CONFLICT DO NOTHING"
     if returning:
-        pk = model._meta.pk
-        sql += " RETURNING " + ", ".join(
-            q(pk.column if name == pk.attname else fields[name].column) for name in returning
-        )
+        by_attname = {f.attname: f for f in model._meta.concrete_fields}
+        sql += " RETURNING " + ", ".join(q(_column(by_attname[name])) for name in returning)
     params.append(json.dumps(rows, allow_nan=False))
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall() if returning else []
+
+
+def _column(field: models.Field) -> str:
+    """A concrete field's column name (only a field without a column has none)."""
+    if field.column is None:
+        raise ValueError(f"{field} has no column")
+    return field.column
