@@ -160,6 +160,12 @@ class Access:
             return self.sees_anything
         return self.can_view_team(alert.team_id)
 
+    def can_view_subject(self, subject: Objective | Initiative | KPI) -> bool:
+        """An objective, initiative or KPI is seen by those who may see its team (whatever
+        it is aligned to: a public initiative under a private objective is seen, the
+        objective is not)."""
+        return self.can_view_team(subject.team_id)
+
     def alert_filter(self) -> Q:
         """``can_view_alert`` as a ``Q`` on alerts (pages, API, notifications)."""
         if self.visible_team_ids is None:

@@ -12,7 +12,9 @@ from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
+from strategy.access import access_for
 from strategy.charts import figure_json
+from strategy.derived import ONE_HIDDEN
 from strategy.people import person_name
 from strategy.quantities import every_days_text, unit_text
 
@@ -360,3 +362,40 @@ def options(rows, selected) -> SafeString:
             for row in rows
         )
     )
+
+
+# --- related objects, for their reader ----------------------------------------------------
+# A page shows what its object is aligned to (an initiative's objective, a KPI's objective or
+# initiative, an objective's parents). That object may be one the reader cannot see (a public
+# initiative under a private team's objective): it is then "a part you cannot see", neither
+# named nor linked, as in the derived texts (strategy.derived). The rule is strategy.access's.
+
+
+def _seen(context, subject) -> bool:
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    return user is not None and access_for(user).can_view_subject(subject)
+
+
+def _subject_label(subject) -> str:
+    return str(getattr(subject, "title", None) or getattr(subject, "name", ""))
+
+
+@register.simple_tag(takes_context=True)
+def subject_link(context, subject, hidden: str = ONE_HIDDEN) -> SafeString:
+    """A link to an objective, initiative or KPI named by its title, when the request's
+    reader may see it; ``hidden`` in muted text otherwise; nothing for ``None``."""
+    if subject is None:
+        return mark_safe("")
+    if not _seen(context, subject):
+        return format_html('<span class="muted">{}</span>', hidden)
+    return format_html('<a href="{}">{}</a>', subject.get_absolute_url(), _subject_label(subject))
+
+
+@register.simple_tag(takes_context=True)
+def subject_name(context, subject, hidden: str = ONE_HIDDEN) -> str:
+    """The title of an objective, initiative or KPI when the request's reader may see it,
+    ``hidden`` otherwise (plain text, escaped by the template); ``""`` for ``None``."""
+    if subject is None:
+        return ""
+    return _subject_label(subject) if _seen(context, subject) else hidden
