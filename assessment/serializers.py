@@ -43,7 +43,7 @@ class CapabilityAssessmentSerializer(serializers.ModelSerializer):
 
 class EvidenceFigureSerializer(serializers.Serializer):
     code = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # DRF's metaclass takes declared fields out of the class, so Field.label is not shadowed
     value = serializers.FloatField(
         allow_null=True, help_text="None: nothing to measure, or not tracked."
     )
