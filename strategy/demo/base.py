@@ -109,7 +109,7 @@ class BuilderBase:
                 # The plan's definitions are recorded as created (activity/history.py).
                 bulk_create_with_history(chunk, model, batch_size=batch_size)
             else:
-                model.objects.bulk_create(chunk)
+                model._default_manager.bulk_create(chunk)
             self.bar.update(len(chunk))
         return rows
 
