@@ -31,7 +31,10 @@ from execsupport.validation import (
 from strategy.keys import KeyUniqueIgnoringCase
 
 if TYPE_CHECKING:
+    from django.contrib.auth.models import User
     from django.db.models.base import ModelBase
+
+    from metrics.models import GapScore
 
 # Keys are unique across the organisation (spreadsheets and integrations address objectives,
 # initiatives and KPIs by key), including those of private teams. The refusal of a taken key must
@@ -283,6 +286,11 @@ class Team(VersionedModel):
     description = models.TextField(blank=True, validators=text_validators(DESCRIPTION_MAX))
 
     history = history_records()
+
+    # Not fields: what the team tree of the manage pages attaches (strategy.manage_views).
+    depth: int
+    indent: str
+    leaders: list[User]
 
     class Meta:
         ordering = ["name"]
@@ -586,6 +594,11 @@ class Objective(KeyUniqueIgnoringCase, VersionedModel):
     due_date = models.DateField(validators=[validate_date])
 
     history = history_records()
+
+    # Not fields: django-simple-history's author of the next version (objective_save sets it),
+    # and the latest score the views and search attach to the rows they show.
+    _history_user: User
+    latest_score: GapScore | None
 
     class Meta:
         ordering = ["strategy", "theme__order", "title"]
