@@ -4,8 +4,10 @@ rules), and the computed evidence and calibration (read-only), all through ``str
 from __future__ import annotations
 
 import datetime as dt
+from typing import cast
 
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, viewsets
@@ -33,7 +35,7 @@ class AssessmentFilter(BaseFilterSet):
 
     class Meta:
         model = CapabilityAssessment
-        fields = []
+        fields: list[str] = []
 
 
 class CapabilityAssessmentViewSet(AccessViewSet):
@@ -51,8 +53,9 @@ class CapabilityAssessmentViewSet(AccessViewSet):
     def get_queryset(self):
         return super().get_queryset().filter(self.access.assessment_filter())
 
-    def may_write(self, access: Access, obj: CapabilityAssessment, request) -> bool:
-        return access.can_record_assessment(obj.team_id)
+    def may_write(self, access: Access, obj: models.Model, request) -> bool:
+        assessment = cast(CapabilityAssessment, obj)  # this viewset's objects
+        return access.can_record_assessment(assessment.team_id)
 
     def store(self, instance, data, *, created, version=None):
         if created:

@@ -158,8 +158,9 @@ def confidence_points(
             "initiative__due_date",
         )
     )
-    points = []
+    points: list[tuple[int, int | None, int | None, float, bool]] = []
     for initiative_id, owner_id, team_id, confidence, created_at, completed, due in rows:
+        assert completed is not None  # completed_on__isnull=False above
         if timezone.localdate(created_at) > completed:
             continue  # stated after the fact
         points.append((initiative_id, owner_id, team_id, confidence / 100, completed <= due))

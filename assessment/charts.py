@@ -7,6 +7,7 @@ polar traces): each capability is a spoke, a score of 5 reaches its end, rings m
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 from assessment.models import CAPABILITIES, Capability
 from strategy.charts import BRAND, FONT, NEUTRAL, base_layout
@@ -19,7 +20,7 @@ def _point(index: int, radius: float) -> tuple[float, float]:
     return round(radius * math.cos(angle), 4), round(radius * math.sin(angle), 4)
 
 
-def _polygon(scores: list[float]) -> tuple[list[float], list[float]]:
+def _polygon(scores: Sequence[float]) -> tuple[list[float], list[float]]:
     points = [_point(i, s / 5) for i, s in enumerate(scores)]
     points.append(points[0])
     return [x for x, _ in points], [y for _, y in points]

@@ -51,8 +51,9 @@ from __future__ import annotations
 import datetime as dt
 import statistics
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlencode
 
 from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet, Subquery
@@ -319,10 +320,10 @@ def _blocker_answers(scope: EvidenceScope) -> list[tuple[dict, float | None]]:
     if checkins:
         tree = scope._cache["tree"]
         leaders: dict[int, set[int]] = defaultdict(set)
-        for user_id, team_id in Membership.objects.filter(role=Membership.Role.LEADER).values_list(
-            "user_id", "team_id"
-        ):
-            leaders[team_id].add(user_id)
+        for user_id, led_team_id in Membership.objects.filter(
+            role=Membership.Role.LEADER
+        ).values_list("user_id", "team_id"):
+            leaders[led_team_id].add(user_id)
         comments: dict[int, list[tuple[dt.datetime, int]]] = defaultdict(list)
         for subject_id, created_at, author_id in (
             Comment.objects.filter(
@@ -579,7 +580,7 @@ def _skills_rows(scope):
 
 
 # Alerts ---------------------------------------------------------------------------------------
-def _alert_times(scope: EvidenceScope) -> list[dict]:
+def _alert_times(scope: EvidenceScope) -> Sequence[Mapping[str, Any]]:
     """Per alert in scope: first opened, acknowledged and resolved event times by ``as_of``."""
     if "alerts" in scope._cache:
         return scope._cache["alerts"]
@@ -605,7 +606,7 @@ def _alert_times(scope: EvidenceScope) -> list[dict]:
     return rows
 
 
-def _hours(row: dict, key: str) -> float | None:
+def _hours(row: Mapping[str, Any], key: str) -> float | None:
     if row[key] is None or row[key] < row["opened"]:
         return None
     return (row[key] - row["opened"]).total_seconds() / 3600

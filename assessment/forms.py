@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 
 from assessment.models import CAPABILITIES, CAPABILITY_FIELDS, CapabilityAssessment
@@ -38,11 +40,12 @@ class AssessmentForm(VersionedModelForm):
         super().__init__(*args, **kwargs)
         self.access = access
         teams = access.scope(Team.objects.exclude(kind=Team.Kind.COMPANY), "id").order_by("name")
+        team_field = cast(IdModelChoiceField, self.fields["team"])
         if not access.is_office:
             teams = teams.filter(pk__in=[t for t in access.roles if access.leads(t)])
-            self.fields["team"].required = True
-            self.fields["team"].empty_label = None
-        self.fields["team"].queryset = teams
+            team_field.required = True
+            team_field.empty_label = None
+        team_field.queryset = teams
         for c in CAPABILITIES:
             field = self.fields[f"{c}_score"]
             field.widget.choices = SCORE_CHOICES

@@ -36,7 +36,7 @@ def assessment_previous(*, assessment: CapabilityAssessment) -> CapabilityAssess
     return (
         CapabilityAssessment.objects.filter(
             strategy_id=assessment.strategy_id,
-            team_id=assessment.team_id,
+            team_id=assessment.team_id,  # type: ignore[misc]  # None is IS NULL in Django; the stubs want a value
             assessed_on__lte=assessment.assessed_on,
         )
         .exclude(pk=assessment.pk)

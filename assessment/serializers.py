@@ -43,7 +43,7 @@ class CapabilityAssessmentSerializer(serializers.ModelSerializer):
 
 class EvidenceFigureSerializer(serializers.Serializer):
     code = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # a field: DRF's metaclass takes it off the class, Field.label stays
     value = serializers.FloatField(
         allow_null=True, help_text="None: nothing to measure, or not tracked."
     )

@@ -16,7 +16,7 @@ def assessment_save(
     form or client read (``VersionConflict`` when someone saved meanwhile). Raises
     ``ValidationError`` (field-level) on a bad score, date or note; nothing is written then.
     Who may record it is the caller's check (``Access.can_record_assessment``)."""
-    if assessment.team_id is not None and assessment.team.kind == "company":
+    if assessment.team is not None and assessment.team.kind == "company":
         raise ValidationError(
             {"team": "Leave the team empty to assess the whole organisation."}, code="invalid"
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from django import forms
 from django.contrib import messages
@@ -29,6 +30,9 @@ from strategy.access import Access, access_for
 from strategy.models import Strategy, Team, VersionConflict
 from strategy.overview import strategy_current
 from strategy.people import person_name
+
+if TYPE_CHECKING:
+    from execsupport.requests import AuthenticatedHttpRequest
 
 
 class ScopeForm(forms.Form):
@@ -122,7 +126,7 @@ def _assessment_form_page(
 
 
 @login_required
-def assessment_new(request: HttpRequest) -> HttpResponse:
+def assessment_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Record an assessment: the office (any team or the organisation), leaders (their
     teams)."""
     access = access_for(request.user)

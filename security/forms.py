@@ -10,7 +10,14 @@ from execsupport.validation import DateFormField, validate_no_nul
 from metrics.models import Alert, Webhook
 from security.models import SecurityEvent
 from strategy.access import Access
-from strategy.forms import DateInput, UserChoiceField, VersionedModelForm, person_fields_scope
+from strategy.forms import (
+    DateInput,
+    UserChoiceField,
+    VersionedModelForm,
+    choice_field,
+    model_choice_field,
+    person_fields_scope,
+)
 from strategy.models import ApiToken, Team
 
 
@@ -30,7 +37,8 @@ class SecurityEventFilterForm(forms.Form):
     until = DateFormField(required=False, label="To", widget=DateInput())
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what the base clean() returns
         if data.get("since") and data.get("until") and data["since"] > data["until"]:
             self.add_error("until", "The end comes before the start.")
         return data
@@ -72,7 +80,7 @@ class TokenCreateForm(forms.Form):
     def __init__(self, *args, can_contribute: bool, max_days: int, **kwargs):
         super().__init__(*args, **kwargs)
         if not can_contribute:
-            self.fields["scopes"].choices = [
+            choice_field(self, "scopes").choices = [
                 c for c in ApiToken.Scope.choices if c[0] == ApiToken.Scope.READ
             ]
         self.fields["expires_on"].help_text = f"Empty: in {max_days} days, the longest allowed."
@@ -127,8 +135,10 @@ class WebhookForm(VersionedModelForm):
 
     def __init__(self, *args, access: Access, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["team"].queryset = access.scope(Team.objects.order_by("name"), "id")
-        self.fields["team"].empty_label = "Every team it may see"
+        model_choice_field(self, "team").queryset = access.scope(
+            Team.objects.order_by("name"), "id"
+        )
+        model_choice_field(self, "team").empty_label = "Every team it may see"
         self.fields["min_severity"].label = "Least severity"
         if access.is_office:
             person_fields_scope(self, access=access, names=("owner",))

@@ -244,9 +244,10 @@ def on_account_saved(sender, instance, created, raw=False, **kwargs) -> None:
     # A person created here and given the strategy office next (manage.py setup_link, the
     # admin) is an account creation, not a role change: on_groups_changed reads this once.
     instance._security_new_account = created
-    before = getattr(instance, "_security_before", "untouched")
+    # The flags read before the save: a dict, None (a new account) or "untouched".
+    before: dict[str, Any] | str | None = getattr(instance, "_security_before", "untouched")
     instance._security_before = "untouched"
-    if before == "untouched":
+    if isinstance(before, str):  # "untouched"
         return
     if before is None:
         roles = [

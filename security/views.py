@@ -40,7 +40,7 @@ def _office_only(request: HttpRequest) -> None:
 
 
 @login_required
-def security_event_list(request: HttpRequest) -> HttpResponse:
+def security_event_list(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     """Events newest first, 50 a page, filtered by kind, person and days; ``?format=csv``
     exports every event the filters select."""
     _office_only(request)

@@ -101,7 +101,11 @@ INITIATIVE_MEMBER_FIELDS = frozenset({"progress"})
 # Why a field was refused, for the form and the API.
 INITIATIVE_LEADER_ONLY = "Only the leaders of the initiative's team change this."
 
-ROLE_RANK = {Membership.Role.VIEWER: 1, Membership.Role.MEMBER: 2, Membership.Role.LEADER: 3}
+ROLE_RANK: dict[str, int] = {
+    Membership.Role.VIEWER: 1,
+    Membership.Role.MEMBER: 2,
+    Membership.Role.LEADER: 3,
+}
 _CACHE_ATTR = "_execsupport_access"
 
 

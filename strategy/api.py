@@ -7,6 +7,7 @@ Permissions: ``strategy.permissions.AccessPermission`` + each view's ``may_write
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -48,6 +49,10 @@ from strategy.serializers import (
     ThemeSerializer,
 )
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User as AuthUser
+    from django.db.models import Model
+
 User = get_user_model()
 
 
@@ -68,7 +73,7 @@ class PersonFilter(filters.FilterSet):
 
     class Meta:
         model = User
-        fields = []
+        fields: list[str] = []
 
 
 class MembershipFilter(BaseFilterSet):
@@ -99,7 +104,7 @@ class ThemeFilter(BaseFilterSet):
 
     class Meta:
         model = Theme
-        fields = []
+        fields: list[str] = []
 
 
 class ObjectiveFilter(BaseFilterSet):
@@ -127,8 +132,8 @@ class TeamViewSet(AccessViewSet):
     ordering_fields = ["name", "slug", "kind", "updated_at"]
     ordering = ["name"]
 
-    def may_write(self, access: Access, obj: Team, request) -> bool:
-        return access.can_save_team(obj)
+    def may_write(self, access: Access, obj: Model, request) -> bool:
+        return access.can_save_team(cast(Team, obj))  # this viewset's objects
 
     def store(self, instance, data, *, created, version=None):
         return services.team_save(team=instance, version=version)
@@ -277,19 +282,20 @@ class MembershipViewSet(AccessViewSet):
     def before_update(self, instance):
         self._old_role = instance.role
 
-    def may_write(self, access: Access, obj: Membership, request) -> bool:
+    def may_write(self, access: Access, obj: Model, request) -> bool:
+        membership = cast(Membership, obj)  # this viewset's objects
         if request.method == "DELETE":
-            return access.can_remove_membership(obj.team_id, obj.role)
+            return access.can_remove_membership(membership.team_id, membership.role)
         old = getattr(self, "_old_role", None)
-        return access.can_change_membership(obj.team_id, old, obj.role)
+        return access.can_change_membership(membership.team_id, old, membership.role)
 
     def store(self, instance, data, *, created, version=None):
-        return membership_set(
-            person=instance.user, team=instance.team, role=instance.role, by=self.request.user
-        )
+        by = cast("AuthUser", self.request.user)  # the API serves signed-in people only
+        return membership_set(person=instance.user, team=instance.team, role=instance.role, by=by)
 
     def remove(self, instance):
-        membership_remove(membership=instance, by=self.request.user)
+        by = cast("AuthUser", self.request.user)  # the API serves signed-in people only
+        membership_remove(membership=instance, by=by)
 
 
 class PeriodViewSet(AccessViewSet):
@@ -362,8 +368,11 @@ class ObjectiveViewSet(AccessViewSet):
     ordering_fields = ["title", "due_date", "priority", "updated_at"]
     ordering = ["id"]
 
-    def may_write(self, access: Access, obj: Objective, request) -> bool:
-        return access.can_create_objective_for(obj.team_id) and access.can_edit_objective(obj)
+    def may_write(self, access: Access, obj: Model, request) -> bool:
+        objective = cast(Objective, obj)  # this viewset's objects
+        return access.can_create_objective_for(objective.team_id) and access.can_edit_objective(
+            objective
+        )
 
     def store(self, instance, data, *, created, version=None):
         return services.objective_save(objective=instance, version=version, by=self.request.user)
@@ -406,7 +415,7 @@ class ObjectiveViewSet(AccessViewSet):
             o for o in objective_tree(strategy_id=strategy_id) if access.can_view_team(o.team_id)
         ]
         attach_latest_scores(objectives, subject_type=SubjectType.OBJECTIVE)
-        nodes = {
+        nodes: dict[int, dict[str, Any]] = {
             o.pk: {
                 "id": o.pk,
                 "title": o.title,
@@ -422,7 +431,7 @@ class ObjectiveViewSet(AccessViewSet):
             }
             for o in objectives
         }
-        roots = []
+        roots: list[dict[str, Any]] = []
         for o in objectives:
             parent = nodes.get(o.parent_id) if o.parent_id else None
             (parent["children"] if parent else roots).append(nodes[o.pk])

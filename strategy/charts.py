@@ -9,11 +9,14 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from execsupport.validation import MAX_DATE, MIN_DATE, VALUE_LIMIT
+
+if TYPE_CHECKING:
+    from strategy.overview import ScoreRow
 
 COLOURS = {"on_track": "#2f7d4f", "at_risk": "#d69e2e", "off_track": "#b42318"}
 NEUTRAL = "#98a2b3"
@@ -159,7 +162,7 @@ def health_trend(*, trend: list[tuple[dt.date, float]]) -> dict | None:
     if not trend:
         return None
     dates = [d.isoformat() for d, _ in trend]
-    xaxis = {"type": "date", "gridcolor": "#eef0f3", "tickformat": "%d %b"}
+    xaxis: dict[str, Any] = {"type": "date", "gridcolor": "#eef0f3", "tickformat": "%d %b"}
     first, last = trend[0][0], trend[-1][0]
     if (last - first).days < 30:  # a young history: a month, so one point does not fill the axis
         xaxis["range"] = [
@@ -187,22 +190,28 @@ def health_trend(*, trend: list[tuple[dt.date, float]]) -> dict | None:
     }
 
 
-def score_bars(*, rows: list[tuple[str, object]], title: str) -> dict | None:
+def score_bars(*, rows: Sequence[tuple[str, ScoreRow | None]], title: str) -> dict | None:
     """Horizontal bars of 0-100 health, one per theme or team, labelled with the status."""
-    rows = [(name, score) for name, score in rows if score is not None and score.score is not None]
-    if not rows:
+    bars = [
+        (name, row.score, row.status)
+        for name, row in rows
+        if row is not None and row.score is not None
+    ]
+    if not bars:
         return None
-    rows.sort(key=lambda r: -r[1].score)  # plotly draws the last bar on top: worst on top
+    bars.sort(key=lambda r: -r[1])  # plotly draws the last bar on top: worst on top
     return {
         "data": [
             {
                 "type": "bar",
                 "orientation": "h",
-                "y": [name for name, _ in rows],
-                "x": [round(s.score, 1) for _, s in rows],
-                "text": [f"{s.score:.0f} · {LABELS.get(s.status, s.status)}" for _, s in rows],
+                "y": [name for name, _, _ in bars],
+                "x": [round(score, 1) for _, score, _ in bars],
+                "text": [
+                    f"{score:.0f} · {LABELS.get(status, status)}" for _, score, status in bars
+                ],
                 "textposition": "auto",
-                "marker": {"color": [COLOURS.get(s.status, NEUTRAL) for _, s in rows]},
+                "marker": {"color": [COLOURS.get(status, NEUTRAL) for _, _, status in bars]},
                 "hovertemplate": "%{y}: %{x:.0f}<extra></extra>",
                 "name": title,
             }
@@ -211,7 +220,7 @@ def score_bars(*, rows: list[tuple[str, object]], title: str) -> dict | None:
             xaxis={"range": [0, 100], "gridcolor": "#eef0f3", "title": {"text": "Health (0-100)"}},
             yaxis={"automargin": True},
             margin={"l": 8, "r": 16, "t": 8, "b": 40},
-            height=max(140, 34 * len(rows) + 60),
+            height=max(140, 34 * len(bars) + 60),
         ),
     }
 

@@ -73,6 +73,8 @@ from typing import TYPE_CHECKING, Any
 from strategy.quantities import quantity_render
 
 if TYPE_CHECKING:
+    from django.db.models import Model
+
     from strategy.access import Access
 
 Key = tuple[str, int]
@@ -279,7 +281,7 @@ def _labels_query(keys: set[Key]) -> list[tuple[str, int, str, int | None, int |
     # Typed, not bare NULLs and literals: PostgreSQL resolves an untyped column of the first
     # branches of a UNION as text, which a later bigint branch then cannot match.
     none = Cast(Value(None), output_field=BigIntegerField())
-    sources = {
+    sources: dict[str, tuple[type[Model], str, Any, Any]] = {
         "kpi": (KPI, "name", F("team_id"), none),
         "initiative": (Initiative, "title", F("team_id"), none),
         "milestone": (Milestone, "title", F("initiative__team_id"), F("initiative_id")),
@@ -293,7 +295,7 @@ def _labels_query(keys: set[Key]) -> list[tuple[str, int, str, int | None, int |
     for subject_type, ids in sorted(by_type.items()):
         model, name, team, extra = sources[subject_type]
         queries.append(
-            model.objects.filter(id__in_ids=ids)
+            model._default_manager.filter(id__in_ids=ids)
             .order_by()
             .annotate(
                 _kind=Cast(Value(subject_type), output_field=CharField(max_length=10)),

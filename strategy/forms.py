@@ -2,11 +2,14 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.forms.models import ModelChoiceIterator
+from django.http import QueryDict
 from django.urls import reverse
 
 from execsupport.validation import (
@@ -32,12 +35,29 @@ class DateInput(forms.DateInput):
         super().__init__(format="%Y-%m-%d", **kwargs)
 
 
+def model_choice_field(form: forms.BaseForm, name: str) -> forms.ModelChoiceField:
+    """``form.fields[name]``, a ``ModelChoiceField`` (or a ``ModelMultipleChoiceField``): the
+    stubs type ``form.fields`` as plain ``Field``s, which have no ``queryset``."""
+    return cast(forms.ModelChoiceField, form.fields[name])
+
+
+def choice_field(form: forms.BaseForm, name: str) -> forms.ChoiceField:
+    """``form.fields[name]``, a ``ChoiceField`` (typed for its ``choices``)."""
+    return cast(forms.ChoiceField, form.fields[name])
+
+
+if TYPE_CHECKING:
+    _SelectBase = forms.Select  # the mixin is used on Select and SelectMultiple
+else:
+    _SelectBase = object
+
+
 # A person picker lists the chosen people and the first ones of the choosable by name; the
 # others are found by typing in its search box (static/js/forms.js asks strategy:people-choose).
 PICKER_SHOWN = 50
 
 
-class PeopleSelectMixin:
+class PeopleSelectMixin(_SelectBase):
     """A ``<select>`` of people by name that renders the chosen ones and the first
     ``PICKER_SHOWN`` choosable ones (one query, as before), with the search URL for the
     script. Validation still accepts any choosable person."""
@@ -54,7 +74,7 @@ class PeopleSelectMixin:
             return super().optgroups(name, value, attrs)
         chosen = [int(v) for v in value if is_valid_id(v)]
         first = queryset.order_by(*queryset.query.order_by).values("pk")[:PICKER_SHOWN]
-        shown = copy.copy(choices)
+        shown = cast(ModelChoiceIterator, copy.copy(choices))  # it has a queryset
         shown.queryset = queryset.filter(Q(pk__in=first) | Q(pk__in=chosen))
         self.choices = shown
         try:
@@ -112,7 +132,7 @@ def person_fields_scope(form: forms.ModelForm, *, access: Access, names: tuple[s
                 keep = getattr(instance, name).values("pk")
             elif getattr(instance, field.attname) is not None:
                 keep = [getattr(instance, field.attname)]
-        form.fields[name].queryset = people_choosable(access=access, keep_ids=keep)
+        model_choice_field(form, name).queryset = people_choosable(access=access, keep_ids=keep)
 
 
 class VersionedModelForm(ModelForm):
@@ -179,8 +199,10 @@ class VersionedModelForm(ModelForm):
             message += "."
         message += " Save again to keep your entries over theirs."
         self.add_error(None, message)
-        self.data = self.data.copy()
-        self.data[self.add_prefix("seen_version")] = str(current.version)
+        # A request's QueryDict (immutable: copied), or a dict.
+        data = cast("QueryDict | dict[str, Any]", self.data).copy()
+        data[self.add_prefix("seen_version")] = str(current.version)
+        self.data = data
 
 
 class VersionCheckedModelForm(VersionedModelForm):
@@ -190,7 +212,8 @@ class VersionCheckedModelForm(VersionedModelForm):
     still changes only the fields that differ from the row as the admin read it."""
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data  # what the base clean() returns
         version = cleaned.get("seen_version")
         stale = version is not None and version != self.instance.version
         if self.instance.pk is not None and stale:
@@ -247,14 +270,14 @@ class ObjectiveForm(VersionedModelForm):
         super().__init__(*args, **kwargs)
         self.access = access
         self.instance.strategy = strategy
-        self.fields["theme"].queryset = Theme.objects.filter(strategy=strategy)
-        self.fields["parent"].queryset = access.scope(
+        model_choice_field(self, "theme").queryset = Theme.objects.filter(strategy=strategy)
+        model_choice_field(self, "parent").queryset = access.scope(
             Objective.objects.filter(strategy=strategy).exclude(pk=self.instance.pk)
         )
         teams = Team.objects.all()
         if not access.is_office:
             teams = teams.filter(pk__in=[t for t in access.roles if access.leads(t)])
-        self.fields["team"].queryset = teams
+        model_choice_field(self, "team").queryset = teams
         person_fields_scope(self, access=access, names=("owner",))
 
     def clean_team(self):
@@ -281,10 +304,10 @@ class HandOverForm(forms.Form):
             | Q(Exists(Initiative.objects.filter(owner=OuterRef("pk"))))
             | Q(Exists(KPI.objects.filter(owner=OuterRef("pk"))))
         )
-        self.fields["leaving"].queryset = (
+        model_choice_field(self, "leaving").queryset = (
             get_user_model().objects.filter(owning).order_by("first_name", "last_name", "username")
         )
-        self.fields["successor"].queryset = people_choosable(access=access)
+        model_choice_field(self, "successor").queryset = people_choosable(access=access)
 
 
 # --- the plan's structure, managed by the strategy office (strategy/manage_views.py) ----------
@@ -342,7 +365,7 @@ class ThemeForm(VersionedModelForm):
         strategies = Strategy.objects.exclude(status=Strategy.Status.ARCHIVED)
         if self.instance.pk is not None:
             strategies = strategies | Strategy.objects.filter(pk=self.instance.strategy_id)
-        self.fields["strategy"].queryset = strategies
+        model_choice_field(self, "strategy").queryset = strategies
 
 
 class TeamForm(VersionedModelForm):
@@ -361,9 +384,9 @@ class TeamForm(VersionedModelForm):
         self.access = access
         if not access.can_change_team_privacy():
             self.fields["is_private"].disabled = True
-        self.fields["leader"].queryset = people_choosable(access=access)
+        model_choice_field(self, "leader").queryset = people_choosable(access=access)
         if self.instance.pk is not None:
             from strategy.selectors import team_subtree_ids
 
             inside = team_subtree_ids(team_ids=[self.instance.pk]) | {self.instance.pk}
-            self.fields["parent"].queryset = Team.objects.exclude(pk__in=inside)
+            model_choice_field(self, "parent").queryset = Team.objects.exclude(pk__in=inside)

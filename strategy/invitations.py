@@ -136,7 +136,7 @@ def _send(*, invitation: Invitation, url: str) -> bool:
     user = invitation.user
     inviter = invitation.invited_by
     who = (inviter.get_full_name() or inviter.get_username()) if inviter else "The strategy office"
-    where = f" to the team “{invitation.team.name}”" if invitation.team_id else ""
+    where = f" to the team “{invitation.team.name}”" if invitation.team is not None else ""
     body = (
         f"Hello {user.get_full_name() or user.email},\n\n"
         f"{who} invites you to ExecSupport{where}.\n\n"
@@ -275,6 +275,7 @@ def invitation_accept(*, token: str, password1: str, password2: str) -> User:
         if check.state != "valid":
             raise ValidationError("This link no longer works.", code=check.state)
         invitation = check.invitation
+        assert invitation is not None  # a valid link has its invitation
         user = get_user_model().objects.select_for_update().get(pk=invitation.user_id)
         if password1 != password2:
             raise ValidationError(

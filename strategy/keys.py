@@ -8,6 +8,9 @@ migration that gave existing rows their key and a later proposal agree.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from typing import TYPE_CHECKING
+
 from django.db import models
 from django.utils.text import slugify
 
@@ -27,7 +30,7 @@ def key_propose(*, model: type[models.Model], title: str, pk: int | None = None)
     """A free key for a ``model`` row (``Objective``, ``Initiative``) titled ``title``: the
     title's slug, else that slug with the first free ``-n`` (n from 2). One query.
     ``pk``: the row's own id (its current key does not count as taken)."""
-    base = key_base(title=title, fallback=model._meta.model_name)
+    base = key_base(title=title, fallback=_model_name(model))
     taken = set(
         model._base_manager.filter(key__startswith=base)
         .exclude(pk=pk)
@@ -54,13 +57,26 @@ def keys_fill(*, model: type[models.Model], rows: list) -> None:
         return
     taken = set(model._base_manager.values_list("key", flat=True))
     taken.update(row.key for row in rows if row.key)
-    fallback = model._meta.model_name
+    fallback = _model_name(model)
     for row in missing:
         row.key = key_first_free(base=key_base(title=row.title, fallback=fallback), taken=taken)
         taken.add(row.key)
 
 
-class KeyUniqueIgnoringCase:
+def _model_name(model: type[models.Model]) -> str:
+    # Django sets ``model_name`` of every model class; the stubs allow None.
+    name = model._meta.model_name
+    assert name is not None
+    return name
+
+
+if TYPE_CHECKING:
+    _MixinBase = models.Model  # the mixin is only used on models
+else:
+    _MixinBase = object
+
+
+class KeyUniqueIgnoringCase(_MixinBase):
     """Model mixin (``Objective``, ``Initiative``, ``KPI``): a key is unique whatever its case
     ("NPS" and "nps" name the same row for a person typing or a spreadsheet), refused with the
     neutral ``KEY_TAKEN`` on the ``key`` field. The one check for every door: forms
@@ -68,7 +84,7 @@ class KeyUniqueIgnoringCase:
     ``full_clean()`` (the API, commands) and the plan import's batch check
     (``keys_taken_ignoring_case``)."""
 
-    def validate_unique(self, exclude=None) -> None:
+    def validate_unique(self, exclude: Collection[str] | None = None) -> None:
         from django.core.exceptions import ValidationError
 
         from strategy.models import KEY_TAKEN

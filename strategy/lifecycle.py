@@ -9,11 +9,16 @@ admin leave the same trail and trigger the same recomputations.
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from django.db import models
 from django.utils import timezone
 
 from strategy.models import StatusTransition
+
+if TYPE_CHECKING:
+    from initiatives.models import Initiative
+    from strategy.models import Objective
 
 
 def status_read(*, instance: models.Model) -> str | None:
@@ -27,7 +32,7 @@ def status_read(*, instance: models.Model) -> str | None:
 
 def status_transition_record(
     *,
-    instance: models.Model,
+    instance: Objective | Initiative,
     from_status: str,
     by=None,
     at: dt.datetime | None = None,

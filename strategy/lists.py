@@ -374,7 +374,8 @@ class AlertListFilter(django_filters.FilterSet):
         from strategy.overview import OverviewFilters, alert_subjects_filter
 
         # A theme belongs to one strategy and a period spans them: no strategy to name.
-        filters = OverviewFilters(**{f"{name}_id": int(value)})
+        chosen: dict[str, Any] = {f"{name}_id": int(value)}  # theme_id or period_id
+        filters = OverviewFilters(**chosen)
         return queryset.filter(alert_subjects_filter(filters, None))
 
 

@@ -7,13 +7,15 @@ Who may do what is ``strategy.access`` (``can_manage_strategy``, ``can_manage_te
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import SetPasswordForm
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
 from django.db.models import Count, ProtectedError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -97,11 +99,11 @@ class Managed:
     """One kind of object the office manages here: its model, its form, how it is saved."""
 
     kind: str
-    model: type
+    model: type[models.Model]
     noun: str
     form: type
     save: Callable  # (instance, form, version, by) -> instance, through strategy.services
-    may: Callable[[Access, object], bool]  # the access rule for this instance (new or not)
+    may: Callable[[Access, Any], bool]  # the access rule for this instance (new or not)
 
 
 def _save_strategy(instance, form, version, by):
@@ -172,7 +174,7 @@ def _list_rows(kind: str) -> dict:
     return {"rows": _team_tree(teams, leaders)}
 
 
-def _team_tree(teams: list[Team], leaders: dict[int, list]) -> list[Team]:
+def _team_tree(teams: Sequence[Team], leaders: dict[int, list]) -> list[Team]:
     """Teams in tree order (each under its parent, by name), with ``depth`` and ``leaders``."""
     children: dict[int | None, list[Team]] = {}
     ids = {team.pk for team in teams}
@@ -217,8 +219,9 @@ def manage_edit(request: HttpRequest, kind: str, pk: int | None = None) -> HttpR
     _may(spec, access, spec.model())  # before any lookup: no 404/403 difference to probe
     if pk is None:
         instance = spec.model()
-        if kind == "theme":
-            instance.strategy = strategy_current()
+        if isinstance(instance, Theme):  # kind "theme"
+            # None (no strategy yet) leaves the form's strategy to choose; stubs want a Strategy.
+            instance.strategy = strategy_current()  # type: ignore[assignment]
     else:
         instance = get_object_or_404(spec.model, pk=pk)
     kwargs = {"access": access} if kind in ("strategy", "team") else {}

@@ -7,7 +7,9 @@ ancestor chains are read in one query with a recursive CTE (see ``strategy/selec
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterable
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -27,6 +29,12 @@ from execsupport.validation import (
     validate_date,
 )
 from strategy.keys import KeyUniqueIgnoringCase
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+    from django.db.models.base import ModelBase
+
+    from metrics.models import GapScore
 
 # Keys are unique across the organisation (spreadsheets and integrations address objectives,
 # initiatives and KPIs by key), including those of private teams. The refusal of a taken key must
@@ -59,12 +67,13 @@ def history_m2m_record(*, model: type[models.Model], records: list) -> None:
     only, e.g. ``bulk_history_create``, or by hand). Every field of the through row is copied
     (its id, and the extra fields of a custom through model, such as a dependency's note). One
     read and one insert per field."""
-    fields = getattr(model.history.model, "_history_m2m_fields", ())
+    history_model = model.history.model  # type: ignore[attr-defined]  # simple_history adds `history` to tracked models
+    fields = getattr(history_model, "_history_m2m_fields", ())
     if not fields or not records:
         return
     object_ids = {record.id for record in records}
     for field in fields:
-        table = getattr(model.history.model, field.name).model
+        table = getattr(history_model, field.name).model
         through = field.remote_field.through
         source = f"{field.m2m_field_name()}_id"
         names = [f.attname for f in through._meta.concrete_fields]
@@ -127,6 +136,8 @@ class TimestampedModel(models.Model):
 
     # Fields whose value ``save()`` sets itself rather than takes from the caller.
     UNTRACKED_FIELDS = frozenset({"created_at", "updated_at", "version"})
+    # The values read from the database, by attname (set by ``from_db`` and ``_remember``).
+    _loaded_values: dict[str, Any]
 
     class Meta:
         abstract = True
@@ -134,11 +145,11 @@ class TimestampedModel(models.Model):
     def save(
         self,
         *,
-        force_insert: bool = False,
+        force_insert: bool | tuple[ModelBase, ...] = False,
         force_update: bool = False,
         using: str | None = None,
-        update_fields=None,
-        **options,
+        update_fields: Iterable[str] | None = None,
+        **options: Any,
     ) -> None:
         if update_fields is None and not (self._state.adding or force_insert):
             changed = self.changed_fields()
@@ -156,8 +167,9 @@ class TimestampedModel(models.Model):
         self._remember(update_fields)
 
     @classmethod
-    def from_db(cls, db, field_names, values):
-        instance = super().from_db(db, field_names, values)
+    def from_db(cls, db, field_names, values, **kwargs: Any):
+        # ``**kwargs``: django-stubs already describes Django 6's ``fetch_mode`` keyword.
+        instance = super().from_db(db, field_names, values, **kwargs)
         instance._loaded_values = {
             name: _kept(value)
             for name, value in zip(field_names, values, strict=True)
@@ -191,7 +203,7 @@ class TimestampedModel(models.Model):
     def _remember(self, fields) -> None:
         """After a save or a refresh: what is now in the database for ``fields`` (all the
         loaded fields when ``None``) is what later changes are compared with."""
-        loaded = getattr(self, "_loaded_values", None)
+        loaded: dict[str, Any] | None = getattr(self, "_loaded_values", None)
         if loaded is None:
             loaded = self._loaded_values = {}
         names = set(fields) if fields is not None else None
@@ -274,6 +286,11 @@ class Team(VersionedModel):
     description = models.TextField(blank=True, validators=text_validators(DESCRIPTION_MAX))
 
     history = history_records()
+
+    # Not fields: what the team tree of the manage pages attaches (strategy.manage_views).
+    depth: int
+    indent: str
+    leaders: list[User]
 
     class Meta:
         ordering = ["name"]
@@ -578,6 +595,11 @@ class Objective(KeyUniqueIgnoringCase, VersionedModel):
 
     history = history_records()
 
+    # Not fields: django-simple-history's author of the next version (objective_save sets it),
+    # and the latest score the views and search attach to the rows they show.
+    _history_user: User
+    latest_score: GapScore | None
+
     class Meta:
         ordering = ["strategy", "theme__order", "title"]
         constraints = [
@@ -622,7 +644,7 @@ class Objective(KeyUniqueIgnoringCase, VersionedModel):
                 errors["period"] = mismatch
         if self.theme_id and self.strategy_id and self.theme.strategy_id != self.strategy_id:
             errors["theme"] = "The theme belongs to another strategy."
-        if self.parent_id:
+        if self.parent_id and self.parent is not None:
             if self.parent.strategy_id != self.strategy_id:
                 errors["parent"] = "The parent objective belongs to another strategy."
             elif self.pk and (

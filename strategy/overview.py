@@ -85,6 +85,11 @@ class _Owned:
 
     __slots__ = ()
 
+    # Set by the dataclasses below (annotations only: no attribute, so no slot, here).
+    owner_first_name: str | None
+    owner_last_name: str | None
+    owner_username: str | None
+
     @property
     def owner_name(self) -> str:
         return _name(self.owner_first_name, self.owner_last_name, self.owner_username)
@@ -222,7 +227,7 @@ class Overview:
     objectives_total: int = 0
     map_roots: list[MapObjective] = field(default_factory=list)
     status_counts: dict[str | None, int] = field(default_factory=dict)
-    alerts: list[Alert] = field(default_factory=list)
+    alerts: list[OverviewAlert] = field(default_factory=list)
     alert_counts: dict[str, int] = field(default_factory=dict)
     stale: list[StaleInitiative] = field(default_factory=list)
     overdue: list[OverdueMilestone] = field(default_factory=list)
@@ -355,17 +360,20 @@ def overview_build(*, access: Access, filters: OverviewFilters, today: dt.date) 
         by_type.setdefault(score.subject_type, {})[score.subject_id] = score
         if score.subject_type == focus_type and score.subject_id == focus_id:
             strategy_parts = parts
-    data.strategy_score = by_type.get(focus_type, {}).get(focus_id)
+    data.strategy_score = (
+        by_type.get(focus_type, {}).get(focus_id) if focus_id is not None else None
+    )
     data.theme_scores = by_type.get(SubjectType.THEME, {})
     # The teams furthest behind (a large organisation has hundreds of teams). Without a team
     # filter, the visible teams are a subquery rather than a parameter list of every team id.
-    team_ids = data.team_ids
-    if team_ids is None:
-        team_ids = access.scope(Team.objects.all(), "id").values("id")
+    if data.team_ids is None:
+        teams_in = Q(subject_id__in=access.scope(Team.objects.all(), "id").values("id"))
+    else:
+        teams_in = Q(subject_id__in=data.team_ids)
     team_scores = GapScore.objects.filter(
+        teams_in,
         is_latest=True,
         subject_type=SubjectType.TEAM,
-        subject_id__in=team_ids,
         score__isnull=False,
     )
     if filters.theme_id is not None or filters.period_id is not None:
@@ -384,14 +392,14 @@ def overview_build(*, access: Access, filters: OverviewFilters, today: dt.date) 
         initiative.latest_score = initiative_scores.get(initiative.pk)
         by_objective.setdefault(initiative.objective_id, []).append(initiative)
 
-    index = {o.pk: o for o in objective_rows}
+    index: dict[int | None, MapObjective] = {o.pk: o for o in objective_rows}
     for objective in objective_rows:
         objective.latest_score = objective_scores.get(objective.pk)
         objective.map_initiatives = by_objective.get(objective.pk, [])
         status = objective.latest_score.status if objective.latest_score else None
         data.status_counts[status] = data.status_counts.get(status, 0) + 1
-        score = objective.latest_score
-        if score and objective.status_then and objective.status_then != score.status:
+        latest = objective.latest_score
+        if latest and objective.status_then and objective.status_then != latest.status:
             data.changed.append(objective)
     for objective in objective_rows:
         parent = index.get(objective.parent_id)
@@ -404,13 +412,18 @@ def overview_build(*, access: Access, filters: OverviewFilters, today: dt.date) 
 
     # --- health trend ----------------------------------------------------------------------------
     history = (
-        GapScore.objects.filter(subject_type=focus_type, subject_id=focus_id, score__isnull=False)
+        GapScore.objects.filter(
+            subject_type=focus_type,
+            subject_id=focus_id,  # type: ignore[misc]  # None: IS NULL, nothing (see _health_focus)
+            score__isnull=False,
+        )
         .order_by("-computed_at")
         .values_list("computed_at", "score")[:TREND_LIMIT]
     )
     per_day: dict[dt.date, float] = {}
-    for computed_at, score in history:  # newest first: the first seen is the day's last value
-        per_day.setdefault(timezone.localtime(computed_at).date(), score)
+    for computed_at, value in history:  # newest first: the first seen is the day's last value
+        assert value is not None  # score__isnull=False above
+        per_day.setdefault(timezone.localtime(computed_at).date(), value)
     data.trend = sorted(per_day.items())
 
     # --- alerts ------------------------------------------------------------------------------------
@@ -512,11 +525,11 @@ def overview_build(*, access: Access, filters: OverviewFilters, today: dt.date) 
         spent=Sum("spent"),
     )
     for row in plan_rows.order_by():
-        for plan, key in (
+        for plans, key in (
             (theme_plan, row["objective__theme_id"]),
             (priority_plan, row["objective__priority"]),
         ):
-            total = plan.setdefault(
+            total = plans.setdefault(
                 key, {"budget": Decimal(0), "effort": Decimal(0), "spent": Decimal(0), "count": 0}
             )
             total["budget"] += row["budget"] or 0
@@ -597,6 +610,7 @@ def _health_focus(data: Overview, access: Access) -> tuple[str, int | None]:
             return SubjectType.TEAM, None
         data.health_label = f"Health of {team.name}"
         return SubjectType.TEAM, team.pk
+    assert data.strategy is not None  # overview_build returns before this without one
     return SubjectType.STRATEGY, data.strategy.pk
 
 

@@ -9,7 +9,7 @@ from django.contrib.auth import password_validation
 
 from execsupport.validation import IdModelChoiceField
 from strategy.access import ROLE_RANK, Access
-from strategy.forms import UserChoiceField
+from strategy.forms import UserChoiceField, choice_field, model_choice_field
 from strategy.models import Membership, Team
 from strategy.people import people_choosable
 
@@ -50,10 +50,12 @@ class PeopleFilterForm(forms.Form):
 
     def __init__(self, *args, access: Access, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["team"].queryset = access.scope(Team.objects.order_by("name", "id"), "id")
+        model_choice_field(self, "team").queryset = access.scope(
+            Team.objects.order_by("name", "id"), "id"
+        )
         if not access.is_office:
             # Deactivated people are listed to the office only.
-            self.fields["active"].choices = [
+            choice_field(self, "active").choices = [
                 ("", "Everyone"),
                 *[c for c in ACTIVE_CHOICES if c[0] != "no"],
             ]
@@ -71,12 +73,13 @@ class InviteForm(forms.Form):
     def __init__(self, *args, access: Access, **kwargs):
         super().__init__(*args, **kwargs)
         self.access = access
-        self.fields["team"].queryset = teams_managed(access=access)
-        self.fields["role"].choices = roles_grantable(access=access)
+        model_choice_field(self, "team").queryset = teams_managed(access=access)
+        choice_field(self, "role").choices = roles_grantable(access=access)
         self.fields["email"].widget.attrs["autocomplete"] = "off"
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what the base clean() returns
         team, role = data.get("team"), data.get("role")
         if team and role and not self.access.can_grant_role(team.pk, role):
             self.add_error("role", "You cannot grant this role on this team.")
@@ -94,18 +97,19 @@ class MembershipForm(forms.Form):
     def __init__(self, *args, access: Access, person=None, team=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.access = access
-        self.fields["role"].choices = roles_grantable(access=access)
+        choice_field(self, "role").choices = roles_grantable(access=access)
         if person is not None:
             del self.fields["person"]
             self.person = person
-            self.fields["team"].queryset = teams_managed(access=access)
+            model_choice_field(self, "team").queryset = teams_managed(access=access)
         if team is not None:
             del self.fields["team"]
             self.team = team
-            self.fields["person"].queryset = people_choosable(access=access)
+            model_choice_field(self, "person").queryset = people_choosable(access=access)
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what the base clean() returns
         data.setdefault("person", getattr(self, "person", None))
         data.setdefault("team", getattr(self, "team", None))
         return data
@@ -126,7 +130,9 @@ class DeactivateForm(forms.Form):
 
     def __init__(self, *args, access: Access, person, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["successor"].queryset = people_choosable(access=access).exclude(pk=person.pk)
+        model_choice_field(self, "successor").queryset = people_choosable(access=access).exclude(
+            pk=person.pk
+        )
 
 
 class SetPasswordForm(forms.Form):

@@ -7,6 +7,7 @@ Who may do what is ``strategy.access`` (``can_manage_people``, ``can_manage_memb
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from django.contrib import messages
@@ -45,6 +46,9 @@ from strategy.people_services import (
     person_owned_counts,
     person_password_reset_send,
 )
+
+if TYPE_CHECKING:
+    from execsupport.requests import AuthenticatedHttpRequest
 
 PEOPLE_PAGE = 50
 # The session key under which a link to pass on by hand waits for the next page.
@@ -136,7 +140,7 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @rate_limited(InvitationThrottle)
-def person_invite_page(request: HttpRequest) -> HttpResponse:
+def person_invite_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Invite someone by e-mail: an account without a password, a membership, and the link
     (mailed; shown here when mail reaches nobody). Rate-limited (``RATE_LIMIT_INVITATIONS``)."""
     access = _manager_access(request)
@@ -179,7 +183,7 @@ def _invitation_told(request: HttpRequest, sent) -> None:
 @login_required
 @require_POST
 @rate_limited(InvitationThrottle)
-def person_invitation_resend(request: HttpRequest, pk: int) -> HttpResponse:
+def person_invitation_resend(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """A new link for a pending invitation (earlier links stop working)."""
     access = _manager_access(request)
     person = _person_for(access, pk)
@@ -198,7 +202,7 @@ def person_invitation_resend(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def person_membership_save(request: HttpRequest, pk: int) -> HttpResponse:
+def person_membership_save(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Person side: give the person a role on a team (add or change)."""
     access = _manager_access(request)
     person = _person_for(access, pk)
@@ -233,7 +237,7 @@ def _membership_for(access, pk: int) -> Membership:
 
 @login_required
 @require_POST
-def membership_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def membership_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Remove a membership; back to the page it was removed from (``next``: person or team)."""
     access = _manager_access(request)
     membership = _membership_for(access, pk)
@@ -248,7 +252,7 @@ def membership_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def team_members(request: HttpRequest, pk: int) -> HttpResponse:
+def team_members(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Team side: the team's members and their roles; leaders of the team (or above) and the
     office add people, change roles (up to their own) and remove members."""
     access = access_for(request.user)
@@ -288,7 +292,7 @@ def team_members(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def person_deactivate_page(request: HttpRequest, pk: int) -> HttpResponse:
+def person_deactivate_page(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Deactivate someone (office), first handing their work over to a successor."""
     access = access_for(request.user)
     if not access.can_administer_accounts():
@@ -328,7 +332,7 @@ def person_deactivate_page(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def person_password_reset(request: HttpRequest, pk: int) -> HttpResponse:
+def person_password_reset(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The office sends someone a password-reset link (shown here when mail reaches nobody)."""
     access = access_for(request.user)
     if not access.can_administer_accounts():
@@ -367,6 +371,7 @@ def invitation_accept_page(request: HttpRequest, token: str) -> HttpResponse:
             {"state": check.state, "invitation": check.invitation},
             status=status,
         )
+    assert check.invitation is not None  # a valid link has its invitation
     person = check.invitation.user
     form = SetPasswordForm(request.POST or None)
     status = 200

@@ -42,7 +42,8 @@ class ApiTokenAuthentication(TokenAuthentication):
             return super().authenticate(request)
         except exceptions.AuthenticationFailed:
             if self.refused is not None:
-                request._request.api_token_refused = self.refused
+                # A marker of ours on Django's request, read with getattr by security/middleware.py.
+                request._request.api_token_refused = self.refused  # type: ignore[attr-defined]
             raise
 
     def authenticate_credentials(self, token: bytes):

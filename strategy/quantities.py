@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any
+from typing import Any, TypeGuard
 
 PERCENT_UNITS = frozenset({"%", "percent", "pct", "per cent"})
 PERCENT_LIMIT = 10.0  # shares beyond ±1,000 % are written as a bound
@@ -47,7 +47,7 @@ _SINGULAR_ENDINGS = (
 _NOT_PLURAL = ("ss", "us", "is", "os")
 
 
-def is_finite(value: Any) -> bool:
+def is_finite(value: Any) -> TypeGuard[float | int]:
     """A real number that is not NaN or infinite (bools are not numbers here)."""
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
@@ -129,7 +129,7 @@ def points_text(difference: float) -> str:
     return f"{number_text(shown)} percentage point{'' if abs(shown) == 1 else 's'}"
 
 
-def count_text(count: int, one: str, many: str | None = None) -> str:
+def count_text(count: float | int, one: str, many: str | None = None) -> str:
     """``1 day``, ``3 days``, ``0 days``; ``many`` defaults to ``one`` + "s"."""
     many = many if many is not None else one + "s"
     if not is_finite(count):
@@ -137,7 +137,7 @@ def count_text(count: int, one: str, many: str | None = None) -> str:
     return f"{number_text(count)} {one if abs(count) == 1 else many}"
 
 
-def every_days_text(days: int) -> str:
+def every_days_text(days: float | int) -> str:
     """A cadence in days: ``every day``, ``every 7 days``."""
     if is_finite(days) and days == 1:
         return "every day"

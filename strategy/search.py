@@ -31,6 +31,7 @@ from strategy.people import people_choosable
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
+    from django.db.models.expressions import CombinedExpression
 
     from strategy.access import Access
 
@@ -69,7 +70,9 @@ def _matching(qs: QuerySet, *, words: list[str], title: str, others: tuple[str, 
     if _uses_full_text():
         from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 
-        vector = SearchVector(title, weight="A", config="english")
+        vector: SearchVector | CombinedExpression = SearchVector(
+            title, weight="A", config="english"
+        )
         for name in others:
             vector += SearchVector(name, weight="B", config="english")
         # Words are \w+ only, so nothing of tsquery's syntax reaches it but the prefix marks.

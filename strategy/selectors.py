@@ -22,7 +22,7 @@ def _walk(
     start_ids = list(start_ids)
 
     def make(cte: CTE) -> models.QuerySet:
-        base = model.objects.filter(id__in=start_ids).order_by().values("id", "parent_id")
+        base = model._default_manager.filter(id__in=start_ids).order_by().values("id", "parent_id")
         if up:
             step = cte.join(model, id=cte.col.parent_id)
         else:

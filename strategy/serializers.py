@@ -37,6 +37,7 @@ class ScopedRelatedField(IdRelatedField):
 
     def get_queryset(self):
         queryset = super().get_queryset()
+        assert queryset is not None  # the field is declared with its queryset
         request = self.context.get("request")
         if request is None:
             return queryset.none()
@@ -76,7 +77,7 @@ def person_field(**kwargs) -> PersonRelatedField:
 
 
 class TeamSerializer(serializers.ModelSerializer):
-    parent = ScopedRelatedField(
+    parent = ScopedRelatedField(  # type: ignore[assignment]  # a field: DRF's metaclass takes it off the class, Field.parent stays
         queryset=Team.objects.all(), scope_lookup="id", allow_null=True, required=False
     )
 
@@ -160,7 +161,7 @@ class ObjectiveSerializer(serializers.ModelSerializer):
     theme = IdRelatedField(queryset=Theme.objects.all())
     period = IdRelatedField(queryset=Period.objects.all())
     team = ScopedRelatedField(queryset=Team.objects.all(), scope_lookup="id")
-    parent = ScopedRelatedField(queryset=Objective.objects.all(), allow_null=True, required=False)
+    parent = ScopedRelatedField(queryset=Objective.objects.all(), allow_null=True, required=False)  # type: ignore[assignment]  # a field: DRF's metaclass takes it off the class, Field.parent stays
     owner = person_field(allow_null=True, required=False)
     latest_score = LatestScoreSerializer(read_only=True, allow_null=True)
 
@@ -206,7 +207,7 @@ class ObjectiveNodeSerializer(serializers.Serializer):
     team = serializers.IntegerField(source="team_id")
     theme = serializers.IntegerField(source="theme_id")
     owner = serializers.IntegerField(source="owner_id", allow_null=True)
-    parent = serializers.IntegerField(source="parent_id", allow_null=True)
+    parent = serializers.IntegerField(source="parent_id", allow_null=True)  # type: ignore[assignment]  # a field: DRF's metaclass takes it off the class, Field.parent stays
     status = serializers.CharField()
     latest_score = LatestScoreSerializer(allow_null=True)
     children = serializers.ListField(child=serializers.DictField())

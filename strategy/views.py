@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import hashlib
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib import messages
@@ -23,6 +24,9 @@ from strategy.models import HandOver, Objective, VersionConflict
 from strategy.overview import overview_build, overview_data_version, strategy_current
 from strategy.selectors import objective_ancestors
 from strategy.services import objective_save, person_hand_over
+
+if TYPE_CHECKING:
+    from execsupport.requests import AuthenticatedHttpRequest
 
 OVERVIEW_CACHE_SECONDS = 300
 
@@ -110,8 +114,9 @@ def objective_detail(request: HttpRequest, pk: int) -> HttpResponse:
     access = access_for(request.user)
     objective = objective_get_for_user(access=access, pk=pk)
     ancestors = list(objective_ancestors(objective=objective).only("id", "title", "parent_id"))
-    by_id = {o.pk: o for o in ancestors}
-    chain, cursor = [], by_id.get(objective.parent_id)
+    by_id: dict[int | None, Objective] = {o.pk: o for o in ancestors}
+    chain: list[Objective] = []
+    cursor = by_id.get(objective.parent_id)
     while cursor is not None and len(chain) <= len(ancestors):
         chain.append(cursor)
         cursor = by_id.get(cursor.parent_id)
@@ -166,7 +171,7 @@ def objective_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def objective_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+def objective_edit(request: AuthenticatedHttpRequest, pk: int | None = None) -> HttpResponse:
     access = access_for(request.user)
     if pk is None:
         strategy = strategy_current()

@@ -6,6 +6,7 @@ import datetime as dt
 import random
 import unicodedata
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
 from django.db import models
@@ -19,7 +20,10 @@ from strategy.demo import org
 from strategy.demo.names import UNIT_NAMES
 from strategy.demo.series import SeriesPlan
 from strategy.keys import keys_fill
-from strategy.models import Objective, Team, history_m2m_record
+from strategy.models import Objective, Strategy, Team, history_m2m_record
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User as AuthUser
 
 User = get_user_model()
 BATCH = 2000
@@ -33,7 +37,7 @@ class OrgCopy:
     unit: str | None
     rng: random.Random
     teams: dict[str, Team] = field(default_factory=dict)
-    people: dict[str, object] = field(default_factory=dict)
+    people: dict[str, AuthUser] = field(default_factory=dict)
     objectives: dict[str, Objective] = field(default_factory=dict)
     initiatives: dict[str, Initiative] = field(default_factory=dict)
 
@@ -45,7 +49,7 @@ class OrgCopy:
     def slug_suffix(self) -> str:
         return f"-{slugify_ascii(self.unit)}" if self.unit else ""
 
-    def leader_of(self, team_ref: str) -> object | None:
+    def leader_of(self, team_ref: str) -> AuthUser | None:
         for spec in org.PEOPLE:
             if (team_ref, "leader") in spec.memberships and spec.ref in self.people:
                 return self.people[spec.ref]
@@ -80,6 +84,8 @@ def unit_name(index: int) -> str | None:
 
 
 class BuilderBase:
+    strategy: Strategy  # the demo's strategy, set by OrgBuilder's build (before the others)
+
     def __init__(
         self,
         *,
@@ -109,7 +115,7 @@ class BuilderBase:
                 # The plan's definitions are recorded as created (activity/history.py).
                 bulk_create_with_history(chunk, model, batch_size=batch_size)
             else:
-                model.objects.bulk_create(chunk)
+                model._default_manager.bulk_create(chunk)
             self.bar.update(len(chunk))
         return rows
 

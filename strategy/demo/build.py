@@ -113,18 +113,24 @@ def demo_logins() -> list[tuple[str, str, str]]:
         else:
             team_ref, role = spec.memberships[0]
             what = f"{role} of {teams[team_ref]}"
-        logins.append((spec.username, f"{spec.first} {spec.last}", f"{spec.job}; {what}"))
+        logins.append((_username(spec), f"{spec.first} {spec.last}", f"{spec.job}; {what}"))
     return logins
 
 
 def demo_random_passwords() -> dict[str, str]:
     """A fresh random password (128 bits, URL-safe) for each demo login, for a demo seeded
     into a production database: shown once by ``seed_demo``, stored only as hashes."""
-    return {spec.username: secrets.token_urlsafe(16) for spec in _login_specs()}
+    return {_username(spec): secrets.token_urlsafe(16) for spec in _login_specs()}
 
 
 def _login_specs() -> list[org.PersonSpec]:
     return [next(p for p in org.PEOPLE if p.ref == ref) for ref in org.LOGIN_PERSONAS]
+
+
+def _username(spec: org.PersonSpec) -> str:
+    """A sign-in persona's username: fixed in ``org.PEOPLE`` (never the first.last default)."""
+    assert spec.username is not None
+    return spec.username
 
 
 def demo_counts() -> dict[str, int]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from strategy.demo.base import BuilderBase
+
 # (days before today, scores in Capability order, a note per capability)
 ASSESSMENTS = (
     (98, (2, 3, 2, 3, 2), "Baseline before the execution-support plan."),
@@ -12,7 +14,7 @@ ASSESSMENTS = (
 )
 
 
-class AssessmentBuilder:
+class AssessmentBuilder(BuilderBase):
     def build_assessments(self) -> None:
         from assessment.models import CAPABILITIES, CapabilityAssessment
         from strategy.demo.base import User

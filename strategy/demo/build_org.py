@@ -157,6 +157,7 @@ class OrgBuilder(BuilderBase):
                     parent = copy.objectives[spec.parent]
                 elif copy.index:
                     # In a business unit, a company objective becomes the unit's contribution.
+                    assert spec.unit_team is not None  # a company objective names its unit team
                     team_ref, parent = spec.unit_team, base.objectives[spec.ref]
                     owner = copy.leader_of(team_ref)
                 objective = Objective(

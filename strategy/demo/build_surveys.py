@@ -18,7 +18,7 @@ import random
 import uuid
 
 from strategy.demo import org
-from strategy.demo.base import User
+from strategy.demo.base import BuilderBase, User
 from strategy.demo.names import FIRST_NAMES, LAST_NAMES
 from strategy.models import Membership
 from surveys.catalogue import FREE_TEXT_CODE, FREE_TEXT_PROMPT, STANDARD_ITEMS, TEMPLATES
@@ -77,7 +77,7 @@ COMMENTS = (
 )
 
 
-class SurveyBuilder:
+class SurveyBuilder(BuilderBase):
     """Mixin of the demo builder (``strategy.demo.build._Builder``)."""
 
     def build_surveys(self) -> None:
@@ -154,7 +154,9 @@ class SurveyBuilder:
                 RoundTeam(round=round_, team=copy.teams[t.ref], invited=len(members.get(t.ref, [])))
                 for t in org.TEAMS
             )
-            guards, responses, answers = [], [], []
+            guards: list[Participation] = []
+            responses: list[Response] = []
+            answers: list[Answer] = []
             answered: set[str] = set()  # one answer per person per round
             for team_ref in [*TEAM_SIZES, BELOW_THRESHOLD_TEAM]:
                 people = [p for p in members.get(team_ref, []) if p.username not in answered]

@@ -78,8 +78,8 @@ class WorkBuilder(BuilderBase):
         self.insert(InitiativeDependency, dependencies)
         # The creation versions (written before these rows) list them, as the services' do.
         ids = [i.pk for i in rows]
-        for start in range(0, len(ids), 1000):
-            records = list(Initiative.history.filter(id__in=ids[start : start + 1000]))
+        for first in range(0, len(ids), 1000):
+            records = list(Initiative.history.filter(id__in=ids[first : first + 1000]))
             history_m2m_record(model=Initiative, records=records)
 
         milestones, checkins, spend = [], [], []

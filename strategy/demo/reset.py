@@ -43,7 +43,8 @@ def demo_existing_data() -> dict[str, int]:
     """What already exists that seeding would collide with (empty dict: nothing)."""
     User = get_user_model()
     found = {
-        str(model._meta.verbose_name_plural): model.objects.count() for model in ORGANISATION_MODELS
+        str(model._meta.verbose_name_plural): model._default_manager.count()
+        for model in ORGANISATION_MODELS
     }
     found["demo people"] = User.objects.filter(email__endswith=f"@{org.EMAIL_DOMAIN}").count()
     return {name: count for name, count in found.items() if count}

@@ -102,7 +102,13 @@ def series_values(*, rng: np.random.Generator, dates: np.ndarray, plan: SeriesPl
     share = np.minimum(share, cap)
 
     span = plan.target - plan.baseline
-    scale = (plan.range_high - plan.range_low) / 2 if plan.direction == "range" else abs(span)
+    if plan.direction == "range":
+        # A range KPI has both bounds.
+        assert plan.range_low is not None
+        assert plan.range_high is not None
+        scale = (plan.range_high - plan.range_low) / 2
+    else:
+        scale = abs(span)
     values = plan.baseline + span * share
     cadence_days = int(np.median(np.diff(dates).astype(np.int64))) if n > 1 else 30
     window = max(1, 30 // max(cadence_days, 1))
@@ -120,6 +126,7 @@ def series_values(*, rng: np.random.Generator, dates: np.ndarray, plan: SeriesPl
     if plan.scenario == "early_warning":
         values = values - np.sign(span) * abs(span) * 0.9 * ramp
     if breach:
+        assert plan.range_high is not None  # only a range KPI breaches its range
         values = values + (plan.range_high - plan.target) * 1.8 * ramp
 
     if plan.weekly and cadence_days == 1:

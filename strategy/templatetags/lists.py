@@ -18,6 +18,7 @@ def sort_th(context, column: str, label: str, css: str = ""):
     params = context["request"].GET.copy()
     current = params.get("sort", "")
     params.pop("page", None)
+    mark: str  # an icon (safe HTML) or nothing
     if current == column:
         params["sort"], state, mark = f"-{column}", "ascending", icon("caret-up")
     elif current == f"-{column}":

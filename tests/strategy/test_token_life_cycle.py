@@ -130,3 +130,20 @@ def test_admin_expiry_beyond_the_maximum_is_a_form_error(client, db, settings):
     assert response.status_code == 200
     assert "At most 30 days" in response.content.decode()
     assert not ApiToken.objects.filter(user=person).exists()
+
+
+def test_the_token_admin_get_form_takes_change_as_django_s_does(rf, db):
+    """``ApiTokenAdmin.get_form`` accepts what ``ModelAdmin.get_form`` accepts, ``change``
+    included (it used to take only ``request, obj, **kwargs``: a positional ``change`` was a
+    TypeError), and still gives the creation form for a new token only."""
+    from django.contrib import admin as django_admin
+
+    from strategy.admin import ApiTokenAdmin, ApiTokenCreateForm
+
+    model_admin = ApiTokenAdmin(ApiToken, django_admin.site)
+    request = rf.get("/")
+    request.user = UserFactory(is_staff=True, is_superuser=True)
+    assert issubclass(model_admin.get_form(request, None, False), ApiTokenCreateForm)
+    token = _token(_person())
+    form = model_admin.get_form(request, token, True)
+    assert not issubclass(form, ApiTokenCreateForm)

@@ -243,6 +243,7 @@ class Command(BaseCommand):
             )
             return
         if production:
+            assert passwords is not None  # returned above without them
             out.write(
                 f"Sign in at {settings.SITE_URL}/ with these passwords. They are shown only "
                 "this once; store them now:"
