@@ -70,7 +70,7 @@ class ErrorSerializer(serializers.Serializer):
     status = serializers.IntegerField()
     code = serializers.CharField(help_text="Machine-readable, e.g. 'invalid' or 'not_found'.")
     detail = serializers.CharField(help_text="One human sentence.")
-    errors = ErrorItemSerializer(many=True)
+    errors = ErrorItemSerializer(many=True)  # type: ignore[assignment]  # a field: DRF's metaclass takes it off the class, Serializer.errors stays
 
 
 def error_body(
