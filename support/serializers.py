@@ -171,4 +171,4 @@ class SupportMeasureSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(MovementSerializer(many=True))
     def get_tracking(self, measure) -> list[dict]:
-        return MovementSerializer(self._view(measure).rows, many=True).data
+        return MovementSerializer(self._view(measure).rows, many=True).data  # type: ignore[return-value]  # many=True: a ListSerializer, its data a list
