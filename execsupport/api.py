@@ -240,7 +240,7 @@ class PagePagination(pagination.PageNumberPagination):
     def paginate_queryset(self, queryset, request, view=None):
         count = getattr(view, "list_count", None)
         if count is not None:
-            self.django_paginator_class = partial(KnownCountPaginator, count=count)
+            self.django_paginator_class = partial(KnownCountPaginator, count=count)  # type: ignore[assignment]  # DRF only calls it
         return super().paginate_queryset(queryset, request, view)
 
 
