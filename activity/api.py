@@ -162,7 +162,7 @@ class HistoryChangeSerializer(serializers.Serializer):
     """One field's change, as display text (``before`` null: nothing before)."""
 
     field = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # a field: DRF's metaclass takes it off the class, Field.label stays
     before = serializers.CharField(allow_null=True)
     after = serializers.CharField()
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -27,7 +28,7 @@ from strategy.access import Access, access_for, accesses_for
 from strategy.models import Objective
 from strategy.people import person_name
 
-SUBJECT_MODELS: dict[str, type[models.Model]] = {
+SUBJECT_MODELS: dict[str, type[Objective | Initiative | KPI | Alert]] = {
     Comment.SubjectType.OBJECTIVE: Objective,
     Comment.SubjectType.INITIATIVE: Initiative,
     Comment.SubjectType.KPI: KPI,
@@ -77,6 +78,7 @@ def comments_visible_filter(access: Access) -> Q:
         return Q(pk__in=[])
     found = Q()
     for kind, model in SUBJECT_MODELS.items():
+        ids: models.QuerySet[Any, Any]
         if model is Alert:
             ids = Alert.objects.filter(access.alert_filter()).values("id")
         else:

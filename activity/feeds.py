@@ -260,7 +260,7 @@ def whats_new(
         rows = model.objects.filter(pk__in=ids)
         rows = rows.filter(access.alert_filter()) if model is Alert else access.scope(rows)
         for obj in rows:
-            label = f"alert “{obj.title}”" if model is Alert else str(obj)
+            label = f"alert “{obj.title}”" if isinstance(obj, Alert) else str(obj)
             named[(kind, obj.pk)] = (label, reverse("activity:activity", args=[kind, obj.pk]))
 
     items: list[FeedItem] = []

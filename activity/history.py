@@ -30,6 +30,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any, TypeAlias, cast
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
@@ -43,6 +44,12 @@ from strategy.access import Access
 from strategy.models import Membership, Objective, Period, Strategy, Team, Theme
 from strategy.people import person_name
 
+if TYPE_CHECKING:
+    # The models with a ``history`` (django-simple-history's manager of their versions).
+    TrackedModel: TypeAlias = (
+        Strategy | Period | Theme | Team | Membership | Objective | Initiative | Milestone | KPI
+    ) | Webhook
+
 HIDDEN_NAME = "a part you cannot see"
 SEALED = "sealed"
 
@@ -52,7 +59,7 @@ class TrackedKind:
     """A tracked model as the history pages name it (``/history/<kind>/<pk>/``)."""
 
     kind: str
-    model: type[models.Model]
+    model: type[TrackedModel]
     label: str
 
     @property
@@ -85,7 +92,7 @@ def tracked_kind(kind: str) -> TrackedKind:
         raise Http404("No history of that kind.") from None
 
 
-def tracked_fields(model: type[models.Model]) -> list[models.Field]:
+def tracked_fields(model: type[TrackedModel]) -> list[models.Field]:
     """The model's fields that its history records (not the key, not the bookkeeping)."""
     recorded = {f.attname for f in model.history.model._meta.concrete_fields}
     return [
@@ -103,14 +110,14 @@ def history_record_created(*, model: type[models.Model], ids: list[int], by) -> 
     keys of rows of ``model`` (a tracked model)."""
     from django.db import connection
 
-    history = model.history.model
+    history = model.history.model  # type: ignore[attr-defined]  # the caller passes tracked models only
     own = {"history_id", "history_date", "history_change_reason", "history_type", "history_user"}
     columns = [f.column for f in history._meta.concrete_fields if f.name not in own]
     quote = connection.ops.quote_name
     names = ", ".join(quote(c) for c in columns)
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     user_id = getattr(by, "pk", None)
-    pk = quote(model._meta.pk.column)
+    pk = quote(cast(str, model._meta.pk.column))  # a concrete field has a column
     for start in range(0, len(ids), 1000):
         chunk = ids[start : start + 1000]
         # Table and column names come from the models' metadata, never from input.
@@ -124,12 +131,12 @@ def history_record_created(*, model: type[models.Model], ids: list[int], by) -> 
             cursor.execute(sql, [now, user_id, *chunk])
 
 
-def tracked_m2m_fields(model: type[models.Model]) -> list[models.ManyToManyField]:
+def tracked_m2m_fields(model: type[TrackedModel]) -> list[models.ManyToManyField]:
     """The model's many-to-many fields whose members its history records (``m2m_fields``)."""
     return list(getattr(model.history.model, "_history_m2m_fields", ()))
 
 
-def _m2m_members(model: type[models.Model], records: list) -> dict[str, dict[int, frozenset]]:
+def _m2m_members(model: type[TrackedModel], records: list) -> dict[str, dict[int, frozenset]]:
     """``{field name: {history_id: member ids}}`` of the tracked many-to-many fields in these
     versions: one query per field."""
     members: dict[str, dict[int, frozenset]] = {}
@@ -223,7 +230,8 @@ def _private_then(team_ids: set[int]) -> Callable[[int, dt.datetime], bool]:
         parent_of[team_id], now_private[team_id] = parent_id, is_private
     chains: dict[int, set[int]] = {}
     for t in team_ids:
-        chain, step = set(), t
+        chain: set[int] = set()
+        step: int | None = t
         while step is not None and step not in chain:
             chain.add(step)
             step = parent_of.get(step)
@@ -288,7 +296,8 @@ def _related_names(
         if f.is_relation:
             ids = {getattr(r, f.attname) for r in records} - {None}
             if ids:
-                wanted.setdefault(f.related_model, set()).update(ids)
+                # A concrete relation names its model.
+                wanted.setdefault(cast(type[models.Model], f.related_model), set()).update(ids)
     names: dict = {}
     for model, ids in wanted.items():
         if model is User:
@@ -298,19 +307,25 @@ def _related_names(
             (n for n in ("title", "name") if any(f.name == n for f in model._meta.fields)),
             None,
         )
+        # The related models' ``objects`` is their only manager (``_default_manager``).
+        rows: Iterable[tuple[Any, Any, Any]]
         if model is Team:
             rows = Team.objects.filter(id__in=ids).values_list("id", "name", "id")
         elif label_field and any(f.name == "team" for f in model._meta.fields):
-            rows = model.objects.filter(id__in=ids).values_list("id", label_field, "team_id")
+            rows = model._default_manager.filter(id__in=ids).values_list(
+                "id", label_field, "team_id"
+            )
         elif label_field:
             rows = (
                 (pk, label, None)
-                for pk, label in model.objects.filter(id__in=ids).values_list("id", label_field)
+                for pk, label in model._default_manager.filter(id__in=ids).values_list(
+                    "id", label_field
+                )
             )
         else:
             rows = (
                 (pk, str(obj), None)
-                for pk, obj in ((o.pk, o) for o in model.objects.filter(id__in=ids))
+                for pk, obj in ((o.pk, o) for o in model._default_manager.filter(id__in=ids))
             )
         found = set()
         for pk, label, team_id in rows:
@@ -493,7 +508,7 @@ def _history_of(
                     )
                 for m2m in m2m_fields:
                     after_ids = members[m2m.name].get(record.history_id, frozenset())
-                    before_ids = (
+                    before_ids: frozenset[int] = (
                         frozenset()
                         if previous is None or previous_sealed
                         else members[m2m.name].get(previous.history_id, frozenset())
@@ -540,7 +555,8 @@ def _history_of(
             )
         previous, previous_sealed = record, is_sealed
     versions.reverse()
-    title = str(current) if current is not None else str(latest.instance)
+    # Listed: it still exists, or it has versions (``history_for``).
+    title = str(current) if current is not None else str(records[-1].instance)
     return History(
         tracked=tracked,
         object_id=pk,
@@ -553,7 +569,7 @@ def _history_of(
 
 
 # --- undo -------------------------------------------------------------------------------------
-def _save(tracked: TrackedKind, instance: models.Model, *, by, version: int | None, reason: str):
+def _save(tracked: TrackedKind, instance: TrackedModel, *, by, version: int | None, reason: str):
     from initiatives.services import initiative_save, milestone_save
     from metrics.services import kpi_plan, kpi_save, webhook_save
     from strategy.services import (
@@ -564,12 +580,13 @@ def _save(tracked: TrackedKind, instance: models.Model, *, by, version: int | No
         theme_save,
     )
 
+    # The instance is one of ``tracked.model``, the model of its kind.
     kind = tracked.kind
-    if kind == "objective":
+    if kind == "objective" and isinstance(instance, Objective):
         return objective_save(objective=instance, version=version, by=by)
-    if kind == "initiative":
+    if kind == "initiative" and isinstance(instance, Initiative):
         return initiative_save(initiative=instance, version=version, by=by)
-    if kind == "kpi":
+    if kind == "kpi" and isinstance(instance, KPI):
         stored = KPI.objects.get(pk=instance.pk)
         return kpi_save(
             kpi=instance,
@@ -582,15 +599,19 @@ def _save(tracked: TrackedKind, instance: models.Model, *, by, version: int | No
         instance.full_clean()
         instance.save()
         return instance
-    savers = {
-        "strategy": lambda: strategy_save(strategy=instance, version=version),
-        "period": lambda: period_save(period=instance, version=version),
-        "theme": lambda: theme_save(theme=instance, version=version),
-        "team": lambda: team_save(team=instance, version=version),
-        "milestone": lambda: milestone_save(milestone=instance, version=version, by=by),
-        "webhook": lambda: webhook_save(webhook=instance, version=version),
-    }
-    return savers[kind]()
+    if kind == "strategy" and isinstance(instance, Strategy):
+        return strategy_save(strategy=instance, version=version)
+    if kind == "period" and isinstance(instance, Period):
+        return period_save(period=instance, version=version)
+    if kind == "theme" and isinstance(instance, Theme):
+        return theme_save(theme=instance, version=version)
+    if kind == "team" and isinstance(instance, Team):
+        return team_save(team=instance, version=version)
+    if kind == "milestone" and isinstance(instance, Milestone):
+        return milestone_save(milestone=instance, version=version, by=by)
+    if kind == "webhook" and isinstance(instance, Webhook):
+        return webhook_save(webhook=instance, version=version)
+    raise KeyError(kind)
 
 
 @transaction.atomic
@@ -621,6 +642,7 @@ def history_restore(
         setattr(instance, f.attname, getattr(record, f.attname))
     when = formats.date_format(timezone.localtime(record.history_date), "j M Y H:i")
     reason = f"Restored the version of {when}"
-    instance._history_user = by
-    instance._change_reason = reason
+    # Read by django-simple-history when the save records the version.
+    instance._history_user = by  # type: ignore[union-attr]  # set for simple_history, not a field
+    instance._change_reason = reason  # type: ignore[union-attr]  # set for simple_history, not a field
     return _save(tracked, instance, by=by, version=version, reason=reason)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from django import forms
 from django.conf import settings
@@ -32,6 +33,9 @@ from execsupport.validation import form_error_add
 from strategy.access import access_for
 from strategy.models import VersionConflict
 
+if TYPE_CHECKING:
+    from execsupport.requests import AuthenticatedHttpRequest
+
 
 class CommentForm(forms.Form):
     """A comment's text; ``@username`` mentions a person (who must see the subject)."""
@@ -52,7 +56,7 @@ def _object_url(kind: str, obj) -> str | None:
 
 
 @login_required
-def history_page(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
+def history_page(request: AuthenticatedHttpRequest, kind: str, pk: int) -> HttpResponse:
     """Every recorded version of one object, newest first: what changed (field, before,
     after), who, when; the strategy office restores an earlier version from here."""
     access = access_for(request.user)
@@ -73,7 +77,9 @@ _SEEN_VERSION = forms.IntegerField(required=True, min_value=1, max_value=2**31 -
 
 @login_required
 @require_POST
-def history_restore_page(request: HttpRequest, kind: str, pk: int, history_id: int) -> HttpResponse:
+def history_restore_page(
+    request: AuthenticatedHttpRequest, kind: str, pk: int, history_id: int
+) -> HttpResponse:
     """Restore (undo to) an earlier version: strategy office only; the form sends the version
     of the object it showed, so a change made meanwhile is not silently overwritten."""
     access = access_for(request.user)
@@ -151,7 +157,7 @@ def _comment_controls(comment, access, now) -> None:
 
 
 @login_required
-def activity_page(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
+def activity_page(request: AuthenticatedHttpRequest, kind: str, pk: int) -> HttpResponse:
     """The Activity tab of an objective, initiative, KPI or alert: its conversation and
     everything that happened to it, newest first; a comment is posted in place (HTMX)."""
 
@@ -162,7 +168,7 @@ def activity_page(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def comment_new(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
+def comment_new(request: AuthenticatedHttpRequest, kind: str, pk: int) -> HttpResponse:
     """Post a comment. HTMX: answers the new comment (put first in the feed) and a fresh form
     (out of band); on a refused comment, the form with its error and the text as typed."""
 
@@ -229,7 +235,7 @@ def _comment_for(request: HttpRequest, comment_pk: int):
 
 
 @login_required
-def comment_edit_page(request: HttpRequest, comment_pk: int) -> HttpResponse:
+def comment_edit_page(request: AuthenticatedHttpRequest, comment_pk: int) -> HttpResponse:
     """Edit a comment (its author, within the window): GET the form in place of the comment,
     POST saves and answers the comment."""
 
@@ -274,7 +280,7 @@ def comment_edit_page(request: HttpRequest, comment_pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def comment_delete_page(request: HttpRequest, comment_pk: int) -> HttpResponse:
+def comment_delete_page(request: AuthenticatedHttpRequest, comment_pk: int) -> HttpResponse:
     """Delete a comment (its author or the strategy office): answers its trace."""
 
     access, comment, subject = _comment_for(request, comment_pk)
@@ -292,7 +298,7 @@ WHATS_NEW_DAYS = (1, 7, 30, 90)
 
 
 @login_required
-def whats_new_page(request: HttpRequest) -> HttpResponse:
+def whats_new_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     """What happened lately on the person's work and where they were mentioned."""
 
     access = access_for(request.user)

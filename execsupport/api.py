@@ -70,7 +70,7 @@ class ErrorSerializer(serializers.Serializer):
     status = serializers.IntegerField()
     code = serializers.CharField(help_text="Machine-readable, e.g. 'invalid' or 'not_found'.")
     detail = serializers.CharField(help_text="One human sentence.")
-    errors = ErrorItemSerializer(many=True)
+    errors = ErrorItemSerializer(many=True)  # type: ignore[assignment]  # a field: DRF's metaclass takes it off the class, Serializer.errors stays
 
 
 def error_body(
@@ -240,7 +240,7 @@ class PagePagination(pagination.PageNumberPagination):
     def paginate_queryset(self, queryset, request, view=None):
         count = getattr(view, "list_count", None)
         if count is not None:
-            self.django_paginator_class = partial(KnownCountPaginator, count=count)
+            self.django_paginator_class = partial(KnownCountPaginator, count=count)  # type: ignore[assignment]  # DRF only calls it
         return super().paginate_queryset(queryset, request, view)
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Any
+from typing import Any, cast
 
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from redis.exceptions import RedisError
@@ -102,6 +102,8 @@ class ResilientRedisCache(RedisCache):
     ``OPTIONS``: ``retry_seconds`` (default 5) plus the redis-py connection options; socket
     timeouts default to 1 s so a hung Redis cannot hold a request either."""
 
+    _options: dict[str, Any]  # RedisCache's client options (not in the stubs)
+
     def __init__(self, server, params) -> None:
         super().__init__(server, params)
         self._class = ResilientRedisCacheClient
@@ -110,7 +112,7 @@ class ResilientRedisCache(RedisCache):
     def health(self) -> tuple[bool, str]:
         """``(reachable, detail)`` from a PING now."""
         try:
-            self._cache.ping()
+            cast(ResilientRedisCacheClient, self._cache).ping()  # its client is ours (_class)
         except RedisError as exc:
             return False, f"{type(exc).__name__}: {exc}"
         return True, ""

@@ -117,7 +117,7 @@ def check_redis_password(**kwargs) -> list[CheckMessage]:
     """E004: a Redis URL without a password whose host is not this machine."""
     if settings.DEBUG:
         return []
-    errors = []
+    errors: list[CheckMessage] = []
     for name, url in redis_urls():
         parts = urlsplit(url)
         if parts.password or is_loopback_host(parts.hostname):

@@ -13,7 +13,7 @@ Form bodies (the browsable API) are all strings and are not checked here.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from rest_framework import exceptions, relations, serializers
 
@@ -56,7 +56,8 @@ def _problems(field: serializers.Field, value: Any, path: str) -> dict[str, str]
             return {path: "Expected a list."}
         found: dict[str, str] = {}
         for index, item in enumerate(value):
-            found.update(_problems(field.child, item, f"{path}.{index}"))
+            child = cast(serializers.Field, field.child)  # a ListSerializer always has one
+            found.update(_problems(child, item, f"{path}.{index}"))
         return found
     if isinstance(field, serializers.Serializer):
         if not isinstance(value, dict):

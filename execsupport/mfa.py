@@ -61,7 +61,7 @@ def _is_office_or_staff(user: AbstractBaseUser) -> tuple[bool, bool]:
         .objects.filter(pk=user.pk)
         .annotate(
             office=Exists(
-                user._meta.get_field("groups").remote_field.through.objects.filter(
+                get_user_model().groups.through.objects.filter(
                     user_id=OuterRef("pk"), group__name=STRATEGY_OFFICE_GROUP
                 )
             ),

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import cast
 
 from django_filters import filters as django_filters
 from django_filters.rest_framework import DjangoFilterBackend
@@ -105,7 +106,8 @@ def _problem(parameter: QueryParameter, values: list[str]) -> str | None:
                 + " (comma-separated, '-' before a field for descending order)."
             )
     if parameter.kind in ("page", "page_size"):
-        upper = parameter.maximum if parameter.kind == "page_size" else MAX_PAGE
+        # Our paginators set max_page_size (execsupport.api).
+        upper = cast(int, parameter.maximum) if parameter.kind == "page_size" else MAX_PAGE
         if not (value.isascii() and value.isdigit() and len(value) <= 10) or not (
             1 <= int(value) <= upper
         ):

@@ -41,6 +41,9 @@ class ActionThrottle(throttling.SimpleRateThrottle):
     """
 
     setting_name = ""
+    # Set by SimpleRateThrottle.__init__ from the rate, when there is one (``rate`` not None).
+    num_requests: int
+    duration: int
 
     def get_rate(self) -> str | None:
         return getattr(settings, self.setting_name) or None  # empty: no limit

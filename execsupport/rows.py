@@ -18,7 +18,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -120,7 +120,7 @@ class RowPlan:
     @staticmethod
     @cache
     def of(serializer_class: type[serializers.ModelSerializer]) -> RowPlan:
-        model = serializer_class.Meta.model
+        model: type[models.Model] = serializer_class.Meta.model
         fields = serializer_class(context={"request": None}).fields
         columns: list[str] = []
         output: list[tuple[str, str]] = []
@@ -131,15 +131,17 @@ class RowPlan:
             if field.write_only:
                 continue
             if isinstance(field, relations.ManyRelatedField):
-                m2m = model._meta.get_field(field.source)
-                through = m2m.remote_field.through
+                # The source of a ManyRelatedField is a many-to-many field of the model.
+                m2m = cast(models.ManyToManyField, model._meta.get_field(cast(str, field.source)))
+                through = cast(type[models.Model], m2m.remote_field.through)  # set once apps load
                 owner, other = m2m.m2m_field_name(), m2m.m2m_reverse_field_name()
                 many.append((name, _Many(through=through, owner=owner, other=other)))
                 output.append((name, name))
             elif isinstance(field, serializers.BaseSerializer):
-                if getattr(field, "Meta", None) is None or field.Meta.model is not GapScore:
+                meta = getattr(field, "Meta", None)
+                if meta is None or meta.model is not GapScore:
                     raise ImproperlyConfigured(f"Nested {name!r}: only a latest GapScore is flat.")
-                inner = field.fields
+                inner = cast(serializers.ModelSerializer, field).fields  # it has a Meta.model
                 conversions = [(key, _converter(value)) for key, value in inner.items()]
                 score = (
                     name,
@@ -151,11 +153,12 @@ class RowPlan:
                 output.append((name, name))
             else:
                 # A related field's column is its id: values("team") gives the team's id.
-                columns.append(field.source)
-                output.append((name, field.source))
+                source = cast(str, field.source)  # set when the serializer binds its fields
+                columns.append(source)
+                output.append((name, source))
                 conv = None if isinstance(field, relations.RelatedField) else _converter(field)
                 if conv is not None:
-                    converters.append((field.source, conv))
+                    converters.append((source, conv))
         if "id" not in columns:
             raise ImproperlyConfigured(f"{serializer_class.__name__} must show the id.")
         return RowPlan(
@@ -181,7 +184,8 @@ class RowPlan:
         ids = [row["id"] for row in rows]
         for name, relation in self.many:
             related: dict[int, list[int]] = defaultdict(list)
-            pairs = relation.through.objects.filter(**{f"{relation.owner}__in_ids": ids})
+            # ``_default_manager``: a through model's ``objects``, its only manager.
+            pairs = relation.through._default_manager.filter(**{f"{relation.owner}__in_ids": ids})
             for owner_id, other_id in pairs.order_by(relation.other).values_list(
                 relation.owner, relation.other
             ):

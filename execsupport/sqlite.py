@@ -36,7 +36,7 @@ def _like_regex(pattern: str, escape: str | None) -> re.Pattern[str]:
             parts.append(".")
         else:
             parts.append(re.escape(char.casefold()))
-    if literal:  # an ESCAPE at the end: SQLite matches it literally
+    if literal and escape is not None:  # an ESCAPE at the end: SQLite matches it literally
         parts.append(re.escape(escape.casefold()))
     return re.compile("".join(parts), re.DOTALL)
 

@@ -19,7 +19,7 @@ from execsupport.viewsets import NotFoundView
 
 # The admin signs in through the same page as everyone (password or single sign-on, then the
 # second factor): its own password form is never shown.
-admin.site.login = secure_admin_login(admin.site.login)
+admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]  # this instance's view, wrapped on purpose
 
 # django-allauth's pages: sign-in, sign-out, password change and reset, second factor (2fa/),
 # single sign-on (3rdparty/ and the OpenID Connect provider's oidc/<id>/login/), the person's

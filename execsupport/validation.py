@@ -237,7 +237,7 @@ class IdFormField(forms.IntegerField):
         return super().to_python(value)
 
 
-def _id_or_invalid(field: forms.Field, value: Any) -> None:
+def _id_or_invalid(field: forms.ModelChoiceField, value: Any) -> None:
     """Refuse a value of a choice-by-id field that cannot be an id (an invalid choice)."""
     by_id = field.to_field_name in (None, "pk", "id")
     if by_id and value not in field.empty_values and not is_valid_id(value):
@@ -270,7 +270,7 @@ class IdModelMultipleChoiceField(forms.ModelMultipleChoiceField):
                     code="invalid_pk_value",
                     params={"pk": str(item)[:40]},
                 ) from None
-        return super()._check_values(value)
+        return super()._check_values(value)  # type: ignore[misc]  # Django's own method, not in the stubs
 
 
 def id_safe_formfield(db_field, **kwargs):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 import orjson
 from django import forms
@@ -39,6 +40,17 @@ from execsupport.rows import RowPlan
 from execsupport.validation import DateFormField, IdFormField, validate_date
 from metrics.selectors import attach_latest_scores, scores_version
 from strategy.access import Access, access_for
+
+_MT = TypeVar("_MT", bound=models.Model)
+
+if TYPE_CHECKING:
+    # For the checker the mixins are viewsets of ``_MT`` (they use the view's request,
+    # queryset, serializer and paginator); at run time they are plain generic mixins that come
+    # before a DRF viewset. A viewset that names no model (``class X(AccessViewSet)``) is one
+    # of ``Any``, so its hooks may take its own model (``may_write(..., obj: KPI, ...)``).
+    _ViewSetBase = viewsets.GenericViewSet
+else:
+    _ViewSetBase = Generic
 
 # A cached list page is only ever served for the exact data version it was built from; the
 # timeout just bounds the memory of versions nobody asks for any more.
@@ -124,7 +136,7 @@ def _has_field(model: type[models.Model], name: str) -> bool:
     return True
 
 
-class ScopedMixin:
+class ScopedMixin(_ViewSetBase[_MT]):
     """Reading: a queryset scoped by ``strategy.access``; scores attached in one query."""
 
     lookup_value_regex = ID_REGEX
@@ -168,7 +180,8 @@ class ScopedMixin:
         (``execsupport.jsontypes``: 400 for a number sent as a text, a string as an id ...)."""
         serializer = super().get_serializer(*args, **kwargs)
         if "data" in kwargs and getattr(self, "request", None) is not None:
-            body_types_check(serializer, self.request)
+            # A body is one object's: a Serializer (with fields), never a ListSerializer.
+            body_types_check(cast(serializers.Serializer, serializer), self.request)
         return serializer
 
     def decorate(self, objects: list) -> list:
@@ -184,11 +197,13 @@ class ScopedMixin:
         """One page of the filtered queryset: flat rows (``flat_rows``) or serialized objects.
 
         ``native``: the data is for ``orjson.dumps`` with ``OPT_UTC_Z`` (``RowPlan.shape``)."""
+        page: list[Any] | None
         if self.flat_rows:
-            plan = RowPlan.of(self.get_serializer_class())
+            # Flat lists are of ModelSerializers (RowPlan reads their Meta.model).
+            plan = RowPlan.of(cast(type[serializers.ModelSerializer], self.get_serializer_class()))
             page = self.paginate_queryset(plan.rows(queryset))
             rows = list(page if page is not None else plan.rows(queryset))
-            data = plan.shape(rows, score_subject_type=self.score_subject_type, native=native)
+            data: Any = plan.shape(rows, score_subject_type=self.score_subject_type, native=native)
         else:
             page = self.paginate_queryset(queryset)
             objects = self.decorate(list(page if page is not None else queryset))
@@ -215,23 +230,32 @@ class ScopedMixin:
         return response
 
 
-class WriteMixin:
+class WriteMixin(_ViewSetBase[_MT]):
     """Writing: the view's object rule (``may_write``) on the new state, then a service."""
 
-    def may_write(self, access: Access, obj: models.Model, request) -> bool:
+    if TYPE_CHECKING:
+        # ScopedMixin's, which comes first in every viewset that writes.
+        extra_write_fields: tuple[str, ...]
+        changed_fields: set[str] | None
+        versioned: models.Model | None
+
+        @property
+        def access(self) -> Access: ...
+
+        def decorate(self, objects: list) -> list: ...
+
+    def may_write(self, access: Access, obj: _MT, request) -> bool:
         return access.is_office
 
-    def store(
-        self, instance: models.Model, data: dict, *, created: bool, version: int | None = None
-    ) -> models.Model:
+    def store(self, instance: _MT, data: dict, *, created: bool, version: int | None = None) -> _MT:
         """Save through the service; ``version``: the version the client read (``If-Match``),
         which the service's save requires (``VersionConflict`` otherwise), or ``None``."""
         raise NotImplementedError
 
-    def remove(self, instance: models.Model) -> None:
+    def remove(self, instance: _MT) -> None:
         raise NotImplementedError
 
-    def _apply(self, instance: models.Model, data: dict) -> tuple[dict, dict]:
+    def _apply(self, instance: _MT, data: dict) -> tuple[dict, dict]:
         """Set plain fields on the instance; return (many-to-many values, extra fields)."""
         m2m: dict = {}
         extra: dict = {}
@@ -246,22 +270,24 @@ class WriteMixin:
                 setattr(instance, name, value)
         return m2m, extra
 
-    def _check(self, instance: models.Model) -> None:
+    def _check(self, instance: _MT) -> None:
         if not self.may_write(self.access, instance, self.request):
             raise exceptions.PermissionDenied("Your role does not allow this change.")
 
-    def perform_create(self, serializer: serializers.ModelSerializer) -> None:
-        instance = serializer.Meta.model()
+    def perform_create(self, serializer: serializers.BaseSerializer[_MT]) -> None:
+        # The writers' serializers are ModelSerializers of the view's model.
+        model: type[_MT] = cast(serializers.ModelSerializer[_MT], serializer).Meta.model
+        instance = model()
         m2m, extra = self._apply(instance, serializer.validated_data)
         self._check(instance)
         serializer.instance = self.versioned = self.store(instance, {**m2m, **extra}, created=True)
         self.decorate([serializer.instance])
 
-    def perform_update(self, serializer: serializers.ModelSerializer) -> None:
+    def perform_update(self, serializer: serializers.BaseSerializer[_MT]) -> None:
         """Only the fields the request changes are written (``TimestampedModel.save``), so
         concurrent updates of different fields all keep their change; with ``If-Match`` the
         write happens only on the version the client read (else 412, nothing written)."""
-        instance = serializer.instance
+        instance = cast(_MT, serializer.instance)  # an update's serializer holds its object
         version = if_match_version(self.request, instance=instance)
         self.before_update(instance)
         self.changed_fields = {
@@ -282,30 +308,30 @@ class WriteMixin:
         )
         self.decorate([serializer.instance])
 
-    def before_update(self, instance: models.Model) -> None:
+    def before_update(self, instance: _MT) -> None:
         """Hook to remember the state before the change (e.g. a KPI's plan)."""
 
-    def perform_destroy(self, instance: models.Model) -> None:
+    def perform_destroy(self, instance: _MT) -> None:
         self.remove(instance)
 
 
-class AccessViewSet(ScopedMixin, WriteMixin, viewsets.ModelViewSet):
+class AccessViewSet(ScopedMixin[_MT], WriteMixin[_MT], viewsets.ModelViewSet[_MT]):
     """A ModelViewSet scoped by ``strategy.access`` whose writes call services."""
 
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
 
-class ReadOnlyAccessViewSet(ScopedMixin, viewsets.ReadOnlyModelViewSet):
+class ReadOnlyAccessViewSet(ScopedMixin[_MT], viewsets.ReadOnlyModelViewSet[_MT]):
     """List and read (plus any explicit actions)."""
 
 
 class AppendOnlyAccessViewSet(
-    ScopedMixin,
-    WriteMixin,
+    ScopedMixin[_MT],
+    WriteMixin[_MT],
     mixins.CreateModelMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
-    viewsets.GenericViewSet,
+    viewsets.GenericViewSet[_MT],
 ):
     """List, read and append: for records that are history (check-ins, spend, measurements)."""
 
@@ -325,6 +351,7 @@ def conditional_list(
     sees = access_fingerprint(view.access)
     etag = etag_for(request=request, parts=[request.get_host(), sees, *version_parts])
     view.list_count = count
+    response: HttpResponse
     if if_none_match(request, etag):
         response = Response(status=304)
     elif request.accepted_renderer.format != "json":

@@ -4,6 +4,8 @@ their diff, decisions and action items. Rules come from ``strategy.access``; wri
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django.core.exceptions import ValidationError
 from django.db.models import F, Q
 from drf_spectacular.types import OpenApiTypes
@@ -162,7 +164,7 @@ class PackFilter(BaseFilterSet):
 
     class Meta:
         model = Pack
-        fields = []
+        fields: list[str] = []
 
 
 def _plain_rows(section, names) -> list[dict]:
@@ -206,7 +208,7 @@ class PackViewSet(ReadOnlyAccessViewSet):
         page = self.paginate_queryset(
             queryset.only("id", "review_id", "meeting_id", "as_of", "frozen_at")
         )
-        rows = [
+        rows: list[dict[str, Any]] = [
             {
                 "id": p.pk,
                 "review": p.review_id,
@@ -214,7 +216,7 @@ class PackViewSet(ReadOnlyAccessViewSet):
                 "as_of": p.as_of,
                 "frozen_at": p.frozen_at,
             }
-            for p in page
+            for p in cast(list[Pack], page)  # the API always paginates (PAGE_SIZE)
         ]
         labels = dict(
             Pack.objects.filter(pk__in=[r["id"] for r in rows]).values_list(
@@ -323,7 +325,8 @@ class PackViewSet(ReadOnlyAccessViewSet):
             pack=pack, html=pack_pdf_html(pack=pack, user=request.user, access=self.access)
         )
         if job.status == PackPdf.Status.DONE:
-            return pdf_response(bytes(job.content), filename=pack_pdf_filename(pack=pack))
+            content = cast("bytes | memoryview", job.content)  # DONE: the content is set
+            return pdf_response(bytes(content), filename=pack_pdf_filename(pack=pack))
         if job.status == PackPdf.Status.FAILED:
             raise PdfExportUnavailable(detail=f"The PDF could not be made: {job.error}")
         response = JsonResponse(
@@ -348,7 +351,7 @@ class DecisionFilter(BaseFilterSet):
 
     class Meta:
         model = Decision
-        fields = []
+        fields: list[str] = []
 
 
 class DecisionViewSet(AppendOnlyAccessViewSet):

@@ -19,7 +19,7 @@ slipped.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 from strategy.derived import part, ref
 from strategy.quantities import quantity
@@ -67,7 +67,9 @@ def _relative_gap(item: dict) -> float | None:
     better than plan; None without a value or a plan."""
     value, planned = item.get("value"), item.get("planned")
     baseline, target = item.get("baseline"), item.get("target")
-    if None in (value, planned, baseline, target) or target == baseline:
+    if value is None or planned is None or baseline is None or target is None:
+        return None
+    if target == baseline:
         return None
     return (value - planned) / (target - baseline)
 
@@ -89,7 +91,7 @@ def pack_diff(old: dict | None, new: dict) -> list[dict]:
         if kind in SCORED:
             status, then = item.get("status"), (was or {}).get("status")
             score, score_then = item.get("score"), (was or {}).get("score")
-            drop = (score_then - score) if None not in (score, score_then) else 0.0
+            drop = (score_then - score) if score is not None and score_then is not None else 0.0
             if status == RED and then != RED:
                 changes.append(
                     _change(
@@ -163,7 +165,7 @@ def _rank(kind: str) -> float:
 
 
 def _kpi_changes(item: dict, was: dict | None, subject: dict) -> list[dict]:
-    out = []
+    out: list[dict] = []
     key = ("kpi", item["id"])
     if was is None:
         return out
@@ -244,7 +246,12 @@ def _milestone_changes(item: dict, was: dict | None, subject: dict, new: dict) -
     due, due_then = _date(item.get("due")), _date(was.get("due"))
     moved = (due - due_then).days if due and due_then else 0
     if not item.get("done") and (moved > 0 or (item.get("overdue") and not was.get("overdue"))):
-        days = moved if moved > 0 else (_date(new.get("as_of")) - due).days
+        # A pack has its date; an overdue milestone, its due date.
+        days = (
+            moved
+            if moved > 0
+            else (cast(dt.date, _date(new.get("as_of"))) - cast(dt.date, due)).days
+        )
         return [
             _change(
                 "milestone_slipped",

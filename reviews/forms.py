@@ -3,6 +3,8 @@ writing."""
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django import forms
 
 from execsupport.validation import DateFormField, IdModelChoiceField, ModelForm
@@ -35,21 +37,31 @@ class ReviewForm(ModelForm):
     def __init__(self, *args, access: Access, strategy, **kwargs):
         super().__init__(*args, **kwargs)
         self.access = access
-        self.fields["theme"].queryset = Theme.objects.filter(strategy=strategy)
-        self.fields["team"].queryset = access.scope(Team.objects.all(), "id")
-        self.fields["objective"].queryset = access.scope(
+        cast(forms.ModelChoiceField, self.fields["theme"]).queryset = Theme.objects.filter(
+            strategy=strategy
+        )
+        cast(forms.ModelChoiceField, self.fields["team"]).queryset = access.scope(
+            Team.objects.all(), "id"
+        )
+        cast(forms.ModelChoiceField, self.fields["objective"]).queryset = access.scope(
             Objective.objects.filter(strategy=strategy)
         ).order_by("title")
-        self.fields["participants"].queryset = people_choosable(access=access)
+        cast(forms.ModelChoiceField, self.fields["participants"]).queryset = people_choosable(
+            access=access
+        )
         if self.instance.pk:
             self.fields["participants"].initial = list(
                 self.instance.participants.values_list("pk", flat=True)
             )
 
     def clean(self):
-        data = super().clean()
+        data = cast(dict[str, Any], super().clean())  # ModelForm.clean: its cleaned_data
         scope = data.get("scope")
-        needed = {"theme": "theme", "team": "team", "objective": "objective"}.get(scope)
+        needed = (
+            {"theme": "theme", "team": "team", "objective": "objective"}.get(scope)
+            if scope is not None
+            else None
+        )
         if needed and not data.get(needed):
             self.add_error(needed, "Choose what this review looks at.")
         for other in ("theme", "team", "objective"):
@@ -93,8 +105,8 @@ class DecisionForm(forms.Form):
 
     def __init__(self, *args, people, subjects: list[tuple[str, str]], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["decided_by"].queryset = people
-        self.fields["concerns"].choices = subjects
+        cast(forms.ModelChoiceField, self.fields["decided_by"]).queryset = people
+        cast(forms.ChoiceField, self.fields["concerns"]).choices = subjects
 
     def ids_of(self, kind: str) -> list[int]:
         return [
@@ -116,7 +128,7 @@ class ActionItemForm(forms.Form):
 
     def __init__(self, *args, people, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = people
+        cast(forms.ModelChoiceField, self.fields["owner"]).queryset = people
 
 
 class ToInitiativeForm(forms.Form):
@@ -141,7 +153,7 @@ class ToInitiativeForm(forms.Form):
             if not access.is_office:
                 led = [team_id for team_id in access.roles if access.leads(team_id)]
                 objectives = objectives.filter(team_id__in=led)
-        self.fields["objective"].queryset = objectives
+        cast(forms.ModelChoiceField, self.fields["objective"]).queryset = objectives
 
 
 class ActionStatusForm(forms.Form):

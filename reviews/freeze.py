@@ -497,8 +497,8 @@ def pack_snapshot(
             if isinstance(text, dict):
                 refs_collect(text, mentioned)
     missing = {key for key in mentioned if f"{key[0]}:{key[1]}" not in names}
-    for kind, pk, name, team_id, _extra in derived_labels(missing) if missing else ():
-        names[f"{kind}:{pk}"] = [name, team_id if kind != "team" else pk]
+    for kind, pk, name, label_team_id, _extra in derived_labels(missing) if missing else ():
+        names[f"{kind}:{pk}"] = [name, label_team_id if kind != "team" else pk]
 
     scope_label = {
         "strategy": strategy.name,

@@ -107,7 +107,7 @@ class Review(TimestampedModel):
         strategy and theme scopes, which anyone who sees the plan may review."""
         if self.scope == self.Scope.TEAM:
             return self.team_id
-        if self.scope == self.Scope.OBJECTIVE and self.objective_id:
+        if self.scope == self.Scope.OBJECTIVE and self.objective is not None:
             return self.objective.team_id
         return None
 
@@ -133,6 +133,8 @@ class Meeting(TimestampedModel):
         default=list, blank=True, help_text="Keys of the agenda items marked discussed."
     )
     minutes_sent_at = models.DateTimeField(null=True, blank=True)
+    # Not a field: whether it has a pack, set by the review page for its template.
+    has_pack: bool
 
     class Meta:
         ordering = ["-starts_at", "-id"]

@@ -34,6 +34,7 @@ import hashlib
 import logging
 import time
 import uuid
+from typing import cast
 
 from django.conf import settings
 from django.db import transaction
@@ -318,7 +319,8 @@ def pack_pdf_attachment(row) -> list[tuple[str, bytes, str]]:
         return []
     job = pack_pdf_request(pack=pack, html=pack_pdf_html(pack=pack, user=recipient, access=access))
     if job.status == PackPdf.Status.DONE:
-        return [(pack_pdf_filename(pack=pack), bytes(job.content), "application/pdf")]
+        content = cast("bytes | memoryview", job.content)  # DONE: the content is set
+        return [(pack_pdf_filename(pack=pack), bytes(content), "application/pdf")]
     if row.attempts + 1 >= settings.GAP_OUTBOX_MAX_ATTEMPTS:
         return []
     raise PdfNotReady(

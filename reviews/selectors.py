@@ -8,6 +8,7 @@ and visibility comes from ``strategy.access`` (already computed for the request)
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
@@ -100,8 +101,8 @@ def pack_names(*, access: Access, snapshots: list[dict]) -> DerivedNames:
             if item.get("k") == "milestone":
                 initiative_of[item["id"]] = item.get("initiative")
     for key, (name, team_id) in merged.items():
-        kind, _, pk = key.partition(":")
-        pk = int(pk)
+        kind, _, digits = key.partition(":")
+        pk = int(digits)
         url = (
             subject_url("initiative", initiative_of.get(pk))
             if kind == "milestone"
@@ -203,7 +204,7 @@ def people_visible(*, access: Access, ids) -> set[int]:
     if not ids:
         return set()
     seen = set(people_choosable(access=access).filter(pk__in=ids).values_list("pk", flat=True))
-    if access.user_id in ids:
+    if access.user_id is not None and access.user_id in ids:
         seen.add(access.user_id)
     return seen
 
@@ -221,7 +222,9 @@ def agenda_keys(*, meeting: Meeting, access: Access) -> set[str]:
     return {c["key"] for c in changes if item_visible(access, c.get("team"))}
 
 
-def pack_read(*, pack: Pack, access: Access, previous: Pack | bool | None = False) -> PackView:
+def pack_read(
+    *, pack: Pack, access: Access, previous: Pack | Literal[False] | None = False
+) -> PackView:
     """``pack`` as ``access`` may see it, with the diff from the previous pack of its review.
 
     ``previous``: the previous pack when the caller read it already (None: there is none);

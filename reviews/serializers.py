@@ -145,7 +145,7 @@ class PackSectionSerializer(serializers.Serializer):
 class ChangeSerializer(serializers.Serializer):
     key = serializers.CharField(help_text="Stable: meeting mode marks it discussed.")
     kind = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # a field: DRF's metaclass takes it off the class, Field.label stays
     subject_type = serializers.CharField()
     subject_id = serializers.IntegerField()
     weight = serializers.FloatField(help_text="Ranking, biggest first.")

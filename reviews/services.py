@@ -12,6 +12,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from django.core.exceptions import ValidationError
@@ -27,6 +28,9 @@ from reviews.models import ActionItem, Decision, Meeting, Pack, Review
 from reviews.overdue import action_items_alerts_sync
 from reviews.selectors import agenda_keys
 from strategy.access import Access
+
+if TYPE_CHECKING:
+    from initiatives.models import Initiative
 
 # ``OutboxMessage.subject_type`` of a pack e-mail that carries the pack as a PDF.
 PACK_PDF_SUBJECT = "review_pack_pdf"
@@ -204,7 +208,7 @@ def decision_record(
         sorted(set(map(int, objective_ids))),
         sorted(set(map(int, initiative_ids))),
     )
-    subjects = []
+    subjects: list[dict[str, Any]] = []
     for model, kind, ids in (
         (KPI, "kpi", kpi_ids),
         (Objective, "objective", objective_ids),
@@ -331,7 +335,7 @@ def action_item_set_status(
     return item
 
 
-def action_item_to_initiative(*, item: ActionItem, objective, by) -> object:
+def action_item_to_initiative(*, item: ActionItem, objective, by) -> Initiative:
     """Turn an action item into a proposed initiative under ``objective`` (its team, the item's
     owner, from today to the item's due date or a month later); the item is then done and
     points to it (its owner and the person who gave it are told, ``metrics.work``). One

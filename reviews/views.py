@@ -4,6 +4,8 @@ with HTMX)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, TypeGuard, cast
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -46,6 +48,9 @@ from reviews.selectors import (
 from strategy.access import access_for
 from strategy.overview import strategy_current
 
+if TYPE_CHECKING:
+    from execsupport.requests import AuthenticatedHttpRequest
+
 
 def _label_people(access, objects, *fields: str) -> None:
     """Set ``<field>_label`` on each object: the person's name if the reader may see them,
@@ -75,7 +80,7 @@ def _participant_ids(review: Review) -> list[int]:
 
 
 @login_required
-def review_list(request: HttpRequest) -> HttpResponse:
+def review_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The reviews the person may see; leaders and the strategy office create one here."""
     access = access_for(request.user)
     if not access.sees_anything and not Review.objects.filter(participants=request.user).exists():
@@ -110,7 +115,7 @@ def review_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def review_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """A review: its meetings (with their packs), the decision log with each decision's KPI
     movement since, and its open action items."""
     access = access_for(request.user)
@@ -150,7 +155,7 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def meeting_new(request: HttpRequest, pk: int) -> HttpResponse:
+def meeting_new(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Schedule a meeting of a review."""
     access = access_for(request.user)
     review = review_get_for_user(access=access, pk=pk)
@@ -175,7 +180,7 @@ def _meeting_for_manager(request: HttpRequest, pk: int) -> Meeting:
 
 @login_required
 @require_POST
-def meeting_freeze(request: HttpRequest, pk: int) -> HttpResponse:
+def meeting_freeze(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Freeze the meeting's pack now (once; a second freeze keeps the first pack)."""
     meeting = _meeting_for_manager(request, pk)
     if meeting.status == Meeting.Status.CANCELLED:
@@ -187,7 +192,7 @@ def meeting_freeze(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def meeting_move(request: HttpRequest, pk: int) -> HttpResponse:
+def meeting_move(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Move a scheduled meeting to another date and time."""
     meeting = _meeting_for_manager(request, pk)
     form = MeetingForm(request.POST)
@@ -205,7 +210,7 @@ def meeting_move(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def meeting_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+def meeting_cancel(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Cancel a meeting not yet held."""
     meeting = _meeting_for_manager(request, pk)
     try:
@@ -219,7 +224,7 @@ def meeting_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def meeting_minutes(request: HttpRequest, pk: int) -> HttpResponse:
+def meeting_minutes(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """E-mail the minutes (decisions and action items) to the participants, once."""
     meeting = _meeting_for_manager(request, pk)
     sent = services.meeting_minutes_send(meeting=meeting)
@@ -238,7 +243,7 @@ def _meeting_context(request: HttpRequest, meeting: Meeting, **extra) -> dict:
     pack = getattr(meeting, "pack", None) if _has_pack(meeting) else None
     view = pack_read(pack=pack, access=access) if pack is not None else None
     people = review_people(review, access=access)
-    subjects = []
+    subjects: list[tuple[str, str]] = []
     if view is not None:
         for section in view.sections:
             if section.kind in ("kpi", "objective", "initiative"):
@@ -258,7 +263,7 @@ def _meeting_context(request: HttpRequest, meeting: Meeting, **extra) -> dict:
     ]
     _label_people(access, actions, "owner")
     _label_people(access, decisions, "decided_by")
-    context = {
+    context: dict[str, Any] = {
         "meeting": meeting,
         "review": review,
         "view": view,
@@ -286,7 +291,7 @@ def _has_pack(meeting: Meeting) -> bool:
 
 
 @login_required
-def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def meeting_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Meeting mode: the agenda follows the diff of the meeting's pack (biggest changes first);
     participants mark items discussed and record decisions and action items in place."""
     access = access_for(request.user)
@@ -305,7 +310,7 @@ def _meeting_for_recorder(request: HttpRequest, pk: int) -> Meeting:
 
 @login_required
 @require_POST
-def meeting_discussed(request: HttpRequest, pk: int) -> HttpResponse:
+def meeting_discussed(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Mark one agenda item discussed (or not); HTMX swaps the agenda."""
     meeting = _meeting_for_recorder(request, pk)
     key = request.POST.get("key") or ""
@@ -326,7 +331,7 @@ def meeting_discussed(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def decision_new(request: HttpRequest, pk: int) -> HttpResponse:
+def decision_new(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Record a decision in a meeting; HTMX swaps the decisions block."""
     meeting = _meeting_for_recorder(request, pk)
     context = _meeting_context(request, meeting)
@@ -361,7 +366,7 @@ def decision_new(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def action_item_new(request: HttpRequest, pk: int) -> HttpResponse:
+def action_item_new(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Record an action item in a meeting; HTMX swaps the action items block."""
     meeting = _meeting_for_recorder(request, pk)
     form = ActionItemForm(
@@ -396,7 +401,7 @@ def action_item_new(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def action_item_status(request: HttpRequest, pk: int) -> HttpResponse:
+def action_item_status(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Mark an action item done, dropped or open again (its owner, leaders of its team, the
     strategy office); HTMX swaps its row."""
     item = _action_item_for_updater(request, pk)
@@ -412,9 +417,8 @@ def action_item_status(request: HttpRequest, pk: int) -> HttpResponse:
             {"item": item, "today": timezone.localdate(), "can_update": True},
         )
     messages.success(request, f"“{item.title}” is {item.get_status_display().lower()}.")
-    return redirect(
-        request.POST.get("next") if _safe(request.POST.get("next")) else "reviews:review-list"
-    )
+    next_url = request.POST.get("next")
+    return redirect(next_url if _safe(next_url) else "reviews:review-list")
 
 
 def _action_item_for_updater(request: HttpRequest, pk: int) -> ActionItem:
@@ -436,7 +440,7 @@ def _action_item_for_updater(request: HttpRequest, pk: int) -> ActionItem:
 
 
 @login_required
-def action_item_to_initiative(request: HttpRequest, pk: int) -> HttpResponse:
+def action_item_to_initiative(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Turn an open action item into a proposed initiative under an objective whose team the
     reader leads (``reviews.services.action_item_to_initiative``): the item is then done and
     links to the initiative."""
@@ -444,7 +448,9 @@ def action_item_to_initiative(request: HttpRequest, pk: int) -> HttpResponse:
     access = access_for(request.user)
     if item.status != ActionItem.Status.OPEN:
         messages.info(request, "Only an open action item can be turned into an initiative.")
-        return redirect(item.meeting or "initiatives:my-work")
+        if item.meeting is not None:
+            return redirect(item.meeting)
+        return redirect("initiatives:my-work")
     form = ToInitiativeForm(request.POST or None, access=access)
     if request.method == "POST" and form.is_valid():
         objective = form.cleaned_data["objective"]
@@ -469,12 +475,12 @@ def action_item_to_initiative(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _safe(url: str | None) -> bool:
-    return bool(url) and url.startswith("/") and not url.startswith("//")
+def _safe(url: str | None) -> TypeGuard[str]:
+    return url is not None and url.startswith("/") and not url.startswith("//")
 
 
 @login_required
-def pack_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def pack_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The frozen pack, printable (the print rules of static/css/print.css), with what changed
     since the previous pack of the same review, for this reader."""
     access = access_for(request.user)
@@ -488,7 +494,7 @@ PDF_JOBS_SESSION_KEY = "reviews_pack_pdf_jobs"
 
 @login_required
 @require_GET
-def pack_pdf_download(request: HttpRequest, pk: int) -> HttpResponse:
+def pack_pdf_download(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The pack as a PDF for this reader, made by a worker and stored (``reviews.pdf``): the
     PDF when it is ready; else a page (202) saying it is being prepared, which polls this URL
     (HTMX: the status fragment) and then offers the download. A failure says why (503), as
@@ -514,14 +520,15 @@ def pack_pdf_download(request: HttpRequest, pk: int) -> HttpResponse:
     if request.htmx:
         return render(request, "reviews/_pack_pdf_status.html", context)
     if job.status == PackPdf.Status.DONE:
-        return pdf_response(bytes(job.content), filename=pack_pdf_filename(pack=pack))
+        content = cast("bytes | memoryview", job.content)  # DONE: the content is set
+        return pdf_response(bytes(content), filename=pack_pdf_filename(pack=pack))
     status = 503 if job.status == PackPdf.Status.FAILED else 202
     return render(request, "reviews/pack_pdf_wait.html", context, status=status)
 
 
 @login_required
 @require_GET
-def pack_changes_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+def pack_changes_export(request: AuthenticatedHttpRequest, pk: int, fmt: str) -> HttpResponse:
     """The pack's diff (what changed since the previous pack) as this reader sees it, CSV or
     XLSX (``sheets.exports.pack_changes_export``); 404 if the pack is not visible."""
     from django.conf import settings
@@ -546,7 +553,7 @@ def pack_changes_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse
 
 @login_required
 @require_GET
-def action_items_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+def action_items_export(request: AuthenticatedHttpRequest, pk: int, fmt: str) -> HttpResponse:
     """The action items of a review's meetings the reader may see, CSV or XLSX
     (``sheets.exports.action_items_export``); 404 if the review is not visible."""
     from sheets.exports import action_items_export as export

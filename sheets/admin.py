@@ -13,7 +13,7 @@ class PlanPreviewAdmin(admin.ModelAdmin):
 
     list_display = ["id", "user", "file_sha256", "today", "created_at"]
     fields = ["user", "file_sha256", "data_version", "today", "created_at"]
-    readonly_fields = fields
+    readonly_fields = ["user", "file_sha256", "data_version", "today", "created_at"]  # = fields
     list_select_related = ["user"]
 
     def has_add_permission(self, request) -> bool:

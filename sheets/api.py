@@ -71,7 +71,7 @@ class ImportReportSerializer(serializers.Serializer):
     applied = serializers.BooleanField()
     ok = serializers.BooleanField(help_text="No bad row.")
     sheets = ImportSheetSerializer(many=True)
-    errors = ImportErrorSerializer(many=True)
+    errors = ImportErrorSerializer(many=True)  # type: ignore[assignment]  # a field: DRF's metaclass takes it off the class, Serializer.errors stays
     implausible = ImportFlagSerializer(
         many=True, help_text="Measurements far outside their KPI's recent range (accepted)."
     )

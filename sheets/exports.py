@@ -11,7 +11,7 @@ is left empty, never named. A fixed number of queries whatever the number of row
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -274,6 +274,7 @@ def export_dicts(kind: str, *, queryset: QuerySet, access: Access) -> Iterator[d
     if not queryset.query.order_by:
         queryset = queryset.order_by(*export.order)
     queryset = queryset.select_related(*export.related)
+    objects: Iterable[Any]
     if export.prepare is not None:
         objects = list(queryset)
         export.prepare(objects, access)
@@ -317,14 +318,11 @@ def api_named_columns_by_model() -> dict[type, Callable[[QuerySet, Access], dict
         "spend": SpendEntry,
         "alert": Alert,
     }
-    return {
-        model: (
-            lambda queryset, access, kind=kind: api_named_columns(
-                kind, queryset=queryset, access=access
-            )
-        )
-        for kind, model in models.items()
-    }
+
+    def named_columns(kind: str) -> Callable[[QuerySet, Access], dict[int, dict]]:
+        return lambda queryset, access: api_named_columns(kind, queryset=queryset, access=access)
+
+    return {model: named_columns(kind) for kind, model in models.items()}
 
 
 def _history_dicts(history) -> Iterator[dict]:

@@ -203,9 +203,9 @@ def openpyxl_tune() -> None:
     from openpyxl.worksheet import _read_only, _reader
 
     if pyexpat.version_info >= (2, 4, 1):
-        _reader.iterparse = ElementTree.iterparse
-    _read_only.ReadOnlyWorksheet._get_size = lambda self: None
-    _reader.WorkSheetParser.parse_cell = _parse_cell_lean(_reader.WorkSheetParser.parse_cell)
+        _reader.iterparse = ElementTree.iterparse  # type: ignore[attr-defined]  # private name the stubs omit
+    _read_only.ReadOnlyWorksheet._get_size = lambda self: None  # type: ignore[attr-defined]  # private method the stubs omit
+    _reader.WorkSheetParser.parse_cell = _parse_cell_lean(_reader.WorkSheetParser.parse_cell)  # type: ignore[method-assign]  # the patch is the point
     _TUNED = True
 
 
@@ -227,7 +227,12 @@ def _parse_cell_lean(parse_cell):
 
     from openpyxl.utils.cell import column_index_from_string
     from openpyxl.utils.datetime import from_excel
-    from openpyxl.worksheet._reader import FORMULA_TAG, INLINE_STRING, VALUE_TAG, _cast_number
+    from openpyxl.worksheet._reader import (  # type: ignore[attr-defined]  # _cast_number: private, not in the stubs
+        FORMULA_TAG,
+        INLINE_STRING,
+        VALUE_TAG,
+        _cast_number,
+    )
     from openpyxl.xml.constants import SHEET_MAIN_NS
 
     TEXT_TAG, RUN_TAG = f"{{{SHEET_MAIN_NS}}}t", f"{{{SHEET_MAIN_NS}}}r"
@@ -264,7 +269,7 @@ def _parse_cell_lean(parse_cell):
         if style_id:
             style_id = int(style_id)
         if data_type == "inlineStr":
-            value = None
+            value: Any = None  # text, number, date or CellError, as openpyxl's own cell dict
             inline = element.find(INLINE_STRING)
             if inline is not None:  # the text of the plain part and of each formatted run
                 data_type = "s"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import secrets
+from typing import TYPE_CHECKING
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -22,6 +23,9 @@ from sheets.plan_import import plan_import, template_rows
 from sheets.reading import FileUnreadable
 from sheets.writing import csv_response, sheet_response, xlsx_response
 from strategy.access import Access, access_for
+
+if TYPE_CHECKING:
+    from execsupport.requests import AuthenticatedHttpRequest
 
 # How long an uploaded file waits for its preview to be applied.
 PENDING_SECONDS = 3600
@@ -43,7 +47,7 @@ def _pending_key(user_id: int, token: str) -> str:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def plan_import_page(request: HttpRequest) -> HttpResponse:
+def plan_import_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Upload a plan file and see the preview; apply it from the preview (the file waits in
     the cache under a token bound to the person, for ``PENDING_SECONDS``)."""
     access = access_for(request.user)
@@ -118,10 +122,10 @@ def plan_template(request: HttpRequest, fmt: str, sheet: str | None = None) -> H
         for c in s.columns
         if not c.export_only
     ]
-    sheets = [(s.title, *template_rows(s)) for s in SHEETS]
+    templates = [(s.title, template_rows(s)) for s in SHEETS]
     return xlsx_response(
         filename="plan-template",
-        sheets=[(title, header, [example]) for title, header, example in sheets]
+        sheets=[(title, header, [example]) for title, (header, example) in templates]
         + [("About", ["sheet", "column", "required", "meaning", "example"], about)],
     )
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -40,7 +40,7 @@ def _csv_value(value: Any) -> Any:
     return value
 
 
-def xlsx_bytes(sheets: list[tuple[str, list[str], Iterable[Iterable[Any]]]]) -> bytes:
+def xlsx_bytes(sheets: Sequence[tuple[str, Sequence[str], Iterable[Iterable[Any]]]]) -> bytes:
     """A workbook of ``(title, headers, rows)`` sheets. Dates stay dates (YYYY-MM-DD format),
     aware date-times become ISO text (Excel has no time zones), text never becomes a formula."""
     import openpyxl
@@ -89,7 +89,7 @@ def csv_response(*, filename: str, headers: list[str], rows: Iterable[Iterable[A
     return response
 
 
-def xlsx_response(*, filename: str, sheets: list[tuple[str, list[str], Iterable]]):
+def xlsx_response(*, filename: str, sheets: Sequence[tuple[str, Sequence[str], Iterable]]):
     """An attachment ``filename.xlsx`` of the sheets."""
     response = HttpResponse(xlsx_bytes(sheets), content_type=XLSX_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{filename}.xlsx"'

@@ -131,6 +131,6 @@ class SupportMeasureViewSet(ReadOnlyAccessViewSet):
         return [self._views[m.pk].measure for m in objects]
 
     def get_serializer_context(self):
-        context = super().get_serializer_context()
+        context = dict(super().get_serializer_context())
         context["views"] = getattr(self, "_views", {})
         return context

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable
+from typing import cast
 
 from django.conf import settings
 from django.db.models import Max, Q
@@ -36,11 +38,10 @@ OFFICE = Access(user_id=None, is_office=True, visible_team_ids=None)
 
 def team_health() -> dict[int, float]:
     """``{team id: latest health score}`` of the scored teams (one query)."""
-    return dict(
-        GapScore.objects.filter(
-            subject_type=SubjectType.TEAM, is_latest=True, score__isnull=False
-        ).values_list("subject_id", "score")
-    )
+    rows = GapScore.objects.filter(
+        subject_type=SubjectType.TEAM, is_latest=True, score__isnull=False
+    ).values_list("subject_id", "score")
+    return dict(cast(Iterable[tuple[int, float]], rows))  # score__isnull=False: never None
 
 
 def team_checkin_timeliness(*, strategy: Strategy, today: dt.date) -> dict[int, float]:

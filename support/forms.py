@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 
 from execsupport.validation import (
@@ -26,7 +28,9 @@ class ReportForm(ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["period"].queryset = Period.objects.order_by("start_date")
+        cast(forms.ModelChoiceField, self.fields["period"]).queryset = Period.objects.order_by(
+            "start_date"
+        )
 
 
 class ReportNotesForm(ModelForm):
@@ -79,17 +83,19 @@ class SupportMeasureForm(ModelForm):
         super().__init__(*args, **kwargs)
         self.access = access
         strategy = barrier.report.strategy
-        self.fields["objective"].queryset = access.scope(
+        cast(forms.ModelChoiceField, self.fields["objective"]).queryset = access.scope(
             Objective.objects.filter(strategy=strategy).select_related("theme")
         )
         teams = Team.objects.order_by("name")
         if not access.is_office:
             teams = teams.filter(pk__in=[t for t in access.roles if access.leads(t)])
-        self.fields["team"].queryset = teams
-        self.fields["test_teams"].queryset = access.scope(Team.objects.order_by("name"), "id")
-        self.fields["kpi"].queryset = access.scope(KPI.objects.filter(is_active=True)).order_by(
-            "name"
+        cast(forms.ModelChoiceField, self.fields["team"]).queryset = teams
+        cast(forms.ModelMultipleChoiceField, self.fields["test_teams"]).queryset = access.scope(
+            Team.objects.order_by("name"), "id"
         )
+        cast(forms.ModelChoiceField, self.fields["kpi"]).queryset = access.scope(
+            KPI.objects.filter(is_active=True)
+        ).order_by("name")
         person_fields_scope(self, access=access, names=("owner",))
         if not self.is_bound:
             self.initial.setdefault("capability", barrier.capability)

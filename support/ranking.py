@@ -104,7 +104,7 @@ def barriers_rank(
     found: list[RankedBarrier] = []
     for capability, _label in CAPABILITIES:
         items = SURVEY_ITEMS_OF[capability]
-        survey_mean = _mean(survey_means[c] for c in items if survey_means.get(c) is not None)
+        survey_mean = _mean(m for c in items if (m := survey_means.get(c)) is not None)
         cap_score = capability_scores.get(capability)
         with_data, affected = 0, []
         for team_id, figures in sorted(teams.items()):
@@ -117,7 +117,7 @@ def barriers_rank(
                 team_survey is not None and team_survey < TEAM_WEAK_SURVEY
             ):
                 affected.append(team_id)
-        gaps = [(100.0 - teams[t].health) / 100.0 for t in affected if teams[t].health is not None]
+        gaps = [(100.0 - h) / 100.0 for t in affected if (h := teams[t].health) is not None]
         components = {
             "gap": round(min(1.0, max(0.0, _mean(gaps) or 0.0)), 4),
             "capability_shortfall": round(shortfall(cap_score), 4),

@@ -314,7 +314,9 @@ def barrier_views(
     views = []
     for b in barriers:
         ids = _get(b, "team_ids")
-        shown = [(team_names[t], f"/?team={t}") for t in ids if t in team_names]
+        shown: list[tuple[str, str | None]] = [
+            (team_names[t], f"/?team={t}") for t in ids if t in team_names
+        ]
         components = dict(_get(b, "components"))
         if not everything:
             components["survey_shortfall"] = None

@@ -188,13 +188,13 @@ def plan_read(
     barrier they tackle to the next assessment (or now, live, when there is none yet), test
     teams against the others. A constant number of queries (the live figures are read once per
     strategy, when needed)."""
-    measures = measures_visible(access=access)
+    visible = measures_visible(access=access)
     if strategy is not None:
-        measures = measures.filter(barrier__report__strategy=strategy)
+        visible = visible.filter(barrier__report__strategy=strategy)
     if measure_ids is not None:
-        measures = measures.filter(pk__in=measure_ids)
+        visible = visible.filter(pk__in=measure_ids)
     measures = list(
-        measures.select_related(
+        visible.select_related(
             "initiative__owner",
             "initiative__team",
             "barrier__report__period",

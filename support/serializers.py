@@ -10,7 +10,7 @@ from support.models import AssessmentReport, SupportMeasure
 
 
 class GapLineSerializer(serializers.Serializer):
-    label = serializers.CharField(source="label_text")
+    label = serializers.CharField(source="label_text")  # type: ignore[assignment]  # a field: DRF's metaclass takes it off the class, Field.label stays
     score = serializers.FloatField(allow_null=True)
     status = serializers.CharField()
     reason = serializers.CharField(source="reason_text")
@@ -29,7 +29,7 @@ class BarrierSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="pk", allow_null=True)
     rank = serializers.IntegerField()
     capability = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # a field: DRF's metaclass takes it off the class, Field.label stays
     score = serializers.FloatField(
         allow_null=True,
         help_text="0-1 (support.ranking); null for a reader who does not see every team.",
@@ -47,7 +47,7 @@ class BarrierSerializer(serializers.Serializer):
 
 class CapabilityScoreSerializer(serializers.Serializer):
     code = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # a field: DRF's metaclass takes it off the class, Field.label stays
     score = serializers.FloatField(allow_null=True)
 
 
@@ -82,7 +82,7 @@ class ReportSerializer(ReportSummarySerializer):
 
 
 class MovementSerializer(serializers.Serializer):
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # a field: DRF's metaclass takes it off the class, Field.label stays
     unit = serializers.CharField()
     test_before = serializers.FloatField(source="movement.test_before", allow_null=True)
     test_after = serializers.FloatField(source="movement.test_after", allow_null=True)
@@ -171,4 +171,4 @@ class SupportMeasureSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(MovementSerializer(many=True))
     def get_tracking(self, measure) -> list[dict]:
-        return MovementSerializer(self._view(measure).rows, many=True).data
+        return MovementSerializer(self._view(measure).rows, many=True).data  # type: ignore[return-value]  # many=True: a ListSerializer, its data a list

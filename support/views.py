@@ -3,6 +3,8 @@ a support measure added from a barrier, and the support plan with its tracking."
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -22,6 +24,9 @@ from support import selectors, services
 from support.forms import ReportForm, ReportNotesForm, SupportMeasureForm
 from support.models import AssessmentReport
 from support.report import report_read
+
+if TYPE_CHECKING:
+    from execsupport.requests import AuthenticatedHttpRequest
 
 MANAGERS_ONLY = "Only team leaders and the strategy office write assessments."
 
@@ -147,7 +152,7 @@ def report_freeze(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def measure_new(request: HttpRequest, pk: int) -> HttpResponse:
+def measure_new(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Add a support measure (an initiative of the support kind) tackling barrier ``pk``:
     leaders, for the teams they lead."""
     access = _seeing(request)

@@ -91,7 +91,7 @@ class RoundFilter(BaseFilterSet):
 
     class Meta:
         model = SurveyRound
-        fields = []
+        fields: list[str] = []
 
 
 class RoundViewSet(ReadOnlyAccessViewSet):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import cast
 
 from django import forms
 
@@ -34,7 +35,7 @@ class RoundForm(forms.Form):
 
     def __init__(self, *args, teams: list[tuple[int, str]], today: dt.date, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["team_ids"].choices = teams
+        cast(forms.TypedMultipleChoiceField, self.fields["team_ids"]).choices = teams
         self.fields["opens_on"].initial = today
         self.fields["closes_on"].initial = today + dt.timedelta(days=7)
 

@@ -98,6 +98,8 @@ class SurveyRound(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     message = models.TextField(blank=True, validators=text_validators(DESCRIPTION_MAX))
+    # Not a field: the round's teams the reader may see, set by the survey page for its template.
+    visible_teams: list[Team]
 
     class Meta:
         ordering = ["-closes_on", "-id"]

@@ -17,6 +17,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
+from typing import Any, cast
 
 from django.db.models import Count
 
@@ -94,10 +95,10 @@ def rounds_cells(*, access: Access, rounds: list[SurveyRound]) -> dict[int, Roun
     k = anonymity.min_respondents()
     round_ids = [r.id for r in rounds]
     members: dict[int, dict[int, int]] = defaultdict(dict)
-    for round_id, team_id, invited in RoundTeam.objects.filter(round_id__in=round_ids).values_list(
-        "round_id", "team_id", "invited"
-    ):
-        members[round_id][team_id] = invited
+    for round_id, team_id, n_invited in RoundTeam.objects.filter(
+        round_id__in=round_ids
+    ).values_list("round_id", "team_id", "invited"):
+        members[round_id][team_id] = n_invited
     direct: dict[tuple[int, int], int] = {
         (row["round_id"], row["team_id"]): row["n"]
         for row in Response.objects.filter(round_id__in=round_ids)
@@ -268,7 +269,7 @@ def _distributions(
     for row in rows:
         key = (row["response__round_id"], row["response__team_id"])
         cell = out[row["question__code"]].setdefault(key, dict.fromkeys(SCALE, 0))
-        cell[row["value"]] = row["n"]
+        cell[cast(int, row["value"])] = row["n"]  # value__isnull=False: never None
     return out
 
 
@@ -311,7 +312,7 @@ def _subtree_teams(cells: RoundCells, cell) -> set[int]:
     roots = set(cell) if isinstance(cell, list) else {cell}
     found = set()
     for t in cells.team_ids:
-        p = t
+        p: int | None = t
         while p is not None and p not in roots:
             p = cells.parent[p]
         if p is not None:
@@ -329,8 +330,9 @@ def _subtree_counts(
     invited: dict[Hashable, int],
 ) -> tuple[int, int]:
     """Fill ``counts`` (respondents) and ``invited`` of ``cell`` and every cell below it."""
-    n = 0 if cell == ALL else own[cell]
-    m = 0 if cell == ALL else members[cell]
+    # A cell other than ALL is a team id.
+    n = 0 if cell == ALL else own[cast(int, cell)]
+    m = 0 if cell == ALL else members[cast(int, cell)]
     for child in children.get(cell, ()):
         cn, cm = _subtree_counts(
             cell=child,
@@ -355,7 +357,7 @@ def _figure(
     """The ``ItemResult`` of one cell (or, with ``parts``, of those teams combined; the caller
     has judged that combination and passes a ``reason`` when it is not to be shown)."""
     round_ = cells.round
-    base = {
+    base: dict[str, Any] = {
         "round_id": round_.id,
         "round_label": round_.label,
         "closes_on": round_.closes_on,

@@ -68,7 +68,7 @@ class RoundCreateSerializer(serializers.Serializer):
     """Send a survey to teams for a window (dates inclusive)."""
 
     survey = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
-    label = serializers.CharField(max_length=80)
+    label = serializers.CharField(max_length=80)  # type: ignore[assignment]  # a field: DRF's metaclass takes it off the class, Field.label stays
     opens_on = serializers.DateField()
     closes_on = serializers.DateField()
     team_ids = serializers.ListField(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from collections.abc import Iterable
+from typing import Any
 
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -223,7 +224,8 @@ def response_clean(*, round_: SurveyRound, scale: dict, text: dict) -> tuple[dic
     clean_scale, clean_text = {}, {}
     for q in round_.survey.questions.all():
         if q.kind == Question.Kind.SCALE:
-            raw = scale.get(q.code)
+            raw: Any = scale.get(q.code)  # None or any value: int() raises, caught below
+            value: int | None
             try:
                 value = int(raw)
             except (TypeError, ValueError):
@@ -237,13 +239,13 @@ def response_clean(*, round_: SurveyRound, scale: dict, text: dict) -> tuple[dic
             else:
                 clean_scale[q.code] = value
         else:
-            value = str(text.get(q.code) or "").strip()
-            if len(value) > TEXT_ANSWER_MAX:
+            answer = str(text.get(q.code) or "").strip()
+            if len(answer) > TEXT_ANSWER_MAX:
                 errors[q.code] = f"At most {TEXT_ANSWER_MAX} characters."
-            elif "\x00" in value:
+            elif "\x00" in answer:
                 errors[q.code] = "This text contains a character that cannot be stored."
-            elif value:
-                clean_text[q.code] = value
+            elif answer:
+                clean_text[q.code] = answer
     if errors:
         raise ValidationError(errors)
     return clean_scale, clean_text
@@ -301,7 +303,7 @@ def pool_flush(*, pool: PendingPool) -> None:
     for response in Response.objects.filter(
         round_id=pool.round_id, team_id=pool.team_id
     ).prefetch_related("answers__question"):
-        entry = {"scale": {}, "text": {}}
+        entry: dict[str, dict[str, Any]] = {"scale": {}, "text": {}}
         for answer in response.answers.all():
             if answer.value is not None:
                 entry["scale"][answer.question.code] = answer.value

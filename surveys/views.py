@@ -5,6 +5,8 @@ no page shows an individual answer."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
@@ -148,7 +150,7 @@ def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
     texts_shown, texts = results.round_texts(access=access, cells=cells)
     questions = [q for q in round_.survey.questions.all() if q.kind == Question.Kind.SCALE]
     teams = {rt.team_id: rt.team for rt in round_.round_teams.all()}
-    participation = []
+    participation: list[dict[str, Any]] = []
     for rt in round_.round_teams.all():
         if not access.can_view_team(rt.team_id):
             continue

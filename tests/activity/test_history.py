@@ -476,3 +476,42 @@ def test_restoring_the_current_version_says_nothing_changed(client, admin, objec
     assert b"nothing changed" in response.content
     assert b"is restored" not in response.content
     assert Objective.history.filter(id=objective.pk).count() == 1
+
+
+def test_restore_puts_back_an_earlier_version_of_every_renamable_kind(company, admin):
+    """Undo goes through each kind's own save service (``activity.history._save``)."""
+    period = period_save(period=PeriodFactory.build(name="Q1"))
+    strategy = strategy_save(strategy=StrategyFactory.build(name="Old strategy"))
+    theme = theme_save(theme=ThemeFactory.build(strategy=strategy, name="Old theme"))
+    team = team_save(team=TeamFactory.build(parent=company, name="Old team"))
+    objective = objective_save(
+        objective=ObjectiveFactory.build(
+            theme=theme, strategy=strategy, period=period, team=team, owner=admin, title="Old"
+        ),
+        by=admin,
+    )
+    initiative = initiative_save(
+        initiative=InitiativeFactory.build(objective=objective, team=team, owner=admin, title="Old")
+    )
+    milestone = milestone_save(milestone=MilestoneFactory.build(initiative=initiative, title="Old"))
+    webhook = webhook_save(webhook=WebhookFactory.build(owner=admin, secret="", name="Old hook"))
+    cases = [
+        ("period", Period, period, "name", period_save, "period"),
+        ("strategy", Strategy, strategy, "name", strategy_save, "strategy"),
+        ("theme", Theme, theme, "name", theme_save, "theme"),
+        ("team", Team, team, "name", team_save, "team"),
+        ("milestone", Milestone, milestone, "title", milestone_save, "milestone"),
+        ("webhook", Webhook, webhook, "name", webhook_save, "webhook"),
+        ("initiative", Initiative, initiative, "title", initiative_save, "initiative"),
+    ]
+    for kind, model, obj, field, save, argument in cases:
+        old = getattr(obj, field)
+        save(**{argument: _rename(model.objects.get(pk=obj.pk), field, "New")})
+        first = model.history.filter(id=obj.pk).earliest()
+        restored = history_restore(
+            kind=kind, pk=obj.pk, history_id=first.history_id, by=admin, access=access_for(admin)
+        )
+        assert restored is not None, kind
+        assert getattr(model.objects.get(pk=obj.pk), field) == old, kind
+        latest = model.history.filter(id=obj.pk).latest()
+        assert latest.history_change_reason.startswith("Restored the version of"), kind

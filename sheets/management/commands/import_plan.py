@@ -65,12 +65,12 @@ class Command(BaseCommand):
                     "implausible (accepted)"
                 )
         if not report.ok:
-            for error in report.errors:
-                where = f"{error.sheet} row {error.row}"
-                if error.column:
-                    where += f", column {error.column}"
-                self.stderr.write(f"{where}: {error.message}")
-            rows = len({(error.sheet, error.row) for error in report.errors})
+            for problem in report.errors:
+                where = f"{problem.sheet} row {problem.row}"
+                if problem.column:
+                    where += f", column {problem.column}"
+                self.stderr.write(f"{where}: {problem.message}")
+            rows = len({(problem.sheet, problem.row) for problem in report.errors})
             raise CommandError(
                 f"{len(report.errors)} error(s) in {rows} row(s): nothing was imported."
             )
