@@ -50,9 +50,6 @@ from metrics.models import (
 )
 from metrics.preferences import preferences_get, preferences_update
 from metrics.selectors import alert_events_visible
-
-if TYPE_CHECKING:
-    from django.db.models import Model
 from metrics.serializers import (
     AlertEventSerializer,
     AlertNoteSerializer,
@@ -70,6 +67,9 @@ from metrics.serializers import (
 )
 from strategy.access import Access
 from strategy.models import ApiToken, Objective
+
+if TYPE_CHECKING:
+    from django.db.models import Model
 
 KPI_KEY_REGEX = r"[-a-zA-Z0-9_]{1,80}"
 WRITE_MEASUREMENTS = {"read": ApiToken.Scope.READ, "write": ApiToken.Scope.WRITE_MEASUREMENTS}

@@ -70,7 +70,7 @@ THEME_FIELDS = (
     "strategy__owner__is_active",
     "strategy__status",
 )
-# A row of ``values()``: read only here.
+# A row of ``values()``, as the rollups read it.
 Row = Mapping[str, Any]
 CLOSED = {
     Objective.Status.ACHIEVED: "achieved",
