@@ -68,8 +68,7 @@ class CommentEditSerializer(serializers.Serializer):
 
 class CommentFilter(filters.FilterSet):
     """Filters of the comment list: subject, author (ids), ``since`` (created at or after) and
-    ``subject_type``.
-    """
+    ``subject_type``."""
 
     subject_id = IdFilter(field_name="subject_id")
     author = IdFilter(field_name="author_id")

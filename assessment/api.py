@@ -134,8 +134,7 @@ class CapabilityEvidenceViewSet(viewsets.GenericViewSet):
         """The evidence figures per capability for the strategy, team and date of the query.
 
         400 for a bad query or a team the caller may not see, 404 when there is no strategy yet
-        (``_scope``).
-        """
+        (``_scope``)."""
         strategy, team, as_of = _scope(request)
         access = access_for(request.user)
         scope = evidence.evidence_scope(access=access, strategy=strategy, team=team, as_of=as_of)
@@ -174,8 +173,7 @@ class CalibrationViewSet(viewsets.GenericViewSet):
         """The calibration report (confidence, by owner, by team, forecasts) for the query's scope.
 
         400 for a bad query or a team the caller may not see, 404 when there is no strategy yet
-        (``_scope``).
-        """
+        (``_scope``)."""
         strategy, team, as_of = _scope(request)
         report = calibration.calibration_report(
             access=access_for(request.user), strategy=strategy, team=team, as_of=as_of

@@ -53,8 +53,7 @@ class AssessmentForm(VersionedModelForm):
 
     def clean_team(self):
         """Refuse a team the person may not assess (the whole organisation: the strategy office
-        only).
-        """
+        only)."""
         team = self.cleaned_data.get("team")
         if not self.access.can_record_assessment(team.pk if team else None):
             raise forms.ValidationError(

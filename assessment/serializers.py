@@ -67,8 +67,7 @@ class CapabilityEvidenceSerializer(serializers.Serializer):
 
 class EvidenceSerializer(serializers.Serializer):
     """The capability evidence response: its scope (strategy, team, date) and the figures per
-    capability.
-    """
+    capability."""
 
     strategy = serializers.IntegerField()
     team = serializers.IntegerField(allow_null=True)
@@ -101,8 +100,7 @@ class ScopeQuerySerializer(serializers.Serializer):
 
 class ReliabilityRowSerializer(serializers.Serializer):
     """One bin of a reliability table: its probability range and the stated and observed rates
-    (0-1).
-    """
+    (0-1)."""
 
     low = serializers.FloatField()
     high = serializers.FloatField()
@@ -113,8 +111,7 @@ class ReliabilityRowSerializer(serializers.Serializer):
 
 class CalibrationViewSerializer(serializers.Serializer):
     """One calibration view: the number of cases, Brier score, stated and observed rates (0-1),
-    bias, verdict and reliability table.
-    """
+    bias, verdict and reliability table."""
 
     cases = serializers.IntegerField(help_text="Closed initiatives, or decided KPIs.")
     points = serializers.IntegerField(help_text="Probabilities scored.")

@@ -56,8 +56,7 @@ STATUS_CODES = {
 # --- errors -----------------------------------------------------------------------------------
 class ErrorItemSerializer(serializers.Serializer):
     """One item of an error response's ``errors``: the field (dotted path), the batch row if any, a
-    code and a message.
-    """
+    code and a message."""
 
     field = serializers.CharField(
         help_text="Dotted path of the offending field ('' for the whole request)."
@@ -82,8 +81,7 @@ def error_body(
     *, status_code: int, detail: str, code: str | None = None, errors: list | None = None
 ) -> dict:
     """The body of an error response (``ErrorSerializer``'s shape); ``code`` defaults to the
-    status's code.
-    """
+    status's code."""
     return {
         "status": status_code,
         "code": code or STATUS_CODES.get(status_code, "error"),
@@ -246,8 +244,7 @@ class KnownCountPaginator(Paginator):
 
 class PagePagination(pagination.PageNumberPagination):
     """The API's page-number pagination: ``page_size`` up to 500; no COUNT query when the view
-    already counted (``list_count``).
-    """
+    already counted (``list_count``)."""
 
     page_size_query_param = "page_size"
     max_page_size = 500

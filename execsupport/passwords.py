@@ -34,8 +34,7 @@ class BreachedPasswordValidator:
 
     def validate(self, password: str, user=None) -> None:
         """Raise ``ValidationError`` (``password_breached``) for a password on the list, ignoring
-        case and surrounding spaces.
-        """
+        case and surrounding spaces."""
         if password.lower().strip() in breached_passwords():
             raise ValidationError(
                 "This password appears in lists of breached passwords.",
@@ -68,8 +67,7 @@ class ContextWordsValidator:
 
     def validate(self, password: str, user=None) -> None:
         """Raise ``ValidationError`` (``password_context_word``) for a password containing a
-        context word, whatever the case and separators.
-        """
+        context word, whatever the case and separators."""
         squashed = _squash(password)
         for word in context_words():
             if word in squashed:

@@ -124,8 +124,7 @@ class RowPlan:
         relations.
 
         Raises ``ImproperlyConfigured`` for a nested serializer other than a latest
-        ``GapScore``.
-        """
+        ``GapScore``."""
         model: type[models.Model] = serializer_class.Meta.model
         fields = serializer_class(context={"request": None}).fields
         columns: list[str] = []

@@ -72,8 +72,7 @@ class SessionLifetimeMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         """Enforce the session's lifetimes for a signed-in person; a response that ended the
-        session sends ``Clear-Site-Data``.
-        """
+        session sends ``Clear-Site-Data``."""
         signed_in = request.user.is_authenticated
         if signed_in:
             self._enforce(request)

@@ -22,8 +22,7 @@ from strategy.forms import VersionCheckedModelForm
 
 class MilestoneInline(admin.TabularInline):
     """An initiative's milestones, edited on its admin page
-    (version-checked like the page's form).
-    """
+    (version-checked like the page's form)."""
 
     model = Milestone
     form = VersionCheckedModelForm
@@ -59,8 +58,7 @@ class CheckInInline(admin.TabularInline):
 @admin.register(Initiative)
 class InitiativeAdmin(admin.ModelAdmin):
     """Initiatives in the admin: saved through ``initiative_save`` so that history and contributors
-    are recorded as on the pages.
-    """
+    are recorded as on the pages."""
 
     form = VersionCheckedModelForm
     list_display = ["title", "key", "objective", "team", "owner", "status", "progress", "due_date"]

@@ -55,8 +55,7 @@ IDEMPOTENCY_KEY_PATTERN = r"^[!-~](?:[ -~]{0,253}[!-~])?$"
 
 class InitiativeFilter(BaseFilterSet):
     """Filters of the initiative list: team, owner, objective, theme, period, contributor (ids),
-    status, priority and kind.
-    """
+    status, priority and kind."""
 
     team = IdFilter(field_name="team_id")
     owner = IdFilter(field_name="owner_id")
@@ -72,8 +71,7 @@ class InitiativeFilter(BaseFilterSet):
 
 class MilestoneFilter(BaseFilterSet):
     """Filters of the milestone list: initiative, team (ids), ``completed`` and ``due_before``
-    (inclusive).
-    """
+    (inclusive)."""
 
     initiative = IdFilter(field_name="initiative_id")
     team = IdFilter(field_name="initiative__team_id")
@@ -87,8 +85,7 @@ class MilestoneFilter(BaseFilterSet):
 
 class CheckInFilter(filters.FilterSet):
     """Filters of the check-in list: initiative, team, author (ids), ``since`` (created at or
-    after) and ``rag``.
-    """
+    after) and ``rag``."""
 
     initiative = IdFilter(field_name="initiative_id")
     team = IdFilter(field_name="initiative__team_id")

@@ -81,8 +81,7 @@ class CheckInForm(ModelForm):
 
 class InitiativeForm(VersionedModelForm):
     """The initiative page's create and edit form: owner and contributors picked by person, dates,
-    budget, effort and cadence.
-    """
+    budget, effort and cadence."""
 
     owner = UserChoiceField(required=False)
     contributors = UsersChoiceField(required=False, widget=PeopleSelectMultiple(attrs={"size": 5}))

@@ -132,8 +132,7 @@ class Initiative(KeyUniqueIgnoringCase, VersionedModel):
     progress (0-100 %), budget and effort, check-in cadence; ``kind`` plan or support.
 
     ``last_checkin_at`` and ``spent`` are kept by database triggers; the pause fields by
-    ``initiative_save``.
-    """
+    ``initiative_save``."""
 
     class Status(models.TextChoices):
         PROPOSED = "proposed", "Proposed"
@@ -327,8 +326,7 @@ class Initiative(KeyUniqueIgnoringCase, VersionedModel):
 
 class Milestone(VersionedModel):
     """A dated step of an initiative; open until ``completed_on`` is set. Its weight counts in the
-    initiative's score (milestone completion, overdue share).
-    """
+    initiative's score (milestone completion, overdue share)."""
 
     initiative = models.ForeignKey(Initiative, on_delete=models.CASCADE, related_name="milestones")
     title = models.CharField(max_length=200)

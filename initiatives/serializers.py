@@ -22,8 +22,7 @@ from strategy.serializers import ScopedRelatedField, person_field
 
 class InitiativeSerializer(serializers.ModelSerializer):
     """An initiative in the API (``/api/v1/initiatives/``): objective and team limited to what the
-    caller may see, people by id, with its latest gap score.
-    """
+    caller may see, people by id, with its latest gap score."""
 
     objective = ScopedRelatedField(queryset=Objective.objects.all())
     team = ScopedRelatedField(queryset=Team.objects.all(), scope_lookup="id")
@@ -90,8 +89,7 @@ class InitiativeSerializer(serializers.ModelSerializer):
 
 class MilestoneSerializer(serializers.ModelSerializer):
     """A milestone in the API (``/api/v1/milestones/``); its initiative limited to those the caller
-    may see.
-    """
+    may see."""
 
     initiative = ScopedRelatedField(queryset=Initiative.objects.all())
 
@@ -126,8 +124,7 @@ class BlockerTagsField(serializers.ListField):
 
 class CheckInSerializer(serializers.ModelSerializer):
     """A check-in in the API (``/api/v1/checkins/``): RAG, confidence and progress (0-100), texts
-    and blocker tags; author and time set by the server.
-    """
+    and blocker tags; author and time set by the server."""
 
     initiative = ScopedRelatedField(queryset=Initiative.objects.all())
     blocker_tags = BlockerTagsField(
@@ -156,8 +153,7 @@ class CheckInSerializer(serializers.ModelSerializer):
 
 class SpendEntrySerializer(serializers.ModelSerializer):
     """A spend entry in the API (``/api/v1/spend/``): the amount may not be zero; ``entered_by``
-    set by the server.
-    """
+    set by the server."""
 
     initiative = ScopedRelatedField(queryset=Initiative.objects.all())
 

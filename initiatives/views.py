@@ -44,8 +44,7 @@ def initiative_get_for_user(*, access, pk: int) -> Initiative:
 def my_work(request: AuthenticatedHttpRequest) -> HttpResponse:
     """My work: the open initiatives the person owns or contributes to (with check-in forms where
     they may post), their active KPIs most in need of attention first, and their five most
-    severe open alerts.
-    """
+    severe open alerts."""
     access = access_for(request.user)
     today = timezone.localdate()
     items = initiatives_for_work(access=access, user=request.user, today=today)
@@ -119,8 +118,7 @@ def _work_item_response(
 @require_POST
 def checkin_new(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Post a check-in (owner, contributors, team leaders; else 403). HTMX gets the My-work card
-    back, otherwise a redirect, or the initiative page with the form's errors.
-    """
+    back, otherwise a redirect, or the initiative page with the form's errors."""
     access = access_for(request.user)
     initiative = initiative_get_for_user(access=access, pk=pk)
     if not access.can_update_initiative(initiative):
@@ -260,8 +258,7 @@ def milestone_edit(
     request: AuthenticatedHttpRequest, initiative_pk: int, pk: int | None = None
 ) -> HttpResponse:
     """Create (no ``pk``) or edit a milestone of the initiative; 403 unless its team's leader or
-    owner, 409 on a version conflict.
-    """
+    owner, 409 on a version conflict."""
     access = access_for(request.user)
     initiative = initiative_get_for_user(access=access, pk=initiative_pk)
     if not access.can_plan_milestones(initiative):

@@ -42,8 +42,7 @@ class SecurityEventSerializer(serializers.ModelSerializer):
 
 class SecurityEventFilter(filters.FilterSet):
     """Filters of the security log: kind, person (the username who acted or is concerned) and a
-    time range.
-    """
+    time range."""
 
     kind = filters.ChoiceFilter(choices=SecurityEvent.Kind.choices)
     person = filters.CharFilter(method="filter_person", label="Username who acted or concerned.")
@@ -56,8 +55,7 @@ class SecurityEventFilter(filters.FilterSet):
 
     def filter_person(self, queryset, name, value):
         """Entries whose actor or subject had this username (case-insensitive); a blank value
-        filters nothing.
-        """
+        filters nothing."""
         from django.db.models import Q
 
         value = value.strip()

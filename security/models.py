@@ -12,8 +12,7 @@ from django.utils import timezone
 
 class SecurityEvent(models.Model):
     """One entry of the security log: what happened (``Kind``), who did it, whose account it
-    concerns, from where, and its details; noisy kinds are counted on one row per window.
-    """
+    concerns, from where, and its details; noisy kinds are counted on one row per window."""
 
     class Kind(models.TextChoices):
         SIGN_IN = "sign_in", "Signed in"

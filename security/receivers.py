@@ -187,8 +187,7 @@ MEMBERSHIP_FIELDS = ["role", "team", "user"]
 
 def on_membership_saved(sender, instance, created, raw=False, **kwargs) -> None:
     """Log a membership added, or its role or team changed (from the state ``pre_save`` read);
-    fixtures and saves of other fields log nothing.
-    """
+    fixtures and saves of other fields log nothing."""
     before = getattr(instance, "_security_before", None)
     if raw or before == "untouched":
         return
@@ -231,8 +230,7 @@ ACCOUNT_FLAGS = {"is_superuser": "superuser", "is_staff": "staff", "is_active": 
 
 def on_account_pre_save(sender, instance, raw=False, update_fields=None, **kwargs) -> None:
     """Read an account's role flags before it is saved, for ``on_account_saved``; note whether the
-    password was set.
-    """
+    password was set."""
     if raw:
         return
     instance._security_password_set = getattr(instance, "_password", None) is not None
@@ -250,8 +248,7 @@ def on_account_pre_save(sender, instance, raw=False, update_fields=None, **kwarg
 
 def on_account_saved(sender, instance, created, raw=False, **kwargs) -> None:
     """Log a password change, an account created with a role, or a role flag changed (one event per
-    flag).
-    """
+    flag)."""
     if raw:
         return
     if not created and getattr(instance, "_security_password_set", False):

@@ -40,8 +40,7 @@ class BarrierAdmin(admin.ModelAdmin):
 @admin.register(SupportMeasure)
 class SupportMeasureAdmin(admin.ModelAdmin):
     """Support measures in the admin, read only: they are made with their initiative on the support
-    plan pages.
-    """
+    plan pages."""
 
     list_display = ["initiative", "barrier", "category", "capability", "adoption"]
 

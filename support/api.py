@@ -114,8 +114,7 @@ class BarrierViewSet(ReadOnlyAccessViewSet):
 
 class MeasureFilter(BaseFilterSet):
     """Filters of the measure list: ``barrier``, ``initiative`` (ids), category, capability and
-    adoption.
-    """
+    adoption."""
 
     barrier = IdFilter(field_name="barrier_id")
     initiative = IdFilter(field_name="initiative_id")

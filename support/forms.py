@@ -113,8 +113,7 @@ class SupportMeasureForm(ModelForm):
 
     def measure_fields(self) -> dict:
         """The cleaned values that belong to the measure (not its initiative), as keyword arguments
-        for the service.
-        """
+        for the service."""
         data = self.cleaned_data
         return {
             "category": data["category"],

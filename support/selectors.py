@@ -40,8 +40,7 @@ def report_get_for_user(*, access: Access, pk: int) -> AssessmentReport:
 
 def barrier_get_for_user(*, access: Access, pk: int) -> Barrier:
     """A barrier of a report the person may read, with its report's strategy and period; 404
-    otherwise.
-    """
+    otherwise."""
     barrier = (
         Barrier.objects.filter(pk=pk, report__in=reports_visible(access=access))
         .select_related("report__strategy", "report__period")
@@ -92,8 +91,7 @@ MISSING = {
 @dataclass
 class FigureRow:
     """One targeted figure of a measure's tracking: its label, unit and movement (None: not shown
-    to this reader), or why it cannot be computed.
-    """
+    to this reader), or why it cannot be computed."""
 
     label: str
     unit: str
@@ -124,8 +122,7 @@ def _missing_reason(kind: str, before: dict, after: dict, labels: tuple[str, str
 @dataclass
 class MeasureView:
     """A support measure as its plan shows it: its barrier, the test's teams (names and links; the
-    hidden ones counted), the two dates' labels and the tracking rows.
-    """
+    hidden ones counted), the two dates' labels and the tracking rows."""
 
     measure: SupportMeasure
     barrier_label: str
@@ -266,8 +263,7 @@ def plan_read(
 @dataclass
 class BarrierChange:
     """A barrier of the previous report: its rank and score then and now (None: no longer a
-    barrier) and its measures.
-    """
+    barrier) and its measures."""
 
     label: str
     rank_then: int
@@ -280,8 +276,7 @@ class BarrierChange:
 @dataclass
 class Changes:
     """What changed since the previous report: its barriers then and now, and the labels of the new
-    ones.
-    """
+    ones."""
 
     previous: AssessmentReport
     barriers: list[BarrierChange]

@@ -32,8 +32,7 @@ class ComponentsSerializer(serializers.Serializer):
 
 class BarrierSerializer(serializers.Serializer):
     """A barrier in the API (``/api/v1/barriers/`` and within a report): rank, score and
-    components, the teams behind it and the ids of its measures.
-    """
+    components, the teams behind it and the ids of its measures."""
 
     id = serializers.IntegerField(source="pk", allow_null=True)
     rank = serializers.IntegerField()
@@ -73,8 +72,7 @@ class ReportSummarySerializer(serializers.ModelSerializer):
 
 class ReportSerializer(ReportSummarySerializer):
     """One report in full (``/api/v1/assessment-reports/<id>/``): its notes and the sections as
-    this reader sees them.
-    """
+    this reader sees them."""
 
     health = GapLineSerializer(source="view.health", allow_null=True, read_only=True)
     teams_behind = GapLineSerializer(source="view.teams", many=True, read_only=True)
@@ -101,8 +99,7 @@ class ReportSerializer(ReportSummarySerializer):
 
 class MovementSerializer(serializers.Serializer):
     """One row of a measure's tracking: means before and after for the test's teams and the others,
-    and the difference; numbers null when hidden from this reader.
-    """
+    and the difference; numbers null when hidden from this reader."""
 
     label = serializers.CharField()  # type: ignore[assignment]  # a field: DRF's metaclass takes it off the class, Field.label stays
     unit = serializers.CharField()
@@ -148,8 +145,7 @@ class MovementSerializer(serializers.Serializer):
 
 class SupportMeasureSerializer(serializers.ModelSerializer):
     """A support measure in the API (``/api/v1/support-measures/``), with its tracking; reads the
-    views the viewset put in the context (``views``).
-    """
+    views the viewset put in the context (``views``)."""
 
     test_teams = serializers.SerializerMethodField()
     hidden_test_teams = serializers.SerializerMethodField()

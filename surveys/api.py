@@ -74,8 +74,7 @@ class SurveyViewSet(ReadOnlyAccessViewSet):
     )
     def create(self, request, *args, **kwargs):
         """Create a survey in the current strategy; 400 without a strategy or for bad values, 403
-        for a role that may not.
-        """
+        for a role that may not."""
         values = _input(SurveyCreateSerializer, request)
         strategy = strategy_current()
         if strategy is None:
@@ -145,8 +144,7 @@ class RoundViewSet(ReadOnlyAccessViewSet):
     )
     def create(self, request, *args, **kwargs):
         """Send a round of a visible survey (``services.round_send``); 400 for an unknown survey or
-        bad values, 403 for a role that may not.
-        """
+        bad values, 403 for a role that may not."""
         values = dict(_input(RoundCreateSerializer, request))
         survey = (
             selectors.surveys_visible(access=self.access).filter(pk=values.pop("survey")).first()
@@ -182,8 +180,7 @@ class RoundViewSet(ReadOnlyAccessViewSet):
     @action(detail=True, methods=["post"])
     def reopen(self, request, pk=None, **kwargs):
         """Reopen a closed round; 400 if it cannot be reopened (``services.round_reopen``), 403 for
-        a role that may not.
-        """
+        a role that may not."""
         round_ = self.get_object()
         try:
             services.round_reopen(access=self.access, round_=round_, today=timezone.localdate())
