@@ -44,7 +44,7 @@ def initiative_get_for_user(*, access, pk: int) -> Initiative:
 def my_work(request: AuthenticatedHttpRequest) -> HttpResponse:
     """My work: the open initiatives the person owns or contributes to (with check-in forms where
     they may post), their active KPIs most in need of attention first, and their five most
-    severe open alerts."""
+    severe active alerts."""
     access = access_for(request.user)
     today = timezone.localdate()
     items = initiatives_for_work(access=access, user=request.user, today=today)

@@ -187,8 +187,8 @@ class AlertSpec:
 
     @property
     def dedup_key(self) -> str:
-        """The key of its condition on its subject
-        (``alert_dedup_key``): one active alert per key."""
+        """The key of its condition on its subject (``alert_dedup_key``): one active alert
+        per key."""
         return alert_dedup_key(
             kind=self.kind, subject_type=self.subject_type, subject_id=self.subject_id
         )

@@ -94,8 +94,8 @@ def gaps_runs_resume() -> dict:
 
 @shared_task(name="metrics.gaps_sweep", **RETRYING)
 def gaps_sweep() -> dict:
-    """Celery: the periodic sweep (``metrics.engine.sweep``): recompute what is dirty or changed by
-    time alone."""
+    """Celery: the periodic sweep (``metrics.engine.sweep``): re-enqueue what is dirty or changed
+    by time alone, re-send what is stuck; returns its counts."""
     from metrics.engine import sweep
 
     return sweep()

@@ -131,7 +131,7 @@ def report_data_build(*, strategy: Strategy, as_of: dt.date) -> dict:
 # --- reading -------------------------------------------------------------------------------------
 @dataclass
 class GapLine:
-    """One line of a report's gap sections (health, teams, objectives): a label, score (0-1),
+    """One line of a report's gap sections (health, teams, objectives): a label, score (0-100),
     status and reason, as HTML for the page and as text for the API."""
 
     label: str  # HTML: the subject's label and link, for this reader

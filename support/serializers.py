@@ -200,5 +200,5 @@ class SupportMeasureSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(MovementSerializer(many=True))
     def get_tracking(self, measure) -> list[dict]:
-        """The tracking rows (``MovementSerializer``), the adoption first when it has one."""
+        """The tracking rows (``MovementSerializer``): one per tracked figure."""
         return MovementSerializer(self._view(measure).rows, many=True).data  # type: ignore[return-value]  # many=True: a ListSerializer, its data a list
