@@ -4,6 +4,7 @@ or delete, also not for a superuser)."""
 from __future__ import annotations
 
 from django.contrib import admin
+from typing_extensions import override
 
 from activity.history import TRACKED, tracked_m2m_fields
 from activity.models import Comment
@@ -17,12 +18,15 @@ class HistoryAdmin(admin.ModelAdmin):
     list_select_related = ["history_user"]
     date_hierarchy = "history_date"
 
+    @override
     def has_add_permission(self, request) -> bool:
         return False
 
+    @override
     def has_change_permission(self, request, obj=None) -> bool:
         return False
 
+    @override
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
@@ -34,9 +38,11 @@ class HistoryMembersInline(admin.TabularInline):
     extra = 0
     can_delete = False
 
+    @override
     def has_add_permission(self, request, obj=None) -> bool:
         return False
 
+    @override
     def has_change_permission(self, request, obj=None) -> bool:
         return False
 

@@ -13,6 +13,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
+from typing_extensions import override
 
 from activity import comments as services
 from activity.history import TRACKED, History, history_for
@@ -50,6 +51,7 @@ class CommentSerializer(serializers.ModelSerializer):
         read_only_fields = ["author", "mentioned", "created_at", "edited_at", "deleted_at"]
 
     def get_author_name(self, comment: Comment) -> str | None:
+        """The author's display name; None once the account is deleted."""
         user = comment.author
         if user is None:
             return None
@@ -65,6 +67,9 @@ class CommentEditSerializer(serializers.Serializer):
 
 
 class CommentFilter(filters.FilterSet):
+    """Filters of the comment list: subject, author (ids), ``since`` (created at or after) and
+    ``subject_type``."""
+
     subject_id = IdFilter(field_name="subject_id")
     author = IdFilter(field_name="author_id")
     since = SinceFilter(field_name="created_at", lookup_expr="gte")
@@ -96,6 +101,7 @@ class CommentViewSet(ScopedMixin, viewsets.ModelViewSet):
             return access.can_remove_comment(obj.author_id)
         return obj.author_id is not None and obj.author_id == access.user_id
 
+    @override
     def get_queryset(self) -> QuerySet[Comment]:
         return (
             Comment.objects.filter(services.comments_visible_filter(self.access))
@@ -103,6 +109,7 @@ class CommentViewSet(ScopedMixin, viewsets.ModelViewSet):
             .prefetch_related("mentioned")
         )
 
+    @override
     def get_serializer_class(self):
         if self.action == "partial_update":
             return CommentEditSerializer
@@ -191,6 +198,7 @@ class HistorySerializer(serializers.Serializer):
     results = VersionSerializer(many=True, source="versions")
 
     def get_deleted(self, history: History) -> bool:
+        """True when the object itself no longer exists (only its history is left)."""
         return history.current is None
 
 
@@ -212,6 +220,7 @@ class HistoryViewSet(viewsets.GenericViewSet):
     http_method_names = ["get", "head", "options"]
     lookup_value_regex = rf"(?:{HISTORY_KINDS})-[0-9]{{1,19}}"
 
+    @override
     def get_queryset(self):  # the schema generator asks for a model; there is no queryset
         return Comment.objects.none()
 

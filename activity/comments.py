@@ -98,6 +98,7 @@ def comments_on(*, subject: models.Model) -> models.QuerySet[Comment]:
 
 
 def comment_editable_until(comment: Comment) -> dt.datetime:
+    """When the author's edit window closes: created at plus ``COMMENT_EDIT_MINUTES``."""
     return comment.created_at + dt.timedelta(minutes=settings.COMMENT_EDIT_MINUTES)
 
 
@@ -183,6 +184,7 @@ def _notify(*, comment: Comment, subject: models.Model, people: list, author) ->
 
 
 def comment_link(*, comment: Comment, subject: models.Model) -> str:
+    """The activity page's URL of the subject, anchored at this comment (``#comment-<id>``)."""
     from django.urls import reverse
 
     return reverse("activity:activity", args=[comment.subject_type, subject.pk]) + (

@@ -64,6 +64,7 @@ class TrackedKind:
 
     @property
     def history_model(self) -> type[models.Model]:
+        """The historical model that django-simple-history made for ``model``."""
         return self.model.history.model
 
 

@@ -82,4 +82,5 @@ class Comment(models.Model):
 
     @property
     def is_deleted(self) -> bool:
+        """True once soft-deleted (``deleted_at`` set); the row is kept."""
         return self.deleted_at is not None

@@ -12,6 +12,7 @@ from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, viewsets
 from rest_framework.response import Response
+from typing_extensions import override
 
 from assessment import calibration, evidence, services
 from assessment.models import CapabilityAssessment
@@ -30,6 +31,8 @@ from strategy.overview import strategy_current
 
 
 class AssessmentFilter(BaseFilterSet):
+    """Filters of the assessment list: ``team`` and ``strategy`` (ids)."""
+
     team = IdFilter(field_name="team_id")
     strategy = IdFilter(field_name="strategy_id")
 
@@ -50,13 +53,16 @@ class CapabilityAssessmentViewSet(AccessViewSet):
     ordering_fields = ["assessed_on", "created_at"]
     ordering = ["-assessed_on", "-id"]
 
+    @override
     def get_queryset(self):
         return super().get_queryset().filter(self.access.assessment_filter())
 
+    @override
     def may_write(self, access: Access, obj: models.Model, request) -> bool:
         assessment = cast(CapabilityAssessment, obj)  # this viewset's objects
         return access.can_record_assessment(assessment.team_id)
 
+    @override
     def store(self, instance, data, *, created, version=None):
         if created:
             strategy = strategy_current()
@@ -72,6 +78,7 @@ class CapabilityAssessmentViewSet(AccessViewSet):
             # The model's own rules (e.g. who may assess which team): not expressible in a schema.
             raise exceptions.ValidationError(error.message_dict, code="inconsistent") from error
 
+    @override
     def remove(self, instance):
         services.assessment_delete(assessment=instance)
 
@@ -114,6 +121,7 @@ class CapabilityEvidenceViewSet(viewsets.GenericViewSet):
     pagination_class = None
     filter_backends: list = []
 
+    @override
     def get_queryset(self):
         return CapabilityAssessment.objects.none()
 
@@ -123,6 +131,10 @@ class CapabilityEvidenceViewSet(viewsets.GenericViewSet):
         filters=False,
     )
     def list(self, request, *args, **kwargs):
+        """The evidence figures per capability for the strategy, team and date of the query.
+
+        400 for a bad query or a team the caller may not see, 404 when there is no strategy yet
+        (``_scope``)."""
         strategy, team, as_of = _scope(request)
         access = access_for(request.user)
         scope = evidence.evidence_scope(access=access, strategy=strategy, team=team, as_of=as_of)
@@ -148,6 +160,7 @@ class CalibrationViewSet(viewsets.GenericViewSet):
     pagination_class = None
     filter_backends: list = []
 
+    @override
     def get_queryset(self):
         return CapabilityAssessment.objects.none()
 
@@ -157,6 +170,10 @@ class CalibrationViewSet(viewsets.GenericViewSet):
         filters=False,
     )
     def list(self, request, *args, **kwargs):
+        """The calibration report (confidence, by owner, by team, forecasts) for the query's scope.
+
+        400 for a bad query or a team the caller may not see, 404 when there is no strategy yet
+        (``_scope``)."""
         strategy, team, as_of = _scope(request)
         report = calibration.calibration_report(
             access=access_for(request.user), strategy=strategy, team=team, as_of=as_of

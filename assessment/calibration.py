@@ -54,6 +54,7 @@ class ReliabilityRow:
 
     @property
     def bin(self) -> str:
+        """The bin's range as a label in percent, e.g. "20-40 %"."""
         return f"{self.low * 100:.0f}-{self.high * 100:.0f} %"
 
 
@@ -75,6 +76,7 @@ class CalibrationView:
 
     @property
     def bias(self) -> float | None:
+        """Stated minus observed (share 0-1; above 0: over-confident); None if either is missing."""
         if self.stated is None or self.observed is None:
             return None
         return self.stated - self.observed

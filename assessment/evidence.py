@@ -103,6 +103,8 @@ class EvidenceFigure:
 
     @property
     def display(self) -> str:
+        """The value as shown: the "not tracked" text, "—" without a value, else rounded with its
+        unit."""
         if not self.tracked:
             return NOT_TRACKED
         if self.value is None:
@@ -139,11 +141,15 @@ class EvidenceScope:
     _cache: dict = field(default_factory=dict, repr=False)
 
     def teams(self, lookup: str = "team_id") -> Q:
+        """A filter on the scope's teams through ``lookup``; empty (everything) when the scope is
+        unrestricted."""
         if self.team_ids is None:
             return Q()
         return Q(**{f"{lookup}__in_ids": self.team_ids})
 
     def query(self) -> str:
+        """The scope as a query string (``as_of``, ``team`` when set) for links to the rows
+        pages."""
         params = {"as_of": self.as_of.isoformat()}
         if self.team is not None:
             params["team"] = str(self.team.pk)

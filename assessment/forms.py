@@ -52,6 +52,8 @@ class AssessmentForm(VersionedModelForm):
             field.error_messages["required"] = "Score it from 1 (weak) to 5 (strong)."
 
     def clean_team(self):
+        """Refuse a team the person may not assess (the whole organisation: the strategy office
+        only)."""
         team = self.cleaned_data.get("team")
         if not self.access.can_record_assessment(team.pk if team else None):
             raise forms.ValidationError(

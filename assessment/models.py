@@ -105,6 +105,7 @@ class CapabilityAssessment(VersionedModel):
         return f"Capability assessment of {self.assessed_on:%Y-%m-%d}"
 
     def get_absolute_url(self) -> str:
+        """The assessment's detail page."""
         return reverse("assessment:assessment-detail", args=[self.pk])
 
     def scores(self) -> dict[str, int]:
@@ -112,6 +113,7 @@ class CapabilityAssessment(VersionedModel):
         return {c: getattr(self, f"{c}_score") for c in CAPABILITIES}
 
     def notes(self) -> dict[str, str]:
+        """The notes per capability code (empty strings where none were written)."""
         return {c: getattr(self, f"{c}_notes") for c in CAPABILITIES}
 
 

@@ -59,6 +59,7 @@ class ScoreChange:
 
     @property
     def delta(self) -> int | None:
+        """The change in score (points of 1-5) since the previous assessment; None for the first."""
         return None if self.previous is None else self.score - self.previous
 
 

@@ -12,6 +12,9 @@ from strategy.serializers import ScopedRelatedField
 
 
 class CapabilityAssessmentSerializer(serializers.ModelSerializer):
+    """A capability assessment in the API (``/api/v1/capability-assessments/``): scores 1-5
+    per capability; strategy, assessor and version are set by the server."""
+
     team = ScopedRelatedField(
         queryset=Team.objects.all(),
         scope_lookup="id",
@@ -42,6 +45,8 @@ class CapabilityAssessmentSerializer(serializers.ModelSerializer):
 
 
 class EvidenceFigureSerializer(serializers.Serializer):
+    """One evidence figure of a capability (read only): value, unit and whether it is tracked."""
+
     code = serializers.CharField()
     label = serializers.CharField()  # type: ignore[assignment]  # a field: DRF's metaclass takes it off the class, Field.label stays
     value = serializers.FloatField(
@@ -54,11 +59,16 @@ class EvidenceFigureSerializer(serializers.Serializer):
 
 
 class CapabilityEvidenceSerializer(serializers.Serializer):
+    """A capability and its evidence figures."""
+
     capability = serializers.ChoiceField(choices=Capability.choices)
     figures = EvidenceFigureSerializer(many=True)
 
 
 class EvidenceSerializer(serializers.Serializer):
+    """The capability evidence response: its scope (strategy, team, date) and the figures per
+    capability."""
+
     strategy = serializers.IntegerField()
     team = serializers.IntegerField(allow_null=True)
     as_of = serializers.DateField()
@@ -72,6 +82,7 @@ class ScopeQuerySerializer(serializers.Serializer):
     as_of = serializers.DateField(required=False)
 
     def validate_as_of(self, value):
+        """Check the date is within the shared range (``validate_date``)."""
         DateFormField().run_validators(value)
         return value
 
@@ -88,6 +99,9 @@ class ScopeQuerySerializer(serializers.Serializer):
 
 
 class ReliabilityRowSerializer(serializers.Serializer):
+    """One bin of a reliability table: its probability range and the stated and observed rates
+    (0-1)."""
+
     low = serializers.FloatField()
     high = serializers.FloatField()
     stated = serializers.FloatField(allow_null=True, help_text="Mean stated probability (0-1).")
@@ -96,6 +110,9 @@ class ReliabilityRowSerializer(serializers.Serializer):
 
 
 class CalibrationViewSerializer(serializers.Serializer):
+    """One calibration view: the number of cases, Brier score, stated and observed rates (0-1),
+    bias, verdict and reliability table."""
+
     cases = serializers.IntegerField(help_text="Closed initiatives, or decided KPIs.")
     points = serializers.IntegerField(help_text="Probabilities scored.")
     min_cases = serializers.IntegerField()
@@ -111,11 +128,15 @@ class CalibrationViewSerializer(serializers.Serializer):
 
 
 class GroupCalibrationSerializer(serializers.Serializer):
+    """A calibration view for one owner or team (``key``: its id)."""
+
     key = serializers.IntegerField(help_text="The owner's or team's id.")
     view = CalibrationViewSerializer()
 
 
 class CalibrationSerializer(serializers.Serializer):
+    """The calibration response: the views of confidence and forecasts, and per owner and team."""
+
     strategy = serializers.IntegerField()
     team = serializers.IntegerField(allow_null=True)
     confidence = CalibrationViewSerializer()

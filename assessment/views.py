@@ -143,6 +143,7 @@ def assessment_new(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @login_required
 def assessment_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """The edit page of an assessment; 403 unless a leader of its team or the strategy office."""
     access = access_for(request.user)
     assessment = assessment_get_for_user(access=access, pk=pk)
     if not access.can_record_assessment(assessment.team_id):

@@ -31,6 +31,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.shortcuts import redirect
 from django.utils.crypto import salted_hmac
+from typing_extensions import override
 
 from execsupport.client_ip import client_ip
 
@@ -38,6 +39,7 @@ from execsupport.client_ip import client_ip
 class AccountAdapter(DefaultAccountAdapter):
     """No sign-up; no password at all when ``SSO_ONLY`` is on."""
 
+    @override
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         return False
 
@@ -56,6 +58,7 @@ class AccountAdapter(DefaultAccountAdapter):
             raise PermissionDenied("Unable to determine the client's address.")
         return ip
 
+    @override
     def reauthenticate(self, user: AbstractBaseUser, password: str) -> bool:
         if settings.SSO_ONLY:
             return False
@@ -105,6 +108,7 @@ class MFAAdapter(DefaultMFAAdapter):
     encrypted (Fernet, key derived from SECRET_KEY; rotate with SECRET_KEY_FALLBACKS), and the
     last authenticator app of someone who must have a second factor stays."""
 
+    @override
     def encrypt(self, text: str) -> str:
         return ENCRYPTED_PREFIX + _secret_box().encrypt(text.encode()).decode()
 
@@ -124,6 +128,7 @@ class MFAAdapter(DefaultMFAAdapter):
             )
             return base64.b32encode(secrets.token_bytes(20)).decode()
 
+    @override
     def can_delete_authenticator(self, authenticator: Authenticator) -> bool:
         from execsupport.mfa import second_factor_required
 
@@ -139,6 +144,7 @@ class MFAAdapter(DefaultMFAAdapter):
 class SocialAccountAdapter(DefaultSocialAccountAdapter):
     """Single sign-on: match by provider-verified e-mail; create only with SSO_CREATE_USERS."""
 
+    @override
     def is_open_for_signup(self, request: HttpRequest, sociallogin: SocialLogin) -> bool:
         return settings.SSO_CREATE_USERS
 

@@ -33,6 +33,7 @@ from rest_framework import (
 )
 from rest_framework.request import Request
 from rest_framework.response import Response
+from typing_extensions import override
 
 from execsupport.client_ip import client_ip
 from execsupport.validation import ID_REGEX, MAX_ID, validate_id  # noqa: F401 (re-exported)
@@ -54,6 +55,9 @@ STATUS_CODES = {
 
 # --- errors -----------------------------------------------------------------------------------
 class ErrorItemSerializer(serializers.Serializer):
+    """One item of an error response's ``errors``: the field (dotted path), the batch row if any, a
+    code and a message."""
+
     field = serializers.CharField(
         help_text="Dotted path of the offending field ('' for the whole request)."
     )
@@ -76,6 +80,8 @@ class ErrorSerializer(serializers.Serializer):
 def error_body(
     *, status_code: int, detail: str, code: str | None = None, errors: list | None = None
 ) -> dict:
+    """The body of an error response (``ErrorSerializer``'s shape); ``code`` defaults to the
+    status's code."""
     return {
         "status": status_code,
         "code": code or STATUS_CODES.get(status_code, "error"),
@@ -196,6 +202,8 @@ JSON_MAX_BODY = 16 * 1024 * 1024  # a full ingest batch (API_INGEST_MAX_ROWS row
 
 
 class TooLarge(exceptions.APIException):
+    """413: the request body is larger than the parser reads (``JSON_MAX_BODY``)."""
+
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_detail = "The request body is too large."
     default_code = "too_large"
@@ -212,6 +220,7 @@ class JSONParser(parsers.BaseParser):
 
     media_type = "application/json"
 
+    @override
     def parse(self, stream, media_type=None, parser_context=None):
         if stream is None:
             return None
@@ -234,9 +243,13 @@ class KnownCountPaginator(Paginator):
 
 
 class PagePagination(pagination.PageNumberPagination):
+    """The API's page-number pagination: ``page_size`` up to 500; no COUNT query when the view
+    already counted (``list_count``)."""
+
     page_size_query_param = "page_size"
     max_page_size = 500
 
+    @override
     def paginate_queryset(self, queryset, request, view=None):
         count = getattr(view, "list_count", None)
         if count is not None:
@@ -310,6 +323,7 @@ class CSVRenderer(renderers.BaseRenderer):
     format = "csv"
     charset = "utf-8"
 
+    @override
     def render(self, data: Any, accepted_media_type=None, renderer_context=None) -> bytes:
         if data is None:
             return b""
@@ -359,6 +373,7 @@ class TokenRateThrottle(_SettingsRateMixin, throttling.SimpleRateThrottle):
     scope = "token"
     setting_name = "API_THROTTLE_TOKEN"
 
+    @override
     def get_cache_key(self, request: Request, view) -> str | None:
         token = getattr(request, "auth", None)
         if token is None or not hasattr(token, "digest"):
@@ -372,6 +387,7 @@ class UserRateThrottle(_SettingsRateMixin, throttling.SimpleRateThrottle):
     scope = "user"
     setting_name = "API_THROTTLE_USER"
 
+    @override
     def get_cache_key(self, request: Request, view) -> str | None:
         if not request.user or not request.user.is_authenticated:
             return None
@@ -379,6 +395,8 @@ class UserRateThrottle(_SettingsRateMixin, throttling.SimpleRateThrottle):
 
 
 class AnonRateThrottle(_SettingsRateMixin, throttling.AnonRateThrottle):
+    """Per client address, for requests without a signed-in person (rate: ``API_THROTTLE_ANON``)."""
+
     setting_name = "API_THROTTLE_ANON"
 
 
@@ -398,6 +416,7 @@ def etag_for(*, request: Request, parts: Iterable[Any]) -> str:
 
 
 def if_none_match(request: Request, etag: str) -> bool:
+    """True if the request's ``If-None-Match`` names this ETag (weak or strong) or is ``*``."""
     header = request.headers.get("If-None-Match", "")
     if not header:
         return False
@@ -480,6 +499,7 @@ class PreconditionFailed(exceptions.APIException):
 class IdRelatedField(serializers.PrimaryKeyRelatedField):
     """A primary-key relation that refuses out-of-range ids instead of crashing the database."""
 
+    @override
     def to_internal_value(self, data):
         if isinstance(data, bool) or not isinstance(data, int | str):
             self.fail("incorrect_type", data_type=type(data).__name__)

@@ -4,12 +4,16 @@ Unicode LIKE on each new connection)."""
 from __future__ import annotations
 
 from django.apps import AppConfig
+from typing_extensions import override
 
 
 class ExecSupportConfig(AppConfig):
+    """The project's app: connects the session sign-in stamp and SQLite's LIKE on start."""
+
     name = "execsupport"
     verbose_name = "ExecSupport"
 
+    @override
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in
         from django.db.backends.signals import connection_created

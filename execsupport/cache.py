@@ -20,6 +20,7 @@ from typing import Any, cast
 
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from redis.exceptions import RedisError
+from typing_extensions import override
 
 logger = logging.getLogger("execsupport.cache")
 
@@ -65,12 +66,15 @@ class ResilientRedisCacheClient(RedisCacheClient):
                 )
             return fallback
 
+    @override
     def get(self, key, default):
         return self._call("get", default, key, default)
 
+    @override
     def get_many(self, keys):
         return self._call("get_many", {}, keys)
 
+    @override
     def incr(self, key, delta):
         # Django's contract for a missing key; nothing in this app counts with incr.
         result = self._call("incr", None, key, delta)

@@ -20,6 +20,9 @@ logger = logging.getLogger("execsupport.health")
 
 
 class Dependency(TypedDict):
+    """The state of one dependency in the health report: ``status`` "ok", "down" or
+    "not_configured", and a short detail (no host names)."""
+
     status: str  # "ok", "down" or "not_configured"
     detail: str
 

@@ -97,9 +97,12 @@ class SecondFactorRequiredMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        """Pass the request on; the checks are in ``process_view``."""
         return self.get_response(request)
 
     def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs):
+        """None to let the view run, else the answer instead of it: 404 for password pages under
+        ``SSO_ONLY``, or the way to enrolment (redirect, ``HX-Redirect`` or 403 JSON)."""
         match = request.resolver_match
         name = match.url_name if match else None
         if settings.SSO_ONLY:

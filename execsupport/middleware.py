@@ -25,6 +25,8 @@ class NoStoreWhenSignedInMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        """Add ``Cache-Control: no-store`` to a signed-in person's responses that set no caching of
+        their own."""
         response = self.get_response(request)
         if response.has_header("Cache-Control"):
             return response
@@ -60,6 +62,8 @@ class RequestIdMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        """Take the caller's ``X-Request-ID`` if well-formed (else a new one), keep the request for
+        the logs while it runs and echo the id in the response."""
         given = request.headers.get("X-Request-ID", "")
         request_id = given if REQUEST_ID_PATTERN.fullmatch(given) else uuid.uuid4().hex
         request.request_id = request_id  # type: ignore[attr-defined]  # ours, read with getattr (security.services)

@@ -33,6 +33,8 @@ class BreachedPasswordValidator:
     """Refuse passwords of the bundled breached-password list (see the module docstring)."""
 
     def validate(self, password: str, user=None) -> None:
+        """Raise ``ValidationError`` (``password_breached``) for a password on the list, ignoring
+        case and surrounding spaces."""
         if password.lower().strip() in breached_passwords():
             raise ValidationError(
                 "This password appears in lists of breached passwords.",
@@ -40,6 +42,7 @@ class BreachedPasswordValidator:
             )
 
     def get_help_text(self) -> str:
+        """The rule as shown under the password field."""
         return "Your password can't be one found in breached-password lists."
 
 
@@ -63,6 +66,8 @@ class ContextWordsValidator:
     """Refuse passwords containing the product's or the company's name."""
 
     def validate(self, password: str, user=None) -> None:
+        """Raise ``ValidationError`` (``password_context_word``) for a password containing a
+        context word, whatever the case and separators."""
         squashed = _squash(password)
         for word in context_words():
             if word in squashed:
@@ -72,4 +77,5 @@ class ContextWordsValidator:
                 )
 
     def get_help_text(self) -> str:
+        """The rule as shown under the password field."""
         return "Your password can't contain the name of this product or of your company."

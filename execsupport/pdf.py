@@ -128,6 +128,7 @@ class PDFRenderer:
     render_style = "binary"
 
     def render(self, data, accepted_media_type=None, renderer_context=None) -> bytes:
+        """The PDF bytes as given; anything else renders as nothing."""
         return data if isinstance(data, bytes) else b""
 
 

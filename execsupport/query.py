@@ -23,6 +23,7 @@ from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import exceptions, filters, pagination
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.settings import api_settings
+from typing_extensions import override
 
 # Booleans in a query string are spelled as in JSON.
 BOOLEAN_VALUES = ("true", "false")
@@ -138,6 +139,7 @@ class StrictContentNegotiation(DefaultContentNegotiation):
     Content negotiation runs before authentication; a caller without valid credentials gets the
     default renderer here, so that the view answers 401 and tells them nothing more."""
 
+    @override
     def select_renderer(self, request, renderers, format_suffix=None):
         param = api_settings.URL_FORMAT_OVERRIDE
         values = request.query_params.getlist(param) if param else []

@@ -26,6 +26,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from rest_framework import throttling
+from typing_extensions import override
 
 from execsupport.client_ip import client_ip
 
@@ -45,9 +46,11 @@ class ActionThrottle(throttling.SimpleRateThrottle):
     num_requests: int
     duration: int
 
+    @override
     def get_rate(self) -> str | None:
         return getattr(settings, self.setting_name) or None  # empty: no limit
 
+    @override
     def get_ident(self, request) -> str:
         return client_ip(request) or "unknown"
 
@@ -58,6 +61,7 @@ class ActionThrottle(throttling.SimpleRateThrottle):
             keys.append(self.cache_format % {"scope": f"{self.scope}-user", "ident": user.pk})
         return keys
 
+    @override
     def allow_request(self, request, view) -> bool:
         if self.rate is None:
             return True
@@ -77,6 +81,7 @@ class ActionThrottle(throttling.SimpleRateThrottle):
             self.cache.set(key, history, self.duration)
         return True
 
+    @override
     def wait(self) -> float | None:
         return getattr(self, "_wait", None)
 

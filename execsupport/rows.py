@@ -120,6 +120,11 @@ class RowPlan:
     @staticmethod
     @cache
     def of(serializer_class: type[serializers.ModelSerializer]) -> RowPlan:
+        """The plan of a serializer class (built once per class): its columns, conversions and
+        relations.
+
+        Raises ``ImproperlyConfigured`` for a nested serializer other than a latest
+        ``GapScore``."""
         model: type[models.Model] = serializer_class.Meta.model
         fields = serializer_class(context={"request": None}).fields
         columns: list[str] = []

@@ -71,6 +71,8 @@ class SessionLifetimeMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        """Enforce the session's lifetimes for a signed-in person; a response that ended the
+        session sends ``Clear-Site-Data``."""
         signed_in = request.user.is_authenticated
         if signed_in:
             self._enforce(request)

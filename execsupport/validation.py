@@ -35,6 +35,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, ProhibitNullCharactersValidator
 from django.db import models
 from django.utils.deconstruct import deconstructible
+from typing_extensions import override
 
 MIN_DATE = dt.date(1900, 1, 1)
 MAX_DATE = dt.date(2199, 12, 31)
@@ -227,6 +228,7 @@ class IdFormField(forms.IntegerField):
         kwargs.setdefault("max_value", MAX_ID)
         super().__init__(*args, **kwargs)
 
+    @override
     def to_python(self, value):
         # A 20-digit id is refused as "too large" by max_value; a 5000-digit one must not reach
         # int() (Python refuses to convert strings past 4300 digits).
@@ -252,6 +254,7 @@ class IdModelChoiceField(forms.ModelChoiceField):
     """A choice of one object by id that refuses impossible ids (past 64 bits, 5,000 digits)
     as an invalid choice before they reach the database (SQLite raised OverflowError)."""
 
+    @override
     def to_python(self, value):
         _id_or_invalid(self, value)
         return super().to_python(value)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.http import HttpRequest
+from typing_extensions import override
 
 from initiatives.models import CheckIn, Initiative, InitiativeDependency, Milestone, SpendEntry
 from initiatives.services import (
@@ -20,6 +21,9 @@ from strategy.forms import VersionCheckedModelForm
 
 
 class MilestoneInline(admin.TabularInline):
+    """An initiative's milestones, edited on its admin page
+    (version-checked like the page's form)."""
+
     model = Milestone
     form = VersionCheckedModelForm
     extra = 0
@@ -27,6 +31,8 @@ class MilestoneInline(admin.TabularInline):
 
 
 class DependencyInline(admin.TabularInline):
+    """The initiatives an initiative depends on, edited on its admin page."""
+
     model = InitiativeDependency
     fk_name = "initiative"
     extra = 0
@@ -44,12 +50,16 @@ class CheckInInline(admin.TabularInline):
     show_change_link = True
     ordering = ["-created_at"]
 
+    @override
     def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
 
 @admin.register(Initiative)
 class InitiativeAdmin(admin.ModelAdmin):
+    """Initiatives in the admin: saved through ``initiative_save`` so that history and contributors
+    are recorded as on the pages."""
+
     form = VersionCheckedModelForm
     list_display = ["title", "key", "objective", "team", "owner", "status", "progress", "due_date"]
     list_filter = ["status", "priority", "team"]
@@ -59,6 +69,7 @@ class InitiativeAdmin(admin.ModelAdmin):
     date_hierarchy = "due_date"
     inlines = [MilestoneInline, DependencyInline, CheckInInline]
 
+    @override
     def save_model(self, request: HttpRequest, obj, form, change) -> None:
         # The contributors with the rest: one version in the history.
         obj._history_before = initiative_history_latest_id(initiative=obj) if change else 0
@@ -66,6 +77,7 @@ class InitiativeAdmin(admin.ModelAdmin):
             initiative=obj, contributors=form.cleaned_data.get("contributors"), by=request.user
         )
 
+    @override
     def save_related(self, request: HttpRequest, form, formsets, change) -> None:
         form.cleaned_data.pop("contributors", None)  # saved by save_model
         super().save_related(request, form, formsets, change)
@@ -80,6 +92,8 @@ class InitiativeAdmin(admin.ModelAdmin):
 
 @admin.register(Milestone)
 class MilestoneAdmin(admin.ModelAdmin):
+    """Milestones in the admin, saved through ``milestone_save`` (version check, history)."""
+
     form = VersionCheckedModelForm
     list_display = ["title", "initiative", "due_date", "completed_on", "weight"]
     list_filter = ["completed_on"]
@@ -87,12 +101,15 @@ class MilestoneAdmin(admin.ModelAdmin):
     autocomplete_fields = ["initiative"]
     list_select_related = ["initiative"]
 
+    @override
     def save_model(self, request: HttpRequest, obj, form, change) -> None:
         milestone_save(milestone=obj, by=request.user)
 
 
 @admin.register(CheckIn)
 class CheckInAdmin(admin.ModelAdmin):
+    """Check-ins in the admin: append-only (a saved one is read only and never deleted)."""
+
     list_display = ["initiative", "author", "created_at", "rag", "confidence", "progress"]
     list_filter = ["rag"]
     search_fields = ["initiative__title", "summary"]
@@ -100,15 +117,18 @@ class CheckInAdmin(admin.ModelAdmin):
     list_select_related = ["initiative", "author"]
     date_hierarchy = "created_at"
 
+    @override
     def get_readonly_fields(self, request: HttpRequest, obj=None) -> list[str]:
         # Append-only: a saved check-in is history.
         if obj is not None:
             return [f.name for f in self.model._meta.fields]
         return []
 
+    @override
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
+    @override
     def save_model(self, request: HttpRequest, obj, form, change) -> None:
         if change:  # a saved check-in is history: nothing of it is editable
             return
@@ -117,6 +137,8 @@ class CheckInAdmin(admin.ModelAdmin):
 
 @admin.register(SpendEntry)
 class SpendEntryAdmin(admin.ModelAdmin):
+    """Spend entries in the admin, saved through ``spend_save``."""
+
     list_display = ["initiative", "date", "amount", "category", "entered_by"]
     list_filter = ["category"]
     search_fields = ["initiative__title", "note"]
@@ -124,5 +146,6 @@ class SpendEntryAdmin(admin.ModelAdmin):
     list_select_related = ["initiative", "entered_by"]
     date_hierarchy = "date"
 
+    @override
     def save_model(self, request: HttpRequest, obj, form, change) -> None:
         spend_save(entry=obj, by=request.user)

@@ -18,6 +18,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions
 from rest_framework.response import Response
+from typing_extensions import override
 
 from execsupport.api import ApiError
 from execsupport.viewsets import (
@@ -53,6 +54,9 @@ IDEMPOTENCY_KEY_PATTERN = r"^[!-~](?:[ -~]{0,253}[!-~])?$"
 
 
 class InitiativeFilter(BaseFilterSet):
+    """Filters of the initiative list: team, owner, objective, theme, period, contributor (ids),
+    status, priority and kind."""
+
     team = IdFilter(field_name="team_id")
     owner = IdFilter(field_name="owner_id")
     objective = IdFilter(field_name="objective_id")
@@ -66,6 +70,9 @@ class InitiativeFilter(BaseFilterSet):
 
 
 class MilestoneFilter(BaseFilterSet):
+    """Filters of the milestone list: initiative, team (ids), ``completed`` and ``due_before``
+    (inclusive)."""
+
     initiative = IdFilter(field_name="initiative_id")
     team = IdFilter(field_name="initiative__team_id")
     completed = filters.BooleanFilter(field_name="completed_on", lookup_expr="isnull", exclude=True)
@@ -77,6 +84,9 @@ class MilestoneFilter(BaseFilterSet):
 
 
 class CheckInFilter(filters.FilterSet):
+    """Filters of the check-in list: initiative, team, author (ids), ``since`` (created at or
+    after) and ``rag``."""
+
     initiative = IdFilter(field_name="initiative_id")
     team = IdFilter(field_name="initiative__team_id")
     author = IdFilter(field_name="author_id")
@@ -88,6 +98,8 @@ class CheckInFilter(filters.FilterSet):
 
 
 class SpendEntryFilter(BaseFilterSet):
+    """Filters of the spend list: initiative, team (ids), a date range (inclusive) and category."""
+
     initiative = IdFilter(field_name="initiative_id")
     team = IdFilter(field_name="initiative__team_id")
     date_from = DateFilter(field_name="date", lookup_expr="gte")
@@ -148,6 +160,7 @@ class InitiativeViewSet(AccessViewSet):
             )
         return True
 
+    @override
     def store(self, instance, data, *, created, version=None):
         return services.initiative_save(
             initiative=instance,
@@ -156,6 +169,7 @@ class InitiativeViewSet(AccessViewSet):
             by=self.request.user,
         )
 
+    @override
     def remove(self, instance):
         services.initiative_delete(initiative=instance)
 
@@ -181,6 +195,7 @@ class MilestoneViewSet(AccessViewSet):
             return access.can_update_initiative(initiative)
         return access.can_plan_milestones(initiative)
 
+    @override
     def store(self, instance, data, *, created, version=None):
         if not created and self.changed_fields == {"completed_on"}:
             return services.milestone_set_completed(
@@ -191,6 +206,7 @@ class MilestoneViewSet(AccessViewSet):
             )
         return services.milestone_save(milestone=instance, version=version, by=self.request.user)
 
+    @override
     def remove(self, instance):
         services.milestone_delete(milestone=instance, by=self.request.user)
 
@@ -206,6 +222,7 @@ class CheckInViewSet(AppendOnlyAccessViewSet):
     ordering_fields = ["created_at"]
     ordering = ["-created_at", "-id"]
 
+    @override
     def may_write(self, access: Access, obj: Model, request) -> bool:
         return access.can_update_initiative(cast(CheckIn, obj).initiative)  # this viewset's objects
 
@@ -261,11 +278,13 @@ class SpendEntryViewSet(AppendOnlyAccessViewSet):
     ordering_fields = ["date", "amount", "created_at"]
     ordering = ["-date", "-id"]
 
+    @override
     def may_write(self, access: Access, obj: Model, request) -> bool:
         return access.can_update_initiative(
             cast(SpendEntry, obj).initiative
         )  # this viewset's objects
 
+    @override
     def perform_create(self, serializer):
         self._check(SpendEntry(initiative=serializer.validated_data["initiative"]))
         serializer.instance = services.spend_record(

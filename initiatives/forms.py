@@ -70,6 +70,7 @@ class CheckInForm(ModelForm):
         self.auto_id = f"id_{prefix}%s"
 
     def clean_summary(self):
+        """The summary without surrounding spaces; refuses an empty one."""
         summary = (self.cleaned_data.get("summary") or "").strip()
         if not summary:
             raise forms.ValidationError(
@@ -79,6 +80,9 @@ class CheckInForm(ModelForm):
 
 
 class InitiativeForm(VersionedModelForm):
+    """The initiative page's create and edit form: owner and contributors picked by person, dates,
+    budget, effort and cadence."""
+
     owner = UserChoiceField(required=False)
     contributors = UsersChoiceField(required=False, widget=PeopleSelectMultiple(attrs={"size": 5}))
 
@@ -135,6 +139,7 @@ class InitiativeForm(VersionedModelForm):
             team.queryset = Team.objects.filter(pk=self.instance.team_id)
 
     def clean_team(self):
+        """Refuse a team the person does not lead (unless the field is locked)."""
         team = self.cleaned_data["team"]
         if self.fields["team"].disabled:
             return team
@@ -144,6 +149,8 @@ class InitiativeForm(VersionedModelForm):
 
 
 class MilestoneForm(VersionedModelForm):
+    """The form of a milestone on its initiative's page."""
+
     class Meta:
         model = Milestone
         fields = ["title", "due_date", "completed_on", "weight"]

@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
+from typing_extensions import override
 
 from execsupport.validation import (
     CHECKIN_TEXT_MAX,
@@ -111,6 +112,7 @@ class InitiativeDependency(models.Model):
     def __str__(self) -> str:
         return f"{self.initiative} depends on {self.depends_on}"
 
+    @override
     def clean(self) -> None:
         from initiatives.selectors import initiative_dependency_closure
 
@@ -126,6 +128,12 @@ class InitiativeDependency(models.Model):
 
 
 class Initiative(KeyUniqueIgnoringCase, VersionedModel):
+    """A piece of work of one team toward one objective: owner and contributors, status and dates,
+    progress (0-100 %), budget and effort, check-in cadence; ``kind`` plan or support.
+
+    ``last_checkin_at`` and ``spent`` are kept by database triggers; the pause fields by
+    ``initiative_save``."""
+
     class Status(models.TextChoices):
         PROPOSED = "proposed", "Proposed"
         ACTIVE = "active", "Active"
@@ -302,18 +310,24 @@ class Initiative(KeyUniqueIgnoringCase, VersionedModel):
         return self.title
 
     def get_absolute_url(self) -> str:
+        """The initiative's page."""
         return reverse("initiatives:initiative-detail", args=[self.pk])
 
     @property
     def is_closed(self) -> bool:
+        """True when done or cancelled."""
         return self.status in self.CLOSED_STATUSES
 
+    @override
     def clean(self) -> None:
         if self.start_date and self.due_date and self.due_date <= self.start_date:
             raise inconsistent({"due_date": "The due date must be after the start date."})
 
 
 class Milestone(VersionedModel):
+    """A dated step of an initiative; open until ``completed_on`` is set. Its weight counts in the
+    initiative's score (milestone completion, overdue share)."""
+
     initiative = models.ForeignKey(Initiative, on_delete=models.CASCADE, related_name="milestones")
     title = models.CharField(max_length=200)
     due_date = models.DateField(validators=[validate_date])
@@ -343,9 +357,11 @@ class Milestone(VersionedModel):
 
     @property
     def is_done(self) -> bool:
+        """True once ``completed_on`` is set."""
         return self.completed_on is not None
 
     def is_overdue(self, today) -> bool:
+        """True if still open after its due date (``today`` given by the caller)."""
         return self.completed_on is None and self.due_date < today
 
 
@@ -427,6 +443,8 @@ class CheckIn(models.Model):
 
 
 class SpendEntry(TimestampedModel):
+    """Money spent on an initiative on one day (negative: a refund or correction; never zero)."""
+
     initiative = models.ForeignKey(
         Initiative, on_delete=models.PROTECT, related_name="spend_entries"
     )

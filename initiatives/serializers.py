@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 from rest_framework.validators import UniqueValidator
+from typing_extensions import override
 
 from execsupport.validation import validate_nonzero
 from initiatives.models import (
@@ -20,6 +21,9 @@ from strategy.serializers import ScopedRelatedField, person_field
 
 
 class InitiativeSerializer(serializers.ModelSerializer):
+    """An initiative in the API (``/api/v1/initiatives/``): objective and team limited to what the
+    caller may see, people by id, with its latest gap score."""
+
     objective = ScopedRelatedField(queryset=Objective.objects.all())
     team = ScopedRelatedField(queryset=Team.objects.all(), scope_lookup="id")
     owner = person_field(allow_null=True, required=False)
@@ -84,6 +88,9 @@ class InitiativeSerializer(serializers.ModelSerializer):
 
 
 class MilestoneSerializer(serializers.ModelSerializer):
+    """A milestone in the API (``/api/v1/milestones/``); its initiative limited to those the caller
+    may see."""
+
     initiative = ScopedRelatedField(queryset=Initiative.objects.all())
 
     class Meta:
@@ -110,11 +117,15 @@ class BlockerTagsField(serializers.ListField):
         kwargs.setdefault("required", False)
         super().__init__(**kwargs)
 
+    @override
     def to_representation(self, data):
         return blocker_tags_split(data) if isinstance(data, str) else list(data)
 
 
 class CheckInSerializer(serializers.ModelSerializer):
+    """A check-in in the API (``/api/v1/checkins/``): RAG, confidence and progress (0-100), texts
+    and blocker tags; author and time set by the server."""
+
     initiative = ScopedRelatedField(queryset=Initiative.objects.all())
     blocker_tags = BlockerTagsField(
         help_text="Kinds of blocker: skills, resources, dependency, decision (none: empty)."
@@ -141,6 +152,9 @@ class CheckInSerializer(serializers.ModelSerializer):
 
 
 class SpendEntrySerializer(serializers.ModelSerializer):
+    """A spend entry in the API (``/api/v1/spend/``): the amount may not be zero; ``entered_by``
+    set by the server."""
+
     initiative = ScopedRelatedField(queryset=Initiative.objects.all())
 
     class Meta:

@@ -42,6 +42,9 @@ def initiative_get_for_user(*, access, pk: int) -> Initiative:
 
 @login_required
 def my_work(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """My work: the open initiatives the person owns or contributes to (with check-in forms where
+    they may post), their active KPIs most in need of attention first, and their five most
+    severe active alerts."""
     access = access_for(request.user)
     today = timezone.localdate()
     items = initiatives_for_work(access=access, user=request.user, today=today)
@@ -114,6 +117,8 @@ def _work_item_response(
 @login_required
 @require_POST
 def checkin_new(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """Post a check-in (owner, contributors, team leaders; else 403). HTMX gets the My-work card
+    back, otherwise a redirect, or the initiative page with the form's errors."""
     access = access_for(request.user)
     initiative = initiative_get_for_user(access=access, pk=pk)
     if not access.can_update_initiative(initiative):
@@ -160,6 +165,7 @@ def milestone_complete(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
 def initiative_detail(
     request: AuthenticatedHttpRequest, pk: int, checkin_form=None
 ) -> HttpResponse:
+    """The initiative page; ``checkin_form`` carries a rejected check-in's errors."""
     access = access_for(request.user)
     initiative = initiative_get_for_user(access=access, pk=pk)
     today = timezone.localdate()
@@ -251,6 +257,8 @@ def initiative_edit(request: AuthenticatedHttpRequest, pk: int | None = None) ->
 def milestone_edit(
     request: AuthenticatedHttpRequest, initiative_pk: int, pk: int | None = None
 ) -> HttpResponse:
+    """Create (no ``pk``) or edit a milestone of the initiative; 403 unless its team's leader or
+    owner, 409 on a version conflict."""
     access = access_for(request.user)
     initiative = initiative_get_for_user(access=access, pk=initiative_pk)
     if not access.can_plan_milestones(initiative):

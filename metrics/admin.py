@@ -6,6 +6,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
+from typing_extensions import override
 
 from metrics.models import (
     KPI,
@@ -33,6 +34,9 @@ if TYPE_CHECKING:
 
 
 class KPIAdminForm(VersionCheckedModelForm):
+    """The KPI admin form: the editable fields and a revision reason, required when an existing
+    KPI's plan (baseline, target, range) changes."""
+
     revision_reason = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -44,6 +48,7 @@ class KPIAdminForm(VersionCheckedModelForm):
         model = KPI
         fields = KPI.EDITABLE_FIELDS
 
+    @override
     def clean(self):
         cleaned = super().clean()
         plan_changed = self.instance.pk and any(f in self.changed_data for f in PLAN_FIELDS)
@@ -53,23 +58,31 @@ class KPIAdminForm(VersionCheckedModelForm):
 
 
 class TrajectoryInline(admin.TabularInline):
+    """A KPI's trajectory points, edited on its admin page."""
+
     model = TrajectoryPoint
     extra = 0
 
 
 class TargetRevisionInline(admin.TabularInline):
+    """A KPI's plan revisions, read only (written by ``kpi_save``)."""
+
     model = TargetRevision
     extra = 0
     fields = ("changed_at", "changed_by", "reason", "old_plan", "new_plan")
     readonly_fields = fields
     can_delete = False
 
+    @override
     def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
 
 @admin.register(KPI)
 class KPIAdmin(admin.ModelAdmin):
+    """KPIs in the admin, saved through ``kpi_save`` so that a plan change is kept as a revision
+    with its reason."""
+
     form = KPIAdminForm
     list_display = ["name", "key", "kind", "direction", "team", "owner", "is_active"]
     list_filter = ["kind", "direction", "is_active", "team"]
@@ -78,6 +91,7 @@ class KPIAdmin(admin.ModelAdmin):
     list_select_related = ["team", "owner"]
     inlines = [TrajectoryInline, TargetRevisionInline]
 
+    @override
     def save_model(self, request: HttpRequest, obj: KPI, form, change: bool) -> None:
         previous = None
         if change:
@@ -92,6 +106,9 @@ class KPIAdmin(admin.ModelAdmin):
 
 @admin.register(Measurement)
 class MeasurementAdmin(admin.ModelAdmin):
+    """Measurements in the admin; never deleted here (a value is corrected, and the correction
+    kept)."""
+
     list_display = ["kpi", "as_of", "value", "source", "entered_by"]
     list_filter = ["source"]
     search_fields = ["kpi__name", "kpi__key"]
@@ -100,36 +117,46 @@ class MeasurementAdmin(admin.ModelAdmin):
     date_hierarchy = "as_of"
     show_full_result_count = False
 
+    @override
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
 
 @admin.register(MeasurementCorrection)
 class MeasurementCorrectionAdmin(admin.ModelAdmin):
+    """Measurement corrections in the admin, read only (history)."""
+
     list_display = ["measurement", "old_value", "new_value", "source", "changed_by", "changed_at"]
     list_select_related = ["measurement__kpi", "changed_by"]
 
+    @override
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
+    @override
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
 
 @admin.register(GapScore)
 class GapScoreAdmin(admin.ModelAdmin):
+    """Gap scores in the admin, read only: the engine writes them."""
+
     list_display = ["subject_type", "subject_id", "status", "score", "progress", "computed_at"]
     list_filter = ["subject_type", "status", "is_latest"]
     search_fields = ["reason"]
     date_hierarchy = "computed_at"
     show_full_result_count = False
 
+    @override
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
+    @override
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
+    @override
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
@@ -143,12 +170,15 @@ class AlertEventInline(admin.TabularInline):
     extra = 0
     can_delete = False
 
+    @override
     def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
 
 @admin.register(Alert)
 class AlertAdmin(admin.ModelAdmin):
+    """Alerts in the admin; the engine's and the handling fields are read only."""
+
     list_display = ["title", "kind", "severity", "status", "owner", "team", "opened_at"]
     list_filter = ["status", "kind", "severity", "team"]
     search_fields = ["title", "message", "dedup_key"]
@@ -172,11 +202,15 @@ class AlertAdmin(admin.ModelAdmin):
 
 @admin.register(DirtySubject)
 class DirtySubjectAdmin(admin.ModelAdmin):
+    """The subjects marked for recompute and not yet recomputed."""
+
     list_display = ["subject_type", "subject_id", "marked_at"]
     list_filter = ["subject_type"]
 
 
 class RecomputeChunkInline(admin.TabularInline):
+    """A recompute run's chunks, read only (their stage, status, attempts and worker)."""
+
     model = RecomputeChunk
     fields = (
         "stage",
@@ -192,6 +226,7 @@ class RecomputeChunkInline(admin.TabularInline):
     extra = 0
     can_delete = False
 
+    @override
     def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
@@ -206,9 +241,11 @@ class RecomputeRunAdmin(admin.ModelAdmin):
     readonly_fields = ["today", "as_of", "stage", "status", "started_at", "finished_at"]
     inlines = [RecomputeChunkInline]
 
+    @override
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
+    @override
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
@@ -223,6 +260,7 @@ class WebhookAdminForm(VersionCheckedModelForm):
         model = Webhook
         fields = ["name", "kind", "url", "is_active", "min_severity", "owner", "team"]
 
+    @override
     def clean(self):
         cleaned = super().clean()
         team = cleaned.get("team")
@@ -235,12 +273,16 @@ class WebhookAdminForm(VersionCheckedModelForm):
 
 @admin.register(Webhook)
 class WebhookAdmin(admin.ModelAdmin):
+    """Webhooks in the admin, saved through ``webhook_save``; a new one's signing secret is shown
+    once, in a message."""
+
     list_display = ["name", "kind", "url", "is_active", "min_severity", "owner", "team"]
     list_filter = ["is_active", "kind"]
     list_select_related = ["owner", "team"]
     autocomplete_fields = ["owner", "team"]
     form = WebhookAdminForm
 
+    @override
     def save_model(self, request: HttpRequest, obj: Webhook, form, change: bool) -> None:
         if not change:
             obj.created_by = cast("User", request.user)  # the admin's: a signed-in user
@@ -256,6 +298,8 @@ class WebhookAdmin(admin.ModelAdmin):
 
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(admin.ModelAdmin):
+    """Webhook deliveries in the admin (status, attempts, response); none is added here."""
+
     list_display = [
         "event",
         "webhook",
@@ -268,6 +312,7 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     list_filter = ["status", "webhook"]
     list_select_related = ["webhook", "alert"]
 
+    @override
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
@@ -289,9 +334,11 @@ class OutboxMessageAdmin(admin.ModelAdmin):
     list_filter = ["status", "kind", "event", "channel"]
     search_fields = ["to_address", "subject"]
 
+    @override
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
+    @override
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 

@@ -154,6 +154,9 @@ def _margin(kind: str) -> float:
 
 @dataclass(frozen=True)
 class AlertSpec:
+    """An alert a rule raises for a subject, before it is stored: kind, severity (1-3), subject,
+    its texts as ``strategy.derived`` parts, owner and team, and details."""
+
     kind: str
     severity: int
     subject_type: str
@@ -169,6 +172,7 @@ class AlertSpec:
 
     @property
     def subject_key(self) -> tuple[str, int]:
+        """(subject_type, subject_id) of the subject it is about."""
         return (self.subject_type, self.subject_id)
 
     @property
@@ -178,16 +182,21 @@ class AlertSpec:
 
     @property
     def message(self) -> str:
+        """The message with no object named (``message_parts`` rendered neutral)."""
         return derived_neutral(self.message_parts)
 
     @property
     def dedup_key(self) -> str:
+        """The key of its condition on its subject (``alert_dedup_key``): one active alert
+        per key."""
         return alert_dedup_key(
             kind=self.kind, subject_type=self.subject_type, subject_id=self.subject_id
         )
 
 
 def alert_dedup_key(*, kind: str, subject_type: str, subject_id: int) -> str:
+    """``"<kind>:<subject_type>:<subject_id>"``: one condition on one subject (one active alert per
+    key)."""
     return f"{kind}:{subject_type}:{subject_id}"
 
 
@@ -255,6 +264,7 @@ def _holding(subject: Subject, kind: str) -> AlertSpec:
 
 
 def unowned_alert(subject: Subject) -> list[AlertSpec]:
+    """The "unowned" rule: one alert for a subject without an owner, else none."""
     if subject.owner_id is not None:
         return []
     return [
@@ -502,6 +512,8 @@ def initiative_alerts(
 def milestone_alerts(
     *, initiative: Subject, result: Result, milestone_team_id: int | None, is_open: bool
 ) -> list[AlertSpec]:
+    """The overdue-milestone rule of an open initiative: one alert per overdue milestone in
+    ``result``'s facts, routed like the initiative; none once it is closed."""
     if not is_open:
         return []
     specs = []
@@ -614,6 +626,7 @@ class Cause:
 
     @property
     def dedup_key(self) -> str:
+        """The key of its condition on its subject (``alert_dedup_key``)."""
         return alert_dedup_key(
             kind=self.kind, subject_type=self.subject_type, subject_id=self.subject_id
         )
@@ -665,6 +678,8 @@ def objective_root_alert(
 
 
 def unavailable_alert(*, subject: Subject, reason: str) -> AlertSpec:
+    """The alert that a subject's score could not be computed, with the reason (no error details:
+    those are in the logs)."""
     return _spec(
         subject,
         UNAVAILABLE_KIND,

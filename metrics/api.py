@@ -16,6 +16,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import exceptions, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
+from typing_extensions import override
 
 from execsupport.api import (
     ApiError,
@@ -77,6 +78,9 @@ WRITE_MEASUREMENTS = {"read": ApiToken.Scope.READ, "write": ApiToken.Scope.WRITE
 
 # --- filters ----------------------------------------------------------------------------------
 class KPIFilter(BaseFilterSet):
+    """Filters of the KPI list: team, owner, objective, initiative, theme and period (ids), the
+    latest score's status, key, kind, direction and ``is_active``."""
+
     team = IdFilter(field_name="team_id")
     owner = IdFilter(field_name="owner_id")
     objective = IdFilter(field_name="objective_id")
@@ -92,16 +96,19 @@ class KPIFilter(BaseFilterSet):
         fields = ["key", "kind", "direction", "is_active"]
 
     def filter_theme(self, queryset, name, value):
+        """KPIs of an objective of this theme, directly or through their initiative."""
         return queryset.filter(
             Q(objective__theme_id=value) | Q(initiative__objective__theme_id=value)
         )
 
     def filter_period(self, queryset, name, value):
+        """KPIs of an objective of this period, directly or through their initiative."""
         return queryset.filter(
             Q(objective__period_id=value) | Q(initiative__objective__period_id=value)
         )
 
     def filter_status(self, queryset, name, value):
+        """KPIs whose latest gap score has this status."""
         return queryset.filter(
             id__in=GapScore.objects.filter(
                 subject_type=SubjectType.KPI, is_latest=True, status=value
@@ -110,6 +117,9 @@ class KPIFilter(BaseFilterSet):
 
 
 class MeasurementFilter(BaseFilterSet):
+    """Filters of the measurement list: the KPI (by key or id), team, an ``as_of`` range
+    (inclusive) and source."""
+
     kpi = filters.CharFilter(field_name="kpi__key", label="KPI key.")
     kpi_id = IdFilter(field_name="kpi_id")
     team = IdFilter(field_name="kpi__team_id")
@@ -122,6 +132,9 @@ class MeasurementFilter(BaseFilterSet):
 
 
 class GapScoreFilter(filters.FilterSet):
+    """Filters of the score list: subject (type and id), ``since`` (computed at or after) and
+    status."""
+
     subject_type = filters.ChoiceFilter(choices=SubjectType.choices)
     subject_id = IdFilter(field_name="subject_id")
     since = SinceFilter(field_name="computed_at", lookup_expr="gte")
@@ -132,6 +145,9 @@ class GapScoreFilter(filters.FilterSet):
 
 
 class AlertFilter(filters.FilterSet):
+    """Filters of the alert list: team, owner, subject (type and id), ``updated_since`` (last seen
+    at or after), status, kind and severity."""
+
     team = IdFilter(field_name="team_id")
     owner = IdFilter(field_name="owner_id")
     subject_type = filters.ChoiceFilter(choices=SubjectType.choices)
@@ -160,6 +176,7 @@ class KPIViewSet(AccessViewSet):
     ordering_fields = ["name", "key", "target_date", "updated_at"]
     ordering = ["name", "id"]
 
+    @override
     def get_object(self):
         value = self.kwargs["id_or_key"]
         queryset = self.get_queryset()
@@ -176,12 +193,15 @@ class KPIViewSet(AccessViewSet):
         """Conditional: send the last ETag in If-None-Match and get 304 if nothing changed."""
         return scored_list(self, request)
 
+    @override
     def may_write(self, access: Access, obj: Model, request) -> bool:
         return access.can_edit_kpi(cast(KPI, obj))  # this viewset's objects
 
+    @override
     def before_update(self, instance: Model) -> None:
         self._previous_plan = services.kpi_plan(kpi=cast(KPI, instance))  # this viewset's
 
+    @override
     def store(self, instance, data, *, created, version=None):
         return services.kpi_save(
             kpi=instance,
@@ -191,6 +211,7 @@ class KPIViewSet(AccessViewSet):
             version=version,
         )
 
+    @override
     def remove(self, instance):
         services.kpi_delete(kpi=instance)
 
@@ -211,6 +232,7 @@ class MeasurementViewSet(AppendOnlyAccessViewSet):
     ordering_fields = ["id", "as_of", "updated_at"]
     ordering = ["-id"]
 
+    @override
     def may_write(self, access: Access, obj: Model, request) -> bool:
         return access.can_record_measurement(cast(Measurement, obj).kpi)  # this viewset's objects
 
@@ -327,6 +349,7 @@ class GapScoreViewSet(ReadOnlyAccessViewSet):
     ordering_fields = ["computed_at", "score", "gap"]
     ordering = ["subject_type", "subject_id"]
 
+    @override
     def get_queryset(self):
         queryset = GapScore.objects.filter(scores_visible_to(self.access))
         if self.action == "list":
@@ -378,10 +401,13 @@ class AlertViewSet(ReadOnlyAccessViewSet):
     ordering_fields = ["opened_at", "severity", "last_seen_at"]
     ordering = ["-severity", "-opened_at", "-id"]
 
+    @override
     def get_queryset(self):
         return Alert.objects.filter(self.access.alert_filter())
 
     def may_write(self, access: Access, obj: Alert, request) -> bool:
+        """Who may act on an alert (acknowledge, snooze, resolve); read by ``strategy.permissions``
+        through ``may_write`` (this read-only viewset has no ``WriteMixin``)."""
         return access.can_handle_alert(obj)
 
     def _handle(self, service, input_serializer=AlertNoteSerializer) -> Response:
@@ -452,16 +478,21 @@ class WebhookViewSet(AccessViewSet):
     ordering = ["name", "id"]
 
     def may_use(self, access: Access, request) -> bool:
+        """Only people who may manage webhooks (read by ``strategy.permissions`` through
+        ``may_use``)."""
         return access.can_manage_webhooks
 
+    @override
     def get_queryset(self):
         return self.access.webhooks_scope(super().get_queryset())
 
+    @override
     def may_write(self, access: Access, obj, request) -> bool:
         # Whom it acts for is checked by the service (400 on ``owner``); here: may this
         # person manage webhooks at all (the queryset already holds only theirs).
         return access.can_manage_webhooks
 
+    @override
     def store(self, instance, data, *, created, version=None):
         if created:
             instance.created_by = self.request.user
@@ -469,6 +500,7 @@ class WebhookViewSet(AccessViewSet):
                 instance.owner = self.request.user
         return services.webhook_save(webhook=instance, version=version, by=self.request.user)
 
+    @override
     def remove(self, instance):
         services.webhook_delete(webhook=instance)
 
@@ -482,6 +514,7 @@ class MeViewSet(viewsets.GenericViewSet):
     pagination_class = None
     filter_backends: list = []
 
+    @override
     def get_queryset(self):
         if self.request.user.pk is None:  # anonymous (the schema generator): nobody's
             return NotificationPreferences.objects.none()

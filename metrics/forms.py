@@ -4,6 +4,7 @@ from typing import cast
 
 from django import forms
 from django.urls import reverse
+from typing_extensions import override
 
 from execsupport.validation import REASON_MAX, DateFormField, ModelForm
 from initiatives.models import Initiative
@@ -42,6 +43,9 @@ class MeasurementForm(ModelForm):
 
 
 class KPIForm(VersionedModelForm):
+    """The KPI page's create and edit form, with the reason for a plan change; a missing key is
+    proposed from the name."""
+
     owner = UserChoiceField(required=False)
     reason = forms.CharField(
         label="Reason for a plan change",
@@ -95,11 +99,13 @@ class KPIForm(VersionedModelForm):
         person_fields_scope(self, access=access, names=("owner",))
 
     def clean_team(self):
+        """Refuse a team the person does not lead."""
         team = self.cleaned_data["team"]
         if team and not self.access.leads(team.pk):
             raise forms.ValidationError("You can only place KPIs in teams you lead.")
         return team
 
+    @override
     def clean(self):
         cleaned = super().clean()
         if cleaned is None:  # a parent that returns nothing keeps cleaned_data (as Django does)
@@ -113,6 +119,9 @@ class KPIForm(VersionedModelForm):
 
 
 class AlertFilterForm(forms.Form):
+    """The filters of the alert list page: status, severity, kind, only mine, and every part's
+    alert."""
+
     STATUS_CHOICES = [
         ("active", "Open or acknowledged"),
         ("open", "Open"),

@@ -16,6 +16,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
+from typing_extensions import override
 
 from execsupport.outbound import outbound_url_validate
 from execsupport.validation import (
@@ -73,6 +74,10 @@ class SubjectType(models.TextChoices):
 
 
 class KPI(KeyUniqueIgnoringCase, VersionedModel):
+    """A key performance indicator: its plan (direction, baseline and target with dates, a range to
+    keep within, a trajectory), unit, cadence, owner and team, and the objective or initiative
+    it measures."""
+
     class Kind(models.TextChoices):
         LEADING = "leading", "Leading (warns early)"
         LAGGING = "lagging", "Lagging (shows the outcome)"
@@ -208,8 +213,10 @@ class KPI(KeyUniqueIgnoringCase, VersionedModel):
         return self.name
 
     def get_absolute_url(self) -> str:
+        """The KPI's page (by its key)."""
         return reverse("metrics:kpi-detail", args=[self.key])
 
+    @override
     def clean(self) -> None:
         errors: dict[str, str] = {}
         if self.baseline_date and self.target_date and self.target_date <= self.baseline_date:
@@ -293,6 +300,9 @@ class TargetRevision(models.Model):
 
 
 class Measurement(TimestampedModel):
+    """One value of a KPI on one day (one per KPI and date; a new value for the date is a
+    correction), with its source and who entered it."""
+
     class Source(models.TextChoices):
         MANUAL = "manual", "Entered by hand"
         API = "api", "API"
@@ -455,6 +465,10 @@ class GapScore(models.Model):
 
 
 class Alert(models.Model):
+    """A condition the gap engine found on a subject (KPI, initiative, milestone, objective, action
+    item): kind, severity, status (open, acknowledged, resolved), owner and team; one active
+    alert per ``dedup_key``."""
+
     class Kind(models.TextChoices):
         KPI_OFF_TRACK = "kpi_off_track", "KPI off track"
         KPI_AT_RISK = "kpi_at_risk", "KPI at risk"
@@ -641,10 +655,12 @@ class Alert(models.Model):
         return self.title
 
     def get_absolute_url(self) -> str:
+        """The alert's page."""
         return reverse("metrics:alert-detail", args=[self.pk])
 
     @property
     def is_active(self) -> bool:
+        """True while open or acknowledged."""
         return self.status in self.ACTIVE_STATUSES
 
     def is_snoozed(self, now=None) -> bool:
@@ -883,6 +899,9 @@ class Webhook(VersionedModel):
 
 
 class WebhookDelivery(models.Model):
+    """One delivery of an event to a webhook: its payload, status, attempts and last response or
+    error."""
+
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
         DELIVERED = "delivered", "Delivered"

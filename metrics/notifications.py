@@ -56,6 +56,7 @@ def webhook_signature(*, secret: str, body: bytes) -> str:
 
 
 def webhook_body(payload: dict) -> bytes:
+    """The payload as compact JSON with sorted keys: the bytes sent and signed."""
     return json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
 
 

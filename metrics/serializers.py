@@ -12,6 +12,7 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.validators import UniqueValidator
+from typing_extensions import override
 
 from execsupport.validation import (
     NOTE_MAX,
@@ -62,6 +63,9 @@ class LatestScoreSerializer(serializers.ModelSerializer):
 
 
 class ComponentSerializer(serializers.Serializer):
+    """One named component of a gap score: its score, weight, status and detail; ``subject_type``
+    and ``subject_id`` when it is a subject."""
+
     key = serializers.CharField()
     label = serializers.CharField()  # type: ignore[assignment]  # a field: DRF's metaclass takes it out of the class, Field.label stays
     score = serializers.FloatField(allow_null=True)
@@ -73,6 +77,9 @@ class ComponentSerializer(serializers.Serializer):
 
 
 class ContributorSerializer(serializers.Serializer):
+    """One contributor to a gap: its gap points and why; ``subject_type`` and ``subject_id`` when
+    it is a subject."""
+
     label = serializers.CharField()  # type: ignore[assignment]  # a field: DRF's metaclass takes it out of the class, Field.label stays
     gap_points = serializers.FloatField(allow_null=True)
     explanation = serializers.CharField()
@@ -83,6 +90,7 @@ class ContributorSerializer(serializers.Serializer):
 class ExplainedListSerializer(serializers.ListSerializer):
     """Explains every score of a page for the reader at once (one query for all references)."""
 
+    @override
     def to_representation(self, data):
         objects = list(data.all() if hasattr(data, "all") else data)
         scores_explain(scores=objects, access=_reader(self.context), html=False)
@@ -154,6 +162,7 @@ class GapScoreSerializer(serializers.ModelSerializer):
         ]
         list_serializer_class = ExplainedListSerializer
 
+    @override
     def to_representation(self, instance):
         if not hasattr(instance, "explained"):
             scores_explain(scores=[instance], access=_reader(self.context), html=False)
@@ -165,6 +174,9 @@ class GapScoreHistorySerializer(GapScoreSerializer):
 
 
 class KPISerializer(serializers.ModelSerializer):
+    """A KPI in the API (``/api/v1/kpis/``), with its latest score; ``reason`` is required when the
+    plan changes."""
+
     latest_score = LatestScoreSerializer(read_only=True, allow_null=True)
     reason = serializers.CharField(
         write_only=True,
@@ -205,6 +217,7 @@ class KPISerializer(serializers.ModelSerializer):
             "updated_at",
         ]
 
+    @override
     def get_fields(self):
         from strategy.serializers import ScopedRelatedField, person_field
 
@@ -227,6 +240,9 @@ class KPISerializer(serializers.ModelSerializer):
 
 
 class MeasurementSerializer(serializers.ModelSerializer):
+    """A measurement in the API (``/api/v1/measurements/``): the KPI by key, among those the caller
+    may see; a second value for a KPI and date replaces the first."""
+
     kpi = serializers.SlugRelatedField(
         slug_field="key", queryset=KPI.objects.all(), help_text="The KPI's stable key."
     )
@@ -242,6 +258,7 @@ class MeasurementSerializer(serializers.ModelSerializer):
         # (``measurement_record`` keeps the old one as a correction), as the ingest does.
         validators: list = []
 
+    @override
     def get_fields(self):
         from strategy.access import access_for
 
@@ -285,11 +302,14 @@ class MeasurementRecordedSerializer(MeasurementSerializer):
 
     @extend_schema_field(ImplausibleSerializer(allow_null=True))
     def get_implausible(self, obj) -> dict | None:
+        """The implausibility check of the value just recorded, or None when it is plausible."""
         check = getattr(obj, "implausible", None)
         return None if check is None else check.as_dict(obj.kpi.unit)
 
 
 class ImplausibleRowSerializer(ImplausibleSerializer):
+    """An implausible row of an ingest: its index in the batch and its KPI's key."""
+
     index = serializers.IntegerField(help_text="The row's index in the batch.")
     kpi = serializers.CharField(help_text="The KPI's key.")
 
@@ -311,6 +331,9 @@ class IngestRowSerializer(serializers.Serializer):
 
 
 class IngestRequestSerializer(serializers.Serializer):
+    """The body of a measurement ingest (``/api/v1/measurements/ingest/``): the rows, at most
+    ``API_INGEST_MAX_ROWS``."""
+
     measurements = IngestRowSerializer(  # type: ignore[call-arg]  # many=True passes max_length to its ListSerializer; the stubs lack it
         many=True,
         max_length=settings.API_INGEST_MAX_ROWS,
@@ -319,6 +342,9 @@ class IngestRequestSerializer(serializers.Serializer):
 
 
 class IngestResultSerializer(serializers.Serializer):
+    """What a measurement ingest did: rows received, created, updated and unchanged, the KPIs
+    touched and the implausible rows."""
+
     received = serializers.IntegerField()
     created = serializers.IntegerField()
     updated = serializers.IntegerField(help_text="Rows that changed a value (a correction).")
@@ -334,6 +360,7 @@ class IngestResultSerializer(serializers.Serializer):
 class ExplainedAlertListSerializer(serializers.ListSerializer):
     """Renders every alert of a page for the reader at once (one query for all references)."""
 
+    @override
     def to_representation(self, data):
         objects = list(data.all() if hasattr(data, "all") else data)
         alerts_render(alerts=objects, access=_reader(self.context), html=False)
@@ -351,6 +378,7 @@ class AlertSerializer(serializers.ModelSerializer):
         help_text="Figures of the rule; lists of subject ids hold only those you may see.",
     )
 
+    @override
     def to_representation(self, instance):
         if not hasattr(instance, "text"):
             alerts_render(alerts=[instance], access=_reader(self.context), html=False)
@@ -404,9 +432,13 @@ class WebhookSerializer(serializers.ModelSerializer):
     )
 
     def get_secret(self, instance) -> str | None:
+        """The signing secret, only in the response that created the webhook (``new_secret``); else
+        None."""
         return getattr(instance, "new_secret", None)
 
     def get_standard_secret(self, instance) -> str | None:
+        """The signing secret in the Standard Webhooks form (``whsec_...``), only when ``secret``
+        is shown."""
         from metrics.webhook_formats import standard_secret
 
         secret = getattr(instance, "new_secret", None)
@@ -432,6 +464,7 @@ class WebhookSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["created_by"]
 
+    @override
     def get_fields(self):
         from strategy.serializers import ScopedRelatedField, person_field
 

@@ -486,6 +486,9 @@ class BatchRejected(Exception):
 
 @dataclass
 class IngestResult:
+    """What ``measurements_ingest`` did: rows received, created, updated and unchanged, the KPIs
+    touched (keys) and the implausible rows."""
+
     received: int
     created: int
     updated: int

@@ -94,6 +94,8 @@ def gaps_runs_resume() -> dict:
 
 @shared_task(name="metrics.gaps_sweep", **RETRYING)
 def gaps_sweep() -> dict:
+    """Celery: the periodic sweep (``metrics.engine.sweep``): re-enqueue what is dirty or changed
+    by time alone, re-send what is stuck; returns its counts."""
     from metrics.engine import sweep
 
     return sweep()
@@ -101,6 +103,8 @@ def gaps_sweep() -> dict:
 
 @shared_task(name="metrics.alerts_notify", **RETRYING)
 def alerts_notify(alert_ids: list[int]) -> dict:
+    """Celery: email the owners of the new alerts and queue their webhook deliveries
+    (``metrics.notifications.alerts_notify``)."""
     from metrics.notifications import alerts_notify as notify
 
     return notify(alert_ids=alert_ids)

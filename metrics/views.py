@@ -91,6 +91,8 @@ def kpi_by_id(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 def kpi_detail(
     request: AuthenticatedHttpRequest, key: str, form: MeasurementForm | None = None
 ) -> HttpResponse:
+    """The KPI page: its score, chart, measurements, plan revisions and active alerts; ``form`` is
+    a rejected measurement form (then 400)."""
     access = access_for(request.user)
     kpi = kpi_get_for_user(access=access, key=key)
     today = timezone.localdate()
@@ -146,6 +148,8 @@ def kpi_detail(
 @login_required
 @require_POST
 def measurement_new(request: AuthenticatedHttpRequest, key: str) -> HttpResponse:
+    """Record a measurement of the KPI (its owner and team leaders; else 403); an implausible value
+    is only written once confirmed."""
     access = access_for(request.user)
     kpi = kpi_get_for_user(access=access, key=key)
     if not access.can_record_measurement(kpi):
@@ -477,12 +481,14 @@ def _next_or(request: HttpRequest, default: str) -> str:
 @login_required
 @require_POST
 def alert_ack(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """Acknowledge the alert with a note (``alert_acknowledge``)."""
     return _alert_action(request, pk, alert_acknowledge)
 
 
 @login_required
 @require_POST
 def alert_done(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """Resolve the alert with a note (``alert_resolve``)."""
     return _alert_action(request, pk, alert_resolve)
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from typing_extensions import override
 
 from security.models import SecurityEvent
 
@@ -15,11 +16,14 @@ class SecurityEventAdmin(admin.ModelAdmin):
     date_hierarchy = "at"
     readonly_fields = [f.name for f in SecurityEvent._meta.fields]
 
+    @override
     def has_add_permission(self, request) -> bool:
         return False
 
+    @override
     def has_change_permission(self, request, obj=None) -> bool:
         return False
 
+    @override
     def has_delete_permission(self, request, obj=None) -> bool:
         return False

@@ -13,6 +13,8 @@ from strategy.models import ApiToken
 
 
 class SecurityEventSerializer(serializers.ModelSerializer):
+    """An entry of the security log, read only (``/api/v1/security-events/``)."""
+
     actor = serializers.CharField(source="actor_name", help_text="Who acted (username then).")
     subject = serializers.CharField(
         source="subject_name", help_text="Whose account it concerns, or the name typed."
@@ -39,6 +41,9 @@ class SecurityEventSerializer(serializers.ModelSerializer):
 
 
 class SecurityEventFilter(filters.FilterSet):
+    """Filters of the security log: kind, person (the username who acted or is concerned) and a
+    time range."""
+
     kind = filters.ChoiceFilter(choices=SecurityEvent.Kind.choices)
     person = filters.CharFilter(method="filter_person", label="Username who acted or concerned.")
     since = filters.IsoDateTimeFilter(field_name="at", lookup_expr="gte")
@@ -49,6 +54,8 @@ class SecurityEventFilter(filters.FilterSet):
         fields = ["kind", "person", "since", "until"]
 
     def filter_person(self, queryset, name, value):
+        """Entries whose actor or subject had this username (case-insensitive); a blank value
+        filters nothing."""
         from django.db.models import Q
 
         value = value.strip()
@@ -69,4 +76,5 @@ class SecurityEventViewSet(ReadOnlyAccessViewSet):
     ordering = ["-at", "-id"]
 
     def may_use(self, access: Access, request) -> bool:
+        """The strategy office only (read by ``strategy.permissions`` through ``may_use``)."""
         return access.is_office

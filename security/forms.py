@@ -5,6 +5,7 @@ import datetime as dt
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from typing_extensions import override
 
 from execsupport.validation import DateFormField, validate_no_nul
 from metrics.models import Alert, Webhook
@@ -36,6 +37,7 @@ class SecurityEventFilterForm(forms.Form):
     since = DateFormField(required=False, label="From", widget=DateInput())
     until = DateFormField(required=False, label="To", widget=DateInput())
 
+    @override
     def clean(self):
         super().clean()
         data = self.cleaned_data  # what the base clean() returns

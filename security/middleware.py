@@ -20,6 +20,8 @@ class ApiAuthFailureMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        """Record a 401 answered under the API prefix as a security event (noisy kind: counted per
+        window)."""
         response = self.get_response(request)
         if response.status_code == 401 and request.path.startswith(API_PREFIX):
             from security.models import SecurityEvent

@@ -11,6 +11,9 @@ from django.utils import timezone
 
 
 class SecurityEvent(models.Model):
+    """One entry of the security log: what happened (``Kind``), who did it, whose account it
+    concerns, from where, and its details; noisy kinds are counted on one row per window."""
+
     class Kind(models.TextChoices):
         SIGN_IN = "sign_in", "Signed in"
         SIGN_IN_FAILED = "sign_in_failed", "Sign-in failed"

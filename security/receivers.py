@@ -31,6 +31,7 @@ def _path(request) -> str:
 
 
 def on_logged_in(sender, request, user, **kwargs) -> None:
+    """Log a sign-in."""
     security_event_record(
         kind=Kind.SIGN_IN,
         request=request,
@@ -41,6 +42,7 @@ def on_logged_in(sender, request, user, **kwargs) -> None:
 
 
 def on_logged_out(sender, request, user, **kwargs) -> None:
+    """Log a sign-out (nothing when nobody was signed in)."""
     if user is None:
         return  # signing out when not signed in: nothing happened
     security_event_record(kind=Kind.SIGN_OUT, request=request, actor=user, subject=user, details={})
@@ -75,6 +77,7 @@ def on_login_failed(sender, credentials, request=None, **kwargs) -> None:
 
 
 def on_locked_out(sender, request, username, ip_address, **kwargs) -> None:
+    """Log a django-axes lock-out of the name typed (counted per window)."""
     typed = str(username or "")[:TYPED_NAME_MAX]
     security_failure_record(
         kind=Kind.LOCKED_OUT,
@@ -106,6 +109,7 @@ def _mfa_receiver(kind: str):
 
 
 def on_mfa_failed(sender, request, user, authenticator=None, **kwargs) -> None:
+    """Log a failed second factor (counted per window and account)."""
     security_failure_record(
         kind=Kind.MFA_FAILED,
         key=f"user:{user.pk}",
@@ -126,6 +130,7 @@ def token_ref(token) -> str:
 
 
 def on_token_created(sender, token, created_by, **kwargs) -> None:
+    """Log an API token's creation: its reference, name, scopes and expiry (never the secret)."""
     security_event_record(
         kind=Kind.TOKEN_CREATED,
         actor=created_by,
@@ -140,6 +145,7 @@ def on_token_created(sender, token, created_by, **kwargs) -> None:
 
 
 def on_tokens_revoked(sender, user, token_ids, by, reason, **kwargs) -> None:
+    """Log the revocation of tokens (their references) and the reason."""
     security_event_record(
         kind=Kind.TOKEN_REVOKED,
         actor=by,
@@ -180,6 +186,8 @@ MEMBERSHIP_FIELDS = ["role", "team", "user"]
 
 
 def on_membership_saved(sender, instance, created, raw=False, **kwargs) -> None:
+    """Log a membership added, or its role or team changed (from the state ``pre_save`` read);
+    fixtures and saves of other fields log nothing."""
     before = getattr(instance, "_security_before", None)
     if raw or before == "untouched":
         return
@@ -206,6 +214,7 @@ def on_membership_saved(sender, instance, created, raw=False, **kwargs) -> None:
 
 
 def on_membership_deleted(sender, instance, **kwargs) -> None:
+    """Log a membership removed; the person by name, or ``#<id>`` if the account is gone too."""
     user_model = get_user_model()
     subject = user_model._default_manager.filter(pk=instance.user_id).first()
     security_event_record(
@@ -220,6 +229,8 @@ ACCOUNT_FLAGS = {"is_superuser": "superuser", "is_staff": "staff", "is_active": 
 
 
 def on_account_pre_save(sender, instance, raw=False, update_fields=None, **kwargs) -> None:
+    """Read an account's role flags before it is saved, for ``on_account_saved``; note whether the
+    password was set."""
     if raw:
         return
     instance._security_password_set = getattr(instance, "_password", None) is not None
@@ -236,6 +247,8 @@ def on_account_pre_save(sender, instance, raw=False, update_fields=None, **kwarg
 
 
 def on_account_saved(sender, instance, created, raw=False, **kwargs) -> None:
+    """Log a password change, an account created with a role, or a role flag changed (one event per
+    flag)."""
     if raw:
         return
     if not created and getattr(instance, "_security_password_set", False):
@@ -313,6 +326,7 @@ TEAM_FIELDS = ["is_private"]
 
 
 def on_team_saved(sender, instance, created, raw=False, **kwargs) -> None:
+    """Log a team's privacy changed (a new team only when created private)."""
     before = getattr(instance, "_security_before", None)
     if raw or before == "untouched":
         return
@@ -354,6 +368,8 @@ def _webhook_facts(webhook) -> dict[str, Any]:
 
 
 def on_webhook_saved(sender, instance, created, raw=False, **kwargs) -> None:
+    """Log a webhook created or changed (per field, URLs by host only), with its owner as
+    subject."""
     before = getattr(instance, "_security_before", None)
     if raw or before == "untouched":
         return
@@ -382,6 +398,7 @@ def on_webhook_saved(sender, instance, created, raw=False, **kwargs) -> None:
 
 
 def on_webhook_deleted(sender, instance, **kwargs) -> None:
+    """Log a webhook deleted."""
     security_event_record(kind=Kind.WEBHOOK_DELETED, details=_webhook_facts(instance))
 
 

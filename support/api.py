@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 from rest_framework.response import Response
+from typing_extensions import override
 
 from execsupport.viewsets import BaseFilterSet, IdFilter, ReadOnlyAccessViewSet
 from support import selectors
@@ -21,6 +22,8 @@ from support.serializers import (
 
 
 class ReportFilter(BaseFilterSet):
+    """Filters of the report list: ``strategy``, ``period`` (ids) and ``status``."""
+
     strategy = IdFilter(field_name="strategy_id")
     period = IdFilter(field_name="period_id")
 
@@ -41,12 +44,15 @@ class AssessmentReportViewSet(ReadOnlyAccessViewSet):
     ordering_fields = ["as_of", "created_at"]
     ordering = ["-created_at", "-id"]
 
+    @override
     def get_queryset(self):
         return selectors.reports_visible(access=self.access).select_related("strategy", "period")
 
+    @override
     def get_serializer_class(self):
         return ReportSummarySerializer if self.action == "list" else ReportSerializer
 
+    @override
     def decorate(self, objects: list) -> list:
         if self.action != "retrieve":
             return objects
@@ -68,6 +74,8 @@ class AssessmentReportViewSet(ReadOnlyAccessViewSet):
 
 
 class BarrierFilter(BaseFilterSet):
+    """Filters of the barrier list: ``report`` (id) and ``capability``."""
+
     report = IdFilter(field_name="report_id")
 
     class Meta:
@@ -85,6 +93,7 @@ class BarrierViewSet(ReadOnlyAccessViewSet):
     ordering_fields = ["rank"]
     ordering = ["report_id", "rank"]
 
+    @override
     def get_queryset(self):
         return (
             Barrier.objects.filter(report__in=selectors.reports_visible(access=self.access))
@@ -94,14 +103,19 @@ class BarrierViewSet(ReadOnlyAccessViewSet):
             )
         )
 
+    @override
     def decorate(self, objects: list) -> list:
         return barrier_views(barriers=objects, access=self.access)
 
+    @override
     def retrieve(self, request, *args, **kwargs):
         return Response(self.get_serializer(self.decorate([self.get_object()])[0]).data)
 
 
 class MeasureFilter(BaseFilterSet):
+    """Filters of the measure list: ``barrier``, ``initiative`` (ids), category, capability and
+    adoption."""
+
     barrier = IdFilter(field_name="barrier_id")
     initiative = IdFilter(field_name="initiative_id")
 
@@ -123,6 +137,7 @@ class SupportMeasureViewSet(ReadOnlyAccessViewSet):
     ordering_fields = ["test_start", "created_at"]
     ordering = ["id"]
 
+    @override
     def decorate(self, objects: list) -> list:
         views = selectors.plan_read(
             access=self.access, today=timezone.localdate(), measure_ids=[m.pk for m in objects]
@@ -130,6 +145,7 @@ class SupportMeasureViewSet(ReadOnlyAccessViewSet):
         self._views = {view.measure.pk: view for view in views}
         return [self._views[m.pk].measure for m in objects]
 
+    @override
     def get_serializer_context(self):
         context = dict(super().get_serializer_context())
         context["views"] = getattr(self, "_views", {})

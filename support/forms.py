@@ -22,6 +22,8 @@ from surveys.catalogue import STANDARD_ITEMS
 
 
 class ReportForm(ModelForm):
+    """The form that starts an assessment report: its title and period (periods in date order)."""
+
     class Meta:
         model = AssessmentReport
         fields = ["title", "period"]
@@ -34,6 +36,8 @@ class ReportForm(ModelForm):
 
 
 class ReportNotesForm(ModelForm):
+    """The report's free-text notes: customer input and market trends."""
+
     class Meta:
         model = AssessmentReport
         fields = ["customer_input", "market_trends"]
@@ -101,12 +105,15 @@ class SupportMeasureForm(ModelForm):
             self.initial.setdefault("capability", barrier.capability)
 
     def clean_team(self):
+        """Refuse a team the person does not lead (the initiative is placed in it)."""
         team = self.cleaned_data["team"]
         if team and not self.access.leads(team.pk):
             raise forms.ValidationError("You can only place initiatives in teams you lead.")
         return team
 
     def measure_fields(self) -> dict:
+        """The cleaned values that belong to the measure (not its initiative), as keyword arguments
+        for the service."""
         data = self.cleaned_data
         return {
             "category": data["category"],

@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
+from typing_extensions import override
 
 from assessment.models import Capability
 from execsupport.validation import DESCRIPTION_MAX, text_validators, validate_date
@@ -81,10 +82,12 @@ class AssessmentReport(TimestampedModel):
         return self.title
 
     def get_absolute_url(self) -> str:
+        """The report's page."""
         return reverse("support:report", args=[self.pk])
 
     @property
     def is_frozen(self) -> bool:
+        """True once frozen: its barriers are fixed and it no longer changes."""
         return self.status == self.Status.FROZEN
 
 
@@ -117,6 +120,7 @@ class Barrier(models.Model):
         return f"{self.get_capability_display()} ({self.report})"
 
     def get_absolute_url(self) -> str:
+        """The report's page, anchored at this barrier."""
         return f"{self.report.get_absolute_url()}#barrier-{self.pk}"
 
 
@@ -168,8 +172,10 @@ class SupportMeasure(TimestampedModel):
         return str(self.initiative)
 
     def get_absolute_url(self) -> str:
+        """The page of the measure's initiative (a measure has no page of its own)."""
         return self.initiative.get_absolute_url()
 
+    @override
     def clean(self) -> None:
         errors = {}
         if self.test_start and self.test_end and self.test_end <= self.test_start:

@@ -131,6 +131,9 @@ def report_data_build(*, strategy: Strategy, as_of: dt.date) -> dict:
 # --- reading -------------------------------------------------------------------------------------
 @dataclass
 class GapLine:
+    """One line of a report's gap sections (health, teams, objectives): a label, score (0-100),
+    status and reason, as HTML for the page and as text for the API."""
+
     label: str  # HTML: the subject's label and link, for this reader
     score: float | None
     status: str
@@ -350,4 +353,5 @@ def _get(barrier, name: str):
 
 
 def capability_url() -> str:
+    """The capability assessments' list page."""
     return reverse("assessment:assessment-list")

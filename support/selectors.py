@@ -22,6 +22,7 @@ from support.tracking import GroupMovement, figure_of, figures_now, movement, tr
 
 
 def reports_visible(*, access: Access) -> QuerySet[AssessmentReport]:
+    """The reports a person may read: all of them for anyone with a role, none otherwise."""
     if not access.sees_anything:
         return AssessmentReport.objects.none()
     return AssessmentReport.objects.all()
@@ -38,6 +39,8 @@ def report_get_for_user(*, access: Access, pk: int) -> AssessmentReport:
 
 
 def barrier_get_for_user(*, access: Access, pk: int) -> Barrier:
+    """A barrier of a report the person may read, with its report's strategy and period; 404
+    otherwise."""
     barrier = (
         Barrier.objects.filter(pk=pk, report__in=reports_visible(access=access))
         .select_related("report__strategy", "report__period")
@@ -49,6 +52,7 @@ def barrier_get_for_user(*, access: Access, pk: int) -> Barrier:
 
 
 def measures_visible(*, access: Access) -> QuerySet[SupportMeasure]:
+    """The support measures whose initiative's team the person may see."""
     return access.scope(SupportMeasure.objects.all(), "initiative__team_id")
 
 
@@ -86,6 +90,9 @@ MISSING = {
 
 @dataclass
 class FigureRow:
+    """One targeted figure of a measure's tracking: its label, unit and movement (None: not shown
+    to this reader), or why it cannot be computed."""
+
     label: str
     unit: str
     movement: GroupMovement | None  # None: a survey figure this reader may not combine
@@ -99,6 +106,7 @@ class FigureRow:
 
     @property
     def others_missing(self) -> str:
+        """Why the other teams have no before/after ("": they have one)."""
         m = self.movement
         return "no other team has this figure at both dates" if m and not m.others_n else ""
 
@@ -113,6 +121,9 @@ def _missing_reason(kind: str, before: dict, after: dict, labels: tuple[str, str
 
 @dataclass
 class MeasureView:
+    """A support measure as its plan shows it: its barrier, the test's teams (names and links; the
+    hidden ones counted), the two dates' labels and the tracking rows."""
+
     measure: SupportMeasure
     barrier_label: str
     barrier_rank: int
@@ -125,6 +136,7 @@ class MeasureView:
 
     @property
     def adoption(self) -> FigureRow | None:
+        """The adoption row, when the first row is one; else None."""
         first = self.rows[0] if self.rows else None
         return first if first and first.label.startswith("Adoption") else None
 
@@ -250,6 +262,9 @@ def plan_read(
 
 @dataclass
 class BarrierChange:
+    """A barrier of the previous report: its rank and score then and now (None: no longer a
+    barrier) and its measures."""
+
     label: str
     rank_then: int
     score_then: float | None
@@ -260,6 +275,9 @@ class BarrierChange:
 
 @dataclass
 class Changes:
+    """What changed since the previous report: its barriers then and now, and the labels of the new
+    ones."""
+
     previous: AssessmentReport
     barriers: list[BarrierChange]
     new_barriers: list[str]

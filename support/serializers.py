@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from typing_extensions import override
 
 from support.models import AssessmentReport, SupportMeasure
 
 
 class GapLineSerializer(serializers.Serializer):
+    """A line of a gap section in the report API, as plain text."""
+
     label = serializers.CharField(source="label_text")  # type: ignore[assignment]  # a field: DRF's metaclass takes it off the class, Field.label stays
     score = serializers.FloatField(allow_null=True)
     status = serializers.CharField()
@@ -17,6 +20,8 @@ class GapLineSerializer(serializers.Serializer):
 
 
 class ComponentsSerializer(serializers.Serializer):
+    """The components of a barrier's score (0-1 each)."""
+
     gap = serializers.FloatField()
     capability_shortfall = serializers.FloatField()
     survey_shortfall = serializers.FloatField(
@@ -26,6 +31,9 @@ class ComponentsSerializer(serializers.Serializer):
 
 
 class BarrierSerializer(serializers.Serializer):
+    """A barrier in the API (``/api/v1/barriers/`` and within a report): rank, score and
+    components, the teams behind it and the ids of its measures."""
+
     id = serializers.IntegerField(source="pk", allow_null=True)
     rank = serializers.IntegerField()
     capability = serializers.CharField()
@@ -42,22 +50,30 @@ class BarrierSerializer(serializers.Serializer):
     measures = serializers.SerializerMethodField()
 
     def get_measures(self, barrier) -> list[int]:
+        """The ids of the barrier's measures (those the reader may see)."""
         return [m.pk for m in barrier.measures]
 
 
 class CapabilityScoreSerializer(serializers.Serializer):
+    """A capability's score in a report (1-5; null without an assessment)."""
+
     code = serializers.CharField()
     label = serializers.CharField()  # type: ignore[assignment]  # a field: DRF's metaclass takes it off the class, Field.label stays
     score = serializers.FloatField(allow_null=True)
 
 
 class ReportSummarySerializer(serializers.ModelSerializer):
+    """A report in the report list (``/api/v1/assessment-reports/``)."""
+
     class Meta:
         model = AssessmentReport
         fields = ["id", "title", "strategy", "period", "status", "as_of", "frozen_at"]
 
 
 class ReportSerializer(ReportSummarySerializer):
+    """One report in full (``/api/v1/assessment-reports/<id>/``): its notes and the sections as
+    this reader sees them."""
+
     health = GapLineSerializer(source="view.health", allow_null=True, read_only=True)
     teams_behind = GapLineSerializer(source="view.teams", many=True, read_only=True)
     teams_hidden = serializers.IntegerField(source="view.teams_hidden", read_only=True)
@@ -82,6 +98,9 @@ class ReportSerializer(ReportSummarySerializer):
 
 
 class MovementSerializer(serializers.Serializer):
+    """One row of a measure's tracking: means before and after for the test's teams and the others,
+    and the difference; numbers null when hidden from this reader."""
+
     label = serializers.CharField()  # type: ignore[assignment]  # a field: DRF's metaclass takes it off the class, Field.label stays
     unit = serializers.CharField()
     test_before = serializers.FloatField(source="movement.test_before", allow_null=True)
@@ -98,8 +117,10 @@ class MovementSerializer(serializers.Serializer):
     shown = serializers.SerializerMethodField()
 
     def get_shown(self, row) -> bool:
+        """False for a survey figure this reader may not combine."""
         return row.movement is not None
 
+    @override
     def to_representation(self, instance):
         if instance.movement is None:  # a survey figure this reader may not combine
             return {
@@ -123,6 +144,9 @@ class MovementSerializer(serializers.Serializer):
 
 
 class SupportMeasureSerializer(serializers.ModelSerializer):
+    """A support measure in the API (``/api/v1/support-measures/``), with its tracking; reads the
+    views the viewset put in the context (``views``)."""
+
     test_teams = serializers.SerializerMethodField()
     hidden_test_teams = serializers.SerializerMethodField()
     kpi = serializers.SerializerMethodField()
@@ -154,21 +178,27 @@ class SupportMeasureSerializer(serializers.ModelSerializer):
         return self.context["views"][measure.pk]
 
     def get_test_teams(self, measure) -> list[str]:
+        """The names of the test's teams the reader may see."""
         return [name for name, _url in self._view(measure).test_teams]
 
     def get_hidden_test_teams(self, measure) -> int:
+        """How many of the test's teams are hidden from the reader."""
         return self._view(measure).hidden_test_teams
 
     def get_kpi(self, measure) -> int | None:
+        """The adoption KPI's id, when the reader may see it."""
         kpi = self._view(measure).kpi
         return kpi.pk if kpi is not None else None
 
     def get_before(self, measure) -> str:
+        """The label of the date the tracking compares from."""
         return self._view(measure).before_label
 
     def get_after(self, measure) -> str:
+        """The label of the date the tracking compares to."""
         return self._view(measure).after_label
 
     @extend_schema_field(MovementSerializer(many=True))
     def get_tracking(self, measure) -> list[dict]:
+        """The tracking rows (``MovementSerializer``): one per tracked figure."""
         return MovementSerializer(self._view(measure).rows, many=True).data  # type: ignore[return-value]  # many=True: a ListSerializer, its data a list

@@ -37,14 +37,17 @@ class GroupMovement:
 
     @property
     def test_change(self) -> float | None:
+        """The test's teams' mean after minus before; None without both."""
         return _minus(self.test_after, self.test_before)
 
     @property
     def others_change(self) -> float | None:
+        """The other teams' mean after minus before; None without both."""
         return _minus(self.others_after, self.others_before)
 
     @property
     def difference(self) -> float | None:
+        """The test's change minus the others'; None without both."""
         return _minus(self.test_change, self.others_change)
 
 

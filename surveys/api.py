@@ -10,6 +10,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
+from typing_extensions import override
 
 from execsupport.api import ErrorSerializer
 from execsupport.jsontypes import body_types_check
@@ -59,6 +60,7 @@ class SurveyViewSet(ReadOnlyAccessViewSet):
     ordering = ["-created_on", "id"]
     ordering_fields = ["created_on", "name"]
 
+    @override
     def get_queryset(self):
         return (
             super()
@@ -71,6 +73,8 @@ class SurveyViewSet(ReadOnlyAccessViewSet):
         responses={201: SurveySerializer, 400: ErrorSerializer, 403: ErrorSerializer},
     )
     def create(self, request, *args, **kwargs):
+        """Create a survey in the current strategy; 400 without a strategy or for bad values, 403
+        for a role that may not."""
         values = _input(SurveyCreateSerializer, request)
         strategy = strategy_current()
         if strategy is None:
@@ -87,6 +91,8 @@ class SurveyViewSet(ReadOnlyAccessViewSet):
 
 
 class RoundFilter(BaseFilterSet):
+    """Filter of the round list: ``survey`` (id)."""
+
     survey = IdFilter(field_name="survey_id")
 
     class Meta:
@@ -108,6 +114,7 @@ class RoundViewSet(ReadOnlyAccessViewSet):
     ordering_fields = ["closes_on", "opens_on"]
     filterset_class = RoundFilter
 
+    @override
     def get_queryset(self):
         qs = super().get_queryset()
         if self.access.is_office:
@@ -123,6 +130,7 @@ class RoundViewSet(ReadOnlyAccessViewSet):
         (``round_close``, ``round_reopen``, ``response_submit``), which raise PermissionDenied."""
         return True
 
+    @override
     def get_serializer_context(self):
         return {
             **super().get_serializer_context(),
@@ -135,6 +143,8 @@ class RoundViewSet(ReadOnlyAccessViewSet):
         responses={201: RoundSerializer, 400: ErrorSerializer, 403: ErrorSerializer},
     )
     def create(self, request, *args, **kwargs):
+        """Send a round of a visible survey (``services.round_send``); 400 for an unknown survey or
+        bad values, 403 for a role that may not."""
         values = dict(_input(RoundCreateSerializer, request))
         survey = (
             selectors.surveys_visible(access=self.access).filter(pk=values.pop("survey")).first()
@@ -156,6 +166,7 @@ class RoundViewSet(ReadOnlyAccessViewSet):
     @extend_schema(request=None, responses={200: RoundSerializer, 403: ErrorSerializer})
     @action(detail=True, methods=["post"])
     def close(self, request, pk=None, **kwargs):
+        """Close the round now; 403 for a role that may not."""
         round_ = self.get_object()
         try:
             services.round_close(access=self.access, round_=round_)
@@ -168,6 +179,8 @@ class RoundViewSet(ReadOnlyAccessViewSet):
     )
     @action(detail=True, methods=["post"])
     def reopen(self, request, pk=None, **kwargs):
+        """Reopen a closed round; 400 if it cannot be reopened (``services.round_reopen``), 403 for
+        a role that may not."""
         round_ = self.get_object()
         try:
             services.round_reopen(access=self.access, round_=round_, today=timezone.localdate())

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
+from typing_extensions import override
 
 
 class SurveysConfig(AppConfig):
@@ -8,6 +9,7 @@ class SurveysConfig(AppConfig):
 
     name = "surveys"
 
+    @override
     def ready(self) -> None:
         from django.core import checks
 

@@ -57,6 +57,7 @@ class Survey(models.Model):
         return self.name
 
     def get_absolute_url(self) -> str:
+        """The survey's page."""
         return reverse("surveys:detail", args=[self.pk])
 
 
@@ -113,6 +114,7 @@ class SurveyRound(models.Model):
         return f"{self.survey}: {self.label}"
 
     def get_absolute_url(self) -> str:
+        """The round's page."""
         return reverse("surveys:round", args=[self.pk])
 
     def is_open(self, *, today) -> bool:

@@ -63,6 +63,7 @@ class RoundCells:
     invited: dict[Hashable, int]
 
     def shown(self, cell: Hashable) -> bool:
+        """True if the cell has answers and is not suppressed for anonymity."""
         return cell in self.counts and cell not in self.suppressed
 
     def top_level(self, team_ids: Iterable[int]) -> list[int]:

@@ -10,6 +10,8 @@ from surveys.models import SCALE_MAX, SCALE_MIN, TEXT_ANSWER_MAX, Question, Surv
 
 
 class QuestionSerializer(serializers.ModelSerializer):
+    """A survey question as listed with its survey: code, kind and text."""
+
     class Meta:
         model = Question
         fields = ["code", "kind", "text"]
@@ -55,9 +57,11 @@ class RoundSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_is_open(self, obj: SurveyRound) -> bool:
+        """Whether the round takes answers today (``today`` from the context)."""
         return obj.is_open(today=self.context["today"])
 
     def get_teams(self, obj: SurveyRound) -> list[int]:
+        """The ids of the round's teams the reader may see, ascending."""
         access = self.context["access"]
         return sorted(
             rt.team_id for rt in obj.round_teams.all() if access.can_view_team(rt.team_id)
@@ -106,6 +110,9 @@ class ItemResultSerializer(serializers.Serializer):
 
 
 class QuestionResultsSerializer(serializers.Serializer):
+    """The results of one question: one figure per round and team (numbers null where
+    suppressed)."""
+
     code = serializers.CharField()
     text = serializers.CharField()
     results = ItemResultSerializer(many=True)

@@ -213,6 +213,8 @@ def answering_teams(*, user, round_: SurveyRound) -> list[Team]:
 
 
 def has_answered(*, user, round_: SurveyRound) -> bool:
+    """True if the person took part in the round (their answers themselves are not linked to
+    them)."""
     return Participation.objects.filter(round=round_, person=user).exists()
 
 

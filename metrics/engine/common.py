@@ -86,6 +86,7 @@ class Outcome:
 
     @property
     def key(self) -> Key:
+        """(subject_type, subject_id) of the subject."""
         return (self.subject.subject_type, self.subject.subject_id)
 
 
@@ -221,6 +222,8 @@ class Actors:
         self._people.update(p for p in people if p is not None)
 
     def route(self, *owners: int | None, team_id: int | None) -> Route:
+        """Who must act: the first of ``owners`` who may see the subject, else the team's first
+        leader, else the strategy office, else nobody (``Route(None, "")``)."""
         for i, owner in enumerate(owners):
             if owner is not None and self.sees(owner, team_id):
                 return Route(owner, "owner" if i == 0 else "owner_chain")
@@ -234,6 +237,7 @@ class Actors:
         return Route(None, "")
 
     def actor(self, *owners: int | None, team_id: int | None) -> int | None:
+        """The id of who must act (``route``'s ``actor_id``); None: nobody."""
         return self.route(*owners, team_id=team_id).actor_id
 
     def sees(self, person: int, team_id: int | None) -> bool:
@@ -346,15 +350,18 @@ class LatestCache:
         self._loaded: set[Key] = set()
 
     def load(self, *, keys: Iterable[Key]) -> None:
+        """Read the latest scores of the keys not read yet, in one query."""
         missing = set(keys) - self._loaded
         if missing:
             self._rows.update(latest_load(keys=missing))
             self._loaded |= missing
 
     def get(self, key: Key) -> GapScore | None:
+        """The latest score read for the key; None if it has none (or was not loaded)."""
         return self._rows.get(key)
 
     def scored_weight(self, key: Key) -> float:
+        """The weight its latest score covered (``components.scored_weight``); 0 without a score."""
         row = self._rows.get(key)
         if row is None or row.score is None:
             return 0.0
@@ -364,6 +371,7 @@ class LatestCache:
             return 0.0
 
     def forget(self, keys: Iterable[Key]) -> None:
+        """Drop the keys (scores just written): the next ``load`` reads them again."""
         for key in keys:
             self._rows.pop(key, None)
             self._loaded.discard(key)

@@ -107,6 +107,8 @@ def kpi_work_closed(row: dict) -> bool:
 
 
 def kpi_subject(row: dict, actors: Actors) -> Subject:
+    """The engine's subject of a KPI row, routed to its owner, else the owner of its objective,
+    then of its initiative, else its team's leader or the office."""
     route = actors.route(
         row["owner_id"],
         row["objective__owner_id"],
@@ -235,4 +237,5 @@ def kpis_compute(
 
 
 def subject_key(subject: Subject) -> tuple[str, int]:
+    """(subject_type, subject_id) of the subject."""
     return (subject.subject_type, subject.subject_id)

@@ -44,6 +44,8 @@ JSON_FIELDS = {"forecast", "data_quality", "components", "contributors", "reason
 
 
 def score_fields(outcome: Outcome) -> dict:
+    """The score columns of an outcome, JSON-native; ``components`` gets a ``fingerprint`` of them,
+    so the next run sees an unchanged score without reading its JSON."""
     r = outcome.result
     fields = {name: clean(getattr(r, name)) for name in SCORE_FIELDS}
     fields["data_quality"] = fields["data_quality"] or {}

@@ -34,6 +34,9 @@ from metrics.scoring.quality import kpi_is_stale
 
 @dataclass
 class RunStats:
+    """Counts of a run or a chunk: subjects computed, scores written, subjects unavailable, the ids
+    of alerts opened, and the seconds taken."""
+
     computed: int = 0
     written: int = 0
     unavailable: int = 0
@@ -41,6 +44,7 @@ class RunStats:
     seconds: float = 0.0
 
     def add(self, other: RunStats) -> None:
+        """Add another chunk's counts to these."""
         self.computed += other.computed
         self.written += other.written
         self.unavailable += other.unavailable
@@ -48,6 +52,8 @@ class RunStats:
         self.seconds += other.seconds
 
     def as_dict(self) -> dict:
+        """The counts as JSON for a task's result (``alerts_opened`` as a count, seconds rounded to
+        ms)."""
         return {
             "computed": self.computed,
             "written": self.written,
@@ -58,6 +64,7 @@ class RunStats:
 
 
 def chunks(ids: list[int], size: int) -> Iterable[list[int]]:
+    """The ids in consecutive lists of at most ``size``, in order."""
     for start in range(0, len(ids), size):
         yield ids[start : start + size]
 

@@ -114,10 +114,13 @@ class Result:
 
 
 def clamp(value: float, low: float = 0.0, high: float = 1.0) -> float:
+    """The value bounded to [low, high] (by default 0-1)."""
     return min(high, max(low, value))
 
 
 def status_for_attainment(attainment: float, thresholds: Thresholds) -> str:
+    """The status of an attainment (0-1): on track from ``thresholds.on_track``, at risk from
+    ``thresholds.off_track``, else off track."""
     if attainment >= thresholds.on_track:
         return ON_TRACK
     if attainment >= thresholds.off_track:

@@ -41,6 +41,8 @@ RAG_SCORE = {"green": 100.0, "amber": 60.0, "red": 20.0}
 
 @dataclass(frozen=True)
 class Milestone:
+    """A milestone as the initiative score reads it (weight: its share of the milestones)."""
+
     id: int
     title: str
     due_date: date
@@ -50,6 +52,9 @@ class Milestone:
 
 @dataclass(frozen=True)
 class InitiativeFacts:
+    """What the initiative score reads of an initiative: status and dates, reported progress (0-1),
+    milestones, last check-in, budget and spend, its KPIs' scores and its pauses."""
+
     title: str
     status: str  # Initiative.Status value
     start_date: date
@@ -130,6 +135,8 @@ def initiative_delivered(*, facts: InitiativeFacts, today: date) -> tuple[float,
 def initiative_score(
     *, facts: InitiativeFacts, today: date, thresholds: Thresholds | None = None
 ) -> Result:
+    """The initiative's score from its components (see the module docstring) on ``today``; a
+    cancelled one gets no score (``NO_DATA``)."""
     t = thresholds or Thresholds()
     if facts.status == "cancelled":
         return Result(status=NO_DATA, reason="Cancelled: not scored and left out of rollups.")

@@ -44,6 +44,9 @@ EPSILON = 1e-9
 
 @dataclass(frozen=True)
 class KpiPlan:
+    """A KPI's plan as the KPI score reads it: direction, baseline and target (values, dates),
+    cadence in days, range bounds and trajectory."""
+
     name: str
     direction: str  # "increase" | "decrease" | "range"
     baseline_value: float
@@ -59,6 +62,7 @@ class KpiPlan:
 
     @property
     def is_range(self) -> bool:
+        """True for a keep-within-range KPI."""
         return self.direction == "range"
 
     @property

@@ -67,6 +67,9 @@ def part_weight(
 
 @dataclass(frozen=True)
 class Child:
+    """A part of a rollup (a KPI, initiative or objective under its parent): its score (0-100),
+    weight, status and detail."""
+
     key: str
     label: str
     score: float | None
@@ -99,6 +102,7 @@ class Child:
 
     @property
     def details(self) -> Any:
+        """The detail as parts when it has them, else as text."""
         return self.detail if self.detail_parts is None else self.detail_parts
 
 

@@ -13,6 +13,7 @@ from typing import TextIO, cast
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from tqdm import tqdm
+from typing_extensions import override
 
 from metrics.engine import (
     HistoryExists,
@@ -24,8 +25,12 @@ from metrics.engine import (
 
 
 class Command(BaseCommand):
+    """``recompute_gaps``: a full recompute here or by the workers (``--enqueue``), optionally
+    after filling past weeks' history."""
+
     help = "Recompute every gap score, forecast and alert (full recompute)."
 
+    @override
     def add_arguments(self, parser) -> None:
         parser.add_argument(
             "--chunk-size", type=int, default=None, help="Subjects per chunk (GAP_CHUNK_SIZE)."
@@ -45,6 +50,7 @@ class Command(BaseCommand):
         )
         parser.add_argument("--no-progress", action="store_true", help="No progress bar.")
 
+    @override
     def handle(
         self,
         *args,
