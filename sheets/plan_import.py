@@ -32,6 +32,7 @@ import pickle
 import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import IO, Any
@@ -63,7 +64,15 @@ from metrics.services import (
 )
 from metrics.work import work_batch, work_milestone_notify
 from sheets.columns import Sheet
-from sheets.reading import CellError, SheetRows, cell_date, file_read
+from sheets.reading import (
+    ROW_PROBLEM,
+    CellError,
+    RowProblem,
+    SheetRows,
+    cell_date,
+    cell_datetime_text,
+    file_read,
+)
 from strategy.access import Access, access_for
 from strategy.keys import keys_taken_ignoring_case
 from strategy.models import (
@@ -387,6 +396,7 @@ class _Cells:
         self.row = row
         self.bad: list[_BadCell] = []
         self.columns: set[str] = set()
+        self.column = ""
 
     def add(self, bad: _BadCell) -> None:
         self.bad.append(bad)
@@ -397,10 +407,13 @@ class _Cells:
             raise _Skip
         return self.row.get(column)
 
-    def step(self) -> _Cells:
+    def step(self, column: str = "") -> _Cells:
         """Run one check (``with cells.step(): ...``): a bad cell it finds is recorded, and the
         row's next checks still run. The row itself is the context manager: no generator per
-        check (a 5,000-row plan makes about 60,000 checks)."""
+        check (a 5,000-row plan makes about 60,000 checks). A ``ValidationError`` raised by a
+        helper or validator the check calls is a bad cell too: of the field it names, else of
+        ``column``."""
+        self.column = column
         return self
 
     def __enter__(self) -> _Cells:
@@ -412,7 +425,28 @@ class _Cells:
         if issubclass(kind, _BadCell):
             self.add(error)
             return True
+        if issubclass(kind, ValidationError):
+            for column, code, message in _validation_items(error):
+                self.add(_BadCell(column or self.column, code, message))
+            return True
         return issubclass(kind, _Skip)
+
+
+def _validation_items(error: ValidationError) -> Iterator[tuple[str, str, str]]:
+    """A ``ValidationError`` as ``(field or "", code, message)``, one per message."""
+    if hasattr(error, "error_dict"):
+        for name, errors in error.error_dict.items():
+            for item in errors:
+                message = item.message % item.params if item.params else item.message
+                yield (
+                    ("" if name == NON_FIELD_ERRORS else name),
+                    item.code or "invalid",
+                    str(message),
+                )
+    else:
+        for item in error.error_list:
+            message = item.message % item.params if item.params else item.message
+            yield "", item.code or "invalid", str(message)
 
 
 def _choice(column: str, value: Any, choices: tuple[tuple[Any, str], ...]) -> Any:
@@ -457,27 +491,69 @@ def _datetime(column: str, value: Any) -> dt.datetime:
     elif isinstance(value, dt.date):
         moment = dt.datetime.combine(value, dt.time(12))
     else:
-        text = str(value).strip()
         try:
-            moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+            parsed = cell_datetime_text(str(value))
         except ValueError:
             raise _BadCell(
                 column,
                 "bad_date",
                 f"“{value}” is not a date: enter YYYY-MM-DD or YYYY-MM-DDTHH:MM.",
             ) from None
-        if len(text) == 10:
-            moment = moment.replace(hour=12)
+        if isinstance(parsed, dt.datetime):
+            moment = parsed
+        else:
+            moment = dt.datetime.combine(parsed, dt.time(12))
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment)
     return moment
 
 
-def _number_text(value: Any) -> str:
-    text = str(value).strip().replace("\u00a0", "").replace(" ", "")
-    if "," in text and "." not in text:
-        text = text.replace(",", ".")  # a decimal comma (semicolon-separated files)
-    return text
+# Whether the sheet being read writes numbers with a decimal comma (a semicolon-separated CSV
+# file); set by ``_Run.sheet`` for each sheet.
+_decimal_comma: ContextVar[bool] = ContextVar("decimal_comma", default=False)
+# Digits grouped by thousands with commas (``1,500``, ``120,000``, ``1,500,000``) or with dots
+# (``1.500``): a grouping or a decimal separator? The same reading of such a text can mean
+# another number in another locale, so it is refused, never guessed.
+_GROUPED_COMMA = re.compile(r"[+-]?[1-9]\d{0,2}(?:,\d{3})+")
+_GROUPED_DOT = re.compile(r"[+-]?[1-9]\d{0,2}(?:\.\d{3})+")
+_DECIMAL_COMMA = re.compile(r"[+-]?\d*,\d+")
+
+
+def _number_text(column: str, value: Any) -> str:
+    """A number cell's text with a decimal point, spaces (a thousands separator nobody reads as
+    a decimal one) taken out. A decimal comma is read only in a file that uses one (a
+    semicolon-separated CSV); a text whose separators can be read two ways (``1,500``,
+    ``1.500,5``, ``1.500`` in such a file) is ``_BadCell`` (``ambiguous_number``)."""
+    text = str(value).strip().replace("\u00a0", "").replace("\u202f", "").replace(" ", "")
+    if "," not in text and not (_decimal_comma.get() and _GROUPED_DOT.fullmatch(text)):
+        return text
+    if "," in text and "." in text:
+        raise _BadCell(
+            column,
+            "ambiguous_number",
+            f"“{value}” mixes a comma and a dot: write the number without thousands "
+            "separators, with a decimal point (1500.5).",
+        )
+    grouped = _GROUPED_COMMA.fullmatch(text) or _GROUPED_DOT.fullmatch(text)
+    if grouped:
+        separator = "," if "," in text else "."
+        whole = text.replace(separator, "")
+        if text.count(separator) > 1:
+            message = f"“{value}” is ambiguous: write {whole} without separators."
+        else:
+            fraction = f"{Decimal(text.replace(separator, '.')).normalize():f}"
+            message = f"“{value}” is ambiguous: write {whole} or {fraction}."
+        raise _BadCell(column, "ambiguous_number", message)
+    if _DECIMAL_COMMA.fullmatch(text):
+        if _decimal_comma.get():
+            return text.replace(",", ".")
+        raise _BadCell(
+            column,
+            "ambiguous_number",
+            f"“{value}” has a decimal comma in a file that separates its fields by commas: "
+            f"write {text.replace(',', '.')}.",
+        )
+    return text  # no number: the caller says so
 
 
 def _decimal(column: str, value: Any) -> Decimal:
@@ -485,7 +561,9 @@ def _decimal(column: str, value: Any) -> Decimal:
         raise _BadCell(column, "invalid", "Enter a number.")
     try:
         number = (
-            Decimal(str(value)) if isinstance(value, int | float) else Decimal(_number_text(value))
+            Decimal(str(value))
+            if isinstance(value, int | float)
+            else Decimal(_number_text(column, value))
         )
     except InvalidOperation:
         raise _BadCell(column, "invalid", f"“{value}” is not a number.") from None
@@ -498,7 +576,7 @@ def _float(column: str, value: Any) -> float:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return float(value)
     try:
-        return float(_number_text(value))
+        return float(_number_text(column, value))
     except ValueError:
         raise _BadCell(column, "invalid", f"“{value}” is not a number.") from None
 
@@ -652,16 +730,8 @@ class _Run:
 
     def model_errors(self, sheet: str, row: int, error: ValidationError, columns: dict) -> None:
         """A model's ``ValidationError`` as row errors, its fields named as the sheet's columns."""
-        if hasattr(error, "error_dict"):
-            for name, errors in error.error_dict.items():
-                column = "" if name == NON_FIELD_ERRORS else columns.get(name, name)
-                for item in errors:
-                    message = item.message % item.params if item.params else item.message
-                    self.error(sheet, row, column, item.code or "invalid", str(message))
-        else:
-            for item in error.error_list:
-                message = item.message % item.params if item.params else item.message
-                self.error(sheet, row, "", item.code or "invalid", str(message))
+        for name, code, message in _validation_items(error):
+            self.error(sheet, row, columns.get(name, name), code, message)
 
     # --- sheets ------------------------------------------------------------------------------
     def sheet(self, sheet_rows: SheetRows) -> None:
@@ -678,20 +748,34 @@ class _Run:
             self.error(
                 sheet.name, 1, column, "missing_column", f"The column “{column}” is missing."
             )
-        if missing:
+        named = [h for h in sheet_rows.headers if h]
+        twice = sorted({h for h in named if named.count(h) > 1})
+        for column in twice:
+            self.error(
+                sheet.name, 1, column, "duplicate_column",
+                f"The column “{column}” is in the header {named.count(column)} times: keep one.",
+            )  # fmt: skip
+        if missing or twice:
             return
+        token = _decimal_comma.set(sheet_rows.decimal_comma)
         try:
             with transaction.atomic():
                 getattr(self, f"_{sheet.name}")(sheet, sheet_rows, sheet_report)
         except (IntegrityError, VersionConflict) as error:
             # A rule only the database knew, or a row changed meanwhile: the sheet as a whole.
             self.error(sheet.name, 1, "", "not_written", f"The sheet could not be written: {error}")
+        except ValidationError as error:
+            # Never a crash: a rule no row check caught (each row's are caught where it is
+            # built) is the sheet's error.
+            self.model_errors(sheet.name, 1, error, {})
+        finally:
+            _decimal_comma.reset(token)
 
     def _rows(self, sheet: Sheet, sheet_rows: SheetRows) -> list[tuple[int, dict, _Cells]]:
         """Every row with its ``_Cells``, in which the spreadsheet errors and the empty required
         cells are already reported (the row's other cells are still checked)."""
         rows = []
-        for number, row in sheet_rows.rows:
+        for number, row in self._readable(sheet, sheet_rows):
             cells = _Cells(row)
             for column, value in row.items():
                 if isinstance(value, CellError):
@@ -703,6 +787,16 @@ class _Run:
                     cells.add(_BadCell(column, "required", f"The {column} is required."))
             rows.append((number, row, cells))
         return rows
+
+    def _readable(self, sheet: Sheet, sheet_rows: SheetRows) -> Iterator[tuple[int, dict]]:
+        """The sheet's rows, but a row the reader could not split into its columns
+        (``RowProblem``: more fields than the header) is reported and left out."""
+        for number, row in sheet_rows.rows:
+            problem = row.get(ROW_PROBLEM)
+            if isinstance(problem, RowProblem):
+                self.error(sheet.name, number, "", problem.code, problem.message)
+                continue
+            yield number, row
 
     def _keys_once(self, sheet: Sheet, rows: list[tuple[int, dict, _Cells]]) -> list:
         first: dict[str, int] = {}
@@ -1015,7 +1109,11 @@ class _Run:
                 out.count("created", number, name)
             elif obj.changed_fields():
                 if self.write:
-                    save(obj, extra)
+                    try:
+                        save(obj, extra)
+                    except ValidationError as error:  # a rule the service adds: this row's
+                        self.model_errors(out.sheet, number, error, {})
+                        continue
                 out.count("updated", number, name)
             else:
                 out.count("unchanged", number, name)
@@ -1323,7 +1421,7 @@ class _Run:
         flag. Rows stream from the file into the ingest's plain rows."""
         batch: list[dict] = []
         numbers: list[int] = []
-        for number, row in sheet_rows.rows:
+        for number, row in self._readable(sheet, sheet_rows):
             bad: dict[str, tuple[str, str]] = {}  # column: (code, message)
             for column, cell in row.items():
                 if isinstance(cell, CellError):
@@ -1345,7 +1443,14 @@ class _Run:
             elif isinstance(as_of, dt.date):
                 as_of = as_of.isoformat()
             elif as_of is not None:
-                as_of = str(as_of).strip()[:10] if "T" in str(as_of) else str(as_of).strip()
+                as_of = str(as_of).strip()
+                try:  # a date and time as a date; anything else the ingest's date check refuses
+                    moment = cell_datetime_text(as_of)
+                except ValueError:
+                    pass
+                else:
+                    if isinstance(moment, dt.datetime):
+                        as_of = moment.date().isoformat()
             kpi = row.get("kpi")
             item = {"kpi": _text("kpi", kpi) if kpi is not None else None, "as_of": as_of,
                     "value": value}  # fmt: skip
@@ -1439,12 +1544,13 @@ class _Run:
             checkin = CheckIn(
                 blockers=_text("blockers", row["blockers"]) if row.get("blockers") else "",
                 next_steps=_text("next_steps", row["next_steps"]) if row.get("next_steps") else "",
-                blocker_tags=blocker_tags_join(
-                    tag.strip().lower()
-                    for tag in re.split(r"[,;]", str(row.get("blocker_tags") or ""))
-                    if tag.strip()
-                ),
             )
+            with cells.step("blocker_tags"):
+                checkin.blocker_tags = blocker_tags_join(
+                    tag.strip().lower()
+                    for tag in re.split(r"[,;]", str(cells.get("blocker_tags") or ""))
+                    if tag.strip()
+                )
             with cells.step():
                 initiative_key = _text("initiative", cells.get("initiative"))
                 initiative = self.initiatives.get(initiative_key)
@@ -1493,9 +1599,15 @@ class _Run:
                 self.model_errors(sheet.name, number, error, columns)
                 continue
             good.append((number, checkin, label))
-        for _number, checkin, _label in sorted(good, key=lambda g: g[1].created_at):
-            checkin_append(checkin=checkin)  # the initiative's progress follows the newest
-        for number, _checkin, label in good:
+        written = []
+        for number, checkin, label in sorted(good, key=lambda g: g[1].created_at):
+            try:
+                checkin_append(checkin=checkin)  # the initiative's progress follows the newest
+            except ValidationError as error:
+                self.model_errors(sheet.name, number, error, columns)
+            else:
+                written.append((number, label))
+        for number, label in sorted(written):
             out.count("created", number, label)
 
 

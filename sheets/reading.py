@@ -105,6 +105,23 @@ class SheetRows:
     sheet: Sheet
     headers: list[str]
     rows: Iterator[tuple[int, dict[str, Any]]]
+    # A comma in a number is a decimal comma (a semicolon-separated CSV file); elsewhere a
+    # comma in a number is ambiguous (a thousands separator or a decimal comma?).
+    decimal_comma: bool = False
+
+
+# The key of a row that cannot be read as its header says: ``{ROW_PROBLEM: RowProblem}`` and no
+# other cell (no column is named "").
+ROW_PROBLEM = ""
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """A row read as a whole wrong: ``code`` and a plain ``message`` (more fields than the
+    header, so that its cells cannot be told apart)."""
+
+    code: str
+    message: str
 
 
 def _header(values) -> list[str]:
@@ -115,8 +132,10 @@ def _header(values) -> list[str]:
     return names
 
 
-def _rows(headers: list[str], values_iter, first: int) -> Iterator[tuple[int, dict[str, Any]]]:
-    yield from _rows_of(headers, _rows_guarded(values_iter), first)
+def _rows(
+    headers: list[str], values_iter, first: int, *, fields_checked: bool = False
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    yield from _rows_of(headers, _rows_guarded(values_iter), first, fields_checked=fields_checked)
 
 
 # What a damaged workbook raises while openpyxl parses it lazily (read-only mode), mid-sheet;
@@ -132,9 +151,19 @@ def _rows_guarded(values_iter) -> Iterator:
         raise FileUnreadable(f"The workbook is damaged and cannot be read ({error}).") from None
 
 
-def _rows_of(headers: list[str], values_iter, first: int) -> Iterator[tuple[int, dict[str, Any]]]:
+def _rows_of(
+    headers: list[str], values_iter, first: int, *, fields_checked: bool = False
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Each row as ``(number, {column: value})``. ``fields_checked`` (a CSV file): a row with
+    more filled fields than the header is one ``RowProblem`` (a workbook's cells keep their
+    columns: a filled cell past the header is not read, as an unknown column is not)."""
     for number, values in enumerate(values_iter, start=first):
         if values is None:
+            continue
+        if fields_checked and any(str(v).strip() for v in values[len(headers) :]):
+            # A field separator inside an unquoted text (a ";" in a description): the cells
+            # after it are shifted, and which is which cannot be told.
+            yield number, {ROW_PROBLEM: RowProblem("too_many_fields", _too_many(values, headers))}
             continue
         row = {}
         blank = True
@@ -157,6 +186,16 @@ def _rows_of(headers: list[str], values_iter, first: int) -> Iterator[tuple[int,
             row[name] = value
         if not blank:
             yield number, row
+
+
+def _too_many(values, headers: list[str]) -> str:
+    count = len(values)
+    while count > len(headers) and (values[count - 1] is None or str(values[count - 1]) == ""):
+        count -= 1
+    return (
+        f"This row has {count} fields; the header has {len(headers)}: a text holding the "
+        "field separator must be in double quotes."
+    )
 
 
 def _sheet_named(title: str) -> Sheet | None:
@@ -456,7 +495,12 @@ def _csv_read(stream: IO[bytes]) -> SheetRows:
                 "The CSV file is not UTF-8 text: save it as “CSV UTF-8” and upload it again."
             ) from None
 
-    return SheetRows(sheet=sheet, headers=headers, rows=_rows(headers, values(), 2))
+    return SheetRows(
+        sheet=sheet,
+        headers=headers,
+        rows=_rows(headers, values(), 2, fields_checked=True),
+        decimal_comma=delimiter == ";",
+    )
 
 
 def sheet_by_name(name: str) -> Sheet:
@@ -464,13 +508,31 @@ def sheet_by_name(name: str) -> Sheet:
     return SHEETS_BY_NAME[name]
 
 
+# A date, optionally with a time (``T`` or a space, then ``HH:MM``, seconds, fraction, offset):
+# the whole text, so that "2026-01-011" is not read as 2026-01-01.
+_ISO_DATE_TIME = re.compile(
+    r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d{1,6})?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
+)
+
+
+def cell_datetime_text(text: str) -> dt.datetime | dt.date:
+    """Text ``YYYY-MM-DD`` as a date, ``YYYY-MM-DD[T ]HH:MM[:SS[.f]][offset]`` as a datetime,
+    the whole text and nothing else (``20260101``, ``2026-W01-1`` or ``2026-01-011`` are no
+    dates). ``ValueError`` else."""
+    text = text.strip()
+    if not _ISO_DATE_TIME.fullmatch(text):
+        raise ValueError(text)
+    if len(text) == 10:
+        return dt.date.fromisoformat(text)
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
 def cell_date(value: Any) -> dt.date:
-    """A cell as a date: a spreadsheet date, or text ``YYYY-MM-DD``. ``ValueError`` else."""
+    """A cell as a date: a spreadsheet date, or text ``YYYY-MM-DD`` (a time after it is
+    allowed, as a spreadsheet saves a date cell in a CSV file). ``ValueError`` else."""
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
         return value
-    text = str(value).strip()
-    if len(text) >= 10 and text[4] == "-" and text[7] == "-":
-        return dt.date.fromisoformat(text[:10])
-    raise ValueError(text)
+    parsed = cell_datetime_text(str(value))
+    return parsed.date() if isinstance(parsed, dt.datetime) else parsed
