@@ -114,6 +114,11 @@ class PlanImportViewSet(viewsets.GenericViewSet):
                 description="No readable file, or (apply) bad rows: each with its sheet and "
                 "column as field, its row number as index; nothing was written.",
             ),
+            409: OpenApiResponse(
+                ErrorSerializer,
+                description="(apply) The plan changed since this person's preview of the same "
+                "file (code changed_since_preview): nothing was written; preview it again.",
+            ),
         },
     )
     def create(self, request, *args, **kwargs):
@@ -144,6 +149,14 @@ class PlanImportViewSet(viewsets.GenericViewSet):
                 detail=str(error),
                 errors=[{"field": "file", "code": "unreadable", "message": str(error)}],
             ) from None
+        if report.changed_since_preview:
+            raise ApiError(
+                status_code=409,
+                detail=report.errors[0].message,
+                errors=[
+                    {"field": "file", "code": e.code, "message": e.message} for e in report.errors
+                ],
+            )
         if apply and not report.ok:
             raise ApiError(
                 status_code=400,

@@ -4,10 +4,14 @@
 transaction, creates and updates what the rows describe. The preview and the apply are the same
 run: a preview (``apply=False``) or a file with any bad row is rolled back at the end, so the
 preview's created / updated / unchanged counts and its errors are exactly what applying gives.
-A file of keyed sheets only (objectives, initiatives, KPIs, milestones) is checked once: its
-preview writes nothing and keeps the validated rows (``sheets.models.PlanPreview``), which the
-same person's apply of the same file writes unless anything the checks read changed since
-(then, or when a write fails, the apply checks the file afresh, and reports what it finds).
+A good preview is kept (``sheets.models.PlanPreview``) with the version of the data it checked
+(``plan_data_version``); the same person's apply of the same file refuses, writing nothing,
+when that data changed since (someone else's edit would be overwritten, or a row previewed as
+created would update theirs): the report's one error is ``CHANGED_SINCE_PREVIEW``, and the file
+is to be previewed again. A file of keyed sheets only (objectives, initiatives, KPIs,
+milestones) is checked once: its preview writes nothing and keeps the validated rows, which
+the apply writes. An apply with no kept preview (the command without ``--dry-run`` first)
+checks and writes the file in one run.
 
 The rules are the models' and the services' own: every row becomes a model instance checked by
 ``full_clean()`` (the shared validators of ``execsupport.validation`` on the fields, the
@@ -165,6 +169,11 @@ class ImportReport:
         return not self.errors
 
     @property
+    def changed_since_preview(self) -> bool:
+        """The apply was refused: the data changed since this person's preview of the file."""
+        return any(e.code == CHANGED_SINCE_PREVIEW for e in self.errors)
+
+    @property
     def changes(self) -> int:
         return sum(s.created + s.updated for s in self.sheets)
 
@@ -190,6 +199,21 @@ class ImportReport:
         }
 
 
+CHANGED_SINCE_PREVIEW = "changed_since_preview"
+CHANGED_SINCE_PREVIEW_MESSAGE = (
+    "The plan changed since your preview of this file (someone else changed what it "
+    "checked): nothing was imported. Preview the file again, check it, then apply it."
+)
+
+
+def _changed_since_preview(filename: str) -> ImportReport:
+    """The report of an apply refused because the data changed since its preview."""
+    return ImportReport(
+        filename=filename,
+        errors=[RowError("", 0, "", CHANGED_SINCE_PREVIEW, CHANGED_SINCE_PREVIEW_MESSAGE)],
+    )
+
+
 class _Rollback(Exception):
     """Ends the transaction of a preview or of a file with bad rows."""
 
@@ -199,11 +223,13 @@ def plan_import(
 ) -> ImportReport:
     """Preview (``apply=False``) or apply a plan file as ``user``; see the module docstring.
 
-    A file of keyed sheets only (objectives, initiatives, KPIs, milestones) is checked once:
-    its preview writes nothing and keeps what it validated (``sheets.models.PlanPreview``), and
-    the same person's apply of the same file writes those rows without reading or checking the
-    file again, as long as nothing the checks read has changed since (``plan_data_version``);
-    otherwise, or when writing them fails, the apply checks the file afresh.
+    A good preview is kept (``sheets.models.PlanPreview``); the same person's apply of the same
+    file is refused (one error, ``CHANGED_SINCE_PREVIEW``; nothing written) when anything the
+    checks read has changed since (``plan_data_version``), or when writing a kept preview's
+    rows fails. A file of keyed sheets only (objectives, initiatives, KPIs, milestones) is
+    checked once: its preview writes nothing and keeps what it validated, and the apply writes
+    those rows without reading or checking the file again. Without a kept preview the apply
+    checks and writes the file in one run.
 
     Raises ``sheets.reading.FileUnreadable`` for a file that is no plan file at all; bad rows
     are in the report (``report.ok`` False) and then nothing is written."""
@@ -211,13 +237,14 @@ def plan_import(
     digest = _file_digest(stream)
     if apply:
         kept = _preview_take(user=user, digest=digest, today=today)
-        if kept is not None:
-            report = _preview_replay(kept, user=user, today=today, filename=filename)
-            if report is not None:
-                return report
+        if kept is _CHANGED:
+            return _changed_since_preview(filename)
+        if kept is not None and kept[1] is not None:
+            return _preview_replay(kept, user=user, today=today, filename=filename)
     sheets = file_read(stream=stream, filename=filename)
     keep = not apply and all(s.sheet.name in KEYED_SHEETS for s in sheets)
-    version = plan_data_version() if keep else ""
+    # Read before the checks: a change made while they run makes the apply refuse too.
+    version = "" if apply else plan_data_version()
     report = ImportReport(filename=filename)
     record: list | None = [] if keep else None
     run = _Run(
@@ -244,7 +271,9 @@ def plan_import(
     else:
         report.applied = True
     report.errors.sort(key=lambda e: (_SHEET_ORDER.get(e.sheet, 99), e.row, e.column))
-    if keep and report.ok:
+    if not apply and report.ok:
+        # A file with measurements or check-ins keeps no rows (``record`` None), only the
+        # version: its apply checks it afresh, as they refer to what the database holds then.
         _preview_keep(
             user=user, digest=digest, today=today, version=version, report=report, steps=record
         )
@@ -318,9 +347,14 @@ def _preview_keep(*, user, digest: str, today, version: str, report, steps) -> N
     )  # fmt: skip
 
 
+# What ``_preview_take`` answers for a kept preview whose data changed since.
+_CHANGED = ("changed", None)
+
+
 def _preview_take(*, user, digest: str, today) -> tuple | None:
-    """The kept preview of this file by this person, consumed, when nothing changed since it
-    was checked: ``(report, steps)``; else None."""
+    """The kept preview of this file by this person, consumed: ``(report, steps)`` (``steps``
+    None: a preview that kept no rows), ``_CHANGED`` when what it checked changed since; None
+    when there is none (or none of ours that loads)."""
     from sheets.models import PlanPreview
 
     expired = timezone.now() - dt.timedelta(seconds=PREVIEW_SECONDS)
@@ -338,18 +372,20 @@ def _preview_take(*, user, digest: str, today) -> tuple | None:
     signature = salted_hmac(_PREVIEW_SALT, plan, algorithm="sha256").hexdigest()
     if not constant_time_compare(signature, kept.signature):
         return None
-    if kept.data_version != plan_data_version():
-        return None
+    if not constant_time_compare(kept.data_version, plan_data_version()):
+        return _CHANGED
     try:
         return pickle.loads(plan)  # noqa: S301 (signed above: our own pickle only)
     except Exception:  # kept by an older release whose classes changed: check afresh
         return None
 
 
-def _preview_replay(kept: tuple, *, user, today, filename: str) -> ImportReport | None:
-    """Write a kept preview's rows, all or nothing, and return its report as applied; None
-    when a write fails (a rule only the database knew): the caller then checks the file
-    afresh, which reports it."""
+def _preview_replay(kept: tuple, *, user, today, filename: str) -> ImportReport:
+    """Write a kept preview's rows, all or nothing, and return its report as applied. When a
+    write fails (a row changed or created by someone else between the version check and the
+    write, a rule only the database knew) nothing is written and the apply is refused as
+    changed since the preview: checking afresh could turn a previewed creation into an
+    update of someone else's row."""
     report, steps = kept
     run = _Run(
         access=access_for(user), user=user, report=ImportReport(filename=filename),
@@ -359,8 +395,10 @@ def _preview_replay(kept: tuple, *, user, today, filename: str) -> ImportReport 
         with transaction.atomic(), work_batch(), subjects_dirty_batch():
             for sheet, good in steps:
                 run._write(sheet, good, SheetReport(sheet=sheet))
-    except (IntegrityError, VersionConflict, ValidationError):
-        return None
+            if run.report.errors:
+                raise _Rollback
+    except (IntegrityError, VersionConflict, ValidationError, _Rollback):
+        return _changed_since_preview(filename)
     report.filename = filename
     report.applied = True
     return report

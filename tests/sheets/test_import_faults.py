@@ -12,10 +12,14 @@ import io
 from decimal import Decimal
 
 import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.test import Client
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from initiatives.models import CheckIn, Initiative, Milestone
+from initiatives.services import initiative_save
 from metrics.models import Measurement
 from sheets.plan_import import plan_import
 from tests.sheets.conftest import (
@@ -221,3 +225,124 @@ def test_a_date_with_a_time_is_still_read(plan, admin):
     rows = [["initiative", "title", "due_date"], ["crm", "Pilot live", "2026-04-30 00:00:00"]]
     assert run(csv_bytes(rows), admin, apply=True).applied
     assert Milestone.objects.get().due_date == dt.date(2026, 4, 30)
+
+
+# 5. The future, alike everywhere --------------------------------------------------------------
+def future() -> dt.date:
+    return timezone.localdate() + dt.timedelta(days=60)
+
+
+def test_an_imported_milestone_cannot_be_completed_in_the_future(plan, admin):
+    rows = [["initiative", "title", "due_date", "completed_on"],
+            ["crm", "Pilot live", "2026-04-30", future().isoformat()]]  # fmt: skip
+    report = run(csv_bytes(rows), admin, apply=True)
+    _, message = errors_of(report)[("milestones", 2, "completed_on")]
+    assert message == "A milestone cannot be completed in the future."
+    assert not Milestone.objects.exists()
+
+
+def test_the_milestone_form_refuses_a_completion_in_the_future(plan, admin):
+    initiative = Initiative.objects.get(key="crm")
+    milestone = Milestone.objects.create(
+        initiative=initiative, title="Pilot live", due_date=dt.date(2026, 4, 30)
+    )
+    page = client_for(admin).post(
+        f"/initiatives/{initiative.pk}/milestones/{milestone.pk}/edit/",
+        {"title": "Pilot live", "due_date": "2026-04-30", "completed_on": future().isoformat(),
+         "weight": "1", "version": milestone.version},
+    )  # fmt: skip
+    assert page.status_code == 200
+    assert "A milestone cannot be completed in the future." in page.content.decode()
+    milestone.refresh_from_db()
+    assert milestone.completed_on is None
+
+
+def test_an_imported_check_in_cannot_be_dated_in_the_future(plan, admin):
+    data = csv_bytes([CHECKIN_HEADER, checkin_row(created_at=future().isoformat())])
+    report = run(data, admin, apply=True)
+    code, _ = errors_of(report)[("checkins", 2, "created_at")]
+    assert code == "future"
+    assert not CheckIn.objects.exists()
+    today = csv_bytes([CHECKIN_HEADER, checkin_row(created_at=timezone.localdate().isoformat())])
+    assert run(today, admin, apply=True).applied  # today, at noon, is not the future
+
+
+# 6. An apply refuses what changed since its preview ------------------------------------------
+DATES = [["start_date", "due_date"], ["2026-02-01", "2026-09-30"]]
+
+
+def description_file(description: str) -> bytes:
+    return csv_bytes([["key", "title", "objective", *DATES[0], "description"],
+                      ["crm", "Roll out the CRM", "grow-smb", *DATES[1], description]])  # fmt: skip
+
+
+def someone_else_changes_crm(leader, description: str = "Theirs") -> None:
+    initiative = Initiative.objects.get(key="crm")
+    initiative.description = description
+    initiative_save(initiative=initiative, by=leader)
+
+
+def test_an_apply_refuses_a_change_made_since_the_preview(plan, admin, leader):
+    data = description_file("Ours")
+    assert run(data, admin, apply=False).sheets[0].rows[0]["action"] == "updated"
+    someone_else_changes_crm(leader)
+    report = run(data, admin, apply=True)
+    assert not report.applied
+    (error,) = report.errors
+    assert error.code == "changed_since_preview"
+    assert "preview" in error.message
+    assert Initiative.objects.get(key="crm").description == "Theirs"
+    assert run(data, admin, apply=True).applied  # no preview pending: applied as checked now
+
+
+def test_an_apply_refuses_a_row_created_by_someone_else_since_the_preview(plan, admin, leader):
+    rows = [["key", "title", "objective", *DATES[0]], ["new-one", "Ours", "grow-smb", *DATES[1]]]
+    data = csv_bytes(rows)
+    assert run(data, admin, apply=False).sheets[0].rows[0]["action"] == "created"
+    theirs = Initiative.objects.get(key="crm")
+    theirs.pk, theirs.key, theirs.title = None, "new-one", "Theirs"
+    theirs._state.adding = True
+    initiative_save(initiative=theirs, by=leader)
+    report = run(data, admin, apply=True)
+    assert [e.code for e in report.errors] == ["changed_since_preview"]
+    assert Initiative.objects.get(key="new-one").title == "Theirs"
+
+
+def test_an_apply_of_a_file_with_check_ins_refuses_a_change_since_its_preview(plan, admin, leader):
+    rows = [["key", "title", "objective", *DATES[0]], ["crm", "Ours", "grow-smb", *DATES[1]]]
+    plan_file = xlsx_bytes({"Initiatives": rows, "Check-ins": [CHECKIN_HEADER, checkin_row()]})
+    assert run(plan_file, admin, apply=False, filename="p.xlsx").ok
+    someone_else_changes_crm(leader)
+    report = run(plan_file, admin, apply=True, filename="p.xlsx")
+    assert [e.code for e in report.errors] == ["changed_since_preview"]
+    assert not CheckIn.objects.exists()
+
+
+def test_the_page_the_api_and_the_command_say_the_plan_changed(plan, admin, leader, tmp_path):
+    data = description_file("Ours")
+    client = client_for(admin)
+    page = client.post("/plan/import/", {"file": _upload(data)})
+    token = page.context["token"]
+    someone_else_changes_crm(leader)
+    page = client.post("/plan/import/", {"token": token})
+    assert page.status_code == 409
+    assert "changed since your preview" in page.content.decode()
+    assert page.context["token"]  # the fresh preview can be applied
+    assert Initiative.objects.get(key="crm").description == "Theirs"
+
+    api = APIClient()
+    api.force_authenticate(admin)
+    preview = api.post("/api/v1/plan-import/", {"file": _upload(data)}, format="multipart")
+    assert preview.status_code == 200
+    someone_else_changes_crm(leader, "Theirs, again")
+    answer = api.post("/api/v1/plan-import/?apply=1", {"file": _upload(data)}, format="multipart")
+    assert answer.status_code == 409
+    assert answer.json()["errors"][0]["code"] == "changed_since_preview"
+
+    path = tmp_path / "plan.csv"
+    path.write_bytes(data)
+    call_command("import_plan", str(path), "--dry-run", "--user", "office")
+    someone_else_changes_crm(leader, "Theirs, once more")
+    with pytest.raises(CommandError, match="changed since your preview"):
+        call_command("import_plan", str(path), "--user", "office")
+    assert Initiative.objects.get(key="crm").description == "Theirs, once more"

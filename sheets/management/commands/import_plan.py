@@ -64,6 +64,8 @@ class Command(BaseCommand):
                     f"{flag['sheet']} row {flag['row']}: value {flag.get('value')} flagged as "
                     "implausible (accepted)"
                 )
+        if report.changed_since_preview:
+            raise CommandError(report.errors[0].message)
         if not report.ok:
             for error in report.errors:
                 where = f"{error.sheet} row {error.row}"
