@@ -31,8 +31,11 @@ class ImportUploadSerializer(serializers.Serializer):
 
 class ImportRowSerializer(serializers.Serializer):
     row = serializers.IntegerField(help_text="Row number as the spreadsheet shows it.")
-    key = serializers.CharField(help_text="The row's key (milestones, check-ins: a label).")
+    key = serializers.CharField(
+        help_text="The row's key (milestones, check-ins, measurements: a label)."
+    )
     action = serializers.ChoiceField(choices=["created", "updated", "unchanged"])
+    value = serializers.FloatField(required=False, help_text="Measurements: the value.")
 
 
 class ImportSheetSerializer(serializers.Serializer):
@@ -40,7 +43,7 @@ class ImportSheetSerializer(serializers.Serializer):
     created = serializers.IntegerField()
     updated = serializers.IntegerField()
     unchanged = serializers.IntegerField()
-    rows = ImportRowSerializer(many=True, help_text="Each row (measurements: counts only).")
+    rows = ImportRowSerializer(many=True, help_text="Each row (at most the first 5,000).")
     ignored_columns = serializers.ListField(child=serializers.CharField())
 
 

@@ -100,7 +100,7 @@ CLEARABLE = frozenset(
 )  # fmt: skip
 # Measurements handed to the bulk ingestion at once (as the API's largest request).
 MEASUREMENT_CHUNK = 10_000
-# Rows listed one by one in the report (the measurements sheet reports counts only).
+# Rows listed one by one in the report (the measurements sheet: its first ones, with values).
 LISTED_ROWS_MAX = 5000
 
 
@@ -1501,6 +1501,7 @@ class _Run:
             numbers.append(number)
         if not batch:
             return
+        done: list[tuple[int, int, str]] = []  # (row number, place in the batch, action)
         # In chunks of about MEASUREMENT_CHUNK rows, as the API's requests are (one batch of
         # 100,000 rows is slower than ten of 10,000); each KPI's rows stay in one chunk, so the
         # ingest still finds a KPI and date given twice.
@@ -1539,12 +1540,20 @@ class _Run:
             out.created += result.created
             out.updated += result.updated
             out.unchanged += result.unchanged
+            done += [(numbers[chunk[i]], chunk[i], action) for i, action in result.actions]
             for flag in result.implausible:
                 self.report.implausible.append(
                     {"sheet": sheet.name, "row": numbers[chunk[flag["index"]]],
                      **{k: v for k, v in flag.items() if k != "index"}}
                 )  # fmt: skip
         self.report.implausible.sort(key=lambda flag: (flag["sheet"], flag["row"]))
+        # The first rows of the file with their values, as the other sheets list theirs.
+        for number, place, action in sorted(done)[:LISTED_ROWS_MAX]:
+            item = batch[place]
+            out.rows.append(
+                {"row": number, "key": f"{item['kpi']} / {item['as_of']}", "action": action,
+                 "value": item["value"]}
+            )  # fmt: skip
 
     def _measurement_row_bad(
         self, sheet: Sheet, number: int, item: dict, bad: dict[str, tuple[str, str]]

@@ -346,3 +346,25 @@ def test_the_page_the_api_and_the_command_say_the_plan_changed(plan, admin, lead
     with pytest.raises(CommandError, match="changed since your preview"):
         call_command("import_plan", str(path), "--user", "office")
     assert Initiative.objects.get(key="crm").description == "Theirs, once more"
+
+
+# 7. The preview lists the measurement rows ----------------------------------------------------
+def test_the_preview_lists_the_measurement_rows_with_their_values(plan, admin):
+    rows = [["kpi", "as_of", "value"], ["smb-revenue", "2026-01-31", "104"],
+            ["smb-revenue", "2026-02-28", "108"]]  # fmt: skip
+    report = run(csv_bytes(rows), admin, apply=False)
+    (sheet,) = report.sheets
+    assert sheet.created == 2
+    assert [(r["row"], r["key"], r["action"], r["value"]) for r in sheet.rows] == [
+        (2, "smb-revenue / 2026-01-31", "created", 104.0),
+        (3, "smb-revenue / 2026-02-28", "created", 108.0),
+    ]
+    page = client_for(admin).post("/plan/import/", {"file": _upload(csv_bytes(rows))})
+    assert "smb-revenue / 2026-02-28" in page.content.decode()
+    api = APIClient()
+    api.force_authenticate(admin)
+    answer = api.post(
+        "/api/v1/plan-import/", {"file": _upload(csv_bytes(rows))}, format="multipart"
+    )
+    (listed,) = answer.json()["sheets"]
+    assert [(r["row"], r["value"]) for r in listed["rows"]] == [(2, 104.0), (3, 108.0)]
