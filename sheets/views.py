@@ -37,7 +37,7 @@ def import_allowed(access: Access) -> bool:
 _APPLIED = "\x00applied"
 
 
-def _pending_key(user_id: int, token: str) -> str:
+def _pending_key(user_id: int | None, token: str) -> str:
     return f"sheets:pending:{user_id}:{token}"
 
 
@@ -109,7 +109,7 @@ def plan_import_page(request: HttpRequest) -> HttpResponse:
     return render(request, "sheets/plan_import.html", context, status=status)
 
 
-def _pending_keep(user_id: int, name: str, data: bytes) -> str:
+def _pending_keep(user_id: int | None, name: str, data: bytes) -> str:
     """Keep an uploaded file for the apply of its preview; its token."""
     token = secrets.token_hex(16)
     cache.set(_pending_key(user_id, token), (name, data), PENDING_SECONDS)
