@@ -446,8 +446,9 @@ class CheckIn(models.Model):
         check-in at noon)."""
         if self.created_at is not None:
             try:
+                moment = self.created_at
                 validate_not_future(
-                    timezone.localtime(self.created_at),
+                    timezone.localtime(moment) if timezone.is_aware(moment) else moment,
                     today=timezone.localdate(),
                     message=FUTURE_CHECKIN,
                 )

@@ -257,6 +257,23 @@ def test_the_milestone_form_refuses_a_completion_in_the_future(plan, admin):
     assert milestone.completed_on is None
 
 
+def test_the_api_refuses_a_completion_in_the_future_with_the_same_words(plan, admin):
+    milestone = Milestone.objects.create(
+        initiative=Initiative.objects.get(key="crm"),
+        title="Pilot live",
+        due_date=dt.date(2026, 4, 30),
+    )
+    api = APIClient()
+    api.force_authenticate(admin)
+    answer = api.patch(
+        f"/api/v1/milestones/{milestone.pk}/", {"completed_on": future().isoformat()}, format="json"
+    )
+    assert answer.status_code == 400
+    assert "A milestone cannot be completed in the future." in answer.content.decode()
+    milestone.refresh_from_db()
+    assert milestone.completed_on is None
+
+
 def test_an_imported_check_in_cannot_be_dated_in_the_future(plan, admin):
     data = csv_bytes([CHECKIN_HEADER, checkin_row(created_at=future().isoformat())])
     report = run(data, admin, apply=True)
