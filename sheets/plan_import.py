@@ -244,7 +244,7 @@ def plan_import(
     sheets = file_read(stream=stream, filename=filename)
     keep = not apply and all(s.sheet.name in KEYED_SHEETS for s in sheets)
     # Read before the checks: a change made while they run makes the apply refuse too.
-    version = "" if apply else plan_data_version()
+    version = "" if apply else plan_data_version(recorded=not keep)
     report = ImportReport(filename=filename)
     record: list | None = [] if keep else None
     run = _Run(
@@ -300,12 +300,14 @@ def _file_digest(stream: IO[bytes]) -> str:
     return digest.hexdigest()
 
 
-def plan_data_version() -> str:
+def plan_data_version(*, recorded: bool = False) -> str:
     """A fingerprint of everything a plan file's checks read, in one query plus the people:
     for the plan's models (teams, memberships, periods, strategies, themes, objectives,
     initiatives, milestones, KPIs) their count, latest change and latest history entry, the
     people (name, e-mail, active, flags) and the office group's members. Any create, update
-    or delete of those changes it (SHA-256 hex)."""
+    or delete of those changes it (SHA-256 hex). ``recorded``: the measurements (count, latest
+    change) and check-ins (count, latest id) too, for a file that has them (an unindexed
+    maximum over the measurements: only then)."""
     from django.db import connection
 
     from strategy.models import Membership
@@ -321,6 +323,14 @@ def plan_data_version() -> str:
         ]
     groups = User.groups.through._meta.db_table
     parts += [f"SELECT COUNT(*) FROM {groups}", f"SELECT MAX(id) FROM {groups}"]  # noqa: S608
+    if recorded:
+        measurements, checkins = Measurement._meta.db_table, CheckIn._meta.db_table
+        parts += [
+            f"SELECT COUNT(*) FROM {measurements}",  # noqa: S608
+            f"SELECT MAX(updated_at) FROM {measurements}",  # noqa: S608
+            f"SELECT COUNT(*) FROM {checkins}",  # noqa: S608
+            f"SELECT MAX(id) FROM {checkins}",  # noqa: S608
+        ]
     digest = hashlib.sha256()
     with connection.cursor() as cursor:
         cursor.execute("SELECT " + ", ".join(f"({part})" for part in parts))
@@ -372,12 +382,15 @@ def _preview_take(*, user, digest: str, today) -> tuple | None:
     signature = salted_hmac(_PREVIEW_SALT, plan, algorithm="sha256").hexdigest()
     if not constant_time_compare(signature, kept.signature):
         return None
-    if not constant_time_compare(kept.data_version, plan_data_version()):
-        return _CHANGED
     try:
-        return pickle.loads(plan)  # noqa: S301 (signed above: our own pickle only)
+        loaded = pickle.loads(plan)  # noqa: S301 (signed above: our own pickle only)
     except Exception:  # kept by an older release whose classes changed: check afresh
         return None
+    # A preview that kept no rows had measurements or check-ins: their version too.
+    version = plan_data_version(recorded=loaded[1] is None)
+    if not constant_time_compare(kept.data_version, version):
+        return _CHANGED
+    return loaded
 
 
 def _preview_replay(kept: tuple, *, user, today, filename: str) -> ImportReport:

@@ -335,6 +335,22 @@ def test_an_apply_of_a_file_with_check_ins_refuses_a_change_since_its_preview(pl
     assert not CheckIn.objects.exists()
 
 
+def test_an_apply_of_measurements_refuses_a_value_recorded_since_its_preview(plan, admin, leader):
+    from metrics.services import measurements_ingest
+    from strategy.access import access_for
+
+    rows = [["kpi", "as_of", "value"], ["smb-revenue", "2026-01-31", "110"]]
+    assert run(csv_bytes(rows), admin, apply=False).ok
+    measurements_ingest(
+        rows=[{"kpi": "smb-revenue", "as_of": "2026-01-31", "value": 105.0}],
+        access=access_for(admin),
+        entered_by=leader,
+    )
+    report = run(csv_bytes(rows), admin, apply=True)
+    assert [e.code for e in report.errors] == ["changed_since_preview"]
+    assert Measurement.objects.get().value == 105.0
+
+
 def test_the_page_the_api_and_the_command_say_the_plan_changed(plan, admin, leader, tmp_path):
     data = description_file("Ours")
     client = client_for(admin)
