@@ -583,7 +583,7 @@ def _number_text(column: str, value: Any) -> str:
             column,
             "ambiguous_number",
             f"“{value}” mixes a comma and a dot: write the number without thousands "
-            "separators, with a decimal point (1500.5).",
+            "separators and with a decimal point, such as 1500.5.",
         )
     grouped = _GROUPED_COMMA.fullmatch(text) or _GROUPED_DOT.fullmatch(text)
     if grouped:
@@ -906,7 +906,7 @@ class _Run:
         default). A bad cell is recorded in ``cells``."""
         if name not in cells.row:
             return
-        with cells.step():
+        with cells.step(name):
             value = cells.get(name)
             if value is None:
                 if name in CLEARABLE:
