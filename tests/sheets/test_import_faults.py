@@ -92,6 +92,24 @@ def test_an_unknown_blocker_tag_on_the_page_and_the_api_names_its_row(plan, admi
     assert (error["field"], error["index"]) == ("checkins.blocker_tags", 2)
 
 
+def test_a_validation_error_from_any_helper_never_escapes(plan, admin, monkeypatch):
+    """A helper outside the row's checks that raises ``ValidationError`` (here the KPI's plan
+    read before its update) ends in the report, never in a server error."""
+    from django.core.exceptions import ValidationError
+
+    from sheets import plan_import as plan_import_module
+
+    def refuse(**kwargs):
+        raise ValidationError({"target_value": "Refused by a helper."})
+
+    monkeypatch.setattr(plan_import_module, "kpi_plan", refuse)
+    report = run(csv_bytes(copy.deepcopy(KPIS)), admin, apply=True)
+    assert not report.applied
+    assert ("target_value", "Refused by a helper.") in {
+        (e.column, e.message) for e in report.errors
+    }
+
+
 def _upload(data: bytes, name: str = "plan.csv"):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
