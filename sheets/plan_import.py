@@ -821,6 +821,15 @@ class _Run:
             self.model_errors(sheet.name, 1, error, {})
         finally:
             _decimal_comma.reset(token)
+        # Values under no column name are not imported: the report lists their columns with
+        # the ignored ones (known once the rows are read).
+        if sheet_rows.unnamed:
+            from openpyxl.utils import get_column_letter
+
+            sheet_report.ignored_columns += [
+                f"column {get_column_letter(place + 1)} (no name)"
+                for place in sorted(sheet_rows.unnamed)
+            ]
 
     def _rows(self, sheet: Sheet, sheet_rows: SheetRows) -> list[tuple[int, dict, _Cells]]:
         """Every row with its ``_Cells``, in which the spreadsheet errors and the empty required

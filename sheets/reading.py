@@ -16,7 +16,7 @@ import io
 import re
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import zip_longest
 from typing import IO, Any
 
@@ -108,6 +108,20 @@ class SheetRows:
     # A comma in a number is a decimal comma (a semicolon-separated CSV file); elsewhere a
     # comma in a number is ambiguous (a thousands separator or a decimal comma?).
     decimal_comma: bool = False
+    # The places (0-based) of the columns without a name in the header that hold a value in
+    # some row: filled while ``rows`` is read (the values are not imported; the report says so).
+    unnamed: set[int] = field(default_factory=set)
+
+    @classmethod
+    def reading(
+        cls, *, sheet: Sheet, headers: list[str], values, fields_checked: bool = False, **extra
+    ) -> SheetRows:
+        """The sheet whose rows are read from ``values`` (the rows after the header)."""
+        sheet_rows = cls(sheet=sheet, headers=headers, rows=iter(()), **extra)
+        sheet_rows.rows = _rows_of(
+            headers, values, 2, fields_checked=fields_checked, unnamed=sheet_rows.unnamed
+        )
+        return sheet_rows
 
 
 # The key of a row that cannot be read as its header says: ``{ROW_PROBLEM: RowProblem}`` and no
@@ -132,12 +146,6 @@ def _header(values) -> list[str]:
     return names
 
 
-def _rows(
-    headers: list[str], values_iter, first: int, *, fields_checked: bool = False
-) -> Iterator[tuple[int, dict[str, Any]]]:
-    yield from _rows_of(headers, _rows_guarded(values_iter), first, fields_checked=fields_checked)
-
-
 # What a damaged workbook raises while openpyxl parses it lazily (read-only mode), mid-sheet;
 # xml.etree's ParseError is a SyntaxError.
 _DAMAGED = (zipfile.BadZipFile, KeyError, ValueError, TypeError, SyntaxError, OSError)
@@ -152,26 +160,40 @@ def _rows_guarded(values_iter) -> Iterator:
 
 
 def _rows_of(
-    headers: list[str], values_iter, first: int, *, fields_checked: bool = False
+    headers: list[str],
+    values_iter,
+    first: int,
+    *,
+    fields_checked: bool = False,
+    unnamed: set[int] | None = None,
 ) -> Iterator[tuple[int, dict[str, Any]]]:
     """Each row as ``(number, {column: value})``. ``fields_checked`` (a CSV file): a row with
     more filled fields than the header is one ``RowProblem`` (a workbook's cells keep their
-    columns: a filled cell past the header is not read, as an unknown column is not)."""
-    for number, values in enumerate(values_iter, start=first):
+    columns: a filled cell past the header is not read, as an unknown column is not; its
+    place is added to ``unnamed``, as that of a filled cell under an empty header cell)."""
+    unnamed = set() if unnamed is None else unnamed
+    width = len(headers)
+    for number, values in enumerate(_rows_guarded(values_iter), start=first):
         if values is None:
             continue
-        if fields_checked and any(str(v).strip() for v in values[len(headers) :]):
-            # A field separator inside an unquoted text (a ";" in a description): the cells
-            # after it are shifted, and which is which cannot be told.
-            yield number, {ROW_PROBLEM: RowProblem("too_many_fields", _too_many(values, headers))}
-            continue
+        if len(values) > width:
+            beyond = [i for i in range(width, len(values)) if _filled(values[i])]
+            if beyond and fields_checked:
+                # A field separator inside an unquoted text (a ";" in a description): the cells
+                # after it are shifted, and which is which cannot be told.
+                problem = RowProblem("too_many_fields", _too_many(values, headers))
+                yield number, {ROW_PROBLEM: problem}
+                continue
+            unnamed.update(beyond)
         row = {}
         blank = True
         # Every column of the header is in the row, None when its cell is empty or missing
         # (a workbook leaves trailing empty cells out): an emptied cell reads alike from an
         # ``.xlsx`` (either reader) and a ``.csv``.
-        for name, value in zip_longest(headers, values[: len(headers)]):
+        for place, (name, value) in enumerate(zip_longest(headers, values[:width])):
             if not name:
+                if _filled(value):
+                    unnamed.add(place)
                 continue
             if isinstance(value, str):
                 value = value.strip()
@@ -186,6 +208,10 @@ def _rows_of(
             row[name] = value
         if not blank:
             yield number, row
+
+
+def _filled(value: Any) -> bool:
+    return value is not None and (not isinstance(value, str) or bool(value.strip()))
 
 
 def _too_many(values, headers: list[str]) -> str:
@@ -420,9 +446,7 @@ def _calamine_read(data: bytes) -> list[SheetRows] | None:
             table = book.get_sheet_by_name(title).to_python(skip_empty_area=False)
             values = ([_calamine_cell(v) for v in row] for row in table)
             headers = _header(next(values, ()) or ())
-            found[sheet.name] = SheetRows(
-                sheet=sheet, headers=headers, rows=_rows_of(headers, values, 2)
-            )
+            found[sheet.name] = SheetRows.reading(sheet=sheet, headers=headers, values=values)
     except (CalamineError, ValueError, TypeError, OSError):
         return None
     return _sheets_found(found)
@@ -466,7 +490,7 @@ def _openpyxl_read(stream: IO[bytes]) -> list[SheetRows]:
             headers = _header(next(values, ()) or ())
         except _DAMAGED as error:
             raise FileUnreadable(f"The workbook is damaged and cannot be read ({error}).") from None
-        found[sheet.name] = SheetRows(sheet=sheet, headers=headers, rows=_rows(headers, values, 2))
+        found[sheet.name] = SheetRows.reading(sheet=sheet, headers=headers, values=values)
     return _sheets_found(found)
 
 
@@ -495,10 +519,11 @@ def _csv_read(stream: IO[bytes]) -> SheetRows:
                 "The CSV file is not UTF-8 text: save it as “CSV UTF-8” and upload it again."
             ) from None
 
-    return SheetRows(
+    return SheetRows.reading(
         sheet=sheet,
         headers=headers,
-        rows=_rows(headers, values(), 2, fields_checked=True),
+        values=values(),
+        fields_checked=True,
         decimal_comma=delimiter == ";",
     )
 

@@ -219,6 +219,15 @@ def test_a_column_named_twice_is_refused(plan, admin, filename):
     assert Initiative.objects.get(key="crm").title == "Roll out the CRM"
 
 
+def test_values_under_no_column_name_are_listed_as_ignored(plan, admin):
+    rows = [["key", "title", "objective", "start_date", "due_date", None, "description"],
+            ["crm", "Roll out the CRM", "grow-smb", "2026-02-01", "2026-09-30", "lost?", "Ours",
+             "also lost?"]]  # fmt: skip
+    report = run(xlsx_bytes({"Initiatives": rows}), admin, apply=False, filename="plan.xlsx")
+    assert report.ok, report.errors
+    assert report.sheets[0].ignored_columns == ["column F (no name)", "column H (no name)"]
+
+
 # 4. Dates with characters after them ----------------------------------------------------------
 @pytest.mark.parametrize("text", ["2026-01-011", "2026-06-3099", "20260601", "2026-W01-1"])
 def test_a_date_with_more_characters_is_not_a_date(plan, admin, text):
