@@ -169,9 +169,18 @@ def text_validators(max_length: int) -> list[Callable[[Any], None]]:
 def validate_not_future(
     value: dt.date, *, today: dt.date, message: str = "The date is in the future."
 ) -> None:
-    """A date that has happened (code ``future``): measurements, completions."""
+    """A date that has happened (code ``future``): measurements, completions, check-ins. A
+    date-time is compared by its date (``today`` is the local date)."""
+    if isinstance(value, dt.datetime):
+        value = value.date()
     if value > today:
         raise ValidationError(message, code="future")
+
+
+# The "not in the future" rules of the models, each checked by the model's ``clean()`` (so
+# every form, API call, service and import that saves one applies it) with ``validate_not_future``.
+FUTURE_MILESTONE_COMPLETION = "A milestone cannot be completed in the future."
+FUTURE_CHECKIN = "A check-in cannot be dated in the future."
 
 
 def validate_fields(checks: dict[str, tuple[Any, list[Callable[[Any], None]]]]) -> None:
@@ -302,6 +311,8 @@ class DateFormField(forms.DateField):
 __all__ = [
     "CHECKIN_TEXT_MAX",
     "DESCRIPTION_MAX",
+    "FUTURE_CHECKIN",
+    "FUTURE_MILESTONE_COMPLETION",
     "ID_REGEX",
     "MAX_DATE",
     "MAX_ID",

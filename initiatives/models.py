@@ -17,11 +17,14 @@ from typing_extensions import override
 from execsupport.validation import (
     CHECKIN_TEXT_MAX,
     DESCRIPTION_MAX,
+    FUTURE_CHECKIN,
+    FUTURE_MILESTONE_COMPLETION,
     NOTE_MAX,
     inconsistent,
     text_validators,
     validate_date,
     validate_no_nul,
+    validate_not_future,
 )
 from strategy.keys import KeyUniqueIgnoringCase
 from strategy.models import (
@@ -364,6 +367,19 @@ class Milestone(VersionedModel):
         """True if still open after its due date (``today`` given by the caller)."""
         return self.completed_on is None and self.due_date < today
 
+    def clean(self) -> None:
+        """A milestone is not completed in the future (the one rule of the API, the pages and
+        the import)."""
+        if self.completed_on is not None:
+            try:
+                validate_not_future(
+                    self.completed_on,
+                    today=timezone.localdate(),
+                    message=FUTURE_MILESTONE_COMPLETION,
+                )
+            except ValidationError as error:
+                raise ValidationError({"completed_on": error}) from None
+
 
 class CheckIn(models.Model):
     """An append-only status update: never edited, never deleted with its initiative."""
@@ -440,6 +456,20 @@ class CheckIn(models.Model):
 
     def __str__(self) -> str:
         return f"{self.initiative} — {self.get_rag_display()} ({self.created_at:%Y-%m-%d})"
+
+    def clean(self) -> None:
+        """A check-in is not dated in the future (by its local date: the import dates a day's
+        check-in at noon)."""
+        if self.created_at is not None:
+            try:
+                moment = self.created_at
+                validate_not_future(
+                    timezone.localtime(moment) if timezone.is_aware(moment) else moment,
+                    today=timezone.localdate(),
+                    message=FUTURE_CHECKIN,
+                )
+            except ValidationError as error:
+                raise ValidationError({"created_at": error}) from None
 
 
 class SpendEntry(TimestampedModel):

@@ -12,7 +12,6 @@ import uuid
 from collections.abc import Iterable
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -199,8 +198,6 @@ def milestone_set_completed(
 ) -> Milestone:
     """Complete a milestone on a date (``None`` reopens it); ``version``: see
     ``initiative_save``. A change by ``by`` tells the initiative's people (``metrics.work``)."""
-    if completed_on is not None and completed_on > timezone.localdate():
-        raise ValidationError({"completed_on": "A milestone cannot be completed in the future."})
     milestone.completed_on = completed_on
     milestone.full_clean()
     previous = _before(milestone, milestone.changed_fields())

@@ -497,6 +497,8 @@ class IngestResult:
     # rows recorded with a value far outside their KPI's recent robust range (accepted and
     # flagged): index, kpi, as_of, value and the ``ImplausibleValue`` fields
     implausible: list[dict] = field(default_factory=list)
+    # each row's (index, "created" / "updated" / "unchanged"), in the batch's order
+    actions: list[tuple[int, str]] = field(default_factory=list)
 
 
 def _row_error(errors: list[dict], index: int, field: str, code: str, message: str) -> None:
@@ -734,14 +736,18 @@ def measurements_ingest(
         writes: list[dict] = []
         corrections: list[MeasurementCorrection] = []
         created = updated = 0
+        actions: list[tuple[int, str]] = []
         for row in payload:
             old = existing.get((row["k"], row["d"]))
             if old is None:
                 created += 1
+                actions.append((row["i"], "created"))
             elif old[1] == row["v"] and old[2] == row["n"]:
+                actions.append((row["i"], "unchanged"))
                 continue
             else:
                 updated += 1
+                actions.append((row["i"], "updated"))
                 if old[1] != row["v"]:
                     corrections.append(
                         MeasurementCorrection(
@@ -795,6 +801,7 @@ def measurements_ingest(
         unchanged=len(payload) - created - updated,
         kpis=sorted({key_of[row["k"]] for row in writes}),
         implausible=implausible,
+        actions=actions,
     )
 
 

@@ -31,8 +31,11 @@ class ImportUploadSerializer(serializers.Serializer):
 
 class ImportRowSerializer(serializers.Serializer):
     row = serializers.IntegerField(help_text="Row number as the spreadsheet shows it.")
-    key = serializers.CharField(help_text="The row's key (milestones, check-ins: a label).")
+    key = serializers.CharField(
+        help_text="The row's key (milestones, check-ins, measurements: a label)."
+    )
     action = serializers.ChoiceField(choices=["created", "updated", "unchanged"])
+    value = serializers.FloatField(required=False, help_text="Measurements: the value.")
 
 
 class ImportSheetSerializer(serializers.Serializer):
@@ -40,7 +43,7 @@ class ImportSheetSerializer(serializers.Serializer):
     created = serializers.IntegerField()
     updated = serializers.IntegerField()
     unchanged = serializers.IntegerField()
-    rows = ImportRowSerializer(many=True, help_text="Each row (measurements: counts only).")
+    rows = ImportRowSerializer(many=True, help_text="Each row (at most the first 5,000).")
     ignored_columns = serializers.ListField(child=serializers.CharField())
 
 
@@ -114,6 +117,11 @@ class PlanImportViewSet(viewsets.GenericViewSet):
                 description="No readable file, or (apply) bad rows: each with its sheet and "
                 "column as field, its row number as index; nothing was written.",
             ),
+            409: OpenApiResponse(
+                ErrorSerializer,
+                description="(apply) The plan changed since this person's preview of the same "
+                "file (code changed_since_preview): nothing was written; preview it again.",
+            ),
         },
     )
     def create(self, request, *args, **kwargs):
@@ -144,6 +152,14 @@ class PlanImportViewSet(viewsets.GenericViewSet):
                 detail=str(error),
                 errors=[{"field": "file", "code": "unreadable", "message": str(error)}],
             ) from None
+        if report.changed_since_preview:
+            raise ApiError(
+                status_code=409,
+                detail=report.errors[0].message,
+                errors=[
+                    {"field": "file", "code": e.code, "message": e.message} for e in report.errors
+                ],
+            )
         if apply and not report.ok:
             raise ApiError(
                 status_code=400,

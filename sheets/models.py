@@ -11,12 +11,13 @@ class PlanPreview(models.Model):
     """A plan file's validated preview, kept for its apply (``sheets.plan_import``).
 
     ``plan``: the pickled report and the validated rows of each sheet (model instances, not
-    yet written), signed (``signature``: an HMAC of ``plan`` with the project's secret key) so
+    yet written; none for a file with measurements or check-ins, which the apply checks
+    afresh), signed (``signature``: an HMAC of ``plan`` with the project's secret key) so
     that nothing but this code's own pickle is ever loaded. It is used by the same person's
-    apply of the same file (``file_sha256``) on the same day (``today``) while the data it was
-    validated against is unchanged (``data_version``, ``sheets.plan_import.plan_data_version``);
-    otherwise the apply validates the file afresh. Kept ``PREVIEW_SECONDS`` at most; an apply
-    consumes it."""
+    apply of the same file (``file_sha256``) on the same day (``today``); when the data it was
+    validated against changed since (``data_version``,
+    ``sheets.plan_import.plan_data_version``) that apply is refused and writes nothing. Kept
+    ``PREVIEW_SECONDS`` at most; an apply consumes it."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     file_sha256 = models.CharField(max_length=64)

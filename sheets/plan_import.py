@@ -4,10 +4,14 @@
 transaction, creates and updates what the rows describe. The preview and the apply are the same
 run: a preview (``apply=False``) or a file with any bad row is rolled back at the end, so the
 preview's created / updated / unchanged counts and its errors are exactly what applying gives.
-A file of keyed sheets only (objectives, initiatives, KPIs, milestones) is checked once: its
-preview writes nothing and keeps the validated rows (``sheets.models.PlanPreview``), which the
-same person's apply of the same file writes unless anything the checks read changed since
-(then, or when a write fails, the apply checks the file afresh, and reports what it finds).
+A good preview is kept (``sheets.models.PlanPreview``) with the version of the data it checked
+(``plan_data_version``); the same person's apply of the same file refuses, writing nothing,
+when that data changed since (someone else's edit would be overwritten, or a row previewed as
+created would update theirs): the report's one error is ``CHANGED_SINCE_PREVIEW``, and the file
+is to be previewed again. A file of keyed sheets only (objectives, initiatives, KPIs,
+milestones) is checked once: its preview writes nothing and keeps the validated rows, which
+the apply writes. An apply with no kept preview (the command without ``--dry-run`` first)
+checks and writes the file in one run.
 
 The rules are the models' and the services' own: every row becomes a model instance checked by
 ``full_clean()`` (the shared validators of ``execsupport.validation`` on the fields, the
@@ -32,6 +36,7 @@ import pickle
 import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import IO, Any
@@ -63,7 +68,15 @@ from metrics.services import (
 )
 from metrics.work import work_batch, work_milestone_notify
 from sheets.columns import Sheet
-from sheets.reading import CellError, SheetRows, cell_date, file_read
+from sheets.reading import (
+    ROW_PROBLEM,
+    CellError,
+    RowProblem,
+    SheetRows,
+    cell_date,
+    cell_datetime_text,
+    file_read,
+)
 from strategy.access import Access, access_for
 from strategy.keys import keys_taken_ignoring_case
 from strategy.models import (
@@ -87,7 +100,7 @@ CLEARABLE = frozenset(
 )  # fmt: skip
 # Measurements handed to the bulk ingestion at once (as the API's largest request).
 MEASUREMENT_CHUNK = 10_000
-# Rows listed one by one in the report (the measurements sheet reports counts only).
+# Rows listed one by one in the report (the measurements sheet: its first ones, with values).
 LISTED_ROWS_MAX = 5000
 
 
@@ -156,6 +169,11 @@ class ImportReport:
         return not self.errors
 
     @property
+    def changed_since_preview(self) -> bool:
+        """The apply was refused: the data changed since this person's preview of the file."""
+        return any(e.code == CHANGED_SINCE_PREVIEW for e in self.errors)
+
+    @property
     def changes(self) -> int:
         return sum(s.created + s.updated for s in self.sheets)
 
@@ -181,6 +199,21 @@ class ImportReport:
         }
 
 
+CHANGED_SINCE_PREVIEW = "changed_since_preview"
+CHANGED_SINCE_PREVIEW_MESSAGE = (
+    "The plan changed since your preview of this file (someone else changed what it "
+    "checked): nothing was imported. Preview the file again, check it, then apply it."
+)
+
+
+def _changed_since_preview(filename: str) -> ImportReport:
+    """The report of an apply refused because the data changed since its preview."""
+    return ImportReport(
+        filename=filename,
+        errors=[RowError("", 0, "", CHANGED_SINCE_PREVIEW, CHANGED_SINCE_PREVIEW_MESSAGE)],
+    )
+
+
 class _Rollback(Exception):
     """Ends the transaction of a preview or of a file with bad rows."""
 
@@ -190,11 +223,13 @@ def plan_import(
 ) -> ImportReport:
     """Preview (``apply=False``) or apply a plan file as ``user``; see the module docstring.
 
-    A file of keyed sheets only (objectives, initiatives, KPIs, milestones) is checked once:
-    its preview writes nothing and keeps what it validated (``sheets.models.PlanPreview``), and
-    the same person's apply of the same file writes those rows without reading or checking the
-    file again, as long as nothing the checks read has changed since (``plan_data_version``);
-    otherwise, or when writing them fails, the apply checks the file afresh.
+    A good preview is kept (``sheets.models.PlanPreview``); the same person's apply of the same
+    file is refused (one error, ``CHANGED_SINCE_PREVIEW``; nothing written) when anything the
+    checks read has changed since (``plan_data_version``), or when writing a kept preview's
+    rows fails. A file of keyed sheets only (objectives, initiatives, KPIs, milestones) is
+    checked once: its preview writes nothing and keeps what it validated, and the apply writes
+    those rows without reading or checking the file again. Without a kept preview the apply
+    checks and writes the file in one run.
 
     Raises ``sheets.reading.FileUnreadable`` for a file that is no plan file at all; bad rows
     are in the report (``report.ok`` False) and then nothing is written."""
@@ -202,13 +237,14 @@ def plan_import(
     digest = _file_digest(stream)
     if apply:
         kept = _preview_take(user=user, digest=digest, today=today)
-        if kept is not None:
-            report = _preview_replay(kept, user=user, today=today, filename=filename)
-            if report is not None:
-                return report
+        if kept is _CHANGED:
+            return _changed_since_preview(filename)
+        if kept is not None and kept[1] is not None:
+            return _preview_replay(kept, user=user, today=today, filename=filename)
     sheets = file_read(stream=stream, filename=filename)
     keep = not apply and all(s.sheet.name in KEYED_SHEETS for s in sheets)
-    version = plan_data_version() if keep else ""
+    # Read before the checks: a change made while they run makes the apply refuse too.
+    version = "" if apply else plan_data_version(recorded=not keep)
     report = ImportReport(filename=filename)
     record: list | None = [] if keep else None
     run = _Run(
@@ -235,7 +271,9 @@ def plan_import(
     else:
         report.applied = True
     report.errors.sort(key=lambda e: (_SHEET_ORDER.get(e.sheet, 99), e.row, e.column))
-    if keep and report.ok:
+    if not apply and report.ok:
+        # A file with measurements or check-ins keeps no rows (``record`` None), only the
+        # version: its apply checks it afresh, as they refer to what the database holds then.
         _preview_keep(
             user=user, digest=digest, today=today, version=version, report=report, steps=record
         )
@@ -262,12 +300,14 @@ def _file_digest(stream: IO[bytes]) -> str:
     return digest.hexdigest()
 
 
-def plan_data_version() -> str:
+def plan_data_version(*, recorded: bool = False) -> str:
     """A fingerprint of everything a plan file's checks read, in one query plus the people:
     for the plan's models (teams, memberships, periods, strategies, themes, objectives,
     initiatives, milestones, KPIs) their count, latest change and latest history entry, the
     people (name, e-mail, active, flags) and the office group's members. Any create, update
-    or delete of those changes it (SHA-256 hex)."""
+    or delete of those changes it (SHA-256 hex). ``recorded``: the measurements (count, latest
+    change) and check-ins (count, latest id) too, for a file that has them (an unindexed
+    maximum over the measurements: only then)."""
     from django.db import connection
 
     from strategy.models import Membership
@@ -283,6 +323,14 @@ def plan_data_version() -> str:
         ]
     groups = User.groups.through._meta.db_table
     parts += [f"SELECT COUNT(*) FROM {groups}", f"SELECT MAX(id) FROM {groups}"]  # noqa: S608
+    if recorded:
+        measurements, checkins = Measurement._meta.db_table, CheckIn._meta.db_table
+        parts += [
+            f"SELECT COUNT(*) FROM {measurements}",  # noqa: S608
+            f"SELECT MAX(updated_at) FROM {measurements}",  # noqa: S608
+            f"SELECT COUNT(*) FROM {checkins}",  # noqa: S608
+            f"SELECT MAX(id) FROM {checkins}",  # noqa: S608
+        ]
     digest = hashlib.sha256()
     with connection.cursor() as cursor:
         cursor.execute("SELECT " + ", ".join(f"({part})" for part in parts))
@@ -309,9 +357,14 @@ def _preview_keep(*, user, digest: str, today, version: str, report, steps) -> N
     )  # fmt: skip
 
 
+# What ``_preview_take`` answers for a kept preview whose data changed since.
+_CHANGED = ("changed", None)
+
+
 def _preview_take(*, user, digest: str, today) -> tuple | None:
-    """The kept preview of this file by this person, consumed, when nothing changed since it
-    was checked: ``(report, steps)``; else None."""
+    """The kept preview of this file by this person, consumed: ``(report, steps)`` (``steps``
+    None: a preview that kept no rows), ``_CHANGED`` when what it checked changed since; None
+    when there is none (or none of ours that loads)."""
     from sheets.models import PlanPreview
 
     expired = timezone.now() - dt.timedelta(seconds=PREVIEW_SECONDS)
@@ -329,18 +382,23 @@ def _preview_take(*, user, digest: str, today) -> tuple | None:
     signature = salted_hmac(_PREVIEW_SALT, plan, algorithm="sha256").hexdigest()
     if not constant_time_compare(signature, kept.signature):
         return None
-    if kept.data_version != plan_data_version():
-        return None
     try:
-        return pickle.loads(plan)  # noqa: S301 (signed above: our own pickle only)
+        loaded = pickle.loads(plan)  # noqa: S301 (signed above: our own pickle only)
     except Exception:  # kept by an older release whose classes changed: check afresh
         return None
+    # A preview that kept no rows had measurements or check-ins: their version too.
+    version = plan_data_version(recorded=loaded[1] is None)
+    if not constant_time_compare(kept.data_version, version):
+        return _CHANGED
+    return loaded
 
 
-def _preview_replay(kept: tuple, *, user, today, filename: str) -> ImportReport | None:
-    """Write a kept preview's rows, all or nothing, and return its report as applied; None
-    when a write fails (a rule only the database knew): the caller then checks the file
-    afresh, which reports it."""
+def _preview_replay(kept: tuple, *, user, today, filename: str) -> ImportReport:
+    """Write a kept preview's rows, all or nothing, and return its report as applied. When a
+    write fails (a row changed or created by someone else between the version check and the
+    write, a rule only the database knew) nothing is written and the apply is refused as
+    changed since the preview: checking afresh could turn a previewed creation into an
+    update of someone else's row."""
     report, steps = kept
     run = _Run(
         access=access_for(user), user=user, report=ImportReport(filename=filename),
@@ -350,8 +408,10 @@ def _preview_replay(kept: tuple, *, user, today, filename: str) -> ImportReport 
         with transaction.atomic(), work_batch(), subjects_dirty_batch():
             for sheet, good in steps:
                 run._write(sheet, good, SheetReport(sheet=sheet))
-    except (IntegrityError, VersionConflict, ValidationError):
-        return None
+            if run.report.errors:
+                raise _Rollback
+    except (IntegrityError, VersionConflict, ValidationError, _Rollback):
+        return _changed_since_preview(filename)
     report.filename = filename
     report.applied = True
     return report
@@ -387,6 +447,7 @@ class _Cells:
         self.row = row
         self.bad: list[_BadCell] = []
         self.columns: set[str] = set()
+        self.column = ""
 
     def add(self, bad: _BadCell) -> None:
         self.bad.append(bad)
@@ -397,10 +458,13 @@ class _Cells:
             raise _Skip
         return self.row.get(column)
 
-    def step(self) -> _Cells:
+    def step(self, column: str = "") -> _Cells:
         """Run one check (``with cells.step(): ...``): a bad cell it finds is recorded, and the
         row's next checks still run. The row itself is the context manager: no generator per
-        check (a 5,000-row plan makes about 60,000 checks)."""
+        check (a 5,000-row plan makes about 60,000 checks). A ``ValidationError`` raised by a
+        helper or validator the check calls is a bad cell too: of the field it names, else of
+        ``column``."""
+        self.column = column
         return self
 
     def __enter__(self) -> _Cells:
@@ -412,7 +476,28 @@ class _Cells:
         if issubclass(kind, _BadCell):
             self.add(error)
             return True
+        if issubclass(kind, ValidationError):
+            for column, code, message in _validation_items(error):
+                self.add(_BadCell(column or self.column, code, message))
+            return True
         return issubclass(kind, _Skip)
+
+
+def _validation_items(error: ValidationError) -> Iterator[tuple[str, str, str]]:
+    """A ``ValidationError`` as ``(field or "", code, message)``, one per message."""
+    if hasattr(error, "error_dict"):
+        for name, errors in error.error_dict.items():
+            for item in errors:
+                message = item.message % item.params if item.params else item.message
+                yield (
+                    ("" if name == NON_FIELD_ERRORS else name),
+                    item.code or "invalid",
+                    str(message),
+                )
+    else:
+        for item in error.error_list:
+            message = item.message % item.params if item.params else item.message
+            yield "", item.code or "invalid", str(message)
 
 
 def _choice(column: str, value: Any, choices: tuple[tuple[Any, str], ...]) -> Any:
@@ -457,27 +542,69 @@ def _datetime(column: str, value: Any) -> dt.datetime:
     elif isinstance(value, dt.date):
         moment = dt.datetime.combine(value, dt.time(12))
     else:
-        text = str(value).strip()
         try:
-            moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+            parsed = cell_datetime_text(str(value))
         except ValueError:
             raise _BadCell(
                 column,
                 "bad_date",
                 f"“{value}” is not a date: enter YYYY-MM-DD or YYYY-MM-DDTHH:MM.",
             ) from None
-        if len(text) == 10:
-            moment = moment.replace(hour=12)
+        if isinstance(parsed, dt.datetime):
+            moment = parsed
+        else:
+            moment = dt.datetime.combine(parsed, dt.time(12))
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment)
     return moment
 
 
-def _number_text(value: Any) -> str:
-    text = str(value).strip().replace("\u00a0", "").replace(" ", "")
-    if "," in text and "." not in text:
-        text = text.replace(",", ".")  # a decimal comma (semicolon-separated files)
-    return text
+# Whether the sheet being read writes numbers with a decimal comma (a semicolon-separated CSV
+# file); set by ``_Run.sheet`` for each sheet.
+_decimal_comma: ContextVar[bool] = ContextVar("decimal_comma", default=False)
+# Digits grouped by thousands with commas (``1,500``, ``120,000``, ``1,500,000``) or with dots
+# (``1.500``): a grouping or a decimal separator? The same reading of such a text can mean
+# another number in another locale, so it is refused, never guessed.
+_GROUPED_COMMA = re.compile(r"[+-]?[1-9]\d{0,2}(?:,\d{3})+")
+_GROUPED_DOT = re.compile(r"[+-]?[1-9]\d{0,2}(?:\.\d{3})+")
+_DECIMAL_COMMA = re.compile(r"[+-]?\d*,\d+")
+
+
+def _number_text(column: str, value: Any) -> str:
+    """A number cell's text with a decimal point, spaces (a thousands separator nobody reads as
+    a decimal one) taken out. A decimal comma is read only in a file that uses one (a
+    semicolon-separated CSV); a text whose separators can be read two ways (``1,500``,
+    ``1.500,5``, ``1.500`` in such a file) is ``_BadCell`` (``ambiguous_number``)."""
+    text = str(value).strip().replace("\u00a0", "").replace("\u202f", "").replace(" ", "")
+    if "," not in text and not (_decimal_comma.get() and _GROUPED_DOT.fullmatch(text)):
+        return text
+    if "," in text and "." in text:
+        raise _BadCell(
+            column,
+            "ambiguous_number",
+            f"“{value}” mixes a comma and a dot: write the number without thousands "
+            "separators and with a decimal point, such as 1500.5.",
+        )
+    grouped = _GROUPED_COMMA.fullmatch(text) or _GROUPED_DOT.fullmatch(text)
+    if grouped:
+        separator = "," if "," in text else "."
+        whole = text.replace(separator, "")
+        if text.count(separator) > 1:
+            message = f"“{value}” is ambiguous: write {whole} without separators."
+        else:
+            fraction = f"{Decimal(text.replace(separator, '.')).normalize():f}"
+            message = f"“{value}” is ambiguous: write {whole} or {fraction}."
+        raise _BadCell(column, "ambiguous_number", message)
+    if _DECIMAL_COMMA.fullmatch(text):
+        if _decimal_comma.get():
+            return text.replace(",", ".")
+        raise _BadCell(
+            column,
+            "ambiguous_number",
+            f"“{value}” has a decimal comma in a file that separates its fields by commas: "
+            f"write {text.replace(',', '.')}.",
+        )
+    return text  # no number: the caller says so
 
 
 def _decimal(column: str, value: Any) -> Decimal:
@@ -485,7 +612,9 @@ def _decimal(column: str, value: Any) -> Decimal:
         raise _BadCell(column, "invalid", "Enter a number.")
     try:
         number = (
-            Decimal(str(value)) if isinstance(value, int | float) else Decimal(_number_text(value))
+            Decimal(str(value))
+            if isinstance(value, int | float)
+            else Decimal(_number_text(column, value))
         )
     except InvalidOperation:
         raise _BadCell(column, "invalid", f"“{value}” is not a number.") from None
@@ -498,7 +627,7 @@ def _float(column: str, value: Any) -> float:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return float(value)
     try:
-        return float(_number_text(value))
+        return float(_number_text(column, value))
     except ValueError:
         raise _BadCell(column, "invalid", f"“{value}” is not a number.") from None
 
@@ -652,16 +781,8 @@ class _Run:
 
     def model_errors(self, sheet: str, row: int, error: ValidationError, columns: dict) -> None:
         """A model's ``ValidationError`` as row errors, its fields named as the sheet's columns."""
-        if hasattr(error, "error_dict"):
-            for name, errors in error.error_dict.items():
-                column = "" if name == NON_FIELD_ERRORS else columns.get(name, name)
-                for item in errors:
-                    message = item.message % item.params if item.params else item.message
-                    self.error(sheet, row, column, item.code or "invalid", str(message))
-        else:
-            for item in error.error_list:
-                message = item.message % item.params if item.params else item.message
-                self.error(sheet, row, "", item.code or "invalid", str(message))
+        for name, code, message in _validation_items(error):
+            self.error(sheet, row, columns.get(name, name), code, message)
 
     # --- sheets ------------------------------------------------------------------------------
     def sheet(self, sheet_rows: SheetRows) -> None:
@@ -678,20 +799,43 @@ class _Run:
             self.error(
                 sheet.name, 1, column, "missing_column", f"The column “{column}” is missing."
             )
-        if missing:
+        named = [h for h in sheet_rows.headers if h]
+        twice = sorted({h for h in named if named.count(h) > 1})
+        for column in twice:
+            self.error(
+                sheet.name, 1, column, "duplicate_column",
+                f"The column “{column}” is in the header {named.count(column)} times: keep one.",
+            )  # fmt: skip
+        if missing or twice:
             return
+        token = _decimal_comma.set(sheet_rows.decimal_comma)
         try:
             with transaction.atomic():
                 getattr(self, f"_{sheet.name}")(sheet, sheet_rows, sheet_report)
         except (IntegrityError, VersionConflict) as error:
             # A rule only the database knew, or a row changed meanwhile: the sheet as a whole.
             self.error(sheet.name, 1, "", "not_written", f"The sheet could not be written: {error}")
+        except ValidationError as error:
+            # Never a crash: a rule no row check caught (each row's are caught where it is
+            # built) is the sheet's error.
+            self.model_errors(sheet.name, 1, error, {})
+        finally:
+            _decimal_comma.reset(token)
+        # Values under no column name are not imported: the report lists their columns with
+        # the ignored ones (known once the rows are read).
+        if sheet_rows.unnamed:
+            from openpyxl.utils import get_column_letter
+
+            sheet_report.ignored_columns += [
+                f"column {get_column_letter(place + 1)} (no name)"
+                for place in sorted(sheet_rows.unnamed)
+            ]
 
     def _rows(self, sheet: Sheet, sheet_rows: SheetRows) -> list[tuple[int, dict, _Cells]]:
         """Every row with its ``_Cells``, in which the spreadsheet errors and the empty required
         cells are already reported (the row's other cells are still checked)."""
         rows = []
-        for number, row in sheet_rows.rows:
+        for number, row in self._readable(sheet, sheet_rows):
             cells = _Cells(row)
             for column, value in row.items():
                 if isinstance(value, CellError):
@@ -703,6 +847,16 @@ class _Run:
                     cells.add(_BadCell(column, "required", f"The {column} is required."))
             rows.append((number, row, cells))
         return rows
+
+    def _readable(self, sheet: Sheet, sheet_rows: SheetRows) -> Iterator[tuple[int, dict]]:
+        """The sheet's rows, but a row the reader could not split into its columns
+        (``RowProblem``: more fields than the header) is reported and left out."""
+        for number, row in sheet_rows.rows:
+            problem = row.get(ROW_PROBLEM)
+            if isinstance(problem, RowProblem):
+                self.error(sheet.name, number, "", problem.code, problem.message)
+                continue
+            yield number, row
 
     def _keys_once(self, sheet: Sheet, rows: list[tuple[int, dict, _Cells]]) -> list:
         first: dict[str, int] = {}
@@ -761,7 +915,7 @@ class _Run:
         default). A bad cell is recorded in ``cells``."""
         if name not in cells.row:
             return
-        with cells.step():
+        with cells.step(name):
             value = cells.get(name)
             if value is None:
                 if name in CLEARABLE:
@@ -1015,7 +1169,11 @@ class _Run:
                 out.count("created", number, name)
             elif obj.changed_fields():
                 if self.write:
-                    save(obj, extra)
+                    try:
+                        save(obj, extra)
+                    except ValidationError as error:  # a rule the service adds: this row's
+                        self.model_errors(out.sheet, number, error, {})
+                        continue
                 out.count("updated", number, name)
             else:
                 out.count("unchanged", number, name)
@@ -1323,7 +1481,7 @@ class _Run:
         flag. Rows stream from the file into the ingest's plain rows."""
         batch: list[dict] = []
         numbers: list[int] = []
-        for number, row in sheet_rows.rows:
+        for number, row in self._readable(sheet, sheet_rows):
             bad: dict[str, tuple[str, str]] = {}  # column: (code, message)
             for column, cell in row.items():
                 if isinstance(cell, CellError):
@@ -1345,7 +1503,14 @@ class _Run:
             elif isinstance(as_of, dt.date):
                 as_of = as_of.isoformat()
             elif as_of is not None:
-                as_of = str(as_of).strip()[:10] if "T" in str(as_of) else str(as_of).strip()
+                as_of = str(as_of).strip()
+                try:  # a date and time as a date; anything else the ingest's date check refuses
+                    moment = cell_datetime_text(as_of)
+                except ValueError:
+                    pass
+                else:
+                    if isinstance(moment, dt.datetime):
+                        as_of = moment.date().isoformat()
             kpi = row.get("kpi")
             item = {"kpi": _text("kpi", kpi) if kpi is not None else None, "as_of": as_of,
                     "value": value}  # fmt: skip
@@ -1358,6 +1523,7 @@ class _Run:
             numbers.append(number)
         if not batch:
             return
+        done: list[tuple[int, int, str]] = []  # (row number, place in the batch, action)
         # In chunks of about MEASUREMENT_CHUNK rows, as the API's requests are (one batch of
         # 100,000 rows is slower than ten of 10,000); each KPI's rows stay in one chunk, so the
         # ingest still finds a KPI and date given twice.
@@ -1396,12 +1562,20 @@ class _Run:
             out.created += result.created
             out.updated += result.updated
             out.unchanged += result.unchanged
+            done += [(numbers[chunk[i]], chunk[i], action) for i, action in result.actions]
             for flag in result.implausible:
                 self.report.implausible.append(
                     {"sheet": sheet.name, "row": numbers[chunk[flag["index"]]],
                      **{k: v for k, v in flag.items() if k != "index"}}
                 )  # fmt: skip
         self.report.implausible.sort(key=lambda flag: (flag["sheet"], flag["row"]))
+        # The first rows of the file with their values, as the other sheets list theirs.
+        for number, place, action in sorted(done)[:LISTED_ROWS_MAX]:
+            item = batch[place]
+            out.rows.append(
+                {"row": number, "key": f"{item['kpi']} / {item['as_of']}", "action": action,
+                 "value": item["value"]}
+            )  # fmt: skip
 
     def _measurement_row_bad(
         self, sheet: Sheet, number: int, item: dict, bad: dict[str, tuple[str, str]]
@@ -1439,12 +1613,13 @@ class _Run:
             checkin = CheckIn(
                 blockers=_text("blockers", row["blockers"]) if row.get("blockers") else "",
                 next_steps=_text("next_steps", row["next_steps"]) if row.get("next_steps") else "",
-                blocker_tags=blocker_tags_join(
-                    tag.strip().lower()
-                    for tag in re.split(r"[,;]", str(row.get("blocker_tags") or ""))
-                    if tag.strip()
-                ),
             )
+            with cells.step("blocker_tags"):
+                checkin.blocker_tags = blocker_tags_join(
+                    tag.strip().lower()
+                    for tag in re.split(r"[,;]", str(cells.get("blocker_tags") or ""))
+                    if tag.strip()
+                )
             with cells.step():
                 initiative_key = _text("initiative", cells.get("initiative"))
                 initiative = self.initiatives.get(initiative_key)
@@ -1493,9 +1668,15 @@ class _Run:
                 self.model_errors(sheet.name, number, error, columns)
                 continue
             good.append((number, checkin, label))
-        for _number, checkin, _label in sorted(good, key=lambda g: g[1].created_at):
-            checkin_append(checkin=checkin)  # the initiative's progress follows the newest
-        for number, _checkin, label in good:
+        written = []
+        for number, checkin, label in sorted(good, key=lambda g: g[1].created_at):
+            try:
+                checkin_append(checkin=checkin)  # the initiative's progress follows the newest
+            except ValidationError as error:
+                self.model_errors(sheet.name, number, error, columns)
+            else:
+                written.append((number, label))
+        for number, label in sorted(written):
             out.count("created", number, label)
 
 

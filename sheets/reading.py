@@ -16,7 +16,7 @@ import io
 import re
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import zip_longest
 from typing import IO, Any
 
@@ -105,6 +105,37 @@ class SheetRows:
     sheet: Sheet
     headers: list[str]
     rows: Iterator[tuple[int, dict[str, Any]]]
+    # A comma in a number is a decimal comma (a semicolon-separated CSV file); elsewhere a
+    # comma in a number is ambiguous (a thousands separator or a decimal comma?).
+    decimal_comma: bool = False
+    # The places (0-based) of the columns without a name in the header that hold a value in
+    # some row: filled while ``rows`` is read (the values are not imported; the report says so).
+    unnamed: set[int] = field(default_factory=set)
+
+    @classmethod
+    def reading(
+        cls, *, sheet: Sheet, headers: list[str], values, fields_checked: bool = False, **extra
+    ) -> SheetRows:
+        """The sheet whose rows are read from ``values`` (the rows after the header)."""
+        sheet_rows = cls(sheet=sheet, headers=headers, rows=iter(()), **extra)
+        sheet_rows.rows = _rows_of(
+            headers, values, 2, fields_checked=fields_checked, unnamed=sheet_rows.unnamed
+        )
+        return sheet_rows
+
+
+# The key of a row that cannot be read as its header says: ``{ROW_PROBLEM: RowProblem}`` and no
+# other cell (no column is named "").
+ROW_PROBLEM = ""
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """A row read as a whole wrong: ``code`` and a plain ``message`` (more fields than the
+    header, so that its cells cannot be told apart)."""
+
+    code: str
+    message: str
 
 
 def _header(values) -> list[str]:
@@ -113,10 +144,6 @@ def _header(values) -> list[str]:
     while names and not names[-1]:
         names.pop()
     return names
-
-
-def _rows(headers: list[str], values_iter, first: int) -> Iterator[tuple[int, dict[str, Any]]]:
-    yield from _rows_of(headers, _rows_guarded(values_iter), first)
 
 
 # What a damaged workbook raises while openpyxl parses it lazily (read-only mode), mid-sheet;
@@ -132,17 +159,41 @@ def _rows_guarded(values_iter) -> Iterator:
         raise FileUnreadable(f"The workbook is damaged and cannot be read ({error}).") from None
 
 
-def _rows_of(headers: list[str], values_iter, first: int) -> Iterator[tuple[int, dict[str, Any]]]:
-    for number, values in enumerate(values_iter, start=first):
+def _rows_of(
+    headers: list[str],
+    values_iter,
+    first: int,
+    *,
+    fields_checked: bool = False,
+    unnamed: set[int] | None = None,
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Each row as ``(number, {column: value})``. ``fields_checked`` (a CSV file): a row with
+    more filled fields than the header is one ``RowProblem`` (a workbook's cells keep their
+    columns: a filled cell past the header is not read, as an unknown column is not; its
+    place is added to ``unnamed``, as that of a filled cell under an empty header cell)."""
+    unnamed = set() if unnamed is None else unnamed
+    width = len(headers)
+    for number, values in enumerate(_rows_guarded(values_iter), start=first):
         if values is None:
             continue
+        if len(values) > width:
+            beyond = [i for i in range(width, len(values)) if _filled(values[i])]
+            if beyond and fields_checked:
+                # A field separator inside an unquoted text (a ";" in a description): the cells
+                # after it are shifted, and which is which cannot be told.
+                problem = RowProblem("too_many_fields", _too_many(values, headers))
+                yield number, {ROW_PROBLEM: problem}
+                continue
+            unnamed.update(beyond)
         row = {}
         blank = True
         # Every column of the header is in the row, None when its cell is empty or missing
         # (a workbook leaves trailing empty cells out): an emptied cell reads alike from an
         # ``.xlsx`` (either reader) and a ``.csv``.
-        for name, value in zip_longest(headers, values[: len(headers)]):
+        for place, (name, value) in enumerate(zip_longest(headers, values[:width])):
             if not name:
+                if _filled(value):
+                    unnamed.add(place)
                 continue
             if isinstance(value, str):
                 value = value.strip()
@@ -157,6 +208,20 @@ def _rows_of(headers: list[str], values_iter, first: int) -> Iterator[tuple[int,
             row[name] = value
         if not blank:
             yield number, row
+
+
+def _filled(value: Any) -> bool:
+    return value is not None and (not isinstance(value, str) or bool(value.strip()))
+
+
+def _too_many(values, headers: list[str]) -> str:
+    count = len(values)
+    while count > len(headers) and (values[count - 1] is None or str(values[count - 1]) == ""):
+        count -= 1
+    return (
+        f"This row has {count} fields; the header has {len(headers)}: a text holding the "
+        "field separator must be in double quotes."
+    )
 
 
 def _sheet_named(title: str) -> Sheet | None:
@@ -386,9 +451,7 @@ def _calamine_read(data: bytes) -> list[SheetRows] | None:
             table = book.get_sheet_by_name(title).to_python(skip_empty_area=False)
             values = ([_calamine_cell(v) for v in row] for row in table)
             headers = _header(next(values, ()) or ())
-            found[sheet.name] = SheetRows(
-                sheet=sheet, headers=headers, rows=_rows_of(headers, values, 2)
-            )
+            found[sheet.name] = SheetRows.reading(sheet=sheet, headers=headers, values=values)
     except (CalamineError, ValueError, TypeError, OSError):
         return None
     return _sheets_found(found)
@@ -432,7 +495,7 @@ def _openpyxl_read(stream: IO[bytes]) -> list[SheetRows]:
             headers = _header(next(values, ()) or ())
         except _DAMAGED as error:
             raise FileUnreadable(f"The workbook is damaged and cannot be read ({error}).") from None
-        found[sheet.name] = SheetRows(sheet=sheet, headers=headers, rows=_rows(headers, values, 2))
+        found[sheet.name] = SheetRows.reading(sheet=sheet, headers=headers, values=values)
     return _sheets_found(found)
 
 
@@ -461,7 +524,13 @@ def _csv_read(stream: IO[bytes]) -> SheetRows:
                 "The CSV file is not UTF-8 text: save it as “CSV UTF-8” and upload it again."
             ) from None
 
-    return SheetRows(sheet=sheet, headers=headers, rows=_rows(headers, values(), 2))
+    return SheetRows.reading(
+        sheet=sheet,
+        headers=headers,
+        values=values(),
+        fields_checked=True,
+        decimal_comma=delimiter == ";",
+    )
 
 
 def sheet_by_name(name: str) -> Sheet:
@@ -469,13 +538,31 @@ def sheet_by_name(name: str) -> Sheet:
     return SHEETS_BY_NAME[name]
 
 
+# A date, optionally with a time (``T`` or a space, then ``HH:MM``, seconds, fraction, offset):
+# the whole text, so that "2026-01-011" is not read as 2026-01-01.
+_ISO_DATE_TIME = re.compile(
+    r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d{1,6})?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
+)
+
+
+def cell_datetime_text(text: str) -> dt.datetime | dt.date:
+    """Text ``YYYY-MM-DD`` as a date, ``YYYY-MM-DD[T ]HH:MM[:SS[.f]][offset]`` as a datetime,
+    the whole text and nothing else (``20260101``, ``2026-W01-1`` or ``2026-01-011`` are no
+    dates). ``ValueError`` else."""
+    text = text.strip()
+    if not _ISO_DATE_TIME.fullmatch(text):
+        raise ValueError(text)
+    if len(text) == 10:
+        return dt.date.fromisoformat(text)
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
 def cell_date(value: Any) -> dt.date:
-    """A cell as a date: a spreadsheet date, or text ``YYYY-MM-DD``. ``ValueError`` else."""
+    """A cell as a date: a spreadsheet date, or text ``YYYY-MM-DD`` (a time after it is
+    allowed, as a spreadsheet saves a date cell in a CSV file). ``ValueError`` else."""
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
         return value
-    text = str(value).strip()
-    if len(text) >= 10 and text[4] == "-" and text[7] == "-":
-        return dt.date.fromisoformat(text[:10])
-    raise ValueError(text)
+    parsed = cell_datetime_text(str(value))
+    return parsed.date() if isinstance(parsed, dt.datetime) else parsed

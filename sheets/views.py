@@ -41,7 +41,7 @@ def import_allowed(access: Access) -> bool:
 _APPLIED = "\x00applied"
 
 
-def _pending_key(user_id: int, token: str) -> str:
+def _pending_key(user_id: int | None, token: str) -> str:
     return f"sheets:pending:{user_id}:{token}"
 
 
@@ -70,6 +70,18 @@ def plan_import_page(request: AuthenticatedHttpRequest) -> HttpResponse:
             return redirect("sheets:plan-import")
         name, data = pending
         report = plan_import(stream=io.BytesIO(data), filename=name, user=request.user, apply=True)
+        if report.changed_since_preview:
+            # Someone else changed the plan since the preview: nothing was written; the file is
+            # previewed again against the plan as it is now, and that preview may be applied.
+            messages.error(request, report.errors[0].message)
+            cache.delete(_pending_key(request.user.pk, token))
+            report = plan_import(
+                stream=io.BytesIO(data), filename=name, user=request.user, apply=False
+            )
+            context["report"] = report
+            if report.ok and report.changes:
+                context["token"] = _pending_keep(request.user.pk, name, data)
+            return render(request, "sheets/plan_import.html", context, status=409)
         if report.applied:
             # The token stays known as spent (not deleted), so applying it again says so.
             cache.set(_pending_key(request.user.pk, token), (_APPLIED, name), PENDING_SECONDS)
@@ -97,12 +109,15 @@ def plan_import_page(request: AuthenticatedHttpRequest) -> HttpResponse:
                 status = 200
                 context["report"] = report
                 if report.ok and report.changes:
-                    token = secrets.token_hex(16)
-                    cache.set(
-                        _pending_key(request.user.pk, token), (upload.name, data), PENDING_SECONDS
-                    )
-                    context["token"] = token
+                    context["token"] = _pending_keep(request.user.pk, upload.name, data)
     return render(request, "sheets/plan_import.html", context, status=status)
+
+
+def _pending_keep(user_id: int | None, name: str, data: bytes) -> str:
+    """Keep an uploaded file for the apply of its preview; its token."""
+    token = secrets.token_hex(16)
+    cache.set(_pending_key(user_id, token), (name, data), PENDING_SECONDS)
+    return token
 
 
 @login_required

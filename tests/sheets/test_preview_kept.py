@@ -143,7 +143,9 @@ def test_an_update_from_a_kept_preview_goes_through_the_services(base, admin, te
     assert list(told.values_list("recipient_id", flat=True)) == [ada.pk]
 
 
-def test_a_change_since_the_preview_means_the_file_is_checked_afresh(base, admin):
+def test_a_change_since_the_preview_refuses_the_apply(base, admin):
+    """Someone else's change since the preview is never overwritten: the apply writes nothing
+    and asks for a new preview (issue #16), which then reports what the change means."""
     from django.contrib.auth import get_user_model
 
     data = xlsx_bytes(keyed_plan())
@@ -153,6 +155,9 @@ def test_a_change_since_the_preview_means_the_file_is_checked_afresh(base, admin
     ada.save()
     result = run(data, admin)
     assert not result.applied
+    assert [e.code for e in result.errors] == ["changed_since_preview"]
+    assert counts() == (0, 0, 0, 0)
+    result = run(data, admin, apply=False)
     assert {(e.sheet, e.column, e.code) for e in result.errors} >= {
         ("objectives", "owner", "unknown_person"),
         ("initiatives", "owner", "unknown_person"),

@@ -3,8 +3,9 @@
 The same import as the page and the API (``sheets.plan_import``): ``.xlsx`` or ``.csv``,
 all or nothing. It prints what is created, updated and left alone per sheet; with a bad row
 it prints every error (sheet, row, column, message) and exits with code 1, writing nothing.
-``--dry-run`` previews only. It acts as ``--user`` (username or e-mail; default: the first
-active superuser), with that person's rights.
+``--dry-run`` previews only; the next run without it refuses (exit code 1, nothing written)
+when someone else changed the plan in between: dry-run again. It acts as ``--user``
+(username or e-mail; default: the first active superuser), with that person's rights.
 """
 
 from __future__ import annotations
@@ -64,6 +65,8 @@ class Command(BaseCommand):
                     f"{flag['sheet']} row {flag['row']}: value {flag.get('value')} flagged as "
                     "implausible (accepted)"
                 )
+        if report.changed_since_preview:
+            raise CommandError(report.errors[0].message)
         if not report.ok:
             for problem in report.errors:
                 where = f"{problem.sheet} row {problem.row}"
