@@ -340,6 +340,8 @@ class Milestone(VersionedModel):
     )
 
     history = history_records()
+    # The row's label in a plan import's report (sheets.plan_import). Not a field.
+    _import_label: str
 
     class Meta:
         ordering = ["due_date", "id"]

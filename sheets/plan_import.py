@@ -674,6 +674,7 @@ def _unsaved_references_named(instance: models.Model, names: Iterable[str]) -> I
     stood_in = []
     for name in names:
         field_ = instance._meta.get_field(name)
+        assert isinstance(field_, models.ForeignKey)  # names of foreign keys only
         related = instance._state.fields_cache.get(name)
         if related is not None and related.pk is None and getattr(instance, field_.attname) is None:
             instance.__dict__[field_.attname] = -1
@@ -726,7 +727,7 @@ class _Run:
         they change no count or error."""
         if not rows or not self.write:
             return
-        model.objects.bulk_create(rows, batch_size=1000)
+        model._default_manager.bulk_create(rows, batch_size=1000)
         if self.apply and hasattr(model, "history") and hasattr(model.history, "model"):
             if rows[0].pk is None:  # a database that returns no ids from a bulk insert
                 raise RuntimeError("bulk_create returned no primary keys")
@@ -748,7 +749,8 @@ class _Run:
 
     def team(self, column: str, name: Any) -> Team:
         if self._teams is None:
-            by_slug, by_name = {}, {}
+            by_slug: dict[str, Team] = {}
+            by_name: dict[str, Team] = {}
             for team in self.access.scope(Team.objects.all(), "id"):
                 by_slug[team.slug.lower()] = team
                 by_name.setdefault(team.name.strip().lower(), team)
@@ -761,15 +763,18 @@ class _Run:
 
     def load(self, kind: str, keys: set[str]) -> None:
         """Read the visible objectives, initiatives or KPIs with these keys (once)."""
-        model, into = {
-            "objectives": (Objective, self.objectives),
-            "initiatives": (Initiative, self.initiatives),
-            "kpis": (KPI, self.kpis),
-        }[kind]
+        into: dict[str, Any]
+        model: type[Objective | Initiative | KPI]
+        if kind == "objectives":
+            model, into = Objective, self.objectives
+        elif kind == "initiatives":
+            model, into = Initiative, self.initiatives
+        else:
+            model, into = KPI, self.kpis
         wanted = {k for k in keys if k and (kind, k) not in self._loaded_keys}
         if not wanted:
             return
-        queryset = self.access.scope(model.objects.filter(key__in=wanted))
+        queryset = self.access.scope(model._default_manager.filter(key__in=wanted))
         if model is Objective:
             queryset = queryset.select_related("theme", "strategy", "team", "parent")
         for instance in queryset:
@@ -947,7 +952,7 @@ class _Run:
             existing = self.objectives.get(key) if key is not None else None
             new = existing is None
             objective = existing or Objective(key=key or "")
-            if not new and not self.access.can_edit_objective(existing):
+            if existing is not None and not self.access.can_edit_objective(existing):
                 self.error(
                     sheet.name, number, "key", "permission_denied",
                     "You may not change this objective.",
@@ -957,8 +962,8 @@ class _Run:
             self._set(cells, objective, "description", _text, new=new)
             with cells.step():
                 parent_key = _text("parent", cells.get("parent")) if row.get("parent") else None
-                if "parent" not in row and not new:
-                    parent_key = existing.parent.key if existing.parent_id else None
+                if "parent" not in row and existing is not None:
+                    parent_key = existing.parent.key if existing.parent is not None else None
                 if key is not None:
                     parent_of[key] = parent_key
             with cells.step():
@@ -967,7 +972,7 @@ class _Run:
                     strategy = strategies.get(_text("strategy", row["strategy"]).lower())
                     if strategy is None:
                         raise _BadCell("strategy", "not_found", f"No strategy “{row['strategy']}”.")
-                elif not new:
+                elif existing is not None:
                     strategy = existing.strategy
                 objective._import_strategy = strategy
             with cells.step():
@@ -1010,7 +1015,7 @@ class _Run:
             in_file[key] = (number, objective, new)
         # References: the parent (in the file or existing), the strategy, the theme; cycles.
         known_parents = {
-            key: (o.parent.key if o.parent_id else None)
+            key: (o.parent.key if o.parent is not None else None)
             for key, o in self.objectives.items()
             if key not in parent_of
         }
@@ -1030,7 +1035,8 @@ class _Run:
                         f"No objective has the key “{parent_key}”: the parent was not found.",
                     )  # fmt: skip
                     continue
-                seen, step = {key}, parent_key
+                seen: set[str] = {key}
+                step: str | None = parent_key
                 cycle = False
                 while step is not None:
                     if step in seen:
@@ -1088,7 +1094,7 @@ class _Run:
         # A row whose parent's row is bad cannot be written either (its parent would be missing).
         kept = []
         for number, objective, new in good:
-            if self._under_bad(objective, bad_keys):
+            if objective.parent is not None and self._under_bad(objective, bad_keys):
                 self.error(
                     sheet.name, number, "parent", "parent_not_found",
                     f"The row of the parent “{objective.parent.key}” has errors.",
@@ -1198,8 +1204,8 @@ class _Run:
             existing = self.initiatives.get(key) if key is not None else None
             new = existing is None
             initiative = existing or Initiative(key=key or "")
-            from_status = None if new else existing.status
-            if not new and not self.access.can_edit_initiative(existing):
+            from_status = None if existing is None else existing.status
+            if existing is not None and not self.access.can_edit_initiative(existing):
                 self.error(
                     sheet.name, number, "key", "permission_denied",
                     "You may not change this initiative.",
@@ -1297,13 +1303,13 @@ class _Run:
             existing = self.kpis.get(key) if key is not None else None
             new = existing is None
             kpi = existing or KPI(key=key or "")
-            previous = None if new else kpi_plan(kpi=existing)
-            if not new and not self.access.can_edit_kpi(existing):
+            previous = None if existing is None else kpi_plan(kpi=existing)
+            if existing is not None and not self.access.can_edit_kpi(existing):
                 self.error(
                     sheet.name, number, "key", "permission_denied", "You may not change this KPI."
                 )
                 continue
-            subject = None
+            subject: Objective | Initiative | None = None
             if "objective" in row or "initiative" in row:
                 kpi.objective = kpi.initiative = None
             with cells.step():
@@ -1548,13 +1554,13 @@ class _Run:
                 )
             except BatchRejected as rejected:
                 for problem in rejected.errors:
-                    index = problem.get("index")
-                    number = numbers[chunk[index]] if index is not None else 1
+                    at = problem.get("index")
+                    number = numbers[chunk[at]] if at is not None else 1
                     message = problem["message"]
-                    if problem["code"] == "duplicate" and index is not None:
+                    if problem["code"] == "duplicate" and at is not None:
                         # The ingest names the first row by its place in the batch: name both
                         # by their row in the file.
-                        message = _duplicate_message(rows, index, [numbers[i] for i in chunk])
+                        message = _duplicate_message(rows, at, [numbers[i] for i in chunk])
                     self.error(
                         sheet.name, number, problem.get("field", ""), problem["code"], message
                     )
@@ -1657,6 +1663,7 @@ class _Run:
                 )  # fmt: skip
                 continue
             first[ident] = number
+            initiative = checkin.initiative  # set: the row has no bad cell
             if initiative.pk and (initiative.pk, checkin.author.pk, checkin.created_at) in existing:
                 out.count("unchanged", number, label)
                 continue

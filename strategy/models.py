@@ -594,6 +594,10 @@ class Objective(KeyUniqueIgnoringCase, VersionedModel):
     due_date = models.DateField(validators=[validate_date])
 
     history = history_records()
+    # Set on an instance by the plan import while it checks a row (sheets.plan_import): the
+    # strategy named or inherited and the theme's name, before they resolve. Not fields.
+    _import_strategy: Strategy | None
+    _import_theme: str
 
     # Not fields: django-simple-history's author of the next version (objective_save sets it),
     # and the latest score the views and search attach to the rows they show.
