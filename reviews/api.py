@@ -13,6 +13,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, renderers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
+from typing_extensions import override
 
 from execsupport.api import ErrorSerializer
 from execsupport.pdf import PDFRenderer, PdfUnavailable, pdf_response
@@ -68,6 +69,7 @@ class ReviewViewSet(AccessViewSet):
     ordering_fields = ["name", "created_at"]
     ordering = ["name", "id"]
 
+    @override
     def get_queryset(self):
         return (
             super()
@@ -76,12 +78,14 @@ class ReviewViewSet(AccessViewSet):
             .select_related("objective")
         )
 
+    @override
     def may_write(self, access: Access, obj: Review, request) -> bool:
         team_id = obj.scope_team_id
         if obj.pk is None:
             return access.can_create_review() and (team_id is None or access.leads(team_id))
         return access.can_manage_review(obj) and (team_id is None or access.leads(team_id))
 
+    @override
     def store(self, instance, data, *, created, version=None):
         if created:
             instance.owner = self.request.user
@@ -97,6 +101,7 @@ class ReviewViewSet(AccessViewSet):
             ids = sorted({*(ids or []), self.request.user.pk})
         return services.review_save(review=instance, participant_ids=ids)
 
+    @override
     def remove(self, instance):
         services.review_delete(review=instance)
 
@@ -121,6 +126,7 @@ class MeetingViewSet(AccessViewSet):
     ordering_fields = ["starts_at"]
     ordering = ["-starts_at", "-id"]
 
+    @override
     def get_queryset(self):
         return (
             super()
@@ -129,12 +135,15 @@ class MeetingViewSet(AccessViewSet):
             .annotate(pack_id_value=F("pack__id"))
         )
 
+    @override
     def may_write(self, access: Access, obj: Meeting, request) -> bool:
         return access.can_manage_review(obj.review)
 
+    @override
     def before_update(self, instance):
         self._before = (instance.starts_at, instance.status)
 
+    @override
     def store(self, instance, data, *, created, version=None):
         try:
             if created:
@@ -190,6 +199,7 @@ class PackViewSet(ReadOnlyAccessViewSet):
     ordering_fields = ["frozen_at"]
     ordering = ["-frozen_at", "-id"]
 
+    @override
     def get_queryset(self):
         queryset = (
             super()
@@ -200,9 +210,11 @@ class PackViewSet(ReadOnlyAccessViewSet):
             return queryset.defer("data")
         return queryset
 
+    @override
     def get_serializer_class(self):
         return PackSummarySerializer if self.action == "list" else PackSerializer
 
+    @override
     def list(self, request, *args, **kwargs):
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(
@@ -227,6 +239,7 @@ class PackViewSet(ReadOnlyAccessViewSet):
             row["scope"] = labels.get(row["id"]) or ""
         return self.get_paginated_response(PackSummarySerializer(rows, many=True).data)
 
+    @override
     def retrieve(self, request, *args, **kwargs):
         pack = self.get_object()
         view = pack_read(pack=pack, access=self.access, previous=None)
@@ -366,6 +379,7 @@ class DecisionViewSet(AppendOnlyAccessViewSet):
     ordering_fields = ["created_at"]
     ordering = ["-created_at", "-id"]
 
+    @override
     def get_queryset(self):
         return (
             super()
@@ -373,6 +387,7 @@ class DecisionViewSet(AppendOnlyAccessViewSet):
             .filter(meeting__review_id__in=reviews_visible(access=self.access).values("pk"))
         )
 
+    @override
     def decorate(self, objects):
         entries = decisions_with_movement(decisions=list(objects), access=self.access)
         for decision, entry in zip(objects, entries, strict=True):
@@ -382,12 +397,14 @@ class DecisionViewSet(AppendOnlyAccessViewSet):
             ]
         return objects
 
+    @override
     def may_write(self, access: Access, obj: Decision, request) -> bool:
         review = obj.meeting.review
         return access.can_record_in_review(
             review, participant_ids=review.participants.values_list("pk", flat=True)
         )
 
+    @override
     def store(self, instance, data, *, created, version=None):
         try:
             return services.decision_record(
@@ -426,6 +443,7 @@ class ActionItemViewSet(AccessViewSet):
     ordering_fields = ["due_date", "created_at"]
     ordering = ["due_date", "id"]
 
+    @override
     def get_queryset(self):
         access = self.access
         mine = Q(owner_id=self.request.user.pk) | Q(created_by_id=self.request.user.pk)
@@ -434,6 +452,7 @@ class ActionItemViewSet(AccessViewSet):
         )
         return super().get_queryset().filter(mine | shared)
 
+    @override
     def may_write(self, access: Access, obj: ActionItem, request) -> bool:
         if obj.pk is None:
             if obj.meeting_id is not None:
@@ -446,9 +465,11 @@ class ActionItemViewSet(AccessViewSet):
             )
         return access.can_update_action_item(obj)
 
+    @override
     def before_update(self, instance):
         self._status = instance.status
 
+    @override
     def store(self, instance, data, *, created, version=None):
         try:
             if created:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django import forms
+from typing_extensions import override
 
 from execsupport.validation import DateFormField, IdModelChoiceField, ModelForm
 from reviews.models import ActionItem, Review
@@ -54,6 +55,7 @@ class ReviewForm(ModelForm):
                 self.instance.participants.values_list("pk", flat=True)
             )
 
+    @override
     def clean(self):
         data = cast(dict[str, Any], super().clean())  # ModelForm.clean: its cleaned_data
         scope = data.get("scope")

@@ -19,6 +19,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from typing_extensions import override
 
 from execsupport.validation import DESCRIPTION_MAX, text_validators, validate_date
 from strategy.models import Objective, Strategy, Team, Theme, TimestampedModel
@@ -148,6 +149,7 @@ class Meeting(TimestampedModel):
 
 
 class PackQuerySet(models.QuerySet):
+    @override
     def update(self, **kwargs):
         raise PackFrozen("A frozen pack never changes.")
 
@@ -182,6 +184,7 @@ class Pack(models.Model):
     def __str__(self) -> str:
         return f"Pack of {self.meeting}"
 
+    @override
     def save(self, *args, **kwargs) -> None:
         if not self._state.adding:
             raise PackFrozen("A frozen pack never changes.")

@@ -5,6 +5,7 @@ reader may not see left out and counted."""
 from __future__ import annotations
 
 from rest_framework import serializers
+from typing_extensions import override
 
 from execsupport.api import IdRelatedField
 from initiatives.models import Initiative
@@ -19,6 +20,7 @@ from strategy.serializers import ScopedRelatedField, person_field
 class VisibleReviewField(IdRelatedField):
     """A review the caller may see (else "does not exist")."""
 
+    @override
     def get_queryset(self):
         request = self.context.get("request")
         if request is None:
@@ -29,6 +31,7 @@ class VisibleReviewField(IdRelatedField):
 class VisibleMeetingField(IdRelatedField):
     """A meeting of a review the caller may see (else "does not exist")."""
 
+    @override
     def get_queryset(self):
         request = self.context.get("request")
         if request is None:
@@ -66,6 +69,7 @@ class ReviewSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["owner", "strategy"]
 
+    @override
     def validate(self, attrs):
         scope = attrs.get("scope", getattr(self.instance, "scope", Review.Scope.STRATEGY))
         needed = {"theme": "theme", "team": "team", "objective": "objective"}.get(scope)

@@ -13,6 +13,7 @@ from drf_spectacular.utils import (
 from rest_framework import serializers, viewsets
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
+from typing_extensions import override
 
 from execsupport.api import ApiError, ErrorSerializer
 from sheets.forms import IMPORT_MAX_BYTES
@@ -90,6 +91,7 @@ class PlanImportViewSet(viewsets.GenericViewSet):
     def may_use(access, request) -> bool:
         return import_allowed(access)
 
+    @override
     def get_queryset(self):  # no model behind it; DRF's router asks
         return None
 

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import EmptyResultSet
 from django.db.models import Lookup, Q, QuerySet
+from typing_extensions import override
 
 from strategy.models import STRATEGY_OFFICE_GROUP, Membership, Team
 
@@ -62,9 +63,11 @@ class InIds(Lookup):
     prepare_rhs = False
     postgresql_sql = "{lhs} = ANY(%s::{type}[])"
 
+    @override
     def get_prep_lookup(self) -> list[int]:
         return sorted(int(value) for value in self.rhs)
 
+    @override
     def as_sql(self, compiler, connection):
         lhs, lhs_params = self.process_lhs(compiler, connection)
         if connection.vendor == "postgresql":

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from typing_extensions import override
 
 from strategy.forms import VersionCheckedModelForm
 from strategy.models import (
@@ -91,6 +92,7 @@ class ObjectiveAdmin(admin.ModelAdmin):
     list_select_related = ["theme", "team", "owner", "parent"]
     date_hierarchy = "due_date"
 
+    @override
     def save_model(self, request, obj, form, change) -> None:
         objective_save(objective=obj, by=request.user)  # status changes leave their trail
 
@@ -110,12 +112,15 @@ class StatusTransitionAdmin(admin.ModelAdmin):
     list_filter = ["subject_type", "to_status"]
     list_select_related = ["changed_by"]
 
+    @override
     def has_add_permission(self, request) -> bool:
         return False
 
+    @override
     def has_change_permission(self, request, obj=None) -> bool:
         return False
 
+    @override
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
@@ -166,17 +171,21 @@ class ApiTokenAdmin(admin.ModelAdmin):
         "revoked_at",
     ]
 
+    @override
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:
             kwargs["form"] = ApiTokenCreateForm
         return super().get_form(request, obj, change, **kwargs)
 
+    @override
     def get_readonly_fields(self, request, obj=None):
         return self.readonly_fields if obj is not None else []
 
+    @override
     def get_fields(self, request, obj=None):
         return self.readonly_fields if obj is not None else ["user", "name", "scopes", "expiry"]
 
+    @override
     def save_model(self, request, obj, form, change):
         if change:
             return
@@ -198,6 +207,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
             messages.WARNING,
         )
 
+    @override
     def has_change_permission(self, request, obj=None) -> bool:
         return obj is None and super().has_change_permission(request, obj)
 
@@ -222,12 +232,15 @@ class HandOverAdmin(admin.ModelAdmin):
     ]
     list_select_related = ["leaving", "successor", "done_by"]
 
+    @override
     def has_add_permission(self, request) -> bool:
         return False
 
+    @override
     def has_change_permission(self, request, obj=None) -> bool:
         return False
 
+    @override
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
@@ -242,11 +255,14 @@ class InvitationAdmin(admin.ModelAdmin):
     list_select_related = ["user", "team", "invited_by"]
     search_fields = ["user__username", "user__email"]
 
+    @override
     def has_add_permission(self, request) -> bool:
         return False
 
+    @override
     def has_change_permission(self, request, obj=None) -> bool:
         return False
 
+    @override
     def has_delete_permission(self, request, obj=None) -> bool:
         return False

@@ -18,6 +18,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions
 from rest_framework.decorators import action
 from rest_framework.response import Response
+from typing_extensions import override
 
 from execsupport.api import ErrorSerializer
 from execsupport.jsontypes import body_types_check
@@ -132,12 +133,15 @@ class TeamViewSet(AccessViewSet):
     ordering_fields = ["name", "slug", "kind", "updated_at"]
     ordering = ["name"]
 
+    @override
     def may_write(self, access: Access, obj: Model, request) -> bool:
         return access.can_save_team(cast(Team, obj))  # this viewset's objects
 
+    @override
     def store(self, instance, data, *, created, version=None):
         return services.team_save(team=instance, version=version)
 
+    @override
     def remove(self, instance):
         services.plan_object_delete(instance=instance)
 
@@ -151,6 +155,7 @@ class PersonViewSet(ReadOnlyAccessViewSet):
     ordering_fields = ["username", "last_name", "first_name"]
     ordering = ["username"]
 
+    @override
     def get_queryset(self):
         access = self.access
         memberships = access.scope(Membership.objects.all())
@@ -279,9 +284,11 @@ class MembershipViewSet(AccessViewSet):
     ordering_fields = ["team", "user", "role", "updated_at"]
     ordering = ["team_id", "user_id"]
 
+    @override
     def before_update(self, instance):
         self._old_role = instance.role
 
+    @override
     def may_write(self, access: Access, obj: Model, request) -> bool:
         membership = cast(Membership, obj)  # this viewset's objects
         if request.method == "DELETE":
@@ -289,10 +296,12 @@ class MembershipViewSet(AccessViewSet):
         old = getattr(self, "_old_role", None)
         return access.can_change_membership(membership.team_id, old, membership.role)
 
+    @override
     def store(self, instance, data, *, created, version=None):
         by = cast("AuthUser", self.request.user)  # the API serves signed-in people only
         return membership_set(person=instance.user, team=instance.team, role=instance.role, by=by)
 
+    @override
     def remove(self, instance):
         by = cast("AuthUser", self.request.user)  # the API serves signed-in people only
         membership_remove(membership=instance, by=by)
@@ -308,12 +317,15 @@ class PeriodViewSet(AccessViewSet):
     ordering_fields = ["start_date", "end_date", "name"]
     ordering = ["start_date", "id"]
 
+    @override
     def may_write(self, access: Access, obj, request) -> bool:
         return access.can_manage_strategy()
 
+    @override
     def store(self, instance, data, *, created, version=None):
         return services.period_save(period=instance, version=version)
 
+    @override
     def remove(self, instance):
         services.plan_object_delete(instance=instance)
 
@@ -328,12 +340,15 @@ class StrategyViewSet(AccessViewSet):
     ordering_fields = ["name", "horizon_start", "updated_at"]
     ordering = ["-horizon_start", "id"]
 
+    @override
     def may_write(self, access: Access, obj, request) -> bool:
         return access.can_manage_strategy()
 
+    @override
     def store(self, instance, data, *, created, version=None):
         return services.strategy_save(strategy=instance, version=version)
 
+    @override
     def remove(self, instance):
         services.plan_object_delete(instance=instance)
 
@@ -348,12 +363,15 @@ class ThemeViewSet(AccessViewSet):
     ordering_fields = ["order", "name", "updated_at"]
     ordering = ["strategy_id", "order", "id"]
 
+    @override
     def may_write(self, access: Access, obj, request) -> bool:
         return access.can_manage_strategy()
 
+    @override
     def store(self, instance, data, *, created, version=None):
         return services.theme_save(theme=instance, version=version)
 
+    @override
     def remove(self, instance):
         services.plan_object_delete(instance=instance)
 
@@ -368,15 +386,18 @@ class ObjectiveViewSet(AccessViewSet):
     ordering_fields = ["title", "due_date", "priority", "updated_at"]
     ordering = ["id"]
 
+    @override
     def may_write(self, access: Access, obj: Model, request) -> bool:
         objective = cast(Objective, obj)  # this viewset's objects
         return access.can_create_objective_for(objective.team_id) and access.can_edit_objective(
             objective
         )
 
+    @override
     def store(self, instance, data, *, created, version=None):
         return services.objective_save(objective=instance, version=version, by=self.request.user)
 
+    @override
     def remove(self, instance):
         services.plan_object_delete(instance=instance)
 

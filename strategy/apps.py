@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
+from typing_extensions import override
 
 
 class StrategyConfig(AppConfig):
     name = "strategy"
 
+    @override
     def ready(self) -> None:
         from django.core.checks import Tags, register
         from django.db.models import Field, ForeignObject

@@ -11,6 +11,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.forms.models import ModelChoiceIterator
 from django.http import QueryDict
 from django.urls import reverse
+from typing_extensions import override
 
 from execsupport.validation import (
     MAX_DATE,
@@ -101,6 +102,7 @@ class UserChoiceField(IdModelChoiceField):
         kwargs.setdefault("queryset", get_user_model().objects.none())
         super().__init__(**kwargs)
 
+    @override
     def label_from_instance(self, obj) -> str:
         return obj.get_full_name() or obj.get_username()
 
@@ -114,6 +116,7 @@ class UsersChoiceField(IdModelMultipleChoiceField):
         kwargs.setdefault("queryset", get_user_model().objects.none())
         super().__init__(**kwargs)
 
+    @override
     def label_from_instance(self, obj) -> str:
         return obj.get_full_name() or obj.get_username()
 
@@ -211,6 +214,7 @@ class VersionCheckedModelForm(VersionedModelForm):
     else in the moment between this check and the admin's write is not detected; that write
     still changes only the fields that differ from the row as the admin read it."""
 
+    @override
     def clean(self):
         super().clean()
         cleaned = self.cleaned_data  # what the base clean() returns

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import django_filters
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.expressions import OrderBy
+from typing_extensions import override
 
 from initiatives.models import Initiative
 from metrics.models import KPI, Alert, GapScore, SubjectType
@@ -71,11 +72,13 @@ class SortFilter(django_filters.OrderingFilter):
     """``?sort=<column>`` / ``?sort=-<column>``: one column, empty values last in both
     directions, then by id so that pages never repeat or skip a row."""
 
+    @override
     def filter(self, qs, value):
         if not value:
             return qs
         return qs.order_by(*[self.get_ordering_value(param) for param in value], "pk")
 
+    @override
     def get_ordering_value(self, param: str) -> OrderBy:
         descending = param.startswith("-")
         field = self.param_map[param[1:] if descending else param]

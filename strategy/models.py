@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from knox.models import AbstractAuthToken
 from simple_history.models import HistoricalRecords
+from typing_extensions import override
 
 from execsupport.validation import (
     DESCRIPTION_MAX,
@@ -142,6 +143,7 @@ class TimestampedModel(models.Model):
     class Meta:
         abstract = True
 
+    @override
     def save(
         self,
         *,
@@ -177,6 +179,7 @@ class TimestampedModel(models.Model):
         }
         return instance
 
+    @override
     def refresh_from_db(self, using=None, fields=None, from_queryset=None) -> None:
         super().refresh_from_db(using=using, fields=fields, from_queryset=from_queryset)
         self._remember(fields)
@@ -307,6 +310,7 @@ class Team(VersionedModel):
     def __str__(self) -> str:
         return self.name
 
+    @override
     def clean(self) -> None:
         from strategy.selectors import team_ancestor_ids
 
@@ -508,6 +512,7 @@ class Strategy(VersionedModel):
     def __str__(self) -> str:
         return self.name
 
+    @override
     def clean(self) -> None:
         if self.horizon_start and self.horizon_end and self.horizon_end <= self.horizon_start:
             raise ValidationError(
@@ -630,6 +635,7 @@ class Objective(KeyUniqueIgnoringCase, VersionedModel):
     def is_closed(self) -> bool:
         return self.status in self.CLOSED_STATUSES
 
+    @override
     def clean(self) -> None:
         from strategy.selectors import objective_ancestor_ids
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from typing_extensions import override
 
 
 class ApiTokenScheme(OpenApiAuthenticationExtension):
     target_class = "strategy.permissions.ApiTokenAuthentication"
     name = "apiToken"
 
+    @override
     def get_security_definition(self, auto_schema):
         return {
             "type": "http",

@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from rest_framework import serializers
 from rest_framework.validators import UniqueValidator
+from typing_extensions import override
 
 from execsupport.api import IdRelatedField
 from metrics.serializers import LatestScoreSerializer
@@ -35,6 +36,7 @@ class ScopedRelatedField(IdRelatedField):
         self.scope_lookup = scope_lookup
         super().__init__(**kwargs)
 
+    @override
     def get_queryset(self):
         queryset = super().get_queryset()
         assert queryset is not None  # the field is declared with its queryset
@@ -49,6 +51,7 @@ class PersonRelatedField(IdRelatedField):
     is "does not exist", exactly like a missing id, so the field never confirms that a hidden
     person exists. The edited object's current value is accepted unchanged."""
 
+    @override
     def get_queryset(self):
         request = self.context.get("request")
         if request is None:
@@ -260,6 +263,7 @@ class MembershipSerializer(serializers.ModelSerializer):
         fields = ["id", "user", "team", "role", "created_at", "updated_at"]
         read_only_fields = ["created_at", "updated_at"]
 
+    @override
     def validate(self, attrs):
         if self.instance is not None:
             moved = {

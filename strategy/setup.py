@@ -23,6 +23,7 @@ from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import base36_to_int, urlsafe_base64_decode, urlsafe_base64_encode
+from typing_extensions import override
 
 from strategy.access import access_for
 from strategy.models import Membership, Objective, Period, Strategy, Team
@@ -191,6 +192,7 @@ class SetupLinkTokenGenerator(PasswordResetTokenGenerator):
 
     key_salt = "execsupport.strategy.setup.SetupLinkTokenGenerator"
 
+    @override
     def check_token(self, user, token) -> bool:
         if not super().check_token(user, token):
             return False

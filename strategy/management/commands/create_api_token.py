@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
+from typing_extensions import override
 
 from strategy.models import ApiToken
 from strategy.services import token_create
@@ -17,6 +18,7 @@ from strategy.services import token_create
 class Command(BaseCommand):
     help = "Create an API token for a user and print the secret (shown only this once)."
 
+    @override
     def add_arguments(self, parser):
         parser.add_argument("username")
         parser.add_argument("--name", default="command line", help="What the token is for.")
@@ -37,6 +39,7 @@ class Command(BaseCommand):
             "--created-by", default=None, help="Username of the administrator creating it."
         )
 
+    @override
     def handle(self, *args, **options):
         users = get_user_model().objects
         try:

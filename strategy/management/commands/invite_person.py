@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from typing_extensions import override
 
 from strategy.invitations import person_invite
 from strategy.models import Membership, Team
@@ -16,6 +17,7 @@ class Command(BaseCommand):
         "and print its link (single use, valid INVITATION_TTL_DAYS)."
     )
 
+    @override
     def add_arguments(self, parser):
         parser.add_argument("email")
         parser.add_argument("--team", required=True, help="The team's slug (or id).")
@@ -25,6 +27,7 @@ class Command(BaseCommand):
         parser.add_argument("--first-name", default="")
         parser.add_argument("--last-name", default="")
 
+    @override
     def handle(self, *args, **options):
         key = options["team"]
         team = Team.objects.filter(slug=key).first()

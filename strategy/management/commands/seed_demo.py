@@ -18,6 +18,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
+from typing_extensions import override
 
 try:
     from strategy.demo import (
@@ -52,6 +53,7 @@ class Command(BaseCommand):
         "KPIs with 12-18 months of measurements). Deterministic for a given --seed and --today."
     )
 
+    @override
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--seed", type=int, default=42, help="Random seed (default 42).")
         parser.add_argument(
@@ -98,6 +100,7 @@ class Command(BaseCommand):
             help="Do not compute gap scores and alerts afterwards (benchmarks time them apart).",
         )
 
+    @override
     def handle(self, *args, **options) -> None:
         if DEMO_MISSING:
             raise CommandError(
