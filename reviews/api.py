@@ -50,6 +50,9 @@ TEXT_FIELDS = ("reason", "title", "message")
 
 
 class ReviewFilter(BaseFilterSet):
+    """Query filters of ``/reviews/``: ``team``, ``strategy`` (ids), ``scope``, ``cadence`` and
+    ``updated_since``."""
+
     team = IdFilter(field_name="team_id")
     strategy = IdFilter(field_name="strategy_id")
 
@@ -107,6 +110,8 @@ class ReviewViewSet(AccessViewSet):
 
 
 class MeetingFilter(BaseFilterSet):
+    """Query filters of ``/meetings/``: ``review`` (id), ``status`` and ``updated_since``."""
+
     review = IdFilter(field_name="review_id")
 
     class Meta:
@@ -168,6 +173,8 @@ class MeetingViewSet(AccessViewSet):
 
 
 class PackFilter(BaseFilterSet):
+    """Query filters of ``/packs/``: ``review`` and ``meeting`` (ids)."""
+
     review = IdFilter(field_name="review_id")
     meeting = IdFilter(field_name="meeting_id")
 
@@ -353,12 +360,17 @@ class PackViewSet(ReadOnlyAccessViewSet):
 
 
 class PdfExportUnavailable(exceptions.APIException):
+    """The 503 of ``/packs/{id}/pdf/`` when WeasyPrint is not installed or the PDF could not be
+    made."""
+
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_detail = "PDF export is not available on this server."
     default_code = "unavailable"
 
 
 class DecisionFilter(BaseFilterSet):
+    """Query filters of ``/decisions/``: ``meeting``, ``review`` (ids) and ``updated_since``."""
+
     meeting = IdFilter(field_name="meeting_id")
     review = IdFilter(field_name="meeting__review_id")
 
@@ -421,6 +433,9 @@ class DecisionViewSet(AppendOnlyAccessViewSet):
 
 
 class ActionItemFilter(BaseFilterSet):
+    """Query filters of ``/action-items/``: ``owner``, ``meeting``, ``review`` (ids), ``status`` and
+    ``updated_since``."""
+
     owner = IdFilter(field_name="owner_id")
     meeting = IdFilter(field_name="meeting_id")
     review = IdFilter(field_name="meeting__review_id")

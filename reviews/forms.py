@@ -17,6 +17,9 @@ from strategy.people import people_choosable
 
 
 class DateTimeInput(forms.DateTimeInput):
+    """The browser's date-and-time picker (``datetime-local``), its value written as
+    ``YYYY-MM-DDTHH:MM``."""
+
     input_type = "datetime-local"
 
     def __init__(self, **kwargs):
@@ -87,6 +90,7 @@ class MeetingForm(forms.Form):
     starts_at = forms.DateTimeField(label="Date and time", widget=DateTimeInput())
 
     def clean_starts_at(self):
+        """Refuse a date outside the years 2000 to 2200."""
         value = self.cleaned_data["starts_at"]
         if not 2000 <= value.year <= 2200:
             raise forms.ValidationError("Choose a date between the years 2000 and 2200.")
@@ -111,6 +115,8 @@ class DecisionForm(forms.Form):
         cast(forms.ChoiceField, self.fields["concerns"]).choices = subjects
 
     def ids_of(self, kind: str) -> list[int]:
+        """The ids of the chosen ``concerns`` of one kind (``"kpi"``, ``"objective"``,
+        ``"initiative"``), for ``reviews.services.decision_record``."""
         return [
             int(value.split(":", 1)[1])
             for value in self.cleaned_data.get("concerns", [])

@@ -100,6 +100,7 @@ class Review(TimestampedModel):
         return self.name
 
     def get_absolute_url(self) -> str:
+        """The review's page."""
         return reverse("reviews:review-detail", args=[self.pk])
 
     @property
@@ -114,6 +115,9 @@ class Review(TimestampedModel):
 
     @property
     def every_days(self) -> int:
+        """Days between two meetings: ``cadence_days`` if set, else the cadence's (weekly 7, monthly
+        30, quarterly 91; 30 otherwise). A frozen pack looks back that far (``reviews.freeze``)
+        unless told a ``since``."""
         return self.cadence_days or self.CADENCE_DAYS.get(self.cadence, 30)
 
 
@@ -145,10 +149,14 @@ class Meeting(TimestampedModel):
         return f"{self.review} — {timezone.localtime(self.starts_at):%Y-%m-%d %H:%M}"
 
     def get_absolute_url(self) -> str:
+        """The meeting's page."""
         return reverse("reviews:meeting", args=[self.pk])
 
 
 class PackQuerySet(models.QuerySet):
+    """Packs' queryset: ``update()`` raises ``PackFrozen``, so a frozen pack is not changed in bulk
+    either."""
+
     @override
     def update(self, **kwargs):
         raise PackFrozen("A frozen pack never changes.")
@@ -191,6 +199,7 @@ class Pack(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
+        """The pack's page."""
         return reverse("reviews:pack", args=[self.pk])
 
 
@@ -318,4 +327,5 @@ class ActionItem(TimestampedModel):
         return self.title
 
     def is_overdue(self, today) -> bool:
+        """Whether the item is still open after its due date (``today``: a date)."""
         return self.status == self.Status.OPEN and self.due_date < today

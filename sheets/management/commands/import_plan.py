@@ -22,6 +22,8 @@ from sheets.reading import FileUnreadable
 
 
 class Command(BaseCommand):
+    """The ``import_plan`` command (see the module's docstring)."""
+
     help = "Import objectives, initiatives, KPIs, milestones, measurements and check-ins."
 
     @override
