@@ -22,6 +22,9 @@ from strategy.services import objective_save, token_create, token_revoke
 
 
 class MembershipInline(admin.TabularInline):
+    """A team's memberships, edited on the team's admin page (saved as they are, not through
+    ``membership_set``)."""
+
     model = Membership
     extra = 1
     autocomplete_fields = ["user"]
@@ -29,6 +32,9 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin):
+    """Teams in the admin; the form refuses a save over someone else's newer one
+    (``VersionCheckedModelForm``)."""
+
     form = VersionCheckedModelForm
     list_display = ["name", "kind", "parent", "is_private"]
     list_filter = ["kind", "is_private"]
@@ -41,6 +47,8 @@ class TeamAdmin(admin.ModelAdmin):
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
+    """Memberships in the admin (saved as they are, not through ``membership_set``)."""
+
     list_display = ["user", "team", "role"]
     list_filter = ["role", "team"]
     search_fields = ["user__username", "user__first_name", "user__last_name", "team__name"]
@@ -50,6 +58,8 @@ class MembershipAdmin(admin.ModelAdmin):
 
 @admin.register(Period)
 class PeriodAdmin(admin.ModelAdmin):
+    """Planning periods in the admin, version-checked."""
+
     form = VersionCheckedModelForm
     list_display = ["name", "kind", "start_date", "end_date"]
     list_filter = ["kind"]
@@ -57,6 +67,8 @@ class PeriodAdmin(admin.ModelAdmin):
 
 
 class ThemeInline(admin.TabularInline):
+    """A strategy's themes, edited on its admin page, version-checked."""
+
     model = Theme
     form = VersionCheckedModelForm
     extra = 0
@@ -65,6 +77,8 @@ class ThemeInline(admin.TabularInline):
 
 @admin.register(Strategy)
 class StrategyAdmin(admin.ModelAdmin):
+    """Strategies in the admin, with their themes, version-checked."""
+
     form = VersionCheckedModelForm
     list_display = ["name", "status", "horizon_start", "horizon_end", "owner"]
     list_filter = ["status"]
@@ -75,6 +89,8 @@ class StrategyAdmin(admin.ModelAdmin):
 
 @admin.register(Theme)
 class ThemeAdmin(admin.ModelAdmin):
+    """Themes in the admin, version-checked."""
+
     form = VersionCheckedModelForm
     list_display = ["name", "strategy", "order", "weight", "colour"]
     list_filter = ["strategy"]
@@ -84,6 +100,9 @@ class ThemeAdmin(admin.ModelAdmin):
 
 @admin.register(Objective)
 class ObjectiveAdmin(admin.ModelAdmin):
+    """Objectives in the admin, version-checked and saved through ``objective_save`` so that a
+    status change is recorded."""
+
     form = VersionCheckedModelForm
     list_display = ["title", "key", "theme", "team", "owner", "parent", "status", "due_date"]
     list_filter = ["status", "strategy", "theme", "period", "team", "priority"]
@@ -126,6 +145,9 @@ class StatusTransitionAdmin(admin.ModelAdmin):
 
 
 class ApiTokenCreateForm(forms.ModelForm):
+    """The admin's form for a new API token: user, name, scopes and expiry (at most
+    ``API_TOKEN_MAX_TTL_DAYS`` ahead)."""
+
     scopes = forms.MultipleChoiceField(
         choices=ApiToken.Scope.choices, widget=forms.CheckboxSelectMultiple
     )
@@ -213,6 +235,8 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     @admin.action(description="Revoke the selected tokens")
     def revoke(self, request, queryset):
+        """The admin action: revoke the selected tokens through ``token_revoke`` (already revoked
+        ones are skipped, not counted); says how many."""
         count = sum(token_revoke(token=token, by=request.user) for token in queryset)
         self.message_user(request, f"{count} token(s) revoked.")
 

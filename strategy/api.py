@@ -59,6 +59,9 @@ User = get_user_model()
 
 # --- filters ----------------------------------------------------------------------------------
 class TeamFilter(BaseFilterSet):
+    """Query filters of ``/teams/``: ``parent`` (team id), ``kind``, ``is_private`` and
+    ``updated_since``."""
+
     parent = IdFilter(field_name="parent_id")
 
     class Meta:
@@ -67,6 +70,9 @@ class TeamFilter(BaseFilterSet):
 
 
 class PersonFilter(filters.FilterSet):
+    """Query filters of ``/people/``: ``team`` (people with a role there) and ``role`` (that role on
+    any team); each person listed once."""
+
     team = IdFilter(field_name="memberships__team_id", distinct=True)
     role = filters.ChoiceFilter(
         field_name="memberships__role", choices=Membership.Role.choices, distinct=True
@@ -78,6 +84,9 @@ class PersonFilter(filters.FilterSet):
 
 
 class MembershipFilter(BaseFilterSet):
+    """Query filters of ``/memberships/``: ``user``, ``team`` (ids), ``role`` and
+    ``updated_since``."""
+
     user = IdFilter(field_name="user_id")
     team = IdFilter(field_name="team_id")
 
@@ -87,12 +96,17 @@ class MembershipFilter(BaseFilterSet):
 
 
 class PeriodFilter(BaseFilterSet):
+    """Query filters of ``/periods/``: ``kind`` and ``updated_since``."""
+
     class Meta:
         model = Period
         fields = ["kind"]
 
 
 class StrategyFilter(BaseFilterSet):
+    """Query filters of ``/strategies/``: ``owner`` (person id), ``status`` and
+    ``updated_since``."""
+
     owner = IdFilter(field_name="owner_id")
 
     class Meta:
@@ -101,6 +115,8 @@ class StrategyFilter(BaseFilterSet):
 
 
 class ThemeFilter(BaseFilterSet):
+    """Query filters of ``/themes/``: ``strategy`` (id) and ``updated_since``."""
+
     strategy = IdFilter(field_name="strategy_id")
 
     class Meta:
@@ -109,6 +125,9 @@ class ThemeFilter(BaseFilterSet):
 
 
 class ObjectiveFilter(BaseFilterSet):
+    """Query filters of ``/objectives/``: ``team``, ``owner``, ``theme``, ``period``, ``strategy``,
+    ``parent`` (ids), ``status``, ``priority`` and ``updated_since``."""
+
     team = IdFilter(field_name="team_id")
     owner = IdFilter(field_name="owner_id")
     theme = IdFilter(field_name="theme_id")

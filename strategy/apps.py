@@ -5,6 +5,10 @@ from typing_extensions import override
 
 
 class StrategyConfig(AppConfig):
+    """The strategy app: on start it registers the id lookups (``InIds``, ``InIdSet``), the deploy
+    security checks, the OpenAPI auth extension and token revocation on password change, and
+    re-creates the strategy office's group after every migrate or flush."""
+
     name = "strategy"
 
     @override
