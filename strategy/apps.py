@@ -7,7 +7,7 @@ from typing_extensions import override
 class StrategyConfig(AppConfig):
     """The strategy app: on start it registers the id lookups (``InIds``, ``InIdSet``), the deploy
     security checks, the OpenAPI auth extension and token revocation on password change, and
-    re-creates the strategy office's group after every migrate or flush."""
+    makes sure the strategy office's group exists after every migrate or flush."""
 
     name = "strategy"
 

@@ -87,6 +87,8 @@ def history_m2m_record(*, model: type[models.Model], records: list) -> None:
 
 
 class Priority(models.IntegerChoices):
+    """The priority of an objective (and of the work under it): low 1 to critical 4."""
+
     LOW = 1, "Low"
     MEDIUM = 2, "Medium"
     HIGH = 3, "High"
@@ -170,6 +172,8 @@ class TimestampedModel(models.Model):
 
     @classmethod
     def from_db(cls, db, field_names, values, **kwargs: Any):
+        """An instance as Django reads it, remembering the values it was read with (JSON values
+        copied) so that ``save()`` writes only the fields changed since."""
         # ``**kwargs``: django-stubs already describes Django 6's ``fetch_mode`` keyword.
         instance = super().from_db(db, field_names, values, **kwargs)
         instance._loaded_values = {
@@ -269,6 +273,10 @@ class VersionedModel(TimestampedModel):
 
 
 class Team(VersionedModel):
+    """A team of the organisation's tree: the company at the root, divisions and teams below
+    (``clean``: no cycle, levels in order). A private team's content, and that of the teams below
+    it, is seen only by those with a role on it or above it (``strategy.access``)."""
+
     class Kind(models.TextChoices):
         COMPANY = "company", "Company"
         DIVISION = "division", "Division"
@@ -376,6 +384,9 @@ class Team(VersionedModel):
 
 
 class Membership(TimestampedModel):
+    """A person's role (leader, member, viewer) on a team; it carries down to the teams below
+    (``strategy.access``). One per person and team."""
+
     class Role(models.TextChoices):
         LEADER = "leader", "Leader"
         MEMBER = "member", "Member"
@@ -408,6 +419,9 @@ PERIOD_DAYS: dict[str, tuple[int, int]] = {"quarter": (83, 99), "year": (351, 38
 
 
 class Period(VersionedModel):
+    """A planning period (year, quarter or custom) that objectives are set for; ``clean`` checks its
+    length against its kind (``PERIOD_DAYS``)."""
+
     class Kind(models.TextChoices):
         YEAR = "year", "Year"
         QUARTER = "quarter", "Quarter"
@@ -466,6 +480,9 @@ class Period(VersionedModel):
 
 
 class Strategy(VersionedModel):
+    """A strategy: vision, horizon (dates), owner and the setup steps skipped. At most one is active
+    (the one the pages and the API default to)."""
+
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
         ACTIVE = "active", "Active"
@@ -525,6 +542,9 @@ class Strategy(VersionedModel):
 
 
 class Theme(VersionedModel):
+    """A strategic theme (pillar) of a strategy, with its weight in the strategy's rollup and its
+    order and colour on the pages."""
+
     strategy = models.ForeignKey(Strategy, on_delete=models.PROTECT, related_name="themes")
     name = models.CharField(max_length=120)
     description = models.TextField(blank=True, validators=text_validators(DESCRIPTION_MAX))
@@ -552,6 +572,10 @@ class Theme(VersionedModel):
 
 
 class Objective(KeyUniqueIgnoringCase, VersionedModel):
+    """An objective of a team for a period, under a theme of a strategy, optionally contributing to
+    a parent objective (same strategy, no cycle); its dates fit its period
+    (``objective_period_mismatch``). Its key is unique whatever its case."""
+
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
         ACTIVE = "active", "Active"
@@ -629,10 +653,12 @@ class Objective(KeyUniqueIgnoringCase, VersionedModel):
         return self.title
 
     def get_absolute_url(self) -> str:
+        """The objective's page."""
         return reverse("strategy:objective-detail", args=[self.pk])
 
     @property
     def is_closed(self) -> bool:
+        """Whether the status is achieved, missed or cancelled (``CLOSED_STATUSES``)."""
         return self.status in self.CLOSED_STATUSES
 
     @override
@@ -788,12 +814,17 @@ class ApiToken(AbstractAuthToken):
 
     @property
     def is_revoked(self) -> bool:
+        """Whether the token was revoked (``revoked_at`` set)."""
         return self.revoked_at is not None
 
     def is_expired(self, now) -> bool:
+        """Whether the token's expiry is at or before ``now`` (an aware datetime); never for a token
+        without expiry."""
         return self.expiry is not None and self.expiry <= now
 
     def has_scope(self, scope: str) -> bool:
+        """Whether the token carries ``scope`` (an ``ApiToken.Scope`` value); ``admin`` carries
+        every scope."""
         return self.Scope.ADMIN in self.scopes or scope in self.scopes
 
 

@@ -35,6 +35,8 @@ def roles_grantable(*, access: Access) -> list[tuple[str, str]]:
 
 
 class TeamChoiceField(IdModelChoiceField):
+    """A team picker (by id) that shows each team by its name."""
+
     @override
     def label_from_instance(self, obj) -> str:
         return obj.name

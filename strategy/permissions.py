@@ -85,6 +85,7 @@ class ApiTokenAuthentication(TokenAuthentication):
 
 
 def request_token(request: Request) -> ApiToken | None:
+    """The request's API token, or None for a session (or no) authentication."""
     auth = getattr(request, "auth", None)
     return auth if isinstance(auth, ApiToken) else None
 

@@ -7,6 +7,9 @@ from typing_extensions import override
 
 
 class ApiTokenScheme(OpenApiAuthenticationExtension):
+    """Describes ``ApiTokenAuthentication`` in the OpenAPI schema as the ``apiToken`` bearer
+    scheme."""
+
     target_class = "strategy.permissions.ApiTokenAuthentication"
     name = "apiToken"
 

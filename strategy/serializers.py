@@ -80,6 +80,8 @@ def person_field(**kwargs) -> PersonRelatedField:
 
 
 class TeamSerializer(serializers.ModelSerializer):
+    """A team on ``/teams/``; ``parent`` among the teams the caller may see."""
+
     parent = ScopedRelatedField(  # type: ignore[assignment]  # a field: DRF's metaclass takes it off the class, Field.parent stays
         queryset=Team.objects.all(), scope_lookup="id", allow_null=True, required=False
     )
@@ -100,12 +102,17 @@ class TeamSerializer(serializers.ModelSerializer):
 
 
 class PersonMembershipSerializer(serializers.ModelSerializer):
+    """A person's role on a team, nested in ``PersonSerializer``."""
+
     class Meta:
         model = Membership
         fields = ["team", "role"]
 
 
 class PersonSerializer(serializers.ModelSerializer):
+    """A person on ``/people/``, with their roles on the teams the caller may see (``PersonViewSet``
+    prefetches only those)."""
+
     full_name = serializers.SerializerMethodField()
     memberships = PersonMembershipSerializer(many=True, read_only=True)
 
@@ -114,16 +121,21 @@ class PersonSerializer(serializers.ModelSerializer):
         fields = ["id", "username", "first_name", "last_name", "full_name", "memberships"]
 
     def get_full_name(self, user) -> str:
+        """The full name, else the username."""
         return user.get_full_name() or user.get_username()
 
 
 class PeriodSerializer(serializers.ModelSerializer):
+    """A planning period on ``/periods/``."""
+
     class Meta:
         model = Period
         fields = ["id", "name", "kind", "start_date", "end_date", "created_at", "updated_at"]
 
 
 class StrategySerializer(serializers.ModelSerializer):
+    """A strategy on ``/strategies/``; ``owner`` among the people the caller may choose."""
+
     owner = person_field(allow_null=True, required=False)
 
     class Meta:
@@ -142,6 +154,8 @@ class StrategySerializer(serializers.ModelSerializer):
 
 
 class ThemeSerializer(serializers.ModelSerializer):
+    """A strategic theme on ``/themes/``."""
+
     strategy = IdRelatedField(queryset=Strategy.objects.all())
 
     class Meta:
@@ -160,6 +174,10 @@ class ThemeSerializer(serializers.ModelSerializer):
 
 
 class ObjectiveSerializer(serializers.ModelSerializer):
+    """An objective on ``/objectives/``, with its latest score (read only). ``team`` and ``parent``
+    among those the caller may see; ``key`` unique whatever its case, checked with the other
+    fields."""
+
     strategy = IdRelatedField(queryset=Strategy.objects.all())
     theme = IdRelatedField(queryset=Theme.objects.all())
     period = IdRelatedField(queryset=Period.objects.all())
@@ -217,6 +235,9 @@ class ObjectiveNodeSerializer(serializers.Serializer):
 
 
 class ObjectiveTreeSerializer(serializers.Serializer):
+    """The answer of ``/objectives/tree/``: the strategy's id and the root nodes, each with its
+    children nested (the shape of ``ObjectiveNodeSerializer``)."""
+
     strategy = serializers.IntegerField()
     roots = serializers.ListField(child=serializers.DictField())
 

@@ -56,10 +56,12 @@ class SetupStep:
 
     @property
     def left(self) -> bool:
+        """Whether the step is still to do: neither done nor skipped."""
         return not self.done and not self.skipped
 
     @property
     def skippable(self) -> bool:
+        """Whether the office may skip the step (every step but the strategy itself)."""
         return self.key in SKIPPABLE_STEPS
 
 
@@ -77,6 +79,7 @@ class Checklist:
 
     @property
     def next_step(self) -> SetupStep | None:
+        """The first step neither done nor skipped; None when the setup is complete."""
         return next((step for step in self.steps if step.left), None)
 
 

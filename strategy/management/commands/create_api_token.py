@@ -16,6 +16,9 @@ from strategy.services import token_create
 
 
 class Command(BaseCommand):
+    """``create_api_token``: a token for a user (scopes, expiry in days) through ``token_create``;
+    the secret is printed once, never stored."""
+
     help = "Create an API token for a user and print the secret (shown only this once)."
 
     @override

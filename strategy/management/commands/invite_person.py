@@ -12,6 +12,9 @@ from strategy.models import Membership, Team
 
 
 class Command(BaseCommand):
+    """``invite_person``: invite an e-mail address to a team (by slug or id) with a role, through
+    ``person_invite`` as the system, and print the set-password link."""
+
     help = (
         "Create an account for an e-mail address with a role on a team, send the invitation "
         "and print its link (single use, valid INVITATION_TTL_DAYS)."

@@ -48,6 +48,9 @@ def _date(value: str) -> dt.date:
 
 
 class Command(BaseCommand):
+    """``seed_demo``: build the demo organisation (``strategy.demo``), optionally after a reset,
+    then its score history and today's scores; see the module's docstring for production."""
+
     help = (
         "Create a realistic demo organisation (teams, people, strategy, objectives, initiatives, "
         "KPIs with 12-18 months of measurements). Deterministic for a given --seed and --today."
@@ -220,6 +223,7 @@ class Command(BaseCommand):
         )
 
     def report(self, summary: DemoSummary, *, seconds: float) -> None:
+        """Print what was seeded: seed, day, scale and time (seconds), then the rows per model."""
         out = self.stdout
         out.write(
             self.style.SUCCESS(

@@ -19,6 +19,9 @@ from strategy.setup import setup_link_expires, setup_link_path
 
 
 class Command(BaseCommand):
+    """``setup_link``: make sure the strategy-office person exists and print their one-time setup
+    link (see the module's docstring)."""
+
     help = (
         "Print a one-time link that lets a strategy-office person set their password and "
         "start the setup checklist (the person is created if missing)."
