@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from typing_extensions import override
 
 from reviews.models import ActionItem, Decision, Meeting, Pack, PackPdf, Review
 
@@ -30,9 +31,11 @@ class PackAdmin(admin.ModelAdmin):
 
     list_display = ("review", "meeting", "as_of", "frozen_at")
 
+    @override
     def has_change_permission(self, request, obj=None) -> bool:
         return False
 
+    @override
     def has_add_permission(self, request) -> bool:
         return False
 
@@ -51,9 +54,11 @@ class PackPdfAdmin(admin.ModelAdmin):
         "finished_at",
     )
 
+    @override
     def has_change_permission(self, request, obj=None) -> bool:
         return False
 
+    @override
     def has_add_permission(self, request) -> bool:
         return False
 

@@ -13,6 +13,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, renderers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
+from typing_extensions import override
 
 from execsupport.api import ErrorSerializer
 from execsupport.pdf import PDFRenderer, PdfUnavailable, pdf_response
@@ -49,6 +50,9 @@ TEXT_FIELDS = ("reason", "title", "message")
 
 
 class ReviewFilter(BaseFilterSet):
+    """Query filters of ``/reviews/``: ``team``, ``strategy`` (ids), ``scope``, ``cadence`` and
+    ``updated_since``."""
+
     team = IdFilter(field_name="team_id")
     strategy = IdFilter(field_name="strategy_id")
 
@@ -68,6 +72,7 @@ class ReviewViewSet(AccessViewSet):
     ordering_fields = ["name", "created_at"]
     ordering = ["name", "id"]
 
+    @override
     def get_queryset(self):
         return (
             super()
@@ -76,12 +81,14 @@ class ReviewViewSet(AccessViewSet):
             .select_related("objective")
         )
 
+    @override
     def may_write(self, access: Access, obj: Review, request) -> bool:
         team_id = obj.scope_team_id
         if obj.pk is None:
             return access.can_create_review() and (team_id is None or access.leads(team_id))
         return access.can_manage_review(obj) and (team_id is None or access.leads(team_id))
 
+    @override
     def store(self, instance, data, *, created, version=None):
         if created:
             instance.owner = self.request.user
@@ -97,11 +104,14 @@ class ReviewViewSet(AccessViewSet):
             ids = sorted({*(ids or []), self.request.user.pk})
         return services.review_save(review=instance, participant_ids=ids)
 
+    @override
     def remove(self, instance):
         services.review_delete(review=instance)
 
 
 class MeetingFilter(BaseFilterSet):
+    """Query filters of ``/meetings/``: ``review`` (id), ``status`` and ``updated_since``."""
+
     review = IdFilter(field_name="review_id")
 
     class Meta:
@@ -121,6 +131,7 @@ class MeetingViewSet(AccessViewSet):
     ordering_fields = ["starts_at"]
     ordering = ["-starts_at", "-id"]
 
+    @override
     def get_queryset(self):
         return (
             super()
@@ -129,12 +140,15 @@ class MeetingViewSet(AccessViewSet):
             .annotate(pack_id_value=F("pack__id"))
         )
 
+    @override
     def may_write(self, access: Access, obj: Meeting, request) -> bool:
         return access.can_manage_review(obj.review)
 
+    @override
     def before_update(self, instance):
         self._before = (instance.starts_at, instance.status)
 
+    @override
     def store(self, instance, data, *, created, version=None):
         try:
             if created:
@@ -159,6 +173,8 @@ class MeetingViewSet(AccessViewSet):
 
 
 class PackFilter(BaseFilterSet):
+    """Query filters of ``/packs/``: ``review`` and ``meeting`` (ids)."""
+
     review = IdFilter(field_name="review_id")
     meeting = IdFilter(field_name="meeting_id")
 
@@ -190,6 +206,7 @@ class PackViewSet(ReadOnlyAccessViewSet):
     ordering_fields = ["frozen_at"]
     ordering = ["-frozen_at", "-id"]
 
+    @override
     def get_queryset(self):
         queryset = (
             super()
@@ -200,9 +217,11 @@ class PackViewSet(ReadOnlyAccessViewSet):
             return queryset.defer("data")
         return queryset
 
+    @override
     def get_serializer_class(self):
         return PackSummarySerializer if self.action == "list" else PackSerializer
 
+    @override
     def list(self, request, *args, **kwargs):
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(
@@ -227,6 +246,7 @@ class PackViewSet(ReadOnlyAccessViewSet):
             row["scope"] = labels.get(row["id"]) or ""
         return self.get_paginated_response(PackSummarySerializer(rows, many=True).data)
 
+    @override
     def retrieve(self, request, *args, **kwargs):
         pack = self.get_object()
         view = pack_read(pack=pack, access=self.access, previous=None)
@@ -340,12 +360,17 @@ class PackViewSet(ReadOnlyAccessViewSet):
 
 
 class PdfExportUnavailable(exceptions.APIException):
+    """The 503 of ``/packs/{id}/pdf/`` when WeasyPrint is not installed or the PDF could not be
+    made."""
+
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_detail = "PDF export is not available on this server."
     default_code = "unavailable"
 
 
 class DecisionFilter(BaseFilterSet):
+    """Query filters of ``/decisions/``: ``meeting``, ``review`` (ids) and ``updated_since``."""
+
     meeting = IdFilter(field_name="meeting_id")
     review = IdFilter(field_name="meeting__review_id")
 
@@ -366,6 +391,7 @@ class DecisionViewSet(AppendOnlyAccessViewSet):
     ordering_fields = ["created_at"]
     ordering = ["-created_at", "-id"]
 
+    @override
     def get_queryset(self):
         return (
             super()
@@ -373,6 +399,7 @@ class DecisionViewSet(AppendOnlyAccessViewSet):
             .filter(meeting__review_id__in=reviews_visible(access=self.access).values("pk"))
         )
 
+    @override
     def decorate(self, objects):
         entries = decisions_with_movement(decisions=list(objects), access=self.access)
         for decision, entry in zip(objects, entries, strict=True):
@@ -382,12 +409,14 @@ class DecisionViewSet(AppendOnlyAccessViewSet):
             ]
         return objects
 
+    @override
     def may_write(self, access: Access, obj: Decision, request) -> bool:
         review = obj.meeting.review
         return access.can_record_in_review(
             review, participant_ids=review.participants.values_list("pk", flat=True)
         )
 
+    @override
     def store(self, instance, data, *, created, version=None):
         try:
             return services.decision_record(
@@ -404,6 +433,9 @@ class DecisionViewSet(AppendOnlyAccessViewSet):
 
 
 class ActionItemFilter(BaseFilterSet):
+    """Query filters of ``/action-items/``: ``owner``, ``meeting``, ``review`` (ids), ``status`` and
+    ``updated_since``."""
+
     owner = IdFilter(field_name="owner_id")
     meeting = IdFilter(field_name="meeting_id")
     review = IdFilter(field_name="meeting__review_id")
@@ -426,6 +458,7 @@ class ActionItemViewSet(AccessViewSet):
     ordering_fields = ["due_date", "created_at"]
     ordering = ["due_date", "id"]
 
+    @override
     def get_queryset(self):
         access = self.access
         mine = Q(owner_id=self.request.user.pk) | Q(created_by_id=self.request.user.pk)
@@ -434,6 +467,7 @@ class ActionItemViewSet(AccessViewSet):
         )
         return super().get_queryset().filter(mine | shared)
 
+    @override
     def may_write(self, access: Access, obj: ActionItem, request) -> bool:
         if obj.pk is None:
             if obj.meeting_id is not None:
@@ -446,9 +480,11 @@ class ActionItemViewSet(AccessViewSet):
             )
         return access.can_update_action_item(obj)
 
+    @override
     def before_update(self, instance):
         self._status = instance.status
 
+    @override
     def store(self, instance, data, *, created, version=None):
         try:
             if created:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
+from typing_extensions import override
 
 
 def _pack_pdf_attachment(row):
@@ -14,6 +15,7 @@ class ReviewsConfig(AppConfig):
 
     name = "reviews"
 
+    @override
     def ready(self) -> None:
         # Pack e-mails carry the pack as a PDF where REVIEW_PACK_PDF_EMAIL is set.
         from metrics.notifications import OUTBOX_ATTACHMENTS

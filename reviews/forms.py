@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django import forms
+from typing_extensions import override
 
 from execsupport.validation import DateFormField, IdModelChoiceField, ModelForm
 from reviews.models import ActionItem, Review
@@ -16,6 +17,9 @@ from strategy.people import people_choosable
 
 
 class DateTimeInput(forms.DateTimeInput):
+    """The browser's date-and-time picker (``datetime-local``), its value written as
+    ``YYYY-MM-DDTHH:MM``."""
+
     input_type = "datetime-local"
 
     def __init__(self, **kwargs):
@@ -54,6 +58,7 @@ class ReviewForm(ModelForm):
                 self.instance.participants.values_list("pk", flat=True)
             )
 
+    @override
     def clean(self):
         data = cast(dict[str, Any], super().clean())  # ModelForm.clean: its cleaned_data
         scope = data.get("scope")
@@ -85,6 +90,7 @@ class MeetingForm(forms.Form):
     starts_at = forms.DateTimeField(label="Date and time", widget=DateTimeInput())
 
     def clean_starts_at(self):
+        """Refuse a date outside the years 2000 to 2200."""
         value = self.cleaned_data["starts_at"]
         if not 2000 <= value.year <= 2200:
             raise forms.ValidationError("Choose a date between the years 2000 and 2200.")
@@ -109,6 +115,8 @@ class DecisionForm(forms.Form):
         cast(forms.ChoiceField, self.fields["concerns"]).choices = subjects
 
     def ids_of(self, kind: str) -> list[int]:
+        """The ids of the chosen ``concerns`` of one kind (``"kpi"``, ``"objective"``,
+        ``"initiative"``), for ``reviews.services.decision_record``."""
         return [
             int(value.split(":", 1)[1])
             for value in self.cleaned_data.get("concerns", [])

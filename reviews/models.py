@@ -19,6 +19,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from typing_extensions import override
 
 from execsupport.validation import DESCRIPTION_MAX, text_validators, validate_date
 from strategy.models import Objective, Strategy, Team, Theme, TimestampedModel
@@ -99,6 +100,7 @@ class Review(TimestampedModel):
         return self.name
 
     def get_absolute_url(self) -> str:
+        """The review's page."""
         return reverse("reviews:review-detail", args=[self.pk])
 
     @property
@@ -113,6 +115,9 @@ class Review(TimestampedModel):
 
     @property
     def every_days(self) -> int:
+        """Days between two meetings: ``cadence_days`` if set, else the cadence's (weekly 7, monthly
+        30, quarterly 91; 30 otherwise). A frozen pack looks back that far (``reviews.freeze``)
+        unless told a ``since``."""
         return self.cadence_days or self.CADENCE_DAYS.get(self.cadence, 30)
 
 
@@ -144,10 +149,15 @@ class Meeting(TimestampedModel):
         return f"{self.review} — {timezone.localtime(self.starts_at):%Y-%m-%d %H:%M}"
 
     def get_absolute_url(self) -> str:
+        """The meeting's page."""
         return reverse("reviews:meeting", args=[self.pk])
 
 
 class PackQuerySet(models.QuerySet):
+    """Packs' queryset: ``update()`` raises ``PackFrozen``, so a frozen pack is not changed in bulk
+    either."""
+
+    @override
     def update(self, **kwargs):
         raise PackFrozen("A frozen pack never changes.")
 
@@ -182,12 +192,14 @@ class Pack(models.Model):
     def __str__(self) -> str:
         return f"Pack of {self.meeting}"
 
+    @override
     def save(self, *args, **kwargs) -> None:
         if not self._state.adding:
             raise PackFrozen("A frozen pack never changes.")
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
+        """The pack's page."""
         return reverse("reviews:pack", args=[self.pk])
 
 
@@ -315,4 +327,5 @@ class ActionItem(TimestampedModel):
         return self.title
 
     def is_overdue(self, today) -> bool:
+        """Whether the item is still open after its due date (``today``: a date)."""
         return self.status == self.Status.OPEN and self.due_date < today

@@ -114,6 +114,9 @@ def pack_names(*, access: Access, snapshots: list[dict]) -> DerivedNames:
 
 @dataclass
 class Section:
+    """One section of a pack as a reader sees it: its rows (those of teams the reader may not see
+    left out and counted in ``hidden``), ``chart`` and the rows ``cut`` from the print."""
+
     kind: str
     title: str
     rows: list[dict] = field(default_factory=list)
@@ -142,6 +145,8 @@ class PackView:
 
     @property
     def counts(self) -> dict[str, int]:
+        """Rows per section kind, not counting those cut from the print. Not used in the app
+        today."""
         return {s.kind: len(s.rows) for s in self.sections}
 
 

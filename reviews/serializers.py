@@ -5,6 +5,7 @@ reader may not see left out and counted."""
 from __future__ import annotations
 
 from rest_framework import serializers
+from typing_extensions import override
 
 from execsupport.api import IdRelatedField
 from initiatives.models import Initiative
@@ -19,6 +20,7 @@ from strategy.serializers import ScopedRelatedField, person_field
 class VisibleReviewField(IdRelatedField):
     """A review the caller may see (else "does not exist")."""
 
+    @override
     def get_queryset(self):
         request = self.context.get("request")
         if request is None:
@@ -29,6 +31,7 @@ class VisibleReviewField(IdRelatedField):
 class VisibleMeetingField(IdRelatedField):
     """A meeting of a review the caller may see (else "does not exist")."""
 
+    @override
     def get_queryset(self):
         request = self.context.get("request")
         if request is None:
@@ -38,6 +41,10 @@ class VisibleMeetingField(IdRelatedField):
 
 
 class ReviewSerializer(serializers.ModelSerializer):
+    """A review on ``/reviews/``. Exactly one of ``theme``, ``team``, ``objective`` is kept: the one
+    its ``scope`` needs (the others are cleared); a custom cadence needs ``cadence_days``. ``owner``
+    and ``strategy`` are set by the view (the creator, the current strategy)."""
+
     theme = IdRelatedField(queryset=Theme.objects.all(), allow_null=True, required=False)
     team = ScopedRelatedField(
         queryset=Team.objects.all(), scope_lookup="id", allow_null=True, required=False
@@ -66,6 +73,7 @@ class ReviewSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["owner", "strategy"]
 
+    @override
     def validate(self, attrs):
         scope = attrs.get("scope", getattr(self.instance, "scope", Review.Scope.STRATEGY))
         needed = {"theme": "theme", "team": "team", "objective": "objective"}.get(scope)
@@ -88,6 +96,9 @@ class ReviewSerializer(serializers.ModelSerializer):
 
 
 class MeetingSerializer(serializers.ModelSerializer):
+    """A meeting on ``/meetings/``, with its frozen pack's id (``pack``, null before the pack is
+    frozen)."""
+
     review = VisibleReviewField(queryset=Review.objects.all())
     pack = serializers.SerializerMethodField()
 
@@ -107,9 +118,12 @@ class MeetingSerializer(serializers.ModelSerializer):
         read_only_fields = ["moved_from", "discussed", "minutes_sent_at"]
 
     def get_pack(self, obj) -> int | None:
+        """The id of the meeting's pack, annotated by ``MeetingViewSet`` (``pack_id_value``); None
+        without a pack."""
         return getattr(obj, "pack_id_value", None)
 
     def validate_status(self, value):
+        """Refuse ``held`` (400 ``inconsistent``): a meeting becomes held when it takes place."""
         if value == Meeting.Status.HELD:
             raise serializers.ValidationError(
                 "A meeting is held when it takes place, not set by hand.", code="inconsistent"
@@ -117,6 +131,7 @@ class MeetingSerializer(serializers.ModelSerializer):
         return value
 
     def validate_starts_at(self, value):
+        """Refuse a start before the year 2000 (``past``) or after the year 2200 (``too_far``)."""
         if value.year < 2000:
             raise serializers.ValidationError("Choose a date from the year 2000 on.", code="past")
         if value.year > 2200:
@@ -136,6 +151,9 @@ class PackSummarySerializer(serializers.Serializer):
 
 
 class PackSectionSerializer(serializers.Serializer):
+    """A section of a pack as the reader sees it: its rows with texts as plain text, those of teams
+    the reader may not see left out and counted in ``hidden``."""
+
     kind = serializers.CharField()
     title = serializers.CharField()
     rows = serializers.ListField(child=serializers.DictField())
@@ -143,6 +161,8 @@ class PackSectionSerializer(serializers.Serializer):
 
 
 class ChangeSerializer(serializers.Serializer):
+    """One change between two packs, in ``/packs/{id}/diff/``."""
+
     key = serializers.CharField(help_text="Stable: meeting mode marks it discussed.")
     kind = serializers.CharField()
     label = serializers.CharField()  # type: ignore[assignment]  # a field: DRF's metaclass takes it off the class, Field.label stays
@@ -154,6 +174,9 @@ class ChangeSerializer(serializers.Serializer):
 
 
 class PackDiffSerializer(serializers.Serializer):
+    """The answer of ``/packs/{id}/diff/``: the changes since ``previous`` (a pack id, null for a
+    review's first pack), biggest first."""
+
     pack = serializers.IntegerField()
     previous = serializers.IntegerField(allow_null=True)
     changes = ChangeSerializer(many=True)
@@ -161,16 +184,25 @@ class PackDiffSerializer(serializers.Serializer):
 
 
 class PackSerializer(PackSummarySerializer):
+    """A pack with its content (``/packs/{id}/``), filtered for the reader."""
+
     sections = PackSectionSerializer(many=True, read_only=True)
 
 
 class KpiMovementSerializer(serializers.Serializer):
+    """A KPI's value and status then (at the decision) and now. Not used:
+    ``DecisionSerializer.kpi_movement`` is a list of plain dicts of this shape."""
+
     kpi = serializers.IntegerField()
     then = serializers.DictField()
     now = serializers.DictField()
 
 
 class DecisionSerializer(serializers.ModelSerializer):
+    """A decision on ``/decisions/``. ``kpis``, ``objectives`` and ``initiatives`` are written only
+    (ids the recorder may see); they are read back as ``subjects`` and, for KPIs, ``kpi_movement``,
+    both limited to what the reader may see."""
+
     meeting = VisibleMeetingField(queryset=Meeting.objects.all())
     decided_by = person_field(allow_null=True, required=False)
     kpis = ScopedRelatedField(
@@ -209,13 +241,20 @@ class DecisionSerializer(serializers.ModelSerializer):
         read_only_fields = ["recorded_by"]
 
     def get_subjects(self, obj) -> list[dict]:
+        """The subjects (``{"type", "id", "team"}``) the reader may see, set by
+        ``DecisionViewSet.decorate``; [] when not decorated."""
         return getattr(obj, "visible_subjects", [])
 
     def get_kpi_movement(self, obj) -> list[dict]:
+        """``[{"kpi", "then", "now"}]`` for the KPIs the reader may see, set by
+        ``DecisionViewSet.decorate``; [] when not decorated."""
         return getattr(obj, "movement", [])
 
 
 class ActionItemSerializer(serializers.ModelSerializer):
+    """An action item on ``/action-items/``. ``team``, ``decision``, ``initiative``, ``created_by``
+    and ``closed_at`` are set by the services, never by the client."""
+
     owner = person_field()
     meeting = VisibleMeetingField(queryset=Meeting.objects.all(), allow_null=True, required=False)
 
@@ -241,10 +280,16 @@ class ActionItemSerializer(serializers.ModelSerializer):
 
 
 class ToInitiativeSerializer(serializers.Serializer):
+    """The body of ``/action-items/{id}/to-initiative/``: the objective (one the caller may see) the
+    new initiative goes under."""
+
     objective = ScopedRelatedField(queryset=Objective.objects.all())
 
 
 class ToInitiativeResultSerializer(serializers.Serializer):
+    """The answer of ``/action-items/{id}/to-initiative/``: the new initiative's id and the updated
+    action item."""
+
     initiative = serializers.IntegerField()
     action_item = ActionItemSerializer()
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from typing_extensions import override
 
 from sheets.models import PlanPreview
 
@@ -16,8 +17,10 @@ class PlanPreviewAdmin(admin.ModelAdmin):
     readonly_fields = ["user", "file_sha256", "data_version", "today", "created_at"]  # = fields
     list_select_related = ["user"]
 
+    @override
     def has_add_permission(self, request) -> bool:
         return False
 
+    @override
     def has_change_permission(self, request, obj=None) -> bool:
         return False

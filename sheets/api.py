@@ -13,6 +13,7 @@ from drf_spectacular.utils import (
 from rest_framework import serializers, viewsets
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
+from typing_extensions import override
 
 from execsupport.api import ApiError, ErrorSerializer
 from sheets.forms import IMPORT_MAX_BYTES
@@ -26,10 +27,14 @@ PLAN_MEDIA_TYPES = "application/vnd.openxmlformats-officedocument.spreadsheetml.
 
 
 class ImportUploadSerializer(serializers.Serializer):
+    """The body of ``POST /plan-import/``: the multipart ``file``."""
+
     file = serializers.FileField(help_text="The plan file: .xlsx (the template's sheets) or .csv.")
 
 
 class ImportRowSerializer(serializers.Serializer):
+    """One row of a sheet in the import report, with what the import does (or did) to it."""
+
     row = serializers.IntegerField(help_text="Row number as the spreadsheet shows it.")
     key = serializers.CharField(
         help_text="The row's key (milestones, check-ins, measurements: a label)."
@@ -39,6 +44,9 @@ class ImportRowSerializer(serializers.Serializer):
 
 
 class ImportSheetSerializer(serializers.Serializer):
+    """One sheet in the import report: counts of rows created, updated and unchanged, the rows, and
+    the columns it did not know (ignored)."""
+
     sheet = serializers.CharField()
     created = serializers.IntegerField()
     updated = serializers.IntegerField()
@@ -48,6 +56,8 @@ class ImportSheetSerializer(serializers.Serializer):
 
 
 class ImportErrorSerializer(serializers.Serializer):
+    """A bad row (or cell, ``column``) of the file; any one of them stops the whole import."""
+
     sheet = serializers.CharField()
     row = serializers.IntegerField()
     column = serializers.CharField(help_text="'' when about the whole row.")
@@ -59,6 +69,8 @@ class ImportErrorSerializer(serializers.Serializer):
 
 
 class ImportFlagSerializer(serializers.Serializer):
+    """A measurement far outside its KPI's recent range: accepted, but shown for a second look."""
+
     sheet = serializers.CharField()
     row = serializers.IntegerField()
     kpi = serializers.CharField()
@@ -91,8 +103,11 @@ class PlanImportViewSet(viewsets.GenericViewSet):
 
     @staticmethod
     def may_use(access, request) -> bool:
+        """Who may import (``strategy.permissions.AccessPermission`` asks it): the strategy office
+        and team leaders (``sheets.views.import_allowed``)."""
         return import_allowed(access)
 
+    @override
     def get_queryset(self):  # no model behind it; DRF's router asks
         return None
 

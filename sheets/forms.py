@@ -18,6 +18,8 @@ class PlanUploadForm(forms.Form):
     )
 
     def clean_file(self):
+        """Refuse a file that is not ``.xlsx`` or ``.csv`` (by its name) or is larger than
+        ``IMPORT_MAX_BYTES`` (50 MB)."""
         upload = self.cleaned_data["file"]
         name = (upload.name or "").lower()
         if not name.endswith((".xlsx", ".csv")):

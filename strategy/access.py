@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import EmptyResultSet
 from django.db.models import Lookup, Q, QuerySet
+from typing_extensions import override
 
 from strategy.models import STRATEGY_OFFICE_GROUP, Membership, Team
 
@@ -62,9 +63,11 @@ class InIds(Lookup):
     prepare_rhs = False
     postgresql_sql = "{lhs} = ANY(%s::{type}[])"
 
+    @override
     def get_prep_lookup(self) -> list[int]:
         return sorted(int(value) for value in self.rhs)
 
+    @override
     def as_sql(self, compiler, connection):
         lhs, lhs_params = self.process_lhs(compiler, connection)
         if connection.vendor == "postgresql":
@@ -111,6 +114,10 @@ _CACHE_ATTR = "_execsupport_access"
 
 @dataclass
 class Access:
+    """A person's effective rights (``access_for``): the strategy office flag, the role per team
+    (carried down to the teams below) and the teams whose content they may see. Computed once per
+    request and cached on the user object; pages, the API, tasks and commands all ask it."""
+
     user_id: int | None
     is_office: bool
     # team id -> effective role (the strongest on the team or any team above it)
@@ -127,9 +134,11 @@ class Access:
     # --- reading ------------------------------------------------------------------------------
     @property
     def sees_anything(self) -> bool:
+        """Whether this person sees the plan at all: the strategy office, or a role on some team."""
         return self.is_office or bool(self.roles)
 
     def can_view_team(self, team_id: int) -> bool:
+        """Whether this person may see the team's content (every team for the strategy office)."""
         return self.visible_team_ids is None or team_id in self.visible_team_ids
 
     def team_filter(self, lookup: str = "team_id") -> Q:
@@ -179,6 +188,8 @@ class Access:
         return self.team_filter("team_id") | Q(team_id__isnull=True)
 
     def scope(self, queryset: QuerySet, lookup: str = "team_id") -> QuerySet:
+        """``queryset`` restricted to the teams this person may see through ``lookup`` (default
+        ``team_id``); unchanged for the strategy office, empty for someone who sees no team."""
         if self.visible_team_ids is None:
             return queryset
         if not self.visible_team_ids:
@@ -187,13 +198,19 @@ class Access:
 
     # --- roles --------------------------------------------------------------------------------
     def role_on(self, team_id: int) -> str | None:
+        """This person's effective role on the team (a ``Membership.Role`` value, carried down from
+        a team above), or None."""
         return self.roles.get(team_id)
 
     def leads(self, team_id: int) -> bool:
+        """Whether this person leads the team (a leader role on it or a team above it); always for
+        the strategy office."""
         return self.is_office or self.roles.get(team_id) == Membership.Role.LEADER
 
     @property
     def is_leader_anywhere(self) -> bool:
+        """Whether this person leads some team (or is the strategy office): who may invite, import
+        and review a team."""
         return self.is_office or Membership.Role.LEADER in self.roles.values()
 
     @property
@@ -205,6 +222,8 @@ class Access:
 
     @cached_property
     def contributed_initiative_ids(self) -> frozenset[int]:
+        """Ids of the initiatives this person is a contributor on (one query, cached on this
+        object); empty for an anonymous user."""
         from initiatives.models import Initiative
 
         if self.user_id is None:
@@ -277,9 +296,11 @@ class Access:
         return not privacy_changed or self.can_change_team_privacy()
 
     def can_edit_objective(self, objective: Objective) -> bool:
+        """Change the objective: leaders of its team (and the strategy office)."""
         return self.leads(objective.team_id)
 
     def can_create_objective_for(self, team_id: int) -> bool:
+        """Create an objective for the team: its leaders (and the strategy office)."""
         return self.leads(team_id)
 
     def can_edit_initiative(self, initiative: Initiative) -> bool:
@@ -334,9 +355,12 @@ class Access:
         )
 
     def can_edit_kpi(self, kpi: KPI) -> bool:
+        """Change the KPI's definition: leaders of its team (and the strategy office)."""
         return self.leads(kpi.team_id)
 
     def can_record_measurement(self, kpi: KPI) -> bool:
+        """Record a value: leaders of the KPI's team, and its owner if more than a viewer and still
+        able to see the team."""
         if self.leads(kpi.team_id):
             return True
         return (
@@ -482,6 +506,8 @@ class Access:
 
 
 def user_is_strategy_office(user: User | AnonymousUser) -> bool:
+    """Whether the user is in the strategy office: an active superuser or member of the "Strategy
+    office" group (``STRATEGY_OFFICE_GROUP``; one query)."""
     if not user.is_authenticated or not user.is_active:
         return False
     return user.is_superuser or user.groups.filter(name=STRATEGY_OFFICE_GROUP).exists()

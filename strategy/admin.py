@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from typing_extensions import override
 
 from strategy.forms import VersionCheckedModelForm
 from strategy.models import (
@@ -21,6 +22,9 @@ from strategy.services import objective_save, token_create, token_revoke
 
 
 class MembershipInline(admin.TabularInline):
+    """A team's memberships, edited on the team's admin page (saved as they are, not through
+    ``membership_set``)."""
+
     model = Membership
     extra = 1
     autocomplete_fields = ["user"]
@@ -28,6 +32,9 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin):
+    """Teams in the admin; the form refuses a save over someone else's newer one
+    (``VersionCheckedModelForm``)."""
+
     form = VersionCheckedModelForm
     list_display = ["name", "kind", "parent", "is_private"]
     list_filter = ["kind", "is_private"]
@@ -40,6 +47,8 @@ class TeamAdmin(admin.ModelAdmin):
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
+    """Memberships in the admin (saved as they are, not through ``membership_set``)."""
+
     list_display = ["user", "team", "role"]
     list_filter = ["role", "team"]
     search_fields = ["user__username", "user__first_name", "user__last_name", "team__name"]
@@ -49,6 +58,8 @@ class MembershipAdmin(admin.ModelAdmin):
 
 @admin.register(Period)
 class PeriodAdmin(admin.ModelAdmin):
+    """Planning periods in the admin, version-checked."""
+
     form = VersionCheckedModelForm
     list_display = ["name", "kind", "start_date", "end_date"]
     list_filter = ["kind"]
@@ -56,6 +67,8 @@ class PeriodAdmin(admin.ModelAdmin):
 
 
 class ThemeInline(admin.TabularInline):
+    """A strategy's themes, edited on its admin page, version-checked."""
+
     model = Theme
     form = VersionCheckedModelForm
     extra = 0
@@ -64,6 +77,8 @@ class ThemeInline(admin.TabularInline):
 
 @admin.register(Strategy)
 class StrategyAdmin(admin.ModelAdmin):
+    """Strategies in the admin, with their themes, version-checked."""
+
     form = VersionCheckedModelForm
     list_display = ["name", "status", "horizon_start", "horizon_end", "owner"]
     list_filter = ["status"]
@@ -74,6 +89,8 @@ class StrategyAdmin(admin.ModelAdmin):
 
 @admin.register(Theme)
 class ThemeAdmin(admin.ModelAdmin):
+    """Themes in the admin, version-checked."""
+
     form = VersionCheckedModelForm
     list_display = ["name", "strategy", "order", "weight", "colour"]
     list_filter = ["strategy"]
@@ -83,6 +100,9 @@ class ThemeAdmin(admin.ModelAdmin):
 
 @admin.register(Objective)
 class ObjectiveAdmin(admin.ModelAdmin):
+    """Objectives in the admin, version-checked and saved through ``objective_save`` so that a
+    status change is recorded."""
+
     form = VersionCheckedModelForm
     list_display = ["title", "key", "theme", "team", "owner", "parent", "status", "due_date"]
     list_filter = ["status", "strategy", "theme", "period", "team", "priority"]
@@ -91,6 +111,7 @@ class ObjectiveAdmin(admin.ModelAdmin):
     list_select_related = ["theme", "team", "owner", "parent"]
     date_hierarchy = "due_date"
 
+    @override
     def save_model(self, request, obj, form, change) -> None:
         objective_save(objective=obj, by=request.user)  # status changes leave their trail
 
@@ -110,17 +131,23 @@ class StatusTransitionAdmin(admin.ModelAdmin):
     list_filter = ["subject_type", "to_status"]
     list_select_related = ["changed_by"]
 
+    @override
     def has_add_permission(self, request) -> bool:
         return False
 
+    @override
     def has_change_permission(self, request, obj=None) -> bool:
         return False
 
+    @override
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
 
 class ApiTokenCreateForm(forms.ModelForm):
+    """The admin's form for a new API token: user, name, scopes and expiry (at most
+    ``API_TOKEN_MAX_TTL_DAYS`` ahead)."""
+
     scopes = forms.MultipleChoiceField(
         choices=ApiToken.Scope.choices, widget=forms.CheckboxSelectMultiple
     )
@@ -166,17 +193,21 @@ class ApiTokenAdmin(admin.ModelAdmin):
         "revoked_at",
     ]
 
+    @override
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:
             kwargs["form"] = ApiTokenCreateForm
         return super().get_form(request, obj, change, **kwargs)
 
+    @override
     def get_readonly_fields(self, request, obj=None):
         return self.readonly_fields if obj is not None else []
 
+    @override
     def get_fields(self, request, obj=None):
         return self.readonly_fields if obj is not None else ["user", "name", "scopes", "expiry"]
 
+    @override
     def save_model(self, request, obj, form, change):
         if change:
             return
@@ -198,11 +229,14 @@ class ApiTokenAdmin(admin.ModelAdmin):
             messages.WARNING,
         )
 
+    @override
     def has_change_permission(self, request, obj=None) -> bool:
         return obj is None and super().has_change_permission(request, obj)
 
     @admin.action(description="Revoke the selected tokens")
     def revoke(self, request, queryset):
+        """The admin action: revoke the selected tokens through ``token_revoke`` (already revoked
+        ones are skipped, not counted); says how many."""
         count = sum(token_revoke(token=token, by=request.user) for token in queryset)
         self.message_user(request, f"{count} token(s) revoked.")
 
@@ -222,12 +256,15 @@ class HandOverAdmin(admin.ModelAdmin):
     ]
     list_select_related = ["leaving", "successor", "done_by"]
 
+    @override
     def has_add_permission(self, request) -> bool:
         return False
 
+    @override
     def has_change_permission(self, request, obj=None) -> bool:
         return False
 
+    @override
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
@@ -242,11 +279,14 @@ class InvitationAdmin(admin.ModelAdmin):
     list_select_related = ["user", "team", "invited_by"]
     search_fields = ["user__username", "user__email"]
 
+    @override
     def has_add_permission(self, request) -> bool:
         return False
 
+    @override
     def has_change_permission(self, request, obj=None) -> bool:
         return False
 
+    @override
     def has_delete_permission(self, request, obj=None) -> bool:
         return False

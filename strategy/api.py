@@ -18,6 +18,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions
 from rest_framework.decorators import action
 from rest_framework.response import Response
+from typing_extensions import override
 
 from execsupport.api import ErrorSerializer
 from execsupport.jsontypes import body_types_check
@@ -58,6 +59,9 @@ User = get_user_model()
 
 # --- filters ----------------------------------------------------------------------------------
 class TeamFilter(BaseFilterSet):
+    """Query filters of ``/teams/``: ``parent`` (team id), ``kind``, ``is_private`` and
+    ``updated_since``."""
+
     parent = IdFilter(field_name="parent_id")
 
     class Meta:
@@ -66,6 +70,9 @@ class TeamFilter(BaseFilterSet):
 
 
 class PersonFilter(filters.FilterSet):
+    """Query filters of ``/people/``: ``team`` (people with a role there) and ``role`` (that role on
+    any team); each person listed once."""
+
     team = IdFilter(field_name="memberships__team_id", distinct=True)
     role = filters.ChoiceFilter(
         field_name="memberships__role", choices=Membership.Role.choices, distinct=True
@@ -77,6 +84,9 @@ class PersonFilter(filters.FilterSet):
 
 
 class MembershipFilter(BaseFilterSet):
+    """Query filters of ``/memberships/``: ``user``, ``team`` (ids), ``role`` and
+    ``updated_since``."""
+
     user = IdFilter(field_name="user_id")
     team = IdFilter(field_name="team_id")
 
@@ -86,12 +96,17 @@ class MembershipFilter(BaseFilterSet):
 
 
 class PeriodFilter(BaseFilterSet):
+    """Query filters of ``/periods/``: ``kind`` and ``updated_since``."""
+
     class Meta:
         model = Period
         fields = ["kind"]
 
 
 class StrategyFilter(BaseFilterSet):
+    """Query filters of ``/strategies/``: ``owner`` (person id), ``status`` and
+    ``updated_since``."""
+
     owner = IdFilter(field_name="owner_id")
 
     class Meta:
@@ -100,6 +115,8 @@ class StrategyFilter(BaseFilterSet):
 
 
 class ThemeFilter(BaseFilterSet):
+    """Query filters of ``/themes/``: ``strategy`` (id) and ``updated_since``."""
+
     strategy = IdFilter(field_name="strategy_id")
 
     class Meta:
@@ -108,6 +125,9 @@ class ThemeFilter(BaseFilterSet):
 
 
 class ObjectiveFilter(BaseFilterSet):
+    """Query filters of ``/objectives/``: ``team``, ``owner``, ``theme``, ``period``, ``strategy``,
+    ``parent`` (ids), ``status``, ``priority`` and ``updated_since``."""
+
     team = IdFilter(field_name="team_id")
     owner = IdFilter(field_name="owner_id")
     theme = IdFilter(field_name="theme_id")
@@ -132,12 +152,15 @@ class TeamViewSet(AccessViewSet):
     ordering_fields = ["name", "slug", "kind", "updated_at"]
     ordering = ["name"]
 
+    @override
     def may_write(self, access: Access, obj: Model, request) -> bool:
         return access.can_save_team(cast(Team, obj))  # this viewset's objects
 
+    @override
     def store(self, instance, data, *, created, version=None):
         return services.team_save(team=instance, version=version)
 
+    @override
     def remove(self, instance):
         services.plan_object_delete(instance=instance)
 
@@ -151,6 +174,7 @@ class PersonViewSet(ReadOnlyAccessViewSet):
     ordering_fields = ["username", "last_name", "first_name"]
     ordering = ["username"]
 
+    @override
     def get_queryset(self):
         access = self.access
         memberships = access.scope(Membership.objects.all())
@@ -279,9 +303,11 @@ class MembershipViewSet(AccessViewSet):
     ordering_fields = ["team", "user", "role", "updated_at"]
     ordering = ["team_id", "user_id"]
 
+    @override
     def before_update(self, instance):
         self._old_role = instance.role
 
+    @override
     def may_write(self, access: Access, obj: Model, request) -> bool:
         membership = cast(Membership, obj)  # this viewset's objects
         if request.method == "DELETE":
@@ -289,10 +315,12 @@ class MembershipViewSet(AccessViewSet):
         old = getattr(self, "_old_role", None)
         return access.can_change_membership(membership.team_id, old, membership.role)
 
+    @override
     def store(self, instance, data, *, created, version=None):
         by = cast("AuthUser", self.request.user)  # the API serves signed-in people only
         return membership_set(person=instance.user, team=instance.team, role=instance.role, by=by)
 
+    @override
     def remove(self, instance):
         by = cast("AuthUser", self.request.user)  # the API serves signed-in people only
         membership_remove(membership=instance, by=by)
@@ -308,12 +336,15 @@ class PeriodViewSet(AccessViewSet):
     ordering_fields = ["start_date", "end_date", "name"]
     ordering = ["start_date", "id"]
 
+    @override
     def may_write(self, access: Access, obj, request) -> bool:
         return access.can_manage_strategy()
 
+    @override
     def store(self, instance, data, *, created, version=None):
         return services.period_save(period=instance, version=version)
 
+    @override
     def remove(self, instance):
         services.plan_object_delete(instance=instance)
 
@@ -328,12 +359,15 @@ class StrategyViewSet(AccessViewSet):
     ordering_fields = ["name", "horizon_start", "updated_at"]
     ordering = ["-horizon_start", "id"]
 
+    @override
     def may_write(self, access: Access, obj, request) -> bool:
         return access.can_manage_strategy()
 
+    @override
     def store(self, instance, data, *, created, version=None):
         return services.strategy_save(strategy=instance, version=version)
 
+    @override
     def remove(self, instance):
         services.plan_object_delete(instance=instance)
 
@@ -348,12 +382,15 @@ class ThemeViewSet(AccessViewSet):
     ordering_fields = ["order", "name", "updated_at"]
     ordering = ["strategy_id", "order", "id"]
 
+    @override
     def may_write(self, access: Access, obj, request) -> bool:
         return access.can_manage_strategy()
 
+    @override
     def store(self, instance, data, *, created, version=None):
         return services.theme_save(theme=instance, version=version)
 
+    @override
     def remove(self, instance):
         services.plan_object_delete(instance=instance)
 
@@ -368,15 +405,18 @@ class ObjectiveViewSet(AccessViewSet):
     ordering_fields = ["title", "due_date", "priority", "updated_at"]
     ordering = ["id"]
 
+    @override
     def may_write(self, access: Access, obj: Model, request) -> bool:
         objective = cast(Objective, obj)  # this viewset's objects
         return access.can_create_objective_for(objective.team_id) and access.can_edit_objective(
             objective
         )
 
+    @override
     def store(self, instance, data, *, created, version=None):
         return services.objective_save(objective=instance, version=version, by=self.request.user)
 
+    @override
     def remove(self, instance):
         services.plan_object_delete(instance=instance)
 

@@ -1,11 +1,17 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
+from typing_extensions import override
 
 
 class StrategyConfig(AppConfig):
+    """The strategy app: on start it registers the id lookups (``InIds``, ``InIdSet``), the deploy
+    security checks, the OpenAPI auth extension and token revocation on password change, and
+    makes sure the strategy office's group exists after every migrate or flush."""
+
     name = "strategy"
 
+    @override
     def ready(self) -> None:
         from django.core.checks import Tags, register
         from django.db.models import Field, ForeignObject

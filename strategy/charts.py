@@ -143,6 +143,8 @@ def figure_json(figure: dict) -> bytes:
 
 
 def base_layout(**extra) -> dict:
+    """The shared Plotly layout (font, margins, transparent background, light grid, no legend),
+    updated with ``extra``."""
     layout = {
         "font": FONT,
         "margin": {"l": 48, "r": 16, "t": 12, "b": 36},

@@ -188,6 +188,8 @@ class DerivedNames:
         self._found: dict[Key, tuple[str, str | None] | None] = {}
 
     def want(self, *parts: Any) -> DerivedNames:
+        """Note every object ``parts`` mention (``refs_collect``: ``ref`` and ``about`` entries,
+        nested values and lists) for the next ``resolve``; returns self, to chain."""
         for one in parts:
             refs_collect(one, self._wanted)
         return self
@@ -232,6 +234,8 @@ class DerivedNames:
         return self._found.get(key)
 
     def sees(self, key: Key | None) -> bool:
+        """Whether the reader may see the referenced object (False for None, or a key not resolved
+        yet)."""
         return key is not None and self._found.get(key) is not None
 
     def text(self, parts: Any) -> str:

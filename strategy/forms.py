@@ -11,6 +11,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.forms.models import ModelChoiceIterator
 from django.http import QueryDict
 from django.urls import reverse
+from typing_extensions import override
 
 from execsupport.validation import (
     MAX_DATE,
@@ -29,6 +30,8 @@ from strategy.people import people_choosable
 
 
 class DateInput(forms.DateInput):
+    """The browser's date picker (``type="date"``), its value written as ``YYYY-MM-DD``."""
+
     input_type = "date"
 
     def __init__(self, **kwargs):
@@ -62,11 +65,13 @@ class PeopleSelectMixin(_SelectBase):
     ``PICKER_SHOWN`` choosable ones (one query, as before), with the search URL for the
     script. Validation still accepts any choosable person."""
 
+    @override
     def get_context(self, name, value, attrs):
         context = super().get_context(name, value, attrs)
         context["widget"]["attrs"]["data-people-search"] = reverse("strategy:people-choose")
         return context
 
+    @override
     def optgroups(self, name, value, attrs=None):
         choices = self.choices
         queryset = getattr(choices, "queryset", None)
@@ -101,6 +106,7 @@ class UserChoiceField(IdModelChoiceField):
         kwargs.setdefault("queryset", get_user_model().objects.none())
         super().__init__(**kwargs)
 
+    @override
     def label_from_instance(self, obj) -> str:
         return obj.get_full_name() or obj.get_username()
 
@@ -114,6 +120,7 @@ class UsersChoiceField(IdModelMultipleChoiceField):
         kwargs.setdefault("queryset", get_user_model().objects.none())
         super().__init__(**kwargs)
 
+    @override
     def label_from_instance(self, obj) -> str:
         return obj.get_full_name() or obj.get_username()
 
@@ -211,6 +218,7 @@ class VersionCheckedModelForm(VersionedModelForm):
     else in the moment between this check and the admin's write is not detected; that write
     still changes only the fields that differ from the row as the admin read it."""
 
+    @override
     def clean(self):
         super().clean()
         cleaned = self.cleaned_data  # what the base clean() returns
@@ -230,6 +238,8 @@ class OverviewFilterForm(forms.Form):
     since = DateFormField(required=False, widget=DateInput(), label="Changes since")
 
     def to_filters(self, today: dt.date) -> OverviewFilters:
+        """The filters of the valid fields (all of them empty when any field is invalid); changes
+        since ``today`` - 30 days unless ``since`` is given."""
         data = self.cleaned_data if self.is_valid() else {}
         return OverviewFilters(
             period_id=data.get("period"),
@@ -240,6 +250,10 @@ class OverviewFilterForm(forms.Form):
 
 
 class ObjectiveForm(VersionedModelForm):
+    """The objective page's form: its team among those the reader leads (any for the strategy
+    office), its parent among the strategy's objectives the reader may see, its owner among the
+    people they may choose."""
+
     owner = UserChoiceField(required=False)
 
     class Meta:
@@ -281,6 +295,7 @@ class ObjectiveForm(VersionedModelForm):
         person_fields_scope(self, access=access, names=("owner",))
 
     def clean_team(self):
+        """Refuse a team the reader does not lead."""
         team = self.cleaned_data["team"]
         if team and not self.access.can_create_objective_for(team.pk):
             raise forms.ValidationError("You can only place objectives in teams you lead.")
@@ -312,6 +327,8 @@ class HandOverForm(forms.Form):
 
 # --- the plan's structure, managed by the strategy office (strategy/manage_views.py) ----------
 class StrategyForm(VersionedModelForm):
+    """A strategy (strategy office pages): name, vision, horizon, status, owner."""
+
     owner = UserChoiceField(required=False)
 
     class Meta:
@@ -329,6 +346,8 @@ class StrategyForm(VersionedModelForm):
 
 
 class PeriodForm(VersionedModelForm):
+    """A planning period (strategy office pages)."""
+
     class Meta:
         model = Period
         fields = ["name", "kind", "start_date", "end_date"]
@@ -351,6 +370,8 @@ class PeriodYearForm(forms.Form):
 
 
 class ThemeForm(VersionedModelForm):
+    """A theme (strategy office pages), of a strategy that is not archived (or its current one)."""
+
     class Meta:
         model = Theme
         fields = ["strategy", "name", "description", "colour", "weight", "order"]
@@ -369,6 +390,9 @@ class ThemeForm(VersionedModelForm):
 
 
 class TeamForm(VersionedModelForm):
+    """A team (strategy office and leaders' pages): ``leader`` is made a leader of it on save;
+    ``is_private`` only for who may change privacy; its parent never itself or a team below it."""
+
     leader = UserChoiceField(
         required=False,
         help_text="Made a leader of this team (other roles are managed with the people).",

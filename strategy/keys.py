@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from django.db import models
 from django.utils.text import slugify
+from typing_extensions import override
 
 KEY_MAX = 80
 # Room for a "-NNNNN" suffix within KEY_MAX.
@@ -84,6 +85,7 @@ class KeyUniqueIgnoringCase(_MixinBase):
     ``full_clean()`` (the API, commands) and the plan import's batch check
     (``keys_taken_ignoring_case``)."""
 
+    @override
     def validate_unique(self, exclude: Collection[str] | None = None) -> None:
         from django.core.exceptions import ValidationError
 

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import django_filters
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.expressions import OrderBy
+from typing_extensions import override
 
 from initiatives.models import Initiative
 from metrics.models import KPI, Alert, GapScore, SubjectType
@@ -71,11 +72,13 @@ class SortFilter(django_filters.OrderingFilter):
     """``?sort=<column>`` / ``?sort=-<column>``: one column, empty values last in both
     directions, then by id so that pages never repeat or skip a row."""
 
+    @override
     def filter(self, qs, value):
         if not value:
             return qs
         return qs.order_by(*[self.get_ordering_value(param) for param in value], "pk")
 
+    @override
     def get_ordering_value(self, param: str) -> OrderBy:
         descending = param.startswith("-")
         field = self.param_map[param[1:] if descending else param]
@@ -324,9 +327,12 @@ class KPIListFilter(_ListFilterSet):
         fields: list[str] = []
 
     def filter_status(self, queryset, name, value):
+        """``status``: active or inactive KPIs (``is_active``)."""
         return queryset.filter(is_active=value == "active")
 
     def filter_quality(self, queryset, name, value):
+        """``quality``: KPIs whose latest score's data is stale (``stale``) or of that
+        confidence."""
         scores = GapScore.objects.filter(subject_type=SubjectType.KPI, is_latest=True)
         if value == "stale":
             scores = scores.filter(data_quality__stale=True)
@@ -368,9 +374,13 @@ class AlertListFilter(django_filters.FilterSet):
         self._teams = _offer_choices(self, access)
 
     def filter_team(self, queryset, name, value):
+        """``team``: alerts of that team or a team below it (among the teams offered to the
+        reader)."""
         return queryset.filter(team_id__in_ids=_subtree(self._teams, int(value)))
 
     def filter_subjects(self, queryset, name, value):
+        """``theme`` / ``period``: alerts about the work of that theme or period
+        (``strategy.overview.alert_subjects_filter``)."""
         from strategy.overview import OverviewFilters, alert_subjects_filter
 
         # A theme belongs to one strategy and a period spans them: no strategy to name.

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from knox.models import AbstractAuthToken
 from simple_history.models import HistoricalRecords
+from typing_extensions import override
 
 from execsupport.validation import (
     DESCRIPTION_MAX,
@@ -86,6 +87,8 @@ def history_m2m_record(*, model: type[models.Model], records: list) -> None:
 
 
 class Priority(models.IntegerChoices):
+    """The priority of an objective (and of the work under it): low 1 to critical 4."""
+
     LOW = 1, "Low"
     MEDIUM = 2, "Medium"
     HIGH = 3, "High"
@@ -142,6 +145,7 @@ class TimestampedModel(models.Model):
     class Meta:
         abstract = True
 
+    @override
     def save(
         self,
         *,
@@ -168,6 +172,8 @@ class TimestampedModel(models.Model):
 
     @classmethod
     def from_db(cls, db, field_names, values, **kwargs: Any):
+        """An instance as Django reads it, remembering the values it was read with (JSON values
+        copied) so that ``save()`` writes only the fields changed since."""
         # ``**kwargs``: django-stubs already describes Django 6's ``fetch_mode`` keyword.
         instance = super().from_db(db, field_names, values, **kwargs)
         instance._loaded_values = {
@@ -177,6 +183,7 @@ class TimestampedModel(models.Model):
         }
         return instance
 
+    @override
     def refresh_from_db(self, using=None, fields=None, from_queryset=None) -> None:
         super().refresh_from_db(using=using, fields=fields, from_queryset=from_queryset)
         self._remember(fields)
@@ -266,6 +273,10 @@ class VersionedModel(TimestampedModel):
 
 
 class Team(VersionedModel):
+    """A team of the organisation's tree: the company at the root, divisions and teams below
+    (``clean``: no cycle, levels in order). A private team's content, and that of the teams below
+    it, is seen only by those with a role on it or above it (``strategy.access``)."""
+
     class Kind(models.TextChoices):
         COMPANY = "company", "Company"
         DIVISION = "division", "Division"
@@ -307,6 +318,7 @@ class Team(VersionedModel):
     def __str__(self) -> str:
         return self.name
 
+    @override
     def clean(self) -> None:
         from strategy.selectors import team_ancestor_ids
 
@@ -372,6 +384,9 @@ class Team(VersionedModel):
 
 
 class Membership(TimestampedModel):
+    """A person's role (leader, member, viewer) on a team; it carries down to the teams below
+    (``strategy.access``). One per person and team."""
+
     class Role(models.TextChoices):
         LEADER = "leader", "Leader"
         MEMBER = "member", "Member"
@@ -404,6 +419,9 @@ PERIOD_DAYS: dict[str, tuple[int, int]] = {"quarter": (83, 99), "year": (351, 38
 
 
 class Period(VersionedModel):
+    """A planning period (year, quarter or custom) that objectives are set for; ``clean`` checks its
+    length against its kind (``PERIOD_DAYS``)."""
+
     class Kind(models.TextChoices):
         YEAR = "year", "Year"
         QUARTER = "quarter", "Quarter"
@@ -462,6 +480,9 @@ class Period(VersionedModel):
 
 
 class Strategy(VersionedModel):
+    """A strategy: vision, horizon (dates), owner and the setup steps skipped. At most one is active
+    (the one the pages and the API default to)."""
+
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
         ACTIVE = "active", "Active"
@@ -508,6 +529,7 @@ class Strategy(VersionedModel):
     def __str__(self) -> str:
         return self.name
 
+    @override
     def clean(self) -> None:
         if self.horizon_start and self.horizon_end and self.horizon_end <= self.horizon_start:
             raise ValidationError(
@@ -520,6 +542,9 @@ class Strategy(VersionedModel):
 
 
 class Theme(VersionedModel):
+    """A strategic theme (pillar) of a strategy, with its weight in the strategy's rollup and its
+    order and colour on the pages."""
+
     strategy = models.ForeignKey(Strategy, on_delete=models.PROTECT, related_name="themes")
     name = models.CharField(max_length=120)
     description = models.TextField(blank=True, validators=text_validators(DESCRIPTION_MAX))
@@ -547,6 +572,10 @@ class Theme(VersionedModel):
 
 
 class Objective(KeyUniqueIgnoringCase, VersionedModel):
+    """An objective of a team for a period, under a theme of a strategy, optionally contributing to
+    a parent objective (same strategy, no cycle); its dates fit its period
+    (``objective_period_mismatch``). Its key is unique whatever its case."""
+
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
         ACTIVE = "active", "Active"
@@ -628,12 +657,15 @@ class Objective(KeyUniqueIgnoringCase, VersionedModel):
         return self.title
 
     def get_absolute_url(self) -> str:
+        """The objective's page."""
         return reverse("strategy:objective-detail", args=[self.pk])
 
     @property
     def is_closed(self) -> bool:
+        """Whether the status is achieved, missed or cancelled (``CLOSED_STATUSES``)."""
         return self.status in self.CLOSED_STATUSES
 
+    @override
     def clean(self) -> None:
         from strategy.selectors import objective_ancestor_ids
 
@@ -786,12 +818,17 @@ class ApiToken(AbstractAuthToken):
 
     @property
     def is_revoked(self) -> bool:
+        """Whether the token was revoked (``revoked_at`` set)."""
         return self.revoked_at is not None
 
     def is_expired(self, now) -> bool:
+        """Whether the token's expiry is at or before ``now`` (an aware datetime); never for a token
+        without expiry."""
         return self.expiry is not None and self.expiry <= now
 
     def has_scope(self, scope: str) -> bool:
+        """Whether the token carries ``scope`` (an ``ApiToken.Scope`` value); ``admin`` carries
+        every scope."""
         return self.Scope.ADMIN in self.scopes or scope in self.scopes
 
 

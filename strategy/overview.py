@@ -160,6 +160,7 @@ class RecentCheckIn:
 
     @property
     def author_name(self) -> str:
+        """The author's full name, else their username."""
         return _name(self.author_first_name, self.author_last_name, self.author_username)
 
 
@@ -199,6 +200,9 @@ class MapObjective(_Owned):
 
 @dataclass
 class OverviewFilters:
+    """The overview's filters (ids, None: all) and the day its "changes since" start (default 30
+    days ago)."""
+
     period_id: int | None = None
     theme_id: int | None = None
     team_id: int | None = None
@@ -207,6 +211,10 @@ class OverviewFilters:
 
 @dataclass
 class Overview:
+    """Everything the overview page shows for one reader and set of filters (``overview_build``):
+    the strategy's health and its trend, scores by theme and team, the strategy map, status counts
+    and changes, alerts, stale check-ins, overdue milestones and allocation by theme."""
+
     strategy: Strategy | None
     filters: OverviewFilters
     periods: list[Period]
@@ -267,6 +275,9 @@ def _subtree(teams: list[TeamRow], root_id: int) -> set[int]:
 
 
 def overview_build(*, access: Access, filters: OverviewFilters, today: dt.date) -> Overview:
+    """The overview for this reader: only what ``access`` may see, narrowed by ``filters`` (a team:
+    it and the teams below it). Without a current strategy only the filters' choices are filled.
+    Reads only."""
     strategy = strategy_current()
     periods = list(Period.objects.order_by("start_date"))
     themes = (

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import password_validation
+from typing_extensions import override
 
 from execsupport.validation import IdModelChoiceField
 from strategy.access import ROLE_RANK, Access
@@ -34,6 +35,9 @@ def roles_grantable(*, access: Access) -> list[tuple[str, str]]:
 
 
 class TeamChoiceField(IdModelChoiceField):
+    """A team picker (by id) that shows each team by its name."""
+
+    @override
     def label_from_instance(self, obj) -> str:
         return obj.name
 
@@ -77,6 +81,7 @@ class InviteForm(forms.Form):
         choice_field(self, "role").choices = roles_grantable(access=access)
         self.fields["email"].widget.attrs["autocomplete"] = "off"
 
+    @override
     def clean(self):
         super().clean()
         data = self.cleaned_data  # what the base clean() returns
@@ -107,6 +112,7 @@ class MembershipForm(forms.Form):
             self.team = team
             model_choice_field(self, "person").queryset = people_choosable(access=access)
 
+    @override
     def clean(self):
         super().clean()
         data = self.cleaned_data  # what the base clean() returns

@@ -20,6 +20,7 @@ from knox.crypto import hash_token
 from knox.settings import CONSTANTS, knox_settings
 from rest_framework import exceptions, permissions
 from rest_framework.request import Request
+from typing_extensions import override
 
 from strategy.access import access_for
 from strategy.models import ApiToken
@@ -37,6 +38,7 @@ class ApiTokenAuthentication(TokenAuthentication):
 
     refused: ApiToken | None = None
 
+    @override
     def authenticate(self, request: Request):
         try:
             return super().authenticate(request)
@@ -46,6 +48,7 @@ class ApiTokenAuthentication(TokenAuthentication):
                 request._request.api_token_refused = self.refused  # type: ignore[attr-defined]
             raise
 
+    @override
     def authenticate_credentials(self, token: bytes):
         try:
             secret = token.decode("ascii")
@@ -82,6 +85,7 @@ class ApiTokenAuthentication(TokenAuthentication):
 
 
 def request_token(request: Request) -> ApiToken | None:
+    """The request's API token, or None for a session (or no) authentication."""
     auth = getattr(request, "auth", None)
     return auth if isinstance(auth, ApiToken) else None
 
@@ -89,6 +93,7 @@ def request_token(request: Request) -> ApiToken | None:
 class AccessPermission(permissions.BasePermission):
     """Signed in (session or token), token scope sufficient, a role somewhere, object rules."""
 
+    @override
     def has_permission(self, request: Request, view) -> bool:
         if not request.user or not request.user.is_authenticated:
             return False
@@ -111,6 +116,7 @@ class AccessPermission(permissions.BasePermission):
             return False
         return True
 
+    @override
     def has_object_permission(self, request: Request, view, obj) -> bool:
         if request.method in permissions.SAFE_METHODS:
             return True  # querysets are already scoped to what the person may see

@@ -66,6 +66,8 @@ def number_text(value: float | int) -> str:
 
 
 def is_percent_unit(unit: str | None) -> bool:
+    """Whether ``unit`` is a percentage (``%``, ``percent``, ``pct``, ``per cent``; case and
+    surrounding spaces ignored)."""
     return (unit or "").strip().lower() in PERCENT_UNITS
 
 

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from typing_extensions import override
 
 
 class ApiTokenScheme(OpenApiAuthenticationExtension):
+    """Describes ``ApiTokenAuthentication`` in the OpenAPI schema as the ``apiToken`` bearer
+    scheme."""
+
     target_class = "strategy.permissions.ApiTokenAuthentication"
     name = "apiToken"
 
+    @override
     def get_security_definition(self, auto_schema):
         return {
             "type": "http",

@@ -53,6 +53,8 @@ class SearchResults:
 
     @property
     def total(self) -> int:
+        """How many results are shown, all kinds together (capped ones count their shown rows
+        only)."""
         return len(self.objectives) + len(self.initiatives) + len(self.kpis) + len(self.people)
 
 

@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from rest_framework import serializers
 from rest_framework.validators import UniqueValidator
+from typing_extensions import override
 
 from execsupport.api import IdRelatedField
 from metrics.serializers import LatestScoreSerializer
@@ -35,6 +36,7 @@ class ScopedRelatedField(IdRelatedField):
         self.scope_lookup = scope_lookup
         super().__init__(**kwargs)
 
+    @override
     def get_queryset(self):
         queryset = super().get_queryset()
         assert queryset is not None  # the field is declared with its queryset
@@ -49,6 +51,7 @@ class PersonRelatedField(IdRelatedField):
     is "does not exist", exactly like a missing id, so the field never confirms that a hidden
     person exists. The edited object's current value is accepted unchanged."""
 
+    @override
     def get_queryset(self):
         request = self.context.get("request")
         if request is None:
@@ -77,6 +80,8 @@ def person_field(**kwargs) -> PersonRelatedField:
 
 
 class TeamSerializer(serializers.ModelSerializer):
+    """A team on ``/teams/``; ``parent`` among the teams the caller may see."""
+
     parent = ScopedRelatedField(  # type: ignore[assignment]  # a field: DRF's metaclass takes it off the class, Field.parent stays
         queryset=Team.objects.all(), scope_lookup="id", allow_null=True, required=False
     )
@@ -97,12 +102,17 @@ class TeamSerializer(serializers.ModelSerializer):
 
 
 class PersonMembershipSerializer(serializers.ModelSerializer):
+    """A person's role on a team, nested in ``PersonSerializer``."""
+
     class Meta:
         model = Membership
         fields = ["team", "role"]
 
 
 class PersonSerializer(serializers.ModelSerializer):
+    """A person on ``/people/``, with their roles on the teams the caller may see (``PersonViewSet``
+    prefetches only those)."""
+
     full_name = serializers.SerializerMethodField()
     memberships = PersonMembershipSerializer(many=True, read_only=True)
 
@@ -111,16 +121,21 @@ class PersonSerializer(serializers.ModelSerializer):
         fields = ["id", "username", "first_name", "last_name", "full_name", "memberships"]
 
     def get_full_name(self, user) -> str:
+        """The full name, else the username."""
         return user.get_full_name() or user.get_username()
 
 
 class PeriodSerializer(serializers.ModelSerializer):
+    """A planning period on ``/periods/``."""
+
     class Meta:
         model = Period
         fields = ["id", "name", "kind", "start_date", "end_date", "created_at", "updated_at"]
 
 
 class StrategySerializer(serializers.ModelSerializer):
+    """A strategy on ``/strategies/``; ``owner`` among the people the caller may choose."""
+
     owner = person_field(allow_null=True, required=False)
 
     class Meta:
@@ -139,6 +154,8 @@ class StrategySerializer(serializers.ModelSerializer):
 
 
 class ThemeSerializer(serializers.ModelSerializer):
+    """A strategic theme on ``/themes/``."""
+
     strategy = IdRelatedField(queryset=Strategy.objects.all())
 
     class Meta:
@@ -157,6 +174,10 @@ class ThemeSerializer(serializers.ModelSerializer):
 
 
 class ObjectiveSerializer(serializers.ModelSerializer):
+    """An objective on ``/objectives/``, with its latest score (read only). ``team`` and ``parent``
+    among those the caller may see; ``key`` unique whatever its case, checked with the other
+    fields."""
+
     strategy = IdRelatedField(queryset=Strategy.objects.all())
     theme = IdRelatedField(queryset=Theme.objects.all())
     period = IdRelatedField(queryset=Period.objects.all())
@@ -214,6 +235,9 @@ class ObjectiveNodeSerializer(serializers.Serializer):
 
 
 class ObjectiveTreeSerializer(serializers.Serializer):
+    """The answer of ``/objectives/tree/``: the strategy's id and the root nodes, each with its
+    children nested (the shape of ``ObjectiveNodeSerializer``)."""
+
     strategy = serializers.IntegerField()
     roots = serializers.ListField(child=serializers.DictField())
 
@@ -260,6 +284,7 @@ class MembershipSerializer(serializers.ModelSerializer):
         fields = ["id", "user", "team", "role", "created_at", "updated_at"]
         read_only_fields = ["created_at", "updated_at"]
 
+    @override
     def validate(self, attrs):
         if self.instance is not None:
             moved = {

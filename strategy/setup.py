@@ -23,6 +23,7 @@ from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import base36_to_int, urlsafe_base64_decode, urlsafe_base64_encode
+from typing_extensions import override
 
 from strategy.access import access_for
 from strategy.models import Membership, Objective, Period, Strategy, Team
@@ -55,10 +56,12 @@ class SetupStep:
 
     @property
     def left(self) -> bool:
+        """Whether the step is still to do: neither done nor skipped."""
         return not self.done and not self.skipped
 
     @property
     def skippable(self) -> bool:
+        """Whether the office may skip the step (every step but the strategy itself)."""
         return self.key in SKIPPABLE_STEPS
 
 
@@ -76,6 +79,7 @@ class Checklist:
 
     @property
     def next_step(self) -> SetupStep | None:
+        """The first step neither done nor skipped; None when the setup is complete."""
         return next((step for step in self.steps if step.left), None)
 
 
@@ -191,6 +195,7 @@ class SetupLinkTokenGenerator(PasswordResetTokenGenerator):
 
     key_salt = "execsupport.strategy.setup.SetupLinkTokenGenerator"
 
+    @override
     def check_token(self, user, token) -> bool:
         if not super().check_token(user, token):
             return False

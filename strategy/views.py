@@ -90,6 +90,8 @@ def _overview_page(request: HttpRequest, name: str, title: str) -> HttpResponse:
 
 @login_required
 def overview(request: HttpRequest) -> HttpResponse:
+    """The execution overview (``strategy.overview``), its body cached while nothing it shows
+    changes."""
     return _overview_page(request, "overview", "Execution overview")
 
 
@@ -111,6 +113,8 @@ def objective_get_for_user(*, access, pk: int) -> Objective:
 
 @login_required
 def objective_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """An objective's page (404 unless the reader may see it): its parent chain, the children,
+    initiatives and active KPIs the reader may see with their latest scores, and its open alerts."""
     access = access_for(request.user)
     objective = objective_get_for_user(access=access, pk=pk)
     ancestors = list(objective_ancestors(objective=objective).only("id", "title", "parent_id"))
@@ -172,6 +176,8 @@ def objective_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def objective_edit(request: AuthenticatedHttpRequest, pk: int | None = None) -> HttpResponse:
+    """Create (``pk`` None, for team leaders) or change (leaders of its team) an objective through
+    ``objective_save``; 409 with the form when someone else saved it meanwhile."""
     access = access_for(request.user)
     if pk is None:
         strategy = strategy_current()

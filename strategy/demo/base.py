@@ -43,13 +43,17 @@ class OrgCopy:
 
     @property
     def suffix(self) -> str:
+        """Appended to this copy's names: `` (unit)``; '' for the company itself."""
         return f" ({self.unit})" if self.unit else ""
 
     @property
     def slug_suffix(self) -> str:
+        """Appended to this copy's slugs: ``-unit``; '' for the company itself."""
         return f"-{slugify_ascii(self.unit)}" if self.unit else ""
 
     def leader_of(self, team_ref: str) -> AuthUser | None:
+        """The person this copy made leader of the team (by the team's ref in ``org.PEOPLE``), or
+        None."""
         for spec in org.PEOPLE:
             if (team_ref, "leader") in spec.memberships and spec.ref in self.people:
                 return self.people[spec.ref]
@@ -61,21 +65,27 @@ def _has_history(model: type[models.Model]) -> bool:
 
 
 def slugify_ascii(text: str) -> str:
+    """A slug of ``text`` in ASCII: accents dropped, lower case, runs of other characters as one
+    ``-``."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return "-".join("".join(c if c.isalnum() else " " for c in ascii_text.lower()).split())
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
+    """The first day of the month ``months`` after (or, negative, before) ``day``'s month."""
     month0 = day.month - 1 + months
     year, month = day.year + month0 // 12, month0 % 12 + 1
     return dt.date(year, month, 1)
 
 
 def day_label(day: dt.date) -> str:
+    """``day`` written as "3 March"."""
     return f"{day.day} {day:%B}"
 
 
 def unit_name(index: int) -> str | None:
+    """The business unit of copy ``index``: None for copy 0 (the company), then the names of
+    ``UNIT_NAMES``, then "Unit <index + 1>"."""
     if index == 0:
         return None
     if index <= len(UNIT_NAMES):
@@ -84,6 +94,10 @@ def unit_name(index: int) -> str | None:
 
 
 class BuilderBase:
+    """What every demo builder shares: the seed, today, the scale (copies of the organisation, each
+    with its own seeded random generator), the progress bar, the usernames taken and the measurement
+    series still to insert."""
+
     strategy: Strategy  # the demo's strategy, set by OrgBuilder's build (before the others)
 
     def __init__(
@@ -107,6 +121,9 @@ class BuilderBase:
 
     # --- helpers --------------------------------------------------------------------------------
     def insert(self, model: type[models.Model], rows: list, batch_size: int = BATCH) -> list:
+        """Bulk-insert ``rows`` in batches, with history records for the models that keep history
+        and keys for objectives and initiatives (the bulk insert skips the services); advances the
+        progress bar. Returns ``rows``."""
         if any(f.name == "key" for f in model._meta.fields) and hasattr(model, "title"):
             keys_fill(model=model, rows=rows)  # objectives, initiatives: bulk skips the service
         for start in range(0, len(rows), batch_size):
@@ -120,11 +137,13 @@ class BuilderBase:
         return rows
 
     def at(self, day: dt.date, rng: random.Random) -> dt.datetime:
+        """A moment on ``day`` between 8:00 and 18:59, local time, drawn with ``rng``."""
         return dt.datetime.combine(
             day, dt.time(rng.randint(8, 18), rng.randint(0, 59)), tzinfo=self.tz
         )
 
     def person(self, copy: OrgCopy, ref: str | None, fallback_team: str | None = None):
+        """The copy's person of ``ref``, else the leader of ``fallback_team``, else None."""
         if ref is None:
             return None
         if ref in copy.people:
@@ -132,6 +151,8 @@ class BuilderBase:
         return copy.leader_of(fallback_team) if fallback_team else None
 
     def username_for(self, first: str, last: str) -> str:
+        """A username not used yet in this run: ``first.last``, then ``first.last2``,
+        ``first.last3``…; records it as taken."""
         base = slugify_ascii(f"{first} {last}").replace("-", ".")[:140]
         name, n = base, 1
         while name in self.usernames:
@@ -141,6 +162,8 @@ class BuilderBase:
         return name
 
     def insert_updates(self, model, rows: list, fields: list[str]) -> None:
+        """Bulk-update ``fields`` of ``rows`` in batches; for the models that keep history, each row
+        gets an update record listing its many-to-many members."""
         for start in range(0, len(rows), BATCH):
             if _has_history(model):
                 chunk = rows[start : start + BATCH]

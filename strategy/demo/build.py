@@ -36,6 +36,9 @@ from strategy.models import Membership, Objective, Period, Strategy, Team, Theme
 
 @dataclass
 class DemoSummary:
+    """What ``demo_seed`` built: its inputs, how long it took (seconds), rows per model and the demo
+    logins (username, full name, what they can do), for ``seed_demo``'s report."""
+
     seed: int
     today: dt.date
     scale: int

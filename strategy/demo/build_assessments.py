@@ -15,7 +15,11 @@ ASSESSMENTS = (
 
 
 class AssessmentBuilder(BuilderBase):
+    """Builds the demo's capability assessments."""
+
     def build_assessments(self) -> None:
+        """Two organisation-level capability assessments of the strategy (98 and 7 days ago,
+        ``ASSESSMENTS``) by the first superuser (None without one)."""
         from assessment.models import CAPABILITIES, CapabilityAssessment
         from strategy.demo.base import User
 

@@ -33,8 +33,14 @@ COPY_COLUMNS = (
 
 
 class MeasureBuilder(BuilderBase):
+    """Builds the demo's KPIs, their trajectories, plan revisions and measurement series."""
+
     # --- measures -------------------------------------------------------------------------------
     def build_kpis(self) -> None:
+        """Insert every copy's KPIs of ``kpi_catalog.KPIS`` (``self.kpis``) with their trajectory
+        points and plan revisions, and queue each KPI's measurement series (13 to 18 months up to
+        yesterday; none for the ``no_data`` scenario, shorter for ``stale``) in ``series_jobs`` for
+        ``insert_measurements``."""
         rows, trajectory, revisions = [], [], []
         first_of_month = self.today.replace(day=1)
         for copy in self.copies:
@@ -109,6 +115,8 @@ class MeasureBuilder(BuilderBase):
         self.insert(TargetRevision, [self.revision(*r) for r in revisions])
 
     def trajectory(self, kpi: KPI, spec, plan: SeriesPlan) -> list[TrajectoryPoint]:
+        """The KPI's trajectory points (not saved): the spec's shares of the baseline-to-target
+        distance, spread evenly between the two dates."""
         n = len(spec.trajectory)
         span_days = (plan.target_date - plan.baseline_date).days
         return [
@@ -121,6 +129,9 @@ class MeasureBuilder(BuilderBase):
         ]
 
     def revision(self, copy: OrgCopy, spec, kpi: KPI) -> TargetRevision:
+        """The KPI's plan revision of the spec (not saved): the plan before (the spec's old baseline
+        or target) and now, dated on the 10th of the month ``months_ago``, never before the baseline
+        date."""
         rev = spec.revision
         new_plan = kpi_plan(kpi=kpi)
         old_plan = dict(new_plan)
@@ -139,6 +150,8 @@ class MeasureBuilder(BuilderBase):
         )
 
     def measurement_count(self) -> int:
+        """How many measurements ``insert_measurements`` will insert (for the progress bar's
+        total)."""
         return sum(
             len(series_dates(cadence=kpi.cadence_days, first=first, last=last))
             for kpi, _, first, last, _, _ in self.series_jobs
@@ -156,6 +169,8 @@ class MeasureBuilder(BuilderBase):
             yield kpi.pk, dates.astype(object).tolist(), values.tolist(), src, entered_by_id
 
     def insert_measurements(self) -> None:
+        """Insert the queued measurement series: COPY on PostgreSQL when the columns still match,
+        else ``bulk_create``."""
         with connection.cursor() as cursor:
             can_copy = connection.vendor == "postgresql" and hasattr(cursor, "copy_expert")
         if can_copy and _copy_columns_match():
@@ -164,6 +179,8 @@ class MeasureBuilder(BuilderBase):
             self.bulk_create_measurements()
 
     def bulk_create_measurements(self) -> None:
+        """Insert the queued measurement series with ``bulk_create``, ``MEASUREMENT_BATCH`` rows at
+        a time."""
         batch: list[Measurement] = []
         for kpi_id, dates, values, src, entered_by_id in self.measurement_series():
             batch += [

@@ -22,8 +22,14 @@ from strategy.models import (
 
 
 class OrgBuilder(BuilderBase):
+    """Builds the demo's people, teams, periods, strategy, themes and objectives."""
+
     # --- the organisation -----------------------------------------------------------------------
     def build_people(self) -> None:
+        """Insert the people of ``org.PEOPLE`` for every copy (a business unit gets new random names
+        and no office, CEO or board) and put the office in the strategy office's group. Every login
+        shares the demo password, or, with ``passwords``, only the company's logins named there get
+        one (the others none usable)."""
         user = User(username="_")
         if self.passwords is None:
             user.set_password(org.DEMO_PASSWORD)  # hashed once: every demo login shares it
@@ -61,6 +67,9 @@ class OrgBuilder(BuilderBase):
         office.groups.add(Group.objects.get_or_create(name=STRATEGY_OFFICE_GROUP)[0])
 
     def build_teams(self) -> None:
+        """Insert the teams of ``org.TEAMS`` for every copy, parents first (a business unit shares
+        the company team), and their memberships (a business unit's people have none on the
+        company)."""
         base = self.copies[0]
         by_level: dict[int, list[Team]] = {}
         levels = {"company": 0, "division": 1, "team": 2}
@@ -94,6 +103,9 @@ class OrgBuilder(BuilderBase):
         self.insert(Membership, memberships)
 
     def build_plan(self) -> None:
+        """Insert last year's and this year's periods and this year's quarters (``self.periods``;
+        ``"quarter"`` is today's), the active strategy (last year to next year, owned by the CEO)
+        and its themes."""
         year = self.today.year
         self.periods = {
             "last_year": Period(
@@ -144,6 +156,9 @@ class OrgBuilder(BuilderBase):
         self.insert(Theme, list(self.themes.values()))
 
     def build_objectives(self) -> None:
+        """Insert the objectives of ``org.OBJECTIVES`` for every copy, parents first, over their
+        period; in a business unit a company objective becomes the unit team's contribution under
+        the company's, led by that team's leader."""
         base = self.copies[0]
         by_level: dict[int, list[Objective]] = {}
         depth: dict[str, int] = {}

@@ -81,6 +81,8 @@ class SurveyBuilder(BuilderBase):
     """Mixin of the demo builder (``strategy.demo.build._Builder``)."""
 
     def build_surveys(self) -> None:
+        """Fill the company copy's teams up to ``TEAM_SIZES`` with members who never sign in, then
+        build the ``SURVEYS`` with their answers."""
         copy = self.copies[0]
         rng = random.Random(f"execsupport-demo-surveys:{self.seed}")
         members: dict[str, list] = {}

@@ -32,8 +32,14 @@ CONFIDENCE = {"green": (72, 92), "amber": (45, 68), "red": (15, 40)}
 
 
 class WorkBuilder(BuilderBase):
+    """Builds the demo's initiatives and their milestones, check-ins and spend."""
+
     # --- execution ------------------------------------------------------------------------------
     def build_initiatives(self) -> None:
+        """Insert every copy's initiatives of ``work.INITIATIVES`` (``self.stories``; a business
+        unit's budget varies by ±20 %) with contributors, dependencies and their history's
+        many-to-many members, then each one's milestones, check-ins and spend (``tell``), and their
+        reported progress and completion."""
         rows, contributors, dependencies = [], [], []
         self.stories = []
         for copy in self.copies:
@@ -144,6 +150,10 @@ class WorkBuilder(BuilderBase):
         return milestones, checkins, spend
 
     def checkins(self, copy, spec, initiative, milestones, until: dt.date, stop: dt.date):
+        """The initiative's check-ins (not saved), about every ``spec.cadence`` days (± a day or
+        two) from its start up to ``until`` and yesterday, progress and RAG following its profile,
+        plus a closing check-in on ``stop`` for a done, held or cancelled one; none for a proposed
+        one."""
         rng, profile = copy.rng, spec.profile
         if profile == "proposed":
             return []
@@ -235,6 +245,9 @@ class WorkBuilder(BuilderBase):
         return rows
 
     def spend(self, copy, spec, initiative, stop: dt.date) -> list[SpendEntry]:
+        """The initiative's spend entries (not saved): one a month (25th to 28th) from its start to
+        ``stop``, together the profile's share of the budget (over: 112 %), plus the spec's refund;
+        none for a proposed one."""
         rng, profile = copy.rng, spec.profile
         if profile == "proposed":
             return []

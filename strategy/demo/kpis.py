@@ -19,6 +19,9 @@ DAILY, WEEKLY, MONTHLY = 1, 7, 30
 
 @dataclass(frozen=True)
 class RevisionSpec:
+    """A KPI's plan revision in the demo: the baseline and/or target before it (None: unchanged),
+    why, how many months ago and by whom (a person ref)."""
+
     old_baseline: float | None
     old_target: float | None
     reason: str
@@ -28,6 +31,9 @@ class RevisionSpec:
 
 @dataclass(frozen=True)
 class KPISpec:
+    """One demo KPI: its definition, the objective or initiative it measures, its owner (a person
+    ref) and how its measurement series behaves (``scenario``, noise, bounds, trajectory)."""
+
     key: str
     name: str
     unit: str

@@ -20,6 +20,8 @@ DEMO_PASSWORD = PUBLISHED_DEMO_PASSWORDS[0]
 
 @dataclass(frozen=True)
 class TeamSpec:
+    """One team of the demo organisation (``ref``: how the other specs name it)."""
+
     ref: str
     name: str
     kind: str  # company / division / team
@@ -30,6 +32,9 @@ class TeamSpec:
 
 @dataclass(frozen=True)
 class PersonSpec:
+    """One demo person: name, job, roles (team ref, role) and whether they are the strategy
+    office."""
+
     ref: str
     first: str
     last: str
@@ -41,6 +46,8 @@ class PersonSpec:
 
 @dataclass(frozen=True)
 class ThemeSpec:
+    """One strategic theme of the demo strategy (``weight``: a decimal as text)."""
+
     ref: str
     name: str
     colour: str
@@ -50,6 +57,8 @@ class ThemeSpec:
 
 @dataclass(frozen=True)
 class ObjectiveSpec:
+    """One demo objective: its theme, team, owner and parent (refs), period and status."""
+
     ref: str
     theme: str
     team: str

@@ -36,6 +36,8 @@ ORGANISATION_MODELS: tuple[type[models.Model], ...] = (
 
 
 def demo_usernames() -> list[str]:
+    """The fixed usernames of the demo people (those of ``org.PEOPLE`` that name one; the others are
+    made up from their names)."""
     return [spec.username for spec in org.PEOPLE if spec.username]
 
 

@@ -20,6 +20,8 @@ MEETING_TIME = dt.time(9, 0)
 
 @dataclass(frozen=True)
 class ReviewSpec:
+    """One demo review with its past meetings (weeks before today)."""
+
     name: str
     scope: str
     team: str | None  # team slug of a team review

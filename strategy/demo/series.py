@@ -32,6 +32,10 @@ WRONG_WAY_DAYS = 75  # the early warning and the range breach build up over this
 
 @dataclass(frozen=True)
 class SeriesPlan:
+    """How a demo KPI's measurements move: its plan (baseline and target, their dates), the
+    ``scenario`` and its noise, decimals, range and hard bounds, weekend dip, trajectory and whether
+    it is a running total."""
+
     direction: str  # increase / decrease / range
     baseline: float
     target: float

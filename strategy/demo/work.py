@@ -18,6 +18,10 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class InitiativeSpec:
+    """One demo initiative: its objective, team, owner and contributors (refs), the ``profile`` its
+    story follows, start (days from today), length (days), budget (thousands of EUR), milestones,
+    dependencies and an optional refund."""
+
     ref: str
     objective: str
     team: str

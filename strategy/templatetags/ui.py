@@ -80,6 +80,8 @@ _JSON_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
 
 
 def status_parts(status: str | None) -> tuple[str, str, str]:
+    """``(css modifier, icon name, words)`` of a score or RAG status (``STATUSES``); an unknown or
+    empty status is "Not scored yet"."""
     return STATUSES.get(status, STATUSES[None])
 
 
@@ -117,6 +119,8 @@ def score_badge(score) -> SafeString:
 
 @register.simple_tag
 def severity_badge(severity: int) -> SafeString:
+    """An alert severity's badge (1 info, 2 warning, 3 critical; an unknown one shows as a
+    warning)."""
     css, name, text = SEVERITIES.get(severity, SEVERITIES[2])
     return format_html(
         '<span class="badge badge--{}"><span class="badge__icon" aria-hidden="true">{}</span>{}'
@@ -129,6 +133,7 @@ def severity_badge(severity: int) -> SafeString:
 
 @register.filter
 def status_css(status: str | None) -> str:
+    """The status's CSS modifier (``ok``, ``warn``, ``bad``, ``none``)."""
     return status_parts(status or None)[0]
 
 
@@ -142,6 +147,8 @@ def percent(value, digits: int = 0) -> str:
 
 @register.filter
 def number(value, digits: int = 1) -> str:
+    """A number as the pages write it: integers with thousands separators, others with ``digits``
+    decimals; None or '' -> '—'."""
     if value is None or value == "":
         return "—"
     value = float(value)
@@ -234,6 +241,7 @@ def sparkline(points, width: int = 120, height: int = 28) -> SafeString:
 
 @register.filter
 def get_item(mapping, key):
+    """``mapping[key]`` in a template; None when the key is missing or the mapping empty or None."""
     return mapping.get(key) if mapping else None
 
 

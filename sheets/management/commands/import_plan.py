@@ -16,14 +16,18 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Q
+from typing_extensions import override
 
 from sheets.plan_import import plan_import
 from sheets.reading import FileUnreadable
 
 
 class Command(BaseCommand):
+    """The ``import_plan`` command (see the module's docstring)."""
+
     help = "Import objectives, initiatives, KPIs, milestones, measurements and check-ins."
 
+    @override
     def add_arguments(self, parser) -> None:
         parser.add_argument("file", help="The .xlsx or .csv file.")
         parser.add_argument(
@@ -32,6 +36,7 @@ class Command(BaseCommand):
         parser.add_argument("--user", default=None, help="Act as this person (username or e-mail).")
         parser.add_argument("--json", action="store_true", help="Print the report as JSON.")
 
+    @override
     def handle(self, *args, file: str, dry_run=False, user=None, json=False, **options) -> None:
         path = Path(file)
         if not path.is_file():

@@ -9,14 +9,19 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
+from typing_extensions import override
 
 from strategy.models import ApiToken
 from strategy.services import token_create
 
 
 class Command(BaseCommand):
+    """``create_api_token``: a token for a user (scopes, expiry in days) through ``token_create``;
+    the secret is printed once, never stored."""
+
     help = "Create an API token for a user and print the secret (shown only this once)."
 
+    @override
     def add_arguments(self, parser):
         parser.add_argument("username")
         parser.add_argument("--name", default="command line", help="What the token is for.")
@@ -37,6 +42,7 @@ class Command(BaseCommand):
             "--created-by", default=None, help="Username of the administrator creating it."
         )
 
+    @override
     def handle(self, *args, **options):
         users = get_user_model().objects
         try:

@@ -5,17 +5,22 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from typing_extensions import override
 
 from strategy.invitations import person_invite
 from strategy.models import Membership, Team
 
 
 class Command(BaseCommand):
+    """``invite_person``: invite an e-mail address to a team (by slug or id) with a role, through
+    ``person_invite`` as the system, and print the set-password link."""
+
     help = (
         "Create an account for an e-mail address with a role on a team, send the invitation "
         "and print its link (single use, valid INVITATION_TTL_DAYS)."
     )
 
+    @override
     def add_arguments(self, parser):
         parser.add_argument("email")
         parser.add_argument("--team", required=True, help="The team's slug (or id).")
@@ -25,6 +30,7 @@ class Command(BaseCommand):
         parser.add_argument("--first-name", default="")
         parser.add_argument("--last-name", default="")
 
+    @override
     def handle(self, *args, **options):
         key = options["team"]
         team = Team.objects.filter(slug=key).first()

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
+from typing_extensions import override
 
 try:
     from strategy.demo import (
@@ -47,11 +48,15 @@ def _date(value: str) -> dt.date:
 
 
 class Command(BaseCommand):
+    """``seed_demo``: build the demo organisation (``strategy.demo``), optionally after a reset,
+    then its score history and today's scores; see the module's docstring for production."""
+
     help = (
         "Create a realistic demo organisation (teams, people, strategy, objectives, initiatives, "
         "KPIs with 12-18 months of measurements). Deterministic for a given --seed and --today."
     )
 
+    @override
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--seed", type=int, default=42, help="Random seed (default 42).")
         parser.add_argument(
@@ -98,6 +103,7 @@ class Command(BaseCommand):
             help="Do not compute gap scores and alerts afterwards (benchmarks time them apart).",
         )
 
+    @override
     def handle(self, *args, **options) -> None:
         if DEMO_MISSING:
             raise CommandError(
@@ -217,6 +223,7 @@ class Command(BaseCommand):
         )
 
     def report(self, summary: DemoSummary, *, seconds: float) -> None:
+        """Print what was seeded: seed, day, scale and time (seconds), then the rows per model."""
         out = self.stdout
         out.write(
             self.style.SUCCESS(

@@ -12,23 +12,29 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
+from typing_extensions import override
 
 from strategy.services import office_person_ensure
 from strategy.setup import setup_link_expires, setup_link_path
 
 
 class Command(BaseCommand):
+    """``setup_link``: make sure the strategy-office person exists and print their one-time setup
+    link (see the module's docstring)."""
+
     help = (
         "Print a one-time link that lets a strategy-office person set their password and "
         "start the setup checklist (the person is created if missing)."
     )
 
+    @override
     def add_arguments(self, parser):
         parser.add_argument(
             "--username", default="office", help="The strategy-office person (default: office)."
         )
         parser.add_argument("--email", default="", help="Their e-mail address (new person).")
 
+    @override
     def handle(self, *args, **options):
         try:
             user = office_person_ensure(username=options["username"], email=options["email"])
