@@ -8,6 +8,7 @@ import sys
 
 
 def main() -> None:
+    """Run the command named on the command line with the project's settings."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "execsupport.settings")
     from django.core.management import execute_from_command_line
 

@@ -148,6 +148,8 @@ class SheetReport:
     ignored_columns: list[str] = field(default_factory=list)
 
     def count(self, action: str, row: int, key: str) -> None:
+        """Count a row as ``created``, ``updated`` or ``unchanged``; the first
+        ``LISTED_ROWS_MAX`` rows are also listed (file row, key, action)."""
         setattr(self, action, getattr(self, action) + 1)
         if len(self.rows) < LISTED_ROWS_MAX:
             self.rows.append({"row": row, "key": key, "action": action})
@@ -166,6 +168,7 @@ class ImportReport:
 
     @property
     def ok(self) -> bool:
+        """No bad row: the file may be applied (or was)."""
         return not self.errors
 
     @property
@@ -175,6 +178,7 @@ class ImportReport:
 
     @property
     def changes(self) -> int:
+        """Rows created or updated, all sheets together."""
         return sum(s.created + s.updated for s in self.sheets)
 
     def as_dict(self) -> dict:
