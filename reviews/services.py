@@ -27,6 +27,7 @@ from reviews.models import ActionItem, Decision, Meeting, Pack, Review
 from reviews.overdue import action_items_alerts_sync
 from reviews.selectors import agenda_keys
 from strategy.access import Access
+from strategy.quantities import date_text
 
 # ``OutboxMessage.subject_type`` of a pack e-mail that carries the pack as a PDF.
 PACK_PDF_SUBJECT = "review_pack_pdf"
@@ -384,10 +385,10 @@ def pack_notify(*, pack: Pack, now: dt.datetime) -> int:
     queued = 0
     for person in review.participants.filter(is_active=True).exclude(email="").order_by("id"):
         message = EmailMessage(
-            subject=f"Review pack ready: {review.name}, {pack.as_of:%d %b %Y}",
+            subject=f"Review pack ready: {review.name}, {date_text(pack.as_of)}",
             body=(
                 f"The pack of “{review.name}” for the meeting of "
-                f"{timezone.localtime(pack.meeting.starts_at):%d %b %Y, %H:%M} is frozen.\n\n"
+                f"{date_text(timezone.localtime(pack.meeting.starts_at), time=True)} is frozen.\n\n"
                 f"Read it: {url}\nMeeting mode: {meeting_url}\n"
                 + (
                     f"\nThe pack as a PDF, as you may see it: {pdf_url}\n"
@@ -459,7 +460,7 @@ def meeting_minutes_send(*, meeting: Meeting, now: dt.datetime | None = None) ->
             return 0
         review = meeting.review
         lines = [
-            f"Minutes of “{review.name}”, {timezone.localtime(meeting.starts_at):%d %b %Y}",
+            f"Minutes of “{review.name}”, {date_text(timezone.localtime(meeting.starts_at))}",
             "",
         ]
         lines.append("Decisions:")
@@ -472,12 +473,12 @@ def meeting_minutes_send(*, meeting: Meeting, now: dt.datetime | None = None) ->
                 last_name=item.owner.last_name,
                 username=item.owner.username,
             )
-            lines.append(f"- {item.title} ({owner}, due {item.due_date:%d %b %Y})")
+            lines.append(f"- {item.title} ({owner}, due {date_text(item.due_date)})")
         lines += ["", settings.SITE_URL.rstrip("/") + meeting.get_absolute_url()]
         queued = 0
         for person in review.participants.filter(is_active=True).exclude(email="").order_by("id"):
             message = EmailMessage(
-                subject=f"Minutes: {review.name}, {timezone.localtime(meeting.starts_at):%d %b %Y}",
+                subject=f"Minutes: {review.name}, {date_text(timezone.localtime(meeting.starts_at))}",
                 body="\n".join(lines) + "\n",
                 to=[person.email],
             )
