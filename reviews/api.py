@@ -24,8 +24,11 @@ from execsupport.viewsets import (
 from reviews import services
 from reviews.models import ActionItem, Decision, Meeting, Pack, Review
 from reviews.selectors import (
+    DECISION_HIDDEN,
+    decision_text_shown,
     decisions_with_movement,
     pack_read,
+    pack_scope_label,
     reviews_visible,
 )
 from reviews.serializers import (
@@ -216,13 +219,11 @@ class PackViewSet(ReadOnlyAccessViewSet):
             }
             for p in page
         ]
-        labels = dict(
-            Pack.objects.filter(pk__in=[r["id"] for r in rows]).values_list(
-                "id", "data__scope__label"
-            )
+        scopes = dict(
+            Pack.objects.filter(pk__in=[r["id"] for r in rows]).values_list("id", "data__scope")
         )
         for row in rows:
-            row["scope"] = labels.get(row["id"]) or ""
+            row["scope"] = pack_scope_label(access=self.access, scope=scopes.get(row["id"]) or {})
         return self.get_paginated_response(PackSummarySerializer(rows, many=True).data)
 
     def retrieve(self, request, *args, **kwargs):
@@ -234,7 +235,7 @@ class PackViewSet(ReadOnlyAccessViewSet):
             "meeting": pack.meeting_id,
             "as_of": pack.as_of,
             "frozen_at": pack.frozen_at,
-            "scope": (pack.data.get("scope") or {}).get("label", ""),
+            "scope": view.scope_label,
             "sections": [
                 {
                     "kind": s.kind,
@@ -373,6 +374,9 @@ class DecisionViewSet(AppendOnlyAccessViewSet):
     def decorate(self, objects):
         entries = decisions_with_movement(decisions=list(objects), access=self.access)
         for decision, entry in zip(objects, entries, strict=True):
+            # The review's scope decides whether its decisions' texts are read.
+            if not decision_text_shown(access=self.access, review=decision.meeting.review):
+                decision.text = DECISION_HIDDEN
             decision.visible_subjects = entry["subjects"]
             decision.movement = [
                 {"kpi": m["kpi"], "then": m["then"], "now": m["now"]} for m in entry["movement"]

@@ -33,6 +33,7 @@ from reviews.models import ActionItem, Meeting, PackPdf, Review
 from reviews.pdf import pack_page_context, pack_pdf_filename, pack_pdf_html, pack_pdf_request
 from reviews.selectors import (
     HIDDEN_PERSON,
+    decision_text_shown,
     decisions_with_movement,
     item_visible,
     meeting_get_for_user,
@@ -41,6 +42,7 @@ from reviews.selectors import (
     people_visible,
     review_action_items,
     review_get_for_user,
+    review_scope_text,
     reviews_visible,
 )
 from strategy.access import access_for
@@ -106,6 +108,8 @@ def review_list(request: HttpRequest) -> HttpResponse:
         .select_related("strategy", "team", "theme", "objective", "owner")
         .order_by("name", "id")
     )
+    for review in reviews:
+        review.scope_text = review_scope_text(access=access, review=review)
     return render(request, "reviews/review_list.html", {"reviews": reviews, "form": form})
 
 
@@ -136,7 +140,12 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "review": review,
             "meetings": meetings,
-            "decisions": decisions_with_movement(decisions=decisions, access=access),
+            "decisions": decisions_with_movement(
+                decisions=decisions,
+                access=access,
+                texts_shown=decision_text_shown(access=access, review=review),
+            ),
+            "scope_text": review_scope_text(access=access, review=review),
             "actions": actions,
             "today": timezone.localdate(),
             "can_manage": access.can_manage_review(review),
@@ -265,7 +274,11 @@ def _meeting_context(request: HttpRequest, meeting: Meeting, **extra) -> dict:
         "discussed": set(meeting.discussed or []),
         "can_record": can_record,
         "can_manage": access.can_manage_review(review),
-        "decisions": decisions_with_movement(decisions=decisions, access=access),
+        "decisions": decisions_with_movement(
+            decisions=decisions,
+            access=access,
+            texts_shown=decision_text_shown(access=access, review=review),
+        ),
         "actions": actions,
         "today": timezone.localdate(),
         "move_form": MeetingForm(initial={"starts_at": timezone.localtime(meeting.starts_at)}),
