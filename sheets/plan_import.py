@@ -64,7 +64,7 @@ from metrics.services import (
 from metrics.work import work_batch, work_milestone_notify
 from sheets.columns import Sheet
 from sheets.reading import CellError, SheetRows, cell_date, file_read
-from strategy.access import Access, access_for
+from strategy.access import Access, access_for, assignees_check
 from strategy.keys import keys_taken_ignoring_case
 from strategy.models import (
     KEY_TAKEN,
@@ -617,6 +617,16 @@ class _Run:
             raise _BadCell(column, "unknown_person", f"No person with the e-mail “{email}”.")
         return found
 
+    def owner(self, column: str, email: Any, subject: models.Model, role: str = "own it"):
+        """The person ``email`` names in ``column``, who must be able to see ``subject`` (its
+        team already set): ``strategy.access.assignees_check``, as a bad cell."""
+        person = self.person(column, email)
+        try:
+            assignees_check(field=column, people=[person], subject=subject, role=role)
+        except ValidationError as error:
+            raise _BadCell(column, "cannot_see", error.message_dict[column][0]) from error
+        return person
+
     def team(self, column: str, name: Any) -> Team:
         if self._teams is None:
             by_slug, by_name = {}, {}
@@ -835,7 +845,7 @@ class _Run:
                 objective.team = team
             with cells.step():
                 if cells.get("owner") is not None:
-                    objective.owner = self.person("owner", row["owner"])
+                    objective.owner = self.owner("owner", row["owner"], objective)
                 elif "owner" in row:
                     objective.owner = None
             self._set(
@@ -1068,7 +1078,7 @@ class _Run:
                     )  # fmt: skip
             with cells.step():
                 if cells.get("owner") is not None:
-                    initiative.owner = self.person("owner", row["owner"])
+                    initiative.owner = self.owner("owner", row["owner"], initiative)
                 elif "owner" in row:
                     initiative.owner = None
             for name, convert in (
@@ -1185,7 +1195,7 @@ class _Run:
                     )  # fmt: skip
             with cells.step():
                 if cells.get("owner") is not None:
-                    kpi.owner = self.person("owner", row["owner"])
+                    kpi.owner = self.owner("owner", row["owner"], kpi)
                 elif "owner" in row:
                     kpi.owner = None
             for name, convert in (
@@ -1459,7 +1469,12 @@ class _Run:
                     )  # fmt: skip
                 checkin.initiative = initiative
             with cells.step():
-                checkin.author = self.person("author", cells.get("author"))
+                if checkin.initiative_id is not None:
+                    checkin.author = self.owner(
+                        "author", cells.get("author"), checkin, role="have written it"
+                    )
+                else:
+                    checkin.author = self.person("author", cells.get("author"))
             with cells.step():
                 checkin.created_at = _datetime("created_at", cells.get("created_at"))
             for field_name, column, convert in (
