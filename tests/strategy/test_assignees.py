@@ -18,7 +18,7 @@ from initiatives.models import Initiative
 from metrics.models import KPI
 from reviews.services import action_item_create
 from sheets.plan_import import plan_import
-from strategy.access import Access, access_for, people_blind_to
+from strategy.access import Access, access_for
 from strategy.models import Membership, Objective
 from tests.factories import (
     InitiativeFactory,
@@ -60,6 +60,8 @@ def api(user) -> APIClient:
 
 
 def test_the_rule_is_the_one_of_access(secret, stranger, insider, company):
+    from strategy.access import people_blind_to
+
     objective = ObjectiveFactory(team=secret)
     assert people_blind_to(people=[stranger, insider], subject=objective) == [stranger]
     assert access_for(insider).can_view_subject(objective)
