@@ -17,6 +17,7 @@ from execsupport.validation import (
     CHECKIN_TEXT_MAX,
     DESCRIPTION_MAX,
     NOTE_MAX,
+    FieldConstraintsMixin,
     inconsistent,
     text_validators,
     validate_date,
@@ -82,7 +83,7 @@ def validate_blocker_tags(value: str) -> None:
         )
 
 
-class InitiativeDependency(models.Model):
+class InitiativeDependency(FieldConstraintsMixin, models.Model):
     """``initiative`` cannot finish before ``depends_on`` delivers. Defined before
     ``Initiative``: its history records each version's dependencies (``m2m_fields``), and
     django-simple-history needs the through model ready when ``Initiative`` is."""
@@ -349,7 +350,7 @@ class Milestone(VersionedModel):
         return self.completed_on is None and self.due_date < today
 
 
-class CheckIn(models.Model):
+class CheckIn(FieldConstraintsMixin, models.Model):
     """An append-only status update: never edited, never deleted with its initiative."""
 
     class Rag(models.TextChoices):

@@ -22,6 +22,7 @@ from simple_history.models import HistoricalRecords
 
 from execsupport.validation import (
     DESCRIPTION_MAX,
+    FieldConstraintsMixin,
     inconsistent,
     text_validators,
     validate_date,
@@ -111,7 +112,7 @@ def _kept(value):
     return copy.deepcopy(value) if isinstance(value, dict | list) else value
 
 
-class TimestampedModel(models.Model):
+class TimestampedModel(FieldConstraintsMixin, models.Model):
     """Created and updated times, and a save that writes only what changed.
 
     An instance read from the database remembers the values it was read with; ``save()``
