@@ -430,7 +430,8 @@ class FieldConstraintsMixin:
         from django.db import router
 
         errors: dict[str, list] = {}
-        using = router.db_for_write(type(self), instance=self)
+        model: Any = type(self)  # a model class: the mixin comes before models.Model
+        using = router.db_for_write(model, instance=self)
         for model_class, constraints in self.get_constraints():  # type: ignore[attr-defined]
             for constraint in constraints:
                 try:
@@ -439,7 +440,7 @@ class FieldConstraintsMixin:
                     field = self.constraint_fields.get(constraint.name) or CONSTRAINT_FIELDS.get(
                         constraint.name
                     )
-                    fields = getattr(constraint, "fields", ())
+                    fields: tuple[str, ...] = tuple(getattr(constraint, "fields", ()))
                     if field is None and getattr(error, "code", None) == "unique":
                         field = fields[0] if len(fields) == 1 else None
                     if field is None:

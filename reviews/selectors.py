@@ -119,11 +119,13 @@ def review_scope_text(*, access: Access, review: Review) -> str:
     (``scope_label_for``); the strategy scope is its kind alone. Joins the scope's object
     (select it related)."""
     kind = review.get_scope_display()
-    name = {
-        Review.Scope.THEME: review.theme.name if review.theme_id else "",
-        Review.Scope.TEAM: review.team.name if review.team_id else "",
-        Review.Scope.OBJECTIVE: review.objective.title if review.objective_id else "",
-    }.get(review.scope, "")
+    name = ""
+    if review.scope == Review.Scope.THEME and review.theme is not None:
+        name = review.theme.name
+    elif review.scope == Review.Scope.TEAM and review.team is not None:
+        name = review.team.name
+    elif review.scope == Review.Scope.OBJECTIVE and review.objective is not None:
+        name = review.objective.title
     if not name:
         return kind
     label = scope_label_for(

@@ -108,9 +108,9 @@ def review_list(request: HttpRequest) -> HttpResponse:
         .select_related("strategy", "team", "theme", "objective", "owner")
         .order_by("name", "id")
     )
-    for review in reviews:
-        review.scope_text = review_scope_text(access=access, review=review)
-    return render(request, "reviews/review_list.html", {"reviews": reviews, "form": form})
+    # Each with its scope as the reader may read it (a hidden team is not named).
+    rows = [(review, review_scope_text(access=access, review=review)) for review in reviews]
+    return render(request, "reviews/review_list.html", {"reviews": rows, "form": form})
 
 
 @login_required

@@ -572,24 +572,24 @@ def accesses_for(*, users: Iterable[User]) -> dict[int, Access]:
     return result
 
 
-def people_blind_to(*, people: Iterable[User], subject) -> list[User]:
+def people_blind_to(*, people: Iterable[User | None], subject) -> list[User]:
     """Of ``people``, in order, those who may not see ``subject`` (``Access.can_view_subject``):
     the one rule for naming someone on an object. Nobody is made the owner, assignee,
     contributor or participant of something they cannot see, nor @mentioned on it
     (``activity.comments``). At most three queries for all of them (``accesses_for``)."""
-    people = [person for person in people if person is not None]
-    if not people:
+    named = [person for person in people if person is not None]
+    if not named:
         return []
-    accesses = accesses_for(users=people)
-    return [person for person in people if not accesses[person.pk].can_view_subject(subject)]
+    accesses = accesses_for(users=named)
+    return [person for person in named if not accesses[person.pk].can_view_subject(subject)]
 
 
 def people_names(people: Iterable[User]) -> str:
-    """ "Ann Lee, Bo Chen": people as a message names them (full name, else username)."""
+    """People as a message names them ("Ann Lee, Bo Chen": full name, else username)."""
     return ", ".join(person.get_full_name() or person.get_username() for person in people)
 
 
-def assignees_check(*, field: str, people: Iterable[User], subject, role: str) -> None:
+def assignees_check(*, field: str, people: Iterable[User | None], subject, role: str) -> None:
     """Refuse to name on ``subject`` anyone who may not see it (``people_blind_to``):
     ``ValidationError`` on ``field`` ("Bo Chen cannot see this objective, so cannot own it.
     ..."), the same message in forms, the API, imports and services. ``role``: what they
