@@ -621,6 +621,14 @@ class _Run:
         """The person ``email`` names in ``column``, who must be able to see ``subject`` (its
         team already set): ``strategy.access.assignees_check``, as a bad cell."""
         person = self.person(column, email)
+        changed = getattr(subject, "changed_fields", None)
+        named_anew = (
+            subject.pk is None
+            or getattr(subject, f"{column}_id", None) != person.pk
+            or "team" in ((changed() if changed is not None else None) or [])
+        )
+        if not named_anew:  # as the services: only naming someone is checked
+            return person
         try:
             assignees_check(field=column, people=[person], subject=subject, role=role)
         except ValidationError as error:
