@@ -24,7 +24,7 @@ from activity.models import Comment
 from initiatives.models import Initiative
 from metrics.models import KPI, Alert
 from metrics.work import work_comment_notify
-from strategy.access import Access, access_for, accesses_for
+from strategy.access import Access, access_for, people_blind_to
 from strategy.models import Objective
 from strategy.people import person_name
 
@@ -116,8 +116,6 @@ def mentions_resolve(*, body: str, subject: models.Model) -> list:
     """The people ``@username`` names in ``body``, in order, once each. ``ValidationError`` on
     ``body`` for a name nobody active has, or for a person who may not see ``subject`` (you
     cannot mention someone into a private object they cannot see)."""
-    from metrics.preferences import subject_visible
-
     names = list(dict.fromkeys(m.rstrip(".") for m in MENTION.findall(body or "")))
     if not names:
         return []
@@ -147,12 +145,9 @@ def mentions_resolve(*, body: str, subject: models.Model) -> list:
     people = {n: by_lower[n.lower()][0] for n in names}
     names = list(dict.fromkeys(people[n].get_username() for n in names))
     people = {p.get_username(): p for p in people.values()}
-    accesses = accesses_for(users=people.values())
-    blind = [
-        n for n in names if not subject_visible(access=accesses[people[n].pk], subject_obj=subject)
-    ]
-    if blind:
-        who = ", ".join("@" + n for n in blind)
+    blind_people = people_blind_to(people=[people[n] for n in names], subject=subject)
+    if blind_people:
+        who = ", ".join("@" + person.get_username() for person in blind_people)
         raise ValidationError(
             {
                 "body": f"{who} cannot see {subject_label(subject)}, so cannot be mentioned "

@@ -16,12 +16,12 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from execsupport.validation import text_validators
+from execsupport.validation import FieldConstraintsMixin, text_validators
 
 COMMENT_MAX = 4000
 
 
-class Comment(models.Model):
+class Comment(FieldConstraintsMixin, models.Model):
     """One comment on an objective, initiative, KPI or alert.
 
     Readable by whoever may see its subject (``strategy.access``). Its author edits it within

@@ -67,6 +67,7 @@ from metrics.models import KPI, Alert, AlertEvent, GapScore, Measurement, Subjec
 from metrics.scoring.initiative import checkin_silence
 from strategy.access import Access
 from strategy.models import Membership, Objective, Strategy, Team
+from strategy.quantities import date_text
 
 __all__ = [
     "CAPABILITIES",
@@ -764,7 +765,7 @@ def _survey_results(scope: EvidenceScope, item_code: str) -> _SurveyPick:
 
 
 def _not_shown(result) -> str:
-    return f"{result.round_label} (closed {result.closes_on:%d %b %Y}): {result.reason}"
+    return f"{result.round_label} (closed {date_text(result.closes_on)}): {result.reason}"
 
 
 def _survey_figure(item_code: str):
@@ -777,7 +778,7 @@ def _survey_figure(item_code: str):
         latest = pick.used[0]
         detail = (
             f"Mean of {latest.respondents} answers in {latest.round_label} "
-            f"(closed {latest.closes_on:%d %b %Y})."
+            f"(closed {date_text(latest.closes_on)})."
         )
         if pick.skipped is not None:
             detail += " " + _not_shown(pick.skipped)

@@ -85,6 +85,9 @@ class CapabilityAssessment(VersionedModel):
     agility_score = _score("agility")
     agility_notes = _notes("agility")
 
+    # Each capability's score check reports at its field (execsupport.validation).
+    constraint_fields = {f"assessment_{c}_1_5": f"{c}_score" for c in CAPABILITIES}
+
     class Meta:
         ordering = ["-assessed_on", "-id"]
         constraints = [

@@ -30,6 +30,7 @@ from strategy.access import Access, access_for
 from strategy.models import Strategy, Team, VersionConflict
 from strategy.overview import strategy_current
 from strategy.people import person_name
+from strategy.quantities import date_text
 
 if TYPE_CHECKING:
     from execsupport.requests import AuthenticatedHttpRequest
@@ -168,9 +169,9 @@ def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
         (change, figures[change.capability])
         for change in assessment_changes(assessment=assessment, previous=previous)
     ]
-    series = [(f"{assessment.assessed_on:%d %b %Y}", assessment.scores())]
+    series = [(date_text(assessment.assessed_on), assessment.scores())]
     if previous is not None:
-        series.append((f"{previous.assessed_on:%d %b %Y} (previous)", previous.scores()))
+        series.append((f"{date_text(previous.assessed_on)} (previous)", previous.scores()))
     return render(
         request,
         "assessment/assessment_detail.html",

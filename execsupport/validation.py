@@ -355,3 +355,114 @@ def form_error_add(form: forms.BaseForm, error: ValidationError) -> None:
         return
     for name, errors in error.error_dict.items():
         form.add_error(name if name in form.fields else None, errors)
+
+
+# --- check constraints at their field ---------------------------------------------------------
+# The field each database check constraint is about. Django reports a violated check
+# constraint as an error of the whole object ("Constraint “team_not_own_parent” is violated."
+# under no field): the API's 400 then had ``field: ""`` where the page's form shows the error
+# at the field. ``FieldConstraintsMixin`` reports it at this field, with a plain message.
+CONSTRAINT_FIELDS: dict[str, str] = {
+    "team_not_own_parent": "parent",
+    "team_company_is_root_others_have_parent": "parent",
+    "period_end_after_start": "end_date",
+    "strategy_horizon_ordered": "horizon_end",
+    "strategy_one_active": "status",
+    "theme_weight_positive": "weight",
+    "objective_due_after_start": "due_date",
+    "objective_not_own_parent": "parent",
+    "objective_weight_positive": "weight",
+    "dependency_not_on_itself": "depends_on",
+    "initiative_due_after_start": "due_date",
+    "initiative_progress_0_100": "progress",
+    "initiative_cadence_1_366": "checkin_cadence_days",
+    "initiative_budget_not_negative": "budget_planned",
+    "initiative_effort_not_negative": "effort_planned_fte",
+    "initiative_weight_positive": "weight",
+    "milestone_weight_positive": "weight",
+    "checkin_summary_required": "summary",
+    "checkin_confidence_0_100": "confidence",
+    "checkin_progress_0_100": "progress",
+    "spend_amount_not_zero": "amount",
+    "kpi_target_after_baseline": "target_date",
+    "kpi_increase_target_above_baseline": "target_value",
+    "kpi_decrease_target_below_baseline": "target_value",
+    "kpi_range_bounds_ordered": "range_high",
+    "kpi_weight_positive": "weight",
+    "kpi_cadence_1_366": "cadence_days",
+    "target_revision_reason_required": "reason",
+    "measurement_value_finite": "value",
+    "review_custom_cadence_days": "cadence_days",
+    "comment_body_unless_deleted": "body",
+    "support_test_end_after_start": "test_end",
+    "survey_round_window": "closes_on",
+}
+# Checks of several fields at once or of rows nobody types (scores, alerts) stay errors of
+# the whole object; tests/test_constraint_fields.py keeps this list and the map complete.
+CONSTRAINTS_OF_THE_OBJECT = frozenset(
+    {
+        "kpi_measures_one_subject",  # an objective or an initiative: either field
+        "kpi_values_finite",  # baseline, target and range at once
+        "review_scope_has_its_object",  # the serializer and the form say which field
+        "trajectory_value_finite",
+        "gapscore_score_0_100",
+        "gapscore_progress_0_1",
+        "alert_resolved_has_time",
+        "alert_acknowledged_has_time",
+        "notification_prefs_day_hour",  # two choice fields: a form's choices keep them valid
+        "survey_answer_scale",
+        "assessment_frozen_has_date",
+    }
+)
+# Plain messages of the constraints declared without one (Django's default names the
+# constraint, which means nothing to the reader).
+CONSTRAINT_MESSAGES: dict[str, str] = {
+    "team_not_own_parent": "A team cannot be its own parent.",
+    "theme_weight_positive": "The weight must be above 0.",
+    "objective_weight_positive": "The weight must be above 0.",
+    "initiative_budget_not_negative": "The planned budget cannot be negative.",
+    "initiative_effort_not_negative": "The planned effort cannot be negative.",
+    "initiative_weight_positive": "The weight must be above 0.",
+    "milestone_weight_positive": "The weight must be above 0.",
+    "kpi_weight_positive": "The weight must be above 0.",
+    "survey_round_window": "The round must close on or after the day it opens.",
+    "initiative_cadence_1_366": "Choose 1 to 366 days between check-ins.",
+    "kpi_cadence_1_366": "Choose 1 to 366 days between measurements.",
+}
+
+
+class FieldConstraintsMixin:
+    """``validate_constraints`` reporting each check constraint of ``CONSTRAINT_FIELDS`` at
+    its field (with ``CONSTRAINT_MESSAGES``' plain message when it has one), so forms, the API
+    (a field-level 400) and imports say which field is wrong; other constraints as Django
+    does. The database constraint stays the guard. A model may add its own map as
+    ``constraint_fields`` (constraints made in a loop, e.g. one per capability)."""
+
+    constraint_fields: dict[str, str] = {}
+
+    def validate_constraints(self, exclude=None):
+        from django.db import router
+
+        errors: dict[str, list] = {}
+        model: Any = type(self)  # a model class: the mixin comes before models.Model
+        using = router.db_for_write(model, instance=self)
+        for model_class, constraints in self.get_constraints():  # type: ignore[attr-defined]
+            for constraint in constraints:
+                try:
+                    constraint.validate(model_class, self, exclude=exclude, using=using)
+                except ValidationError as error:
+                    field = self.constraint_fields.get(constraint.name) or CONSTRAINT_FIELDS.get(
+                        constraint.name
+                    )
+                    fields: tuple[str, ...] = tuple(getattr(constraint, "fields", ()))
+                    if field is None and getattr(error, "code", None) == "unique":
+                        field = fields[0] if len(fields) == 1 else None
+                    if field is None:
+                        errors = error.update_error_dict(errors)
+                        continue
+                    message = CONSTRAINT_MESSAGES.get(constraint.name)
+                    errors.setdefault(field, []).append(
+                        ValidationError(message, code="inconsistent") if message else error
+                    )
+        if errors:
+            raise ValidationError(errors)

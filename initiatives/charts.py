@@ -17,6 +17,7 @@ from strategy.charts import (
     chart_note,
     outside_note,
 )
+from strategy.quantities import date_text
 
 
 def _clamp(day: dt.date) -> dt.date:
@@ -62,7 +63,7 @@ def budget_burn(
             "x": [d.isoformat() for d, _ in plan],
             "y": [v for _, v in plan],
             "line": {"color": NEUTRAL, "dash": "dash", "width": 2},
-            "hovertemplate": f"Planned by %{{x|%d %b %Y}}: %{{y:,.0f}} {currency}<extra></extra>",
+            "hovertemplate": f"Planned by %{{x|%-d %b %Y}}: %{{y:,.0f}} {currency}<extra></extra>",
         },
         {
             "type": "scatter",
@@ -72,7 +73,7 @@ def budget_burn(
             "y": ys,
             "line": {"color": BRAND, "width": 2.5, "shape": "hv"},
             "marker": {"size": 5},
-            "hovertemplate": f"Spent by %{{x|%d %b %Y}}: %{{y:,.0f}} {currency}<extra></extra>",
+            "hovertemplate": f"Spent by %{{x|%-d %b %Y}}: %{{y:,.0f}} {currency}<extra></extra>",
         },
     ]
     shapes = []
@@ -121,13 +122,13 @@ def milestone_timeline(
     for m in milestones:
         if m.completed_on:
             key, when = "done", m.completed_on
-            text = f"Done {m.completed_on:%d %b} (due {m.due_date:%d %b})"
+            text = f"Done {date_text(m.completed_on, year=False)} (due {date_text(m.due_date, year=False)})"
         elif m.due_date < today:
             key, when = "overdue", m.due_date
-            text = f"Overdue since {m.due_date:%d %b}"
+            text = f"Overdue since {date_text(m.due_date, year=False)}"
         else:
             key, when = "open", m.due_date
-            text = f"Due {m.due_date:%d %b}"
+            text = f"Due {date_text(m.due_date, year=False)}"
         points[key]["x"].append(when.isoformat())
         points[key]["y"].append(m.title)
         points[key]["text"].append(text)

@@ -20,6 +20,7 @@ from execsupport.validation import (
     FUTURE_CHECKIN,
     FUTURE_MILESTONE_COMPLETION,
     NOTE_MAX,
+    FieldConstraintsMixin,
     inconsistent,
     text_validators,
     validate_date,
@@ -86,7 +87,7 @@ def validate_blocker_tags(value: str) -> None:
         )
 
 
-class InitiativeDependency(models.Model):
+class InitiativeDependency(FieldConstraintsMixin, models.Model):
     """``initiative`` cannot finish before ``depends_on`` delivers. Defined before
     ``Initiative``: its history records each version's dependencies (``m2m_fields``), and
     django-simple-history needs the through model ready when ``Initiative`` is."""
@@ -383,7 +384,7 @@ class Milestone(VersionedModel):
                 raise ValidationError({"completed_on": error}) from None
 
 
-class CheckIn(models.Model):
+class CheckIn(FieldConstraintsMixin, models.Model):
     """An append-only status update: never edited, never deleted with its initiative."""
 
     class Rag(models.TextChoices):

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterable
 from decimal import Decimal
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -31,6 +32,7 @@ from metrics.work import (
     work_milestone_notify,
     work_spend_notify,
 )
+from strategy.access import assignee_changed, assignees_check
 from strategy.keys import key_propose
 from strategy.lifecycle import (
     initiative_pause_track,
@@ -334,6 +336,35 @@ def initiative_contributors_set(
     return True
 
 
+def _people_check(*, initiative: Initiative, contributors) -> None:
+    """A new owner and the contributors added must be able to see the initiative
+    (``strategy.access.assignees_check``); when its team changes, all of them."""
+    team_changed = assignee_changed(initiative, "team")
+    if initiative.owner_id is not None and assignee_changed(initiative, "owner", "team"):
+        assignees_check(field="owner", people=[initiative.owner], subject=initiative, role="own it")
+    if contributors is None and not team_changed:
+        return
+    current = (
+        set(initiative.contributors.values_list("pk", flat=True))
+        if initiative.pk is not None
+        else set()
+    )
+    wanted = (
+        {getattr(person, "pk", person) for person in contributors}
+        if contributors is not None
+        else current
+    )
+    if not team_changed:
+        wanted -= current
+    if wanted:
+        assignees_check(
+            field="contributors",
+            people=get_user_model().objects.filter(pk__in=wanted).order_by("pk"),
+            subject=initiative,
+            role="contribute to it",
+        )
+
+
 @transaction.atomic
 def initiative_save(
     *, initiative: Initiative, contributors=None, version: int | None = None, by=None
@@ -358,6 +389,7 @@ def initiative_save(
     if not initiative.key:
         initiative.key = key_propose(model=Initiative, title=initiative.title, pk=initiative.pk)
     initiative.full_clean()
+    _people_check(initiative=initiative, contributors=contributors)
     creating = initiative._state.adding
     fields = initiative.changed_fields()
     changed = creating or fields != []

@@ -16,6 +16,7 @@ from strategy.charts import (
     chart_value_ok,
     outside_note,
 )
+from strategy.quantities import date_text
 
 
 def kpi_plan_points(*, kpi, trajectory: list[tuple[dt.date, float]]) -> list[tuple[dt.date, float]]:
@@ -48,7 +49,7 @@ def kpi_chart(
     if cut:
         notes.append(
             f"The plan is cut where it leaves the dates and values a chart can draw "
-            f"(target date {kpi.target_date:%d %b %Y})."
+            f"(target date {date_text(kpi.target_date)})."
         )
     if not plan:  # nothing of the plan is drawable: anchor the axis on the measurements
         plan = [(day, value) for day, value in chart_points(measurements)[0][:1]] or [(today, 0.0)]
@@ -130,7 +131,7 @@ def kpi_chart(
             "x": plan_x,
             "y": [v for _, v in plan],
             "line": {"color": COLOURS["on_track"], "dash": "dash", "width": 2},
-            "hovertemplate": "Plan %{x|%d %b %Y}: %{y:,.2f}<extra></extra>",
+            "hovertemplate": "Plan %{x|%-d %b %Y}: %{y:,.2f}<extra></extra>",
         }
     )
     data.append(
@@ -186,7 +187,7 @@ def kpi_chart(
                 "x": [d.isoformat() for d, _ in line],
                 "y": [v for _, v in line],
                 "line": {"color": "#7c3aed", "dash": "dashdot", "width": 2},
-                "hovertemplate": "Forecast %{x|%d %b %Y}: %{y:,.2f}<extra></extra>",
+                "hovertemplate": "Forecast %{x|%-d %b %Y}: %{y:,.2f}<extra></extra>",
             }
         )
         if (
@@ -223,7 +224,7 @@ def kpi_chart(
             "y": [v for _, v in measurements],
             "line": {"color": BRAND, "width": 2.5},
             "marker": {"size": 6},
-            "hovertemplate": "%{x|%d %b %Y}: <b>%{y:,.2f}</b><extra>Measured</extra>",
+            "hovertemplate": "%{x|%-d %b %Y}: <b>%{y:,.2f}</b><extra>Measured</extra>",
         }
     )
     figure = {

@@ -24,6 +24,7 @@ from execsupport.validation import (
     NOTE_MAX,
     REASON_MAX,
     VALUE_LIMIT,
+    FieldConstraintsMixin,
     inconsistent,
     text_validators,
     validate_date,
@@ -268,7 +269,7 @@ class TrajectoryPoint(models.Model):
         return f"{self.kpi}: {self.value} by {self.date}"
 
 
-class TargetRevision(models.Model):
+class TargetRevision(FieldConstraintsMixin, models.Model):
     """One change of a KPI's plan (baseline, target, range), with who, when and why.
 
     The values before the first revision are the original plan; reports compare against it.

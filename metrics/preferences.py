@@ -23,7 +23,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from metrics.models import (
-    Alert,
     Delivery,
     NotificationEvent,
     NotificationPreferences,
@@ -83,18 +82,10 @@ def preferences_zone(prefs: NotificationPreferences) -> tzinfo:
 
 
 def subject_visible(*, access: Access, subject_obj) -> bool:
-    """May this person see the object a notification is about? Alerts by their own rule;
-    anything with a team (objectives, initiatives, KPIs, milestones through their initiative)
-    by its team; objects without one (themes, strategies) by anyone who sees the plan."""
-    if isinstance(subject_obj, Alert):
-        return access.can_view_alert(subject_obj)
-    team_id = getattr(subject_obj, "team_id", None)
-    if team_id is None and hasattr(subject_obj, "initiative_id"):
-        initiative = getattr(subject_obj, "initiative", None)
-        team_id = getattr(initiative, "team_id", None)
-    if team_id is None:
-        return access.sees_anything
-    return access.can_view_team(team_id)
+    """May this person see the object a notification is about? ``Access.can_view_subject``
+    (alerts by their own rule; anything with a team by its team; objects without one by anyone
+    who sees the plan)."""
+    return access.can_view_subject(subject_obj)
 
 
 def site_link(path: str) -> str:

@@ -184,9 +184,13 @@ def kpi_save(
     hidden field, the API's If-Match): if someone else saved it since,
     ``strategy.models.VersionConflict`` is raised and nothing is written.
     """
+    from strategy.access import assignee_changed, assignees_check
+
     if changed_by is not None:
         kpi._history_user = changed_by  # who, in the history, also outside a request
     kpi.full_clean()
+    if kpi.owner_id is not None and assignee_changed(kpi, "owner", "team"):
+        assignees_check(field="owner", people=[kpi.owner], subject=kpi, role="own it")
     new_plan = kpi_plan(kpi=kpi)
     changed = previous_plan is not None and previous_plan != new_plan
     if changed and not reason.strip():

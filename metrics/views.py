@@ -52,6 +52,7 @@ from metrics.services import (
 from strategy.access import Access, access_for
 from strategy.lists import AlertListFilter
 from strategy.models import Objective, VersionConflict
+from strategy.quantities import date_text
 
 if TYPE_CHECKING:
     from execsupport.requests import AuthenticatedHttpRequest
@@ -176,7 +177,7 @@ def measurement_new(request: AuthenticatedHttpRequest, key: str) -> HttpResponse
                 if measurement.implausible is not None
                 else ""
             )
-            messages.success(request, f"Measurement of {data['as_of']:%d %b %Y} {verb}.{flag}")
+            messages.success(request, f"Measurement of {date_text(data['as_of'])} {verb}.{flag}")
             return redirect(kpi)
     return kpi_detail(request, key, form=form)
 
@@ -511,7 +512,7 @@ def alert_snooze_view(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
                 form.add_error(field if field in form.fields else None, errors)
         else:
             if done:
-                messages.success(request, f"Snoozed until {day:%d %b %Y}.")
+                messages.success(request, f"Snoozed until {date_text(day)}.")
             else:
                 messages.error(request, "This alert was resolved meanwhile.")
             return HttpResponseRedirect(_next_or(request, alert.get_absolute_url()))

@@ -27,6 +27,7 @@ from datetime import datetime
 from django.urls import reverse
 
 from metrics.models import Webhook
+from strategy.quantities import date_text
 
 # Severity (``Alert.Severity``) -> the colour of each format; the severity is always also text.
 SLACK_COLOURS = {3: "#b42318", 2: "#b54708", 1: "#175cd3"}
@@ -63,7 +64,7 @@ def _cut(text: str, limit: int) -> str:
 
 def _opened(alert: dict) -> str:
     try:
-        return datetime.fromisoformat(alert["opened_at"]).strftime("%d %b %Y %H:%M")
+        return date_text(datetime.fromisoformat(alert["opened_at"]), time=True)
     except (KeyError, TypeError, ValueError):
         return ""
 

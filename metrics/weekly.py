@@ -41,6 +41,7 @@ from metrics.preferences import preferences_for, preferences_zone, site_link
 from metrics.reminders import measurement_due
 from strategy.access import Access, accesses_for
 from strategy.models import Membership, Objective, StatusTransition
+from strategy.quantities import date_text
 
 # The chance of reaching the target (``forecast["probability_on_target"]``) that a forecast
 # "turns" across.
@@ -222,7 +223,7 @@ def weekly_content(*, person, access: Access, since: datetime, now: datetime) ->
         overdue.items.append(
             {
                 "text": f"{milestone.title} ({milestone.initiative.title}): due "
-                f"{milestone.due_date:%d %b %Y}",
+                f"{date_text(milestone.due_date)}",
                 "link": site_link(milestone.initiative.get_absolute_url()),
             }
         )
@@ -242,7 +243,7 @@ def weekly_content(*, person, access: Access, since: datetime, now: datetime) ->
         state = "late since" if when < today else "due"
         due.items.append(
             {
-                "text": f"{kpi.name}: a measurement {state} {when:%d %b %Y}",
+                "text": f"{kpi.name}: a measurement {state} {date_text(when)}",
                 "link": site_link(kpi.get_absolute_url()),
             }
         )

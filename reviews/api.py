@@ -27,8 +27,11 @@ from execsupport.viewsets import (
 from reviews import services
 from reviews.models import ActionItem, Decision, Meeting, Pack, Review
 from reviews.selectors import (
+    DECISION_HIDDEN,
+    decision_text_shown,
     decisions_with_movement,
     pack_read,
+    pack_scope_label,
     reviews_visible,
 )
 from reviews.serializers import (
@@ -237,13 +240,11 @@ class PackViewSet(ReadOnlyAccessViewSet):
             }
             for p in cast(list[Pack], page)  # the API always paginates (PAGE_SIZE)
         ]
-        labels = dict(
-            Pack.objects.filter(pk__in=[r["id"] for r in rows]).values_list(
-                "id", "data__scope__label"
-            )
+        scopes = dict(
+            Pack.objects.filter(pk__in=[r["id"] for r in rows]).values_list("id", "data__scope")
         )
         for row in rows:
-            row["scope"] = labels.get(row["id"]) or ""
+            row["scope"] = pack_scope_label(access=self.access, scope=scopes.get(row["id"]) or {})
         return self.get_paginated_response(PackSummarySerializer(rows, many=True).data)
 
     @override
@@ -256,7 +257,7 @@ class PackViewSet(ReadOnlyAccessViewSet):
             "meeting": pack.meeting_id,
             "as_of": pack.as_of,
             "frozen_at": pack.frozen_at,
-            "scope": (pack.data.get("scope") or {}).get("label", ""),
+            "scope": view.scope_label,
             "sections": [
                 {
                     "kind": s.kind,
@@ -403,6 +404,9 @@ class DecisionViewSet(AppendOnlyAccessViewSet):
     def decorate(self, objects):
         entries = decisions_with_movement(decisions=list(objects), access=self.access)
         for decision, entry in zip(objects, entries, strict=True):
+            # The review's scope decides whether its decisions' texts are read.
+            if not decision_text_shown(access=self.access, review=decision.meeting.review):
+                decision.text = DECISION_HIDDEN
             decision.visible_subjects = entry["subjects"]
             decision.movement = [
                 {"kpi": m["kpi"], "then": m["then"], "now": m["now"]} for m in entry["movement"]

@@ -18,7 +18,7 @@ from metrics.selectors import subject_url
 from reviews.diff import KINDS, pack_diff
 from reviews.models import ActionItem, Decision, Meeting, Pack, Review
 from strategy.access import Access
-from strategy.derived import DerivedNames
+from strategy.derived import ONE_HIDDEN, DerivedNames
 
 SECTIONS = (
     ("strategy", "Strategy"),
@@ -88,6 +88,62 @@ def item_visible(access: Access, team_id: int | None) -> bool:
     return access.can_view_team(team_id)
 
 
+def scope_label_for(*, access: Access, kind: str, label: str, team_id: int | None) -> str:
+    """The name of a review's scope (a frozen pack's ``scope.label`` or the review's object)
+    as ``access`` may read it: the strategy and themes for anyone who sees the plan; a team's
+    or an objective's only for who may see that team (``strategy.access``), else "a part you
+    cannot see" (a participant named on a private team's review sees that it exists, not
+    what it is). A team or objective scope whose team is unknown is named to the office
+    only."""
+    if kind in (Review.Scope.TEAM, Review.Scope.OBJECTIVE):
+        shown = access.visible_team_ids is None or (
+            team_id is not None and item_visible(access, team_id)
+        )
+    else:
+        shown = access.sees_anything
+    return label if shown else ONE_HIDDEN
+
+
+def pack_scope_label(*, access: Access, scope: dict) -> str:
+    """A frozen pack's ``scope`` (``{"kind", "label", "team"}``) named for ``access``
+    (``scope_label_for``)."""
+    return scope_label_for(
+        access=access,
+        kind=scope.get("kind") or "",
+        label=scope.get("label") or "",
+        team_id=scope.get("team"),
+    )
+
+
+def review_scope_text(*, access: Access, review: Review) -> str:
+    """ "Team and its sub-teams: Sales", the review's scope as ``access`` may read it
+    (``scope_label_for``); the strategy scope is its kind alone. Joins the scope's object
+    (select it related)."""
+    kind = review.get_scope_display()
+    name = ""
+    if review.scope == Review.Scope.THEME and review.theme is not None:
+        name = review.theme.name
+    elif review.scope == Review.Scope.TEAM and review.team is not None:
+        name = review.team.name
+    elif review.scope == Review.Scope.OBJECTIVE and review.objective is not None:
+        name = review.objective.title
+    if not name:
+        return kind
+    label = scope_label_for(
+        access=access, kind=review.scope, label=name, team_id=review.scope_team_id
+    )
+    return f"{kind}: {label}"
+
+
+DECISION_HIDDEN = "A decision about a part you cannot see."
+
+
+def decision_text_shown(*, access: Access, review: Review) -> bool:
+    """Whether ``access`` reads the texts of the review's decisions: who may see its scope
+    (``Access.can_view_subject``); a participant who may not reads how many there are."""
+    return access.can_view_subject(review)
+
+
 def pack_names(*, access: Access, snapshots: list[dict]) -> DerivedNames:
     """``DerivedNames`` for ``access`` from the names frozen in ``snapshots`` (later ones win):
     no query, names as they were at freezing, visibility as it is now."""
@@ -142,6 +198,7 @@ class PackView:
     names: DerivedNames
     previous: Pack | None = None
     changes_cut: int = 0  # changes left out of the print (reviews.pdf)
+    scope_label: str = ""  # the scope's name as this reader may read it (scope_label_for)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -263,8 +320,10 @@ def pack_read(
     changes, hidden = changes_for_reader(
         changes=pack_diff(old, snapshot), access=access, names=names
     )
+    scope = snapshot.get("scope") or {}
     return PackView(
         pack=pack,
+        scope_label=pack_scope_label(access=access, scope=scope),
         snapshot=snapshot,
         sections=list(sections.values()),
         changes=changes,
@@ -275,10 +334,16 @@ def pack_read(
 
 
 def decisions_with_movement(
-    *, decisions: list[Decision], access: Access, now_states: dict[str, dict] | None = None
+    *,
+    decisions: list[Decision],
+    access: Access,
+    now_states: dict[str, dict] | None = None,
+    texts_shown: bool = True,
 ) -> list[dict]:
     """Each decision with the KPIs it concerned that ``access`` may see: value and status then
-    (frozen on the decision) and now (``reviews.services.kpi_states``, one read for all)."""
+    (frozen on the decision) and now (``reviews.services.kpi_states``, one read for all).
+    ``texts_shown`` (``decision_text_shown``): else each decision's ``text`` is None, shown as
+    "a decision about a part you cannot see"."""
     from reviews.services import kpi_states
 
     kpi_ids = {int(pk) for d in decisions for pk in (d.kpis_then or {})}
@@ -309,6 +374,7 @@ def decisions_with_movement(
         out.append(
             {
                 "decision": decision,
+                "text": decision.text if texts_shown else None,
                 "subjects": visible,
                 "hidden": len(decision.subjects) - len(visible),
                 "movement": movement,
@@ -358,4 +424,9 @@ def pack_decisions(*, pack: Pack, access: Access) -> list[dict]:
         for item in pack.data.get("items", [])
         if item.get("k") == "kpi"
     }
-    return decisions_with_movement(decisions=decisions, access=access, now_states=states)
+    return decisions_with_movement(
+        decisions=decisions,
+        access=access,
+        now_states=states,
+        texts_shown=decision_text_shown(access=access, review=pack.review),
+    )

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import orjson
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import JSONField, TextField, Value
@@ -27,7 +28,8 @@ from reviews.freeze import pack_snapshot
 from reviews.models import ActionItem, Decision, Meeting, Pack, Review
 from reviews.overdue import action_items_alerts_sync
 from reviews.selectors import agenda_keys
-from strategy.access import Access
+from strategy.access import Access, assignee_changed, assignees_check, people_blind_to
+from strategy.quantities import date_text
 
 if TYPE_CHECKING:
     from initiatives.models import Initiative
@@ -45,9 +47,29 @@ MINUTES_WINDOW = dt.timedelta(days=7)
 AGENDA_KEY = re.compile(r"[a-z_]{1,40}:[a-z_]{1,40}:[0-9A-Za-z_-]{1,40}")
 
 
+SCOPE_FIELDS = ("scope", "strategy", "theme", "team", "objective")
+
+
 def review_save(*, review: Review, participant_ids: Iterable[int] | None = None) -> Review:
-    """Validate and save a review (and its participants when given)."""
+    """Validate and save a review (and its participants when given). Its owner and its
+    participants must be able to see its scope (``strategy.access.assignees_check``): a new
+    owner or participant, or all of them when the scope changes (``ValidationError`` on
+    ``owner`` or ``participants``)."""
     review.full_clean()
+    scope_changed = assignee_changed(review, *SCOPE_FIELDS)
+    if review.owner_id is not None and (scope_changed or assignee_changed(review, "owner")):
+        assignees_check(field="owner", people=[review.owner], subject=review, role="run it")
+    current = set(review.participants.values_list("pk", flat=True)) if review.pk else set()
+    wanted = set(participant_ids) if participant_ids is not None else current
+    if not scope_changed:
+        wanted -= current
+    if wanted:
+        assignees_check(
+            field="participants",
+            people=get_user_model().objects.filter(pk__in=wanted).order_by("pk"),
+            subject=review,
+            role="take part in it",
+        )
     with transaction.atomic():
         review.save()
         if participant_ids is not None:
@@ -257,6 +279,13 @@ def kpi_states(*, kpi_ids: Iterable[int]) -> dict[str, dict]:
     return states
 
 
+def _owner_check(item: ActionItem) -> None:
+    """A new owner of an action item (or a new team or meeting for it) must be able to see it
+    (``strategy.access.assignees_check``): ``ValidationError`` on ``owner``."""
+    if item.owner_id is not None and assignee_changed(item, "owner", "team", "meeting"):
+        assignees_check(field="owner", people=[item.owner], subject=item, role="own it")
+
+
 def action_item_create(
     *,
     title: str,
@@ -280,6 +309,7 @@ def action_item_create(
         created_by=created_by,
     )
     item.full_clean()
+    _owner_check(item)
     with transaction.atomic():
         item.save()
         if item.due_date < timezone.localdate():
@@ -294,6 +324,7 @@ def action_item_save(*, item: ActionItem, by=None) -> ActionItem:
     A new owner is told it was given to them by ``by`` (``metrics.work``; not when ``by`` is
     None or themselves)."""
     item.full_clean()
+    _owner_check(item)
     new_owner = "owner" in (item.changed_fields() or [])
     with transaction.atomic():
         item.save()
@@ -324,6 +355,7 @@ def action_item_set_status(
     if note is not None:
         item.note = note
     item.full_clean()
+    _owner_check(item)
     new_owner = "owner" in (item.changed_fields() or [])
     with transaction.atomic(), work_batch():
         item.save()
@@ -388,10 +420,10 @@ def pack_notify(*, pack: Pack, now: dt.datetime) -> int:
     queued = 0
     for person in review.participants.filter(is_active=True).exclude(email="").order_by("id"):
         message = EmailMessage(
-            subject=f"Review pack ready: {review.name}, {pack.as_of:%d %b %Y}",
+            subject=f"Review pack ready: {review.name}, {date_text(pack.as_of)}",
             body=(
                 f"The pack of “{review.name}” for the meeting of "
-                f"{timezone.localtime(pack.meeting.starts_at):%d %b %Y, %H:%M} is frozen.\n\n"
+                f"{date_text(timezone.localtime(pack.meeting.starts_at), time=True)} is frozen.\n\n"
                 f"Read it: {url}\nMeeting mode: {meeting_url}\n"
                 + (
                     f"\nThe pack as a PDF, as you may see it: {pdf_url}\n"
@@ -447,7 +479,9 @@ def meeting_minutes_send(*, meeting: Meeting, now: dt.datetime | None = None) ->
     set by a guarded update in the same transaction). Returns how many were queued.
 
     The minutes hold what participants recorded in the meeting (texts, owners' names), which
-    every participant saw in meeting mode; nothing derived from the plan is in them."""
+    every participant saw in meeting mode; nothing derived from the plan is in them. A
+    participant who may not see the review's scope (``strategy.access.people_blind_to``) is
+    not sent them (the meeting page does not show them the decisions' texts either)."""
     from django.conf import settings
     from django.core.mail import EmailMessage
 
@@ -463,7 +497,7 @@ def meeting_minutes_send(*, meeting: Meeting, now: dt.datetime | None = None) ->
             return 0
         review = meeting.review
         lines = [
-            f"Minutes of “{review.name}”, {timezone.localtime(meeting.starts_at):%d %b %Y}",
+            f"Minutes of “{review.name}”, {date_text(timezone.localtime(meeting.starts_at))}",
             "",
         ]
         lines.append("Decisions:")
@@ -476,12 +510,18 @@ def meeting_minutes_send(*, meeting: Meeting, now: dt.datetime | None = None) ->
                 last_name=item.owner.last_name,
                 username=item.owner.username,
             )
-            lines.append(f"- {item.title} ({owner}, due {item.due_date:%d %b %Y})")
+            lines.append(f"- {item.title} ({owner}, due {date_text(item.due_date)})")
         lines += ["", settings.SITE_URL.rstrip("/") + meeting.get_absolute_url()]
         queued = 0
-        for person in review.participants.filter(is_active=True).exclude(email="").order_by("id"):
+        recipients = list(
+            review.participants.filter(is_active=True).exclude(email="").order_by("id")
+        )
+        # A participant who may not see the review's scope (named before that was refused, or
+        # the team made private since) reads no decision text on the meeting page: no minutes.
+        blind = {p.pk for p in people_blind_to(people=recipients, subject=review)}
+        for person in (p for p in recipients if p.pk not in blind):
             message = EmailMessage(
-                subject=f"Minutes: {review.name}, {timezone.localtime(meeting.starts_at):%d %b %Y}",
+                subject=f"Minutes: {review.name}, {date_text(timezone.localtime(meeting.starts_at))}",
                 body="\n".join(lines) + "\n",
                 to=[person.email],
             )

@@ -35,6 +35,7 @@ from reviews.models import ActionItem, Meeting, PackPdf, Review
 from reviews.pdf import pack_page_context, pack_pdf_filename, pack_pdf_html, pack_pdf_request
 from reviews.selectors import (
     HIDDEN_PERSON,
+    decision_text_shown,
     decisions_with_movement,
     item_visible,
     meeting_get_for_user,
@@ -43,6 +44,7 @@ from reviews.selectors import (
     people_visible,
     review_action_items,
     review_get_for_user,
+    review_scope_text,
     reviews_visible,
 )
 from strategy.access import access_for
@@ -111,7 +113,9 @@ def review_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         .select_related("strategy", "team", "theme", "objective", "owner")
         .order_by("name", "id")
     )
-    return render(request, "reviews/review_list.html", {"reviews": reviews, "form": form})
+    # Each with its scope as the reader may read it (a hidden team is not named).
+    rows = [(review, review_scope_text(access=access, review=review)) for review in reviews]
+    return render(request, "reviews/review_list.html", {"reviews": rows, "form": form})
 
 
 @login_required
@@ -141,7 +145,12 @@ def review_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         {
             "review": review,
             "meetings": meetings,
-            "decisions": decisions_with_movement(decisions=decisions, access=access),
+            "decisions": decisions_with_movement(
+                decisions=decisions,
+                access=access,
+                texts_shown=decision_text_shown(access=access, review=review),
+            ),
+            "scope_text": review_scope_text(access=access, review=review),
             "actions": actions,
             "today": timezone.localdate(),
             "can_manage": access.can_manage_review(review),
@@ -270,7 +279,11 @@ def _meeting_context(request: HttpRequest, meeting: Meeting, **extra) -> dict:
         "discussed": set(meeting.discussed or []),
         "can_record": can_record,
         "can_manage": access.can_manage_review(review),
-        "decisions": decisions_with_movement(decisions=decisions, access=access),
+        "decisions": decisions_with_movement(
+            decisions=decisions,
+            access=access,
+            texts_shown=decision_text_shown(access=access, review=review),
+        ),
         "actions": actions,
         "today": timezone.localdate(),
         "move_form": MeetingForm(initial={"starts_at": timezone.localtime(meeting.starts_at)}),

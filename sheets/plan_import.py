@@ -77,7 +77,7 @@ from sheets.reading import (
     cell_datetime_text,
     file_read,
 )
-from strategy.access import Access, access_for
+from strategy.access import Access, access_for, assignees_check
 from strategy.keys import keys_taken_ignoring_case
 from strategy.models import (
     KEY_TAKEN,
@@ -751,6 +751,24 @@ class _Run:
             raise _BadCell(column, "unknown_person", f"No person with the e-mail “{email}”.")
         return found
 
+    def owner(self, column: str, email: Any, subject: models.Model, role: str = "own it"):
+        """The person ``email`` names in ``column``, who must be able to see ``subject`` (its
+        team already set): ``strategy.access.assignees_check``, as a bad cell."""
+        person = self.person(column, email)
+        changed = getattr(subject, "changed_fields", None)
+        named_anew = (
+            subject.pk is None
+            or getattr(subject, f"{column}_id", None) != person.pk
+            or "team" in ((changed() if changed is not None else None) or [])
+        )
+        if not named_anew:  # as the services: only naming someone is checked
+            return person
+        try:
+            assignees_check(field=column, people=[person], subject=subject, role=role)
+        except ValidationError as error:
+            raise _BadCell(column, "cannot_see", error.message_dict[column][0]) from error
+        return person
+
     def team(self, column: str, name: Any) -> Team:
         if self._teams is None:
             by_slug: dict[str, Team] = {}
@@ -998,7 +1016,7 @@ class _Run:
                 objective.team = team
             with cells.step():
                 if cells.get("owner") is not None:
-                    objective.owner = self.person("owner", row["owner"])
+                    objective.owner = self.owner("owner", row["owner"], objective)
                 elif "owner" in row:
                     objective.owner = None
             self._set(
@@ -1236,7 +1254,7 @@ class _Run:
                     )  # fmt: skip
             with cells.step():
                 if cells.get("owner") is not None:
-                    initiative.owner = self.person("owner", row["owner"])
+                    initiative.owner = self.owner("owner", row["owner"], initiative)
                 elif "owner" in row:
                     initiative.owner = None
             for name, convert in (
@@ -1353,7 +1371,7 @@ class _Run:
                     )  # fmt: skip
             with cells.step():
                 if cells.get("owner") is not None:
-                    kpi.owner = self.person("owner", row["owner"])
+                    kpi.owner = self.owner("owner", row["owner"], kpi)
                 elif "owner" in row:
                     kpi.owner = None
             for name, convert in (
@@ -1644,7 +1662,12 @@ class _Run:
                     )  # fmt: skip
                 checkin.initiative = initiative
             with cells.step():
-                checkin.author = self.person("author", cells.get("author"))
+                if checkin.initiative_id is not None:
+                    checkin.author = self.owner(
+                        "author", cells.get("author"), checkin, role="have written it"
+                    )
+                else:
+                    checkin.author = self.person("author", cells.get("author"))
             with cells.step():
                 checkin.created_at = _datetime("created_at", cells.get("created_at"))
             for field_name, column, convert in (

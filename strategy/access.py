@@ -173,12 +173,6 @@ class Access:
             return self.sees_anything
         return self.can_view_team(alert.team_id)
 
-    def can_view_subject(self, subject: Objective | Initiative | KPI) -> bool:
-        """An objective, initiative or KPI is seen by those who may see its team (whatever
-        it is aligned to: a public initiative under a private objective is seen, the
-        objective is not)."""
-        return self.can_view_team(subject.team_id)
-
     def alert_filter(self) -> Q:
         """``can_view_alert`` as a ``Q`` on alerts (pages, API, notifications)."""
         if self.visible_team_ids is None:
@@ -186,6 +180,45 @@ class Access:
         if not self.sees_anything:
             return Q(pk__in=[])
         return self.team_filter("team_id") | Q(team_id__isnull=True)
+
+    def can_view_subject(self, subject) -> bool:
+        """May this person see ``subject``, whatever its kind: the one rule behind notifying,
+        @mentioning and naming someone on an object (``people_blind_to``). An alert by
+        ``can_view_alert``; a review by its scope (``can_view_review``; being one of its
+        participants does not count: that is what naming someone on it decides); an action
+        item by its team and its meeting's review; anything with a team (objectives,
+        initiatives, KPIs, milestones and check-ins through their initiative) by that team;
+        the rest (themes, strategies) by anyone who sees the plan."""
+        from metrics.models import Alert
+
+        if isinstance(subject, Alert):
+            return self.can_view_alert(subject)
+        if hasattr(subject, "scope_team_id") and hasattr(type(subject), "participants"):
+            return self.can_view_review(subject)
+        if hasattr(subject, "meeting_id") and hasattr(subject, "decision_id"):  # an action item
+            meeting = subject.meeting if subject.meeting_id else None
+            if meeting is not None and not self.can_view_review(meeting.review):
+                return False
+        team_id = getattr(subject, "team_id", None)
+        if team_id is None and getattr(subject, "initiative_id", None) is not None:
+            team_id = getattr(subject.initiative, "team_id", None)
+        if team_id is None:
+            return self.sees_anything
+        return self.sees_anything and self.can_view_team(team_id)
+
+    def count_hidden(self, queryset: QuerySet, lookup: str = "team_id") -> int:
+        """How many rows of ``queryset`` lie in teams this person may not see (rows without a
+        team count as hidden only from someone who sees nothing): what may be said of them to
+        someone who cannot see them. At most two counts."""
+        if self.visible_team_ids is None:
+            return 0
+        total = queryset.count()
+        if not total or not self.sees_anything:
+            return total
+        return (
+            total
+            - queryset.filter(self.team_filter(lookup) | Q(**{f"{lookup}__isnull": True})).count()
+        )
 
     def scope(self, queryset: QuerySet, lookup: str = "team_id") -> QuerySet:
         """``queryset`` restricted to the teams this person may see through ``lookup`` (default
@@ -567,6 +600,59 @@ def accesses_for(*, users: Iterable[User]) -> dict[int, Access]:
     for user in users:
         setattr(user, _CACHE_ATTR, result[user.pk])
     return result
+
+
+def people_blind_to(*, people: Iterable[User | None], subject) -> list[User]:
+    """Of ``people``, in order, those who may not see ``subject`` (``Access.can_view_subject``):
+    the one rule for naming someone on an object. Nobody is made the owner, assignee,
+    contributor or participant of something they cannot see, nor @mentioned on it
+    (``activity.comments``). At most three queries for all of them (``accesses_for``)."""
+    named = [person for person in people if person is not None]
+    if not named:
+        return []
+    accesses = accesses_for(users=named)
+    return [person for person in named if not accesses[person.pk].can_view_subject(subject)]
+
+
+def people_names(people: Iterable[User]) -> str:
+    """People as a message names them ("Ann Lee, Bo Chen": full name, else username)."""
+    return ", ".join(person.get_full_name() or person.get_username() for person in people)
+
+
+def assignees_check(*, field: str, people: Iterable[User | None], subject, role: str) -> None:
+    """Refuse to name on ``subject`` anyone who may not see it (``people_blind_to``):
+    ``ValidationError`` on ``field`` ("Bo Chen cannot see this objective, so cannot own it.
+    ..."), the same message in forms, the API, imports and services. ``role``: what they
+    would do ("own it", "take part in it"). The person naming them sees ``subject``, so it may
+    be called by its kind; which team hides it is not said."""
+    from django.core.exceptions import ValidationError
+
+    blind = people_blind_to(people=people, subject=subject)
+    if not blind:
+        return
+    what = getattr(subject._meta, "verbose_name", "item")
+    if hasattr(subject, "scope_team_id"):
+        what = f"{what}'s scope"
+    raise ValidationError(
+        {
+            field: ValidationError(
+                f"{people_names(blind)} cannot see this {what}, so cannot {role}. Choose "
+                "someone who can, or ask the strategy office to give them a role on its team.",
+                code="cannot_see",
+            )
+        }
+    )
+
+
+def assignee_changed(instance, *names: str) -> bool:
+    """Whether a save of ``instance`` names someone anew: a new object, or one of ``names``
+    (the person fields, and what decides who may see it, e.g. ``team``) changed since it was
+    read (``changed_fields``; unknown: assumed changed)."""
+    if instance.pk is None or instance._state.adding:
+        return True
+    changed_fields = getattr(instance, "changed_fields", None)
+    changed = changed_fields() if changed_fields is not None else None
+    return changed is None or any(name in changed for name in names)
 
 
 def _teams() -> list[tuple[int, str, int | None, bool]]:

@@ -164,7 +164,7 @@ def health_trend(*, trend: list[tuple[dt.date, float]]) -> dict | None:
     if not trend:
         return None
     dates = [d.isoformat() for d, _ in trend]
-    xaxis: dict[str, Any] = {"type": "date", "gridcolor": "#eef0f3", "tickformat": "%d %b"}
+    xaxis: dict[str, Any] = {"type": "date", "gridcolor": "#eef0f3", "tickformat": "%-d %b"}
     first, last = trend[0][0], trend[-1][0]
     if (last - first).days < 30:  # a young history: a month, so one point does not fill the axis
         xaxis["range"] = [
@@ -181,7 +181,7 @@ def health_trend(*, trend: list[tuple[dt.date, float]]) -> dict | None:
                 "line": {"color": BRAND, "width": 2.5},
                 "marker": {"size": 7},
                 "name": "Health index",
-                "hovertemplate": "%{x|%d %b %Y}: <b>%{y:.0f}</b><extra></extra>",
+                "hovertemplate": "%{x|%-d %b %Y}: <b>%{y:.0f}</b><extra></extra>",
             }
         ],
         "layout": base_layout(

@@ -25,6 +25,7 @@ from typing_extensions import override
 
 from execsupport.validation import (
     DESCRIPTION_MAX,
+    FieldConstraintsMixin,
     inconsistent,
     text_validators,
     validate_date,
@@ -123,7 +124,7 @@ def _kept(value):
     return copy.deepcopy(value) if isinstance(value, dict | list) else value
 
 
-class TimestampedModel(models.Model):
+class TimestampedModel(FieldConstraintsMixin, models.Model):
     """Created and updated times, and a save that writes only what changed.
 
     An instance read from the database remembers the values it was read with; ``save()``

@@ -20,6 +20,7 @@ from django.db.models import (
     JSONField,
     OuterRef,
     Q,
+    QuerySet,
     Subquery,
     Sum,
     Value,
@@ -234,6 +235,8 @@ class Overview:
     objectives: list[MapObjective] = field(default_factory=list)
     objectives_total: int = 0
     map_roots: list[MapObjective] = field(default_factory=list)
+    # Every objective in scope by the status of its latest score (None: not scored yet), in
+    # ``STATUS_ORDER``: the parts add up to ``objectives_total``.
     status_counts: dict[str | None, int] = field(default_factory=dict)
     alerts: list[OverviewAlert] = field(default_factory=list)
     alert_counts: dict[str, int] = field(default_factory=dict)
@@ -258,6 +261,29 @@ def strategy_current() -> Strategy | None:
         )
         .first()
     )
+
+
+# The order of the statuses in the Objectives card: every status a score may have, then
+# the objectives not scored yet (None).
+STATUS_ORDER: tuple[str | None, ...] = (*GapScore.Status.values, None)
+
+
+def _status_counts(objectives: QuerySet, *, total: int) -> dict[str | None, int]:
+    """How many of ``objectives`` have a latest score of each status; those without one
+    (``total`` less the scored) under None. One query."""
+    counts: dict[str | None, int] = dict(
+        GapScore.objects.filter(
+            is_latest=True,
+            subject_type=SubjectType.OBJECTIVE,
+            subject_id__in=objectives.order_by().values("pk"),
+        )
+        .order_by()
+        .values_list("status")
+        .annotate(n=Count("id"))
+        .values_list("status", "n")
+    )
+    counts[None] = total - sum(counts.values())
+    return counts
 
 
 def _subtree(teams: list[TeamRow], root_id: int) -> set[int]:
@@ -418,6 +444,14 @@ def overview_build(*, access: Access, filters: OverviewFilters, today: dt.date) 
             parent.map_children.append(objective)
         else:
             data.map_roots.append(objective)
+    if data.objectives_total > len(objective_rows):
+        # The map is cut: count the statuses of every objective in scope (one grouped query).
+        data.status_counts = _status_counts(objectives, total=data.objectives_total)
+    data.status_counts = {
+        status: data.status_counts[status]
+        for status in STATUS_ORDER
+        if data.status_counts.get(status)
+    }
     data.objectives = objective_rows
     data.changed = data.changed[: LIST_LIMIT * 2]
 

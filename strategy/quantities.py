@@ -27,6 +27,7 @@ Rules
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 from typing import Any, TypeGuard
@@ -144,6 +145,14 @@ def every_days_text(days: float | int) -> str:
     if is_finite(days) and days == 1:
         return "every day"
     return f"every {count_text(days, 'day')}"
+
+
+def date_text(value: dt.date, *, year: bool = True, time: bool = False) -> str:
+    """A date as every page writes it (the templates' ``j M Y``): "1 Dec 2026", no leading
+    zero; ``year=False``: "1 Dec"; ``time=True`` (a datetime, already in local time):
+    "1 Dec 2026, 09:30"."""
+    text = f"{value.day} {value:%b}" + (f" {value:%Y}" if year else "")
+    return f"{text}, {value:%H:%M}" if time else text
 
 
 # --- quantities inside derived-text parts -------------------------------------------------------

@@ -20,7 +20,7 @@ from execsupport.validation import MAX_DATE, MIN_DATE
 from metrics.models import SubjectType
 from metrics.services import subjects_mark_dirty
 from metrics.work import work_edit_notify
-from strategy.access import access_for
+from strategy.access import access_for, assignee_changed, assignees_check, people_names
 from strategy.keys import key_propose
 from strategy.lifecycle import status_dependents_mark, status_read, status_transition_record
 from strategy.models import (
@@ -35,6 +35,7 @@ from strategy.models import (
     Theme,
     history_m2m_record,
 )
+from strategy.quantities import count_text
 from strategy.signals import token_created, tokens_revoked
 
 TOKEN_MAX_PER_USER = 50
@@ -185,10 +186,18 @@ def office_person_ensure(*, username: str, email: str = ""):
     return user
 
 
+def _owner_check(instance) -> None:
+    """A new owner of ``instance`` (or a new team for its owner) must be able to see it
+    (``strategy.access.assignees_check``): ``ValidationError`` on ``owner``."""
+    if instance.owner_id is not None and assignee_changed(instance, "owner", "team"):
+        assignees_check(field="owner", people=[instance.owner], subject=instance, role="own it")
+
+
 @transaction.atomic
 def strategy_save(*, strategy: Strategy, version: int | None = None) -> Strategy:
     """Create or update; ``version``: see ``objective_save``."""
     strategy.full_clean()
+    _owner_check(strategy)
     strategy.save(expected_version=version)
     subjects_mark_dirty(subjects=[(SubjectType.STRATEGY, strategy.pk)])
     return strategy
@@ -221,6 +230,7 @@ def objective_save(*, objective: Objective, version: int | None = None, by=None)
     if not objective.key:
         objective.key = key_propose(model=Objective, title=objective.title, pk=objective.pk)
     objective.full_clean()
+    _owner_check(objective)
     creating = objective._state.adding
     fields = objective.changed_fields()
     previous = {**getattr(objective, "_loaded_values", {}), "status": from_status}
@@ -273,6 +283,7 @@ def person_hand_over(*, leaving, successor, by) -> HandOver:
         raise ValidationError(
             {"successor": ValidationError(f"{successor} is not an active user.", code="inactive")}
         )
+    _hand_over_visible_check(leaving=leaving, successor=successor)
     now = timezone.now()
     moved: dict[str, int] = {}
     dirty: list[tuple[str, int]] = []
@@ -307,6 +318,48 @@ def person_hand_over(*, leaving, successor, by) -> HandOver:
     subjects_mark_dirty(subjects=dirty)
     return HandOver.objects.create(
         leaving=leaving, successor=successor, done_by=by, done_at=now, **moved
+    )
+
+
+HAND_OVER_KINDS = (
+    ("objectives", "objective"),
+    ("initiatives", "initiative"),
+    ("kpis", "KPI"),
+    ("alerts", "alert"),
+)
+
+
+def _hand_over_visible_check(*, leaving, successor) -> None:
+    """Refuse a successor who may not see some of the work handed over (the rule of
+    ``strategy.access``: nobody owns what they cannot see): ``ValidationError`` on
+    ``successor`` saying how many items of each kind they cannot see (counted, not named:
+    the message is about what is hidden from the successor). Two counts per kind at most."""
+    from initiatives.models import Initiative
+    from metrics.models import KPI, Alert
+
+    access = access_for(successor)
+    owned = {
+        "objectives": Objective.objects.filter(owner=leaving),
+        "initiatives": Initiative.objects.filter(owner=leaving),
+        "kpis": KPI.objects.filter(owner=leaving),
+        "alerts": Alert.objects.filter(owner=leaving, status__in=Alert.ACTIVE_STATUSES),
+    }
+    hidden = {name: access.count_hidden(queryset) for name, queryset in owned.items()}
+    total = sum(hidden.values())
+    if not total:
+        return
+    parts = ", ".join(
+        count_text(hidden[name], one) for name, one in HAND_OVER_KINDS if hidden[name]
+    )
+    raise ValidationError(
+        {
+            "successor": ValidationError(
+                f"{people_names([successor])} cannot see {count_text(total, 'item')} of the "
+                f"work to hand over ({parts}): they are in teams hidden from them. Choose a "
+                "successor who can see them, or give them a role on those teams first.",
+                code="cannot_see",
+            )
+        }
     )
 
 

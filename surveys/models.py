@@ -32,7 +32,12 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
-from execsupport.validation import DESCRIPTION_MAX, text_validators, validate_date
+from execsupport.validation import (
+    DESCRIPTION_MAX,
+    FieldConstraintsMixin,
+    text_validators,
+    validate_date,
+)
 from strategy.models import Strategy, Team
 
 TEXT_ANSWER_MAX = 2000
@@ -85,7 +90,7 @@ class Question(models.Model):
         return self.text
 
 
-class SurveyRound(models.Model):
+class SurveyRound(FieldConstraintsMixin, models.Model):
     """One sending of a survey to teams, open from ``opens_on`` to ``closes_on`` (inclusive).
     ``closed_early`` closes it before its end; it can be reopened within the window."""
 

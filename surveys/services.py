@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from strategy.access import Access
 from strategy.models import Membership, Strategy, Team
+from strategy.quantities import date_text
 from surveys import anonymity
 from surveys.catalogue import FREE_TEXT_CODE, FREE_TEXT_PROMPT, STANDARD_ITEMS, TEMPLATES
 from surveys.models import (
@@ -162,7 +163,7 @@ def round_invite(*, round_: SurveyRound) -> int:
             recipient=person,
             kind="reminder",
             subject_obj=round_.survey,
-            title=f"Survey open until {round_.closes_on:%d %b %Y}: {round_.survey.name}",
+            title=f"Survey open until {date_text(round_.closes_on)}: {round_.survey.name}",
             text="A few questions, answered anonymously: results only show totals of several "
             "people, never your answers.",
             link=reverse("surveys:answer-link", args=[token]),

@@ -67,6 +67,15 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     role = Membership.Role.MEMBER
 
 
+def member_of(team: Team | None = None, role: str = Membership.Role.MEMBER, **user_fields):
+    """A person with ``role`` on ``team`` (a new public team by default): someone who sees
+    the plan, and so may be named owner, contributor or successor of its public work
+    (``strategy.access.assignees_check``)."""
+    return MembershipFactory(
+        user=UserFactory(**user_fields), team=team or TeamFactory(), role=role
+    ).user
+
+
 class PeriodFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Period

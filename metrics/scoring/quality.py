@@ -10,6 +10,9 @@
   ``outlier_z`` (3.5); when the MAD is zero the mean absolute deviation (* 1.2533) is used.
   The as-of date of the value the jump leads to is reported (a spike and the jump back from it
   are one outlier: the spike's date).
+* few values: fewer than ``GOOD_MIN_POINTS`` (3) grade the data "fair" at best, and the
+  issues say so ("Few measurements: 2 of the 3 needed for a good grade."): no grade is given
+  without its reason.
 * a value about to be recorded (``kpi_value_implausible``) is tested with the same rule, over
   the window of recent values that ends with it: what the data quality of the KPI would report
   once it is saved. The measurement form asks for a confirmation, the API and the ingest
@@ -47,6 +50,7 @@ def _runs(values: list[float]) -> list[int]:
 
 
 OUTLIER_MIN_POINTS = 6  # fewer values: no jump is called implausible
+GOOD_MIN_POINTS = 3  # fewer values: the data quality is at best "fair", and says so
 
 
 ROWS_NUMPY = 8  # windows of one length in a batch from which numpy is faster (bench: even at 8)
@@ -351,9 +355,14 @@ def kpi_data_quality(
             f"Implausible jump{'s' if len(outliers) > 1 else ''} on {', '.join(outliers)}: "
             f"check {'these values' if len(outliers) > 1 else 'this value'}."
         )
+    if len(measurements) < GOOD_MIN_POINTS:
+        # The grade says why it cannot be good (it would otherwise read "fair" with no issue).
+        issues.append(
+            f"Few measurements: {len(measurements)} of the {GOOD_MIN_POINTS} needed for a good grade."
+        )
     if stale or frozen:
         confidence = "poor"
-    elif outliers or len(measurements) < 3:
+    elif outliers or len(measurements) < GOOD_MIN_POINTS:
         confidence = "fair"
     else:
         confidence = "good"

@@ -46,6 +46,7 @@ from tests.factories import (
     ThemeFactory,
     UserFactory,
     WebhookFactory,
+    member_of,
 )
 
 pytestmark = pytest.mark.django_db
@@ -153,7 +154,7 @@ def test_a_webhook_secret_never_enters_history(admin):
 
 def test_hand_over_records_each_moved_definition_once(company, admin):
     """The bulk path: a set-based update, and one history row per moved row."""
-    leaving, successor = UserFactory(), UserFactory()
+    leaving, successor = UserFactory(), member_of()
     objectives = [ObjectiveFactory(owner=leaving) for _ in range(3)]
     initiative = InitiativeFactory(owner=leaving, objective=objectives[0])
     kpi = KPIFactory(owner=leaving, objective=objectives[1])
@@ -413,7 +414,7 @@ def test_history_tab_query_count_does_not_grow_with_versions(
         stored = Objective.objects.get(pk=objective.pk)
         stored.title = f"Title {n}"
         stored.weight = Decimal(n + 1)
-        stored.owner = UserFactory()
+        stored.owner = member_of(team)
         objective_save(objective=stored, by=leader)
     client.force_login(leader)
     client.get("/overview/")  # warm the session

@@ -13,7 +13,13 @@ from initiatives.models import Initiative, InitiativeDependency
 from initiatives.services import initiative_delete
 from strategy.access import access_for
 from strategy.services import person_hand_over
-from tests.factories import InitiativeFactory, ObjectiveFactory, TeamFactory, UserFactory
+from tests.factories import (
+    InitiativeFactory,
+    ObjectiveFactory,
+    TeamFactory,
+    UserFactory,
+    member_of,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -139,7 +145,7 @@ def test_the_bulk_hand_over_keeps_the_dependencies_in_its_version(admin, work):
     Initiative.objects.filter(pk=crm.pk).update(owner=leaving)
     crm.depends_on.add(vendor)
     before = _versions(crm)
-    person_hand_over(leaving=leaving, successor=UserFactory(), by=admin)
+    person_hand_over(leaving=leaving, successor=member_of(), by=admin)
     assert _versions(crm) == before + 1
     newest, dependencies = _dependency_change(crm, admin)
     assert dependencies == []  # the same dependencies: no change shown

@@ -12,7 +12,7 @@ from initiatives.models import Initiative
 from initiatives.services import initiative_contributors_set, initiative_save
 from strategy.access import access_for
 from strategy.services import person_hand_over
-from tests.factories import InitiativeFactory, ObjectiveFactory, UserFactory
+from tests.factories import InitiativeFactory, ObjectiveFactory, UserFactory, member_of
 
 pytestmark = pytest.mark.django_db
 
@@ -28,10 +28,10 @@ def _contributors_change(initiative, reader):
 
 
 @pytest.fixture
-def people():
+def people(team):
     return [
-        UserFactory(first_name="Ada", last_name="Lovelace"),
-        UserFactory(first_name="Grace", last_name="Hopper"),
+        member_of(team, first_name="Ada", last_name="Lovelace"),
+        member_of(team, first_name="Grace", last_name="Hopper"),
     ]
 
 
@@ -110,7 +110,7 @@ def test_the_admin_records_a_change_with_contributors_once(client, team, admin, 
 
 
 def test_the_bulk_hand_over_keeps_the_contributors_in_its_version(team, admin, people):
-    leaving, successor = UserFactory(), UserFactory()
+    leaving, successor = UserFactory(), member_of(team)
     initiative = InitiativeFactory(owner=leaving, objective=ObjectiveFactory(team=team), team=team)
     initiative_contributors_set(initiative=initiative, contributors=people, by=admin)
     before = _versions(initiative)

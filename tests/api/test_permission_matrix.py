@@ -26,6 +26,7 @@ from tests.factories import (
     TeamFactory,
     ThemeFactory,
     UserFactory,
+    member_of,
 )
 
 ROLES = [
@@ -619,7 +620,7 @@ def test_permission_matrix(endpoint, action, role, expected, clients, plan, memb
         body = {"email": "new@example.com", "team": plan.team.pk, "role": "member"}
         response = client.post(f"{base}invite/", body, format="json")
     elif action == "hand_over":
-        body = {"leaving": member.pk, "successor": UserFactory().pk}
+        body = {"leaving": member.pk, "successor": member_of(plan.team).pk}
         response = client.post(f"{base}hand-over/", body, format="json")
     elif action == "history":
         response = client.get(f"{base}history/", {"subject_type": "kpi", "subject_id": plan.kpi.pk})

@@ -224,6 +224,9 @@ def kpi_data_quality(
             f"Implausible jump{'s' if len(outliers) > 1 else ''} on {', '.join(outliers)}: "
             f"check {'these values' if len(outliers) > 1 else 'this value'}."
         )
+    if len(measurements) < 3:
+        # The grade says why it cannot be good (it would otherwise read "fair" with no issue).
+        issues.append(f"Few measurements: {len(measurements)} of the {3} needed for a good grade.")
     if stale or frozen:
         confidence = "poor"
     elif outliers or len(measurements) < 3:

@@ -235,6 +235,23 @@ def test_implausible_jump_is_reported_once_at_the_spike():
     assert any("Implausible jump" in issue for issue in quality["issues"])
 
 
+@pytest.mark.parametrize(("count", "words"), [(1, "1 of the 3"), (2, "2 of the 3")])
+def test_few_measurements_grade_fair_and_say_why(count, words):
+    """The tester's "Data quality: fair — No data issue found.": a grade always has its
+    reason."""
+    series = _weekly([10.0 + i for i in range(count)])
+    quality = kpi_data_quality(measurements=series, cadence_days=7, today=series[-1][0])
+    assert quality["confidence"] == "fair"
+    assert quality["issues"] == [f"Few measurements: {words} needed for a good grade."]
+
+
+def test_every_grade_below_good_says_why():
+    for values in ([10.0], [10.0, 11.0], [10.0, 11.0, 12.0], [10.0] * 8):
+        series = _weekly(values)
+        quality = kpi_data_quality(measurements=series, cadence_days=7, today=series[-1][0])
+        assert (quality["confidence"] == "good") is (not quality["issues"]), values
+
+
 def test_steady_series_has_good_quality():
     series = _weekly([10 + i + (0.1 if i % 2 else -0.1) for i in range(14)])
     quality = kpi_data_quality(measurements=series, cadence_days=7, today=series[-1][0])

@@ -112,6 +112,17 @@ def test_owner_records_a_measurement(client, member, kpi):
     assert Measurement.objects.get(kpi=kpi, as_of=today).value == 31.5
 
 
+def test_measurement_message_writes_the_date_without_a_leading_zero(client, member, kpi):
+    """The tester read "Measurement of 01 Dec 2026"; the app writes "1 Dec 2026"."""
+    client.force_login(member)
+    day = dt.date(2026, 7, 1)
+    response = client.post(
+        record_url(kpi), {"as_of": day.isoformat(), "value": "31.5"}, follow=True
+    )
+    text = " ".join(str(m) for m in response.context["messages"])
+    assert "Measurement of 1 Jul 2026 recorded." in text
+
+
 def test_invalid_measurement_is_refused_with_a_clear_error(client, member, kpi):
     client.force_login(member)
     future = (timezone.localdate() + dt.timedelta(days=3)).isoformat()

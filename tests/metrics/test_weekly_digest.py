@@ -105,7 +105,7 @@ def test_the_digest_says_what_changed_and_what_is_owed(world, django_capture_on_
     assert "CRITICAL: Win rate far behind" in body
     assert "Win rate: now unlikely to reach its target (72% → 31%)" in body
     assert "Partner programme: no check-in for 40 days" in body
-    assert "Pilot signed (Partner programme): due 01 Jun 2026" in body
+    assert "Pilot signed (Partner programme): due 1 Jun 2026" in body
     assert "Win rate: a measurement due 19 Jun 2026" in body
     # Links to the app's pages, absolute.
     assert site_link(world["mine"].get_absolute_url()) in body

@@ -48,3 +48,14 @@ def fake_layout(monkeypatch):
 
     monkeypatch.setattr("reviews.pdf.html_to_pdf_pages", layout)
     return calls
+
+
+@pytest.fixture
+def other_member(other_team):
+    """A member of the private Engineering team: who may own its action items."""
+    from strategy.models import Membership
+    from tests.factories import MembershipFactory, UserFactory
+
+    user = UserFactory(username="engineer")
+    MembershipFactory(user=user, team=other_team, role=Membership.Role.MEMBER)
+    return user

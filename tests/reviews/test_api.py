@@ -130,11 +130,11 @@ def test_moving_and_cancelling_a_meeting_through_the_api(meeting, leader):
 
 
 def test_an_overdue_item_of_someone_else_is_not_listed_to_outsiders_of_its_team(
-    meeting, member, leader, other_team, viewer
+    meeting, member, leader, other_team, viewer, other_member
 ):
     action_item_create(
         title="Private follow-up",
-        owner=leader,
+        owner=other_member,
         due_date=timezone.localdate(),
         created_by=leader,
         meeting=meeting,

@@ -24,13 +24,12 @@ def _rows(response) -> list[list[str]]:
 
 
 @pytest.fixture
-def two_packs(review, meeting, private_plan, member, leader, other_team):
+def two_packs(review, meeting, private_plan, member, leader, other_team, other_member):
     """Two packs of the review; between them every KPI (public and private) moved far off its
     trajectory, so the diff has changes in both teams."""
     pack_freeze(meeting=meeting, now=timezone.now() - dt.timedelta(days=30))
     for kpi in private_plan.kpis:
         Measurement.objects.create(kpi=kpi, as_of=timezone.localdate(), value=-1e6)
-    hidden_owner = other_team.memberships.first().user if other_team.memberships.exists() else None
     action_item_create(
         title='=HYPERLINK("http://evil")',
         owner=member,
@@ -40,7 +39,7 @@ def two_packs(review, meeting, private_plan, member, leader, other_team):
     )
     action_item_create(
         title="Canary private follow-up",
-        owner=hidden_owner or leader,
+        owner=other_member,  # who may see it (strategy.access.assignees_check)
         due_date=timezone.localdate() + dt.timedelta(days=5),
         created_by=leader,
         meeting=meeting,

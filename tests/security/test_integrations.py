@@ -451,3 +451,19 @@ def test_the_api_lets_a_leader_manage_their_own_webhooks_only(leader, admin, mem
     assert {e["field"] for e in bad_kind.json()["errors"]} == {"alert_kinds.0"}
     # Members and viewers: no webhooks at all.
     assert _api(member).get("/api/v1/webhooks/").status_code == 403
+
+
+def test_token_dates_read_as_everywhere_else_without_a_leading_zero(client, member):
+    """The tester saw "12/01/2026" (US short format) here while every other page writes
+    "1 Dec 2026"."""
+    token, _ = _token(member)
+    created = timezone.make_aware(dt.datetime(2026, 12, 1, 9, 0))
+    ApiToken.objects.filter(pk=token.pk).update(
+        created=created, expiry=created + dt.timedelta(days=31)
+    )
+    client.force_login(member)
+    html = client.get(PAGE, HTTP_ACCEPT_LANGUAGE="en-us").content.decode()
+    assert "1 Dec 2026" in html
+    assert "1 Jan 2027" in html
+    assert "12/01/2026" not in html
+    assert "01 Dec" not in html

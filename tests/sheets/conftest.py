@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 
 from strategy.models import Period, Strategy, Theme
-from tests.factories import UserFactory
+from tests.factories import member_of
 
 
 @pytest.fixture
@@ -25,7 +25,8 @@ def base(team, admin, leader):
     Period.objects.create(
         name="FY2026", kind="year", start_date=dt.date(2026, 1, 1), end_date=dt.date(2026, 12, 31)
     )
-    UserFactory(username="ada", email="ada@example.com")
+    # A member of Sales: she may own its work (strategy.access.assignees_check).
+    member_of(team, username="ada", email="ada@example.com")
     leader.email = "leader@example.com"
     leader.save()
     return strategy

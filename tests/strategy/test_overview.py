@@ -179,3 +179,59 @@ def test_counts_and_lists_cover_what_the_person_may_see(leader, team, company, m
     ]
     assert data.alert_counts == {"total": 2, "critical": 1, "opened_since": 1}
     assert list(data.team_scores) == [team.pk]
+
+
+def _score_objectives(objectives, statuses):
+    for objective, status in zip(objectives, statuses, strict=False):
+        if status is not None:
+            GapScoreFactory(
+                subject_type=SubjectType.OBJECTIVE, subject_id=objective.pk, status=status
+            )
+
+
+STATUSES = ["on_track", "at_risk", "at_risk", "off_track", "no_data", "no_data", None]
+
+
+def test_objectives_card_counts_every_status_no_data_and_not_scored_included(admin, team, client):
+    """The tester's "23: On track 2, At risk 12, Off track 4": the "No data" objectives were
+    missing from the breakdown. Every part is shown and the parts add up to the total."""
+    strategy = StrategyFactory(status=Strategy.Status.ACTIVE)
+    theme = ThemeFactory(strategy=strategy)
+    objectives = [ObjectiveFactory(theme=theme, team=team) for _ in STATUSES]
+    _score_objectives(objectives, STATUSES)
+
+    data = overview_build(access=access_for(admin), filters=OverviewFilters(), today=TODAY)
+
+    assert data.objectives_total == 7
+    assert data.status_counts == {
+        "on_track": 1,
+        "at_risk": 2,
+        "off_track": 1,
+        "no_data": 2,
+        None: 1,
+    }
+    assert sum(data.status_counts.values()) == data.objectives_total
+    client.force_login(admin)
+    page = client.get("/overview/").content.decode()
+    card = page.split('stat__label">Objectives')[1].split("</div>")[0]
+    assert "No data</span> 2" in card
+    assert "Not scored yet</span> 1" in card
+
+
+def test_objectives_card_counts_every_objective_when_the_map_is_cut(admin, team, monkeypatch):
+    monkeypatch.setattr("strategy.overview.MAP_LIMIT", 3)
+    strategy = StrategyFactory(status=Strategy.Status.ACTIVE)
+    theme = ThemeFactory(strategy=strategy)
+    objectives = [ObjectiveFactory(theme=theme, team=team) for _ in STATUSES]
+    _score_objectives(objectives, STATUSES)
+
+    data = overview_build(access=access_for(admin), filters=OverviewFilters(), today=TODAY)
+
+    assert len(data.objectives) == 3
+    assert data.status_counts == {
+        "on_track": 1,
+        "at_risk": 2,
+        "off_track": 1,
+        "no_data": 2,
+        None: 1,
+    }

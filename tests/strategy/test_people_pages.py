@@ -10,7 +10,7 @@ import re
 import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
 from metrics.models import Alert
@@ -282,6 +282,50 @@ def test_deactivation_hands_the_work_over(client, admin, member, leader, team):
     member_client = client.__class__()
     member_client.force_login(member)
     assert member_client.get(reverse("strategy:overview")).status_code == 302
+
+
+def test_work_is_not_handed_to_a_successor_who_cannot_see_it(client, admin, company, other_team):
+    """The tester's case: the leaver owns a private team's objective, KPI and initiative (and
+    their alert); the successor, a member of another team, would have got 404 on each. The
+    office is told how many items the successor cannot see; nothing moves, nobody is
+    deactivated."""
+    secret = TeamFactory(name="Skunkworks", slug="skunkworks", parent=company, is_private=True)
+    leaving = UserFactory(username="leaving")
+    MembershipFactory(user=leaving, team=secret, role=Membership.Role.LEADER)
+    successor = UserFactory(username="successor")
+    MembershipFactory(user=successor, team=other_team)
+    objective = ObjectiveFactory(team=secret, owner=leaving)
+    initiative = InitiativeFactory(team=secret, owner=leaving, objective=objective)
+    kpi = KPIFactory(team=secret, owner=leaving, objective=objective)
+    alert = AlertFactory(team=secret, owner=leaving)
+    client.force_login(admin)
+    url = reverse("strategy:person-deactivate", args=[leaving.pk])
+
+    response = client.post(url, {"successor": successor.pk, "confirm": "on"})
+
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "cannot see 4 items of the work to hand over" in page
+    assert "1 objective, 1 initiative, 1 KPI, 1 alert" in page
+    for obj in (objective, initiative, kpi, alert):
+        obj.refresh_from_db()
+        assert obj.owner_id == leaving.pk, obj
+    leaving.refresh_from_db()
+    assert leaving.is_active
+    assert not HandOver.objects.exists()
+    # A successor with a role on the private team takes it all over.
+    MembershipFactory(user=successor, team=secret)
+    assert client.post(url, {"successor": successor.pk, "confirm": "on"}).status_code == 302
+    objective.refresh_from_db()
+    assert objective.owner_id == successor.pk
+
+
+def test_a_successor_who_sees_nothing_is_refused_even_for_public_work(admin, member, team):
+    ObjectiveFactory(team=team, owner=member)
+    nobody = UserFactory(username="nobody")
+    with pytest.raises(ValidationError) as refused:
+        person_deactivate(person=member, successor=nobody, by=admin)
+    assert "cannot see 1 item" in str(refused.value.message_dict["successor"])
 
 
 def test_a_resolved_alert_keeps_its_owner_on_hand_over(admin, member, leader, team):
