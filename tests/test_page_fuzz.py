@@ -343,9 +343,12 @@ def _review_world(plan) -> dict:
         review.participants.set([leader, member])
         meeting = Meeting.objects.create(review=review, starts_at=timezone.now())
         pack_freeze(meeting=meeting)
+        # A page fuzzed before may have deactivated the member (the hand-over page): an
+        # action item's owner must be someone who sees it (strategy.access.assignees_check).
+        owner = member if member.is_active else leader
         action_item_create(
             title="Fuzzed action",
-            owner=member,
+            owner=owner,
             due_date=timezone.localdate(),
             created_by=leader,
             meeting=meeting,
