@@ -12,7 +12,6 @@ import uuid
 from collections.abc import Iterable
 from decimal import Decimal
 
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -32,7 +31,7 @@ from metrics.work import (
     work_milestone_notify,
     work_spend_notify,
 )
-from strategy.access import assignee_changed, assignees_check
+from strategy.access import assignee_changed, assignees_added_check, assignees_check
 from strategy.keys import key_propose
 from strategy.lifecycle import (
     initiative_pause_track,
@@ -354,15 +353,10 @@ def _people_check(*, initiative: Initiative, contributors) -> None:
         if contributors is not None
         else current
     )
-    if not team_changed:
-        wanted -= current
-    if wanted:
-        assignees_check(
-            field="contributors",
-            people=get_user_model().objects.filter(pk__in=wanted).order_by("pk"),
-            subject=initiative,
-            role="contribute to it",
-        )
+    assignees_added_check(
+        field="contributors", current=current, wanted=wanted, all_again=team_changed,
+        subject=initiative, role="contribute to it",
+    )  # fmt: skip
 
 
 @transaction.atomic

@@ -15,7 +15,6 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import JSONField, TextField, Value
@@ -28,7 +27,13 @@ from reviews.freeze import pack_snapshot
 from reviews.models import ActionItem, Decision, Meeting, Pack, Review
 from reviews.overdue import action_items_alerts_sync
 from reviews.selectors import agenda_keys
-from strategy.access import Access, assignee_changed, assignees_check, people_blind_to
+from strategy.access import (
+    Access,
+    assignee_changed,
+    assignees_added_check,
+    assignees_check,
+    people_blind_to,
+)
 from strategy.quantities import date_text
 
 if TYPE_CHECKING:
@@ -61,15 +66,10 @@ def review_save(*, review: Review, participant_ids: Iterable[int] | None = None)
         assignees_check(field="owner", people=[review.owner], subject=review, role="run it")
     current = set(review.participants.values_list("pk", flat=True)) if review.pk else set()
     wanted = set(participant_ids) if participant_ids is not None else current
-    if not scope_changed:
-        wanted -= current
-    if wanted:
-        assignees_check(
-            field="participants",
-            people=get_user_model().objects.filter(pk__in=wanted).order_by("pk"),
-            subject=review,
-            role="take part in it",
-        )
+    assignees_added_check(
+        field="participants", current=current, wanted=wanted, all_again=scope_changed,
+        subject=review, role="take part in it",
+    )  # fmt: skip
     with transaction.atomic():
         review.save()
         if participant_ids is not None:

@@ -644,6 +644,25 @@ def assignees_check(*, field: str, people: Iterable[User | None], subject, role:
     )
 
 
+def assignees_added_check(
+    *, field: str, current: set[int], wanted: set[int], all_again: bool, subject, role: str
+) -> None:
+    """``assignees_check`` for the people of a many-to-many (contributors, participants):
+    ``current`` and ``wanted`` are user ids before and after the save; only those added are
+    checked, or all of ``wanted`` when ``all_again`` (what decides who may see ``subject``
+    changed, e.g. its team or scope). One query for the people, none when nobody is added."""
+    from django.contrib.auth import get_user_model
+
+    checked = wanted if all_again else wanted - current
+    if checked:
+        assignees_check(
+            field=field,
+            people=get_user_model().objects.filter(pk__in=checked).order_by("pk"),
+            subject=subject,
+            role=role,
+        )
+
+
 def assignee_changed(instance, *names: str) -> bool:
     """Whether a save of ``instance`` names someone anew: a new object, or one of ``names``
     (the person fields, and what decides who may see it, e.g. ``team``) changed since it was
