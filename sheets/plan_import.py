@@ -660,6 +660,22 @@ def _text(column: str, value: Any) -> str:
     return str(value).strip()
 
 
+def _measurement_date_text(as_of: Any) -> str:
+    """A measurement's date cell as the ingest takes it: a date or datetime (the time left out,
+    as is a text's date and time) as ``YYYY-MM-DD``; any other text as it is, for the ingest's
+    date check to refuse with its message."""
+    if isinstance(as_of, dt.datetime):
+        return as_of.date().isoformat()
+    if isinstance(as_of, dt.date):
+        return as_of.isoformat()
+    text = str(as_of).strip()
+    try:
+        moment = cell_datetime_text(text)
+    except ValueError:
+        return text
+    return moment.date().isoformat() if isinstance(moment, dt.datetime) else text
+
+
 # Each model's choices, once: ``X.choices`` builds its list on every use.
 PRIORITY_CHOICES = tuple(Priority.choices)
 OBJECTIVE_STATUSES = tuple(Objective.Status.choices)
@@ -1509,39 +1525,36 @@ class _Run:
         flag. Rows stream from the file into the ingest's plain rows."""
         batch: list[dict] = []
         numbers: list[int] = []
+        # A sheet has a few distinct dates in many rows: each date cell's ISO text, once.
+        iso_dates: dict[dt.datetime, str] = {}
         for number, row in self._readable(sheet, sheet_rows):
             bad: dict[str, tuple[str, str]] = {}  # column: (code, message)
             for column, cell in row.items():
-                if isinstance(cell, CellError):
+                if cell.__class__ is CellError:
                     row[column] = None
                     if column in sheet.import_headers:
                         bad[column] = (cell.report_code, cell.message(column))
             value = row.get("value")
-            # A TRUE or FALSE cell is an int to Python: it gets the number columns' message.
-            if value is not None and (
-                value.__class__ is bool or not isinstance(value, int | float)
-            ):
+            # A TRUE or FALSE cell is an int to Python (a bool is neither class below): it gets
+            # the number columns' message.
+            if value is not None and value.__class__ is not float and value.__class__ is not int:
                 try:
                     value = _float("value", value)
                 except _BadCell as bad_value:
                     bad["value"] = (bad_value.code, bad_value.message)
             as_of = row.get("as_of")
-            if isinstance(as_of, dt.datetime):
-                as_of = as_of.date().isoformat()
-            elif isinstance(as_of, dt.date):
-                as_of = as_of.isoformat()
+            if as_of.__class__ is dt.datetime:
+                iso = iso_dates.get(as_of)
+                if iso is None:
+                    iso = iso_dates[as_of] = _measurement_date_text(as_of)
+                as_of = iso
             elif as_of is not None:
-                as_of = str(as_of).strip()
-                try:  # a date and time as a date; anything else the ingest's date check refuses
-                    moment = cell_datetime_text(as_of)
-                except ValueError:
-                    pass
-                else:
-                    if isinstance(moment, dt.datetime):
-                        as_of = moment.date().isoformat()
+                as_of = _measurement_date_text(as_of)
             kpi = row.get("kpi")
-            item = {"kpi": _text("kpi", kpi) if kpi is not None else None, "as_of": as_of,
-                    "value": value}  # fmt: skip
+            # The reader strips texts; a number in the kpi column is a key written as one.
+            if kpi is not None and kpi.__class__ is not str:
+                kpi = _text("kpi", kpi)
+            item = {"kpi": kpi, "as_of": as_of, "value": value}
             if row.get("note") is not None:
                 item["note"] = _text("note", row["note"])
             if bad:

@@ -17,7 +17,6 @@ import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from itertools import zip_longest
 from typing import IO, Any
 
 from sheets.columns import SHEETS, SHEETS_BY_NAME, Sheet, sheet_for_headers
@@ -173,11 +172,16 @@ def _rows_of(
     place is added to ``unnamed``, as that of a filled cell under an empty header cell)."""
     unnamed = set() if unnamed is None else unnamed
     width = len(headers)
+    # The named columns' places, and those of the columns without a name (a filled cell there
+    # is reported, not read), worked out once for the sheet rather than once per row.
+    named = [(place, name) for place, name in enumerate(headers) if name]
+    nameless = [place for place, name in enumerate(headers) if not name]
     for number, values in enumerate(_rows_guarded(values_iter), start=first):
         if values is None:
             continue
-        if len(values) > width:
-            beyond = [i for i in range(width, len(values)) if _filled(values[i])]
+        count = len(values)
+        if count > width:
+            beyond = [i for i in range(width, count) if _filled(values[i])]
             if beyond and fields_checked:
                 # A field separator inside an unquoted text (a ";" in a description): the cells
                 # after it are shifted, and which is which cannot be told.
@@ -185,16 +189,16 @@ def _rows_of(
                 yield number, {ROW_PROBLEM: problem}
                 continue
             unnamed.update(beyond)
+        for place in nameless:
+            if place < count and _filled(values[place]):
+                unnamed.add(place)
         row = {}
         blank = True
         # Every column of the header is in the row, None when its cell is empty or missing
         # (a workbook leaves trailing empty cells out): an emptied cell reads alike from an
         # ``.xlsx`` (either reader) and a ``.csv``.
-        for place, (name, value) in enumerate(zip_longest(headers, values[:width])):
-            if not name:
-                if _filled(value):
-                    unnamed.add(place)
-                continue
+        for place, name in named:
+            value = values[place] if place < count else None
             if isinstance(value, str):
                 value = value.strip()
                 if value[:1] == "'" and value[1:2] in _FORMULA_STARTS:
@@ -418,18 +422,23 @@ def calamine_suits(data: bytes) -> bool:
     return total > 0
 
 
-def _calamine_cell(value: Any) -> Any:
-    """A calamine cell as openpyxl gives it: a whole number as an int (openpyxl reads ``42``
-    so), a date as a datetime at midnight, an empty cell as None; everything else as it is
-    (str, float, bool, datetime, time, timedelta)."""
-    cls = value.__class__
-    if cls is float and value.is_integer() and abs(value) < 2**53:
-        return int(value)
-    if cls is dt.date:  # openpyxl reads every date-formatted cell as a datetime
-        return dt.datetime(value.year, value.month, value.day)
-    if value == "":
-        return None
-    return value
+def _calamine_row(row: list[Any]) -> list[Any]:
+    """A calamine row with its cells as openpyxl gives them: a whole number as an int (openpyxl
+    reads ``42`` so), a date as a datetime at midnight, an empty cell as None; everything else
+    as it is (str, float, bool, datetime, time, timedelta). One call per row, not per cell:
+    this runs for each of a measurements sheet's 100,000 rows (issue #16)."""
+    cells = []
+    for value in row:
+        cls = value.__class__
+        if cls is str:
+            cells.append(value or None)
+        elif cls is float:
+            cells.append(int(value) if value.is_integer() and abs(value) < 2**53 else value)
+        elif cls is dt.date:  # openpyxl reads every date-formatted cell as a datetime
+            cells.append(dt.datetime(value.year, value.month, value.day))
+        else:
+            cells.append(value)
+    return cells
 
 
 def _calamine_read(data: bytes) -> list[SheetRows] | None:
@@ -449,7 +458,7 @@ def _calamine_read(data: bytes) -> list[SheetRows] | None:
             # From cell A1 (``skip_empty_area=False``), so that the header is row 1 and every
             # row keeps the number the spreadsheet shows.
             table = book.get_sheet_by_name(title).to_python(skip_empty_area=False)
-            values = ([_calamine_cell(v) for v in row] for row in table)
+            values = (_calamine_row(row) for row in table)
             headers = _header(next(values, ()) or ())
             found[sheet.name] = SheetRows.reading(sheet=sheet, headers=headers, values=values)
     except (CalamineError, ValueError, TypeError, OSError):
