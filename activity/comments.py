@@ -219,7 +219,13 @@ def comment_post(*, subject: models.Model, author, body: str, now=None) -> Comme
         comment.mentioned.set(mentioned)
         _notify(comment=comment, subject=subject, people=mentioned, author=author)
     # Whose work it is hears of it too, unless mentioned (told once, of the mention).
-    work_comment_notify(comment=comment, subject=subject, author=author, mentioned=mentioned)
+    work_comment_notify(
+        comment=comment,
+        subject=subject,
+        author=author,
+        mentioned=mentioned,
+        link=comment_link(comment=comment, subject=subject),
+    )
     return comment
 
 

@@ -7,8 +7,8 @@ from rest_framework import serializers
 
 from assessment.models import CAPABILITY_FIELDS, Capability, CapabilityAssessment
 from execsupport.validation import DateFormField
+from strategy.api_fields import ScopedRelatedField
 from strategy.models import Team
-from strategy.serializers import ScopedRelatedField
 
 
 class CapabilityAssessmentSerializer(serializers.ModelSerializer):

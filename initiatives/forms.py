@@ -16,7 +16,8 @@ from strategy.forms import (
     VersionedModelForm,
     person_fields_scope,
 )
-from strategy.models import KEY_TAKEN, Objective, Team
+from strategy.keys import KEY_TAKEN
+from strategy.models import Objective, Team
 
 SUMMARY_REQUIRED = "Write a short summary: what happened since the last check-in?"
 

@@ -16,8 +16,9 @@ from initiatives.models import (
     blocker_tags_split,
 )
 from metrics.serializers import LatestScoreSerializer
-from strategy.models import KEY_TAKEN, Objective, Team
-from strategy.serializers import ScopedRelatedField, person_field
+from strategy.api_fields import ScopedRelatedField, person_field
+from strategy.keys import KEY_TAKEN
+from strategy.models import Objective, Team
 
 
 class InitiativeSerializer(serializers.ModelSerializer):

@@ -32,9 +32,8 @@ from execsupport.validation import (
     validate_value,
 )
 from initiatives.models import Initiative
-from strategy.keys import KeyUniqueIgnoringCase
+from strategy.keys import KEY_TAKEN, KeyUniqueIgnoringCase
 from strategy.models import (
-    KEY_TAKEN,
     POSITIVE_WEIGHT,
     Objective,
     Team,

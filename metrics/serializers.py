@@ -35,6 +35,7 @@ from metrics.models import (
     Webhook,
     time_zone_names,
 )
+from strategy.api_fields import ScopedRelatedField, person_field
 from strategy.models import Objective, Team
 
 
@@ -219,8 +220,6 @@ class KPISerializer(serializers.ModelSerializer):
 
     @override
     def get_fields(self):
-        from strategy.serializers import ScopedRelatedField, person_field
-
         fields = super().get_fields()
         for validator in fields["key"].validators:
             if isinstance(validator, UniqueValidator):
@@ -466,8 +465,6 @@ class WebhookSerializer(serializers.ModelSerializer):
 
     @override
     def get_fields(self):
-        from strategy.serializers import ScopedRelatedField, person_field
-
         fields = super().get_fields()
         fields["alert_kinds"] = serializers.ListField(
             child=serializers.ChoiceField(choices=Alert.Kind.choices),

@@ -437,15 +437,16 @@ def work_measurements_notify(
     work_events_send(events=events)
 
 
-def work_comment_notify(*, comment, subject: models.Model, author, mentioned: Iterable) -> None:
+def work_comment_notify(
+    *, comment, subject: models.Model, author, mentioned: Iterable, link: str
+) -> None:
     """A comment on an objective, initiative, KPI or alert; the people it mentions are told of
     the mention instead. An alert's comment goes to the person it is routed to (its
-    ``owner``), its title rendered for them from its parts."""
+    ``owner``), its title rendered for them from its parts. ``link``: the comment's URL, from
+    the comments module (``activity.comments.comment_link``), which calls this one."""
     kind = subject._meta.model_name
     if kind not in ("objective", "initiative", "kpi", "alert"):
         return
-    from activity.comments import comment_link
-
     who = _actor_name(author)
     people: set[int] | None = None
     if kind == "alert":
@@ -459,7 +460,7 @@ def work_comment_notify(*, comment, subject: models.Model, author, mentioned: It
         actor=author,
         title=title,
         text=comment.body,
-        link=comment_link(comment=comment, subject=subject),
+        link=link,
         people=people,
         exclude={p.pk for p in mentioned},
         dedupe_key=f"comment:{comment.pk}:work",

@@ -13,8 +13,8 @@ from metrics.models import KPI
 from reviews.models import ActionItem, Decision, Meeting, Review
 from reviews.selectors import reviews_visible
 from strategy.access import access_for
+from strategy.api_fields import ScopedRelatedField, person_field
 from strategy.models import Objective, Team, Theme
-from strategy.serializers import ScopedRelatedField, person_field
 
 
 class VisibleReviewField(IdRelatedField):

@@ -78,9 +78,8 @@ from sheets.reading import (
     file_read,
 )
 from strategy.access import Access, access_for, assignees_check
-from strategy.keys import keys_taken_ignoring_case
+from strategy.keys import KEY_TAKEN, keys_taken_ignoring_case
 from strategy.models import (
-    KEY_TAKEN,
     Objective,
     Period,
     Priority,

@@ -33,7 +33,7 @@ from strategy import services
 from strategy.access import Access
 from strategy.models import Membership, Objective, Period, Strategy, Team, Theme
 from strategy.people import people_choosable
-from strategy.people_services import membership_remove, membership_set
+from strategy.people_services import membership_remove, membership_set, person_hand_over
 from strategy.selectors import objective_tree
 from strategy.serializers import (
     HandOverRequestSerializer,
@@ -284,7 +284,7 @@ class PersonViewSet(ReadOnlyAccessViewSet):
             raise exceptions.ValidationError(missing)
         # A refusal (the same person, an inactive successor) is a Django ValidationError: the
         # API's exception handler answers it as a 400 with each field's code.
-        done = services.person_hand_over(
+        done = person_hand_over(
             leaving=people[data.validated_data["leaving"]],
             successor=people[data.validated_data["successor"]],
             by=request.user,

@@ -19,8 +19,8 @@ class StrategyConfig(AppConfig):
 
         from execsupport import checks
         from strategy import (
+            receivers,  # noqa: F401  (revokes tokens on password change)
             schema,  # noqa: F401  (registers the OpenAPI auth extension)
-            signals,  # noqa: F401  (revokes tokens on password change)
         )
         from strategy.access import InIds, InIdSet
 

@@ -24,7 +24,8 @@ from execsupport.validation import (
     is_valid_id,
 )
 from strategy.access import Access
-from strategy.models import KEY_TAKEN, Objective, Period, Strategy, Team, Theme, VersionConflict
+from strategy.keys import KEY_TAKEN
+from strategy.models import Objective, Period, Strategy, Team, Theme, VersionConflict
 from strategy.overview import OverviewFilters
 from strategy.people import people_choosable
 

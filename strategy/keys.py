@@ -11,11 +11,16 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import TYPE_CHECKING
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.text import slugify
 from typing_extensions import override
 
 KEY_MAX = 80
+# Keys are unique across the organisation (spreadsheets and integrations address objectives,
+# initiatives and KPIs by key), including those of private teams. The refusal of a taken key must
+# not confirm that something the person may not see holds it: the same neutral sentence.
+KEY_TAKEN = "This key is not available; choose another."
 # Room for a "-NNNNN" suffix within KEY_MAX.
 _BASE_MAX = 72
 
@@ -87,10 +92,6 @@ class KeyUniqueIgnoringCase(_MixinBase):
 
     @override
     def validate_unique(self, exclude: Collection[str] | None = None) -> None:
-        from django.core.exceptions import ValidationError
-
-        from strategy.models import KEY_TAKEN
-
         errors: dict = {}
         try:
             super().validate_unique(exclude=exclude)

@@ -31,6 +31,7 @@ from execsupport.validation import (
     validate_date,
 )
 from strategy.keys import KeyUniqueIgnoringCase
+from strategy.trees import tree_ancestor_ids
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -38,10 +39,6 @@ if TYPE_CHECKING:
 
     from metrics.models import GapScore
 
-# Keys are unique across the organisation (spreadsheets and integrations address objectives,
-# initiatives and KPIs by key), including those of private teams. The refusal of a taken key must
-# not confirm that something the person may not see holds it: the same neutral sentence.
-KEY_TAKEN = "This key is not available; choose another."
 
 HEX_COLOUR = RegexValidator(r"^#[0-9a-fA-F]{6}$", "Enter a colour as #rrggbb.")
 POSITIVE_WEIGHT = MinValueValidator(Decimal("0.01"))
@@ -321,9 +318,7 @@ class Team(VersionedModel):
 
     @override
     def clean(self) -> None:
-        from strategy.selectors import team_ancestor_ids
-
-        if self.parent_id and self.pk and self.pk in team_ancestor_ids(team_id=self.parent_id):
+        if self.parent_id and self.pk and self.pk in tree_ancestor_ids(Team, self.parent_id):
             raise ValidationError(
                 {"parent": f"“{self.parent}” is inside “{self.name}”: that would make a cycle."}
             )
@@ -668,8 +663,6 @@ class Objective(KeyUniqueIgnoringCase, VersionedModel):
 
     @override
     def clean(self) -> None:
-        from strategy.selectors import objective_ancestor_ids
-
         errors: dict[str, str] = {}
         if self.start_date and self.due_date and self.due_date <= self.start_date:
             errors["due_date"] = "The due date must be after the start date."
@@ -685,8 +678,7 @@ class Objective(KeyUniqueIgnoringCase, VersionedModel):
             if self.parent.strategy_id != self.strategy_id:
                 errors["parent"] = "The parent objective belongs to another strategy."
             elif self.pk and (
-                self.parent_id == self.pk
-                or self.pk in objective_ancestor_ids(objective_id=self.parent_id)
+                self.parent_id == self.pk or self.pk in tree_ancestor_ids(Objective, self.parent_id)
             ):
                 errors["parent"] = (
                     f"“{self.parent}” is aligned under “{self.title}”: "
@@ -757,7 +749,8 @@ class StatusTransition(models.Model):
 
 class HandOver(models.Model):
     """A leaving person's objectives, initiatives, KPIs and active alerts moved to a successor:
-    who did it, when, and how many of each moved (``strategy.services.person_hand_over``)."""
+    who did it, when, and how many of each moved (``strategy.people_services.person_hand_over``).
+    """
 
     leaving = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="handed_over"

@@ -13,15 +13,16 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from metrics.models import SubjectType
 from metrics.services import subjects_mark_dirty
-from strategy.access import access_for
+from strategy.access import access_for, people_names
 from strategy.invitations import email_reaches_people
-from strategy.models import HandOver, Membership, Team
-from strategy.services import person_hand_over
+from strategy.models import HandOver, Membership, Objective, Team, history_m2m_record
+from strategy.quantities import count_text
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -88,8 +89,8 @@ def person_owned_counts(*, person: User) -> dict[str, int]:
 @transaction.atomic
 def person_deactivate(*, person: User, successor: User | None, by: User) -> HandOver | None:
     """Deactivate ``person`` (they can no longer sign in; their API tokens are revoked by
-    ``strategy.signals``), first handing their work over to ``successor``
-    (``strategy.services.person_hand_over``). Their memberships stay, for the record.
+    ``strategy.receivers``), first handing their work over to ``successor``
+    (``person_hand_over``). Their memberships stay, for the record.
 
     Errors: ``PermissionDenied`` (office only; nobody deactivates themselves);
     ``ValidationError`` on ``successor`` when they own work and none is given (or the
@@ -171,3 +172,113 @@ def person_password_reset_send(*, person: User, by: User, request) -> ResetSent:
     except Exception:  # an unreachable server: the office passes the link on
         mailed = False
     return ResetSent(url=url, show_link=not (mailed and email_reaches_people()))
+
+
+@transaction.atomic
+def person_hand_over(*, leaving, successor, by) -> HandOver:
+    """Move everything ``leaving`` owns (objectives, initiatives, KPIs, open or acknowledged
+    alerts) to ``successor`` and record it (``HandOver``: who, when, how many).
+
+    Only the strategy office hands over (``PermissionDenied``). The successor must be an active
+    person other than the leaving one (``ValidationError`` on ``successor``). Each moved row's
+    version is raised (a form opened before still showing the old owner is refused) and its
+    score marked for recomputation, so its alerts route to the successor on the next run; each
+    move is in the object's history (by ``by``, with the reason "Handed over from ...").
+    Set-based: per kind an id read, an update, a read and an insert of history rows (and one
+    update of the alerts), whatever the number of rows.
+    """
+    from initiatives.models import Initiative
+    from metrics.models import KPI, Alert
+
+    if not access_for(by).is_office:
+        raise PermissionDenied("Only the strategy office hands work over.")
+    if successor.pk == leaving.pk:
+        raise ValidationError(
+            {
+                "successor": ValidationError(
+                    "Choose someone other than the person leaving.", code="inconsistent"
+                )
+            }
+        )
+    if not successor.is_active:
+        raise ValidationError(
+            {"successor": ValidationError(f"{successor} is not an active user.", code="inactive")}
+        )
+    _hand_over_visible_check(leaving=leaving, successor=successor)
+    now = timezone.now()
+    moved: dict[str, int] = {}
+    dirty: list[tuple[str, int]] = []
+    for name, model, subject_type in (
+        ("objectives", Objective, SubjectType.OBJECTIVE),
+        ("initiatives", Initiative, SubjectType.INITIATIVE),
+        ("kpis", KPI, SubjectType.KPI),
+    ):
+        ids = list(
+            model.objects.select_for_update().filter(owner=leaving).values_list("id", flat=True)
+        )
+        model.objects.filter(id__in=ids).update(
+            owner=successor, updated_at=now, version=models.F("version") + 1
+        )
+        # The history of each moved definition (one read, one insert per batch).
+        records = model.history.bulk_history_create(
+            list(model.objects.filter(id__in=ids)),
+            update=True,
+            default_user=by,
+            default_change_reason=f"Handed over from {leaving} to {successor}",
+            default_date=now,
+            batch_size=1000,
+        )
+        history_m2m_record(model=model, records=records)  # an initiative's contributors
+        moved[name] = len(ids)
+        dirty += [(subject_type, i) for i in ids]
+    # Their open and acknowledged alerts too, at once: the next recompute would route them to
+    # the new owner anyway, but until then nobody active would be told or could act.
+    moved["alerts"] = Alert.objects.filter(owner=leaving, status__in=Alert.ACTIVE_STATUSES).update(
+        owner=successor
+    )
+    subjects_mark_dirty(subjects=dirty)
+    return HandOver.objects.create(
+        leaving=leaving, successor=successor, done_by=by, done_at=now, **moved
+    )
+
+
+HAND_OVER_KINDS = (
+    ("objectives", "objective"),
+    ("initiatives", "initiative"),
+    ("kpis", "KPI"),
+    ("alerts", "alert"),
+)
+
+
+def _hand_over_visible_check(*, leaving, successor) -> None:
+    """Refuse a successor who may not see some of the work handed over (the rule of
+    ``strategy.access``: nobody owns what they cannot see): ``ValidationError`` on
+    ``successor`` saying how many items of each kind they cannot see (counted, not named:
+    the message is about what is hidden from the successor). Two counts per kind at most."""
+    from initiatives.models import Initiative
+    from metrics.models import KPI, Alert
+
+    access = access_for(successor)
+    owned = {
+        "objectives": Objective.objects.filter(owner=leaving),
+        "initiatives": Initiative.objects.filter(owner=leaving),
+        "kpis": KPI.objects.filter(owner=leaving),
+        "alerts": Alert.objects.filter(owner=leaving, status__in=Alert.ACTIVE_STATUSES),
+    }
+    hidden = {name: access.count_hidden(queryset) for name, queryset in owned.items()}
+    total = sum(hidden.values())
+    if not total:
+        return
+    parts = ", ".join(
+        count_text(hidden[name], one) for name, one in HAND_OVER_KINDS if hidden[name]
+    )
+    raise ValidationError(
+        {
+            "successor": ValidationError(
+                f"{people_names([successor])} cannot see {count_text(total, 'item')} of the "
+                f"work to hand over ({parts}): they are in teams hidden from them. Choose a "
+                "successor who can see them, or give them a role on those teams first.",
+                code="cannot_see",
+            )
+        }
+    )

@@ -6,54 +6,29 @@ from collections.abc import Iterable
 
 from django.db import models
 from django.db.models import F
-from django_cte import CTE, with_cte
 
 from strategy.models import Objective, Team
-
-
-def _walk(
-    *, model: type[models.Model], start_ids: Iterable[int], up: bool, include_start: bool
-) -> models.QuerySet:
-    """Ids of the rows reached from ``start_ids`` by following ``parent`` up or down.
-
-    One query: a ``WITH RECURSIVE`` over the adjacency list. ``UNION`` (not ``UNION ALL``)
-    drops repeated rows, so even a cycle that slipped past validation terminates.
-    """
-    start_ids = list(start_ids)
-
-    def make(cte: CTE) -> models.QuerySet:
-        base = model._default_manager.filter(id__in=start_ids).order_by().values("id", "parent_id")
-        if up:
-            step = cte.join(model, id=cte.col.parent_id)
-        else:
-            step = cte.join(model, parent_id=cte.col.id)
-        return base.union(step.order_by().values("id", "parent_id"), all=False)
-
-    cte = CTE.recursive(make)
-    qs = with_cte(cte, select=cte).order_by().values_list("id", flat=True)
-    if not include_start:
-        qs = qs.exclude(id__in=start_ids)
-    return qs
+from strategy.trees import tree_ancestor_ids, tree_walk
 
 
 def team_ancestor_ids(*, team_id: int) -> set[int]:
     """The team's ancestors (not the team itself), up to the company."""
-    return set(_walk(model=Team, start_ids=[team_id], up=True, include_start=False))
+    return tree_ancestor_ids(Team, team_id)
 
 
 def team_subtree_ids(*, team_ids: Iterable[int]) -> set[int]:
     """The given teams and everything below them."""
-    return set(_walk(model=Team, start_ids=team_ids, up=False, include_start=True))
+    return set(tree_walk(model=Team, start_ids=team_ids, up=False, include_start=True))
 
 
 def objective_ancestor_ids(*, objective_id: int) -> set[int]:
     """The objective's ancestors (not itself), up to the company-level objective."""
-    return set(_walk(model=Objective, start_ids=[objective_id], up=True, include_start=False))
+    return tree_ancestor_ids(Objective, objective_id)
 
 
 def objective_subtree(*, objective: Objective) -> models.QuerySet[Objective]:
     """The objective and all objectives aligned below it, loaded in one query."""
-    cte_ids = _walk(model=Objective, start_ids=[objective.pk], up=False, include_start=True)
+    cte_ids = tree_walk(model=Objective, start_ids=[objective.pk], up=False, include_start=True)
     return Objective.objects.filter(id__in=cte_ids)
 
 
@@ -79,5 +54,5 @@ def children_of(objectives: Iterable[Objective]) -> dict[int | None, list[Object
 
 def objective_ancestors(*, objective: Objective) -> models.QuerySet[Objective]:
     """The objective's ancestors (not itself), up to the top, loaded in one query."""
-    ids = _walk(model=Objective, start_ids=[objective.pk], up=True, include_start=False)
+    ids = tree_walk(model=Objective, start_ids=[objective.pk], up=True, include_start=False)
     return Objective.objects.filter(id__in=ids)

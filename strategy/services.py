@@ -20,22 +20,20 @@ from execsupport.validation import MAX_DATE, MIN_DATE
 from metrics.models import SubjectType
 from metrics.services import subjects_mark_dirty
 from metrics.work import work_edit_notify
-from strategy.access import access_for, assignee_changed, assignees_check, people_names
+from strategy.access import access_for, assignee_changed, assignees_check
 from strategy.keys import key_propose
 from strategy.lifecycle import status_dependents_mark, status_read, status_transition_record
 from strategy.models import (
     STRATEGY_OFFICE_GROUP,
     ApiToken,
-    HandOver,
     Membership,
     Objective,
     Period,
     Strategy,
     Team,
     Theme,
-    history_m2m_record,
 )
-from strategy.quantities import count_text
+from strategy.people_services import membership_set
 from strategy.signals import token_created, tokens_revoked
 
 TOKEN_MAX_PER_USER = 50
@@ -55,8 +53,6 @@ def team_save(*, team: Team, version: int | None = None, leader=None, by=None) -
     team.full_clean()
     team.save(expected_version=version)
     if leader is not None:
-        from strategy.people_services import membership_set
-
         membership_set(person=leader, team=team, role=Membership.Role.LEADER, by=by)
     subjects_mark_dirty(subjects=[(SubjectType.TEAM, team.pk)])
     return team
@@ -253,116 +249,6 @@ def plan_object_delete(*, instance: models.Model) -> None:
 
 
 # --- people who leave -----------------------------------------------------------------------
-@transaction.atomic
-def person_hand_over(*, leaving, successor, by) -> HandOver:
-    """Move everything ``leaving`` owns (objectives, initiatives, KPIs, open or acknowledged
-    alerts) to ``successor`` and record it (``HandOver``: who, when, how many).
-
-    Only the strategy office hands over (``PermissionDenied``). The successor must be an active
-    person other than the leaving one (``ValidationError`` on ``successor``). Each moved row's
-    version is raised (a form opened before still showing the old owner is refused) and its
-    score marked for recomputation, so its alerts route to the successor on the next run; each
-    move is in the object's history (by ``by``, with the reason "Handed over from ...").
-    Set-based: per kind an id read, an update, a read and an insert of history rows (and one
-    update of the alerts), whatever the number of rows.
-    """
-    from initiatives.models import Initiative
-    from metrics.models import KPI, Alert
-
-    if not access_for(by).is_office:
-        raise PermissionDenied("Only the strategy office hands work over.")
-    if successor.pk == leaving.pk:
-        raise ValidationError(
-            {
-                "successor": ValidationError(
-                    "Choose someone other than the person leaving.", code="inconsistent"
-                )
-            }
-        )
-    if not successor.is_active:
-        raise ValidationError(
-            {"successor": ValidationError(f"{successor} is not an active user.", code="inactive")}
-        )
-    _hand_over_visible_check(leaving=leaving, successor=successor)
-    now = timezone.now()
-    moved: dict[str, int] = {}
-    dirty: list[tuple[str, int]] = []
-    for name, model, subject_type in (
-        ("objectives", Objective, SubjectType.OBJECTIVE),
-        ("initiatives", Initiative, SubjectType.INITIATIVE),
-        ("kpis", KPI, SubjectType.KPI),
-    ):
-        ids = list(
-            model.objects.select_for_update().filter(owner=leaving).values_list("id", flat=True)
-        )
-        model.objects.filter(id__in=ids).update(
-            owner=successor, updated_at=now, version=models.F("version") + 1
-        )
-        # The history of each moved definition (one read, one insert per batch).
-        records = model.history.bulk_history_create(
-            list(model.objects.filter(id__in=ids)),
-            update=True,
-            default_user=by,
-            default_change_reason=f"Handed over from {leaving} to {successor}",
-            default_date=now,
-            batch_size=1000,
-        )
-        history_m2m_record(model=model, records=records)  # an initiative's contributors
-        moved[name] = len(ids)
-        dirty += [(subject_type, i) for i in ids]
-    # Their open and acknowledged alerts too, at once: the next recompute would route them to
-    # the new owner anyway, but until then nobody active would be told or could act.
-    moved["alerts"] = Alert.objects.filter(owner=leaving, status__in=Alert.ACTIVE_STATUSES).update(
-        owner=successor
-    )
-    subjects_mark_dirty(subjects=dirty)
-    return HandOver.objects.create(
-        leaving=leaving, successor=successor, done_by=by, done_at=now, **moved
-    )
-
-
-HAND_OVER_KINDS = (
-    ("objectives", "objective"),
-    ("initiatives", "initiative"),
-    ("kpis", "KPI"),
-    ("alerts", "alert"),
-)
-
-
-def _hand_over_visible_check(*, leaving, successor) -> None:
-    """Refuse a successor who may not see some of the work handed over (the rule of
-    ``strategy.access``: nobody owns what they cannot see): ``ValidationError`` on
-    ``successor`` saying how many items of each kind they cannot see (counted, not named:
-    the message is about what is hidden from the successor). Two counts per kind at most."""
-    from initiatives.models import Initiative
-    from metrics.models import KPI, Alert
-
-    access = access_for(successor)
-    owned = {
-        "objectives": Objective.objects.filter(owner=leaving),
-        "initiatives": Initiative.objects.filter(owner=leaving),
-        "kpis": KPI.objects.filter(owner=leaving),
-        "alerts": Alert.objects.filter(owner=leaving, status__in=Alert.ACTIVE_STATUSES),
-    }
-    hidden = {name: access.count_hidden(queryset) for name, queryset in owned.items()}
-    total = sum(hidden.values())
-    if not total:
-        return
-    parts = ", ".join(
-        count_text(hidden[name], one) for name, one in HAND_OVER_KINDS if hidden[name]
-    )
-    raise ValidationError(
-        {
-            "successor": ValidationError(
-                f"{people_names([successor])} cannot see {count_text(total, 'item')} of the "
-                f"work to hand over ({parts}): they are in teams hidden from them. Choose a "
-                "successor who can see them, or give them a role on those teams first.",
-                code="cannot_see",
-            )
-        }
-    )
-
-
 # --- API tokens -----------------------------------------------------------------------------
 def _validate_scopes(*, user, scopes: Iterable[str]) -> list[str]:
     scopes = list(dict.fromkeys(scopes))

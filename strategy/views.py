@@ -22,8 +22,9 @@ from strategy.access import access_for
 from strategy.forms import HandOverForm, ObjectiveForm, OverviewFilterForm
 from strategy.models import HandOver, Objective, VersionConflict
 from strategy.overview import overview_build, overview_data_version, strategy_current
+from strategy.people_services import person_hand_over
 from strategy.selectors import objective_ancestors
-from strategy.services import objective_save, person_hand_over
+from strategy.services import objective_save
 
 if TYPE_CHECKING:
     from execsupport.requests import AuthenticatedHttpRequest
@@ -219,7 +220,7 @@ def objective_edit(request: AuthenticatedHttpRequest, pk: int | None = None) -> 
 @login_required
 def person_hand_over_page(request: HttpRequest) -> HttpResponse:
     """The strategy office hands a leaving person's objectives, initiatives and KPIs over to
-    someone else (``strategy.services.person_hand_over``); the last hand-overs are listed."""
+    someone else (``strategy.people_services.person_hand_over``); the last hand-overs are listed."""
     access = access_for(request.user)
     if not access.is_office:
         raise PermissionDenied("Only the strategy office hands work over.")

@@ -40,7 +40,7 @@ from metrics.scoring import Child, Result, Thresholds, rollup_score
 from metrics.scoring.common import NO_DATA
 from metrics.scoring.rollup import part_weight
 from strategy.models import Objective, Strategy, Team, Theme
-from strategy.selectors import _walk
+from strategy.trees import tree_walk
 
 OBJECTIVE_FIELDS = (
     "id",
@@ -240,7 +240,7 @@ def rollups_compute(
         objectives = list(Objective.objects.order_by("id").values(*OBJECTIVE_FIELDS))
         affected = {o["id"] for o in objectives}
     else:
-        walk = _walk(model=Objective, start_ids=objective_ids, up=True, include_start=True)
+        walk = tree_walk(model=Objective, start_ids=objective_ids, up=True, include_start=True)
         ancestors = (
             Objective.objects.filter(Q(id__in=walk)).order_by("id").values(*OBJECTIVE_FIELDS)
         )

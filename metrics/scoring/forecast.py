@@ -80,10 +80,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from metrics.scoring.common import Thresholds, num
+from metrics.scoring.plan import kpi_achievement
 from metrics.scoring.short import mean, median, total
 
 if TYPE_CHECKING:
-    from metrics.scoring.kpi import KpiPlan
+    from metrics.scoring.plan import KpiPlan
 
 METHOD = "robust-rw-drift"
 MEASURED = "measured"  # the method of a forecast decided by a measurement on/after the date
@@ -457,8 +458,6 @@ def _ends(
 
 
 def _progress(plan: KpiPlan, value: float) -> float:
-    from metrics.scoring.kpi import kpi_achievement
-
     return kpi_achievement(plan=plan, value=value)
 
 

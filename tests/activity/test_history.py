@@ -25,10 +25,10 @@ from metrics.services import kpi_delete, kpi_plan, kpi_save, webhook_delete, web
 from strategy.access import access_for
 from strategy.demo.base import BuilderBase
 from strategy.models import Membership, Objective, Period, Strategy, Team, Theme
+from strategy.people_services import person_hand_over
 from strategy.services import (
     objective_save,
     period_save,
-    person_hand_over,
     plan_object_delete,
     strategy_save,
     team_save,

@@ -12,7 +12,7 @@ from activity.history import HIDDEN_NAME, history_for
 from initiatives.models import Initiative, InitiativeDependency
 from initiatives.services import initiative_delete
 from strategy.access import access_for
-from strategy.services import person_hand_over
+from strategy.people_services import person_hand_over
 from tests.factories import (
     InitiativeFactory,
     ObjectiveFactory,

@@ -11,7 +11,7 @@ from activity.history import history_for
 from initiatives.models import Initiative
 from initiatives.services import initiative_contributors_set, initiative_save
 from strategy.access import access_for
-from strategy.services import person_hand_over
+from strategy.people_services import person_hand_over
 from tests.factories import InitiativeFactory, ObjectiveFactory, UserFactory, member_of
 
 pytestmark = pytest.mark.django_db

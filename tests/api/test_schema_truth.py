@@ -290,7 +290,8 @@ def test_keys_differing_only_in_case_are_refused_by_forms_and_the_api(kind, admi
     taken is refused with the same neutral sentence, at the key field."""
     from initiatives.models import Initiative
     from metrics.models import KPI
-    from strategy.models import KEY_TAKEN, Objective
+    from strategy.keys import KEY_TAKEN
+    from strategy.models import Objective
 
     model, endpoint = {
         "kpi": (KPI, "/api/v1/kpis/"),

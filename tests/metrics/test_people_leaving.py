@@ -18,7 +18,7 @@ from metrics.notifications import alerts_notify
 from strategy.access import access_for
 from strategy.models import HandOver, Membership, Objective
 from strategy.people import people_choosable
-from strategy.services import person_hand_over
+from strategy.people_services import person_hand_over
 from tests.factories import (
     InitiativeFactory,
     KPIFactory,
