@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
+from django_cte import CTE, with_cte
 from typing_extensions import override
 
 from execsupport.validation import (
@@ -118,8 +119,6 @@ class InitiativeDependency(FieldConstraintsMixin, models.Model):
 
     @override
     def clean(self) -> None:
-        from initiatives.selectors import initiative_dependency_closure
-
         if (
             self.initiative_id
             and self.depends_on_id
@@ -129,6 +128,25 @@ class InitiativeDependency(FieldConstraintsMixin, models.Model):
             raise ValidationError(
                 {"depends_on": "That initiative already depends on this one: a cycle."}
             )
+
+
+def initiative_dependency_closure(*, initiative_id: int) -> set[int]:
+    """Every initiative that ``initiative_id`` depends on, directly or transitively (one query):
+    ``InitiativeDependency.clean`` refuses a dependency that would close a cycle."""
+
+    def make(cte: CTE):
+        base = (
+            InitiativeDependency.objects.filter(initiative_id=initiative_id)
+            .order_by()
+            .values("depends_on_id")
+        )
+        step = cte.join(InitiativeDependency, initiative_id=cte.col.depends_on_id).values(
+            "depends_on_id"
+        )
+        return base.union(step, all=False)
+
+    cte = CTE.recursive(make)
+    return set(with_cte(cte, select=cte).values_list("depends_on_id", flat=True))
 
 
 class Initiative(KeyUniqueIgnoringCase, VersionedModel):

@@ -36,6 +36,7 @@ import time
 import uuid
 from typing import cast
 
+from celery import Task, current_app
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
@@ -140,12 +141,22 @@ def pack_pdf(*, pack: Pack, user, access: Access, base_url: str) -> bytes:
     return html_to_pdf(pack_pdf_html(pack=pack, user=user, access=access), base_url=base_url)
 
 
+# The name ``reviews.tasks.pack_pdf_render`` is registered under: the task calls this module,
+# so this module finds the task by its name in Celery's registry rather than importing it.
+RENDER_TASK = "reviews.pack_pdf_render"
+
+
+def _render_task() -> Task:
+    """The render task (``reviews.tasks.pack_pdf_render``), from the Celery app's registry."""
+    return current_app.tasks[RENDER_TASK]
+
+
 def _enqueue(job_id: int, *, now: dt.datetime) -> None:
     """Mark a pending job sent and send its task after commit (never raising: a broker
     outage leaves it pending for the next request or the sweep)."""
     from metrics.tasks import enqueue_safely
-    from reviews.tasks import pack_pdf_render as task
 
+    task = _render_task()
     PackPdf.objects.filter(pk=job_id, status=PackPdf.Status.PENDING).update(enqueued_at=now)
     transaction.on_commit(lambda: enqueue_safely(task, job_id=job_id), robust=True)
 
@@ -263,8 +274,8 @@ def pack_pdfs_resume(*, now: dt.datetime | None = None) -> dict[str, int]:
     the resend delay, delete PDFs nobody asked for in ``KEEP``. Returns the counts
     ``{"reclaimed", "given_up", "sent", "deleted"}``."""
     from metrics.tasks import enqueue_safely
-    from reviews.tasks import pack_pdf_render as task
 
+    task = _render_task()
     now = now or timezone.now()
     lease = now - dt.timedelta(seconds=settings.REVIEW_PDF_LEASE_SECONDS)
     resend = now - dt.timedelta(seconds=settings.REVIEW_PDF_RESEND_SECONDS)

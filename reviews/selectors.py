@@ -7,6 +7,7 @@ and visibility comes from ``strategy.access`` (already computed for the request)
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -333,6 +334,31 @@ def pack_read(
     )
 
 
+def kpi_states(*, kpi_ids: Iterable[int]) -> dict[str, dict]:
+    """``{kpi id (str): {"value", "as_of", "status", "score"}}`` now: two queries."""
+    from metrics.models import GapScore, Measurement, SubjectType
+
+    ids = list(kpi_ids)
+    states: dict[str, dict] = {
+        str(pk): {"value": None, "as_of": None, "status": None, "score": None} for pk in ids
+    }
+    seen: set[int] = set()
+    for kpi_id, as_of, value in (
+        Measurement.objects.filter(kpi_id__in_ids=ids)
+        .order_by("kpi_id", "-as_of", "-id")
+        .values_list("kpi_id", "as_of", "value")
+    ):
+        if kpi_id in seen:
+            continue
+        seen.add(kpi_id)
+        states[str(kpi_id)].update(value=value, as_of=as_of.isoformat())
+    for subject_id, status, score in GapScore.objects.filter(
+        is_latest=True, subject_type=SubjectType.KPI, subject_id__in_ids=ids
+    ).values_list("subject_id", "status", "score"):
+        states[str(subject_id)].update(status=status, score=score)
+    return states
+
+
 def decisions_with_movement(
     *,
     decisions: list[Decision],
@@ -341,11 +367,9 @@ def decisions_with_movement(
     texts_shown: bool = True,
 ) -> list[dict]:
     """Each decision with the KPIs it concerned that ``access`` may see: value and status then
-    (frozen on the decision) and now (``reviews.services.kpi_states``, one read for all).
+    (frozen on the decision) and now (``kpi_states``, one read for all).
     ``texts_shown`` (``decision_text_shown``): else each decision's ``text`` is None, shown as
     "a decision about a part you cannot see"."""
-    from reviews.services import kpi_states
-
     kpi_ids = {int(pk) for d in decisions for pk in (d.kpis_then or {})}
     if now_states is None:
         now_states = kpi_states(kpi_ids=kpi_ids) if kpi_ids else {}

@@ -26,7 +26,7 @@ from metrics.work import work_action_item_notify, work_action_item_status_notify
 from reviews.freeze import pack_snapshot
 from reviews.models import ActionItem, Decision, Meeting, Pack, Review
 from reviews.overdue import action_items_alerts_sync
-from reviews.selectors import agenda_keys
+from reviews.selectors import agenda_keys, kpi_states
 from strategy.access import (
     Access,
     assignee_changed,
@@ -252,31 +252,6 @@ def decision_record(
     decision.full_clean()
     decision.save()
     return decision
-
-
-def kpi_states(*, kpi_ids: Iterable[int]) -> dict[str, dict]:
-    """``{kpi id (str): {"value", "as_of", "status", "score"}}`` now: two queries."""
-    from metrics.models import GapScore, Measurement, SubjectType
-
-    ids = list(kpi_ids)
-    states: dict[str, dict] = {
-        str(pk): {"value": None, "as_of": None, "status": None, "score": None} for pk in ids
-    }
-    seen: set[int] = set()
-    for kpi_id, as_of, value in (
-        Measurement.objects.filter(kpi_id__in_ids=ids)
-        .order_by("kpi_id", "-as_of", "-id")
-        .values_list("kpi_id", "as_of", "value")
-    ):
-        if kpi_id in seen:
-            continue
-        seen.add(kpi_id)
-        states[str(kpi_id)].update(value=value, as_of=as_of.isoformat())
-    for subject_id, status, score in GapScore.objects.filter(
-        is_latest=True, subject_type=SubjectType.KPI, subject_id__in_ids=ids
-    ).values_list("subject_id", "status", "score"):
-        states[str(subject_id)].update(status=status, score=score)
-    return states
 
 
 def _owner_check(item: ActionItem) -> None:

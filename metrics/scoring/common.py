@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from strategy.parts import derived_neutral, prefixed
 from strategy.quantities import number_text, percent_text
 
 ON_TRACK = "on_track"
@@ -93,7 +94,7 @@ class Result:
     data_quality: dict = field(default_factory=dict)
     components: dict = field(default_factory=dict)
     contributors: list = field(default_factory=list)
-    # The reason as ``strategy.derived`` parts, when it mentions other objects; ``reason`` is
+    # The reason as ``strategy.parts`` parts, when it mentions other objects; ``reason`` is
     # then its neutral form (naming none of them). None: ``reason`` is the whole text.
     reason_parts: Any = None
 
@@ -104,8 +105,6 @@ class Result:
 
     def reason_prefix(self, text: str) -> None:
         """Put ``text`` before the reason, in both forms."""
-        from strategy.derived import derived_neutral, prefixed
-
         if self.reason_parts is None:
             self.reason = text + self.reason
         else:

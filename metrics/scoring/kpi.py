@@ -40,7 +40,7 @@ from metrics.scoring.plan import (
     kpi_planned_value,
 )
 from metrics.scoring.quality import kpi_data_quality
-from strategy.derived import Parts, derived_neutral, part, prefixed
+from strategy.parts import Parts, derived_neutral, part, prefixed
 from strategy.quantities import is_percent_unit, quantity
 
 EPSILON = 1e-9

@@ -36,7 +36,8 @@ import numpy as np
 
 from metrics.scoring.common import Thresholds
 from metrics.scoring.short import mean, median
-from strategy.quantities import count_text, every_days_text, number_text
+from strategy.parts import derived_neutral, part
+from strategy.quantities import count_text, every_days_text, number_text, quantity
 
 
 def _runs(values: list[float]) -> list[int]:
@@ -128,9 +129,6 @@ class ImplausibleValue:
     def reason(self, unit: str = "") -> str:
         """Why, in one sentence, with the KPI's unit: "812 meetings on 2026-07-02 is far
         outside ..."."""
-        from strategy.derived import derived_neutral, part
-        from strategy.quantities import quantity
-
         return derived_neutral(
             part(
                 "{value} on {day} is far outside the recent values of this KPI ({low} to "

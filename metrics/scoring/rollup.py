@@ -9,7 +9,7 @@ stored contributors ("behind because ...").
 
 A part that is another scored subject (``subject_type`` set) is never named in what is stored:
 its label, the reason, the component's detail and the contributor's explanation are
-``strategy.derived`` parts with a reference to it, rendered for each reader.
+``strategy.parts`` parts with a reference to it, rendered for each reader.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from metrics.scoring.common import (
     Thresholds,
     status_for_score,
 )
-from strategy.derived import NOUNS, derived_neutral, items, part, ref
+from strategy.parts import NOUNS, derived_neutral, items, part, ref
 from strategy.quantities import count_text, quantity
 
 MIN_COVERAGE = 0.5
@@ -80,7 +80,7 @@ class Child:
     subject_id: int | None = None
     progress: float | None = None
     expected_progress: float | None = None
-    # ``detail`` as ``strategy.derived`` parts (the part's own reason), when it has them
+    # ``detail`` as ``strategy.parts`` parts (the part's own reason), when it has them
     detail_parts: Any = None
 
     @property
