@@ -13,7 +13,7 @@ help:
 	@echo "make demo   - install, migrate SQLite, load demo data, compute scores, serve on :8000"
 	@echo "make demo-reset - delete the demo data and load it again"
 	@echo "make test   - install (with test tools) and run the whole suite (TEST_WORKERS=auto)"
-	@echo "make lint   - ruff check, ruff format --check and mypy (django-stubs, DRF stubs)"
+	@echo "make lint   - ruff check, ruff format --check, mypy (django-stubs, DRF stubs) and lint-imports (.importlinter)"
 	@echo "make lock   - pin the runtime dependencies with hashes in $(LOCK) (the image installs it)"
 	@echo "make sbom   - CycloneDX SBOM of $(LOCK) in $(SBOM)"
 	@echo "make audit  - pip-audit $(LOCK): fails on a known vulnerability"
@@ -61,6 +61,7 @@ lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-logo
 
 format: install-dev
 	$(BIN)/ruff check --fix .

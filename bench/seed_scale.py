@@ -62,7 +62,7 @@ def main() -> int:
     import django
 
     django.setup()
-    from strategy.demo import demo_counts
+    from demo.builder import demo_counts
 
     counts = demo_counts()
     rows = sum(counts.values())

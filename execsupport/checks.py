@@ -26,10 +26,10 @@ from django.core.checks import CheckMessage, Error, Info, Warning
 from execsupport.envconfig import REDIS_SCHEMES, is_loopback_host
 
 # Published in the README: every demo person of `seed_demo` (outside production) signs in with
-# one of these. Kept here, not in strategy/demo, because the runtime image leaves the demo out
+# one of these. Kept here, not in demo/builder, because the runtime image leaves the demo out
 # and must still recognise them.
 PUBLISHED_DEMO_PASSWORDS: tuple[str, ...] = ("execsupport-demo",)
-# The fixed demo logins (strategy/demo/org.py LOGIN_PERSONAS) and the demo people's e-mail
+# The fixed demo logins (demo/builder/org.py LOGIN_PERSONAS) and the demo people's e-mail
 # domain (every other demo person has an address there).
 DEMO_USERNAMES: tuple[str, ...] = ("office", "leader", "member", "viewer")
 DEMO_EMAIL_DOMAIN = "brightwell.example"

@@ -82,6 +82,8 @@ INSTALLED_APPS = [
     "sheets",
     "surveys",
     "support",
+    # Above every other app (it seeds them all); the runtime image leaves its builder out.
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from initiatives.models import Milestone
 from metrics.models import KPI, Alert, AlertEvent, GapScore, Measurement, SubjectType
+from strategy.derived import subject_url
 
 if TYPE_CHECKING:
     from django.db.models import QuerySet
@@ -91,22 +92,6 @@ def measurement_sparklines(*, kpis: list, points: int = 12) -> None:
         kpi.spark = spark.get(kpi.pk, [])
         kpi.last_value = kpi.spark[-1][1] if kpi.spark else None
         kpi.last_as_of = kpi.spark[-1][0] if kpi.spark else None
-
-
-def subject_url(subject_type: str | None, subject_id: int | None) -> str | None:
-    """The page of a scored subject, without a query (KPIs go through their id redirect)."""
-    if not subject_type or subject_id is None:
-        return None
-    names: dict[str, str] = {
-        SubjectType.KPI: "metrics:kpi-by-id",
-        SubjectType.INITIATIVE: "initiatives:initiative-detail",
-        SubjectType.OBJECTIVE: "strategy:objective-detail",
-    }
-    if subject_type in names:
-        return reverse(names[subject_type], args=[subject_id])
-    if subject_type in (SubjectType.THEME, SubjectType.TEAM):
-        return f"{reverse('strategy:overview')}?{subject_type}={subject_id}"
-    return None
 
 
 def alert_events_visible(

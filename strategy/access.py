@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from django.apps import apps as django_apps
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import EmptyResultSet
 from django.db.models import Lookup, Q, QuerySet
@@ -189,9 +190,7 @@ class Access:
         item by its team and its meeting's review; anything with a team (objectives,
         initiatives, KPIs, milestones and check-ins through their initiative) by that team;
         the rest (themes, strategies) by anyone who sees the plan."""
-        from metrics.models import Alert
-
-        if isinstance(subject, Alert):
+        if isinstance(subject, django_apps.get_model("metrics", "Alert")):
             return self.can_view_alert(subject)
         if hasattr(subject, "scope_team_id") and hasattr(type(subject), "participants"):
             return self.can_view_review(subject)
@@ -257,12 +256,12 @@ class Access:
     def contributed_initiative_ids(self) -> frozenset[int]:
         """Ids of the initiatives this person is a contributor on (one query, cached on this
         object); empty for an anonymous user."""
-        from initiatives.models import Initiative
-
         if self.user_id is None:
             return frozenset()
+        # Through the app registry: the initiatives app imports this module, not the reverse.
+        initiative = django_apps.get_model("initiatives", "Initiative")
         return frozenset(
-            Initiative.contributors.through.objects.filter(user_id=self.user_id).values_list(
+            initiative.contributors.through.objects.filter(user_id=self.user_id).values_list(
                 "initiative_id", flat=True
             )
         )
@@ -525,9 +524,7 @@ class Access:
     def can_comment_on(self, subject) -> bool:
         """Comment on an objective, initiative, KPI or alert: whoever may see it and is more
         than a viewer somewhere (viewers read)."""
-        from metrics.models import Alert
-
-        if isinstance(subject, Alert):
+        if isinstance(subject, django_apps.get_model("metrics", "Alert")):
             visible = self.can_view_alert(subject)
         else:
             visible = self.sees_anything and self.can_view_team(subject.team_id)

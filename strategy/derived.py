@@ -27,6 +27,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from django.apps import apps as django_apps
+from django.db.models import BigIntegerField, CharField, F, Value
+from django.db.models.functions import Cast
+from django.urls import reverse
+
 from strategy.parts import (
     MANY_HIDDEN,
     MANY_NEUTRAL,
@@ -71,6 +76,7 @@ __all__ = [
     "ref",
     "refs_collect",
     "refs_of",
+    "subject_url",
 ]
 
 
@@ -109,8 +115,6 @@ class DerivedNames:
             return self
         for key in missing:
             self._found[key] = None
-        from metrics.selectors import subject_url
-
         for subject_type, subject_id, name, team_id, extra in _labels_query(missing):
             if not self._visible(subject_type, subject_id, team_id):
                 continue
@@ -149,6 +153,23 @@ class DerivedNames:
         return parts_html(parts, self._found.get)
 
 
+def subject_url(subject_type: str | None, subject_id: int | None) -> str | None:
+    """The page of a scored subject (``kpi``, ``initiative``, ``objective``, ``theme``,
+    ``team``), without a query (KPIs go through their id redirect); None for other types."""
+    if not subject_type or subject_id is None:
+        return None
+    names: dict[str, str] = {
+        "kpi": "metrics:kpi-by-id",
+        "initiative": "initiatives:initiative-detail",
+        "objective": "strategy:objective-detail",
+    }
+    if subject_type in names:
+        return reverse(names[subject_type], args=[subject_id])
+    if subject_type in ("theme", "team"):
+        return f"{reverse('strategy:overview')}?{subject_type}={subject_id}"
+    return None
+
+
 def derived_names(*, access: Access, parts: Iterable[Any]) -> DerivedNames:
     """``DerivedNames`` for ``access`` with every reference of ``parts`` resolved (one query)."""
     return DerivedNames(access).want(*parts).resolve()
@@ -167,14 +188,9 @@ def _label(subject_type: str, name: str) -> str:
 def _labels_query(keys: set[Key]) -> list[tuple[str, int, str, int | None, int | None]]:
     """(type, id, name, team id, initiative id of a milestone) of each key that exists: one
     UNION ALL query over the subject tables."""
-    from django.db.models import BigIntegerField, CharField, F, Value
-    from django.db.models.functions import Cast
-
-    from initiatives.models import Initiative, Milestone
-    from metrics.models import KPI
-    from reviews.models import ActionItem
-    from strategy.models import Objective, Strategy, Team, Theme
-
+    # Through the app registry, not imports: the models of every app are read here, and they
+    # all import this module's app (``strategy``), which must not import them back.
+    get = django_apps.get_model
     by_type: dict[str, list[int]] = {}
     for subject_type, subject_id in keys:
         by_type.setdefault(subject_type, []).append(subject_id)
@@ -182,14 +198,19 @@ def _labels_query(keys: set[Key]) -> list[tuple[str, int, str, int | None, int |
     # branches of a UNION as text, which a later bigint branch then cannot match.
     none = Cast(Value(None), output_field=BigIntegerField())
     sources: dict[str, tuple[type[Model], str, Any, Any]] = {
-        "kpi": (KPI, "name", F("team_id"), none),
-        "initiative": (Initiative, "title", F("team_id"), none),
-        "milestone": (Milestone, "title", F("initiative__team_id"), F("initiative_id")),
-        "objective": (Objective, "title", F("team_id"), none),
-        "team": (Team, "name", F("id"), none),
-        "theme": (Theme, "name", none, none),
-        "strategy": (Strategy, "name", none, none),
-        "action": (ActionItem, "title", F("team_id"), none),
+        "kpi": (get("metrics", "KPI"), "name", F("team_id"), none),
+        "initiative": (get("initiatives", "Initiative"), "title", F("team_id"), none),
+        "milestone": (
+            get("initiatives", "Milestone"),
+            "title",
+            F("initiative__team_id"),
+            F("initiative_id"),
+        ),
+        "objective": (get("strategy", "Objective"), "title", F("team_id"), none),
+        "team": (get("strategy", "Team"), "name", F("id"), none),
+        "theme": (get("strategy", "Theme"), "name", none, none),
+        "strategy": (get("strategy", "Strategy"), "name", none, none),
+        "action": (get("reviews", "ActionItem"), "title", F("team_id"), none),
     }
     queries = []
     for subject_type, ids in sorted(by_type.items()):

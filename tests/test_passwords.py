@@ -71,7 +71,7 @@ def test_argon2_first_and_older_hashes_upgraded_at_sign_in(client, db, settings)
 @pytest.mark.parametrize("password", ["execsupport-demo"])
 def test_the_demo_password_is_set_without_the_validators(password, db):
     """seed_demo sets its published password with set_password (no validators): still usable."""
-    from strategy.demo import DEMO_PASSWORD
+    from demo.builder import DEMO_PASSWORD
 
     assert password == DEMO_PASSWORD
     assert _refusals(DEMO_PASSWORD)  # refused for a person choosing it...

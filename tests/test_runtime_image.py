@@ -48,10 +48,10 @@ def test_the_image_leaves_out_tests_benchmarks_docs_tools_and_the_demo_seeder():
     files = [path.as_posix() for path in runtime_files(ROOT)]
     assert "manage.py" in files
     assert "execsupport/settings.py" in files
-    assert "strategy/management/commands/seed_demo.py" in files
+    assert "demo/management/commands/seed_demo.py" in files
     assert any(name.startswith("templates/") for name in files)
     assert any(name.startswith("static/vendor/") for name in files)
-    for left_out in ("tests/", "bench/", "docs/", "tools/", ".ci/", "strategy/demo/", ".git/"):
+    for left_out in ("tests/", "bench/", "docs/", "tools/", ".ci/", "demo/builder/", ".git/"):
         assert not any(name.startswith(left_out) for name in files), left_out
     for secret_or_state in (".env", "db.sqlite3", "README.md", "pyproject.toml"):
         assert secret_or_state not in files

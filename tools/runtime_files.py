@@ -4,7 +4,7 @@ Usage (the Dockerfile's build stage): ``python tools/runtime_files.py /src /app`
 
 The runtime image gets the Django project and its apps, templates and static sources, and
 nothing else: no tests (``tests/``), benchmarks (``bench/``), documentation, build helpers
-(``tools/``), CI files, or the demo seeder (``strategy/demo``; ``seed_demo`` then says the demo
+(``tools/``), CI files, or the demo seeder (``demo/builder``; ``seed_demo`` then says the demo
 is not installed). ``tests/test_runtime_image.py`` builds this tree and runs the app from it.
 """
 
@@ -28,11 +28,12 @@ RUNTIME_ENTRIES = (
     "surveys",
     "assessment",
     "support",
+    "demo",
     "templates",
     "static",
 )
 # Paths below those entries that stay out of the image.
-EXCLUDED = ("strategy/demo",)
+EXCLUDED = ("demo/builder",)
 SKIPPED_NAMES = frozenset({"__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache"})
 SKIPPED_SUFFIXES = (".pyc", ".pyo")
 

@@ -12,6 +12,7 @@ from django.urls import reverse
 from tqdm import tqdm
 
 from activity.history import TRACKED, history_for, history_restore
+from demo.builder.base import BuilderBase
 from initiatives.models import Initiative, Milestone
 from initiatives.services import (
     checkin_create,
@@ -23,7 +24,6 @@ from initiatives.services import (
 from metrics.models import KPI, Webhook
 from metrics.services import kpi_delete, kpi_plan, kpi_save, webhook_delete, webhook_save
 from strategy.access import access_for
-from strategy.demo.base import BuilderBase
 from strategy.models import Membership, Objective, Period, Strategy, Team, Theme
 from strategy.people_services import person_hand_over
 from strategy.services import (

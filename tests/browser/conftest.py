@@ -166,8 +166,8 @@ def demo(transactional_db, settings) -> dict[str, str]:
 
     from django.core.management import call_command
 
-    from strategy.demo import DEMO_PASSWORD, demo_logins
-    from strategy.demo.org import LOGIN_PERSONAS
+    from demo.builder import DEMO_PASSWORD, demo_logins
+    from demo.builder.org import LOGIN_PERSONAS
 
     # The test runner sets DEBUG=false, which seed_demo reads as production (refused).
     settings.DEBUG = True

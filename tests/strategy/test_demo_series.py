@@ -7,7 +7,7 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from strategy.demo.series import JUMP_FACTOR, SeriesPlan, series_dates, series_values
+from demo.builder.series import JUMP_FACTOR, SeriesPlan, series_dates, series_values
 
 FIRST, LAST = dt.date(2025, 6, 10), dt.date(2026, 11, 26)
 

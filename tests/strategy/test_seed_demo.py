@@ -16,6 +16,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection, models
 from django.utils import timezone
 
+from demo.builder import DEMO_PASSWORD
 from initiatives.models import CheckIn, Initiative, InitiativeDependency, Milestone, SpendEntry
 from metrics.models import (
     KPI,
@@ -26,7 +27,6 @@ from metrics.models import (
     TargetRevision,
     TrajectoryPoint,
 )
-from strategy.demo import DEMO_PASSWORD
 from strategy.models import (
     STRATEGY_OFFICE_GROUP,
     Membership,
@@ -435,7 +435,7 @@ def test_a_failure_half_way_leaves_the_database_as_it_was(monkeypatch):
     def explode(self):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("strategy.demo.build._Builder.build_kpis", explode)
+    monkeypatch.setattr("demo.builder.build._Builder.build_kpis", explode)
     with pytest.raises(RuntimeError):
         seed()
     assert not Team.objects.exists()
@@ -462,7 +462,7 @@ def test_bad_options_are_clear_errors(args, message):
 # --- scale -------------------------------------------------------------------------------------
 @pytest.mark.django_db
 def test_scale_two_doubles_the_organisation():
-    from strategy.demo import kpis, org, work
+    from demo.builder import kpis, org, work
 
     seed("--scale=2")
     # The scale-1 organisation is the catalog (the shape test shows it); scale 2 adds a
@@ -484,7 +484,7 @@ def test_scale_two_doubles_the_organisation():
 @pytest.mark.django_db
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is PostgreSQL's fast path")
 def test_copy_and_bulk_create_write_the_same_measurements(monkeypatch):
-    from strategy.demo.build_measures import MeasureBuilder
+    from demo.builder.build_measures import MeasureBuilder
 
     copied = []
     copy = MeasureBuilder.copy_measurements

@@ -9,8 +9,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError
 
+from demo.builder import DEMO_PASSWORD, org
 from execsupport import checks
-from strategy.demo import DEMO_PASSWORD, org
 from strategy.models import Objective
 from tests.strategy.test_seed_demo import seed
 

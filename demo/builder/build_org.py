@@ -7,9 +7,9 @@ from decimal import Decimal
 
 from django.contrib.auth.models import Group
 
-from strategy.demo import org
-from strategy.demo.base import BuilderBase, User, add_months, slugify_ascii
-from strategy.demo.names import FIRST_NAMES, LAST_NAMES
+from demo.builder import org
+from demo.builder.base import BuilderBase, User, add_months, slugify_ascii
+from demo.builder.names import FIRST_NAMES, LAST_NAMES
 from strategy.models import (
     STRATEGY_OFFICE_GROUP,
     Membership,

@@ -7,15 +7,15 @@ inserts and ``reset`` checks for and deletes existing organisation data.
 
 from __future__ import annotations
 
-from strategy.demo.build import (
+from demo.builder.build import (
     DemoSummary,
     demo_counts,
     demo_logins,
     demo_random_passwords,
     demo_seed,
 )
-from strategy.demo.org import DEMO_PASSWORD
-from strategy.demo.reset import (
+from demo.builder.org import DEMO_PASSWORD
+from demo.builder.reset import (
     demo_existing_data,
     demo_foreign_logins,
     demo_reset,

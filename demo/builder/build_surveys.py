@@ -1,7 +1,7 @@
 """The demo's pulse surveys: an execution-pulse survey and a capability-check survey (the one
 template that asks "I am building the skills our strategy needs from me", which the support
 plan's talent measure tracks), each with two closed rounds sent to every team of the company:
-the first closed before the support plan's first assessment (``strategy.demo.support_plan``,
+the first closed before the support plan's first assessment (``demo.builder.support_plan``,
 70 days ago), the second a week ago; each answered by most of each team (colleagues are added so that teams reach
 the anonymity threshold), except Finance, which stays below it (its two answers wait in the
 pool and are never shown).
@@ -17,9 +17,9 @@ import datetime as dt
 import random
 import uuid
 
-from strategy.demo import org
-from strategy.demo.base import BuilderBase, User
-from strategy.demo.names import FIRST_NAMES, LAST_NAMES
+from demo.builder import org
+from demo.builder.base import BuilderBase, User
+from demo.builder.names import FIRST_NAMES, LAST_NAMES
 from strategy.models import Membership
 from surveys.catalogue import FREE_TEXT_CODE, FREE_TEXT_PROMPT, STANDARD_ITEMS, TEMPLATES
 from surveys.models import (
@@ -78,7 +78,7 @@ COMMENTS = (
 
 
 class SurveyBuilder(BuilderBase):
-    """Mixin of the demo builder (``strategy.demo.build._Builder``)."""
+    """Mixin of the demo builder (``demo.builder.build._Builder``)."""
 
     def build_surveys(self) -> None:
         """Fill the company copy's teams up to ``TEAM_SIZES`` with members who never sign in, then

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from demo.builder import texts, work
+from demo.builder.base import BuilderBase, OrgCopy, add_months, day_label
 from initiatives.models import CheckIn, Initiative, InitiativeDependency, Milestone, SpendEntry
-from strategy.demo import texts, work
-from strategy.demo.base import BuilderBase, OrgCopy, add_months, day_label
 from strategy.models import history_m2m_record
 
 PROFILE_PACE = {

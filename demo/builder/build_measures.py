@@ -11,11 +11,11 @@ import numpy as np
 from django.db import connection
 from django.utils import timezone
 
+from demo.builder import kpis as kpi_catalog
+from demo.builder.base import BuilderBase, OrgCopy, add_months
+from demo.builder.series import SeriesPlan, series_dates, series_values
 from metrics.models import KPI, Measurement, TargetRevision, TrajectoryPoint
 from metrics.services import kpi_plan
-from strategy.demo import kpis as kpi_catalog
-from strategy.demo.base import BuilderBase, OrgCopy, add_months
-from strategy.demo.series import SeriesPlan, series_dates, series_values
 
 MEASUREMENT_BATCH = 5000
 COPY_CHUNK = 50_000

@@ -5,7 +5,7 @@ The whole run (reset included) is one transaction: an error leaves the database 
 With ``DEBUG=false`` (production) it refuses unless ``--allow-production`` is given; then the
 demo logins get random passwords, printed once, and every other demo person an unusable one:
 the published demo password never reaches a production database. The runtime image leaves the
-``strategy.demo`` package out; there the command says so instead of failing on the import.
+``demo.builder`` package out; there the command says so instead of failing on the import.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from django.utils import timezone
 from typing_extensions import override
 
 try:
-    from strategy.demo import (
+    from demo.builder import (
         DEMO_PASSWORD,
         DemoSummary,
         demo_existing_data,
@@ -33,7 +33,7 @@ try:
         describe_counts,
     )
 except ModuleNotFoundError as exc:  # the runtime image (Dockerfile) leaves the demo out
-    if exc.name != "strategy.demo":
+    if exc.name != "demo.builder":
         raise
     DEMO_MISSING = True
 else:
@@ -48,7 +48,7 @@ def _date(value: str) -> dt.date:
 
 
 class Command(BaseCommand):
-    """``seed_demo``: build the demo organisation (``strategy.demo``), optionally after a reset,
+    """``seed_demo``: build the demo organisation (``demo.builder``), optionally after a reset,
     then its score history and today's scores; see the module's docstring for production."""
 
     help = (
@@ -108,7 +108,7 @@ class Command(BaseCommand):
         if DEMO_MISSING:
             raise CommandError(
                 "The demo organisation is not part of this installation (the runtime image "
-                "leaves strategy/demo out). Seed a demo from a source checkout."
+                "leaves demo/builder out). Seed a demo from a source checkout."
             )
         production = not settings.DEBUG
         if production and not options["allow_production"]:
@@ -172,7 +172,7 @@ class Command(BaseCommand):
 
     def support_plan(self, *, today: dt.date) -> None:
         """The execution-support loop (after the scores: its first assessment freezes them)."""
-        from strategy.demo.support_plan import support_demo_seed
+        from demo.builder.support_plan import support_demo_seed
 
         made = support_demo_seed(today=today)
         if made:
@@ -185,12 +185,12 @@ class Command(BaseCommand):
     def compute_scores(self, *, today: dt.date, weeks: int) -> None:
         """The weeks of history, then the same full recompute as ``recompute_gaps``, as of the
         demo's ``--today``."""
-        from metrics.engine import full_recompute, history_recompute
-        from strategy.demo.reviews import (
+        from demo.builder.reviews import (
             demo_reviews_create,
             demo_reviews_day,
             demo_reviews_finish,
         )
+        from metrics.engine import full_recompute, history_recompute
 
         started = time.perf_counter()
         meetings = demo_reviews_create(today=today, weeks=weeks)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.db import connection, models, transaction
 
+from demo.builder import org
 from initiatives.models import CheckIn, Initiative, InitiativeDependency, Milestone, SpendEntry
 from metrics.models import (
     KPI,
@@ -21,7 +22,6 @@ from metrics.models import (
     TargetRevision,
     TrajectoryPoint,
 )
-from strategy.demo import org
 from strategy.models import Membership, Objective, Period, Strategy, Team, Theme
 
 ORGANISATION_MODELS: tuple[type[models.Model], ...] = (

@@ -21,16 +21,16 @@ from dataclasses import dataclass
 from django.db import transaction
 from tqdm import tqdm
 
+from demo.builder import org
+from demo.builder.base import User
+from demo.builder.build_assessments import AssessmentBuilder
+from demo.builder.build_measures import MeasureBuilder
+from demo.builder.build_org import OrgBuilder
+from demo.builder.build_surveys import SurveyBuilder
+from demo.builder.build_work import WorkBuilder
 from initiatives.models import CheckIn, Initiative, InitiativeDependency, Milestone, SpendEntry
 from metrics.models import KPI, Measurement, SubjectType, TargetRevision, TrajectoryPoint
 from metrics.services import subjects_mark_dirty
-from strategy.demo import org
-from strategy.demo.base import User
-from strategy.demo.build_assessments import AssessmentBuilder
-from strategy.demo.build_measures import MeasureBuilder
-from strategy.demo.build_org import OrgBuilder
-from strategy.demo.build_surveys import SurveyBuilder
-from strategy.demo.build_work import WorkBuilder
 from strategy.models import Membership, Objective, Period, Strategy, Team, Theme
 
 

@@ -14,11 +14,11 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 from tqdm import tqdm
 
+from demo.builder import org
+from demo.builder.names import UNIT_NAMES
+from demo.builder.series import SeriesPlan
 from initiatives.models import Initiative
 from metrics.models import KPI
-from strategy.demo import org
-from strategy.demo.names import UNIT_NAMES
-from strategy.demo.series import SeriesPlan
 from strategy.keys import keys_fill
 from strategy.models import Objective, Strategy, Team, history_m2m_record
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from strategy.demo.base import BuilderBase
+from demo.builder.base import BuilderBase
 
 # (days before today, scores in Capability order, a note per capability)
 ASSESSMENTS = (
@@ -21,7 +21,7 @@ class AssessmentBuilder(BuilderBase):
         """Two organisation-level capability assessments of the strategy (98 and 7 days ago,
         ``ASSESSMENTS``) by the first superuser (None without one)."""
         from assessment.models import CAPABILITIES, CapabilityAssessment
-        from strategy.demo.base import User
+        from demo.builder.base import User
 
         assessor = User.objects.filter(is_superuser=True).order_by("id").first()
         CapabilityAssessment.objects.bulk_create(
