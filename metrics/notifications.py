@@ -38,6 +38,7 @@ from execsupport.outbound import OutboundRefused, outbound_post, outbound_target
 from metrics.explain import alerts_render
 from metrics.models import ALERT_EVENTS, Alert, Delivery, OutboxMessage, Webhook, WebhookDelivery
 from metrics.preferences import preferences_for
+from metrics.queue import OUTBOX_SEND, WEBHOOK_DELIVER, enqueue
 from metrics.selectors import alert_subject_paths
 from metrics.webhook_formats import webhook_request
 from strategy.access import Access, accesses_for
@@ -203,8 +204,6 @@ def alerts_notify(*, alert_ids: list[int], now: datetime | None = None) -> dict:
     see the alert's team gets no e-mail about it (its team's leaders still see it in the
     inbox), and a webhook receives only what its owner may see within its team scope, its
     texts rendered for its owner."""
-    from metrics.tasks import enqueue_safely, webhook_deliver
-
     now = now or timezone.now()
     alerts = alerts_claim(alert_ids=alert_ids, now=now)
     if not alerts:
@@ -285,7 +284,7 @@ def alerts_notify(*, alert_ids: list[int], now: datetime | None = None) -> dict:
             )
         )
     for delivery in deliveries:
-        enqueue_safely(webhook_deliver, delivery_id=delivery.id)
+        enqueue(WEBHOOK_DELIVER, delivery_id=delivery.id)
     return {
         "alerts": len(alerts),
         "emails": len(queued),
@@ -362,8 +361,6 @@ def outbox_email_queue(
     ``event``, ``dedupe_key``, ``subject_type``/``subject_id``, ``link``, ``parts``: what it
     tells of (``metrics.preferences.notification_send``; a ``dedupe_key`` is unique per
     person; ``parts``: the derived parts its title and text were rendered from)."""
-    from metrics.tasks import enqueue_safely, outbox_send
-
     row = OutboxMessage.objects.create(
         channel=OutboxMessage.Channel.EMAIL,
         kind=kind,
@@ -382,7 +379,7 @@ def outbox_email_queue(
         parts=parts or {},
         created_at=now or timezone.now(),
     )
-    transaction.on_commit(lambda: enqueue_safely(outbox_send, message_id=row.id), robust=True)
+    transaction.on_commit(lambda: enqueue(OUTBOX_SEND, message_id=row.id), robust=True)
     return row
 
 

@@ -28,6 +28,14 @@ from metrics.models import (
     Measurement,
     SubjectType,
 )
+from metrics.queue import (
+    ALERTS_NOTIFY,
+    GAPS_RECOMPUTE_SUBJECTS,
+    GAPS_RUNS_RESUME,
+    OUTBOX_SEND,
+    WEBHOOK_DELIVER,
+    enqueue,
+)
 from metrics.scoring.initiative import checkin_silence
 from metrics.scoring.quality import kpi_is_stale
 
@@ -78,10 +86,8 @@ def _finish(
         outcomes=outcomes, latest=latest, today=today, now=now
     )
     if notify and stats.alerts_opened:
-        from metrics.tasks import alerts_notify, enqueue_safely
-
         ids = stats.alerts_opened
-        transaction.on_commit(lambda: enqueue_safely(alerts_notify, alert_ids=ids))
+        transaction.on_commit(lambda: enqueue(ALERTS_NOTIFY, alert_ids=ids))
     return stats
 
 
@@ -211,9 +217,7 @@ def rollups_all_recompute(*, today: date, now: datetime, notify: bool = True) ->
             ).values_list("id", flat=True)
         )
         if opened:
-            from metrics.tasks import alerts_notify, enqueue_safely
-
-            transaction.on_commit(lambda: enqueue_safely(alerts_notify, alert_ids=opened))
+            transaction.on_commit(lambda: enqueue(ALERTS_NOTIFY, alert_ids=opened))
     # Everything is fresh as of ``now``: marks older than the run are done.
     DirtySubject.objects.filter(marked_at__lte=now).delete()
     stats.seconds = time.perf_counter() - started
@@ -474,23 +478,19 @@ def sweep(*, today: date | None = None, now: datetime | None = None) -> dict:
     and outbox messages;
     resolve alerts of deleted subjects; resume full recompute runs a dead worker left
     (``metrics.engine.runs.runs_resume``)."""
-    from metrics.tasks import enqueue_safely, gaps_recompute_subjects, webhook_deliver
-
     today = today or timezone.localdate()
     now = now or timezone.now()
     enqueued = 0
     dirty = dirty_batches(now=now)
     for subjects, marked_at in dirty:
-        enqueued += enqueue_safely(
-            gaps_recompute_subjects,
+        enqueued += enqueue(
+            GAPS_RECOMPUTE_SUBJECTS,
             subjects=[list(s) for s in subjects],
             marked_at=marked_at.isoformat(),
         )
     candidates = sweep_candidates(today=today, now=now)
     for part in chunks(list(range(len(candidates))), settings.GAP_CHUNK_SIZE):
-        enqueued += enqueue_safely(
-            gaps_recompute_subjects, subjects=[list(candidates[i]) for i in part]
-        )
+        enqueued += enqueue(GAPS_RECOMPUTE_SUBJECTS, subjects=[list(candidates[i]) for i in part])
     from metrics.models import WebhookDelivery
 
     stuck = list(
@@ -502,26 +502,22 @@ def sweep(*, today: date | None = None, now: datetime | None = None) -> dict:
         .values_list("id", flat=True)
     )
     for delivery_id in stuck:
-        enqueue_safely(webhook_deliver, delivery_id=delivery_id)
+        enqueue(WEBHOOK_DELIVER, delivery_id=delivery_id)
     from metrics.notifications import outbox_stuck
-    from metrics.tasks import outbox_send
 
     outbox = outbox_stuck(now=now)
     for message_id in outbox:
-        enqueue_safely(outbox_send, message_id=message_id)
+        enqueue(OUTBOX_SEND, message_id=message_id)
     from metrics.engine.runs import runs_resume, runs_unfinished
-    from metrics.tasks import gaps_runs_resume
 
     runs = runs_resume(now=now)
     if runs_unfinished():
         # A worker that died just before this sweep still looks alive (its heartbeat is
         # recent): look again once its lease has run out rather than a whole sweep later.
-        enqueue_safely(gaps_runs_resume, countdown=settings.GAP_CHUNK_LEASE_SECONDS + 1)
+        enqueue(GAPS_RUNS_RESUME, countdown=settings.GAP_CHUNK_LEASE_SECONDS + 1)
     woken = alerts_wake(now=now)
     if woken:
-        from metrics.tasks import alerts_notify
-
-        transaction.on_commit(lambda: enqueue_safely(alerts_notify, alert_ids=woken))
+        transaction.on_commit(lambda: enqueue(ALERTS_NOTIFY, alert_ids=woken))
     result = {
         "orphan_alerts_resolved": alerts_resolve_orphans(now=now),
         "alerts_woken": len(woken),
