@@ -126,7 +126,7 @@ def outbox_send(self, message_id: int) -> str:
     """One attempt to send an outbox row; on failure, retried later by a new message (and,
     if that is lost, by the sweep)."""
     from metrics.models import OutboxMessage
-    from metrics.notifications import outbox_attempt, outbox_backoff
+    from metrics.outbox import outbox_attempt, outbox_backoff
 
     outcome = outbox_attempt(message_id=message_id)
     if outcome != "retry":

@@ -298,7 +298,7 @@ class PdfNotReady(RuntimeError):
 
 
 def pack_pdf_attachment(row) -> list[tuple[str, bytes, str]]:
-    """The attachment of a pack e-mail (``metrics.notifications.OUTBOX_ATTACHMENTS``): the
+    """The attachment of a pack e-mail (``metrics.outbox.OUTBOX_ATTACHMENTS``): the
     stored PDF of the pack of ``row.subject_id`` for ``row.recipient``'s access when it is
     sent (``pack_pdf_request``: started or reused, never laid out here). Nothing when the pack
     was deleted, the recipient is gone or may no longer see it, or the PDF is not ready at

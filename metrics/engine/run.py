@@ -503,7 +503,7 @@ def sweep(*, today: date | None = None, now: datetime | None = None) -> dict:
     )
     for delivery_id in stuck:
         enqueue(WEBHOOK_DELIVER, delivery_id=delivery_id)
-    from metrics.notifications import outbox_stuck
+    from metrics.outbox import outbox_stuck
 
     outbox = outbox_stuck(now=now)
     for message_id in outbox:
