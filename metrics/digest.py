@@ -31,7 +31,7 @@ from django.utils import timezone
 
 from metrics.explain import alerts_render
 from metrics.models import Alert, OutboxMessage
-from metrics.notifications import outbox_email_queue
+from metrics.outbox import outbox_email_queue
 from metrics.preferences import subject_visible
 from strategy.access import Access, accesses_for
 from strategy.derived import derived_names

@@ -5,7 +5,7 @@ one signed JSON POST per webhook per batch, each delivery logged and retried wit
 ``notify_claimed_at``; an alert already claimed (by a concurrent run, or within
 ``GAP_ALERT_RENOTIFY_HOURS`` before it reopened) is not notified again.
 
-E-mails go through the outbox (``OutboxMessage``): one row per message, written with the
+E-mails go through the outbox (``metrics.outbox``): one row per message, written with the
 claim, sent by ``metrics.tasks.outbox_send`` with retries; the sweep re-sends what is stuck.
 Each owner's preferences (``metrics.preferences``) say per severity whether an alert is told at
 once, held for the daily digest, or not e-mailed at all. The noise budget
@@ -18,53 +18,43 @@ a webhook delivery was accepted).
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 import logging
 from collections import defaultdict
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import urllib3
 from django.conf import settings
-from django.core.mail import EmailMessage, EmailMultiAlternatives, get_connection
-from django.db import transaction
+from django.core.mail import EmailMessage
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
 from execsupport.outbound import OutboundRefused, outbound_post, outbound_target
 from metrics.explain import alerts_render
+from metrics.links import site_link as site_link
 from metrics.models import ALERT_EVENTS, Alert, Delivery, OutboxMessage, Webhook, WebhookDelivery
+
+# The outbox and the webhook signing live in their own modules (``metrics.outbox``,
+# ``metrics.webhook_formats``); their names stay importable from here.
+from metrics.outbox import OUTBOX_ATTACHMENTS as OUTBOX_ATTACHMENTS
+from metrics.outbox import outbox_attempt as outbox_attempt
+from metrics.outbox import outbox_backoff as outbox_backoff
+from metrics.outbox import outbox_email_queue, outbox_hold
+from metrics.outbox import outbox_stuck as outbox_stuck
 from metrics.preferences import preferences_for
+from metrics.queue import WEBHOOK_DELIVER, enqueue
 from metrics.selectors import alert_subject_paths
+from metrics.webhook_formats import SIGNATURE_HEADER as SIGNATURE_HEADER
+from metrics.webhook_formats import webhook_body as webhook_body
 from metrics.webhook_formats import webhook_request
+from metrics.webhook_formats import webhook_signature as webhook_signature
 from strategy.access import Access, accesses_for
 from strategy.derived import derived_neutral
 from strategy.selectors import team_subtree_ids
 
 logger = logging.getLogger("metrics.notifications")
 
-SIGNATURE_HEADER = "X-ExecSupport-Signature"
 EVENT = "alerts.opened"
-
-
-def webhook_signature(*, secret: str, body: bytes) -> str:
-    """``sha256=<hex HMAC-SHA256 of the raw body>``; receivers compare it in constant time."""
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-
-
-def webhook_body(payload: dict) -> bytes:
-    """The payload as compact JSON with sorted keys: the bytes sent and signed."""
-    return json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
-
-
-def site_link(path: str) -> str:
-    """The absolute URL of one of the app's pages (``SITE_URL`` + ``path``) for messages read
-    outside the app (e-mails, webhooks). Never the Django admin: the people told are rarely
-    superusers."""
-    return settings.SITE_URL.rstrip("/") + path
 
 
 def alert_url(alert: Alert) -> str:
@@ -203,8 +193,6 @@ def alerts_notify(*, alert_ids: list[int], now: datetime | None = None) -> dict:
     see the alert's team gets no e-mail about it (its team's leaders still see it in the
     inbox), and a webhook receives only what its owner may see within its team scope, its
     texts rendered for its owner."""
-    from metrics.tasks import enqueue_safely, webhook_deliver
-
     now = now or timezone.now()
     alerts = alerts_claim(alert_ids=alert_ids, now=now)
     if not alerts:
@@ -285,7 +273,7 @@ def alerts_notify(*, alert_ids: list[int], now: datetime | None = None) -> dict:
             )
         )
     for delivery in deliveries:
-        enqueue_safely(webhook_deliver, delivery_id=delivery.id)
+        enqueue(WEBHOOK_DELIVER, delivery_id=delivery.id)
     return {
         "alerts": len(alerts),
         "emails": len(queued),
@@ -315,161 +303,6 @@ def immediate_budgets(*, owner_ids: list[int], now: datetime) -> dict[int, int]:
         ).values_list("recipient_id", "alert_ids"):
             told[recipient_id] += len(alert_ids or [])
     return {owner_id: max(0, limit - told[owner_id]) for owner_id in owner_ids}
-
-
-def outbox_hold(*, recipient, alert_ids: list[int], now: datetime) -> OutboxMessage:
-    """Record alerts held back by the noise budget: a ``held`` outbox row (never sent itself)
-    that the next daily digest (``metrics.digest.digests_build``) lists and marks digested."""
-    return OutboxMessage.objects.create(
-        channel=OutboxMessage.Channel.EMAIL,
-        kind=OutboxMessage.Kind.HELD,
-        status=OutboxMessage.Status.HELD,
-        recipient=recipient,
-        to_address=recipient.email,
-        subject=f"{len(alert_ids)} alert(s) for the daily digest",
-        body="",
-        alert_ids=sorted(alert_ids),
-        created_at=now,
-    )
-
-
-# Attachments made when an outbox row is sent (so for its recipient's access at that time),
-# by the row's ``subject_type``: ``builder(row) -> [(filename, bytes, mimetype), ...]``. Apps
-# register theirs in ``AppConfig.ready`` (reviews: a pack as a PDF), so this module imports
-# none of them. A builder that raises fails the attempt like a refused send: retried later.
-OUTBOX_ATTACHMENTS: dict[str, Callable[[OutboxMessage], list[tuple[str, bytes, str]]]] = {}
-
-
-def outbox_email_queue(
-    *,
-    recipient,
-    message: EmailMessage,
-    alert_ids: list[int],
-    now: datetime | None = None,
-    kind: str = OutboxMessage.Kind.IMMEDIATE,
-    html_body: str = "",
-    digest_date=None,
-    event: str = "",
-    dedupe_key: str = "",
-    subject_type: str = "",
-    subject_id: int | None = None,
-    link: str = "",
-    parts: dict | None = None,
-) -> OutboxMessage:
-    """Write one e-mail to the outbox (in the caller's transaction) and send it after commit
-    (``metrics.tasks.outbox_send``); a lost task leaves the row pending for the sweep.
-    ``html_body``: an HTML alternative; ``kind``/``digest_date``: a daily digest's;
-    ``event``, ``dedupe_key``, ``subject_type``/``subject_id``, ``link``, ``parts``: what it
-    tells of (``metrics.preferences.notification_send``; a ``dedupe_key`` is unique per
-    person; ``parts``: the derived parts its title and text were rendered from)."""
-    from metrics.tasks import enqueue_safely, outbox_send
-
-    row = OutboxMessage.objects.create(
-        channel=OutboxMessage.Channel.EMAIL,
-        kind=kind,
-        recipient=recipient,
-        to_address=message.to[0],
-        subject=message.subject[:200],
-        body=str(message.body),
-        html_body=html_body,
-        alert_ids=sorted(alert_ids),
-        digest_date=digest_date,
-        event=event,
-        dedupe_key=dedupe_key,
-        subject_type=subject_type,
-        subject_id=subject_id,
-        link=link,
-        parts=parts or {},
-        created_at=now or timezone.now(),
-    )
-    transaction.on_commit(lambda: enqueue_safely(outbox_send, message_id=row.id), robust=True)
-    return row
-
-
-def outbox_attempt(*, message_id: int, now: datetime | None = None) -> str:
-    """One attempt to send an outbox row: "sent", "retry", "failed" or "nothing to do" (sent,
-    failed for good, deleted, or being sent by another worker right now).
-
-    The row is leased first (a guarded update of ``claimed_at``), so two workers never send it
-    at once. Sent: the row is marked sent and its alerts get ``notified_at``. Not sent: the
-    attempt and its error are recorded; after ``GAP_OUTBOX_MAX_ATTEMPTS`` the row fails."""
-    now = now or timezone.now()
-    lease = now - timedelta(seconds=settings.GAP_OUTBOX_LEASE_SECONDS)
-    claimed = (
-        OutboxMessage.objects.filter(id=message_id, status=OutboxMessage.Status.PENDING)
-        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=lease))
-        .update(claimed_at=now)
-    )
-    if not claimed:
-        return "nothing to do"
-    row = OutboxMessage.objects.get(id=message_id)
-    email = EmailMultiAlternatives(
-        subject=row.subject,
-        body=row.body,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[row.to_address],
-    )
-    if row.html_body:
-        email.attach_alternative(row.html_body, "text/html")
-    error = ""
-    try:
-        attach = OUTBOX_ATTACHMENTS.get(row.subject_type) if row.subject_type else None
-        for filename, content, mimetype in attach(row) if attach else ():
-            email.attach(filename, content, mimetype)
-        sent = get_connection().send_messages([email]) or 0
-    except Exception as exc:
-        logger.warning("Outbox message %s not sent: %s", row.id, exc)
-        sent, error = 0, f"{type(exc).__name__}: {exc}"[:2000]
-    row.attempts += 1
-    row.last_attempt_at = now
-    row.claimed_at = None
-    if sent:
-        row.status, row.sent_at, row.last_error = OutboxMessage.Status.SENT, now, ""
-        # An objective's root alert lists its causes: a message about it is about them too.
-        Alert.objects.filter(
-            Q(id__in=row.alert_ids) | Q(root_id__in=row.alert_ids, status__in=Alert.ACTIVE_STATUSES)
-        ).update(notified_at=now)
-    else:
-        row.last_error = error or "The e-mail backend sent nothing."
-        if row.attempts >= settings.GAP_OUTBOX_MAX_ATTEMPTS:
-            row.status = OutboxMessage.Status.FAILED
-    row.save(
-        update_fields=[
-            "attempts",
-            "last_attempt_at",
-            "claimed_at",
-            "status",
-            "sent_at",
-            "last_error",
-        ]
-    )
-    if sent:
-        return "sent"
-    return "failed" if row.status == OutboxMessage.Status.FAILED else "retry"
-
-
-def outbox_backoff(*, attempts: int) -> int:
-    """Seconds before the next attempt of an outbox row: exponential, capped like webhooks."""
-    cap = min(3000, settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("visibility_timeout", 3600) - 60)
-    return int(min(cap, settings.GAP_OUTBOX_BACKOFF_SECONDS * 2 ** max(0, attempts - 1)))
-
-
-def outbox_stuck(*, now: datetime) -> list[int]:
-    """Pending outbox rows nobody is sending: never tried for a minute or more, or last tried
-    longer ago than their backoff allows (the sweep re-enqueues them)."""
-    rows = OutboxMessage.objects.filter(status=OutboxMessage.Status.PENDING).filter(
-        Q(claimed_at__isnull=True)
-        | Q(claimed_at__lt=now - timedelta(seconds=settings.GAP_OUTBOX_LEASE_SECONDS))
-    )
-    stuck = []
-    for row_id, attempts, created_at, last in rows.values_list(
-        "id", "attempts", "created_at", "last_attempt_at"
-    ):
-        since = last or created_at
-        wait = outbox_backoff(attempts=attempts) if last else 60
-        if since <= now - timedelta(seconds=wait):
-            stuck.append(row_id)
-    return stuck
 
 
 def delivery_rescope(*, delivery: WebhookDelivery) -> bool:

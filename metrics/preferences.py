@@ -4,7 +4,7 @@
 reminders): it honours the person's preference for that kind of event (at once, in the daily
 digest, or off), refuses subjects the person may not see (``strategy.access``), writes at most
 one message per person and ``dedupe_key``, and goes through the outbox
-(``metrics.notifications.outbox_email_queue``), so a broken SMTP server delays a message but
+(``metrics.outbox.outbox_email_queue``), so a broken SMTP server delays a message but
 never loses it. Alerts keep their own batching (``metrics.notifications.alerts_notify``) and ask
 the same preferences (``NotificationPreferences.delivery_for``).
 """
@@ -28,6 +28,7 @@ from metrics.models import (
     NotificationPreferences,
     OutboxMessage,
 )
+from metrics.outbox import outbox_email_queue
 from strategy.access import Access, access_for
 from strategy.derived import Parts, derived_names
 
@@ -171,8 +172,6 @@ def notification_send(
                     body=text,
                     **fields,
                 )
-            from metrics.notifications import outbox_email_queue
-
             context = {
                 "name": recipient.get_full_name() or recipient.get_username(),
                 "title": title,

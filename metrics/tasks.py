@@ -7,14 +7,15 @@ a killed worker's task is delivered again.
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime
 
 from celery import shared_task
-from celery.exceptions import Retry
 from django.db import InterfaceError, OperationalError
 
-logger = logging.getLogger("metrics.tasks")
+from metrics import queue
+
+# Callers outside the app (reviews, the recompute command) send their tasks with it from here.
+from metrics.queue import enqueue_safely as enqueue_safely
 
 RETRYING = {
     "acks_late": True,
@@ -26,29 +27,7 @@ RETRYING = {
 }
 
 
-def enqueue_safely(task, *, countdown: float | None = None, **kwargs) -> bool:
-    """Send a task with these keyword arguments; never raise. A broker outage fails fast
-    (short timeouts, no publish retry, no result store) and is logged: the dirty marks and
-    recompute runs in the database make the sweep catch up later."""
-    try:
-        task.apply_async(kwargs=kwargs, countdown=countdown)
-        return True
-    except Retry:
-        # Eager mode ran the task inline and it asked to be retried: its own log row (e.g. a
-        # pending webhook delivery) is picked up again by the sweep.
-        logger.info("%s ran eagerly and will be retried by the sweep.", task.name)
-        return True
-    except Exception as exc:
-        logger.warning(
-            "Could not enqueue %s (%s: %s); the sweep will catch up.",
-            task.name,
-            type(exc).__name__,
-            exc,
-        )
-        return False
-
-
-@shared_task(name="metrics.gaps_recompute_subjects", **RETRYING)
+@shared_task(name=queue.GAPS_RECOMPUTE_SUBJECTS, **RETRYING)
 def gaps_recompute_subjects(subjects: list, marked_at: str | None = None) -> dict:
     """Recompute changed subjects and their ancestors; clear their dirty marks."""
     from metrics.engine import subjects_recompute
@@ -60,7 +39,7 @@ def gaps_recompute_subjects(subjects: list, marked_at: str | None = None) -> dic
     return stats.as_dict()
 
 
-@shared_task(name="metrics.gaps_recompute_all", **RETRYING)
+@shared_task(name=queue.GAPS_RECOMPUTE_ALL, **RETRYING)
 def gaps_recompute_all() -> dict:
     """Nightly: plan a recorded run (``metrics.engine.runs``) whose KPI chunks run in
     parallel, then its initiative chunks, then the rollup, then one notification batch; each
@@ -76,7 +55,7 @@ def gaps_recompute_all() -> dict:
     return {"run": run.pk, "stages": list(stages), "chunks": run.chunks.count()}
 
 
-@shared_task(name="metrics.gaps_run_chunk", **RETRYING)
+@shared_task(name=queue.GAPS_RUN_CHUNK, **RETRYING)
 def gaps_run_chunk(chunk_id: int) -> str:
     """One chunk of a recorded full recompute; a chunk that is not pending is left alone."""
     from metrics.engine.runs import chunk_execute
@@ -84,7 +63,7 @@ def gaps_run_chunk(chunk_id: int) -> str:
     return chunk_execute(chunk_id=chunk_id)
 
 
-@shared_task(name="metrics.gaps_runs_resume", **RETRYING)
+@shared_task(name=queue.GAPS_RUNS_RESUME, **RETRYING)
 def gaps_runs_resume() -> dict:
     """Resume what dead workers left of unfinished recompute runs (the sweep's follow-up)."""
     from metrics.engine.runs import runs_resume
@@ -92,7 +71,7 @@ def gaps_runs_resume() -> dict:
     return runs_resume()
 
 
-@shared_task(name="metrics.gaps_sweep", **RETRYING)
+@shared_task(name=queue.GAPS_SWEEP, **RETRYING)
 def gaps_sweep() -> dict:
     """Celery: the periodic sweep (``metrics.engine.sweep``): re-enqueue what is dirty or changed
     by time alone, re-send what is stuck; returns its counts."""
@@ -101,7 +80,7 @@ def gaps_sweep() -> dict:
     return sweep()
 
 
-@shared_task(name="metrics.alerts_notify", **RETRYING)
+@shared_task(name=queue.ALERTS_NOTIFY, **RETRYING)
 def alerts_notify(alert_ids: list[int]) -> dict:
     """Celery: email the owners of the new alerts and queue their webhook deliveries
     (``metrics.notifications.alerts_notify``)."""
@@ -112,7 +91,7 @@ def alerts_notify(alert_ids: list[int]) -> dict:
 
 @shared_task(
     bind=True,
-    name="metrics.webhook_deliver",
+    name=queue.WEBHOOK_DELIVER,
     acks_late=True,
     reject_on_worker_lost=True,
     max_retries=None,  # bounded by GAP_WEBHOOK_MAX_RETRIES, counted on the delivery row
@@ -138,7 +117,7 @@ def webhook_deliver(self, delivery_id: int) -> str:
 
 @shared_task(
     bind=True,
-    name="metrics.outbox_send",
+    name=queue.OUTBOX_SEND,
     acks_late=True,
     reject_on_worker_lost=True,
     max_retries=None,  # bounded by GAP_OUTBOX_MAX_ATTEMPTS, counted on the outbox row
@@ -147,7 +126,7 @@ def outbox_send(self, message_id: int) -> str:
     """One attempt to send an outbox row; on failure, retried later by a new message (and,
     if that is lost, by the sweep)."""
     from metrics.models import OutboxMessage
-    from metrics.notifications import outbox_attempt, outbox_backoff
+    from metrics.outbox import outbox_attempt, outbox_backoff
 
     outcome = outbox_attempt(message_id=message_id)
     if outcome != "retry":
@@ -156,7 +135,7 @@ def outbox_send(self, message_id: int) -> str:
     raise self.retry(countdown=outbox_backoff(attempts=attempts.first() or 1))
 
 
-@shared_task(name="metrics.digests_send", **RETRYING)
+@shared_task(name=queue.DIGESTS_SEND, **RETRYING)
 def digests_send() -> dict:
     """The daily digest of alerts the noise budget held back (beat, once a day); running it
     again the same day sends nothing more."""
@@ -165,7 +144,7 @@ def digests_send() -> dict:
     return digests_build()
 
 
-@shared_task(name="metrics.reminders_send", **RETRYING)
+@shared_task(name=queue.REMINDERS_SEND, **RETRYING)
 def reminders_send() -> dict:
     """Today's check-in and measurement reminders (beat, daily); each is sent once ever."""
     from metrics.reminders import reminders_send as send
@@ -173,7 +152,7 @@ def reminders_send() -> dict:
     return send()
 
 
-@shared_task(name="metrics.weekly_digests_send", **RETRYING)
+@shared_task(name=queue.WEEKLY_DIGESTS_SEND, **RETRYING)
 def weekly_digests_send() -> dict:
     """The weekly digests due by now in each person's time zone (beat, hourly); each person
     gets one a week however often it runs."""

@@ -26,6 +26,7 @@ from datetime import datetime
 
 from django.urls import reverse
 
+from metrics.links import site_link
 from metrics.models import Webhook
 from strategy.quantities import date_text
 
@@ -34,6 +35,18 @@ SLACK_COLOURS = {3: "#b42318", 2: "#b54708", 1: "#175cd3"}
 TEAMS_STYLES = {3: ("attention", "Attention"), 2: ("warning", "Warning"), 1: ("accent", "Accent")}
 # Slack: at most 50 blocks a message, 3000 characters a section, 150 a header.
 CHAT_ALERTS_MAX = 20
+# The generic kind's own signature header (before Standard Webhooks), kept for its receivers.
+SIGNATURE_HEADER = "X-ExecSupport-Signature"
+
+
+def webhook_signature(*, secret: str, body: bytes) -> str:
+    """``sha256=<hex HMAC-SHA256 of the raw body>``; receivers compare it in constant time."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def webhook_body(payload: dict) -> bytes:
+    """The payload as compact JSON with sorted keys: the bytes sent and signed."""
+    return json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
 
 
 def standard_secret(secret: str) -> str:
@@ -184,8 +197,6 @@ def webhook_request(
     *, webhook: Webhook, payload: dict, delivery_id: int, event: str, now: datetime
 ) -> tuple[bytes, dict[str, str]]:
     """(body, headers) of one attempt of a delivery to ``webhook``, by its kind."""
-    from metrics.notifications import SIGNATURE_HEADER, site_link, webhook_body, webhook_signature
-
     headers = {"Content-Type": "application/json", "User-Agent": "ExecSupport-Webhook/1"}
     inbox = site_link(reverse("metrics:alert-list"))
     if webhook.kind == Webhook.Kind.SLACK:

@@ -36,7 +36,7 @@ from initiatives.models import Initiative, Milestone
 from initiatives.selectors import checkin_silence_annotations
 from metrics.explain import alerts_render
 from metrics.models import KPI, Alert, GapScore, NotificationPreferences, OutboxMessage
-from metrics.notifications import outbox_email_queue
+from metrics.outbox import outbox_email_queue
 from metrics.preferences import preferences_for, preferences_zone, site_link
 from metrics.reminders import measurement_due
 from strategy.access import Access, accesses_for

@@ -18,8 +18,7 @@ class ReviewsConfig(AppConfig):
     @override
     def ready(self) -> None:
         # Pack e-mails carry the pack as a PDF where REVIEW_PACK_PDF_EMAIL is set.
-        from metrics.notifications import OUTBOX_ATTACHMENTS
-        from reviews import tasks  # noqa: F401  (registers the tasks: reviews.pdf sends by name)
+        from metrics.outbox import OUTBOX_ATTACHMENTS
         from reviews.services import PACK_PDF_SUBJECT
 
         OUTBOX_ATTACHMENTS[PACK_PDF_SUBJECT] = _pack_pdf_attachment

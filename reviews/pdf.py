@@ -36,7 +36,7 @@ import time
 import uuid
 from typing import cast
 
-from celery import Task, current_app
+from celery import Task
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
@@ -45,6 +45,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from execsupport.pdf import PdfUnavailable, html_to_pdf, html_to_pdf_pages
+from metrics.queue import enqueue_safely, task_named
 from reviews.charts import pack_charts_add
 from reviews.models import Pack, PackPdf
 from reviews.selectors import PackView, pack_decisions, pack_read
@@ -147,15 +148,14 @@ RENDER_TASK = "reviews.pack_pdf_render"
 
 
 def _render_task() -> Task:
-    """The render task (``reviews.tasks.pack_pdf_render``), from the Celery app's registry."""
-    return current_app.tasks[RENDER_TASK]
+    """The render task (``reviews.tasks.pack_pdf_render``), from the Celery app's registry
+    (``metrics.queue.task_named``: discovered first when no module has imported it yet)."""
+    return task_named(RENDER_TASK)
 
 
 def _enqueue(job_id: int, *, now: dt.datetime) -> None:
     """Mark a pending job sent and send its task after commit (never raising: a broker
     outage leaves it pending for the next request or the sweep)."""
-    from metrics.tasks import enqueue_safely
-
     task = _render_task()
     PackPdf.objects.filter(pk=job_id, status=PackPdf.Status.PENDING).update(enqueued_at=now)
     transaction.on_commit(lambda: enqueue_safely(task, job_id=job_id), robust=True)
@@ -273,8 +273,6 @@ def pack_pdfs_resume(*, now: dt.datetime | None = None) -> dict[str, int]:
     failed ``MAX_ATTEMPTS`` times, send pending jobs whose message is missing or older than
     the resend delay, delete PDFs nobody asked for in ``KEEP``. Returns the counts
     ``{"reclaimed", "given_up", "sent", "deleted"}``."""
-    from metrics.tasks import enqueue_safely
-
     task = _render_task()
     now = now or timezone.now()
     lease = now - dt.timedelta(seconds=settings.REVIEW_PDF_LEASE_SECONDS)
@@ -309,7 +307,7 @@ class PdfNotReady(RuntimeError):
 
 
 def pack_pdf_attachment(row) -> list[tuple[str, bytes, str]]:
-    """The attachment of a pack e-mail (``metrics.notifications.OUTBOX_ATTACHMENTS``): the
+    """The attachment of a pack e-mail (``metrics.outbox.OUTBOX_ATTACHMENTS``): the
     stored PDF of the pack of ``row.subject_id`` for ``row.recipient``'s access when it is
     sent (``pack_pdf_request``: started or reused, never laid out here). Nothing when the pack
     was deleted, the recipient is gone or may no longer see it, or the PDF is not ready at

@@ -385,7 +385,7 @@ def pack_notify(*, pack: Pack, now: dt.datetime) -> int:
     from django.conf import settings
     from django.core.mail import EmailMessage
 
-    from metrics.notifications import outbox_email_queue
+    from metrics.outbox import outbox_email_queue
 
     review = pack.review
     url = settings.SITE_URL.rstrip("/") + pack.get_absolute_url()
@@ -460,7 +460,7 @@ def meeting_minutes_send(*, meeting: Meeting, now: dt.datetime | None = None) ->
     from django.conf import settings
     from django.core.mail import EmailMessage
 
-    from metrics.notifications import outbox_email_queue
+    from metrics.outbox import outbox_email_queue
     from strategy.people import person_name
 
     now = now or timezone.now()

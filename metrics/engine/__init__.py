@@ -20,8 +20,8 @@ from metrics.engine.run import (
     kpis_chunk_recompute,
     rollups_all_recompute,
     subjects_recompute,
-    sweep,
 )
+from metrics.engine.sweeper import sweep
 
 __all__ = [
     "HistoryExists",

@@ -1,4 +1,5 @@
-"""The engine's entry points: incremental recompute, chunks of the full recompute, the sweep."""
+"""The engine's entry points: incremental recompute, chunks of the full recompute, history.
+The sweep is ``metrics.engine.sweeper``; the recorded run on workers, ``metrics.engine.runs``."""
 
 from __future__ import annotations
 
@@ -10,12 +11,11 @@ from datetime import time as time_of_day
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Model, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from initiatives.models import Initiative, Milestone
-from metrics.engine.common import Actors, Key, LatestCache, Outcome, engine_thresholds, logger
-from metrics.engine.initiatives import OPEN, initiatives_compute
+from metrics.engine.common import Actors, LatestCache, Outcome, engine_thresholds
+from metrics.engine.initiatives import initiatives_compute
 from metrics.engine.kpis import kpis_compute
 from metrics.engine.persist import dirty_clear, write_outcomes
 from metrics.engine.rollups import rollups_compute
@@ -25,11 +25,9 @@ from metrics.models import (
     AlertEvent,
     DirtySubject,
     GapScore,
-    Measurement,
     SubjectType,
 )
-from metrics.scoring.initiative import checkin_silence
-from metrics.scoring.quality import kpi_is_stale
+from metrics.queue import ALERTS_NOTIFY, enqueue
 
 
 @dataclass
@@ -78,10 +76,8 @@ def _finish(
         outcomes=outcomes, latest=latest, today=today, now=now
     )
     if notify and stats.alerts_opened:
-        from metrics.tasks import alerts_notify, enqueue_safely
-
         ids = stats.alerts_opened
-        transaction.on_commit(lambda: enqueue_safely(alerts_notify, alert_ids=ids))
+        transaction.on_commit(lambda: enqueue(ALERTS_NOTIFY, alert_ids=ids))
     return stats
 
 
@@ -211,9 +207,7 @@ def rollups_all_recompute(*, today: date, now: datetime, notify: bool = True) ->
             ).values_list("id", flat=True)
         )
         if opened:
-            from metrics.tasks import alerts_notify, enqueue_safely
-
-            transaction.on_commit(lambda: enqueue_safely(alerts_notify, alert_ids=opened))
+            transaction.on_commit(lambda: enqueue(ALERTS_NOTIFY, alert_ids=opened))
     # Everything is fresh as of ``now``: marks older than the run are done.
     DirtySubject.objects.filter(marked_at__lte=now).delete()
     stats.seconds = time.perf_counter() - started
@@ -318,219 +312,3 @@ def history_recompute(
             if after_day is not None:
                 after_day(day, now)
     return stats
-
-
-def sweep_candidates(*, today: date, now: datetime) -> list[Key]:
-    """Subjects whose time-driven conditions changed without any write: a KPI that became
-    stale, an initiative whose check-in became stale, a milestone that became overdue, and any
-    subject whose latest score is older than yesterday (a missed nightly run)."""
-    grace = settings.GAP_STALE_GRACE
-    found: set[Key] = set()
-    stale_alerts = set(
-        Alert.objects.filter(
-            kind__in=[
-                Alert.Kind.KPI_STALE,
-                Alert.Kind.INITIATIVE_STALE,
-                Alert.Kind.MILESTONE_OVERDUE,
-            ],
-            status__in=Alert.ACTIVE_STATUSES,
-        ).values_list("kind", "subject_id")
-    )
-    last_value = (
-        Measurement.objects.filter(kpi=OuterRef("pk")).order_by("-as_of").values("as_of")[:1]
-    )
-    for kpi_id, cadence, target_date, last, created_at in (
-        KPI.objects.filter(is_active=True)
-        .annotate(last=Subquery(last_value))
-        .values_list("id", "cadence_days", "target_date", "last", "created_at")
-    ):
-        if (Alert.Kind.KPI_STALE, kpi_id) in stale_alerts:
-            continue
-        if kpi_is_stale(
-            last_day=last,
-            cadence_days=cadence,
-            today=today,
-            target_date=target_date,
-            grace=grace,
-            created_on=timezone.localtime(created_at).date(),
-        ):
-            found.add((SubjectType.KPI, kpi_id))
-    for initiative_id, cadence, start, last, resumed_on, status in Initiative.objects.filter(
-        status__in=OPEN
-    ).values_list(
-        "id", "checkin_cadence_days", "start_date", "last_checkin_at", "resumed_on", "status"
-    ):
-        if (Alert.Kind.INITIATIVE_STALE, initiative_id) in stale_alerts:
-            continue
-        silence = checkin_silence(
-            last_checkin_on=timezone.localtime(last).date() if last else None,
-            start_date=start,
-            cadence_days=cadence,
-            today=today,
-            grace=grace,
-            resumed_on=resumed_on,
-            paused=status == Initiative.Status.ON_HOLD,
-        )
-        if silence.stale:
-            found.add((SubjectType.INITIATIVE, initiative_id))
-    for milestone_id, initiative_id in Milestone.objects.filter(
-        completed_on__isnull=True, due_date__lt=today, initiative__status__in=OPEN
-    ).values_list("id", "initiative_id"):
-        if (Alert.Kind.MILESTONE_OVERDUE, milestone_id) not in stale_alerts:
-            found.add((SubjectType.INITIATIVE, initiative_id))
-    old = today - timedelta(days=1)
-    for subject_type, subject_id in GapScore.objects.filter(
-        is_latest=True,
-        as_of__lt=old,
-        subject_type__in=[SubjectType.KPI, SubjectType.INITIATIVE],
-    ).values_list("subject_type", "subject_id"):
-        found.add((subject_type, subject_id))
-    return sorted(found)
-
-
-def dirty_batches(*, now: datetime) -> list[tuple[list[Key], datetime]]:
-    """Subjects still marked dirty after the grace period, in batches with their newest mark."""
-    cutoff = now - timedelta(seconds=settings.GAP_DIRTY_GRACE_SECONDS)
-    rows = list(
-        DirtySubject.objects.filter(marked_at__lte=cutoff)
-        .order_by("marked_at")
-        .values_list("subject_type", "subject_id", "marked_at")
-    )
-    batches = []
-    size = settings.GAP_CHUNK_SIZE
-    for start in range(0, len(rows), size):
-        part = rows[start : start + size]
-        batches.append(([(t, i) for t, i, _ in part], max(m for _, _, m in part)))
-    return batches
-
-
-def alerts_resolve_orphans(*, now: datetime) -> int:
-    """Resolve active alerts whose subject was deleted (nothing will evaluate them again)."""
-    from strategy.models import Objective, Strategy, Team, Theme
-
-    models: dict[str, type[Model]] = {
-        SubjectType.KPI: KPI,
-        SubjectType.INITIATIVE: Initiative,
-        SubjectType.MILESTONE: Milestone,
-        SubjectType.OBJECTIVE: Objective,
-        SubjectType.TEAM: Team,
-        SubjectType.THEME: Theme,
-        SubjectType.STRATEGY: Strategy,
-    }
-    resolved = 0
-    for subject_type, model in models.items():
-        with transaction.atomic():
-            rows = list(
-                Alert.objects.select_for_update()
-                .filter(subject_type=subject_type, status__in=Alert.ACTIVE_STATUSES)
-                .exclude(subject_id__in=model._default_manager.values("id"))  # = objects
-                .values_list("id", "severity")
-            )
-            if not rows:
-                continue
-            Alert.objects.filter(id__in=[i for i, _ in rows]).update(
-                status=Alert.Status.RESOLVED, resolved_at=now, last_seen_at=now, clear_since=None
-            )
-            AlertEvent.objects.bulk_create(
-                [
-                    AlertEvent(
-                        alert_id=i,
-                        kind=AlertEvent.Kind.RESOLVED,
-                        severity=severity,
-                        at=now,
-                        note="Its subject was deleted.",
-                    )
-                    for i, severity in rows
-                ]
-            )
-            resolved += len(rows)
-    return resolved
-
-
-def alerts_wake(*, now: datetime) -> list[int]:
-    """Active alerts whose snooze has ended: the snooze is cleared and "woke" logged (one
-    update, one insert). Returns the ids of the open ones (not acknowledged), to notify."""
-    with transaction.atomic():
-        rows = list(
-            Alert.objects.select_for_update()
-            .filter(snoozed_until__lte=now, status__in=Alert.ACTIVE_STATUSES)
-            .order_by("id")
-            .values_list("id", "severity", "status")
-        )
-        if not rows:
-            return []
-        Alert.objects.filter(id__in=[i for i, _, _ in rows]).update(snoozed_until=None)
-        AlertEvent.objects.bulk_create(
-            [
-                AlertEvent(alert_id=i, kind=AlertEvent.Kind.WOKE, severity=severity, at=now)
-                for i, severity, _ in rows
-            ]
-        )
-    return [i for i, _, status in rows if status == Alert.Status.OPEN]
-
-
-def sweep(*, today: date | None = None, now: datetime | None = None) -> dict:
-    """Re-enqueue what is still dirty and what time alone has changed; re-send stuck webhooks
-    and outbox messages;
-    resolve alerts of deleted subjects; resume full recompute runs a dead worker left
-    (``metrics.engine.runs.runs_resume``)."""
-    from metrics.tasks import enqueue_safely, gaps_recompute_subjects, webhook_deliver
-
-    today = today or timezone.localdate()
-    now = now or timezone.now()
-    enqueued = 0
-    dirty = dirty_batches(now=now)
-    for subjects, marked_at in dirty:
-        enqueued += enqueue_safely(
-            gaps_recompute_subjects,
-            subjects=[list(s) for s in subjects],
-            marked_at=marked_at.isoformat(),
-        )
-    candidates = sweep_candidates(today=today, now=now)
-    for part in chunks(list(range(len(candidates))), settings.GAP_CHUNK_SIZE):
-        enqueued += enqueue_safely(
-            gaps_recompute_subjects, subjects=[list(candidates[i]) for i in part]
-        )
-    from metrics.models import WebhookDelivery
-
-    stuck = list(
-        WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING)
-        .filter(
-            Q(last_attempt_at__lt=now - timedelta(hours=1))
-            | Q(last_attempt_at__isnull=True, created_at__lt=now - timedelta(minutes=10))
-        )
-        .values_list("id", flat=True)
-    )
-    for delivery_id in stuck:
-        enqueue_safely(webhook_deliver, delivery_id=delivery_id)
-    from metrics.notifications import outbox_stuck
-    from metrics.tasks import outbox_send
-
-    outbox = outbox_stuck(now=now)
-    for message_id in outbox:
-        enqueue_safely(outbox_send, message_id=message_id)
-    from metrics.engine.runs import runs_resume, runs_unfinished
-    from metrics.tasks import gaps_runs_resume
-
-    runs = runs_resume(now=now)
-    if runs_unfinished():
-        # A worker that died just before this sweep still looks alive (its heartbeat is
-        # recent): look again once its lease has run out rather than a whole sweep later.
-        enqueue_safely(gaps_runs_resume, countdown=settings.GAP_CHUNK_LEASE_SECONDS + 1)
-    woken = alerts_wake(now=now)
-    if woken:
-        from metrics.tasks import alerts_notify
-
-        transaction.on_commit(lambda: enqueue_safely(alerts_notify, alert_ids=woken))
-    result = {
-        "orphan_alerts_resolved": alerts_resolve_orphans(now=now),
-        "alerts_woken": len(woken),
-        "dirty_batches": len(dirty),
-        "time_driven": len(candidates),
-        "tasks_enqueued": enqueued,
-        "webhooks_resent": len(stuck),
-        "outbox_resent": len(outbox),
-        "recompute_runs": runs,
-    }
-    logger.info("Sweep: %s", result)
-    return result

@@ -38,6 +38,7 @@ from metrics.engine.run import (
     rollups_all_recompute,
 )
 from metrics.models import Alert, RecomputeChunk, RecomputeRun
+from metrics.queue import GAPS_RUN_CHUNK, enqueue
 
 Stage = RecomputeRun.Stage
 STAGES: list[str] = [Stage.KPIS, Stage.INITIATIVES, Stage.ROLLUPS, Stage.NOTIFY]
@@ -84,14 +85,12 @@ def run_start(
 def stage_enqueue(*, run_id: int, stage: str, older_than: datetime | None = None) -> int:
     """Enqueue one ``gaps_run_chunk`` per pending chunk of this stage (only those last
     enqueued before ``older_than``, when given). Returns how many were sent."""
-    from metrics.tasks import enqueue_safely, gaps_run_chunk
-
     pending = RecomputeChunk.objects.filter(run_id=run_id, stage=stage, status=PENDING)
     if older_than is not None:
         pending = pending.filter(Q(enqueued_at__lt=older_than) | Q(enqueued_at__isnull=True))
     ids = list(pending.order_by("position").values_list("id", flat=True))
     RecomputeChunk.objects.filter(id__in=ids).update(enqueued_at=timezone.now())
-    return sum(enqueue_safely(gaps_run_chunk, chunk_id=chunk_id) for chunk_id in ids)
+    return sum(enqueue(GAPS_RUN_CHUNK, chunk_id=chunk_id) for chunk_id in ids)
 
 
 def chunk_work(chunk: RecomputeChunk) -> None:
