@@ -48,7 +48,7 @@ def test_a_worker_makes_the_pdf_and_the_sweep_recovers_lost_work(
     assert "What changed" in " ".join(pdf_pages(ready.content))
 
     # A lost message: the broker refused it (down), so nothing reached the worker.
-    monkeypatch.setattr("metrics.tasks.enqueue_safely", lambda task, **kwargs: False)
+    monkeypatch.setattr("reviews.pdf.enqueue_safely", lambda task, **kwargs: False)
     client.force_login(member)
     assert client.get(url).status_code == 202
     lost = PackPdf.objects.get(pack=pack, status="pending")
@@ -56,7 +56,7 @@ def test_a_worker_makes_the_pdf_and_the_sweep_recovers_lost_work(
     # A dead worker: its render was claimed long ago and never finished.
     client.force_login(viewer)
     with monkeypatch.context() as patched:
-        patched.setattr("metrics.tasks.enqueue_safely", lambda task, **kwargs: False)
+        patched.setattr("reviews.pdf.enqueue_safely", lambda task, **kwargs: False)
         assert client.get(url).status_code == 202
     dead = PackPdf.objects.filter(pack=pack, status="pending").exclude(pk=lost.pk).first()
     if dead is not None:  # the viewer may see exactly what the member sees: one job for both
