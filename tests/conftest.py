@@ -160,3 +160,31 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 f"{item.nodeid}: serialized_rollback depends on the tests run before it; use "
                 "transaction=True alone (a flush keeps what migrations create)."
             )
+
+
+# The project's packages, as `.importlinter` lists them (tests/test_import_layers.py).
+APPS = (
+    "demo",
+    "execsupport",
+    "strategy",
+    "initiatives",
+    "metrics",
+    "activity",
+    "assessment",
+    "reviews",
+    "security",
+    "sheets",
+    "support",
+    "surveys",
+)
+
+
+@pytest.fixture(scope="session")
+def import_graph():
+    """The import graph of the apps (grimp), imports inside functions included as import-linter
+    reads them, ``if TYPE_CHECKING:`` imports left out (they never run); no cache written."""
+    import grimp
+
+    return grimp.build_graph(
+        *APPS, include_external_packages=True, exclude_type_checking_imports=True, cache_dir=None
+    )
