@@ -506,13 +506,16 @@ def _validation_items(error: ValidationError) -> Iterator[tuple[str, str, str]]:
 def _choice(column: str, value: Any, choices: tuple[tuple[Any, str], ...]) -> Any:
     """The stored value of a choice given by its stored value, its label or the label's first
     word, in any case (``"in progress"`` for ``in_progress`` too); the first choice in
-    ``choices`` order wins. ``_BadCell`` (``invalid_choice``) naming the allowed values."""
+    ``choices`` order wins. ``_BadCell`` (``invalid_choice``) naming the allowed labels."""
     text = str(value).strip().lower()
     by_text, by_stored = _choice_tables(choices)
     found = [hit for hit in (by_text.get(text), by_stored.get(text.replace(" ", "_"))) if hit]
     if found:
         return min(found)[1]
-    allowed = ", ".join(str(stored) for stored, _ in choices)
+    # The labels, as the template's About sheet lists them ("low, medium, high or critical"),
+    # not the stored values (a priority is stored as 1 to 4).
+    labels = [str(label).lower() for _, label in choices]
+    allowed = ", ".join(labels[:-1]) + f" or {labels[-1]}" if len(labels) > 1 else labels[0]
     raise _BadCell(column, "invalid_choice", f"“{value}” is not one of: {allowed}.")
 
 
@@ -737,6 +740,9 @@ class _Run:
         self.initiatives: dict[str, Initiative] = {}
         self.kpis: dict[str, KPI] = {}
         self._loaded_keys: set[tuple[str, str]] = set()
+        # The keys each keyed sheet of the file gives (objectives, initiatives, KPIs): a later
+        # sheet's reference to one of them that was not written names the row's errors.
+        self.file_keys: dict[str, set[str]] = {}
         self._all_parent_keys: dict[str, str | None] = {}
 
     def bulk_create(self, model: type[models.Model], rows: list) -> None:
@@ -820,6 +826,14 @@ class _Run:
 
     def error(self, sheet: str, row: int, column: str, code: str, message: str) -> None:
         self.report.errors.append(RowError(sheet, row, column, code, message))
+
+    def not_found(self, kind: str, column: str, key: str) -> _BadCell:
+        """The error of a reference to an objective or initiative that is not there: the file
+        gives that key on a row with errors (not written), or nobody has it (or it is hidden)."""
+        noun = {"objectives": "objective", "initiatives": "initiative"}[kind]
+        if key in self.file_keys.get(kind, ()):
+            return _BadCell(column, "not_found", f"The row of the {noun} “{key}” has errors.")
+        return _BadCell(column, "not_found", f"No {noun} has the key “{key}”.")
 
     def model_errors(self, sheet: str, row: int, error: ValidationError, columns: dict) -> None:
         """A model's ``ValidationError`` as row errors, its fields named as the sheet's columns."""
@@ -917,6 +931,9 @@ class _Run:
                 continue
             first[key.lower()] = number
             kept.append((number, row, cells))
+        self.file_keys.setdefault(sheet.name, set()).update(
+            row["key"] for _, row, _ in kept if row.get("key") is not None
+        )
         return kept
 
     def _row_bad(
@@ -979,6 +996,8 @@ class _Run:
         themes = {(t.strategy_id, t.name.strip().lower()): t for t in Theme.objects.all()}
         periods = {p.name.strip().lower(): p for p in Period.objects.all()}
         in_file: dict[str, tuple[int, Objective, bool]] = {}
+        # The rows with bad cells already reported (key: their bad columns): never written.
+        reported: dict[str, set[str]] = {}
         parent_of: dict[str, str | None] = {}
         columns = {"theme": "theme", "period": "period", "team": "team"}
         for number, row, cells in rows:
@@ -1013,7 +1032,7 @@ class _Run:
                     strategy = existing.strategy
                 objective._import_strategy = strategy
             with cells.step():
-                objective._import_theme = _text("theme", cells.get("theme")).lower()
+                objective._import_theme = _text("theme", cells.get("theme"))
             with cells.step():
                 period = periods.get(_text("period", cells.get("period")).lower())
                 if period is None:
@@ -1048,6 +1067,12 @@ class _Run:
                 sheet.name, number, cells, objective,
                 exclude=["strategy", "theme", "period", "team", "parent", "owner"],
             ):  # fmt: skip
+                if key is not None:
+                    # Still in the file: its references (parent, strategy, theme) are checked
+                    # below and reported with its other cells, and the rows under it hear
+                    # that their parent's row has errors, not that it is missing.
+                    in_file[key] = (number, objective, new)
+                    reported[key] = set(cells.columns)
                 continue
             in_file[key] = (number, objective, new)
         # References: the parent (in the file or existing), the strategy, the theme; cycles.
@@ -1061,7 +1086,8 @@ class _Run:
         chain = {**self._all_parent_keys, **chain}
         good: list[tuple[int, Objective, bool]] = []
         for key, (number, objective, new) in in_file.items():
-            parent_key = parent_of.get(key)
+            bad_columns = reported.get(key, set())
+            parent_key = parent_of.get(key) if "parent" not in bad_columns else None
             parent = None
             if parent_key:
                 parent = in_file[parent_key][1] if parent_key in in_file else None
@@ -1089,6 +1115,8 @@ class _Run:
                     )  # fmt: skip
                     continue
             objective.parent = parent
+            if "strategy" in bad_columns:
+                continue  # reported: the theme cannot be looked up without it
             strategy = objective._import_strategy
             if strategy is None:
                 strategy = getattr(parent, "_import_strategy", None) or (
@@ -1103,20 +1131,24 @@ class _Run:
                 continue
             objective._import_strategy = strategy
             objective.strategy = strategy
-            theme = themes.get((strategy.pk, objective._import_theme))
-            if theme is None:
-                self.error(
-                    sheet.name, number, "theme", "not_found",
-                    f"The strategy “{strategy.name}” has no theme “{objective._import_theme}”.",
-                )  # fmt: skip
-                continue
-            objective.theme = theme
+            if "theme" not in bad_columns:
+                theme = themes.get((strategy.pk, objective._import_theme.lower()))
+                if theme is None:
+                    self.error(
+                        sheet.name, number, "theme", "not_found",
+                        f"The strategy “{strategy.name}” has no theme "
+                        f"“{objective._import_theme}”.",
+                    )  # fmt: skip
+                    continue
+                objective.theme = theme
             if parent is not None and parent.strategy_id and parent.strategy_id != strategy.pk:
                 self.error(
                     sheet.name, number, "parent", "inconsistent",
                     "The parent objective belongs to another strategy.",
                 )  # fmt: skip
                 continue
+            if key in reported:
+                continue  # its bad cells are reported; the rules between fields wait for them
             try:
                 objective.full_clean(
                     exclude=["strategy", "theme", "period", "team", "parent", "owner"],
@@ -1252,9 +1284,7 @@ class _Run:
                 objective_key = _text("objective", cells.get("objective"))
                 objective = self.objectives.get(objective_key)
                 if objective is None:
-                    raise _BadCell(
-                        "objective", "not_found", f"No objective has the key “{objective_key}”."
-                    )
+                    raise self.not_found("objectives", "objective", objective_key)
                 initiative.objective = objective
             with cells.step():
                 if cells.get("team") is not None:
@@ -1354,19 +1384,13 @@ class _Run:
                     objective_key = _text("objective", row["objective"])
                     kpi.objective = subject = self.objectives.get(objective_key)
                     if subject is None:
-                        raise _BadCell(
-                            "objective", "not_found",
-                            f"No objective has the key “{objective_key}”.",
-                        )  # fmt: skip
+                        raise self.not_found("objectives", "objective", objective_key)
             with cells.step():
                 if cells.get("initiative") is not None:
                     initiative_key = _text("initiative", row["initiative"])
                     kpi.initiative = subject = self.initiatives.get(initiative_key)
                     if subject is None:
-                        raise _BadCell(
-                            "initiative", "not_found",
-                            f"No initiative has the key “{initiative_key}”.",
-                        )  # fmt: skip
+                        raise self.not_found("initiatives", "initiative", initiative_key)
             with cells.step():
                 if cells.get("team") is not None:
                     kpi.team = self.team("team", row["team"])
@@ -1454,9 +1478,7 @@ class _Run:
                 initiative_key = _text("initiative", cells.get("initiative"))
                 initiative = self.initiatives.get(initiative_key)
                 if initiative is None:
-                    raise _BadCell(
-                        "initiative", "not_found", f"No initiative has the key “{initiative_key}”."
-                    )
+                    raise self.not_found("initiatives", "initiative", initiative_key)
                 if not self.access.can_edit_initiative(initiative):
                     raise _BadCell(
                         "initiative", "permission_denied", "You may not change this initiative."
@@ -1664,9 +1686,7 @@ class _Run:
                 initiative_key = _text("initiative", cells.get("initiative"))
                 initiative = self.initiatives.get(initiative_key)
                 if initiative is None:
-                    raise _BadCell(
-                        "initiative", "not_found", f"No initiative has the key “{initiative_key}”."
-                    )
+                    raise self.not_found("initiatives", "initiative", initiative_key)
                 if not self.access.can_update_initiative(initiative):
                     raise _BadCell(
                         "initiative", "permission_denied",

@@ -214,3 +214,34 @@ def test_a_true_or_false_measurement_value_is_no_number_in_the_sheets_words(base
     [error] = [e for e in report.errors if e.sheet == "measurements" and e.row == 2]
     assert (error.column, error.code) == ("value", "invalid")
     assert error.message in ("“True” is not a number.", "“TRUE” is not a number.")
+
+
+def test_a_bad_row_also_lists_its_unknown_theme_and_its_children_hear_of_its_errors(base, admin):
+    # An outside tester's row: an unknown owner and an unknown theme. The theme was reported only
+    # once the owner was fixed, and the row under it read "No objective has the key" although
+    # the file defines it.
+    plan = copy.deepcopy(full_plan())
+    plan["Objectives"][1][3] = "Growht"  # the theme, mistyped
+    plan["Objectives"][1][6] = "nobody@example.com"  # the owner
+    report = plan_import(
+        stream=io.BytesIO(xlsx_bytes(plan)), filename="p.xlsx", user=admin, apply=False
+    )
+    found = {(e.sheet, e.row, e.column): e.message for e in report.errors}
+    assert "No person with the e-mail “nobody@example.com”" in found[("objectives", 2, "owner")]
+    # The theme as it was typed, not lower-cased.
+    assert found[("objectives", 2, "theme")] == (
+        f"The strategy “{base.name}” has no theme “Growht”."
+    )
+    assert found[("objectives", 3, "parent")] == "The row of the parent “grow” has errors."
+    assert not any("No objective has the key" in m for m in found.values())
+    assert Objective.objects.count() == 0
+
+
+def test_a_bad_choice_names_the_labels_the_sheet_explains():
+    # "urgent" as a priority said: is not one of: 1, 2, 3, 4 (the stored values).
+    from sheets.plan_import import PRIORITY_CHOICES, _BadCell, _choice
+
+    with pytest.raises(_BadCell) as refused:
+        _choice("priority", "urgent", PRIORITY_CHOICES)
+    assert refused.value.message == "“urgent” is not one of: low, medium, high or critical."
+    assert _choice("priority", "High", PRIORITY_CHOICES) == 3
