@@ -673,7 +673,7 @@ RATE_LIMIT_INVITATIONS = env.str("RATE_LIMIT_INVITATIONS", default="20/hour")
 INVITATION_TTL_DAYS = env.int("INVITATION_TTL_DAYS", default=7)
 # Largest measurement batch accepted by POST /api/v1/measurements/ingest/.
 API_INGEST_MAX_ROWS = env.int("API_INGEST_MAX_ROWS", default=10_000)
-# Days a token lives when its creator does not choose (0: no expiry unless chosen).
+# Days a token lives when its creator does not choose (0: the longest allowed, below).
 API_TOKEN_DEFAULT_TTL_DAYS = env.int("API_TOKEN_DEFAULT_TTL_DAYS", default=365)
 # No token lives longer (a token created without an expiry, e.g. in the admin, gets this).
 # A person's tokens are revoked when their password changes or they are deactivated.
