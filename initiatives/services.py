@@ -1,7 +1,7 @@
 """Writes of execution data: check-ins, milestones, spend, initiative definitions.
 
 Each service validates, writes inside a transaction and marks the affected score dirty so the
-gap engine recomputes it (see ``metrics.services.subjects_mark_dirty``). Callers (pages, API,
+gap engine recomputes it (``strategy.signals.subjects_stale``, which ``metrics`` records). Callers (pages, API,
 commands) check permissions with ``strategy.access`` before calling.
 """
 
@@ -23,14 +23,7 @@ from initiatives.models import (
     SpendEntry,
     blocker_tags_join,
 )
-from metrics.models import SubjectType
-from metrics.services import subjects_mark_dirty
-from metrics.work import (
-    work_checkin_notify,
-    work_edit_notify,
-    work_milestone_notify,
-    work_spend_notify,
-)
+from initiatives.signals import checkin_recorded, milestone_changed, spend_recorded
 from strategy.access import assignee_changed, assignees_added_check, assignees_check
 from strategy.keys import key_propose
 from strategy.lifecycle import (
@@ -40,10 +33,12 @@ from strategy.lifecycle import (
     status_transition_record,
 )
 from strategy.models import history_m2m_record
+from strategy.signals import subjects_stale, work_edited
+from strategy.subjects import SubjectType
 
 
 def _mark(initiative_id: int) -> None:
-    subjects_mark_dirty(subjects=[(SubjectType.INITIATIVE, initiative_id)])
+    subjects_stale(subjects=[(SubjectType.INITIATIVE, initiative_id)])
 
 
 @transaction.atomic
@@ -182,7 +177,7 @@ def checkin_append(*, checkin: CheckIn) -> CheckIn:
     if initiative.last_checkin_at is None or checkin.created_at > initiative.last_checkin_at:
         initiative.last_checkin_at = checkin.created_at
     _mark(initiative.pk)
-    work_checkin_notify(checkin=checkin)  # its owner and contributors (metrics.work)
+    checkin_recorded.send(sender=CheckIn, checkin=checkin)  # owner, contributors (metrics)
     return checkin
 
 
@@ -204,7 +199,7 @@ def milestone_set_completed(
     previous = _before(milestone, milestone.changed_fields())
     milestone.save(update_fields=["completed_on", "updated_at"], expected_version=version)
     _mark(milestone.initiative_id)
-    work_milestone_notify(milestone=milestone, by=by, previous=previous)
+    milestone_changed.send(sender=Milestone, milestone=milestone, by=by, previous=previous)
     return milestone
 
 
@@ -217,7 +212,9 @@ def milestone_save(*, milestone: Milestone, version: int | None = None, by=None)
     previous = _before(milestone, milestone.changed_fields())
     milestone.save(expected_version=version)
     _mark(milestone.initiative_id)
-    work_milestone_notify(milestone=milestone, by=by, created=creating, previous=previous)
+    milestone_changed.send(
+        sender=Milestone, milestone=milestone, by=by, created=creating, previous=previous
+    )
     return milestone
 
 
@@ -406,8 +403,13 @@ def initiative_save(
         status_dependents_mark(initiative_ids=[initiative.pk])
     if fields is not None and people_changed:
         fields = [*fields, "contributors"]
-    work_edit_notify(
-        instance=initiative, by=by, created=creating, changed=fields, previous=previous
+    work_edited.send(
+        sender=Initiative,
+        instance=initiative,
+        by=by,
+        created=creating,
+        changed=fields,
+        previous=previous,
     )
     return initiative
 
@@ -446,7 +448,12 @@ def spend_save(*, entry: SpendEntry, by=None) -> SpendEntry:
     entry.save()
     _mark(entry.initiative_id)
     if changed is None or changed:
-        work_spend_notify(entry=entry, by=by, previous_amount=None if changed is None else previous)
+        spend_recorded.send(
+            sender=SpendEntry,
+            entry=entry,
+            by=by,
+            previous_amount=None if changed is None else previous,
+        )
     return entry
 
 
@@ -456,7 +463,7 @@ def milestone_delete(*, milestone: Milestone, by=None) -> None:
     initiative_id = milestone.initiative_id
     milestone.delete()
     _mark(initiative_id)
-    work_milestone_notify(milestone=milestone, by=by, deleted=True)
+    milestone_changed.send(sender=Milestone, milestone=milestone, by=by, deleted=True)
 
 
 @transaction.atomic
@@ -473,4 +480,4 @@ def initiative_delete(*, initiative: Initiative) -> None:
             since_history_id=initiative_history_latest_id(initiative=dependent),
             reason="A dependency was deleted with its initiative.",
         )
-    subjects_mark_dirty(subjects=[(SubjectType.OBJECTIVE, objective_id)])
+    subjects_stale(subjects=[(SubjectType.OBJECTIVE, objective_id)])

@@ -6,8 +6,9 @@ from typing_extensions import override
 
 class StrategyConfig(AppConfig):
     """The strategy app: on start it registers the id lookups (``InIds``, ``InIdSet``), the deploy
-    security checks, the OpenAPI auth extension and token revocation on password change, and
-    makes sure the strategy office's group exists after every migrate or flush."""
+    security checks, the OpenAPI auth extension and token revocation on password change,
+    registers objectives as owned work (``strategy.ownership``) and makes sure the strategy
+    office's group exists after every migrate or flush."""
 
     name = "strategy"
 
@@ -39,6 +40,15 @@ class StrategyConfig(AppConfig):
             register(check, Tags.security, deploy=True)
 
         post_migrate.connect(office_group_ensure, sender=self)
+
+        # The work a person owns and hands over when leaving (strategy.ownership).
+        from strategy.models import Objective
+        from strategy.ownership import OwnedKind, owned_kind_register
+        from strategy.subjects import SubjectType
+
+        owned_kind_register(
+            OwnedKind("objectives", "objective", Objective, SubjectType.OBJECTIVE, order=10)
+        )
 
 
 def office_group_ensure(sender, *, using: str, apps=None, **kwargs) -> None:

@@ -27,6 +27,7 @@ from strategy.access import Access
 from strategy.keys import KEY_TAKEN
 from strategy.models import Objective, Period, Strategy, Team, Theme, VersionConflict
 from strategy.overview import OverviewFilters
+from strategy.ownership import owned_kinds
 from strategy.people import people_choosable
 
 
@@ -311,15 +312,13 @@ class HandOverForm(forms.Form):
     successor = UserChoiceField(label="Hand over to")
 
     def __init__(self, *args, access: Access, **kwargs):
-        from initiatives.models import Initiative
-        from metrics.models import KPI
-
         super().__init__(*args, **kwargs)
-        owning = (
-            Q(Exists(Objective.objects.filter(owner=OuterRef("pk"))))
-            | Q(Exists(Initiative.objects.filter(owner=OuterRef("pk"))))
-            | Q(Exists(KPI.objects.filter(owner=OuterRef("pk"))))
-        )
+        # Whoever owns a definition (objective, initiative, KPI: strategy.ownership).
+        owning = Q()
+        for kind in owned_kinds():
+            if kind.subject_type is not None:
+                owned = kind.model._default_manager.filter(owner=OuterRef("pk"))
+                owning |= Q(Exists(owned))
         model_choice_field(self, "leaving").queryset = (
             get_user_model().objects.filter(owning).order_by("first_name", "last_name", "username")
         )

@@ -15,6 +15,7 @@ from django.db import models
 from django.utils import timezone
 
 from strategy.models import StatusTransition
+from strategy.signals import status_changed
 
 if TYPE_CHECKING:
     from initiatives.models import Initiative
@@ -74,22 +75,13 @@ def initiative_pause_track(*, initiative, from_status: str | None, today: dt.dat
 
 
 def status_dependents_mark(*, objective_ids=(), initiative_ids=()) -> None:
-    """Mark dirty what a status change affects besides the subject itself: the KPIs of the
-    objectives and initiatives (their alerts stop or start), and the initiatives of the
-    objectives. The engine's next run then resolves or opens their alerts."""
-    from initiatives.models import Initiative
-    from metrics.models import KPI, SubjectType
-    from metrics.services import subjects_mark_dirty
-
-    objective_ids, initiative_ids = list(objective_ids), list(initiative_ids)
-    if objective_ids:
-        initiative_ids += list(
-            Initiative.objects.filter(objective_id__in=objective_ids).values_list("id", flat=True)
-        )
-    kpis = KPI.objects.filter(
-        models.Q(objective_id__in=objective_ids) | models.Q(initiative_id__in=initiative_ids)
-    ).values_list("id", flat=True)
-    subjects_mark_dirty(
-        subjects=[(SubjectType.INITIATIVE, i) for i in initiative_ids]
-        + [(SubjectType.KPI, k) for k in kpis]
+    """Announce a status change of these objectives and initiatives (``status_changed``), for
+    what depends on them besides the subject itself: ``metrics`` marks dirty the KPIs of the
+    objectives and initiatives (their alerts stop or start) and the initiatives of the
+    objectives, and the engine's next run resolves or opens their alerts
+    (``metrics.receivers``)."""
+    status_changed.send(
+        sender=StatusTransition,
+        objective_ids=list(objective_ids),
+        initiative_ids=list(initiative_ids),
     )

@@ -17,12 +17,13 @@ from django.db import models, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from metrics.models import SubjectType
-from metrics.services import subjects_mark_dirty
 from strategy.access import access_for, people_names
 from strategy.invitations import email_reaches_people
-from strategy.models import HandOver, Membership, Objective, Team, history_m2m_record
+from strategy.models import HandOver, Membership, Team, history_m2m_record
+from strategy.ownership import owned_kinds
 from strategy.quantities import count_text
+from strategy.signals import subjects_stale
+from strategy.subjects import SubjectType
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -59,7 +60,7 @@ def membership_set(*, person: User, team: Team, role: str, by: User) -> Membersh
     elif current.role != role:
         current.role = role
         current.save()
-    subjects_mark_dirty(subjects=[(SubjectType.TEAM, team.pk)])
+    subjects_stale(subjects=[(SubjectType.TEAM, team.pk)])
     return current
 
 
@@ -69,21 +70,13 @@ def membership_remove(*, membership: Membership, by: User) -> None:
     access = access_for(by)
     _refuse_roles(access=access, team_id=membership.team_id, old=membership.role, new=None)
     Membership.objects.filter(pk=membership.pk).delete()
-    subjects_mark_dirty(subjects=[(SubjectType.TEAM, membership.team_id)])
+    subjects_stale(subjects=[(SubjectType.TEAM, membership.team_id)])
 
 
 def person_owned_counts(*, person: User) -> dict[str, int]:
-    """How many objectives, initiatives, KPIs and active alerts ``person`` owns (four counts)."""
-    from initiatives.models import Initiative
-    from metrics.models import KPI, Alert
-    from strategy.models import Objective
-
-    return {
-        "objectives": Objective.objects.filter(owner=person).count(),
-        "initiatives": Initiative.objects.filter(owner=person).count(),
-        "kpis": KPI.objects.filter(owner=person).count(),
-        "alerts": Alert.objects.filter(owner=person, status__in=Alert.ACTIVE_STATUSES).count(),
-    }
+    """How many of each kind of work ``person`` owns (``strategy.ownership``: objectives,
+    initiatives, KPIs and active alerts), by kind name; one count per kind."""
+    return {kind.name: kind.owned_by(person).count() for kind in owned_kinds()}
 
 
 @transaction.atomic
@@ -187,9 +180,6 @@ def person_hand_over(*, leaving, successor, by) -> HandOver:
     Set-based: per kind an id read, an update, a read and an insert of history rows (and one
     update of the alerts), whatever the number of rows.
     """
-    from initiatives.models import Initiative
-    from metrics.models import KPI, Alert
-
     if not access_for(by).is_office:
         raise PermissionDenied("Only the strategy office hands work over.")
     if successor.pk == leaving.pk:
@@ -208,20 +198,20 @@ def person_hand_over(*, leaving, successor, by) -> HandOver:
     now = timezone.now()
     moved: dict[str, int] = {}
     dirty: list[tuple[str, int]] = []
-    for name, model, subject_type in (
-        ("objectives", Objective, SubjectType.OBJECTIVE),
-        ("initiatives", Initiative, SubjectType.INITIATIVE),
-        ("kpis", KPI, SubjectType.KPI),
-    ):
-        ids = list(
-            model.objects.select_for_update().filter(owner=leaving).values_list("id", flat=True)
-        )
-        model.objects.filter(id__in=ids).update(
+    for kind in owned_kinds():
+        if kind.subject_type is None:
+            # Open and acknowledged alerts, at once: the next recompute would route them to
+            # the new owner anyway, but until then nobody active would be told or could act.
+            moved[kind.name] = kind.owned_by(leaving).update(owner=successor)
+            continue
+        model = kind.model
+        ids = list(kind.owned_by(leaving).select_for_update().values_list("id", flat=True))
+        model._default_manager.filter(id__in=ids).update(
             owner=successor, updated_at=now, version=models.F("version") + 1
         )
         # The history of each moved definition (one read, one insert per batch).
-        records = model.history.bulk_history_create(
-            list(model.objects.filter(id__in=ids)),
+        records = model.history.bulk_history_create(  # type: ignore[attr-defined]  # simple_history's manager
+            list(model._default_manager.filter(id__in=ids)),
             update=True,
             default_user=by,
             default_change_reason=f"Handed over from {leaving} to {successor}",
@@ -229,25 +219,12 @@ def person_hand_over(*, leaving, successor, by) -> HandOver:
             batch_size=1000,
         )
         history_m2m_record(model=model, records=records)  # an initiative's contributors
-        moved[name] = len(ids)
-        dirty += [(subject_type, i) for i in ids]
-    # Their open and acknowledged alerts too, at once: the next recompute would route them to
-    # the new owner anyway, but until then nobody active would be told or could act.
-    moved["alerts"] = Alert.objects.filter(owner=leaving, status__in=Alert.ACTIVE_STATUSES).update(
-        owner=successor
-    )
-    subjects_mark_dirty(subjects=dirty)
+        moved[kind.name] = len(ids)
+        dirty += [(kind.subject_type, i) for i in ids]
+    subjects_stale(subjects=dirty)
     return HandOver.objects.create(
         leaving=leaving, successor=successor, done_by=by, done_at=now, **moved
     )
-
-
-HAND_OVER_KINDS = (
-    ("objectives", "objective"),
-    ("initiatives", "initiative"),
-    ("kpis", "KPI"),
-    ("alerts", "alert"),
-)
 
 
 def _hand_over_visible_check(*, leaving, successor) -> None:
@@ -255,22 +232,14 @@ def _hand_over_visible_check(*, leaving, successor) -> None:
     ``strategy.access``: nobody owns what they cannot see): ``ValidationError`` on
     ``successor`` saying how many items of each kind they cannot see (counted, not named:
     the message is about what is hidden from the successor). Two counts per kind at most."""
-    from initiatives.models import Initiative
-    from metrics.models import KPI, Alert
-
     access = access_for(successor)
-    owned = {
-        "objectives": Objective.objects.filter(owner=leaving),
-        "initiatives": Initiative.objects.filter(owner=leaving),
-        "kpis": KPI.objects.filter(owner=leaving),
-        "alerts": Alert.objects.filter(owner=leaving, status__in=Alert.ACTIVE_STATUSES),
-    }
-    hidden = {name: access.count_hidden(queryset) for name, queryset in owned.items()}
+    kinds = owned_kinds()
+    hidden = {kind.name: access.count_hidden(kind.owned_by(leaving)) for kind in kinds}
     total = sum(hidden.values())
     if not total:
         return
     parts = ", ".join(
-        count_text(hidden[name], one) for name, one in HAND_OVER_KINDS if hidden[name]
+        count_text(hidden[kind.name], kind.one) for kind in kinds if hidden[kind.name]
     )
     raise ValidationError(
         {

@@ -17,9 +17,6 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from execsupport.validation import MAX_DATE, MIN_DATE
-from metrics.models import SubjectType
-from metrics.services import subjects_mark_dirty
-from metrics.work import work_edit_notify
 from strategy.access import access_for, assignee_changed, assignees_check
 from strategy.keys import key_propose
 from strategy.lifecycle import status_dependents_mark, status_read, status_transition_record
@@ -34,7 +31,8 @@ from strategy.models import (
     Theme,
 )
 from strategy.people_services import membership_set
-from strategy.signals import token_created, tokens_revoked
+from strategy.signals import subjects_stale, token_created, tokens_revoked, work_edited
+from strategy.subjects import SubjectType
 
 TOKEN_MAX_PER_USER = 50
 
@@ -54,7 +52,7 @@ def team_save(*, team: Team, version: int | None = None, leader=None, by=None) -
     team.save(expected_version=version)
     if leader is not None:
         membership_set(person=leader, team=team, role=Membership.Role.LEADER, by=by)
-    subjects_mark_dirty(subjects=[(SubjectType.TEAM, team.pk)])
+    subjects_stale(subjects=[(SubjectType.TEAM, team.pk)])
     return team
 
 
@@ -195,7 +193,7 @@ def strategy_save(*, strategy: Strategy, version: int | None = None) -> Strategy
     strategy.full_clean()
     _owner_check(strategy)
     strategy.save(expected_version=version)
-    subjects_mark_dirty(subjects=[(SubjectType.STRATEGY, strategy.pk)])
+    subjects_stale(subjects=[(SubjectType.STRATEGY, strategy.pk)])
     return strategy
 
 
@@ -204,7 +202,7 @@ def theme_save(*, theme: Theme, version: int | None = None) -> Theme:
     """Create or update; ``version``: see ``objective_save``."""
     theme.full_clean()
     theme.save(expected_version=version)
-    subjects_mark_dirty(subjects=[(SubjectType.THEME, theme.pk)])
+    subjects_stale(subjects=[(SubjectType.THEME, theme.pk)])
     return theme
 
 
@@ -234,10 +232,17 @@ def objective_save(*, objective: Objective, version: int | None = None, by=None)
     if from_status is not None and from_status != objective.status:
         status_transition_record(instance=objective, from_status=from_status, by=by)
         status_dependents_mark(objective_ids=[objective.pk])
-    subjects_mark_dirty(
+    subjects_stale(
         subjects=[(SubjectType.OBJECTIVE, objective.pk), (SubjectType.TEAM, objective.team_id)]
     )
-    work_edit_notify(instance=objective, by=by, created=creating, changed=fields, previous=previous)
+    work_edited.send(
+        sender=Objective,
+        instance=objective,
+        by=by,
+        created=creating,
+        changed=fields,
+        previous=previous,
+    )
     return objective
 
 

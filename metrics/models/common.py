@@ -1,20 +1,10 @@
 """What a score or an alert is about: the subject types shared by scores, alerts and the
-recompute queue.
+recompute queue. The type is defined at the bottom of the core (``strategy.subjects``), so that
+``strategy`` and ``initiatives`` can name a subject without importing ``metrics``.
 """
 
 from __future__ import annotations
 
-from django.db import models
+from strategy.subjects import SubjectType
 
-
-class SubjectType(models.TextChoices):
-    """What a score or an alert is about."""
-
-    KPI = "kpi", "KPI"
-    INITIATIVE = "initiative", "Initiative"
-    MILESTONE = "milestone", "Milestone"
-    OBJECTIVE = "objective", "Objective"
-    TEAM = "team", "Team"
-    THEME = "theme", "Theme"
-    STRATEGY = "strategy", "Strategy"
-    ACTION = "action", "Action item"
+__all__ = ["SubjectType"]
