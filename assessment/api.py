@@ -27,7 +27,7 @@ from execsupport.openapi import DATE_RULE, DATE_SCHEMA, ID_SCHEMA, AutoSchema
 from execsupport.viewsets import AccessViewSet, BaseFilterSet, IdFilter
 from strategy.access import Access, access_for
 from strategy.models import Strategy, Team
-from strategy.overview import strategy_current
+from strategy.selectors import strategy_current
 
 
 class AssessmentFilter(BaseFilterSet):

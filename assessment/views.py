@@ -28,9 +28,9 @@ from assessment.services import assessment_save
 from execsupport.validation import DateFormField, IdFormField, form_error_add
 from strategy.access import Access, access_for
 from strategy.models import Strategy, Team, VersionConflict
-from strategy.overview import strategy_current
 from strategy.people import person_name
 from strategy.quantities import date_text
+from strategy.selectors import strategy_current
 
 if TYPE_CHECKING:
     from execsupport.requests import AuthenticatedHttpRequest

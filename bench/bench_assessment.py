@@ -115,7 +115,7 @@ def main() -> int:
 
     from bench.cpu import machine_pace, pace_line
     from strategy.access import access_for
-    from strategy.overview import strategy_current
+    from strategy.selectors import strategy_current
 
     strategy = strategy_current()
     if strategy is None:

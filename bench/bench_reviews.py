@@ -143,7 +143,7 @@ def main() -> int:
     from reviews.services import pack_freeze
     from strategy.access import access_for
     from strategy.models import STRATEGY_OFFICE_GROUP
-    from strategy.overview import strategy_current
+    from strategy.selectors import strategy_current
 
     strategy = strategy_current()
     if strategy is None:

@@ -10,7 +10,6 @@ from assessment.api import (
     CapabilityAssessmentViewSet,
     CapabilityEvidenceViewSet,
 )
-from initiatives.api import CheckInViewSet, InitiativeViewSet, MilestoneViewSet, SpendEntryViewSet
 from metrics.api import (
     AlertViewSet,
     GapScoreViewSet,
@@ -28,7 +27,15 @@ from reviews.api import (
 )
 from security.api import SecurityEventViewSet
 from sheets.api import PlanImportViewSet
-from strategy.api import (
+from support.api import AssessmentReportViewSet, BarrierViewSet, SupportMeasureViewSet
+from surveys.api import RoundViewSet, SurveyViewSet
+from workspace.initiative_api import (
+    CheckInViewSet,
+    InitiativeViewSet,
+    MilestoneViewSet,
+    SpendEntryViewSet,
+)
+from workspace.strategy_api import (
     MembershipViewSet,
     ObjectiveViewSet,
     PeriodViewSet,
@@ -37,8 +44,6 @@ from strategy.api import (
     TeamViewSet,
     ThemeViewSet,
 )
-from support.api import AssessmentReportViewSet, BarrierViewSet, SupportMeasureViewSet
-from surveys.api import RoundViewSet, SurveyViewSet
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False

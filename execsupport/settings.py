@@ -75,6 +75,8 @@ INSTALLED_APPS = [
     "strategy",
     "initiatives",
     "metrics",
+    # The pages and API that span the core apps (above metrics; issue #20).
+    "workspace",
     "security",
     "reviews",
     "activity",

@@ -29,6 +29,7 @@ from metrics.forms import (
     MeasurementForm,
     NotificationPreferencesForm,
 )
+from metrics.lists import AlertListFilter
 from metrics.models import KPI, Alert, SubjectType
 from metrics.preferences import preferences_get, preferences_update
 from metrics.scoring.forecast import forecast_display
@@ -50,7 +51,6 @@ from metrics.services import (
     measurement_record,
 )
 from strategy.access import Access, access_for
-from strategy.lists import AlertListFilter
 from strategy.models import Objective, VersionConflict
 from strategy.quantities import date_text
 
@@ -288,7 +288,7 @@ def alert_list_filters(
     inbox pages through and what its export writes."""
     form = AlertFilterForm(params or None)
     data = form.cleaned_data if form.is_valid() else {}
-    # Team, owner, theme, period and sort: the lists' filter machinery (strategy.lists).
+    # Team, owner, theme, period and sort: the lists' filter machinery (metrics.lists).
     more = AlertListFilter(
         params, access=access, queryset=alerts_filtered(access=access, user=user, data=data)
     )

@@ -33,7 +33,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from initiatives.models import Initiative, Milestone
-from initiatives.selectors import checkin_silence_annotations
+from metrics.checkins import checkin_silence_annotations
 from metrics.explain import alerts_render
 from metrics.models import KPI, Alert, GapScore, NotificationPreferences, OutboxMessage
 from metrics.outbox import outbox_email_queue

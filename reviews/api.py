@@ -47,7 +47,7 @@ from reviews.serializers import (
     ToInitiativeSerializer,
 )
 from strategy.access import Access
-from strategy.overview import strategy_current
+from strategy.selectors import strategy_current
 
 TEXT_FIELDS = ("reason", "title", "message")
 

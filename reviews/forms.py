@@ -150,7 +150,7 @@ class ToInitiativeForm(forms.Form):
 
     def __init__(self, *args, access: Access, **kwargs):
         super().__init__(*args, **kwargs)
-        from strategy.overview import strategy_current
+        from strategy.selectors import strategy_current
 
         strategy = strategy_current()
         objectives = Objective.objects.none()

@@ -43,7 +43,7 @@ from django.db.models.functions import Cast, Coalesce, RowNumber
 from django.utils import timezone
 
 from initiatives.models import CheckIn, Initiative, Milestone, SpendEntry
-from initiatives.selectors import checkin_silence_annotations
+from metrics.checkins import checkin_silence_annotations
 from metrics.models import KPI, Alert, GapScore, Measurement, SubjectType, TargetRevision
 from strategy.derived import derived_labels, refs_collect
 from strategy.models import Objective, Strategy, Team, Theme

@@ -48,7 +48,7 @@ from reviews.selectors import (
     reviews_visible,
 )
 from strategy.access import access_for
-from strategy.overview import strategy_current
+from strategy.selectors import strategy_current
 
 if TYPE_CHECKING:
     from execsupport.requests import AuthenticatedHttpRequest

@@ -14,7 +14,6 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from initiatives.views import initiative_get_for_user
 from metrics.views import kpi_get_for_user
 from sheets import exports
 from sheets.columns import SHEETS, SHEETS_BY_NAME
@@ -23,6 +22,7 @@ from sheets.plan_import import plan_import, template_rows
 from sheets.reading import FileUnreadable
 from sheets.writing import csv_response, sheet_response, xlsx_response
 from strategy.access import Access, access_for
+from workspace.initiative_views import initiative_get_for_user
 
 if TYPE_CHECKING:
     from execsupport.requests import AuthenticatedHttpRequest
@@ -207,19 +207,19 @@ def initiative_tab_export(request: HttpRequest, pk: int, tab: str, fmt: str) -> 
 
 
 def _objectives(access: Access, user, params):
-    from strategy.lists import objectives_list
+    from metrics.lists import objectives_list
 
     return objectives_list(access=access, params=params)
 
 
 def _initiatives(access: Access, user, params):
-    from strategy.lists import initiatives_list
+    from metrics.lists import initiatives_list
 
     return initiatives_list(access=access, params=params)
 
 
 def _kpis(access: Access, user, params):
-    from strategy.lists import kpis_list
+    from metrics.lists import kpis_list
 
     return kpis_list(access=access, params=params)
 
@@ -244,7 +244,7 @@ LISTS = {
 @require_GET
 def list_export(request: HttpRequest, kind: str, fmt: str) -> HttpResponse:
     """What a list page shows with its filters and sort (the page's own selectors:
-    ``strategy.lists``, ``metrics.views.alerts_list``; same query string), every page of it, as
+    ``metrics.lists``, ``metrics.views.alerts_list``; same query string), every page of it, as
     CSV or XLSX."""
     access = access_for(request.user)
     if not access.sees_anything:

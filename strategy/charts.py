@@ -16,7 +16,7 @@ import orjson
 from execsupport.validation import MAX_DATE, MIN_DATE, VALUE_LIMIT
 
 if TYPE_CHECKING:
-    from strategy.overview import ScoreRow
+    from workspace.overview import ScoreRow
 
 COLOURS = {"on_track": "#2f7d4f", "at_risk": "#d69e2e", "off_track": "#b42318"}
 NEUTRAL = "#98a2b3"

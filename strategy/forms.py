@@ -26,9 +26,9 @@ from execsupport.validation import (
 from strategy.access import Access
 from strategy.keys import KEY_TAKEN
 from strategy.models import Objective, Period, Strategy, Team, Theme, VersionConflict
-from strategy.overview import OverviewFilters
 from strategy.ownership import owned_kinds
 from strategy.people import people_choosable
+from strategy.selectors import OverviewFilters
 
 
 class DateInput(forms.DateInput):
@@ -325,7 +325,7 @@ class HandOverForm(forms.Form):
         model_choice_field(self, "successor").queryset = people_choosable(access=access)
 
 
-# --- the plan's structure, managed by the strategy office (strategy/manage_views.py) ----------
+# --- the plan's structure, managed by the strategy office (workspace/manage_views.py) ----------
 class StrategyForm(VersionedModelForm):
     """A strategy (strategy office pages): name, vision, horizon, status, owner."""
 

@@ -296,7 +296,7 @@ class Team(VersionedModel):
 
     history = history_records()
 
-    # Not fields: what the team tree of the manage pages attaches (strategy.manage_views).
+    # Not fields: what the team tree of the manage pages attaches (workspace.manage_views).
     depth: int
     indent: str
     leaders: list[User]

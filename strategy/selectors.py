@@ -1,13 +1,17 @@
-"""Reads of the plan: trees of teams and objectives, each in one query (recursive CTE)."""
+"""Reads of the plan: the current strategy, the filters the overview and the lists share, and
+trees of teams and objectives, each in one query (recursive CTE)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 from django.db import models
-from django.db.models import F
+from django.db.models import Case, F, Value, When
+from django.utils import timezone
 
-from strategy.models import Objective, Team
+from strategy.models import Objective, Strategy, Team
 from strategy.trees import tree_ancestor_ids, tree_walk
 
 
@@ -56,3 +60,26 @@ def objective_ancestors(*, objective: Objective) -> models.QuerySet[Objective]:
     """The objective's ancestors (not itself), up to the top, loaded in one query."""
     ids = tree_walk(model=Objective, start_ids=[objective.pk], up=True, include_start=False)
     return Objective.objects.filter(id__in=ids)
+
+
+def strategy_current() -> Strategy | None:
+    """The active strategy, else the most recent draft (one query)."""
+    return (
+        Strategy.objects.exclude(status=Strategy.Status.ARCHIVED)
+        .order_by(
+            Case(When(status=Strategy.Status.ACTIVE, then=Value(0)), default=Value(1)),
+            "-horizon_start",
+        )
+        .first()
+    )
+
+
+@dataclass
+class OverviewFilters:
+    """The overview's filters (ids, None: all) and the day its "changes since" start (default 30
+    days ago)."""
+
+    period_id: int | None = None
+    theme_id: int | None = None
+    team_id: int | None = None
+    since: dt.date = field(default_factory=lambda: timezone.localdate() - dt.timedelta(days=30))

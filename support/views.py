@@ -19,7 +19,7 @@ from execsupport.pdf import PdfUnavailable, html_to_pdf, pdf_response, pdf_unava
 from execsupport.validation import form_error_add
 from initiatives.models import Initiative
 from strategy.access import access_for
-from strategy.overview import strategy_current
+from strategy.selectors import strategy_current
 from support import selectors, services
 from support.forms import ReportForm, ReportNotesForm, SupportMeasureForm
 from support.models import AssessmentReport

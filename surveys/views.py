@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from execsupport.validation import form_error_add
 from strategy.access import access_for
-from strategy.overview import strategy_current
+from strategy.selectors import strategy_current
 from surveys import anonymity, results, selectors, services
 from surveys.catalogue import SCALE_LABELS
 from surveys.forms import AnswerForm, RoundForm, SurveyForm

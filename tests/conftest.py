@@ -169,6 +169,7 @@ APPS = (
     "strategy",
     "initiatives",
     "metrics",
+    "workspace",
     "activity",
     "assessment",
     "reviews",

@@ -21,6 +21,7 @@ RUNTIME_ENTRIES = (
     "strategy",
     "initiatives",
     "metrics",
+    "workspace",
     "security",
     "reviews",
     "activity",

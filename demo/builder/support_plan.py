@@ -22,7 +22,7 @@ from metrics.engine import subjects_recompute
 from metrics.models import SubjectType
 from reviews.services import action_item_create
 from strategy.models import Objective, Period, Team
-from strategy.overview import strategy_current
+from strategy.selectors import strategy_current
 from support.models import AssessmentReport
 from support.services import report_create, report_freeze, report_notes_save, support_measure_create
 

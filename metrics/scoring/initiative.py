@@ -16,7 +16,7 @@ A closed initiative shows its final result: done on time is 100, done late loses
 as a share of its planned duration; cancelled is not scored.
 
 ``checkin_silence`` is the one rule of a stale check-in, used by the alerts, the sweep and the
-pages (``initiatives.selectors.checkin_silence_annotations`` is its SQL form).
+pages (``metrics.checkins.checkin_silence_annotations`` is its SQL form).
 """
 
 from __future__ import annotations

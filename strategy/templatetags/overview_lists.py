@@ -50,7 +50,7 @@ def _plural(count: int) -> str:
 
 @register.simple_tag
 def alert_list(alerts) -> SafeString:
-    """``strategy.overview.OverviewAlert`` rows: title, severity, message (as rendered for the
+    """``workspace.overview.OverviewAlert`` rows: title, severity, message (as rendered for the
     reader in ``alert.text``), who and when."""
     items = []
     for alert in alerts:
@@ -69,7 +69,7 @@ def alert_list(alerts) -> SafeString:
 
 @register.simple_tag
 def stale_list(rows) -> SafeString:
-    """``strategy.overview.StaleInitiative`` rows: how long silent against the cadence."""
+    """``workspace.overview.StaleInitiative`` rows: how long silent against the cadence."""
     url = _url_maker("initiatives:initiative-detail")
     items = []
     for row in rows:
@@ -92,7 +92,7 @@ def stale_list(rows) -> SafeString:
 
 @register.simple_tag
 def overdue_list(rows) -> SafeString:
-    """``strategy.overview.OverdueMilestone`` rows: how many days late, linked to the initiative."""
+    """``workspace.overview.OverdueMilestone`` rows: how many days late, linked to the initiative."""
     url = _url_maker("initiatives:initiative-detail")
     items = []
     for row in rows:
@@ -109,7 +109,7 @@ def overdue_list(rows) -> SafeString:
 
 @register.simple_tag
 def changed_list(objectives) -> SafeString:
-    """``strategy.overview.MapObjective`` rows whose status changed: then, an arrow, now."""
+    """``workspace.overview.MapObjective`` rows whose status changed: then, an arrow, now."""
     url = _url_maker("strategy:objective-detail")
     items = [
         f'<li class="list__row"><a class="list__title" href="{url(o.pk)}">{_esc(o.title)}</a>'
@@ -123,7 +123,7 @@ def changed_list(objectives) -> SafeString:
 
 @register.simple_tag
 def checkin_list(rows) -> SafeString:
-    """``strategy.overview.RecentCheckIn`` rows: initiative, RAG, summary, who and when."""
+    """``workspace.overview.RecentCheckIn`` rows: initiative, RAG, summary, who and when."""
     url = _url_maker("initiatives:initiative-detail")
     items = [
         f'<li><div class="list__row"><a class="list__title" href="{url(c.initiative_id)}">'

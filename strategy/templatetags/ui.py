@@ -275,7 +275,7 @@ def person(user, empty: str = "—") -> str:
 
 @register.simple_tag
 def strategy_map(roots) -> SafeString:
-    """The alignment tree (``strategy.overview.MapObjective`` rows) as nested lists, rendered
+    """The alignment tree (``workspace.overview.MapObjective`` rows) as nested lists, rendered
     in Python.
 
     Equivalent to a recursive ``{% include %}`` but several times faster, which matters on the

@@ -11,10 +11,10 @@ from decimal import Decimal
 import pytest
 from rest_framework.test import APIClient
 
-from initiatives.api import InitiativeViewSet
 from initiatives.models import Initiative
 from tests.concurrency import after_read, run_concurrently
 from tests.factories import InitiativeFactory
+from workspace.initiative_api import InitiativeViewSet
 
 # Threads use their own connections, so the data must be committed: a transactional test. Its
 # flush leaves what migrate leaves (the strategy office group included: strategy.apps), so no

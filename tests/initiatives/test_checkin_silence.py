@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from initiatives.models import CheckIn, Initiative
-from initiatives.selectors import checkin_silence_annotations, initiative_checkin_silence
+from metrics.checkins import checkin_silence_annotations, initiative_checkin_silence
 from tests.factories import InitiativeFactory
 
 pytestmark = pytest.mark.django_db

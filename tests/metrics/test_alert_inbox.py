@@ -168,7 +168,7 @@ def test_a_viewer_gets_no_bulk_form(client, viewer, team):
 # session, user, strategy-office group, memberships, teams (access_for), the count of the
 # filtered alerts, the page of alerts (owner, team, acknowledged/resolved by joined), the labels
 # of what they mention (one UNION, strategy.derived), the KPI keys of the subjects' links, the
-# periods, themes and people the team/owner/theme/period filters offer (strategy.lists)
+# periods, themes and people the team/owner/theme/period filters offer (metrics.lists)
 INBOX_QUERIES = 12
 
 

@@ -1,4 +1,4 @@
-"""Browse lists of objectives, initiatives and KPIs (strategy.lists, strategy.list_views):
+"""Browse lists of objectives, initiatives and KPIs (metrics.lists, workspace.list_views):
 filters in the URL, sort by any column (score and gap included), pages, counts, the reader's
 scope, "New" buttons for those who may create, constant queries."""
 
@@ -10,9 +10,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from metrics.lists import kpis_list, objectives_list
 from metrics.models import KPI, GapScore, SubjectType
 from strategy.access import access_for
-from strategy.lists import kpis_list, objectives_list
 from tests.factories import (
     KPIFactory,
     MembershipFactory,

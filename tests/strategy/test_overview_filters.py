@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from metrics.models import Alert, GapScore, SubjectType
 from strategy.access import access_for
-from strategy.overview import OverviewFilters, overview_build
+from strategy.selectors import OverviewFilters
 from tests.factories import (
     AlertFactory,
     InitiativeFactory,
@@ -21,6 +21,7 @@ from tests.factories import (
     ObjectiveFactory,
     TeamFactory,
 )
+from workspace.overview import overview_build
 
 pytestmark = pytest.mark.django_db
 

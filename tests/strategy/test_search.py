@@ -1,4 +1,4 @@
-"""Search across objectives, initiatives, KPIs and people (strategy.search): words in titles,
+"""Search across objectives, initiatives, KPIs and people (workspace.search): words in titles,
 keys and descriptions, as the reader may see them. PostgreSQL full-text search where the
 database is PostgreSQL, ``icontains`` elsewhere: run this module on both
 (``DATABASE_URL=postgres://... pytest tests/strategy/test_search.py``)."""
@@ -10,7 +10,6 @@ from django.db import connection
 from django.urls import reverse
 
 from strategy.access import access_for
-from strategy.search import SEARCH_LIMIT, search_everything, search_words
 from tests.factories import (
     InitiativeFactory,
     KPIFactory,
@@ -19,6 +18,7 @@ from tests.factories import (
     TeamFactory,
     UserFactory,
 )
+from workspace.search import SEARCH_LIMIT, search_everything, search_words
 
 pytestmark = pytest.mark.django_db
 
@@ -181,7 +181,7 @@ def test_the_search_uses_its_gin_index_on_postgresql(model, title, others, index
     they to drift apart, every search would read the whole table."""
     from django.apps import apps
 
-    from strategy.search import _matching
+    from workspace.search import _matching
 
     qs = _matching(
         apps.get_model(model).objects.all(), words=["launch", "nord"], title=title, others=others

@@ -12,7 +12,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from strategy.models import STRATEGY_OFFICE_GROUP, Membership, Strategy
-from strategy.setup import SKIPPABLE_STEPS, setup_checklist, setup_link_path, setup_link_tokens
+from strategy.setup import SKIPPABLE_STEPS, setup_link_path, setup_link_tokens
 from tests.factories import (
     InitiativeFactory,
     KPIFactory,
@@ -24,6 +24,7 @@ from tests.factories import (
     ThemeFactory,
     UserFactory,
 )
+from workspace.setup import setup_checklist
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "tangerine-orbit-48-lantern"

@@ -84,7 +84,8 @@ def _rows_for_lists(team):
     from metrics.explain import alerts_render
     from metrics.models import Alert
     from strategy.access import Access
-    from strategy.overview import (
+    from tests.factories import AlertFactory, UserFactory
+    from workspace.overview import (
         MapObjective,
         OverdueMilestone,
         OverviewAlert,
@@ -92,7 +93,6 @@ def _rows_for_lists(team):
         ScoreRow,
         StaleInitiative,
     )
-    from tests.factories import AlertFactory, UserFactory
 
     now = timezone.now()
     tricky = "Ship <b>\"it\"</b> & 'more' " + "long " * 50

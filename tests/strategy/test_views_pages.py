@@ -51,7 +51,7 @@ LEADER_QUERIES = {
     "my-work": 10,
     # + the count of the alerts, the page of them (the inbox pages through every alert), the
     # labels of what they mention (one UNION, strategy.derived), the periods, themes and people
-    # its filters offer (strategy.lists)
+    # its filters offer (metrics.lists)
     "alerts": 12,
 }
 # A member's My work has items: + open milestones, initiative scores, contributed initiatives,

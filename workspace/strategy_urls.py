@@ -2,7 +2,9 @@ from __future__ import annotations
 
 from django.urls import path
 
-from strategy import list_views, manage_views, people_views, views
+from strategy import people_views
+from workspace import list_views, manage_views
+from workspace import strategy_views as views
 
 app_name = "strategy"
 urlpatterns = [
@@ -42,7 +44,7 @@ urlpatterns = [
     path("memberships/<int:pk>/delete/", people_views.membership_delete, name="membership-delete"),
     path("teams/<int:pk>/members/", people_views.team_members, name="team-members"),
     path("invitations/<str:token>/", people_views.invitation_accept_page, name="invitation-accept"),
-    # First run and the plan's structure (strategy office; strategy/manage_views.py)
+    # First run and the plan's structure (strategy office; workspace/manage_views.py)
     path("setup/", manage_views.setup, name="setup"),
     path("setup/skip/", manage_views.setup_skip, name="setup-skip"),
     path("setup/link/<str:uidb64>/<str:token>/", manage_views.setup_link, name="setup-link"),

@@ -29,8 +29,9 @@ from strategy import services
 from strategy.access import Access, access_for
 from strategy.forms import PeriodForm, PeriodYearForm, StrategyForm, TeamForm, ThemeForm
 from strategy.models import Membership, Period, Strategy, Team, Theme, VersionConflict
-from strategy.overview import strategy_current
-from strategy.setup import SKIPPABLE_STEPS, setup_checklist, setup_link_user
+from strategy.selectors import strategy_current
+from strategy.setup import SKIPPABLE_STEPS, setup_link_user
+from workspace.setup import setup_checklist
 
 
 def _office(request: HttpRequest) -> Access:

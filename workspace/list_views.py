@@ -1,7 +1,7 @@
 """Browse pages: the lists of objectives, initiatives and KPIs (filters in the URL, sortable
 columns, pages and counts) and the search across the plan and its people.
 
-The rows come from ``strategy.lists`` and ``strategy.search`` (selectors, scoped by
+The rows come from ``metrics.lists`` and ``workspace.search`` (selectors, scoped by
 ``strategy.access``); a reader with no role sees the "no access" page.
 """
 
@@ -16,17 +16,17 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from metrics.models import GapScore, SubjectType
-from metrics.selectors import attach_latest_scores
-from strategy.access import Access, access_for
-from strategy.lists import (
+from metrics.lists import (
     HEALTH_CHOICES,
     initiatives_filter,
     kpis_filter,
     objectives_filter,
 )
-from strategy.overview import strategy_current
-from strategy.search import SEARCH_LIMIT, search_everything
+from metrics.models import GapScore, SubjectType
+from metrics.selectors import attach_latest_scores
+from strategy.access import Access, access_for
+from strategy.selectors import strategy_current
+from workspace.search import SEARCH_LIMIT, search_everything
 
 LIST_PAGE = 50
 

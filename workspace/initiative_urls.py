@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from initiatives import views
+from workspace import initiative_views as views
 
 app_name = "initiatives"
 urlpatterns = [

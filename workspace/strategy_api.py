@@ -35,7 +35,7 @@ from strategy.models import Membership, Objective, Period, Strategy, Team, Theme
 from strategy.people import people_choosable
 from strategy.people_services import membership_remove, membership_set, person_hand_over
 from strategy.selectors import objective_tree
-from strategy.serializers import (
+from workspace.strategy_serializers import (
     HandOverRequestSerializer,
     HandOverSerializer,
     InvitationSerializer,

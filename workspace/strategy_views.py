@@ -21,10 +21,10 @@ from strategy import charts
 from strategy.access import access_for
 from strategy.forms import HandOverForm, ObjectiveForm, OverviewFilterForm
 from strategy.models import HandOver, Objective, VersionConflict
-from strategy.overview import overview_build, overview_data_version, strategy_current
 from strategy.people_services import person_hand_over
-from strategy.selectors import objective_ancestors
+from strategy.selectors import objective_ancestors, strategy_current
 from strategy.services import objective_save
+from workspace.overview import overview_build, overview_data_version
 
 if TYPE_CHECKING:
     from execsupport.requests import AuthenticatedHttpRequest
@@ -91,7 +91,7 @@ def _overview_page(request: HttpRequest, name: str, title: str) -> HttpResponse:
 
 @login_required
 def overview(request: HttpRequest) -> HttpResponse:
-    """The execution overview (``strategy.overview``), its body cached while nothing it shows
+    """The execution overview (``workspace.overview``), its body cached while nothing it shows
     changes."""
     return _overview_page(request, "overview", "Execution overview")
 

@@ -23,20 +23,21 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Sum,
-    Value,
     When,
     Window,
 )
 from django.utils import timezone
 
 from initiatives.models import CheckIn, Initiative, Milestone, SpendEntry
-from initiatives.selectors import checkin_silence_annotations
+from metrics.checkins import checkin_silence_annotations
 from metrics.explain import AlertText, alerts_render
-from metrics.models import KPI, Alert, GapScore, SubjectType
+from metrics.lists import alert_subjects_filter
+from metrics.models import Alert, GapScore, SubjectType
 from strategy.access import Access
 from strategy.derived import DerivedNames
 from strategy.models import Objective, Period, Priority, Strategy, Team, Theme
 from strategy.people import person_name
+from strategy.selectors import OverviewFilters, strategy_current
 
 MAP_LIMIT = 60  # objectives drawn on the strategy map; filters narrow it further
 MAP_INITIATIVE_LIMIT = 180
@@ -200,17 +201,6 @@ class MapObjective(_Owned):
 
 
 @dataclass
-class OverviewFilters:
-    """The overview's filters (ids, None: all) and the day its "changes since" start (default 30
-    days ago)."""
-
-    period_id: int | None = None
-    theme_id: int | None = None
-    team_id: int | None = None
-    since: dt.date = field(default_factory=lambda: timezone.localdate() - dt.timedelta(days=30))
-
-
-@dataclass
 class Overview:
     """Everything the overview page shows for one reader and set of filters (``overview_build``):
     the strategy's health and its trend, scores by theme and team, the strategy map, status counts
@@ -249,18 +239,6 @@ class Overview:
     changed: list[MapObjective] = field(default_factory=list)
     recent_checkins: list[RecentCheckIn] = field(default_factory=list)
     since_counts: dict[str, int] = field(default_factory=dict)
-
-
-def strategy_current() -> Strategy | None:
-    """The active strategy, else the most recent draft (one query)."""
-    return (
-        Strategy.objects.exclude(status=Strategy.Status.ARCHIVED)
-        .order_by(
-            Case(When(status=Strategy.Status.ACTIVE, then=Value(0)), default=Value(1)),
-            "-horizon_start",
-        )
-        .first()
-    )
 
 
 # The order of the statuses in the Objectives card: every status a score may have, then
@@ -657,40 +635,6 @@ def _health_focus(data: Overview, access: Access) -> tuple[str, int | None]:
         return SubjectType.TEAM, team.pk
     assert data.strategy is not None  # overview_build returns before this without one
     return SubjectType.STRATEGY, data.strategy.pk
-
-
-def alert_subjects_filter(filters: OverviewFilters, strategy: Strategy | None) -> Q | None:
-    """With a theme or period chosen, the alerts about its work: its objectives, their
-    initiatives, milestones and KPIs, and the theme itself (a period has none of its own);
-    ``None`` without either filter. Subqueries: no query of its own."""
-    if filters.theme_id is None and filters.period_id is None:
-        return None
-    objectives = Objective.objects.filter(strategy=strategy) if strategy else Objective.objects
-    if filters.theme_id is not None:
-        objectives = objectives.filter(theme_id=filters.theme_id)
-    if filters.period_id is not None:
-        objectives = objectives.filter(period_id=filters.period_id)
-    ids = objectives.values("pk")
-    subjects = (
-        Q(subject_type=SubjectType.OBJECTIVE, subject_id__in=ids)
-        | Q(
-            subject_type=SubjectType.INITIATIVE,
-            subject_id__in=Initiative.objects.filter(objective__in=ids).values("pk"),
-        )
-        | Q(
-            subject_type=SubjectType.MILESTONE,
-            subject_id__in=Milestone.objects.filter(initiative__objective__in=ids).values("pk"),
-        )
-        | Q(
-            subject_type=SubjectType.KPI,
-            subject_id__in=KPI.objects.filter(
-                Q(objective__in=ids) | Q(initiative__objective__in=ids)
-            ).values("pk"),
-        )
-    )
-    if filters.theme_id is not None and filters.period_id is None:
-        subjects |= Q(subject_type=SubjectType.THEME, subject_id=filters.theme_id)
-    return subjects
 
 
 def _window_count() -> Window:

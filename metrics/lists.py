@@ -30,10 +30,11 @@ from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.expressions import OrderBy
 from typing_extensions import override
 
-from initiatives.models import Initiative
+from initiatives.models import Initiative, Milestone
 from metrics.models import KPI, Alert, GapScore, SubjectType
-from strategy.models import Objective, Period, Priority, Theme
+from strategy.models import Objective, Period, Priority, Strategy, Theme
 from strategy.people import people_choosable, person_name
+from strategy.selectors import OverviewFilters
 
 if TYPE_CHECKING:
     from strategy.access import Access
@@ -345,7 +346,7 @@ class AlertListFilter(django_filters.FilterSet):
     """The alerts inbox's filters beyond its own form (``metrics.forms.AlertFilterForm``: status,
     severity, kind, only mine, every part), from the same machinery as the lists: ``team``
     (with its sub-teams), ``owner``, ``theme`` and ``period`` (alerts about the work of that
-    theme or period, ``strategy.overview.alert_subjects_filter``) and ``sort``."""
+    theme or period, ``alert_subjects_filter``) and ``sort``."""
 
     period = django_filters.ChoiceFilter(method="filter_subjects", label="Period")
     theme = django_filters.ChoiceFilter(method="filter_subjects", label="Theme")
@@ -380,9 +381,7 @@ class AlertListFilter(django_filters.FilterSet):
 
     def filter_subjects(self, queryset, name, value):
         """``theme`` / ``period``: alerts about the work of that theme or period
-        (``strategy.overview.alert_subjects_filter``)."""
-        from strategy.overview import OverviewFilters, alert_subjects_filter
-
+        (``alert_subjects_filter``)."""
         # A theme belongs to one strategy and a period spans them: no strategy to name.
         chosen: dict[str, Any] = {f"{name}_id": int(value)}  # theme_id or period_id
         filters = OverviewFilters(**chosen)
@@ -433,3 +432,37 @@ def kpis_list(*, access: Access, params: Mapping) -> QuerySet[KPI]:
     """The KPIs the reader may see, filtered and ordered by ``params``, annotated like
     ``objectives_list`` (team, owner, objective, initiative joined). Not evaluated."""
     return kpis_filter(access=access, params=params).qs
+
+
+def alert_subjects_filter(filters: OverviewFilters, strategy: Strategy | None) -> Q | None:
+    """With a theme or period chosen, the alerts about its work: its objectives, their
+    initiatives, milestones and KPIs, and the theme itself (a period has none of its own);
+    ``None`` without either filter. Subqueries: no query of its own."""
+    if filters.theme_id is None and filters.period_id is None:
+        return None
+    objectives = Objective.objects.filter(strategy=strategy) if strategy else Objective.objects
+    if filters.theme_id is not None:
+        objectives = objectives.filter(theme_id=filters.theme_id)
+    if filters.period_id is not None:
+        objectives = objectives.filter(period_id=filters.period_id)
+    ids = objectives.values("pk")
+    subjects = (
+        Q(subject_type=SubjectType.OBJECTIVE, subject_id__in=ids)
+        | Q(
+            subject_type=SubjectType.INITIATIVE,
+            subject_id__in=Initiative.objects.filter(objective__in=ids).values("pk"),
+        )
+        | Q(
+            subject_type=SubjectType.MILESTONE,
+            subject_id__in=Milestone.objects.filter(initiative__objective__in=ids).values("pk"),
+        )
+        | Q(
+            subject_type=SubjectType.KPI,
+            subject_id__in=KPI.objects.filter(
+                Q(objective__in=ids) | Q(initiative__objective__in=ids)
+            ).values("pk"),
+        )
+    )
+    if filters.theme_id is not None and filters.period_id is None:
+        subjects |= Q(subject_type=SubjectType.THEME, subject_id=filters.theme_id)
+    return subjects

@@ -32,15 +32,15 @@ from execsupport.viewsets import (
 )
 from initiatives import services
 from initiatives.models import CheckIn, Initiative, Milestone, SpendEntry
-from initiatives.serializers import (
+from metrics.models import SubjectType
+from strategy.access import INITIATIVE_LEADER_ONLY, Access
+from strategy.models import ApiToken
+from workspace.initiative_serializers import (
     CheckInSerializer,
     InitiativeSerializer,
     MilestoneSerializer,
     SpendEntrySerializer,
 )
-from metrics.models import SubjectType
-from strategy.access import INITIATIVE_LEADER_ONLY, Access
-from strategy.models import ApiToken
 
 if TYPE_CHECKING:
     from django.db.models import Model

@@ -15,7 +15,6 @@ from execsupport.validation import form_error_add, is_valid_id
 from initiatives import charts
 from initiatives.forms import CheckInForm, InitiativeForm, MilestoneForm
 from initiatives.models import Initiative, Milestone
-from initiatives.selectors import initiative_page, initiatives_for_work
 from initiatives.services import (
     checkin_submit,
     initiative_save,
@@ -28,6 +27,7 @@ from metrics.scoring.quality import kpi_is_stale
 from metrics.selectors import latest_scores_by_type, measurement_sparklines
 from strategy.access import access_for
 from strategy.models import Objective, VersionConflict
+from workspace.initiative_selectors import initiative_page, initiatives_for_work
 
 if TYPE_CHECKING:
     from execsupport.requests import AuthenticatedHttpRequest
