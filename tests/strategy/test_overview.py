@@ -151,7 +151,7 @@ def test_stale_checkins_follow_the_one_rule_longest_overdue_first(admin, team):
 
 def test_counts_and_lists_cover_what_the_person_may_see(leader, team, company, monkeypatch):
     """Totals are of everything in scope, lists are cut; a private team's rows count nowhere."""
-    monkeypatch.setattr("workspace.overview.MAP_LIMIT", 2)
+    monkeypatch.setattr("workspace.overview.objectives.MAP_LIMIT", 2)
     secret = TeamFactory(name="Secret", slug="secret", parent=company, is_private=True)
     strategy = StrategyFactory(status=Strategy.Status.ACTIVE)
     theme = ThemeFactory(strategy=strategy)
@@ -220,7 +220,7 @@ def test_objectives_card_counts_every_status_no_data_and_not_scored_included(adm
 
 
 def test_objectives_card_counts_every_objective_when_the_map_is_cut(admin, team, monkeypatch):
-    monkeypatch.setattr("workspace.overview.MAP_LIMIT", 3)
+    monkeypatch.setattr("workspace.overview.objectives.MAP_LIMIT", 3)
     strategy = StrategyFactory(status=Strategy.Status.ACTIVE)
     theme = ThemeFactory(strategy=strategy)
     objectives = [ObjectiveFactory(theme=theme, team=team) for _ in STATUSES]
