@@ -38,6 +38,7 @@ from execsupport.jsontypes import body_types_check
 from execsupport.query import query_check
 from execsupport.rows import RowPlan
 from execsupport.validation import DateFormField, IdFormField, validate_date
+from metrics.models import GapScore
 from metrics.selectors import attach_latest_scores, scores_version
 from strategy.access import Access, access_for
 
@@ -200,7 +201,8 @@ class ScopedMixin(_ViewSetBase[_MT]):
         page: list[Any] | None
         if self.flat_rows:
             # Flat lists are of ModelSerializers (RowPlan reads their Meta.model).
-            plan = RowPlan.of(cast(type[serializers.ModelSerializer], self.get_serializer_class()))
+            serializer_class = cast(type[serializers.ModelSerializer], self.get_serializer_class())
+            plan = RowPlan.of(serializer_class, score_model=GapScore)
             page = self.paginate_queryset(plan.rows(queryset))
             rows = list(page if page is not None else plan.rows(queryset))
             data: Any = plan.shape(rows, score_subject_type=self.score_subject_type, native=native)
