@@ -20,7 +20,8 @@ from activity.history import TRACKED, History, history_for
 from activity.models import COMMENT_MAX, Comment
 from execsupport.api import ErrorSerializer
 from execsupport.validation import MAX_ID
-from execsupport.viewsets import IdFilter, ScopedMixin, SinceFilter
+from execsupport.viewsets import IdFilter, SinceFilter
+from metrics.viewsets import ScopedMixin
 from strategy.access import access_for
 from strategy.people import person_name
 

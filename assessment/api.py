@@ -24,7 +24,8 @@ from assessment.serializers import (
 )
 from execsupport.api import ErrorSerializer
 from execsupport.openapi import DATE_RULE, DATE_SCHEMA, ID_SCHEMA, AutoSchema
-from execsupport.viewsets import AccessViewSet, BaseFilterSet, IdFilter
+from execsupport.viewsets import BaseFilterSet, IdFilter
+from metrics.viewsets import AccessViewSet
 from strategy.access import Access, access_for
 from strategy.models import Strategy, Team
 from strategy.selectors import strategy_current

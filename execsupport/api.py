@@ -36,6 +36,7 @@ from rest_framework.response import Response
 from typing_extensions import override
 
 from execsupport.client_ip import client_ip
+from execsupport.concurrency import VersionConflict
 from execsupport.validation import ID_REGEX, MAX_ID, validate_id  # noqa: F401 (re-exported)
 
 STATUS_CODES = {
@@ -145,8 +146,6 @@ def _render_as_json(context: dict) -> None:
 def exception_handler(exc: Exception, context: dict) -> Response | None:
     """Every error in one shape (``ErrorSerializer``), with field-level detail."""
     from rest_framework.views import exception_handler as drf_exception_handler
-
-    from strategy.models import VersionConflict
 
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(detail=_django_detail(exc))

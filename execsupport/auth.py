@@ -1,9 +1,16 @@
-"""Sign-in plumbing that is not a permission rule (those live in ``strategy.access``)."""
+"""Sign-in plumbing that is not a permission rule (those live in ``strategy.access``), and the
+name of the strategy office's group, which the rules, the second factor and the deploy checks
+share."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.http import HttpRequest
+
+# The group whose members are the strategy office (``strategy.access``: they see and manage
+# everything; ``execsupport.mfa``: they must have a second factor). Made by strategy's migration
+# 0002 and after every migrate (``strategy.apps``); ``strategy.models`` re-exports it.
+STRATEGY_OFFICE_GROUP = "Strategy office"
 
 # django-axes keeps the username of each failed attempt in a 255-character column.
 LOCKOUT_USERNAME_MAX = 255

@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Info, Warning
 
+from execsupport.auth import STRATEGY_OFFICE_GROUP
 from execsupport.envconfig import REDIS_SCHEMES, is_loopback_host
 
 # Published in the README: every demo person of `seed_demo` (outside production) signs in with
@@ -141,8 +142,6 @@ def demo_password_candidates(*, limit: int = DEMO_PASSWORD_CHECK_LIMIT) -> dict[
     from django.contrib.auth import get_user_model
     from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
     from django.db.models import Case, IntegerField, Q, Value, When
-
-    from strategy.models import STRATEGY_OFFICE_GROUP
 
     User = get_user_model()
     office = Q(groups__name=STRATEGY_OFFICE_GROUP)

@@ -14,7 +14,7 @@ from django.db.models import Exists, OuterRef
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 
-from strategy.models import STRATEGY_OFFICE_GROUP
+from execsupport.auth import STRATEGY_OFFICE_GROUP
 
 # Factors that count as a second factor (recovery codes only come with one of these).
 SECOND_FACTORS = [Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN]

@@ -8,6 +8,9 @@ value: none for ints, strings, booleans, choices and JSON; the field's own ``to_
 for dates, date-times (time zone and format as configured) and decimals. Related objects give
 their id, many-to-many relations a list of ids (one query), and a nested latest score its own
 fields (one query). ``tests/api/test_rows.py`` holds the output equal to the serializer's.
+
+The model of the latest scores is the caller's to give (``RowPlan.of(..., score_model=...)``:
+metrics' ``GapScore`` for the API's lists, ``metrics.viewsets``), so this module imports no app.
 """
 
 from __future__ import annotations
@@ -26,8 +29,6 @@ from django.db import models
 from django.utils import timezone
 from rest_framework import ISO_8601, relations, serializers
 from rest_framework.settings import api_settings
-
-from metrics.models import GapScore
 
 # Fields whose representation of a value read from the database is the value itself.
 _SAME_VALUE = (
@@ -92,8 +93,9 @@ def _decimal(field: serializers.DecimalField) -> Callable[[Any], Any]:
 
 @dataclass(frozen=True)
 class _Nested:
-    """A nested latest ``GapScore``: its columns and conversions."""
+    """A nested latest score: its model, columns and conversions."""
 
+    model: type[models.Model]
     columns: tuple[str, ...]
     converters: tuple[tuple[str, Callable], ...]
 
@@ -119,12 +121,17 @@ class RowPlan:
 
     @staticmethod
     @cache
-    def of(serializer_class: type[serializers.ModelSerializer]) -> RowPlan:
+    def of(
+        serializer_class: type[serializers.ModelSerializer],
+        *,
+        score_model: type[models.Model] | None = None,
+    ) -> RowPlan:
         """The plan of a serializer class (built once per class): its columns, conversions and
         relations.
 
-        Raises ``ImproperlyConfigured`` for a nested serializer other than a latest
-        ``GapScore``."""
+        ``score_model``: the model of the latest scores a nested serializer may show (rows with
+        ``subject_type``, ``subject_id`` and ``is_latest``, e.g. metrics' ``GapScore``). Raises
+        ``ImproperlyConfigured`` for a nested serializer of any other model."""
         model: type[models.Model] = serializer_class.Meta.model
         fields = serializer_class(context={"request": None}).fields
         columns: list[str] = []
@@ -144,13 +151,14 @@ class RowPlan:
                 output.append((name, name))
             elif isinstance(field, serializers.BaseSerializer):
                 meta = getattr(field, "Meta", None)
-                if meta is None or meta.model is not GapScore:
-                    raise ImproperlyConfigured(f"Nested {name!r}: only a latest GapScore is flat.")
+                if meta is None or score_model is None or meta.model is not score_model:
+                    raise ImproperlyConfigured(f"Nested {name!r}: only a latest score is flat.")
                 inner = cast(serializers.ModelSerializer, field).fields  # it has a Meta.model
                 conversions = [(key, _converter(value)) for key, value in inner.items()]
                 score = (
                     name,
                     _Nested(
+                        model=score_model,
                         columns=tuple(inner),
                         converters=tuple((key, conv) for key, conv in conversions if conv),
                     ),
@@ -203,7 +211,8 @@ class RowPlan:
             name, nested = self.score
             score_converters = _bind(nested.converters, native=native)
             scores = {}
-            for score in GapScore.objects.filter(
+            # ``_default_manager``: the score model's ``objects``.
+            for score in nested.model._default_manager.filter(
                 subject_type=score_subject_type, subject_id__in_ids=ids, is_latest=True
             ).values("subject_id", *nested.columns):
                 _convert(score, score_converters)

@@ -179,7 +179,8 @@ MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 # Passwords: at least 12 characters, not in the bundled breached-password list (about 40,000:
 # zxcvbn's 30,000 + Django's 20,000, offline), not containing the product's or the company's
-# name (PASSWORD_CONTEXT_WORDS + company-level team names). execsupport/passwords.py.
+# name (PASSWORD_CONTEXT_WORDS + company-level team names). execsupport/passwords.py and
+# strategy/passwords.py.
 PASSWORD_MIN_LENGTH = env.int("PASSWORD_MIN_LENGTH", default=12)
 PASSWORD_CONTEXT_WORDS = env.list("PASSWORD_CONTEXT_WORDS", default=["execsupport"])
 AUTH_PASSWORD_VALIDATORS = [
@@ -189,7 +190,7 @@ AUTH_PASSWORD_VALIDATORS = [
         "OPTIONS": {"min_length": max(12, PASSWORD_MIN_LENGTH)},
     },
     {"NAME": "execsupport.passwords.BreachedPasswordValidator"},
-    {"NAME": "execsupport.passwords.ContextWordsValidator"},
+    {"NAME": "strategy.passwords.ContextWordsValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 # Argon2id first; a password stored with an older hasher is re-hashed with Argon2 at its

@@ -27,17 +27,7 @@ from execsupport.api import (
 from execsupport.jsontypes import body_types_check
 from execsupport.openapi import ID_SCHEMA
 from execsupport.validation import is_valid_id
-from execsupport.viewsets import (
-    AccessViewSet,
-    AppendOnlyAccessViewSet,
-    BaseFilterSet,
-    DateFilter,
-    IdFilter,
-    ReadOnlyAccessViewSet,
-    SinceFilter,
-    conditional_list,
-    scored_list,
-)
+from execsupport.viewsets import BaseFilterSet, DateFilter, IdFilter, SinceFilter
 from initiatives.models import Initiative, Milestone
 from metrics import services
 from metrics.models import (
@@ -65,6 +55,13 @@ from metrics.serializers import (
     MeasurementSerializer,
     NotificationPreferencesSerializer,
     WebhookSerializer,
+)
+from metrics.viewsets import (
+    AccessViewSet,
+    AppendOnlyAccessViewSet,
+    ReadOnlyAccessViewSet,
+    conditional_list,
+    scored_list,
 )
 from strategy.access import Access
 from strategy.models import ApiToken, Objective

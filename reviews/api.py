@@ -17,13 +17,8 @@ from typing_extensions import override
 
 from execsupport.api import ErrorSerializer
 from execsupport.pdf import PDFRenderer, PdfUnavailable, pdf_response
-from execsupport.viewsets import (
-    AccessViewSet,
-    AppendOnlyAccessViewSet,
-    BaseFilterSet,
-    IdFilter,
-    ReadOnlyAccessViewSet,
-)
+from execsupport.viewsets import BaseFilterSet, IdFilter
+from metrics.viewsets import AccessViewSet, AppendOnlyAccessViewSet, ReadOnlyAccessViewSet
 from reviews import services
 from reviews.models import ActionItem, Decision, Meeting, Pack, Review
 from reviews.selectors import (

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django_filters import rest_framework as filters
 from rest_framework import serializers
 
-from execsupport.viewsets import ReadOnlyAccessViewSet
+from metrics.viewsets import ReadOnlyAccessViewSet
 from security.models import SecurityEvent
 from strategy.access import Access
 from strategy.models import ApiToken

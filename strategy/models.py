@@ -23,6 +23,10 @@ from knox.models import AbstractAuthToken
 from simple_history.models import HistoricalRecords
 from typing_extensions import override
 
+# Defined in the ground (execsupport) for the pieces every app shares; re-exported here under
+# the names every app imports.
+from execsupport.auth import STRATEGY_OFFICE_GROUP as STRATEGY_OFFICE_GROUP
+from execsupport.concurrency import VersionConflict as VersionConflict
 from execsupport.validation import (
     DESCRIPTION_MAX,
     FieldConstraintsMixin,
@@ -42,7 +46,6 @@ if TYPE_CHECKING:
 
 HEX_COLOUR = RegexValidator(r"^#[0-9a-fA-F]{6}$", "Enter a colour as #rrggbb.")
 POSITIVE_WEIGHT = MinValueValidator(Decimal("0.01"))
-STRATEGY_OFFICE_GROUP = "Strategy office"
 # Bookkeeping that every save changes: not part of a definition's history (activity/history.py).
 HISTORY_BOOKKEEPING = ["created_at", "updated_at", "version"]
 
@@ -91,28 +94,6 @@ class Priority(models.IntegerChoices):
     MEDIUM = 2, "Medium"
     HIGH = 3, "High"
     CRITICAL = 4, "Critical"
-
-
-class VersionConflict(Exception):
-    """The row was saved by someone else since the caller read it (optimistic concurrency).
-
-    ``expected`` is the version the caller read, ``current`` the version in the database now
-    (``None``: the row was deleted meanwhile). Nothing was written.
-    """
-
-    def __init__(self, *, instance: models.Model, expected: int, current: int | None):
-        self.instance = instance
-        self.expected = expected
-        self.current = current
-        name = instance._meta.verbose_name
-        if current is None:
-            message = f"This {name} was deleted by someone else meanwhile."
-        else:
-            message = (
-                f"This {name} was changed by someone else meanwhile "
-                f"(you read version {expected}; it is now at version {current})."
-            )
-        super().__init__(message)
 
 
 def _kept(value):

@@ -9,7 +9,8 @@ from django.utils import timezone
 from rest_framework.response import Response
 from typing_extensions import override
 
-from execsupport.viewsets import BaseFilterSet, IdFilter, ReadOnlyAccessViewSet
+from execsupport.viewsets import BaseFilterSet, IdFilter
+from metrics.viewsets import ReadOnlyAccessViewSet
 from support import selectors
 from support.models import AssessmentReport, Barrier, SupportMeasure
 from support.report import barrier_views, report_read

@@ -14,7 +14,8 @@ from typing_extensions import override
 
 from execsupport.api import ErrorSerializer
 from execsupport.jsontypes import body_types_check
-from execsupport.viewsets import BaseFilterSet, IdFilter, ReadOnlyAccessViewSet
+from execsupport.viewsets import BaseFilterSet, IdFilter
+from metrics.viewsets import ReadOnlyAccessViewSet
 from strategy.selectors import strategy_current
 from surveys import anonymity, results, selectors, services
 from surveys.models import Question, Survey, SurveyRound

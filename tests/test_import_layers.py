@@ -7,6 +7,7 @@ failing test as well, with the contract's own report in the output.
 
 from __future__ import annotations
 
+import configparser
 import itertools
 from pathlib import Path
 
@@ -35,6 +36,39 @@ CIRCLES = {
     "plan models and selectors": ("strategy.models", "strategy.selectors"),
 }
 
+# The apps: what the ground (execsupport's shared pieces) may not import.
+APPS = (
+    "strategy",
+    "initiatives",
+    "metrics",
+    "activity",
+    "assessment",
+    "reviews",
+    "security",
+    "sheets",
+    "support",
+    "surveys",
+    "demo",
+)
+# The modules of execsupport that compose the apps (and its home page): every other module of
+# execsupport is a shared piece, in the ground's contract.
+COMPOSING = {
+    "execsupport.urls",
+    "execsupport.api_urls",
+    "execsupport.settings",
+    "execsupport.celery",
+    "execsupport.wsgi",
+    "execsupport.asgi",
+    "execsupport.views",
+}
+
+
+def _ground() -> set[str]:
+    """The source modules of the ground's contract in ``.importlinter``."""
+    config = configparser.ConfigParser()
+    config.read(ROOT / ".importlinter")
+    return set(config["importlinter:contract:ground-imports-no-app"]["source_modules"].split())
+
 
 def test_the_import_contracts_are_kept(monkeypatch):
     monkeypatch.chdir(ROOT)
@@ -58,6 +92,16 @@ def test_a_pure_module_imports_nothing_from_django(import_graph, package):
     modules = {package, *import_graph.find_descendants(package)}
     reached = set().union(*(import_graph.find_upstream_modules(m) for m in modules))
     assert not {m for m in reached if m.split(".")[0] in ("django", "rest_framework", "celery")}
+
+
+def test_the_ground_contract_names_every_shared_piece(import_graph):
+    assert _ground() == import_graph.find_descendants("execsupport") - COMPOSING
+
+
+@pytest.mark.parametrize("module", sorted(_ground()))
+def test_a_shared_piece_of_execsupport_imports_no_app(import_graph, module):
+    reached = import_graph.find_upstream_modules(module)
+    assert not {m for m in reached if m.split(".")[0] in APPS}
 
 
 # The core one-way (issue #20): strategy < initiatives < metrics < workspace, the pages and API

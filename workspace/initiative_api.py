@@ -21,18 +21,11 @@ from rest_framework.response import Response
 from typing_extensions import override
 
 from execsupport.api import ApiError
-from execsupport.viewsets import (
-    AccessViewSet,
-    AppendOnlyAccessViewSet,
-    BaseFilterSet,
-    DateFilter,
-    IdFilter,
-    SinceFilter,
-    scored_list,
-)
+from execsupport.viewsets import BaseFilterSet, DateFilter, IdFilter, SinceFilter
 from initiatives import services
 from initiatives.models import CheckIn, Initiative, Milestone, SpendEntry
 from metrics.models import SubjectType
+from metrics.viewsets import AccessViewSet, AppendOnlyAccessViewSet, scored_list
 from strategy.access import INITIATIVE_LEADER_ONLY, Access
 from strategy.models import ApiToken
 from workspace.initiative_serializers import (

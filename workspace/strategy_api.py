@@ -25,10 +25,11 @@ from execsupport.jsontypes import body_types_check
 from execsupport.openapi import ID_SCHEMA
 from execsupport.ratelimit import InvitationThrottle
 from execsupport.validation import is_valid_id
-from execsupport.viewsets import AccessViewSet, BaseFilterSet, IdFilter, ReadOnlyAccessViewSet
+from execsupport.viewsets import BaseFilterSet, IdFilter
 from metrics.models import SubjectType
 from metrics.selectors import attach_latest_scores
 from metrics.serializers import LatestScoreSerializer
+from metrics.viewsets import AccessViewSet, ReadOnlyAccessViewSet
 from strategy import services
 from strategy.access import Access
 from strategy.models import Membership, Objective, Period, Strategy, Team, Theme
