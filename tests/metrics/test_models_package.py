@@ -1,34 +1,47 @@
-"""The models package (issue #20): its public names import, and its models are the app's."""
+"""The models packages of metrics and strategy (issue #20): their public names import, and their
+models are the app's."""
 
 import importlib
 
+import pytest
 from django.apps import apps
 from django.db import models
 
 import metrics.models
+import strategy.models
+
+PACKAGES = pytest.mark.parametrize(
+    "package", [metrics.models, strategy.models], ids=["metrics", "strategy"]
+)
 
 
-def test_every_public_name_imports():
-    for name in metrics.models.__all__:
-        assert getattr(importlib.import_module("metrics.models"), name) is not None, name
+@PACKAGES
+def test_every_public_name_imports(package):
+    for name in package.__all__:
+        assert getattr(importlib.import_module(package.__name__), name) is not None, name
 
 
-def test_models_keep_the_metrics_app_label():
-    classes = [getattr(metrics.models, name) for name in metrics.models.__all__]
+@PACKAGES
+def test_models_keep_the_app_label(package):
+    label = package.__name__.split(".")[0]
+    classes = [getattr(package, name) for name in package.__all__]
     model_classes = [c for c in classes if isinstance(c, type) and issubclass(c, models.Model)]
     assert model_classes
     for model in model_classes:
-        assert model._meta.app_label == "metrics", model
+        assert model._meta.app_label == label, model
 
 
-def test_the_package_holds_every_model_of_the_app():
+@PACKAGES
+def test_the_package_holds_every_model_of_the_app(package):
     exported = {
-        getattr(metrics.models, name)
-        for name in metrics.models.__all__
-        if isinstance(getattr(metrics.models, name), type)
-        and issubclass(getattr(metrics.models, name), models.Model)
+        getattr(package, name)
+        for name in package.__all__
+        if isinstance(getattr(package, name), type)
+        and issubclass(getattr(package, name), models.Model)
+        and not getattr(getattr(package, name)._meta, "abstract", False)
     }
     # The app's models are these and simple_history's historical copies of them.
     historical = {model.history.model for model in exported if hasattr(model, "history")}
     assert historical
-    assert exported | historical == set(apps.get_app_config("metrics").get_models())
+    label = package.__name__.split(".")[0]
+    assert exported | historical == set(apps.get_app_config(label).get_models())
