@@ -35,15 +35,8 @@ from workspace.initiative_api import (
     MilestoneViewSet,
     SpendEntryViewSet,
 )
-from workspace.strategy_api import (
-    MembershipViewSet,
-    ObjectiveViewSet,
-    PeriodViewSet,
-    PersonViewSet,
-    StrategyViewSet,
-    TeamViewSet,
-    ThemeViewSet,
-)
+from workspace.people_api import MembershipViewSet, PersonViewSet, TeamViewSet
+from workspace.strategy_api import ObjectiveViewSet, PeriodViewSet, StrategyViewSet, ThemeViewSet
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False

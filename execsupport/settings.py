@@ -4,6 +4,10 @@ The embedded default (no environment at all) is a development setup: a SQLite fi
 ``manage.py`` and Celery tasks executed eagerly in-process. ``DEBUG=false`` switches on the
 production strictness: ``SECRET_KEY`` is required, cookies are secure, HSTS is sent.
 Every variable is documented in README.md and .env.example.
+
+Why this module is long: Django reads one settings module, and this project keeps every knob in
+it, each read from the environment beside its validation and its comment, in the order of the
+README's table; an operator looking for a setting finds it here and nowhere else.
 """
 
 from __future__ import annotations

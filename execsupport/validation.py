@@ -21,6 +21,11 @@ values          finite, magnitude below ``VALUE_LIMIT`` (1e15)
 ids             integers from 1 to ``MAX_ID`` (2**63 - 1, a 64-bit database key)
 texts           at most the field's length (``TEXT_LIMITS``); no NUL character
 ==============  ===========================================================================
+
+Why this module is long: it is the one place each input rule is written (the house rule: one
+place per rule, for every door). With each rule are the form fields that apply it (ids, dates),
+the way a rule's error reaches a form or a row, and the database constraints' messages; apart,
+a door could take a rule without its field or its message.
 """
 
 from __future__ import annotations

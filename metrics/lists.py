@@ -18,6 +18,11 @@ The filter state is the URL's query string, read by a django-filter ``FilterSet`
 pages through (scoped by ``strategy.access``, filtered, ordered), so an export of "what the
 filters show" reads the same rows. ``*_filter`` return the filter set itself (its form renders
 the filters; unknown or invalid values are ignored and shown as errors).
+
+Why this module is long: the four lists (objectives, initiatives, KPIs, alerts) share one
+filter machinery (the choices offered to the reader, the team subtree, the sort that keeps
+empty values last, the latest score's health and data quality); each list's filter set is a
+few lines on top of it, and split apart they would be harder to keep alike.
 """
 
 from __future__ import annotations

@@ -24,6 +24,11 @@ Rules
 
 ``access_for(user)`` computes the person's effective roles once (two small queries) and caches
 them on the user object for the rest of the request.
+
+Why this module is long: it is the one place every rule of access is computed (the house rule:
+one place per rule, asked by every page, endpoint, task, command and import). Its parts (the
+effective roles, scoping a queryset, the object checks, the people rules) read the same cached
+roles and the same team tree; split across modules they would be read, and could drift, apart.
 """
 
 from __future__ import annotations

@@ -1,29 +1,18 @@
-"""Writes of execution data: check-ins, milestones, spend, initiative definitions.
-
-Each service validates, writes inside a transaction and marks the affected score dirty so the
-gap engine recomputes it (``strategy.signals.subjects_stale``, which ``metrics`` records). Callers (pages, API,
-commands) check permissions with ``strategy.access`` before calling.
+"""Initiative definitions: saving an initiative (status trail, pause bookkeeping, contributors,
+its history), and deleting one.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import uuid
-from collections.abc import Iterable
-from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from initiatives.models import (
-    CheckIn,
     Initiative,
-    Milestone,
-    SpendEntry,
-    blocker_tags_join,
 )
-from initiatives.signals import checkin_recorded, milestone_changed, spend_recorded
+from initiatives.services.common import initiative_mark_stale
 from strategy.access import assignee_changed, assignees_added_check, assignees_check
 from strategy.keys import key_propose
 from strategy.lifecycle import (
@@ -35,187 +24,6 @@ from strategy.lifecycle import (
 from strategy.models import history_m2m_record
 from strategy.signals import subjects_stale, work_edited
 from strategy.subjects import SubjectType
-
-
-def _mark(initiative_id: int) -> None:
-    subjects_stale(subjects=[(SubjectType.INITIATIVE, initiative_id)])
-
-
-@transaction.atomic
-def checkin_create(
-    *,
-    initiative: Initiative,
-    author,
-    rag: str,
-    confidence: int,
-    progress: int,
-    summary: str,
-    blockers: str = "",
-    next_steps: str = "",
-    created_at: dt.datetime | None = None,
-    blocker_tags: Iterable[str] = (),
-) -> CheckIn:
-    """Append a check-in and make its progress the initiative's reported progress.
-    ``blocker_tags``: ``BlockerTag`` values (``ValidationError`` on an unknown one)."""
-    checkin = CheckIn(
-        initiative=initiative,
-        author=author,
-        rag=rag,
-        confidence=confidence,
-        progress=progress,
-        summary=summary,
-        blockers=blockers,
-        next_steps=next_steps,
-        blocker_tags=blocker_tags_join(blocker_tags),
-        created_at=created_at or timezone.now(),
-    )
-    return checkin_append(checkin=checkin)
-
-
-# A second identical check-in by the same author within this window is a repost (a double
-# click, a retry after a lost answer), not news: it is stored once.
-CHECKIN_REPOST_WINDOW = dt.timedelta(minutes=10)
-
-
-def checkin_request_key(key: str) -> uuid.UUID:
-    """The stored form of an API client's ``Idempotency-Key``: the UUID itself when it is one,
-    else a UUID derived from the string (so any key up to 255 characters works)."""
-    try:
-        return uuid.UUID(key)
-    except ValueError:
-        return uuid.uuid5(uuid.NAMESPACE_URL, f"execsupport:checkin:{key}")
-
-
-@transaction.atomic
-def checkin_submit(
-    *,
-    initiative: Initiative,
-    author,
-    rag: str,
-    confidence: int,
-    progress: int,
-    summary: str,
-    blockers: str = "",
-    next_steps: str = "",
-    request_key: uuid.UUID | None = None,
-    blocker_tags: Iterable[str] = (),
-) -> tuple[CheckIn, bool]:
-    """Post a check-in from a form or the API, at most once; returns ``(checkin, created)``.
-
-    Two guards, both answering with the check-in already stored (``created`` False):
-
-    * the request's idempotency key (the form's hidden ``request_key``, the API's
-      ``Idempotency-Key`` header): the same key from the same author is one check-in, whatever
-      the content and however late the retry (unique constraint ``checkin_request_key_once``);
-    * without a key match, the same content (status, figures and texts) by the same author on
-      the same initiative within ``CHECKIN_REPOST_WINDOW``.
-
-    Posts on one initiative are serialised by a lock of its row (taken anyway when the check-in
-    updates its progress), so two simultaneous copies cannot both pass the guards.
-    """
-    tags = blocker_tags_join(blocker_tags)
-    Initiative.objects.select_for_update().filter(pk=initiative.pk).values_list("pk").first()
-    stored = CheckIn.objects.filter(author=author)
-    if request_key is not None:
-        existing = stored.filter(request_key=request_key).first()
-        if existing is not None:
-            return existing, False
-    existing = (
-        stored.filter(
-            initiative=initiative,
-            created_at__gte=timezone.now() - CHECKIN_REPOST_WINDOW,
-            rag=rag,
-            confidence=confidence,
-            progress=progress,
-            summary=(summary or "").strip(),
-            blockers=(blockers or "").strip(),
-            next_steps=(next_steps or "").strip(),
-            blocker_tags=tags,
-        )
-        .order_by("-created_at", "-id")
-        .first()
-    )
-    if existing is not None:
-        return existing, False
-    checkin = CheckIn(
-        initiative=initiative,
-        author=author,
-        rag=rag,
-        confidence=confidence,
-        progress=progress,
-        summary=summary,
-        blockers=blockers,
-        next_steps=next_steps,
-        blocker_tags=tags,
-        request_key=request_key,
-    )
-    return checkin_append(checkin=checkin), True
-
-
-@transaction.atomic
-def checkin_append(*, checkin: CheckIn) -> CheckIn:
-    """Save a new check-in (built by ``checkin_create`` or the admin's form) and, unless a newer
-    one exists (one entered late, in the admin), make its progress the initiative's reported
-    progress."""
-    checkin.summary = (checkin.summary or "").strip()
-    checkin.blockers = (checkin.blockers or "").strip()
-    checkin.next_steps = (checkin.next_steps or "").strip()
-    checkin.full_clean()
-    checkin.save()
-    initiative = checkin.initiative
-    # A guarded update keeps the initiative row's other fields as they are in the database.
-    # ``last_checkin_at`` already counts this check-in (triggers of migration 0002): it is
-    # the newest unless that time is later.
-    # It raises the version: an edit form opened before this check-in would otherwise put back
-    # the progress it showed.
-    newest = Initiative.objects.filter(pk=initiative.pk, last_checkin_at__lte=checkin.created_at)
-    if newest.update(
-        progress=checkin.progress, updated_at=timezone.now(), version=F("version") + 1
-    ):
-        initiative.progress = checkin.progress
-    # The database keeps ``last_checkin_at`` (triggers of migration 0002); mirror it here.
-    if initiative.last_checkin_at is None or checkin.created_at > initiative.last_checkin_at:
-        initiative.last_checkin_at = checkin.created_at
-    _mark(initiative.pk)
-    checkin_recorded.send(sender=CheckIn, checkin=checkin)  # owner, contributors (metrics)
-    return checkin
-
-
-def _before(instance, names: list[str] | None) -> dict:
-    """The values read from the database of the fields ``names`` (by attribute name)."""
-    loaded = getattr(instance, "_loaded_values", None) or {}
-    fields = [instance._meta.get_field(n) for n in names or []]
-    return {f.name: loaded.get(f.attname) for f in fields}
-
-
-@transaction.atomic
-def milestone_set_completed(
-    *, milestone: Milestone, completed_on: dt.date | None, version: int | None = None, by=None
-) -> Milestone:
-    """Complete a milestone on a date (``None`` reopens it); ``version``: see
-    ``initiative_save``. A change by ``by`` tells the initiative's people (``metrics.work``)."""
-    milestone.completed_on = completed_on
-    milestone.full_clean()
-    previous = _before(milestone, milestone.changed_fields())
-    milestone.save(update_fields=["completed_on", "updated_at"], expected_version=version)
-    _mark(milestone.initiative_id)
-    milestone_changed.send(sender=Milestone, milestone=milestone, by=by, previous=previous)
-    return milestone
-
-
-@transaction.atomic
-def milestone_save(*, milestone: Milestone, version: int | None = None, by=None) -> Milestone:
-    """Create or update a milestone; ``version``: see ``initiative_save``. A creation or a
-    change by ``by`` tells the initiative's owner and contributors (``metrics.work``)."""
-    milestone.full_clean()
-    creating = milestone._state.adding
-    previous = _before(milestone, milestone.changed_fields())
-    milestone.save(expected_version=version)
-    _mark(milestone.initiative_id)
-    milestone_changed.send(
-        sender=Milestone, milestone=milestone, by=by, created=creating, previous=previous
-    )
-    return milestone
 
 
 def initiative_status_follow(
@@ -397,7 +205,7 @@ def initiative_save(
         _history_m2m_refresh(initiative)  # the creation's version lists them
     elif people_changed and not changed:
         _history_record(initiative)  # only the contributors changed: their one version
-    _mark(initiative.pk)
+    initiative_mark_stale(initiative.pk)
     if from_status is not None and from_status != initiative.status:
         status_transition_record(instance=initiative, from_status=from_status, by=by)
         status_dependents_mark(initiative_ids=[initiative.pk])
@@ -412,58 +220,6 @@ def initiative_save(
         previous=previous,
     )
     return initiative
-
-
-@transaction.atomic
-def spend_record(
-    *,
-    initiative: Initiative,
-    date: dt.date,
-    amount: Decimal,
-    entered_by,
-    category: str = "",
-    note: str = "",
-) -> SpendEntry:
-    """Record money spent on an initiative by ``entered_by`` (who acted: the initiative's
-    other people are told, ``metrics.work``)."""
-    entry = SpendEntry(
-        initiative=initiative,
-        date=date,
-        amount=amount,
-        category=category,
-        note=note,
-        entered_by=entered_by,
-    )
-    return spend_save(entry=entry, by=entered_by)
-
-
-@transaction.atomic
-def spend_save(*, entry: SpendEntry, by=None) -> SpendEntry:
-    """Save a spend entry (new or corrected in the admin); the initiative's score follows. A
-    new entry or a change by ``by`` tells the initiative's owner and contributors
-    (``metrics.work``); an unchanged save tells nobody."""
-    entry.full_clean()
-    changed = entry.changed_fields()
-    previous = _before(entry, changed).get("amount", entry.amount)
-    entry.save()
-    _mark(entry.initiative_id)
-    if changed is None or changed:
-        spend_recorded.send(
-            sender=SpendEntry,
-            entry=entry,
-            by=by,
-            previous_amount=None if changed is None else previous,
-        )
-    return entry
-
-
-@transaction.atomic
-def milestone_delete(*, milestone: Milestone, by=None) -> None:
-    """Delete a milestone; the initiative's people are told when ``by`` is someone else."""
-    initiative_id = milestone.initiative_id
-    milestone.delete()
-    _mark(initiative_id)
-    milestone_changed.send(sender=Milestone, milestone=milestone, by=by, deleted=True)
 
 
 @transaction.atomic
