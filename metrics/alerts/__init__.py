@@ -1,6 +1,6 @@
 """Alert rules of the gap engine: which conditions open an alert, for whom, how severe, and
 what the message says. Pure functions over a computed ``Result`` and the subject's facts; the
-engine (``metrics.engine.persist``) turns the specs into rows with de-duplication.
+engine (``metrics.engine.alert_writes``) turns the specs into rows with de-duplication.
 
 Titles and messages are ``strategy.derived`` parts: the subject and any other object they
 mention are references, named for each reader (pages, API, e-mail, webhook); the plain
