@@ -1,11 +1,5 @@
-"""What writes the security log: Django's and django-axes' sign-in signals, allauth's second
-factor signals (when ``allauth.mfa`` is installed), the token signals of ``strategy.services``,
-and saves and deletions of memberships, accounts, teams and webhooks (model signals, so the
-pages, the API, the admin and commands are all covered).
-
-This app depends on the domain apps (by model label and their signals); none of them imports
-it. Connected once from ``SecurityConfig.ready``.
-"""
+"""Changes to who may do what: saves and deletions of memberships, accounts (their flags and
+groups), teams (made private or public) and webhooks, each with what it was before."""
 
 from __future__ import annotations
 
@@ -13,148 +7,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.apps import apps
-from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth import signals as auth_signals
-from django.db.models import signals as model_signals
 
 from security.models import SecurityEvent
-from security.services import security_event_record, security_failure_record
+from security.services import security_event_record
 
 Kind = SecurityEvent.Kind
-TYPED_NAME_MAX = 255
 
 
-# --- signing in and out -----------------------------------------------------------------------
-def _path(request) -> str:
-    return getattr(request, "path", "")[:200] if request is not None else ""
-
-
-def on_logged_in(sender, request, user, **kwargs) -> None:
-    """Log a sign-in."""
-    security_event_record(
-        kind=Kind.SIGN_IN,
-        request=request,
-        actor=user,
-        subject=user,
-        details={"path": _path(request)},
-    )
-
-
-def on_logged_out(sender, request, user, **kwargs) -> None:
-    """Log a sign-out (nothing when nobody was signed in)."""
-    if user is None:
-        return  # signing out when not signed in: nothing happened
-    security_event_record(kind=Kind.SIGN_OUT, request=request, actor=user, subject=user, details={})
-
-
-def _typed_username(credentials: dict | None) -> str:
-    field = get_user_model().USERNAME_FIELD
-    typed = (credentials or {}).get(field) or (credentials or {}).get("username") or ""
-    return str(typed).replace("\x00", "\ufffd")[:TYPED_NAME_MAX]
-
-
-def _person_named(name: str):
-    if not name:
-        return None
-    model = get_user_model()
-    return model._default_manager.filter(**{model.USERNAME_FIELD: name[:150]}).first()
-
-
-def on_login_failed(sender, credentials, request=None, **kwargs) -> None:
-    """A wrong password, an unknown name or a locked account. Keyed by the name typed: an
-    account's failures from one address count in one row per window. The password Django
-    passes (masked) is not kept."""
-    typed = _typed_username(credentials)
-    security_failure_record(
-        kind=Kind.SIGN_IN_FAILED,
-        key=f"name:{typed}",
-        request=request,
-        subject=_person_named(typed),
-        subject_name=typed,
-        details={"path": _path(request)},
-    )
-
-
-def on_locked_out(sender, request, username, ip_address, **kwargs) -> None:
-    """Log a django-axes lock-out of the name typed (counted per window)."""
-    typed = str(username or "")[:TYPED_NAME_MAX]
-    security_failure_record(
-        kind=Kind.LOCKED_OUT,
-        key=f"name:{typed}",
-        request=request,
-        subject=_person_named(typed),
-        subject_name=typed,
-        details={
-            "path": _path(request),
-            "failure_limit": settings.AXES_FAILURE_LIMIT,
-            "cool_off_hours": settings.AXES_COOLOFF_TIME,
-        },
-    )
-
-
-# --- second factor (django-allauth's mfa) -----------------------------------------------------
-def _authenticator(authenticator) -> dict[str, Any]:
-    return {"authenticator_id": authenticator.pk, "type": str(authenticator.type)}
-
-
-def _mfa_receiver(kind: str):
-    def receiver(sender, request, user, authenticator, **kwargs) -> None:
-        security_event_record(
-            kind=kind, request=request, subject=user, details=_authenticator(authenticator)
-        )
-
-    receiver.__name__ = f"on_{kind}"
-    return receiver
-
-
-def on_mfa_failed(sender, request, user, authenticator=None, **kwargs) -> None:
-    """Log a failed second factor (counted per window and account)."""
-    security_failure_record(
-        kind=Kind.MFA_FAILED,
-        key=f"user:{user.pk}",
-        request=request,
-        subject=user,
-        details=_authenticator(authenticator) if authenticator is not None else {},
-    )
-
-
-# --- API tokens -------------------------------------------------------------------------------
-TOKEN_REF_LENGTH = 12
-
-
-def token_ref(token) -> str:
-    """How the log names a token: the start of its digest (its primary key). Not the digest
-    itself, and never its key (``es_…``, the first characters of the secret)."""
-    return token.digest[:TOKEN_REF_LENGTH]
-
-
-def on_token_created(sender, token, created_by, **kwargs) -> None:
-    """Log an API token's creation: its reference, name, scopes and expiry (never the secret)."""
-    security_event_record(
-        kind=Kind.TOKEN_CREATED,
-        actor=created_by,
-        subject=token.user,
-        details={
-            "token": token_ref(token),
-            "name": token.name,
-            "scopes": list(token.scopes),
-            "expires_at": token.expiry.isoformat() if token.expiry else None,
-        },
-    )
-
-
-def on_tokens_revoked(sender, user, token_ids, by, reason, **kwargs) -> None:
-    """Log the revocation of tokens (their references) and the reason."""
-    security_event_record(
-        kind=Kind.TOKEN_REVOKED,
-        actor=by,
-        subject=user,
-        details={"tokens": [digest[:TOKEN_REF_LENGTH] for digest in token_ids], "reason": reason},
-    )
-
-
-# --- memberships, roles, teams, webhooks ------------------------------------------------------
 def _before(instance, fields: list[str]) -> dict[str, Any] | None:
     """The stored values of ``fields`` before this save: remembered by the instance when it
     was read (``TimestampedModel``), else one query. ``None`` for a new row."""
@@ -400,53 +260,3 @@ def on_webhook_saved(sender, instance, created, raw=False, **kwargs) -> None:
 def on_webhook_deleted(sender, instance, **kwargs) -> None:
     """Log a webhook deleted."""
     security_event_record(kind=Kind.WEBHOOK_DELETED, details=_webhook_facts(instance))
-
-
-def connect() -> None:
-    """Connect every receiver (``dispatch_uid``: once, however often it is called)."""
-    from axes.signals import user_locked_out
-
-    from strategy.signals import token_created, tokens_revoked
-
-    user_model = settings.AUTH_USER_MODEL
-    auth_signals.user_logged_in.connect(on_logged_in, dispatch_uid="security_logged_in")
-    auth_signals.user_logged_out.connect(on_logged_out, dispatch_uid="security_logged_out")
-    auth_signals.user_login_failed.connect(on_login_failed, dispatch_uid="security_login_failed")
-    user_locked_out.connect(on_locked_out, dispatch_uid="security_locked_out")
-    token_created.connect(on_token_created, dispatch_uid="security_token_created")
-    tokens_revoked.connect(on_tokens_revoked, dispatch_uid="security_tokens_revoked")
-
-    for label, fields, saved, deleted in (
-        ("strategy.Membership", MEMBERSHIP_FIELDS, on_membership_saved, on_membership_deleted),
-        ("strategy.Team", TEAM_FIELDS, on_team_saved, None),
-        ("metrics.Webhook", WEBHOOK_FIELDS, on_webhook_saved, on_webhook_deleted),
-    ):
-        model_signals.pre_save.connect(
-            _stash(fields), sender=label, weak=False, dispatch_uid=f"security_pre_{label}"
-        )
-        model_signals.post_save.connect(saved, sender=label, dispatch_uid=f"security_{label}")
-        if deleted is not None:
-            model_signals.post_delete.connect(
-                deleted, sender=label, dispatch_uid=f"security_del_{label}"
-            )
-    model_signals.pre_save.connect(
-        on_account_pre_save, sender=user_model, dispatch_uid="security_account_pre"
-    )
-    model_signals.post_save.connect(
-        on_account_saved, sender=user_model, dispatch_uid="security_account"
-    )
-    groups = get_user_model().groups.through
-    model_signals.m2m_changed.connect(
-        on_groups_changed, sender=groups, dispatch_uid="security_groups"
-    )
-
-    if apps.is_installed("allauth.mfa"):
-        from allauth.mfa import signals as mfa
-
-        for signal, kind in (
-            (mfa.authenticator_added, Kind.MFA_ADDED),
-            (mfa.authenticator_removed, Kind.MFA_REMOVED),
-            (mfa.authenticator_reset, Kind.MFA_RESET),
-        ):
-            signal.connect(_mfa_receiver(kind), weak=False, dispatch_uid=f"security_{kind}")
-        mfa.authentication_failed.connect(on_mfa_failed, dispatch_uid="security_mfa_failed")
