@@ -1,16 +1,18 @@
+"""The pages of alerts: the inbox (filtered, paged, acted on in bulk), an alert, and a person's
+acts on it (acknowledge, resolve, snooze)."""
+
 from __future__ import annotations
 
 from datetime import datetime, time
 from typing import TYPE_CHECKING
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
@@ -18,224 +20,37 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from execsupport.validation import is_valid_id
-from initiatives.models import Initiative
-from metrics import charts
-from metrics.explain import alerts_render, page_explain
+from metrics.explain import alerts_render
 from metrics.forms import (
     AlertFilterForm,
     AlertNoteForm,
     AlertSnoozeForm,
-    KPIForm,
-    MeasurementForm,
-    NotificationPreferencesForm,
 )
-from metrics.models import KPI, Alert, SubjectType
-from metrics.preferences import preferences_get, preferences_update
-from metrics.scoring.forecast import forecast_display
+from metrics.models import Alert
 from metrics.selectors import (
     alert_events_visible,
     alert_subject_links,
-    kpi_key_propose,
-    latest_scores,
 )
 from metrics.services import (
-    ImplausibleMeasurement,
     alert_acknowledge,
     alert_resolve,
     alert_snooze,
     alerts_acknowledge,
     alerts_resolve,
-    kpi_plan,
-    kpi_save,
-    measurement_record,
 )
 from strategy.access import Access, access_for
 from strategy.lists import AlertListFilter
-from strategy.models import Objective, VersionConflict
 from strategy.quantities import date_text
 
 if TYPE_CHECKING:
     from execsupport.requests import AuthenticatedHttpRequest
+
 
 ALERT_PAGE = 50
 # Alerts changed by one bulk action at most (a few pages of the inbox).
 BULK_MAX = 200
 # The alert page holds two forms with a note each: distinct ids for their fields.
 NOTE_ID, SNOOZE_ID = "ack_%s", "snooze_%s"
-TABLE_ROWS = 200
-
-
-def kpi_get_for_user(*, access: Access, key: str) -> KPI:
-    """The KPI if this person may see it, else 404 (its existence is not disclosed)."""
-    return get_object_or_404(
-        access.scope(KPI.objects.select_related("owner", "team", "objective", "initiative")),
-        key=key,
-    )
-
-
-def _thresholds() -> tuple[float, float]:
-    return (
-        float(getattr(settings, "GAP_ON_TRACK_ATTAINMENT", 0.9)),
-        float(getattr(settings, "GAP_OFF_TRACK_ATTAINMENT", 0.7)),
-    )
-
-
-@login_required
-def kpi_by_id(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    """Score explanations name KPIs by id; their pages live at their stable key."""
-    access = access_for(request.user)
-    kpi = get_object_or_404(access.scope(KPI.objects.only("key", "team_id")), pk=pk)
-    return redirect(kpi)
-
-
-@login_required
-def kpi_detail(
-    request: AuthenticatedHttpRequest, key: str, form: MeasurementForm | None = None
-) -> HttpResponse:
-    """The KPI page: its score, chart, measurements, plan revisions and active alerts; ``form`` is
-    a rejected measurement form (then 400)."""
-    access = access_for(request.user)
-    kpi = kpi_get_for_user(access=access, key=key)
-    today = timezone.localdate()
-    measurements = list(kpi.measurements.select_related("entered_by").order_by("as_of"))
-    trajectory = list(kpi.trajectory.order_by("date").values_list("date", "value"))
-    revisions = list(kpi.target_revisions.select_related("changed_by").order_by("-changed_at"))
-    alerts = list(
-        Alert.objects.filter(
-            subject_type=SubjectType.KPI, subject_id=kpi.pk, status__in=Alert.ACTIVE_STATUSES
-        ).select_related("owner")
-    )
-    score = latest_scores(subject_type=SubjectType.KPI, subject_ids=[kpi.pk]).get(kpi.pk)
-    # values the data-quality test calls implausible jumps are marked in the table
-    flagged = set((score.data_quality or {}).get("outliers") or []) if score else set()
-    for m in measurements:
-        m.implausible = m.as_of.isoformat() in flagged
-    on_track, off_track = _thresholds()
-    can_record = access.can_record_measurement(kpi)
-    if can_record and form is None:
-        form = MeasurementForm(initial={"as_of": today})
-    return render(
-        request,
-        "metrics/kpi_detail.html",
-        {
-            "kpi": kpi,
-            "score": score,
-            "explained": page_explain(access=access, score=score, alerts=alerts),
-            "forecast": score.forecast if score else None,
-            "forecast_text": forecast_display(score.forecast if score else None),
-            "quality": score.data_quality if score else None,
-            "measurements": list(reversed(measurements))[:TABLE_ROWS],
-            "measurement_count": len(measurements),
-            "table_rows": TABLE_ROWS,
-            "revisions": revisions,
-            "alerts": alerts,
-            "can_edit": access.can_edit_kpi(kpi),
-            "can_record": can_record,
-            "form": form if can_record else None,
-            "chart": charts.kpi_chart(
-                kpi=kpi,
-                measurements=[(m.as_of, m.value) for m in measurements],
-                trajectory=trajectory,
-                forecast=score.forecast if score else None,
-                on_track=on_track,
-                off_track=off_track,
-                today=today,
-            ),
-        },
-        status=400 if form is not None and form.is_bound else 200,
-    )
-
-
-@login_required
-@require_POST
-def measurement_new(request: AuthenticatedHttpRequest, key: str) -> HttpResponse:
-    """Record a measurement of the KPI (its owner and team leaders; else 403); an implausible value
-    is only written once confirmed."""
-    access = access_for(request.user)
-    kpi = kpi_get_for_user(access=access, key=key)
-    if not access.can_record_measurement(kpi):
-        raise PermissionDenied("Only the KPI's owner and its team's leaders record measurements.")
-    form = MeasurementForm(request.POST)
-    if form.is_valid():
-        data = dict(form.cleaned_data)
-        confirmed = data.pop("confirm")
-        try:
-            measurement, created = measurement_record(
-                kpi=kpi, entered_by=request.user, confirmed=confirmed, **data
-            )
-        except ImplausibleMeasurement as error:
-            # Nothing written: the form keeps what was typed and asks for the confirmation.
-            form.ask_confirm = True
-            form.add_error("value", error.messages)
-        except ValidationError as error:
-            for field, errors in error.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
-        else:
-            verb = "recorded" if created else "updated (the previous value is kept in its history)"
-            flag = (
-                " It is flagged as implausible in the KPI's data quality."
-                if measurement.implausible is not None
-                else ""
-            )
-            messages.success(request, f"Measurement of {date_text(data['as_of'])} {verb}.{flag}")
-            return redirect(kpi)
-    return kpi_detail(request, key, form=form)
-
-
-@login_required
-def kpi_edit(request: AuthenticatedHttpRequest, key: str | None = None) -> HttpResponse:
-    """Edit a KPI, or (without ``key``) define one for ``?objective=`` or ``?initiative=``."""
-    access = access_for(request.user)
-    initial = {}
-    if key is None:
-        if not access.is_leader_anywhere:
-            raise PermissionDenied("Only team leaders define KPIs.")
-        kpi, previous_plan = KPI(owner=request.user), None
-        for name, model in (("objective", Objective), ("initiative", Initiative)):
-            value = request.GET.get(name) or ""
-            subject = (
-                access.scope(model.objects.all()).filter(pk=value).first()
-                if is_valid_id(value)
-                else None
-            )
-            if subject is not None:
-                initial = {name: subject.pk, "team": subject.team_id}
-    else:
-        kpi = kpi_get_for_user(access=access, key=key)
-        if not access.can_edit_kpi(kpi):
-            raise PermissionDenied("Only the leaders of this KPI's team can change it.")
-        previous_plan = kpi_plan(kpi=kpi)
-    form = KPIForm(request.POST or None, instance=kpi, access=access, initial=initial)
-    status = 200
-    if request.method == "POST" and form.is_valid():
-        try:
-            kpi = kpi_save(
-                kpi=form.save(commit=False),
-                changed_by=request.user,
-                reason=form.cleaned_data["reason"],
-                previous_plan=previous_plan,
-                version=form.expected_version,
-            )
-        except VersionConflict as conflict:
-            form.version_conflict(conflict)
-            status = 409
-        except ValidationError as error:
-            for field, errors in error.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
-        else:
-            messages.success(request, f"Saved “{kpi.name}”.")
-            return redirect(kpi)
-    return render(request, "metrics/kpi_form.html", {"form": form, "kpi": kpi}, status=status)
-
-
-@login_required
-def kpi_key_proposal(request: AuthenticatedHttpRequest) -> JsonResponse:
-    """``{"key": ...}``: the key proposed for a new KPI named ``?name=`` (``kpi_key_propose``),
-    for the KPI form's script. For those who may define KPIs (leaders, the office)."""
-    if not access_for(request.user).is_leader_anywhere:
-        raise PermissionDenied("Only team leaders define KPIs.")
-    name = request.GET.get("name", "")[:160].replace("\x00", "")
-    return JsonResponse({"key": kpi_key_propose(name=name)})
 
 
 def _alerts_visible(access: Access, user):
@@ -517,32 +332,3 @@ def alert_snooze_view(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
                 messages.error(request, "This alert was resolved meanwhile.")
             return HttpResponseRedirect(_next_or(request, alert.get_absolute_url()))
     return _alert_detail_render(request, alert, access, snooze_form=form, status=400)
-
-
-@login_required
-def notification_preferences(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """The person's own notification preferences: per kind of event at once, in the daily
-    digest, or off; the weekly digest's day, hour and time zone. Saved by
-    ``preferences_update``; a bad value keeps what was typed and says what is wrong."""
-    if not access_for(request.user).sees_anything:
-        return render(request, "no_access.html", status=403)
-    prefs = preferences_get(user=request.user)
-    form = NotificationPreferencesForm(request.POST or None, instance=prefs)
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                preferences_update(user=request.user, data=form.cleaned_data)
-            except ValidationError as error:
-                for field, errors in error.message_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
-            else:
-                messages.success(request, "Saved your notification preferences.")
-                return redirect("metrics:notification-preferences")
-        status = 400
-    return render(
-        request,
-        "metrics/notification_preferences.html",
-        {"form": form, "prefs": prefs, "limit": settings.NOTIFY_IMMEDIATE_PER_DAY},
-        status=status,
-    )
