@@ -25,7 +25,6 @@ from strategy.access import Access
 from strategy.people import person_name
 
 
-# --- reading ----------------------------------------------------------------------------------
 @dataclass
 class Change:
     """One field's change: ``before`` / ``after`` as display text (``None``: nothing before)."""

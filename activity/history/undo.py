@@ -20,7 +20,6 @@ if TYPE_CHECKING:
     from activity.history.tracking import TrackedModel
 
 
-# --- undo -------------------------------------------------------------------------------------
 def _save(tracked: TrackedKind, instance: TrackedModel, *, by, version: int | None, reason: str):
     from initiatives.services import initiative_save, milestone_save
     from metrics.services import kpi_plan, kpi_save, webhook_save

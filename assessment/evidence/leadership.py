@@ -15,7 +15,6 @@ from initiatives.models import CheckIn
 from strategy.models import Membership
 
 
-# Blockers and leaders' answers --------------------------------------------------------------
 def _blocker_checkins(scope: EvidenceScope) -> QuerySet:
     return CheckIn.objects.filter(
         scope.teams("initiative__team_id"),

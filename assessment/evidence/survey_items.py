@@ -9,7 +9,6 @@ from assessment.evidence.scope import EvidenceRow, EvidenceScope, _teams
 from strategy.quantities import date_text
 
 
-# Survey items ---------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class _SurveyPick:
     """The survey results one figure rests on: ``used``, the round whose combined figure for

@@ -9,7 +9,6 @@ from assessment.evidence.scope import EvidenceRow, EvidenceScope, _open_initiati
 from initiatives.models import BlockerTag, CheckIn
 
 
-# Blocked for skills ---------------------------------------------------------------------------
 def _latest_tags(scope: EvidenceScope) -> QuerySet:
     latest = CheckIn.objects.filter(
         initiative_id=OuterRef("pk"), created_at__lt=scope.end

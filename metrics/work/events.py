@@ -41,7 +41,6 @@ QUIET_FIELDS = frozenset(
 )
 
 
-# --- the events, each built once -------------------------------------------------------------
 def work_checkin_notify(*, checkin) -> None:
     """A check-in on an initiative, by its author."""
     initiative = checkin.initiative
