@@ -515,7 +515,7 @@ GAP_ALERT_RENOTIFY_HOURS = env.float("GAP_ALERT_RENOTIFY_HOURS", default=24)
 # Calibration (Brier score, reliability table) of an owner's, a team's or the forecasts' stated
 # probabilities is shown only from this many closed cases (initiatives or KPIs) on.
 CALIBRATION_MIN_CASES = env.int("CALIBRATION_MIN_CASES", default=5)
-# Hysteresis (metrics/alerts.py HYSTERESIS): an active alert whose condition is back within
+# Hysteresis (metrics/alerts/tables.py HYSTERESIS): an active alert whose condition is back within
 # its margin resolves once it has stayed clear this many days (days, may be a fraction).
 GAP_ALERT_CLEAR_DAYS = env.float("GAP_ALERT_CLEAR_DAYS", default=14)
 # The longest snooze a person may set, in days.
@@ -554,7 +554,7 @@ if NOTIFY_REMIND_BEFORE_DAYS < 0 or not 0 <= NOTIFY_REMINDER_HOUR <= 23:
     raise ImproperlyConfigured(
         "NOTIFY_REMIND_BEFORE_DAYS must be 0 or more and NOTIFY_REMINDER_HOUR 0 to 23."
     )
-# History of every change (django-simple-history, activity/history.py): the admin's own revert
+# History of every change (django-simple-history, activity/history/): the admin's own revert
 # form is off; an earlier version is restored only through activity's restore (validated,
 # strategy office only, itself recorded).
 SIMPLE_HISTORY_REVERT_DISABLED = True

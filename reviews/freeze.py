@@ -1,6 +1,14 @@
 """Freezing a pack: the snapshot of a review's scope at one moment (reads only; the service
 ``reviews.services.pack_freeze`` writes it).
 
+Why this module is long: it is one read, ``pack_snapshot``, and the few helpers only it uses
+(the KPIs' trends, the active alerts, the JSON columns). Its steps (the scope's objectives,
+then their initiatives, milestones and KPIs, the scores of all of them, alerts, check-ins,
+action items, and the names every stored text mentions) share the ids and the item list built
+so far, in one pass of a fixed number of queries; taken apart, each piece would need the
+others' intermediate state passed along, and the snapshot's JSON shape (below) would be
+assembled in several places.
+
 ``pack_snapshot`` reads the scope set-based: a fixed number of queries whatever its size (the
 objectives, their initiatives, milestones and KPIs, the latest scores of all of them, open
 alerts, recent check-ins, the review's action items, and the labels of every object the

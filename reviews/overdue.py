@@ -2,7 +2,7 @@
 
 The rule is ``metrics.alerts.action_item_alerts``; opening, refreshing, reopening and resolving
 (with the alert event log, hysteresis and de-duplication) are the gap engine's
-``metrics.engine.persist.alerts_sync``; who gets the alert is ``metrics.engine.common.Actors``
+``metrics.engine.alert_writes.alerts_sync``; who gets the alert is ``metrics.engine.common.Actors``
 (the owner, else, when the owner is deactivated or can no longer see the item's team, a leader
 of its team, else the strategy office); messages go through the notification outbox
 (``metrics.tasks.alerts_notify``). Nothing here is a second alert mechanism: this module only
@@ -93,7 +93,7 @@ def action_items_alerts_sync(
     past its due date and every item with an active overdue alert (the beat job). Two queries
     to choose, one to read the items, then the engine's writes; idempotent (a rerun opens
     nothing more and changes nothing)."""
-    from metrics.engine.persist import alerts_sync
+    from metrics.engine.alert_writes import alerts_sync
     from metrics.models import Alert
 
     today = today or timezone.localdate()

@@ -129,7 +129,7 @@ class BuilderBase:
         for start in range(0, len(rows), batch_size):
             chunk = rows[start : start + batch_size]
             if _has_history(model):
-                # The plan's definitions are recorded as created (activity/history.py).
+                # The plan's definitions are recorded as created (activity/history/).
                 bulk_create_with_history(chunk, model, batch_size=batch_size)
             else:
                 model._default_manager.bulk_create(chunk)

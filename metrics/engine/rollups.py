@@ -1,5 +1,12 @@
 """Rollups: objectives (bottom-up through the tree), then teams, themes and strategies.
 
+Why this module is long: it is one computation, ``rollups_compute``, and the helpers it alone
+uses. Its stages (read the affected objectives, their KPIs and initiatives, the themes and
+strategies, every stored score they need in one query; then objectives bottom-up, teams,
+themes, strategies) share the rows read once and the ``run`` of outcomes each stage adds to the
+next one's inputs; that sharing is what keeps the query count fixed whatever the tree's size.
+Cut into modules, each stage would take or return the same half-dozen maps.
+
 Incremental mode (``objective_ids`` given) touches only those objectives and their ancestors,
 their teams up to the company, their themes and strategies, reading every other part's latest
 stored score. Full mode (``objective_ids=None``) computes everything from the stored KPI and

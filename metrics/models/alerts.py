@@ -170,8 +170,8 @@ class Alert(models.Model):
     subject_url: str | None  # metrics.selectors.alert_subject_links
     link: str | None  # absolute URL, in e-mails (metrics.digest)
     can_handle: bool  # may the reader acknowledge or resolve it (pages)
-    reopened_now: bool  # the engine's reopening (metrics.engine.persist)
-    worse: bool  # reopened with a higher severity than its peak (metrics.engine.persist)
+    reopened_now: bool  # the engine's reopening (metrics.engine.alert_writes)
+    worse: bool  # reopened with a higher severity than its peak (metrics.engine.alert_writes)
 
     class Meta:
         ordering = ["-severity", "-opened_at"]
@@ -225,7 +225,7 @@ class Alert(models.Model):
 class AlertEvent(models.Model):
     """One step of an alert's life (the alert's log): opened, acknowledged, snoozed, woke,
     worsened, resolved, reopened; who (empty: the gap engine), when, with what note. Written by
-    ``metrics.services`` (people) and in bulk by the gap engine (``metrics.engine.persist``);
+    ``metrics.services`` (people) and in bulk by the gap engine (``metrics.engine.alert_writes``);
     read through ``metrics.selectors.alert_events_visible``. Never updated."""
 
     class Kind(models.TextChoices):

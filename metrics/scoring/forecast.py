@@ -1,5 +1,13 @@
 """Forecast of a KPI: where it stands on its target date, and how likely it meets the target.
 
+Why this module is long: it is one forecasting method. The window, the anchor, the drift, the
+spread, the noise-or-walk blend and the t distribution work on the same series and only make
+sense together; the texts at the end say what its fields mean. The reference implementation
+(tests/metrics/scoring_reference.py) pins its private steps by their names here, and
+tests/metrics/test_scoring_unchanged.py replaces this module's ``np`` to prove the short
+windows need no numpy: split, the method would be scattered over modules that each mean
+nothing alone.
+
 What P means: ``probability_on_target`` is the chance that **the value on the target date meets
 the target** (at or past it in the KPI's direction; inside the range for a keep-within-range
 KPI), because that value is the KPI's final result (``metrics.scoring.kpi``). It is not the

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 HEX_COLOUR = RegexValidator(r"^#[0-9a-fA-F]{6}$", "Enter a colour as #rrggbb.")
 POSITIVE_WEIGHT = MinValueValidator(Decimal("0.01"))
-# Bookkeeping that every save changes: not part of a definition's history (activity/history.py).
+# Bookkeeping that every save changes: not part of a definition's history (activity/history/).
 HISTORY_BOOKKEEPING = ["created_at", "updated_at", "version"]
 
 

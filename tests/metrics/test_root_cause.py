@@ -11,7 +11,7 @@ import pytest
 from django.core import mail
 
 from metrics.engine import full_recompute
-from metrics.engine.persist import alerts_root_link
+from metrics.engine.alert_writes import alerts_root_link
 from metrics.models import Alert, GapScore
 from metrics.notifications import alerts_notify
 from tests.factories import (

@@ -105,7 +105,7 @@ def test_freezing_twice_keeps_one_pack(meeting):
 
 
 def test_a_failure_leaves_no_pack(meeting, monkeypatch):
-    import reviews.services as services
+    import reviews.services.packs as services
 
     def broken(**kwargs):
         snapshot = pack_snapshot(**kwargs)
@@ -419,7 +419,7 @@ def test_refs_collect_finds_what_refs_of_yields():
 def test_freezing_pauses_the_cycle_collector_and_restores_it(meeting, monkeypatch):
     import gc
 
-    import reviews.services as services
+    import reviews.services.packs as services
 
     seen = []
 

@@ -82,7 +82,7 @@ def test_the_pack_pdf_is_made_by_a_worker_stored_and_served(
     job = PackPdf.objects.get()
     assert (job.status, job.attempts) == ("pending", 0)
     assert job.enqueued_at is not None
-    with mock.patch("reviews.views.pack_pdf_html", side_effect=AssertionError("rendered")):
+    with mock.patch("reviews.views.packs.pack_pdf_html", side_effect=AssertionError("rendered")):
         polled = client.get(url, headers={"HX-Request": "true"})  # reads the job's status
     assert polled.status_code == 200
     assert 'hx-trigger="every 3s"' in polled.content.decode()

@@ -43,7 +43,7 @@ def test_due_meetings_get_one_pack_and_one_email_each(
 
 
 def test_a_failure_leaves_no_pack_no_email_and_is_retried(review, meeting, monkeypatch):
-    import reviews.services as services
+    import reviews.services.packs as services
 
     real = services.pack_snapshot
 

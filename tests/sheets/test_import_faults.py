@@ -97,12 +97,12 @@ def test_a_validation_error_from_any_helper_never_escapes(plan, admin, monkeypat
     read before its update) ends in the report, never in a server error."""
     from django.core.exceptions import ValidationError
 
-    from sheets import plan_import as plan_import_module
+    from sheets.plan_import import kpis
 
     def refuse(**kwargs):
         raise ValidationError({"target_value": "Refused by a helper."})
 
-    monkeypatch.setattr(plan_import_module, "kpi_plan", refuse)
+    monkeypatch.setattr(kpis, "kpi_plan", refuse)
     report = run(csv_bytes(copy.deepcopy(KPIS)), admin, apply=True)
     assert not report.applied
     assert ("target_value", "Refused by a helper.") in {

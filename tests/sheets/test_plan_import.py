@@ -220,9 +220,9 @@ def test_imported_definitions_are_in_the_history_with_the_importer(base, admin):
 def test_measurements_in_chunks_keep_every_check(base, admin, monkeypatch):
     """Fed to the ingest in chunks (here of 2 rows), a KPI's rows stay together: a date given
     twice is still found, with its spreadsheet row; the counts add up."""
-    import sheets.plan_import as module
+    from sheets.plan_import import measurements
 
-    monkeypatch.setattr(module, "MEASUREMENT_CHUNK", 2)
+    monkeypatch.setattr(measurements, "MEASUREMENT_CHUNK", 2)
     plan = copy.deepcopy(full_plan())
     plan["Measurements"].append(["crm-adoption", "2026-02-28", "13", None])
     result = run(xlsx_bytes(plan), admin)

@@ -14,9 +14,8 @@ from django.test.utils import CaptureQueriesContext
 
 from initiatives.models import Initiative, Milestone
 from metrics.models import KPI, DirtySubject
-from sheets import plan_import as plan_import_module
 from sheets.models import PlanPreview
-from sheets.plan_import import plan_import
+from sheets.plan_import import entry, plan_import, preview
 from strategy.models import Objective
 from tests.sheets.conftest import INITIATIVES, KPIS, MILESTONES, OBJECTIVES, xlsx_bytes
 
@@ -53,7 +52,7 @@ def forbid_reading(monkeypatch) -> list[str]:
         reads.append(kwargs["filename"])
         raise AssertionError("the file was read again")
 
-    monkeypatch.setattr(plan_import_module, "file_read", file_read)
+    monkeypatch.setattr(entry, "file_read", file_read)
     return reads
 
 
@@ -187,7 +186,7 @@ def test_a_kept_preview_that_no_longer_loads_is_checked_afresh(base, admin):
     data = xlsx_bytes(keyed_plan())
     assert run(data, admin, apply=False).ok
     stale = b"\x80\x05not a pickle of this release"
-    signature = salted_hmac(plan_import_module._PREVIEW_SALT, stale, algorithm="sha256")
+    signature = salted_hmac(preview._PREVIEW_SALT, stale, algorithm="sha256")
     PlanPreview.objects.update(plan=stale, signature=signature.hexdigest())
     result = run(data, admin)
     assert result.applied

@@ -13,13 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sheets.reading import (
-    _FORMULA_OR_ERROR,
-    CellError,
-    FileUnreadable,
-    _formula_or_error_in,
-    file_read,
-)
+from sheets.reading import CellError, FileUnreadable, file_read
+from sheets.reading.workbook import _FORMULA_OR_ERROR, _formula_or_error_in
 
 # "Billion laughs": ten times ten times ... 'lol', 10^9 of them once expanded.
 _LAUGHS = (
@@ -225,7 +220,7 @@ def test_calamine_reads_a_plain_workbook_as_openpyxl_does():
     """The fast reader (python-calamine) gives the very rows, row numbers and values (types
     included: whole numbers as int, dates as datetimes at midnight) that openpyxl's read-only
     mode gives, for every kind of value of a plan file."""
-    from sheets.reading import _calamine_read, _openpyxl_read, calamine_suits
+    from sheets.reading.workbook import _calamine_read, _openpyxl_read, calamine_suits
 
     data = _plain_book()
     assert calamine_suits(data)
@@ -244,7 +239,7 @@ def test_calamine_reads_a_plain_workbook_as_openpyxl_does():
 def test_calamine_is_used_for_a_plain_workbook(monkeypatch):
     """``file_read`` takes the fast path for a workbook without formulas or errors: openpyxl
     is never asked."""
-    import sheets.reading as reading
+    from sheets.reading import workbook as reading
 
     def refuse(stream):
         raise AssertionError("openpyxl read a plain workbook")
@@ -269,7 +264,7 @@ def test_a_workbook_with_a_formula_or_an_error_cell_is_read_by_openpyxl(cell, mo
     """calamine reads a formula without a saved result and an error cell as empty, which would
     say "required" where the cell holds something else: such workbooks go to openpyxl, which
     tells them apart. The prefixed spelling of the elements is matched too."""
-    import sheets.reading as reading
+    from sheets.reading import workbook as reading
 
     def into_row_2(xml: str, text: str) -> str:
         end = xml.index("</row>", xml.index('<row r="2"'))
@@ -289,7 +284,7 @@ def test_a_workbook_with_a_formula_or_an_error_cell_is_read_by_openpyxl(cell, mo
 
 
 def test_a_workbook_unpacking_beyond_the_limit_is_streamed_by_openpyxl(monkeypatch):
-    import sheets.reading as reading
+    from sheets.reading import workbook as reading
 
     data = _plain_book()
     monkeypatch.setattr(reading, "CALAMINE_MAX_BYTES", 1000)

@@ -239,7 +239,7 @@ def test_a_bad_row_also_lists_its_unknown_theme_and_its_children_hear_of_its_err
 
 def test_a_bad_choice_names_the_labels_the_sheet_explains():
     # "urgent" as a priority said: is not one of: 1, 2, 3, 4 (the stored values).
-    from sheets.plan_import import PRIORITY_CHOICES, _BadCell, _choice
+    from sheets.plan_import.cells import PRIORITY_CHOICES, _BadCell, _choice
 
     with pytest.raises(_BadCell) as refused:
         _choice("priority", "urgent", PRIORITY_CHOICES)
