@@ -15,7 +15,7 @@ from django.db import models
 from django.utils import timezone
 
 from strategy.models import StatusTransition
-from strategy.signals import status_changed
+from strategy.signals import announce, status_changed
 
 if TYPE_CHECKING:
     from initiatives.models import Initiative
@@ -79,9 +79,5 @@ def status_dependents_mark(*, objective_ids=(), initiative_ids=()) -> None:
     what depends on them besides the subject itself: ``metrics`` marks dirty the KPIs of the
     objectives and initiatives (their alerts stop or start) and the initiatives of the
     objectives, and the engine's next run resolves or opens their alerts
-    (``metrics.receivers``)."""
-    status_changed.send(
-        sender=StatusTransition,
-        objective_ids=list(objective_ids),
-        initiative_ids=list(initiative_ids),
-    )
+    (``metrics.receivers``). Raises ``ImproperlyConfigured`` when nothing listens."""
+    announce(status_changed, objective_ids=list(objective_ids), initiative_ids=list(initiative_ids))

@@ -42,14 +42,21 @@ token_created = Signal()
 tokens_revoked = Signal()
 
 
-def subjects_stale(*, subjects: Iterable[tuple[str, int]]) -> None:
-    """Announce that the scores of ``subjects`` (``(SubjectType, id)`` pairs) are stale.
+def announce(signal: Signal, **kwargs) -> None:
+    """Send ``signal`` (sender ``SubjectType``) with ``kwargs``, refusing when nothing listens.
 
-    Raises ``ImproperlyConfigured`` when nothing listens: a mark that nobody records would be
-    lost silently (``metrics`` connects its receiver when the app registry is ready).
-    """
-    if not subjects_changed.has_listeners(SubjectType):
+    Raises ``ImproperlyConfigured`` when the signal has no receiver: a stale mark that nobody
+    records would be lost silently (``metrics`` connects its receivers when the app registry is
+    ready)."""
+    if not signal.has_listeners(SubjectType):
         from django.core.exceptions import ImproperlyConfigured
 
         raise ImproperlyConfigured("Nothing records stale scores: is the metrics app installed?")
-    subjects_changed.send(sender=SubjectType, subjects=list(subjects))
+    signal.send(sender=SubjectType, **kwargs)
+
+
+def subjects_stale(*, subjects: Iterable[tuple[str, int]]) -> None:
+    """Announce that the scores of ``subjects`` (``(SubjectType, id)`` pairs) are stale.
+
+    Raises ``ImproperlyConfigured`` when nothing listens (``announce``)."""
+    announce(subjects_changed, subjects=list(subjects))

@@ -1,5 +1,5 @@
 """Long modules (issue #20): no module of the apps is over ~400 lines without the reason written
-at the top of its docstring ("Why this module is long: ..."). A module that grows past the limit
+in its module docstring ("Why this module is long: ..."). A module that grows past the limit
 is split where its concepts separate (a package re-exporting its names with ``__all__``), or
 says why it is one concept."""
 

@@ -17,13 +17,13 @@ from execsupport.validation import form_error_add
 from metrics.explain import page_explain
 from metrics.models import Alert, SubjectType
 from metrics.selectors import latest_scores_by_type, measurement_sparklines
-from strategy import charts
 from strategy.access import access_for
 from strategy.forms import HandOverForm, ObjectiveForm, OverviewFilterForm
 from strategy.models import HandOver, Objective, VersionConflict
 from strategy.people_services import person_hand_over
 from strategy.selectors import objective_ancestors, strategy_current
 from strategy.services import objective_save
+from workspace import charts
 from workspace.overview import overview_build, overview_data_version
 
 if TYPE_CHECKING:

@@ -53,15 +53,32 @@ from ``assessment.evidence``; the names below are its public face.
 """
 
 from assessment.evidence.figures import FIGURES, capability_evidence, evidence_rows
-from assessment.evidence.scope import EvidenceFigure, EvidenceRow, EvidenceScope, evidence_scope
+from assessment.evidence.scope import (
+    FLAGGED_QUALITY,
+    NOT_TRACKED,
+    OWNED,
+    REPLAN_FIELDS,
+    EvidenceFigure,
+    EvidenceRow,
+    EvidenceScope,
+    Figure,
+    evidence_scope,
+)
+from assessment.evidence.talent import SKILLS
 from assessment.models import CAPABILITIES
 
 __all__ = [
     "CAPABILITIES",
     "FIGURES",
+    "FLAGGED_QUALITY",
+    "NOT_TRACKED",
+    "OWNED",
+    "REPLAN_FIELDS",
+    "SKILLS",
     "EvidenceFigure",
     "EvidenceRow",
     "EvidenceScope",
+    "Figure",
     "capability_evidence",
     "evidence_rows",
     "evidence_scope",

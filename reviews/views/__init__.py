@@ -17,6 +17,7 @@ from reviews.views.meeting import (
     meeting_discussed,
 )
 from reviews.views.packs import (
+    PDF_JOBS_SESSION_KEY,
     action_items_export,
     pack_changes_export,
     pack_detail,
@@ -33,6 +34,7 @@ from reviews.views.reviews import (
 )
 
 __all__ = [
+    "PDF_JOBS_SESSION_KEY",
     "action_item_new",
     "action_item_status",
     "action_item_to_initiative",

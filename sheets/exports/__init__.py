@@ -21,6 +21,7 @@ from sheets.exports.history import (
     objects_history_export,
 )
 from sheets.exports.kinds import (
+    EXPORTS,
     Export,
     api_named_columns,
     api_named_columns_by_model,
@@ -33,6 +34,7 @@ from sheets.exports.rows import PRIORITY_NAME
 
 __all__ = [
     "EVERY_VERSION",
+    "EXPORTS",
     "HISTORY_KINDS",
     "PRIORITY_NAME",
     "Export",

@@ -38,6 +38,14 @@ replaces it in the module that uses it (``measurements.MEASUREMENT_CHUNK``,
 """
 
 from sheets.plan_import.base import CLEARABLE
+from sheets.plan_import.cells import (
+    CHECK_IN_RAGS,
+    INITIATIVE_STATUSES,
+    KPI_DIRECTIONS,
+    KPI_KINDS,
+    OBJECTIVE_STATUSES,
+    PRIORITY_CHOICES,
+)
 from sheets.plan_import.entry import plan_import, template_rows
 from sheets.plan_import.measurements import MEASUREMENT_CHUNK
 from sheets.plan_import.preview import KEYED_SHEETS, PREVIEW_SECONDS, plan_data_version
@@ -53,11 +61,17 @@ from sheets.plan_import.report import (
 __all__ = [
     "CHANGED_SINCE_PREVIEW",
     "CHANGED_SINCE_PREVIEW_MESSAGE",
+    "CHECK_IN_RAGS",
     "CLEARABLE",
+    "INITIATIVE_STATUSES",
     "KEYED_SHEETS",
+    "KPI_DIRECTIONS",
+    "KPI_KINDS",
     "LISTED_ROWS_MAX",
     "MEASUREMENT_CHUNK",
+    "OBJECTIVE_STATUSES",
     "PREVIEW_SECONDS",
+    "PRIORITY_CHOICES",
     "ImportReport",
     "RowError",
     "SheetReport",

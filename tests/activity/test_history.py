@@ -480,7 +480,7 @@ def test_restoring_the_current_version_says_nothing_changed(client, admin, objec
 
 
 def test_restore_puts_back_an_earlier_version_of_every_renamable_kind(company, admin):
-    """Undo goes through each kind's own save service (``activity.history._save``)."""
+    """Undo goes through each kind's own save service (``activity.history.undo._save``)."""
     period = period_save(period=PeriodFactory.build(name="Q1"))
     strategy = strategy_save(strategy=StrategyFactory.build(name="Old strategy"))
     theme = theme_save(theme=ThemeFactory.build(strategy=strategy, name="Old theme"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from strategy.charts import health_trend
+from workspace.charts import health_trend
 
 DAY = dt.date(2026, 11, 27)
 

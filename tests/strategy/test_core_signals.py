@@ -54,6 +54,20 @@ def test_a_stale_subject_with_nobody_listening_is_refused_not_lost():
     assert subjects_changed.has_listeners()
 
 
+@pytest.mark.django_db
+def test_a_status_change_with_nobody_listening_is_refused_not_lost():
+    from strategy.lifecycle import status_dependents_mark
+
+    uid = "metrics_status_dependents_mark"
+    assert status_changed.disconnect(dispatch_uid=uid)
+    try:
+        with pytest.raises(ImproperlyConfigured, match="metrics app"):
+            status_dependents_mark(objective_ids=[1])
+    finally:
+        status_changed.connect(receivers.status_changed_mark, dispatch_uid=uid)
+    assert status_changed.has_listeners()
+
+
 def test_each_core_app_registers_the_work_it_defines_in_order():
     kinds = ownership.owned_kinds()
     assert [(kind.name, kind.model._meta.label) for kind in kinds] == [
