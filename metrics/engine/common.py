@@ -83,6 +83,9 @@ class Outcome:
     scopes: dict[Key, frozenset[str]] = field(default_factory=dict)
     parent: Key | None = None  # the subject this one rolls up into
     info: dict = field(default_factory=dict)  # facts the parent's rules need (kind, name...)
+    # The digest of what the result was computed from (``metrics.engine.unchanged``); "" for
+    # subjects never skipped (initiatives, rollups).
+    inputs: str = ""
 
     @property
     def key(self) -> Key:
@@ -104,8 +107,26 @@ def unavailable_outcome(*, subject: Subject, exc: BaseException) -> Outcome:
     )
 
 
+# Values ``clean`` returns as they are; checked by exact type first (a set lookup), which
+# spares a call per leaf of the large JSON a rollup carries. Subclasses (a ``str`` enum, a
+# safe string) take the general path and come out the same.
+_PLAIN = frozenset({str, int, bool, type(None)})
+
+
 def clean(value):
-    """JSON-safe and stable: non-finite floats become None, floats keep 12 significant digits."""
+    """JSON-safe and stable: non-finite floats become None, floats keep 12 significant digits,
+    dates and datetimes become ISO text, tuples lists, dict keys text; other values as they
+    are."""
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    if kind is dict:
+        return {
+            (k if type(k) is str else str(k)): (v if type(v) in _PLAIN else clean(v))
+            for k, v in value.items()
+        }
+    if kind is list or kind is tuple:
+        return [v if type(v) in _PLAIN else clean(v) for v in value]
     if isinstance(value, float):
         if not math.isfinite(value):
             return None
@@ -320,6 +341,8 @@ LIGHT_FIELDS = (
     "progress",
     "expected_progress",
     "as_of",
+    "computed_at",
+    "inputs",
 )
 
 

@@ -13,6 +13,12 @@ from django.utils import timezone
 from initiatives.models import Initiative
 from metrics.alerts import KPI_KINDS, Subject, kpi_alerts
 from metrics.engine.common import Actors, Outcome, owners_active, unavailable_outcome
+from metrics.engine.unchanged import (
+    Unchanged,
+    inputs_fingerprint,
+    points_bytes,
+    row_parts,
+)
 from metrics.models import KPI, Measurement, SubjectType, TrajectoryPoint
 from metrics.scoring import KpiPlan, Result, Thresholds, kpi_score
 from metrics.scoring.common import NO_DATA
@@ -133,9 +139,15 @@ def kpis_compute(
     thresholds: Thresholds,
     actors: Actors | None = None,
     history: bool = False,
+    unchanged: Unchanged | None = None,
 ) -> list[Outcome]:
-    """``history``: score as the KPIs stood at the end of ``today``, a past day (measurements
-    dated after it left out; the plan is today's)."""
+    """The outcomes of the KPIs ``kpi_ids`` (one each; a missing id has none), each with the
+    digest of its inputs (``Outcome.inputs``).
+
+    ``history``: score as the KPIs stood at the end of ``today``, a past day (measurements
+    dated after it left out; the plan is today's). ``unchanged``: skip the KPIs whose inputs
+    match their latest score's (``metrics.engine.unchanged``): they get no outcome and are
+    listed in ``unchanged.skipped``."""
     actors = actors or Actors()
     rows = list(KPI.objects.filter(id__in=kpi_ids).order_by().values(*KPI_FIELDS))
     if not rows:
@@ -166,9 +178,24 @@ def kpis_compute(
             row["objective__owner_id"],
             row["initiative__owner_id"],
         )
+    if unchanged is not None:
+        unchanged.load(keys=[(SubjectType.KPI, i) for i in ids])
     outcomes = []
     for row in rows:
         subject = kpi_subject(row, actors)
+        measurements = series.get(row["id"], [])
+        points = tuple(sorted(trajectory.get(row["id"], ())))
+        inputs = inputs_fingerprint(
+            today,
+            history,
+            row_parts(row),
+            points_bytes(points),
+            points_bytes(measurements),
+            subject.actor_id,
+            subject.routed,
+        )
+        if unchanged is not None and unchanged.settled(subject_key(subject), inputs):
+            continue
         parent = (
             (SubjectType.OBJECTIVE, row["objective_id"])
             if row["objective_id"]
@@ -185,6 +212,7 @@ def kpis_compute(
                     scopes={subject_key(subject): KPI_KINDS},
                     parent=parent,
                     info=info,
+                    inputs=inputs,
                 )
             )
             continue
@@ -199,13 +227,13 @@ def kpis_compute(
                 cadence_days=row["cadence_days"],
                 range_low=row["range_low"],
                 range_high=row["range_high"],
-                trajectory=tuple(sorted(trajectory.get(row["id"], ()))),
+                trajectory=points,
                 unit=row["unit"],
                 created_on=timezone.localtime(row["created_at"]).date(),
             )
             result = kpi_score(
                 plan=plan,
-                measurements=series.get(row["id"], []),
+                measurements=measurements,
                 today=today,
                 thresholds=thresholds,
             )
@@ -227,6 +255,7 @@ def kpis_compute(
                     scopes={subject_key(subject): KPI_KINDS},
                     parent=parent,
                     info=info,
+                    inputs=inputs,
                 )
             )
         except Exception as exc:  # one broken KPI must not stop its chunk

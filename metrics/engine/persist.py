@@ -16,6 +16,7 @@ import hashlib
 import json
 from datetime import date, datetime
 
+import orjson
 from django.db import IntegrityError, transaction
 
 from metrics.engine.alert_writes import alerts_root_link, alerts_sync
@@ -51,9 +52,18 @@ def score_fields(outcome: Outcome) -> dict:
     fields["contributors"] = fields["contributors"] or []
     # ``clean`` made every value JSON-native. The fingerprint lets the next run see that
     # nothing changed without reading the JSON back.
-    digest = hashlib.sha1(json.dumps(fields, sort_keys=True).encode(), usedforsecurity=False)
+    digest = hashlib.sha1(_canonical(fields), usedforsecurity=False)
     fields["components"] = {**fields["components"], "fingerprint": digest.hexdigest()[:20]}
     return fields
+
+
+def _canonical(fields: dict) -> bytes:
+    """JSON-native ``fields`` as bytes with sorted keys (orjson; the standard library's encoder
+    for what orjson refuses, e.g. an integer beyond 64 bits)."""
+    try:
+        return orjson.dumps(fields, option=orjson.OPT_SORT_KEYS)
+    except TypeError:
+        return json.dumps(fields, sort_keys=True).encode()
 
 
 def _same(row: GapScore, fields: dict) -> bool:
@@ -82,6 +92,7 @@ def scores_write(
                 "subject_type": outcome.subject.subject_type,
                 "subject_id": outcome.subject.subject_id,
                 **fields,
+                "inputs": outcome.inputs,
             }
         )
     if not rows:

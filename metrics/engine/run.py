@@ -14,11 +14,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from initiatives.models import Initiative, Milestone
+from metrics.alerts import KPI_KINDS
+from metrics.engine.alert_writes import LAST_SEEN_RESOLUTION
 from metrics.engine.common import Actors, LatestCache, Outcome, engine_thresholds
 from metrics.engine.initiatives import initiatives_compute
 from metrics.engine.kpis import kpis_compute
 from metrics.engine.persist import dirty_clear, write_outcomes
 from metrics.engine.rollups import rollups_compute
+from metrics.engine.unchanged import Unchanged
 from metrics.models import (
     KPI,
     Alert,
@@ -33,13 +36,15 @@ from metrics.queue import ALERTS_NOTIFY, enqueue
 @dataclass
 class RunStats:
     """Counts of a run or a chunk: subjects computed, scores written, subjects unavailable, the ids
-    of alerts opened, and the seconds taken."""
+    of alerts opened, subjects skipped (inputs unchanged since their score of the day,
+    ``metrics.engine.unchanged``), and the seconds taken."""
 
     computed: int = 0
     written: int = 0
     unavailable: int = 0
     alerts_opened: list[int] = field(default_factory=list)
     seconds: float = 0.0
+    skipped: int = 0
 
     def add(self, other: RunStats) -> None:
         """Add another chunk's counts to these."""
@@ -48,6 +53,7 @@ class RunStats:
         self.unavailable += other.unavailable
         self.alerts_opened += other.alerts_opened
         self.seconds += other.seconds
+        self.skipped += other.skipped
 
     def as_dict(self) -> dict:
         """The counts as JSON for a task's result (``alerts_opened`` as a count, seconds rounded to
@@ -57,6 +63,7 @@ class RunStats:
             "written": self.written,
             "unavailable": self.unavailable,
             "alerts_opened": len(self.alerts_opened),
+            "skipped": self.skipped,
             "seconds": round(self.seconds, 3),
         }
 
@@ -142,15 +149,32 @@ def subjects_recompute(
 
 
 def kpis_chunk_recompute(
-    *, kpi_ids: list[int], today: date, now: datetime, notify: bool = True, history: bool = False
+    *,
+    kpi_ids: list[int],
+    today: date,
+    now: datetime,
+    notify: bool = True,
+    history: bool = False,
+    skip_unchanged: bool = True,
 ) -> RunStats:
-    """One chunk of the full recompute: KPI scores and alerts only (no rollup)."""
+    """One chunk of the full recompute: KPI scores and alerts only (no rollup).
+
+    ``skip_unchanged``: a KPI whose inputs match those of its score of ``today`` is not
+    scored again (``metrics.engine.unchanged``); never in a ``history`` run."""
     started = time.perf_counter()
     latest = LatestCache()
+    unchanged = Unchanged(latest=latest, today=today) if skip_unchanged and not history else None
     outcomes = kpis_compute(
-        kpi_ids=kpi_ids, today=today, thresholds=engine_thresholds(), history=history
+        kpi_ids=kpi_ids,
+        today=today,
+        thresholds=engine_thresholds(),
+        history=history,
+        unchanged=unchanged,
     )
     stats = _finish(outcomes=outcomes, latest=latest, today=today, now=now, notify=notify)
+    if unchanged is not None and unchanged.skipped:
+        stats.skipped = len(unchanged.skipped)
+        unchanged.alerts_seen(kinds=KPI_KINDS, now=now, cutoff=now - LAST_SEEN_RESOLUTION)
     stats.seconds = time.perf_counter() - started
     return stats
 
@@ -231,6 +255,7 @@ def full_recompute(
     now: datetime | None = None,
     progress: Callable[[str, int], None] | None = None,
     history: bool = False,
+    skip_unchanged: bool = True,
 ) -> RunStats:
     """The whole plan, in-process, chunk after chunk (``recompute_gaps``, eager mode).
 
@@ -238,14 +263,22 @@ def full_recompute(
     the dated records stood at its end: measurements, check-ins and spend up to it, milestones
     and deliveries completed after it not done yet; the plan itself is today's. Run day after
     day, oldest first, then once for today, it fills a young installation's score history
-    (trends, "what changed"); alerts follow the days too, and nobody is notified."""
+    (trends, "what changed"); alerts follow the days too, and nobody is notified.
+    ``skip_unchanged``: see ``kpis_chunk_recompute``."""
     today = today or timezone.localdate()
     now = now or timezone.now()
     kpi_chunks, initiative_chunks = full_recompute_plan(chunk_size=chunk_size)
     stats = RunStats()
     for chunk in kpi_chunks:
         stats.add(
-            kpis_chunk_recompute(kpi_ids=chunk, today=today, now=now, notify=False, history=history)
+            kpis_chunk_recompute(
+                kpi_ids=chunk,
+                today=today,
+                now=now,
+                notify=False,
+                history=history,
+                skip_unchanged=skip_unchanged,
+            )
         )
         if progress:
             progress("kpis", len(chunk))

@@ -62,6 +62,15 @@ class GapScore(models.Model):
     contributors = models.JSONField(
         default=list, blank=True, help_text="Top contributors to the gap, largest first."
     )
+    inputs = models.CharField(
+        max_length=40,
+        blank=True,
+        default="",
+        help_text=(
+            "Fingerprint of what the score was computed from (its day included); a full "
+            "recompute skips a KPI whose inputs match it (metrics.engine.unchanged)."
+        ),
+    )
 
     # Not a field: the reader's explanation (metrics.explain.scores_explain sets it).
     explained: ScoreExplained

@@ -1,0 +1,183 @@
+"""A full recompute skips the KPIs whose inputs did not change since their score of the day
+(issue #19, ``metrics.engine.unchanged``), and what it leaves is what a run that scores them
+all again leaves: the same scores, the same alerts."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from metrics.engine import full_recompute
+from metrics.engine.alert_writes import LAST_SEEN_RESOLUTION
+from metrics.engine.unchanged import engine_salt, inputs_fingerprint, points_bytes
+from metrics.models import Alert, GapScore
+from metrics.services import alerts_resolve
+from tests.factories import KPIFactory, MeasurementFactory, ObjectiveFactory
+
+TODAY = dt.date(2026, 7, 2)
+NOW = timezone.make_aware(dt.datetime(2026, 7, 2, 9, 0))
+
+
+def _kpi(objective, values, **kwargs):
+    kpi = KPIFactory(objective=objective, team=objective.team, **kwargs)
+    for as_of, value in values:
+        MeasurementFactory(kpi=kpi, as_of=as_of, value=value)
+    return kpi
+
+
+@pytest.fixture
+def kpis(team):
+    """An off-track KPI (it raises an alert), an on-track one and one without data."""
+    objective = ObjectiveFactory(team=team)
+    return {
+        "off": _kpi(objective, [(TODAY - dt.timedelta(days=1), 26.0)]),
+        "on": _kpi(objective, [(TODAY - dt.timedelta(days=1), 60.0)]),
+        "empty": _kpi(objective, []),
+    }
+
+
+def _state() -> tuple[list, list]:
+    """Every latest score's values and every alert's state, comparable across runs."""
+    scores = sorted(
+        GapScore.objects.filter(is_latest=True).values_list(
+            "subject_type", "subject_id", "status", "score", "reason", "components", "as_of"
+        )
+    )
+    alerts = sorted(
+        Alert.objects.values_list(
+            "subject_type", "subject_id", "kind", "status", "severity", "last_seen_at", "owner_id"
+        )
+    )
+    return scores, alerts
+
+
+def _run(*, now=NOW, today=TODAY, skip=True):
+    return full_recompute(today=today, now=now, skip_unchanged=skip)
+
+
+def test_a_second_run_of_the_day_skips_every_kpi_and_changes_nothing(kpis):
+    first = _run()
+    assert first.skipped == 0
+    assert Alert.objects.filter(subject_id=kpis["off"].pk, kind="kpi_off_track").exists()
+    before = _state()
+    again = _run(now=NOW + dt.timedelta(minutes=5))
+    assert again.skipped == len(kpis)
+    assert again.written == 0
+    assert _state() == before
+    # The same as scoring them all again.
+    _run(now=NOW + dt.timedelta(minutes=5), skip=False)
+    assert _state() == before
+
+
+def test_a_kpi_whose_measurements_changed_is_scored_again(kpis):
+    _run()
+    # Written behind the engine's back: no dirty mark, only the inputs tell.
+    MeasurementFactory(kpi=kpis["off"], as_of=TODAY, value=70.0)
+    stats = _run(now=NOW + dt.timedelta(minutes=5))
+    assert stats.skipped == len(kpis) - 1
+    score = GapScore.objects.get(subject_type="kpi", subject_id=kpis["off"].pk, is_latest=True)
+    assert score.status == "on_track"
+    off = Alert.objects.get(subject_id=kpis["off"].pk, kind="kpi_off_track")
+    assert off.status == Alert.Status.RESOLVED
+
+
+@pytest.mark.parametrize("change", ["owner", "target", "work_status"])
+def test_a_kpi_whose_plan_or_work_changed_is_scored_again(kpis, leader, change):
+    _run()
+    kpi = kpis["on"]
+    if change == "owner":
+        kpi.owner = leader
+        kpi.save()
+    elif change == "target":
+        kpi.target_value = kpi.target_value * 2
+        kpi.save()
+    else:
+        kpi.objective.status = "cancelled"
+        kpi.objective.save()
+    stats = _run(now=NOW + dt.timedelta(minutes=5))
+    assert stats.skipped == (0 if change == "work_status" else len(kpis) - 1)
+
+
+def test_a_new_day_scores_every_kpi(kpis):
+    _run()
+    stats = _run(today=TODAY + dt.timedelta(days=1), now=NOW + dt.timedelta(days=1))
+    assert stats.skipped == 0
+    assert stats.written >= len(kpis)
+
+
+def test_a_person_resolving_an_alert_gets_a_fresh_one_on_the_next_run(kpis, leader):
+    """A person's resolve is final: the next run opens a fresh alert, as without skipping."""
+    _run()
+    alert = Alert.objects.get(subject_id=kpis["off"].pk, kind="kpi_off_track")
+    alerts_resolve(alert_ids=[alert.pk], by=leader, note="handled")
+    stats = _run(now=NOW + dt.timedelta(minutes=5))
+    assert stats.skipped == len(kpis) - 1
+    fresh = Alert.objects.get(
+        subject_id=kpis["off"].pk, kind="kpi_off_track", status=Alert.Status.OPEN
+    )
+    assert fresh.pk != alert.pk
+
+
+def test_a_holding_alert_is_never_skipped(kpis):
+    _run()
+    Alert.objects.filter(subject_id=kpis["off"].pk).update(clear_since=NOW)
+    stats = _run(now=NOW + dt.timedelta(minutes=5))
+    assert stats.skipped == len(kpis) - 1
+
+
+def test_skipped_firing_alerts_are_still_seen(kpis):
+    _run()
+    later = NOW + LAST_SEEN_RESOLUTION + dt.timedelta(minutes=1)
+    stats = _run(now=later)
+    assert stats.skipped == len(kpis)
+    alert = Alert.objects.get(subject_id=kpis["off"].pk, kind="kpi_off_track")
+    assert alert.last_seen_at == later
+    skipped_state = _state()
+    _run(now=later, skip=False)
+    assert _state() == skipped_state
+
+
+def test_history_runs_never_skip(kpis):
+    day = TODAY - dt.timedelta(days=7)
+    at = NOW - dt.timedelta(days=7)
+    full_recompute(today=day, now=at, history=True)
+    stats = full_recompute(today=day, now=at, history=True)
+    assert stats.skipped == 0
+
+
+def test_the_fingerprint_covers_the_settings_and_the_day(settings):
+    parts = (TODAY, points_bytes([(TODAY, 1.0)]))
+    before = inputs_fingerprint(*parts)
+    assert inputs_fingerprint(TODAY + dt.timedelta(days=1), parts[1]) != before
+    assert inputs_fingerprint(TODAY, points_bytes([(TODAY, 1.0000000001)])) != before
+    engine_salt.cache_clear()
+    settings.GAP_STALE_GRACE = settings.GAP_STALE_GRACE * 2
+    try:
+        assert inputs_fingerprint(*parts) != before
+    finally:
+        engine_salt.cache_clear()
+
+
+def test_points_with_a_missing_value_still_fingerprint():
+    assert points_bytes([(TODAY, None)]) != points_bytes([(TODAY, 0.0)])
+
+
+def test_a_kpi_whose_alert_route_changed_is_scored_again(kpis):
+    """Who must act is an input: the KPI's owner leaving sends its alert to someone else."""
+    _run()
+    alert = Alert.objects.get(subject_id=kpis["off"].pk, kind="kpi_off_track")
+    assert alert.owner_id == kpis["off"].owner_id is not None
+    owner = kpis["off"].owner
+    owner.is_active = False
+    owner.save()
+    for other in ("on", "empty"):  # the others have another owner
+        assert kpis[other].owner_id != owner.pk
+    stats = _run(now=NOW + dt.timedelta(minutes=5))
+    assert stats.skipped == len(kpis) - 1
+    skipped_state = _state()
+    _run(now=NOW + dt.timedelta(minutes=5), skip=False)
+    assert _state() == skipped_state
+    alert.refresh_from_db()
+    assert alert.owner_id != owner.pk
