@@ -593,12 +593,14 @@ def accesses_for(*, users: Iterable[User]) -> dict[int, Access]:
             "user_id", "team_id", "role"
         ):
             direct.setdefault(user_id, {})[team_id] = role
-        teams = _teams() if any(pk in direct for pk in ids if pk not in office) else []
+        tree = TeamTree(_teams()) if any(pk in direct for pk in ids if pk not in office) else None
         for user in todo:
             if user.pk in office:
                 result[user.pk] = Access(user_id=user.pk, is_office=True, visible_team_ids=None)
+            elif tree is None:
+                result[user.pk] = Access(user_id=user.pk, is_office=False)
             else:
-                result[user.pk] = _access_from_roles(user.pk, direct.get(user.pk, {}), teams)
+                result[user.pk] = tree.access(user.pk, direct.get(user.pk, {}))
     for user in users:
         setattr(user, _CACHE_ATTR, result[user.pk])
     return result
@@ -686,49 +688,74 @@ def _access_from_memberships(user: User) -> Access:
     direct = dict(Membership.objects.filter(user=user).values_list("team_id", "role"))
     if not direct:
         return Access(user_id=user.pk, is_office=False)
-    return _access_from_roles(user.pk, direct, _teams())
+    return TeamTree(_teams()).access(user.pk, direct)
 
 
-def _access_from_roles(
-    user_id: int, direct: dict[int, str], teams: list[tuple[int, str, int | None, bool]]
-) -> Access:
-    """The access of someone with these direct roles (team id -> role) in this organisation."""
-    if not direct:
-        return Access(user_id=user_id, is_office=False)
-    children: dict[int | None, list[int]] = {}
-    private: set[int] = set()
-    for team_id, _name, parent_id, is_private in teams:
-        children.setdefault(parent_id, []).append(team_id)
-        if is_private:
-            private.add(team_id)
+class TeamTree:
+    """The organisation's teams, walked once for the access of many people (``accesses_for``).
 
-    roles: dict[int, str] = {}
-    visible: set[int] = set()
-    # Depth first from the roots, each team with the role and privacy it inherits. A team seen
-    # twice (a cycle that slipped past validation) is not walked again.
-    todo: list[tuple[int, str | None, bool]] = [
-        (root, None, False) for root in children.get(None, [])
-    ]
-    seen: set[int] = set()
-    while todo:
-        team_id, role, hidden = todo.pop()
-        if team_id in seen:
-            continue
-        seen.add(team_id)
-        own = direct.get(team_id)
-        if own and (role is None or ROLE_RANK[own] > ROLE_RANK[role]):
-            role = own
-        hidden = hidden or team_id in private
-        if role:
-            roles[team_id] = role
-        if role or not hidden:
-            visible.add(team_id)
-        todo.extend((child, role, hidden) for child in children.get(team_id, ()))
-    return Access(
-        user_id=user_id,
-        is_office=False,
-        roles=roles,
-        visible_team_ids=frozenset(visible),
-        hidden_team_ids=frozenset(row[0] for row in teams if row[0] not in visible),
-        _visible_teams=[row[:3] for row in teams if row[0] in visible],
-    )
+    ``teams``: (id, name, parent id, is private) rows in name order. A team is *hidden* when it
+    or a team above it is private; a team no root reaches (a cycle that slipped past
+    validation) is never visible. Someone's role on a team is the highest of their direct roles
+    on it and on the teams above it; they see every team they have a role on and every team
+    that is not hidden. Building costs one walk of the tree; each person then costs the size
+    of the subtrees under their direct roles, plus one pass to list their teams in order."""
+
+    def __init__(self, teams: list[tuple[int, str, int | None, bool]]) -> None:
+        self.teams = teams
+        self.children: dict[int | None, list[int]] = {}
+        private: set[int] = set()
+        for team_id, _name, parent_id, is_private in teams:
+            self.children.setdefault(parent_id, []).append(team_id)
+            if is_private:
+                private.add(team_id)
+        self.reached: set[int] = set()
+        self.open: set[int] = set()  # reached and not hidden: seen by everyone with a role
+        todo: list[tuple[int, bool]] = [(root, False) for root in self.children.get(None, [])]
+        while todo:
+            team_id, hidden = todo.pop()
+            if team_id in self.reached:
+                continue
+            self.reached.add(team_id)
+            hidden = hidden or team_id in private
+            if not hidden:
+                self.open.add(team_id)
+            todo.extend((child, hidden) for child in self.children.get(team_id, ()))
+        self.open_ids = frozenset(self.open)
+        self.ids = frozenset(row[0] for row in teams)
+        self.open_hidden = self.ids - self.open
+        self.open_rows = [row[:3] for row in teams if row[0] in self.open]
+
+    def access(self, user_id: int, direct: dict[int, str]) -> Access:
+        """The access of someone with these direct roles (team id -> role)."""
+        if not direct:
+            return Access(user_id=user_id, is_office=False)
+        roles: dict[int, str] = {}
+        for top, own in direct.items():
+            if top not in self.reached:
+                continue
+            todo, seen = [top], set()
+            while todo:
+                team_id = todo.pop()
+                if team_id in seen:
+                    continue
+                seen.add(team_id)
+                held = roles.get(team_id)
+                if held is None or ROLE_RANK[own] > ROLE_RANK[held]:
+                    roles[team_id] = own
+                todo.extend(self.children.get(team_id, ()))
+        if roles.keys() <= self.open:  # most people: no role on a hidden team
+            visible, hidden = self.open_ids, self.open_hidden
+            rows = list(self.open_rows)
+        else:
+            visible = frozenset(self.open | roles.keys())
+            hidden = self.ids - visible
+            rows = [row[:3] for row in self.teams if row[0] in visible]
+        return Access(
+            user_id=user_id,
+            is_office=False,
+            roles=roles,
+            visible_team_ids=visible,
+            hidden_team_ids=hidden,
+            _visible_teams=rows,
+        )
