@@ -30,6 +30,7 @@ from metrics.engine.common import (
     stored_values,
     unavailable_outcome,
 )
+from metrics.engine.unchanged import Unchanged, inputs_fingerprint, row_parts
 from metrics.models import KPI, SubjectType
 from metrics.scoring import Child, InitiativeFacts, Result, Thresholds, initiative_score
 from metrics.scoring.common import NO_DATA
@@ -141,10 +142,17 @@ def initiatives_compute(
     overrides: dict[Key, Outcome] | None = None,
     actors: Actors | None = None,
     history: bool = False,
+    unchanged: Unchanged | None = None,
 ) -> list[Outcome]:
-    """``history``: score as the initiatives stood at the end of ``today``, a past day: their
+    """The outcomes of the initiatives ``initiative_ids`` (one each; a missing id has none),
+    each with the digest of its inputs (``Outcome.inputs``).
+
+    ``history``: score as the initiatives stood at the end of ``today``, a past day: their
     last check-in and spend up to it; milestones and deliveries completed after it not done
-    yet (the plan, statuses other than done, and the KPIs' stored scores are today's)."""
+    yet (the plan, statuses other than done, and the KPIs' stored scores are today's).
+    ``unchanged``: skip the initiatives whose inputs match their latest score's
+    (``metrics.engine.unchanged``): they get no outcome and are listed in
+    ``unchanged.skipped``."""
     overrides = overrides or {}
     actors = actors or Actors()
     rows = _initiative_rows(initiative_ids, until=today if history else None)
@@ -185,6 +193,16 @@ def initiatives_compute(
     latest = latest_load(keys=needed)
     for row in rows:
         actors.want(row["team_id"], row["owner_id"], row["objective__owner_id"])
+    if unchanged is not None:
+        unchanged.load(
+            keys=[(SubjectType.INITIATIVE, i) for i in ids],
+            alert_keys={
+                (SubjectType.INITIATIVE, i): tuple(
+                    (SubjectType.MILESTONE, m.id) for m in milestones[i]
+                )
+                for i in ids
+            },
+        )
 
     outcomes = []
     for row in rows:
@@ -200,6 +218,18 @@ def initiatives_compute(
         )
         parent = (SubjectType.OBJECTIVE, row["objective_id"])
         weight = float(row["weight"])
+        children = tuple(kpi_children(kpi_rows=kpis[row["id"]], overrides=overrides, latest=latest))
+        inputs = inputs_fingerprint(
+            today,
+            history,
+            row_parts(row),
+            tuple(milestones[row["id"]]),
+            children,
+            subject.actor_id,
+            subject.routed,
+        )
+        if unchanged is not None and unchanged.settled((SubjectType.INITIATIVE, row["id"]), inputs):
+            continue
         scopes: dict[Key, frozenset[str]] = {(SubjectType.INITIATIVE, row["id"]): INITIATIVE_KINDS}
         scopes.update(
             {(SubjectType.MILESTONE, m.id): MILESTONE_KINDS for m in milestones[row["id"]]}
@@ -223,9 +253,7 @@ def initiatives_compute(
                     last_confidence=row["last_confidence"],
                     budget_planned=float(row["budget_planned"]),
                     spent=float(row["spent"] or 0),
-                    kpis=tuple(
-                        kpi_children(kpi_rows=kpis[row["id"]], overrides=overrides, latest=latest)
-                    ),
+                    kpis=children,
                     paused_days=row["paused_days"],
                     paused_since=row["paused_since"],
                     resumed_on=row["resumed_on"],
@@ -254,6 +282,7 @@ def initiatives_compute(
                     scopes=scopes,
                     parent=parent,
                     info={"status": row["status"]},
+                    inputs=inputs,
                 )
             )
         except Exception as exc:  # one broken initiative must not stop its chunk

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from initiatives.models import Initiative, Milestone
-from metrics.alerts import KPI_KINDS
+from metrics.alerts import INITIATIVE_KINDS, KPI_KINDS, MILESTONE_KINDS
 from metrics.engine.alert_writes import LAST_SEEN_RESOLUTION
 from metrics.engine.common import Actors, LatestCache, Outcome, engine_thresholds
 from metrics.engine.initiatives import initiatives_compute
@@ -172,9 +172,7 @@ def kpis_chunk_recompute(
         unchanged=unchanged,
     )
     stats = _finish(outcomes=outcomes, latest=latest, today=today, now=now, notify=notify)
-    if unchanged is not None and unchanged.skipped:
-        stats.skipped = len(unchanged.skipped)
-        unchanged.alerts_seen(kinds=KPI_KINDS, now=now, cutoff=now - LAST_SEEN_RESOLUTION)
+    _skipped_seen(stats, unchanged, kinds=KPI_KINDS, now=now)
     stats.seconds = time.perf_counter() - started
     return stats
 
@@ -186,19 +184,33 @@ def initiatives_chunk_recompute(
     now: datetime,
     notify: bool = True,
     history: bool = False,
+    skip_unchanged: bool = True,
 ) -> RunStats:
-    """One chunk of the full recompute: initiative scores from the stored KPI scores."""
+    """One chunk of the full recompute: initiative scores from the stored KPI scores.
+    ``skip_unchanged``: as in ``kpis_chunk_recompute``."""
     started = time.perf_counter()
     latest = LatestCache()
+    unchanged = Unchanged(latest=latest, today=today) if skip_unchanged and not history else None
     outcomes = initiatives_compute(
         initiative_ids=initiative_ids,
         today=today,
         thresholds=engine_thresholds(),
         history=history,
+        unchanged=unchanged,
     )
     stats = _finish(outcomes=outcomes, latest=latest, today=today, now=now, notify=notify)
+    _skipped_seen(stats, unchanged, kinds=INITIATIVE_KINDS | MILESTONE_KINDS, now=now)
     stats.seconds = time.perf_counter() - started
     return stats
+
+
+def _skipped_seen(
+    stats: RunStats, unchanged: Unchanged | None, *, kinds: frozenset[str], now: datetime
+) -> None:
+    """Count a chunk's skipped subjects and refresh their firing alerts' ``last_seen_at``."""
+    if unchanged is not None and unchanged.skipped:
+        stats.skipped = len(unchanged.skipped)
+        unchanged.alerts_seen(kinds=kinds, now=now, cutoff=now - LAST_SEEN_RESOLUTION)
 
 
 def rollups_all_recompute(*, today: date, now: datetime, notify: bool = True) -> RunStats:
@@ -285,7 +297,12 @@ def full_recompute(
     for chunk in initiative_chunks:
         stats.add(
             initiatives_chunk_recompute(
-                initiative_ids=chunk, today=today, now=now, notify=False, history=history
+                initiative_ids=chunk,
+                today=today,
+                now=now,
+                notify=False,
+                history=history,
+                skip_unchanged=skip_unchanged,
             )
         )
         if progress:

@@ -1,11 +1,15 @@
-"""Skipping subjects whose inputs did not change (issue #19): the full recompute's KPI chunks.
+"""Skipping subjects whose inputs did not change (issue #19): the full recompute's KPI and
+initiative chunks.
 
 A KPI's score, forecast and alerts are a function of its inputs: the KPI row as the engine
 reads it (plan, owners, the statuses of the work it measures), its trajectory points, its
-newest measurements, who its alerts are routed to, the day, the GAP_* settings and the code
-that scores. ``inputs_fingerprint`` digests them; the score row keeps the digest
-(``GapScore.inputs``), and a later full recompute of the same day that reads the same inputs
-skips the KPI instead of scoring it again: same inputs, same outputs, nothing to write.
+newest measurements, who its alerts are routed to, the day, the GAP_* settings, the time zone
+and the code that scores. An initiative's are its row (status, dates, progress, budget and
+spend, last check-in), its milestones, its KPIs' stored scores and its route.
+``inputs_fingerprint`` digests them; the score row keeps the digest (``GapScore.inputs``), and
+a later full recompute of the same day that reads the same inputs skips the subject instead
+of scoring it again: same inputs, same outputs, nothing to write. (A day's first run writes
+every subject anyway: a new day is a new snapshot.)
 
 What the digest cannot see is kept out of skipping (``Unchanged.settled``):
 
@@ -41,13 +45,19 @@ from metrics.models import Alert, AlertEvent
 
 # The modules whose code turns a KPI's inputs into its score and alerts: a change to any of
 # them (an upgrade) makes every stored digest stale.
-SCORING_MODULES = ("metrics.scoring", "metrics.alerts", "metrics.engine.kpis")
+SCORING_MODULES = (
+    "metrics.scoring",
+    "metrics.alerts",
+    "metrics.engine.kpis",
+    "metrics.engine.initiatives",
+)
 
 
 @lru_cache(maxsize=1)
 def engine_salt() -> str:
-    """A digest of the code that scores KPIs (the source of ``SCORING_MODULES`` and their
-    submodules) and of every GAP_* setting; computed once per process (hex, 40 characters)."""
+    """A digest of the code that scores (the source of ``SCORING_MODULES`` and their
+    submodules), of every GAP_* setting and of the time zone; computed once per process
+    (hex, 40 characters)."""
     digest = hashlib.sha1(usedforsecurity=False)
     modules = []
     for name in SCORING_MODULES:
@@ -66,6 +76,7 @@ def engine_salt() -> str:
         except (OSError, TypeError):  # no source on disk (a frozen build): its name only
             digest.update(module.__name__.encode())
     gap = sorted((k, repr(getattr(settings, k))) for k in dir(settings) if k.startswith("GAP_"))
+    gap.append(("TIME_ZONE", settings.TIME_ZONE))  # "today" and the day of a check-in
     digest.update(repr(gap).encode())
     return digest.hexdigest()
 
@@ -108,17 +119,26 @@ class Unchanged:
     today: date
     skipped: list[Key] = field(default_factory=list)
     _unsettled: set[Key] = field(default_factory=set)
+    _alert_keys: dict[Key, tuple[Key, ...]] = field(default_factory=dict)
+    _seen: list[Key] = field(default_factory=list)
 
-    def load(self, *, keys: list[Key]) -> None:
+    def load(
+        self, *, keys: list[Key], alert_keys: dict[Key, tuple[Key, ...]] | None = None
+    ) -> None:
         """Read the latest scores of ``keys`` and which of them are unsettled (two queries,
-        three when a person acted on an alert since): call once before ``settled``."""
+        three when a person acted on an alert since): call once before ``settled``.
+        ``alert_keys``: the subjects whose alerts a key's run syncs besides its own (an
+        initiative's milestones)."""
         self.latest.load(keys=keys)
+        self._alert_keys = {k: (k, *(alert_keys or {}).get(k, ())) for k in keys}
+        owner = {a: k for k, subjects in self._alert_keys.items() for a in subjects}
         self._unsettled = set()
         if not keys:
             return
         self._unsettled.update(
-            Alert.objects.filter(
-                subjects_q(keys), status__in=Alert.ACTIVE_STATUSES, clear_since__isnull=False
+            owner[key]
+            for key in Alert.objects.filter(
+                subjects_q(owner), status__in=Alert.ACTIVE_STATUSES, clear_since__isnull=False
             )
             .order_by()
             .values_list("subject_type", "subject_id")
@@ -126,17 +146,18 @@ class Unchanged:
         scored = {k: row.computed_at for k in keys if (row := self.latest.get(k)) and row.inputs}
         if not scored:
             return
+        watched = {a: k for a, k in owner.items() if k in scored}
         for subject_type, subject_id, at in (
             AlertEvent.objects.filter(
                 at__gte=min(scored.values()),
                 by__isnull=False,
-                alert__in=Alert.objects.filter(subjects_q(scored)),
+                alert__in=Alert.objects.filter(subjects_q(watched)),
             )
             .order_by()
             .values_list("alert__subject_type", "alert__subject_id", "at")
         ):
-            key = (subject_type, subject_id)
-            if key in scored and at >= scored[key]:
+            key = watched.get((subject_type, subject_id))
+            if key is not None and at >= scored[key]:
                 self._unsettled.add(key)
 
     def settled(self, key: Key, inputs: str) -> bool:
@@ -152,16 +173,18 @@ class Unchanged:
         ):
             return False
         self.skipped.append(key)
+        self._seen += self._alert_keys.get(key, (key,))
         return True
 
     def alerts_seen(self, *, kinds: frozenset[str], now: datetime, cutoff: datetime) -> int:
-        """Refresh ``last_seen_at`` of the skipped subjects' firing alerts (active, of
+        """Refresh ``last_seen_at`` of the skipped subjects' firing alerts (theirs and those of
+        their ``alert_keys``; active, of
         ``kinds``, not holding) last seen before ``cutoff``, as their sync would have; one
         statement. Returns the rows updated."""
-        if not self.skipped:
+        if not self._seen:
             return 0
         return Alert.objects.filter(
-            subjects_q(self.skipped),
+            subjects_q(self._seen),
             Q(last_seen_at__lt=cutoff),
             status__in=Alert.ACTIVE_STATUSES,
             kind__in=sorted(kinds),

@@ -14,7 +14,15 @@ from metrics.engine.alert_writes import LAST_SEEN_RESOLUTION
 from metrics.engine.unchanged import engine_salt, inputs_fingerprint, points_bytes
 from metrics.models import Alert, GapScore
 from metrics.services import alerts_resolve
-from tests.factories import KPIFactory, MeasurementFactory, ObjectiveFactory
+from tests.factories import (
+    CheckInFactory,
+    InitiativeFactory,
+    KPIFactory,
+    MeasurementFactory,
+    MilestoneFactory,
+    ObjectiveFactory,
+    SpendEntryFactory,
+)
 
 TODAY = dt.date(2026, 7, 2)
 NOW = timezone.make_aware(dt.datetime(2026, 7, 2, 9, 0))
@@ -181,3 +189,65 @@ def test_a_kpi_whose_alert_route_changed_is_scored_again(kpis):
     assert _state() == skipped_state
     alert.refresh_from_db()
     assert alert.owner_id != owner.pk
+
+
+@pytest.fixture
+def initiative(team):
+    """An initiative with an overdue milestone (a milestone alert) and one KPI."""
+    objective = ObjectiveFactory(team=team)
+    initiative = InitiativeFactory(objective=objective, team=team, progress=30)
+    MilestoneFactory(initiative=initiative, due_date=TODAY - dt.timedelta(days=20))
+    kpi = KPIFactory(objective=None, initiative=initiative, team=team)
+    MeasurementFactory(kpi=kpi, as_of=TODAY - dt.timedelta(days=1), value=26.0)
+    return initiative
+
+
+def _milestone_alert(initiative):
+    return Alert.objects.get(kind="milestone_overdue", subject_type="milestone")
+
+
+def test_an_unchanged_initiative_is_skipped_with_its_milestones(initiative):
+    _run()
+    assert _milestone_alert(initiative).status == Alert.Status.OPEN
+    before = _state()
+    later = NOW + LAST_SEEN_RESOLUTION + dt.timedelta(minutes=1)
+    stats = _run(now=later)
+    assert stats.skipped == 2  # the KPI and the initiative
+    assert _milestone_alert(initiative).last_seen_at == later
+    skipped_state = _state()
+    assert skipped_state[0] == before[0]
+    _run(now=later, skip=False)
+    assert _state() == skipped_state
+
+
+@pytest.mark.parametrize("change", ["checkin", "spend", "milestone_done", "kpi_score"])
+def test_an_initiative_whose_work_or_kpis_changed_is_scored_again(initiative, change):
+    _run()
+    if change == "checkin":
+        CheckInFactory(initiative=initiative, progress=35)
+        initiative.refresh_from_db()
+        initiative.last_checkin_at = NOW
+        initiative.progress = 35
+        initiative.save()
+    elif change == "spend":  # the stored total follows (a database trigger)
+        SpendEntryFactory(initiative=initiative, amount=500, date=TODAY)
+    elif change == "milestone_done":
+        initiative.milestones.update(completed_on=TODAY)
+    else:
+        MeasurementFactory(kpi=initiative.kpis.get(), as_of=TODAY, value=90.0)
+    stats = _run(now=NOW + dt.timedelta(minutes=5))
+    # The KPI is skipped unless its own measurements changed; the initiative never is.
+    assert stats.skipped == (0 if change == "kpi_score" else 1)
+
+
+def test_a_person_resolving_a_milestone_alert_gets_a_fresh_one(initiative, leader):
+    _run()
+    alert = _milestone_alert(initiative)
+    alerts_resolve(alert_ids=[alert.pk], by=leader, note="moved on")
+    stats = _run(now=NOW + dt.timedelta(minutes=5))
+    assert stats.skipped == 1  # the KPI only
+    assert (
+        Alert.objects.filter(kind="milestone_overdue", status=Alert.Status.OPEN)
+        .exclude(pk=alert.pk)
+        .exists()
+    )
