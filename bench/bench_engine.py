@@ -526,6 +526,16 @@ def bench_ratios(reps: int, chunk_size: int | None) -> None:
         f"floor / floor+: {kpis:,} active KPIs ({kpis_scored:,} scored), {objectives:,} "
         f"objectives ({objectives_scored:,} scored), {rollups} team/theme/strategy rows"
     )
+
+    def agreement():
+        with connection.cursor() as cursor:
+            return engine_floor.floor_agreement(cursor, params=params, thresholds=t)
+
+    for kind, compared, same_status, same_score in _rolled_back(agreement)[1]:
+        print(
+            f"floor+ against the engine's latest {kind} scores: {same_status:,} of "
+            f"{compared:,} with the same status, {same_score:,} with the same score (0.5 point)"
+        )
     print(_ratio_line("full recompute, cold / floor", full["cold"], full["floor"]))
     print(_ratio_line("full recompute, cold / floor+", full["cold"], full["floor+"], "<= 4"))
     print(_ratio_line("full recompute, warm / floor+", full["warm"], full["floor+"], "<= 2"))

@@ -360,3 +360,25 @@ def floor_plans(cursor, *, params: dict, thresholds, limit: int = 40) -> list[st
     plan = [row[0] for row in cursor.fetchall()]
     lines += ["one rollup level:"] + plan[:limit] + (["  ..."] if len(plan) > limit else [])
     return lines
+
+
+AGREEMENT_SQL = """
+    SELECT f.subject_type, count(*), count(*) FILTER (WHERE f.status = g.status),
+           count(*) FILTER (WHERE f.score IS NULL AND g.score IS NULL
+                               OR abs(f.score - g.score) < 0.5)
+      FROM (SELECT 'kpi' AS subject_type, id, status, score FROM floor_kpi
+            UNION ALL
+            SELECT 'objective', id, rollup_status, score FROM floor_objective) AS f
+      JOIN metrics_gapscore g
+        ON g.subject_type = f.subject_type AND g.subject_id = f.id AND g.is_latest
+     GROUP BY f.subject_type ORDER BY f.subject_type"""
+
+
+def floor_agreement(cursor, *, params: dict, thresholds) -> list[tuple[str, int, int, int]]:
+    """How far floor+ agrees with the engine's latest stored scores (not timed): per subject
+    type, (type, subjects compared, same status, score within half a point). KPIs should agree
+    (the same definitions); objectives differ where the engine scores initiatives on more than
+    their KPIs (milestones, schedule, budget, check-ins)."""
+    floor_full(cursor, plus=True, params=params, thresholds=thresholds)
+    cursor.execute(AGREEMENT_SQL)
+    return cursor.fetchall()
