@@ -16,6 +16,26 @@ Prints, each on its own line:
   the Theil-Sen one it replaced (bench/forecast_theil_sen.py), reads and forecasts, one run
 * bottom-up rollup of a 5,000-objective tree (pure maths, the engine's own functions), and the
   database rollup of every objective, team, theme and strategy of the seeded plan
+
+With ``--ratios`` (``--reps``, at least 3), only the four figures of issue #19 as ratios to
+PostgreSQL alone, product and floor interleaved in each repetition (the floors' SQL is
+bench/engine_floor.py, which says what each computes):
+
+* full recompute, cold (scores and alerts deleted first) and warm (nothing changed), each in a
+  fresh child process, against the floor (one SQL pass: every KPI's status and score and the
+  objective rollup) and floor+ (the same with the engine's newest-N reads and a 12-point
+  line); goals: cold at most 4x floor+, warm at most 2x floor+
+* incremental recompute after one new measurement (``subjects_recompute`` of that KPI, as
+  above), against its own queries, captured and replayed on a cursor; goal at most 3
+* the rollup of every objective (``rollups_all_recompute``), against the rollup in SQL with
+  the write of its rows to temporary tables; goal at most 5
+
+Each side runs in a transaction rolled back, except the full recomputes (committed, as the
+nightly run). Prints the min and median of each side and their ratios, the floors' EXPLAIN
+once, and the machine's pace (bench/cpu.py) before and after:
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/es_engine_bench \\
+    python bench/bench_engine.py --ratios --reps 3
 """
 
 from __future__ import annotations
@@ -393,6 +413,223 @@ def bench_forecast_stage(repeats: int = 3) -> None:
     )
 
 
+class _Rollback(Exception):
+    pass
+
+
+def _rolled_back(work) -> tuple[float, object]:
+    """Seconds ``work()`` takes in a transaction that is then rolled back, and its result."""
+    from django.db import transaction
+
+    result = None
+    try:
+        with transaction.atomic():
+            started = time.perf_counter()
+            result = work()
+            seconds = time.perf_counter() - started
+            raise _Rollback
+    except _Rollback:
+        pass
+    return seconds, result
+
+
+def _ratio_line(label: str, product: list[float], floor: list[float], goal: str = "") -> str:
+    """``label``: product and floor min / median (s) and the ratios min/min, median/median."""
+    p_min, p_med = min(product), statistics.median(product)
+    f_min, f_med = min(floor), statistics.median(floor)
+    return (
+        f"{label}: product min {p_min:.3f} s, median {p_med:.3f} s; floor min {f_min:.3f} s, "
+        f"median {f_med:.3f} s; ratio {p_min / f_min:.2f} (min), {p_med / f_med:.2f} (median)"
+        + (f"; goal {goal}" if goal else "")
+    )
+
+
+def _floor_params():
+    import engine_floor
+    from django.utils import timezone
+
+    from metrics.engine.common import engine_thresholds
+    from metrics.models import KPI
+    from metrics.scoring.forecast import forecast_read_points
+
+    t = engine_thresholds()
+    points = {
+        kpi_id: forecast_read_points(cadence_days=cadence, thresholds=t)
+        for kpi_id, cadence in KPI.objects.filter(is_active=True).values_list("id", "cadence_days")
+    }
+    params = engine_floor.kpi_params(
+        today=timezone.localdate(),
+        zone=timezone.get_current_timezone_name(),
+        thresholds=t,
+        points=points,
+    )
+    return t, params
+
+
+def bench_ratios(reps: int, chunk_size: int | None) -> None:
+    """The four figures of issue #19 as ratios to their floors (see the module docstring)."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    import engine_floor
+    from cpu import machine_pace, pace_line
+    from django.db import connection
+    from django.utils import timezone
+
+    from metrics.engine import rollups_all_recompute, subjects_recompute
+    from metrics.models import KPI, Measurement, SubjectType
+
+    reps = max(3, reps)
+    t, params = _floor_params()
+    floor_counts: dict[bool, tuple] = {}
+    pace = machine_pace()
+
+    def floor(plus: bool) -> float:
+        def work():
+            with connection.cursor() as cursor:
+                return engine_floor.floor_full(cursor, plus=plus, params=params, thresholds=t)
+
+        seconds, counts = _rolled_back(work)
+        floor_counts[plus] = counts
+        return seconds
+
+    # Full recompute: cold and warm product (child processes), floor and floor+, rotated.
+    extra = [f"--chunk-size={chunk_size}"] if chunk_size else []
+    full: dict[str, list[float]] = {"cold": [], "warm": [], "floor": [], "floor+": []}
+    last: dict[str, dict] = {}
+    steps = {
+        "cold": lambda: run_child("--child=cold", "--workers=1", *extra),
+        "floor": lambda: floor(False),
+        "floor+": lambda: floor(True),
+        "warm": lambda: run_child("--child=warm", "--workers=1", *extra),
+    }
+    names = list(steps)
+    for rep in range(reps):
+        for name in names[rep % 4 :] + names[: rep % 4]:
+            result = steps[name]()
+            if isinstance(result, dict):
+                last[name] = result
+                full[name].append(result["seconds"])
+            else:
+                full[name].append(result)
+        print(
+            f"  [{rep + 1}] cold {full['cold'][-1]:.2f} s, warm {full['warm'][-1]:.2f} s, "
+            f"floor {full['floor'][-1]:.3f} s, floor+ {full['floor+'][-1]:.3f} s",
+            flush=True,
+        )
+    for mode in ("cold", "warm"):
+        r = last[mode]
+        print(
+            f"full recompute, {mode}: {r['computed']:,} scores ({r['written']:,} written), "
+            f"{r['queries']} queries, {r['alerts_opened']:,} alerts opened"
+        )
+    kpis, kpis_scored, objectives, objectives_scored, rollups = floor_counts[True]
+    print(
+        f"floor / floor+: {kpis:,} active KPIs ({kpis_scored:,} scored), {objectives:,} "
+        f"objectives ({objectives_scored:,} scored), {rollups} team/theme/strategy rows"
+    )
+
+    def agreement():
+        with connection.cursor() as cursor:
+            return engine_floor.floor_agreement(cursor, params=params, thresholds=t)
+
+    for kind, compared, same_status, same_score in _rolled_back(agreement)[1]:
+        print(
+            f"floor+ against the engine's latest {kind} scores: {same_status:,} of "
+            f"{compared:,} with the same status, {same_score:,} with the same score (0.5 point)"
+        )
+    print(_ratio_line("full recompute, cold / floor", full["cold"], full["floor"]))
+    print(_ratio_line("full recompute, cold / floor+", full["cold"], full["floor+"], "<= 4"))
+    print(_ratio_line("full recompute, warm / floor+", full["warm"], full["floor+"], "<= 2"))
+
+    # Incremental: one new measurement, then the product (its queries captured) and its
+    # queries replayed on a cursor, both on the same state (each rolled back).
+    today = timezone.localdate()
+    kpis_picked = list(KPI.objects.filter(is_active=True).order_by("?")[:reps])
+    product_s, replay_s, counts = [], [], []
+    for rep, kpi in enumerate(kpis_picked):
+        last_m = Measurement.objects.filter(kpi=kpi).order_by("-as_of").first()
+        value = (last_m.value if last_m else kpi.baseline_value) * random.uniform(0.95, 1.05)
+        Measurement.objects.update_or_create(kpi=kpi, as_of=today, defaults={"value": value})
+        captured: list[tuple] = []
+
+        def capture(execute, sql, params, many, context, captured=captured):
+            captured.append((sql, params, many))
+            return execute(sql, params, many, context)
+
+        def product(kpi_id=kpi.pk):
+            return subjects_recompute(subjects=[(SubjectType.KPI, kpi_id)])
+
+        def captured_product():
+            with connection.execute_wrapper(capture):
+                return product()
+
+        _rolled_back(captured_product)  # captures the queries (and warms the caches)
+        statements = list(captured)
+
+        def replay(statements=statements):
+            cursor = connection.connection.cursor()  # the driver's own cursor
+            for sql, sql_params, many in statements:
+                if many:
+                    cursor.executemany(sql, sql_params)
+                else:
+                    cursor.execute(sql, sql_params)
+                if cursor.description is not None:
+                    cursor.fetchall()
+            cursor.close()
+
+        for name in ("product", "replay") if rep % 2 == 0 else ("replay", "product"):
+            seconds, _ = _rolled_back(product if name == "product" else replay)
+            (product_s if name == "product" else replay_s).append(seconds)
+        counts.append(len(statements))
+    print(
+        f"incremental recompute after one measurement ({reps} KPIs): queries per run "
+        f"{min(counts)}-{max(counts)}"
+    )
+    print(_ratio_line("incremental recompute / its SQL replayed", product_s, replay_s, "<= 3"))
+
+    # Rollup of every objective: product and floor, each rolled back, alternating.
+    now = timezone.now()
+    rollup: dict[str, list[float]] = {"product": [], "floor": []}
+    stats = None
+
+    def rollup_product():
+        return rollups_all_recompute(today=today, now=now, notify=False)
+
+    def rollup_floor():
+        with connection.cursor() as cursor:
+            return engine_floor.floor_rollup(cursor, thresholds=t)
+
+    for rep in range(reps):
+        for name in ("product", "floor") if rep % 2 == 0 else ("floor", "product"):
+            seconds, result = _rolled_back(rollup_product if name == "product" else rollup_floor)
+            rollup[name].append(seconds)
+            if name == "product":
+                stats = result
+            else:
+                rollup_counts = result
+    print(
+        f"rollup of every objective: product {stats.computed:,} scores ({stats.written:,} "
+        f"written); floor {rollup_counts[2]:,} objectives ({rollup_counts[3]:,} scored) and "
+        f"{rollup_counts[4]} team/theme/strategy rows written"
+    )
+    print(
+        _ratio_line(
+            "rollup of every objective / SQL with its write",
+            rollup["product"],
+            rollup["floor"],
+            "<= 5",
+        )
+    )
+
+    def plans():
+        with connection.cursor() as cursor:
+            return engine_floor.floor_plans(cursor, params=params, thresholds=t)
+
+    print("floors' plans (EXPLAIN, no ANALYZE):")
+    for line in _rolled_back(plans)[1]:
+        print(f"  {line}")
+    print(pace_line(pace, machine_pace()))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--child", choices=["cold", "warm"], help=argparse.SUPPRESS)
@@ -403,6 +640,10 @@ def main() -> int:
     parser.add_argument(
         "--forecast", action="store_true", help="only the forecast stage, old vs new method"
     )
+    parser.add_argument(
+        "--ratios", action="store_true", help="only the issue #19 figures as ratios to floors"
+    )
+    parser.add_argument("--reps", type=int, default=3, help="repetitions of --ratios (>= 3)")
     args = parser.parse_args()
     if args.child:
         child_full(cold=args.child == "cold", chunk_size=args.chunk_size, workers=args.workers)
@@ -425,6 +666,9 @@ def main() -> int:
     if args.forecast:
         sys.path.insert(0, str(ROOT / "bench"))
         bench_forecast_stage()
+        return 0
+    if args.ratios:
+        bench_ratios(args.reps, args.chunk_size)
         return 0
     extra = [f"--chunk-size={args.chunk_size}"] if args.chunk_size else []
     runs = [("cold", 1), ("warm", 1)] + (
