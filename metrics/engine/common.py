@@ -150,7 +150,9 @@ def child_values(outcome: Outcome) -> tuple:
         r.reason,
         clean(r.progress),
         clean(r.expected_progress),
-        r.reason_parts,
+        # As stored (lists, rounded floats): the same part whether this run computed it or
+        # it is read back, so a parent's inputs do not depend on where its parts came from.
+        clean(r.reason_parts),
     )
 
 

@@ -30,7 +30,7 @@ from metrics.engine.common import (
     stored_values,
     unavailable_outcome,
 )
-from metrics.engine.unchanged import Unchanged, inputs_fingerprint, row_parts
+from metrics.engine.unchanged import Unchanged, canonical, inputs_fingerprint, row_parts
 from metrics.models import KPI, SubjectType
 from metrics.scoring import Child, InitiativeFacts, Result, Thresholds, initiative_score
 from metrics.scoring.common import NO_DATA
@@ -224,7 +224,7 @@ def initiatives_compute(
             history,
             row_parts(row),
             tuple(milestones[row["id"]]),
-            children,
+            canonical(children),
             subject.actor_id,
             subject.routed,
         )

@@ -13,15 +13,14 @@ Every write is idempotent and safe against a concurrent run of the same subjects
 from __future__ import annotations
 
 import hashlib
-import json
 from datetime import date, datetime
 
-import orjson
 from django.db import IntegrityError, transaction
 
 from metrics.engine.alert_writes import alerts_root_link, alerts_sync
 from metrics.engine.common import Key, LatestCache, Outcome, clean, logger, subjects_q
 from metrics.engine.recordset import recordset_insert, recordset_supported
+from metrics.engine.unchanged import canonical
 from metrics.models import DirtySubject, GapScore
 
 SCORE_FIELDS = (
@@ -52,18 +51,9 @@ def score_fields(outcome: Outcome) -> dict:
     fields["contributors"] = fields["contributors"] or []
     # ``clean`` made every value JSON-native. The fingerprint lets the next run see that
     # nothing changed without reading the JSON back.
-    digest = hashlib.sha1(_canonical(fields), usedforsecurity=False)
+    digest = hashlib.sha1(canonical(fields), usedforsecurity=False)
     fields["components"] = {**fields["components"], "fingerprint": digest.hexdigest()[:20]}
     return fields
-
-
-def _canonical(fields: dict) -> bytes:
-    """JSON-native ``fields`` as bytes with sorted keys (orjson; the standard library's encoder
-    for what orjson refuses, e.g. an integer beyond 64 bits)."""
-    try:
-        return orjson.dumps(fields, option=orjson.OPT_SORT_KEYS)
-    except TypeError:
-        return json.dumps(fields, sort_keys=True).encode()
 
 
 def _same(row: GapScore, fields: dict) -> bool:

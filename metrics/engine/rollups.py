@@ -42,6 +42,7 @@ from metrics.engine.common import (
     stored_values,
     unavailable_outcome,
 )
+from metrics.engine.unchanged import Unchanged, canonical, inputs_fingerprint, row_parts
 from metrics.models import KPI, Alert, SubjectType
 from metrics.scoring import Child, Result, Thresholds, rollup_score
 from metrics.scoring.common import NO_DATA
@@ -238,9 +239,15 @@ def rollups_compute(
     run: dict[Key, Outcome],
     latest: LatestCache,
     actors: Actors | None = None,
+    unchanged: Unchanged | None = None,
 ) -> list[Outcome]:
     """Objective, team, theme and strategy outcomes. ``run`` holds this run's KPI and initiative
-    outcomes (they win over stored scores) and receives the new ones."""
+    outcomes (they win over stored scores) and receives the new ones.
+
+    ``unchanged``: skip the subjects whose inputs (their row, their parts' scores as this run
+    sees them, the causes of their root alert, their route, the day) match their latest
+    score's (``metrics.engine.unchanged``): they get no outcome, so their parents read their
+    stored score, which is what they would have computed."""
     actors = actors or Actors()
     full = objective_ids is None
     if objective_ids is None:  # full
@@ -391,6 +398,15 @@ def rollups_compute(
         run=run,
     )
 
+    if unchanged is not None:
+        unchanged.load(
+            keys=[
+                *((SubjectType.OBJECTIVE, i) for i in sorted(affected)),
+                *((SubjectType.TEAM, t) for t in sorted(team_affected)),
+                *((SubjectType.THEME, t) for t in sorted(theme_affected)),
+                *((SubjectType.STRATEGY, s) for s in sorted(strategy_ids)),
+            ]
+        )
     outcomes: list[Outcome] = []
     parent_of = {o["id"]: o["parent_id"] for o in objectives}
     for oid in _bottom_up(affected, parent_of):
@@ -416,6 +432,15 @@ def rollups_compute(
                 latest,
                 parent_starts_on=o["period__start_date"],
             )
+            inputs = inputs_fingerprint(
+                today,
+                row_parts(o),
+                canonical(parts),
+                sorted(repr(c) for c in causes_of.get(oid, [])),
+                route,
+            )
+            if unchanged is not None and unchanged.settled((SubjectType.OBJECTIVE, oid), inputs):
+                continue
             if o["status"] == Objective.Status.DRAFT:
                 result = Result(status=NO_DATA, reason="Draft: not scored until it is active.")
             else:
@@ -443,6 +468,7 @@ def rollups_compute(
                 ),
                 scopes={(SubjectType.OBJECTIVE, oid): OBJECTIVE_KINDS},
                 parent=(SubjectType.OBJECTIVE, o["parent_id"]) if o["parent_id"] else None,
+                inputs=inputs,
             )
         except Exception as exc:
             outcome = unavailable_outcome(subject=subject, exc=exc)
@@ -479,6 +505,9 @@ def rollups_compute(
                 weight = _scored_weight((SubjectType.TEAM, child), run, latest)
                 if weight > 0:
                     parts.append(Child(**{**part.__dict__, "weight": weight}))
+            inputs = inputs_fingerprint(today, tid, canonical(parts))
+            if unchanged is not None and unchanged.settled((SubjectType.TEAM, tid), inputs):
+                continue
             result = rollup_score(
                 children=parts, thresholds=thresholds, empty_reason="No active objective with data."
             )
@@ -490,6 +519,7 @@ def rollups_compute(
                 parent=(SubjectType.TEAM, teams[tid]["parent_id"])
                 if teams[tid]["parent_id"]
                 else None,
+                inputs=inputs,
             )
         except Exception as exc:
             subject = dataclasses.replace(subject, actor_id=actors.actor(team_id=tid))
@@ -523,6 +553,9 @@ def rollups_compute(
                 run,
                 latest,
             )
+            inputs = inputs_fingerprint(today, row_parts(t), canonical(parts))
+            if unchanged is not None and unchanged.settled((SubjectType.THEME, t["id"]), inputs):
+                continue
             result = rollup_score(
                 children=parts, thresholds=thresholds, empty_reason="No active objective with data."
             )
@@ -532,6 +565,7 @@ def rollups_compute(
                 weight=float(t["weight"]),
                 scopes={(SubjectType.THEME, t["id"]): ROLLUP_KINDS},
                 parent=(SubjectType.STRATEGY, t["strategy_id"]),
+                inputs=inputs,
             )
         except Exception as exc:
             outcome = unavailable_outcome(subject=subject, exc=exc)
@@ -554,6 +588,9 @@ def rollups_compute(
             parts = _children_from(
                 [(SubjectType.THEME, "theme", "name", themes_of[sid])], run, latest
             )
+            inputs = inputs_fingerprint(today, sid, owner, canonical(parts))
+            if unchanged is not None and unchanged.settled((SubjectType.STRATEGY, sid), inputs):
+                continue
             result = rollup_score(
                 children=parts,
                 thresholds=thresholds,
@@ -565,6 +602,7 @@ def rollups_compute(
                 subject=subject,
                 result=result,
                 scopes={(SubjectType.STRATEGY, sid): ROLLUP_KINDS},
+                inputs=inputs,
             )
         except Exception as exc:
             outcome = unavailable_outcome(subject=subject, exc=exc)

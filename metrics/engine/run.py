@@ -14,7 +14,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from initiatives.models import Initiative, Milestone
-from metrics.alerts import INITIATIVE_KINDS, KPI_KINDS, MILESTONE_KINDS
+from metrics.alerts import (
+    INITIATIVE_KINDS,
+    KPI_KINDS,
+    MILESTONE_KINDS,
+    OBJECTIVE_KINDS,
+    ROLLUP_KINDS,
+)
 from metrics.engine.alert_writes import LAST_SEEN_RESOLUTION
 from metrics.engine.common import Actors, LatestCache, Outcome, engine_thresholds
 from metrics.engine.initiatives import initiatives_compute
@@ -213,15 +219,24 @@ def _skipped_seen(
         unchanged.alerts_seen(kinds=kinds, now=now, cutoff=now - LAST_SEEN_RESOLUTION)
 
 
-def rollups_all_recompute(*, today: date, now: datetime, notify: bool = True) -> RunStats:
+def rollups_all_recompute(
+    *, today: date, now: datetime, notify: bool = True, skip_unchanged: bool = True
+) -> RunStats:
     """Last step of the full recompute: every objective bottom-up, teams, themes, strategies.
 
     With ``notify``, it also sends one notification batch for every alert the whole run opened
-    (the chunks of a full run do not notify: no storm of one message per chunk)."""
+    (the chunks of a full run do not notify: no storm of one message per chunk).
+    ``skip_unchanged``: as in ``kpis_chunk_recompute``."""
     started = time.perf_counter()
     latest = LatestCache()
+    unchanged = Unchanged(latest=latest, today=today) if skip_unchanged else None
     outcomes = rollups_compute(
-        objective_ids=None, today=today, thresholds=engine_thresholds(), run={}, latest=latest
+        objective_ids=None,
+        today=today,
+        thresholds=engine_thresholds(),
+        run={},
+        latest=latest,
+        unchanged=unchanged,
     )
     stats = RunStats(computed=len(outcomes))
     for chunk in chunks(list(range(len(outcomes))), settings.GAP_CHUNK_SIZE * 4):
@@ -229,6 +244,7 @@ def rollups_all_recompute(*, today: date, now: datetime, notify: bool = True) ->
         written, opened = write_outcomes(outcomes=part, latest=latest, today=today, now=now)
         stats.written += written
         stats.alerts_opened += opened
+    _skipped_seen(stats, unchanged, kinds=OBJECTIVE_KINDS | ROLLUP_KINDS, now=now)
     stats.unavailable = sum(1 for o in outcomes if o.result.status == "unavailable")
     if notify:
         # What the whole run (its chunks, in other workers) opened, reopened or worsened, from
@@ -307,7 +323,14 @@ def full_recompute(
         )
         if progress:
             progress("initiatives", len(chunk))
-    stats.add(rollups_all_recompute(today=today, now=now, notify=not history))
+    stats.add(
+        rollups_all_recompute(
+            today=today,
+            now=now,
+            notify=not history,
+            skip_unchanged=skip_unchanged and not history,
+        )
+    )
     if progress:
         progress("rollups", 1)
     return stats

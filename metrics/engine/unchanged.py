@@ -1,11 +1,13 @@
 """Skipping subjects whose inputs did not change (issue #19): the full recompute's KPI and
-initiative chunks.
+initiative chunks and its rollups.
 
 A KPI's score, forecast and alerts are a function of its inputs: the KPI row as the engine
 reads it (plan, owners, the statuses of the work it measures), its trajectory points, its
 newest measurements, who its alerts are routed to, the day, the GAP_* settings, the time zone
 and the code that scores. An initiative's are its row (status, dates, progress, budget and
-spend, last check-in), its milestones, its KPIs' stored scores and its route.
+spend, last check-in), its milestones, its KPIs' stored scores and its route; a rollup's
+(objective, team, theme, strategy), its row, its parts' scores as the run sees them, the
+causes of its root alert and its route.
 ``inputs_fingerprint`` digests them; the score row keeps the digest (``GapScore.inputs``), and
 a later full recompute of the same day that reads the same inputs skips the subject instead
 of scoring it again: same inputs, same outputs, nothing to write. (A day's first run writes
@@ -37,6 +39,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
 
+import orjson
 from django.conf import settings
 from django.db.models import Q
 
@@ -50,6 +53,7 @@ SCORING_MODULES = (
     "metrics.alerts",
     "metrics.engine.kpis",
     "metrics.engine.initiatives",
+    "metrics.engine.rollups",
 )
 
 
@@ -91,6 +95,16 @@ def inputs_fingerprint(*parts: object) -> str:
         digest.update(len(data).to_bytes(8, "little"))
         digest.update(data)
     return digest.hexdigest()
+
+
+def canonical(value: object) -> bytes:
+    """JSON-like ``value`` (dataclasses such as rollup parts, dicts, lists, numbers, text) as
+    bytes with sorted keys, for ``inputs_fingerprint``: the same parts read from this run's
+    outcomes or from stored JSON (whose key order the database chooses) give the same bytes."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+    except TypeError:
+        return repr(value).encode()
 
 
 def points_bytes(points: Sequence[tuple[date, float]]) -> bytes:

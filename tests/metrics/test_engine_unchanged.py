@@ -5,13 +5,19 @@ all again leaves: the same scores, the same alerts."""
 from __future__ import annotations
 
 import datetime as dt
+from unittest import mock
 
 import pytest
 from django.utils import timezone
 
 from metrics.engine import full_recompute
 from metrics.engine.alert_writes import LAST_SEEN_RESOLUTION
-from metrics.engine.unchanged import engine_salt, inputs_fingerprint, points_bytes
+from metrics.engine.unchanged import (
+    Unchanged,
+    engine_salt,
+    inputs_fingerprint,
+    points_bytes,
+)
 from metrics.models import Alert, GapScore
 from metrics.services import alerts_resolve
 from tests.factories import (
@@ -61,18 +67,39 @@ def _state() -> tuple[list, list]:
     return scores, alerts
 
 
-def _run(*, now=NOW, today=TODAY, skip=True):
-    return full_recompute(today=today, now=now, skip_unchanged=skip)
+def _run(*, now=NOW, today=TODAY, skip=True) -> set[tuple[str, int]]:
+    """A full recompute; returns the subjects it skipped."""
+    skipped: list[tuple[str, int]] = []
+    settled = Unchanged.settled
+
+    def spy(self, key, inputs):
+        if settled(self, key, inputs):
+            skipped.append(key)
+            return True
+        return False
+
+    with mock.patch.object(Unchanged, "settled", spy):
+        stats = full_recompute(today=today, now=now, skip_unchanged=skip)
+    assert stats.skipped == len(skipped)
+    return set(skipped)
 
 
-def test_a_second_run_of_the_day_skips_every_kpi_and_changes_nothing(kpis):
-    first = _run()
-    assert first.skipped == 0
+def _everything() -> set[tuple[str, int]]:
+    return set(GapScore.objects.filter(is_latest=True).values_list("subject_type", "subject_id"))
+
+
+def _key(obj) -> tuple[str, int]:
+    return (obj._meta.model_name, obj.pk)
+
+
+def test_a_second_run_of_the_day_skips_everything_and_changes_nothing(kpis):
+    assert _run() == set()
     assert Alert.objects.filter(subject_id=kpis["off"].pk, kind="kpi_off_track").exists()
     before = _state()
-    again = _run(now=NOW + dt.timedelta(minutes=5))
-    assert again.skipped == len(kpis)
-    assert again.written == 0
+    everything = _everything()
+    assert {k for k in everything if k[0] == "kpi"} == {_key(k) for k in kpis.values()}
+    assert {"objective", "team", "theme", "strategy"} <= {t for t, _ in everything}
+    assert _run(now=NOW + dt.timedelta(minutes=5)) == everything
     assert _state() == before
     # The same as scoring them all again.
     _run(now=NOW + dt.timedelta(minutes=5), skip=False)
@@ -83,8 +110,10 @@ def test_a_kpi_whose_measurements_changed_is_scored_again(kpis):
     _run()
     # Written behind the engine's back: no dirty mark, only the inputs tell.
     MeasurementFactory(kpi=kpis["off"], as_of=TODAY, value=70.0)
-    stats = _run(now=NOW + dt.timedelta(minutes=5))
-    assert stats.skipped == len(kpis) - 1
+    skipped = _run(now=NOW + dt.timedelta(minutes=5))
+    assert _key(kpis["off"]) not in skipped
+    assert _key(kpis["on"]) in skipped
+    assert _key(kpis["off"].objective) not in skipped  # its part's score moved
     score = GapScore.objects.get(subject_type="kpi", subject_id=kpis["off"].pk, is_latest=True)
     assert score.status == "on_track"
     off = Alert.objects.get(subject_id=kpis["off"].pk, kind="kpi_off_track")
@@ -104,15 +133,18 @@ def test_a_kpi_whose_plan_or_work_changed_is_scored_again(kpis, leader, change):
     else:
         kpi.objective.status = "cancelled"
         kpi.objective.save()
-    stats = _run(now=NOW + dt.timedelta(minutes=5))
-    assert stats.skipped == (0 if change == "work_status" else len(kpis) - 1)
+    skipped = _run(now=NOW + dt.timedelta(minutes=5))
+    assert _key(kpi) not in skipped
+    if change == "work_status":  # every KPI of the objective reads its status
+        assert not {_key(k) for k in kpis.values()} & skipped
+    else:
+        assert _key(kpis["off"]) in skipped
 
 
 def test_a_new_day_scores_every_kpi(kpis):
     _run()
-    stats = _run(today=TODAY + dt.timedelta(days=1), now=NOW + dt.timedelta(days=1))
-    assert stats.skipped == 0
-    assert stats.written >= len(kpis)
+    assert _run(today=TODAY + dt.timedelta(days=1), now=NOW + dt.timedelta(days=1)) == set()
+    assert GapScore.objects.filter(as_of=TODAY + dt.timedelta(days=1)).count() == len(_everything())
 
 
 def test_a_person_resolving_an_alert_gets_a_fresh_one_on_the_next_run(kpis, leader):
@@ -120,8 +152,9 @@ def test_a_person_resolving_an_alert_gets_a_fresh_one_on_the_next_run(kpis, lead
     _run()
     alert = Alert.objects.get(subject_id=kpis["off"].pk, kind="kpi_off_track")
     alerts_resolve(alert_ids=[alert.pk], by=leader, note="handled")
-    stats = _run(now=NOW + dt.timedelta(minutes=5))
-    assert stats.skipped == len(kpis) - 1
+    skipped = _run(now=NOW + dt.timedelta(minutes=5))
+    assert _key(kpis["off"]) not in skipped
+    assert _key(kpis["on"]) in skipped
     fresh = Alert.objects.get(
         subject_id=kpis["off"].pk, kind="kpi_off_track", status=Alert.Status.OPEN
     )
@@ -131,15 +164,15 @@ def test_a_person_resolving_an_alert_gets_a_fresh_one_on_the_next_run(kpis, lead
 def test_a_holding_alert_is_never_skipped(kpis):
     _run()
     Alert.objects.filter(subject_id=kpis["off"].pk).update(clear_since=NOW)
-    stats = _run(now=NOW + dt.timedelta(minutes=5))
-    assert stats.skipped == len(kpis) - 1
+    skipped = _run(now=NOW + dt.timedelta(minutes=5))
+    assert _key(kpis["off"]) not in skipped
+    assert _key(kpis["on"]) in skipped
 
 
 def test_skipped_firing_alerts_are_still_seen(kpis):
     _run()
     later = NOW + LAST_SEEN_RESOLUTION + dt.timedelta(minutes=1)
-    stats = _run(now=later)
-    assert stats.skipped == len(kpis)
+    assert _run(now=later) == _everything()
     alert = Alert.objects.get(subject_id=kpis["off"].pk, kind="kpi_off_track")
     assert alert.last_seen_at == later
     skipped_state = _state()
@@ -151,7 +184,8 @@ def test_history_runs_never_skip(kpis):
     day = TODAY - dt.timedelta(days=7)
     at = NOW - dt.timedelta(days=7)
     full_recompute(today=day, now=at, history=True)
-    stats = full_recompute(today=day, now=at, history=True)
+    with mock.patch.object(Unchanged, "settled", side_effect=AssertionError("skipping")):
+        stats = full_recompute(today=day, now=at, history=True)
     assert stats.skipped == 0
 
 
@@ -182,8 +216,9 @@ def test_a_kpi_whose_alert_route_changed_is_scored_again(kpis):
     owner.save()
     for other in ("on", "empty"):  # the others have another owner
         assert kpis[other].owner_id != owner.pk
-    stats = _run(now=NOW + dt.timedelta(minutes=5))
-    assert stats.skipped == len(kpis) - 1
+    skipped = _run(now=NOW + dt.timedelta(minutes=5))
+    assert _key(kpis["off"]) not in skipped
+    assert _key(kpis["on"]) in skipped
     skipped_state = _state()
     _run(now=NOW + dt.timedelta(minutes=5), skip=False)
     assert _state() == skipped_state
@@ -211,8 +246,8 @@ def test_an_unchanged_initiative_is_skipped_with_its_milestones(initiative):
     assert _milestone_alert(initiative).status == Alert.Status.OPEN
     before = _state()
     later = NOW + LAST_SEEN_RESOLUTION + dt.timedelta(minutes=1)
-    stats = _run(now=later)
-    assert stats.skipped == 2  # the KPI and the initiative
+    assert _run(now=later) == _everything()
+    assert _key(initiative) in _everything()
     assert _milestone_alert(initiative).last_seen_at == later
     skipped_state = _state()
     assert skipped_state[0] == before[0]
@@ -235,19 +270,35 @@ def test_an_initiative_whose_work_or_kpis_changed_is_scored_again(initiative, ch
         initiative.milestones.update(completed_on=TODAY)
     else:
         MeasurementFactory(kpi=initiative.kpis.get(), as_of=TODAY, value=90.0)
-    stats = _run(now=NOW + dt.timedelta(minutes=5))
+    skipped = _run(now=NOW + dt.timedelta(minutes=5))
     # The KPI is skipped unless its own measurements changed; the initiative never is.
-    assert stats.skipped == (0 if change == "kpi_score" else 1)
+    assert _key(initiative) not in skipped
+    assert (_key(initiative.kpis.get()) in skipped) == (change != "kpi_score")
 
 
 def test_a_person_resolving_a_milestone_alert_gets_a_fresh_one(initiative, leader):
     _run()
     alert = _milestone_alert(initiative)
     alerts_resolve(alert_ids=[alert.pk], by=leader, note="moved on")
-    stats = _run(now=NOW + dt.timedelta(minutes=5))
-    assert stats.skipped == 1  # the KPI only
+    skipped = _run(now=NOW + dt.timedelta(minutes=5))
+    assert _key(initiative) not in skipped
+    assert _key(initiative.kpis.get()) in skipped
     assert (
         Alert.objects.filter(kind="milestone_overdue", status=Alert.Status.OPEN)
         .exclude(pk=alert.pk)
         .exists()
     )
+
+
+def test_a_rollup_whose_own_row_changed_is_scored_again_with_its_team(kpis):
+    _run()
+    objective = kpis["on"].objective
+    objective.weight = 3
+    objective.save()
+    skipped = _run(now=NOW + dt.timedelta(minutes=5))
+    assert _key(objective) not in skipped
+    assert {_key(k) for k in kpis.values()} <= skipped
+    assert ("team", objective.team_id) not in skipped  # its part's weight moved
+    skipped_state = _state()
+    _run(now=NOW + dt.timedelta(minutes=5), skip=False)
+    assert _state() == skipped_state
