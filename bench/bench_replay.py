@@ -29,11 +29,13 @@ For each, once before the timings:
   psycopg2 sent (parameters inlined);
 * the reads among them (``SELECT``, ``WITH``, parenthesised ``UNION``) become one pgbench
   script, in the order the request ran them: one transaction of pgbench = one request's
-  queries. Left out, and listed: writes (``UPDATE`` of a token's ``last_used_at`` at most
-  once a minute, a session saved), transaction control (``SAVEPOINT``, ``RELEASE``) and
-  session setup (``SET``): they are not part of what a cold page costs every time, or (the
-  session's ``jit=off``) are given to pgbench as ``PGOPTIONS`` from the product's own
-  connection options, once per connection, as the product's persistent connections do.
+  queries. Left out, and listed when the captured request ran any: writes (a token's
+  ``last_used_at``, a session's last-seen stamp: each at most once a minute per token or
+  session, ``strategy/permissions.py``, ``execsupport/sessions.py``; the warm-up request has
+  just written them, so the captured one normally runs none), transaction control
+  (``SAVEPOINT``, ``RELEASE``) and session setup (``SET``). The session's ``jit=off`` is given
+  to pgbench as ``PGOPTIONS``, from the product's own connection options: once per
+  connection, as the product's persistent connections (``CONN_MAX_AGE``) do.
 
 Then, ``--repeat`` times (at least 3), interleaved, product then floor for each case:
 
