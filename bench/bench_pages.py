@@ -48,7 +48,7 @@ class Client:
         _, html = self.get("/accounts/login/")
         token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1).decode()
         data = urllib.parse.urlencode(
-            {"username": username, "password": password, "csrfmiddlewaretoken": token}
+            {"login": username, "password": password, "csrfmiddlewaretoken": token}
         ).encode()
         request = urllib.request.Request(  # noqa: S310
             self.base + "/accounts/login/", data=data, headers={"Referer": self.base + "/"}

@@ -61,24 +61,38 @@ def check_newest(failures: list[str]) -> None:
         failures.append("newest-N read: sorts each KPI's history")
 
 
+def page_queries(path: str, *, user=None, headers=None, warm_path=None) -> tuple[int, list[str]]:
+    """Every query of one cold GET of ``path``, captured in process: (HTTP status, the SQL as
+    sent to the database, parameters inlined: ``last_executed_query``, psycopg2's mogrified
+    text on PostgreSQL).
+
+    The client is signed in as ``user`` (``force_login``) or sends ``headers`` (an API token).
+    A first request (of ``warm_path``, else ``path``) warms up the session and the lookups'
+    caches; the cache is then cleared, so the page is built from the database. Also used by
+    ``bench/bench_replay.py``."""
+    from django.core.cache import cache
+    from django.test import Client
+
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    client.get(warm_path or path, headers=headers)
+    cache.clear()
+    responses = []
+    sqls = _captured(lambda: responses.append(client.get(path, headers=headers)))
+    return responses[0].status_code, sqls
+
+
 def check_page(failures: list[str], label: str, path: str) -> None:
     from django.contrib.auth import get_user_model
     from django.db import connection
-    from django.test import Client
 
     from strategy.models import STRATEGY_OFFICE_GROUP
 
     user = get_user_model().objects.filter(groups__name=STRATEGY_OFFICE_GROUP).first()
-    client = Client()
-    client.force_login(user)
-    client.get(path)  # warm-up: sessions, caches of the lookups
-    from django.core.cache import cache
-
-    cache.clear()  # cold: the page is built from the database
-    responses = []
-    sqls = _captured(lambda: responses.append(client.get(path)))
-    if responses[0].status_code != 200:
-        failures.append(f"{label}: HTTP {responses[0].status_code}")
+    status, sqls = page_queries(path, user=user)
+    if status != 200:
+        failures.append(f"{label}: HTTP {status}")
         return
     sizes = {}
     with connection.cursor() as cursor:
