@@ -166,3 +166,20 @@ def test_sweep_resolves_alerts_of_deleted_subjects(plan):
     assert sweep()["orphan_alerts_resolved"] == 1
     alert.refresh_from_db()
     assert alert.status == "resolved"
+
+
+def test_recompute_gaps_skips_what_did_not_change_unless_told(plan, capsys):
+    """Issue #19: the second run of a day skips every subject; ``--all-again`` scores them."""
+    call_command("recompute_gaps", "--no-progress")
+    capsys.readouterr()
+    call_command("recompute_gaps", "--no-progress")
+    out = capsys.readouterr().out
+    assert "Computed 0 scores (0 changed" in out
+    total = GapScore.objects.filter(is_latest=True).count()
+    assert f"{total} subjects unchanged since their score of the day" in out
+    call_command("recompute_gaps", "--no-progress", "--all-again")
+    out = capsys.readouterr().out
+    assert f"Computed {total} scores (0 changed" in out
+    assert "0 subjects unchanged" in out
+    with pytest.raises(CommandError, match="--all-again runs here"):
+        call_command("recompute_gaps", "--all-again", "--enqueue")

@@ -3,7 +3,8 @@
 Runs in this process, chunk after chunk, with a progress bar; needs no broker. ``--enqueue``
 instead hands the job to the Celery workers (the nightly task, chunks in parallel).
 ``--history-weeks N`` first fills the score history of the N weeks before today (after an
-import of past records).
+import of past records). A subject whose inputs did not change since its score of the day is
+skipped (``metrics.engine.unchanged``); ``--all-again`` scores every one.
 """
 
 from __future__ import annotations
@@ -48,6 +49,12 @@ class Command(BaseCommand):
             "from the records dated up to each day (after importing past measurements and "
             "check-ins; only days that have no scores yet).",
         )
+        parser.add_argument(
+            "--all-again",
+            action="store_true",
+            help="Score every subject, even one whose inputs did not change since its score "
+            "of the day (which is otherwise skipped).",
+        )
         parser.add_argument("--no-progress", action="store_true", help="No progress bar.")
 
     @override
@@ -58,6 +65,7 @@ class Command(BaseCommand):
         enqueue=False,
         no_progress=False,
         history_weeks=0,
+        all_again=False,
         **options,
     ) -> None:
         if chunk_size is not None and chunk_size < 1:
@@ -66,6 +74,8 @@ class Command(BaseCommand):
             history_weeks_check(history_weeks)
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
+        if all_again and enqueue:
+            raise CommandError("--all-again runs here: leave out --enqueue.")
         if history_weeks and enqueue:
             raise CommandError("--history-weeks runs here: leave out --enqueue.")
         if history_weeks:
@@ -98,12 +108,15 @@ class Command(BaseCommand):
                 bar.set_postfix_str(stage)
                 bar.update(done)
 
-            stats = full_recompute(chunk_size=chunk_size, progress=progress)
+            stats = full_recompute(
+                chunk_size=chunk_size, progress=progress, skip_unchanged=not all_again
+            )
         summary = stats.as_dict()
         self.stdout.write(
             self.style.SUCCESS(
                 f"Computed {summary['computed']} scores ({summary['written']} changed, "
                 f"{summary['unavailable']} unavailable), {summary['alerts_opened']} alerts "
-                f"opened, in {summary['seconds']:.1f} s."
+                f"opened, {summary['skipped']} subjects unchanged since their score of the "
+                f"day, in {summary['seconds']:.1f} s."
             )
         )
