@@ -201,6 +201,13 @@ class Alert(models.Model):
                 name="alert_active_by_severity_team",
             ),
             models.Index(fields=["subject_type", "subject_id"]),
+            # Active alerts holding in their margin (few): the engine's check of which
+            # subjects it may skip as unchanged (metrics.engine.unchanged) reads only these.
+            models.Index(
+                fields=["subject_type", "subject_id"],
+                condition=Q(status__in=["open", "acknowledged"], clear_since__isnull=False),
+                name="alert_holding",
+            ),
             models.Index(fields=["owner", "status"]),
             models.Index(fields=["team", "status"]),
         ]
