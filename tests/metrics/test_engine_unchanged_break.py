@@ -143,3 +143,199 @@ def test_fresh_cause_alert_is_linked_to_its_root(objective, leader):
     assert alert.root_id == root.pk
     alerts_resolve(alert_ids=[alert.pk], by=leader, note="handled")
     _assert_same(*_both())
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="Same cause as the owner undone: closing the KPI's objective resolves its alert "
+    "but leaves its score (and so its stored inputs) as it was; reopening the objective "
+    "matches those inputs again, the KPI is skipped and its alert stays resolved.",
+)
+def test_kpi_work_closed_and_reopened(objective):
+    kpi = _kpi(objective, OFF)
+    full_recompute(today=TODAY, now=NOW)
+    objective.status = "cancelled"
+    objective.save()
+    full_recompute(today=TODAY, now=NOW + dt.timedelta(minutes=1))
+    alert = Alert.objects.get(subject_id=kpi.pk, kind="kpi_off_track")
+    assert alert.status == Alert.Status.RESOLVED
+    objective.status = "active"
+    objective.save()
+    skipped, scored = _both()
+    assert Alert.objects.get(pk=alert.pk).status == Alert.Status.OPEN  # the run that scores
+    _assert_same(skipped, scored)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="Same cause, in the rollups: an objective left without an owner raises its "
+    "'unowned' alert but keeps its score; its owner back, the objective matches its stored "
+    "inputs and is skipped, the 'unowned' alert left open.",
+)
+def test_objective_owner_removed_and_restored(objective):
+    _kpi(objective, ON)
+    full_recompute(today=TODAY, now=NOW)
+    owner = objective.owner
+    objective.owner = None
+    objective.save()
+    full_recompute(today=TODAY, now=NOW + dt.timedelta(minutes=1))
+    unowned = Alert.objects.get(subject_type="objective", kind="unowned")
+    assert unowned.status == Alert.Status.OPEN
+    objective.owner = owner
+    objective.save()
+    skipped, scored = _both()
+    assert Alert.objects.get(pk=unowned.pk).status == Alert.Status.RESOLVED
+    _assert_same(skipped, scored)
+
+
+# Changes after which both runs agree (differential tests that pass).
+
+
+def _measure(env):
+    MeasurementFactory(kpi=env["off"], as_of=TODAY, value=70.0)
+
+
+def _trajectory(env):
+    from tests.factories import TrajectoryPointFactory
+
+    TrajectoryPointFactory(kpi=env["on"], date=dt.date(2026, 6, 30), value=80.0)
+
+
+def _target(env):
+    env["on"].target_value = 100.0
+    env["on"].save()
+
+
+def _deactivate(env):
+    env["off"].is_active = False
+    env["off"].save()
+
+
+def _owner_inactive(env):
+    owner = env["off"].owner
+    owner.is_active = False
+    owner.save()
+
+
+def _private_team(env):
+    env["off"].team.is_private = True
+    env["off"].team.save()
+
+
+def _leader_leaves(env):
+    env["leader"].is_active = False
+    env["leader"].save()
+
+
+def _milestone_done(env):
+    env["initiative"].milestones.update(completed_on=TODAY)
+
+
+def _milestone_deleted(env):
+    env["initiative"].milestones.all().delete()
+
+
+def _spend(env):
+    from tests.factories import SpendEntryFactory
+
+    SpendEntryFactory(initiative=env["initiative"], amount=90000, date=TODAY)
+
+
+def _checkin(env):
+    from tests.factories import CheckInFactory
+
+    CheckInFactory(initiative=env["initiative"], progress=90, rag="red")
+
+
+def _initiative_on_hold(env):
+    env["initiative"].status = "on_hold"
+    env["initiative"].save()
+
+
+def _objective_weight(env):
+    env["objective"].weight = 5
+    env["objective"].save()
+
+
+def _objective_parent(env):
+    other = ObjectiveFactory(team=env["objective"].team)
+    env["objective"].parent = other
+    env["objective"].save()
+
+
+def _kpi_deleted(env):
+    env["off"].measurements.all().delete()
+    env["off"].delete()
+
+
+def _measurement_undone(env):
+    m = MeasurementFactory(kpi=env["off"], as_of=TODAY, value=70.0)
+    full_recompute(today=TODAY, now=NOW + dt.timedelta(minutes=1))
+    m.delete()
+
+
+def _person_acknowledges(env):
+    from metrics.services.alerts import alerts_acknowledge
+
+    alert = Alert.objects.filter(subject_id=env["off"].pk, kind="kpi_off_track").get()
+    alerts_acknowledge(alert_ids=[alert.pk], by=env["leader"])
+
+
+def _person_snoozes(env):
+    from metrics.services.alerts import alerts_snooze
+
+    alert = Alert.objects.filter(subject_id=env["off"].pk, kind="kpi_off_track").get()
+    alerts_snooze(
+        alert_ids=[alert.pk], by=env["leader"], until=timezone.now() + dt.timedelta(days=2)
+    )
+
+
+def _hours_later(env):
+    pass
+
+
+@pytest.fixture
+def env(objective, leader):
+    from tests.factories import InitiativeFactory, MilestoneFactory
+
+    initiative = InitiativeFactory(objective=objective, team=objective.team, progress=30)
+    MilestoneFactory(initiative=initiative, due_date=TODAY - dt.timedelta(days=20))
+    ikpi = KPIFactory(objective=None, initiative=initiative, team=objective.team)
+    MeasurementFactory(kpi=ikpi, as_of=TODAY - dt.timedelta(days=1), value=OFF)
+    return {
+        "objective": objective,
+        "initiative": initiative,
+        "off": _kpi(objective, OFF),
+        "on": _kpi(objective, ON),
+        "leader": leader,
+    }
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        _measure,
+        _trajectory,
+        _target,
+        _deactivate,
+        _owner_inactive,
+        _private_team,
+        _leader_leaves,
+        _milestone_done,
+        _milestone_deleted,
+        _spend,
+        _checkin,
+        _initiative_on_hold,
+        _objective_weight,
+        _objective_parent,
+        _kpi_deleted,
+        _measurement_undone,
+        _person_acknowledges,
+        _person_snoozes,
+        _hours_later,
+    ],
+)
+def test_change_then_both_runs_agree(env, change):
+    full_recompute(today=TODAY, now=NOW)
+    change(env)
+    _assert_same(*_both(now=NOW + dt.timedelta(hours=3)))
