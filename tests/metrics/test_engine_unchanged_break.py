@@ -378,3 +378,82 @@ def test_service_owner_change_undone_while_its_mark_waits(objective, leader):
     assert not DirtySubject.objects.exists()  # the full run took the mark
     assert Alert.objects.get(subject_id=kpi.pk, kind="kpi_off_track").owner_id == owner.pk
     _assert_same(skipped, scored)
+
+
+def _near_clear(env):
+    """Off track to just above the line: the alert holds in its margin (``clear_since``)."""
+    MeasurementFactory(kpi=env["off"], as_of=TODAY, value=27.0)
+    full_recompute(today=TODAY, now=NOW + dt.timedelta(minutes=1))
+
+
+def _objective_cancelled(env):
+    env["objective"].status = "cancelled"
+    env["objective"].save()
+
+
+def _objective_period(env):
+    from tests.factories import PeriodFactory
+
+    period = PeriodFactory(
+        name="H2", start_date=dt.date(2026, 7, 1), end_date=dt.date(2026, 12, 31)
+    )
+    env["objective"].period = period
+    env["objective"].save()
+
+
+def _strategy_archived(env):
+    strategy = env["objective"].strategy
+    strategy.status = "archived"
+    strategy.save()
+
+
+def _initiative_support(env):
+    env["initiative"].kind = "support"
+    env["initiative"].save()
+
+
+def _kpi_unowned_leader_added(env):
+    from tests.factories import MembershipFactory, UserFactory
+
+    env["off"].owner = None
+    env["off"].save()
+    full_recompute(today=TODAY, now=NOW + dt.timedelta(minutes=1))
+    MembershipFactory(user=UserFactory(), team=env["off"].team, role="leader")
+
+
+def _kpi_moved(env):
+    other = ObjectiveFactory(team=env["objective"].team)
+    env["off"].objective = other
+    env["off"].save()
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        _near_clear,
+        _objective_cancelled,
+        _objective_period,
+        _strategy_archived,
+        _initiative_support,
+        _kpi_unowned_leader_added,
+        _kpi_moved,
+    ],
+)
+def test_more_changes_then_both_runs_agree(env, change):
+    full_recompute(today=TODAY, now=NOW)
+    change(env)
+    _assert_same(*_both(now=NOW + dt.timedelta(hours=3)))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="As with a KPI's: a person resolves a milestone alert, the initiative's run opens "
+    "a fresh one, the objective's causes are the same and it is skipped, so the fresh "
+    "milestone alert is never linked to the objective's root alert.",
+)
+def test_fresh_milestone_alert_is_linked_to_its_root(env):
+    full_recompute(today=TODAY, now=NOW)
+    alert = Alert.objects.get(kind="milestone_overdue")
+    assert alert.root_id is not None
+    alerts_resolve(alert_ids=[alert.pk], by=env["leader"], note="moved on")
+    _assert_same(*_both())
