@@ -457,3 +457,25 @@ def test_fresh_milestone_alert_is_linked_to_its_root(env):
     assert alert.root_id is not None
     alerts_resolve(alert_ids=[alert.pk], by=env["leader"], note="moved on")
     _assert_same(*_both())
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="engine_salt reads the GAP_* settings once per process (lru_cache): a setting "
+    "changed in a running process (override_settings) leaves every digest as it was, and a "
+    "skipping run keeps the scores of the old threshold. A stated limit (a new setting "
+    "normally comes with a restart), shown here for completeness.",
+)
+def test_a_setting_changed_in_the_running_process(objective, settings):
+    from metrics.engine.unchanged import engine_salt
+
+    _kpi(objective, OFF)
+    _kpi(objective, 28.0)
+    engine_salt.cache_clear()
+    try:
+        engine_salt()
+        full_recompute(today=TODAY, now=NOW)
+        settings.GAP_OFF_TRACK_ATTAINMENT = settings.GAP_OFF_TRACK_ATTAINMENT / 2
+        _assert_same(*_both())
+    finally:
+        engine_salt.cache_clear()
