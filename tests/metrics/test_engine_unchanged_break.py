@@ -427,9 +427,29 @@ def _kpi_moved(env):
     env["off"].save()
 
 
+def _incremental_after_measure(env):
+    from metrics.engine import subjects_recompute
+
+    MeasurementFactory(kpi=env["on"], as_of=TODAY, value=OFF)
+    subjects_recompute(
+        subjects=[("kpi", env["on"].pk)], today=TODAY, now=NOW + dt.timedelta(minutes=1)
+    )
+
+
+def _incremental_after_owner(env):
+    from metrics.engine import subjects_recompute
+
+    env["off"].owner = env["leader"]
+    env["off"].save()
+    subjects_recompute(
+        subjects=[("kpi", env["off"].pk)], today=TODAY, now=NOW + dt.timedelta(minutes=1)
+    )
+
+
 @pytest.mark.parametrize(
     "change",
     [
+        _incremental_after_measure,
         _near_clear,
         _objective_cancelled,
         _objective_period,
@@ -479,3 +499,19 @@ def test_a_setting_changed_in_the_running_process(objective, settings):
         _assert_same(*_both())
     finally:
         engine_salt.cache_clear()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="An incremental run (the KPI's owner changed: its score, and its objective's, are "
+    "the same) lists among the objective's root causes the KPI's kpi_at_risk spec, which "
+    "yields to its kpi_off_track and never opens an alert; the objective's score is the same, "
+    "so its row (and stored inputs) stay those of the morning's full run, which the next full "
+    "run matches: it skips the objective and the root alert keeps the phantom cause.",
+)
+def test_incremental_run_then_full_run(env):
+    full_recompute(today=TODAY, now=NOW)
+    _incremental_after_owner(env)
+    root = Alert.objects.get(kind="objective_off_track")
+    assert f"kpi_at_risk:kpi:{env['off'].pk}" in root.details["causes"]
+    _assert_same(*_both(now=NOW + dt.timedelta(hours=3)))
