@@ -515,3 +515,12 @@ def test_incremental_run_then_full_run(env):
     root = Alert.objects.get(kind="objective_off_track")
     assert f"kpi_at_risk:kpi:{env['off'].pk}" in root.details["causes"]
     _assert_same(*_both(now=NOW + dt.timedelta(hours=3)))
+
+
+@pytest.mark.parametrize("back", [0, 7])
+def test_a_history_run_then_both_runs_agree(env, back):
+    """A history run (of today, or of a past day) after the day's run, then a full run."""
+    full_recompute(today=TODAY, now=NOW)
+    day = TODAY - dt.timedelta(days=back)
+    full_recompute(today=day, now=NOW - dt.timedelta(days=back, hours=6), history=True)
+    _assert_same(*_both(now=NOW + dt.timedelta(hours=3)))
