@@ -63,7 +63,9 @@ def _same(row: GapScore, fields: dict) -> bool:
 def scores_write(
     *, outcomes: list[Outcome], latest: LatestCache, today: date, now: datetime
 ) -> int:
-    """Append a snapshot for each outcome that changed; returns how many were written.
+    """Append a snapshot for each outcome that changed; returns how many were written. An
+    outcome whose result is unchanged but whose inputs are not has its latest row's ``inputs``
+    updated in place (``metrics.engine.unchanged``).
 
     The old latest rows are flipped by one update; the new rows go in by one statement per
     chunk on PostgreSQL (``metrics.engine.recordset``), by ``bulk_create`` elsewhere: the same
@@ -72,10 +74,17 @@ def scores_write(
         return 0
     latest.load(keys=[o.key for o in outcomes])
     rows: list[dict] = []
+    restamped: list[GapScore] = []
     for outcome in outcomes:
         fields = score_fields(outcome)
         old = latest.get(outcome.key)
         if old is not None and old.as_of == today and _same(old, fields):
+            if old.inputs != outcome.inputs:
+                # Same result from other inputs (say, an owner changed: the alerts moved, the
+                # score did not): the row keeps the inputs it now stands for, or undoing the
+                # change later would match the old digest and skip the subject.
+                old.inputs = outcome.inputs
+                restamped.append(old)
             continue
         rows.append(
             {
@@ -85,6 +94,8 @@ def scores_write(
                 "inputs": outcome.inputs,
             }
         )
+    if restamped:
+        GapScore.objects.bulk_update(restamped, ["inputs"], batch_size=1000)
     if not rows:
         return 0
     keys = [(r["subject_type"], r["subject_id"]) for r in rows]

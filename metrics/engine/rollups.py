@@ -398,7 +398,16 @@ def rollups_compute(
         run=run,
     )
 
+    cause_ids: dict[str, int] = {}
     if unchanged is not None:
+        cause_ids = dict(
+            Alert.objects.filter(
+                status__in=Alert.ACTIVE_STATUSES,
+                subject_type__in=(SubjectType.KPI, SubjectType.INITIATIVE, SubjectType.MILESTONE),
+            )
+            .order_by()
+            .values_list("dedup_key", "id")
+        )
         unchanged.load(
             keys=[
                 *((SubjectType.OBJECTIVE, i) for i in sorted(affected)),
@@ -436,7 +445,14 @@ def rollups_compute(
                 today,
                 row_parts(o),
                 canonical(parts),
-                sorted(repr(c) for c in causes_of.get(oid, [])),
+                # The parts' own rows: a KPI's kind decides the early warning.
+                [row_parts(r) for r in (*kpis_of[oid], *initiatives_of[oid], *children_of[oid])],
+                # Each cause with the alert that stands for it: a fresh alert for the same
+                # condition (after a person's resolve) must be linked to the root again.
+                sorted(
+                    (c.dedup_key, c.severity, cause_ids.get(c.dedup_key))
+                    for c in causes_of.get(oid, [])
+                ),
                 route,
             )
             if unchanged is not None and unchanged.settled((SubjectType.OBJECTIVE, oid), inputs):

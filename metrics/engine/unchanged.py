@@ -41,7 +41,9 @@ from functools import lru_cache
 
 import orjson
 from django.conf import settings
+from django.core.signals import setting_changed
 from django.db.models import Q
+from django.dispatch import receiver
 
 from metrics.engine.common import Key, LatestCache, subjects_q
 from metrics.models import Alert, AlertEvent
@@ -83,6 +85,14 @@ def engine_salt() -> str:
     gap.append(("TIME_ZONE", settings.TIME_ZONE))  # "today" and the day of a check-in
     digest.update(repr(gap).encode())
     return digest.hexdigest()
+
+
+@receiver(setting_changed)
+def _settings_changed(**kwargs) -> None:
+    """A GAP_* setting or the time zone changed in this process (tests, a shell): the salt
+    is computed again."""
+    if kwargs.get("setting", "").startswith("GAP_") or kwargs.get("setting") == "TIME_ZONE":
+        engine_salt.cache_clear()
 
 
 def inputs_fingerprint(*parts: object) -> str:

@@ -91,12 +91,6 @@ def test_no_change_same_state(objective):
     _assert_same(*_both())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="A score that did not change is not rewritten, so its stored inputs stay those of "
-    "its first run of the day: a change undone matches them again and the subject is skipped, "
-    "its alert left with the owner of the change in between.",
-)
 def test_kpi_owner_changed_and_changed_back(objective, leader):
     kpi = _kpi(objective, OFF)
     full_recompute(today=TODAY, now=NOW)
@@ -110,11 +104,6 @@ def test_kpi_owner_changed_and_changed_back(objective, leader):
     _assert_same(*_both())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="The objective's early_warning reads its KPIs' kinds, which are not among its "
-    "inputs (its parts carry no kind): a KPI turned leading leaves the objective skipped.",
-)
 def test_kpi_kind_changed_to_leading(objective):
     _kpi(objective, OFF)
     _kpi(objective, ON)
@@ -128,12 +117,6 @@ def test_kpi_kind_changed_to_leading(objective):
     _assert_same(skipped, scored)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="A person resolves a KPI alert; the KPI's run opens a fresh one with the same "
-    "condition, so its objective's causes are unchanged and the objective is skipped: "
-    "alerts_root_link never links the fresh alert to the root alert.",
-)
 def test_fresh_cause_alert_is_linked_to_its_root(objective, leader):
     kpi = _kpi(objective, OFF)
     _kpi(objective, OFF)
@@ -145,12 +128,6 @@ def test_fresh_cause_alert_is_linked_to_its_root(objective, leader):
     _assert_same(*_both())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Same cause as the owner undone: closing the KPI's objective resolves its alert "
-    "but leaves its score (and so its stored inputs) as it was; reopening the objective "
-    "matches those inputs again, the KPI is skipped and its alert stays resolved.",
-)
 def test_kpi_work_closed_and_reopened(objective):
     kpi = _kpi(objective, OFF)
     full_recompute(today=TODAY, now=NOW)
@@ -166,12 +143,6 @@ def test_kpi_work_closed_and_reopened(objective):
     _assert_same(skipped, scored)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Same cause, in the rollups: an objective left without an owner raises its "
-    "'unowned' alert but keeps its score; its owner back, the objective matches its stored "
-    "inputs and is skipped, the 'unowned' alert left open.",
-)
 def test_objective_owner_removed_and_restored(objective):
     _kpi(objective, ON)
     full_recompute(today=TODAY, now=NOW)
@@ -341,13 +312,6 @@ def test_change_then_both_runs_agree(env, change):
     _assert_same(*_both(now=NOW + dt.timedelta(hours=3)))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Through the services: an owner change recomputed incrementally (score the same, "
-    "so not rewritten), then undone; the full recompute runs before the worker takes the "
-    "undo's dirty mark, skips the KPI, and clears the mark: the alert keeps the wrong owner "
-    "and nothing will fix it this day.",
-)
 def test_service_owner_change_undone_while_its_mark_waits(objective, leader):
     import time_machine
 
@@ -465,12 +429,6 @@ def test_more_changes_then_both_runs_agree(env, change):
     _assert_same(*_both(now=NOW + dt.timedelta(hours=3)))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="As with a KPI's: a person resolves a milestone alert, the initiative's run opens "
-    "a fresh one, the objective's causes are the same and it is skipped, so the fresh "
-    "milestone alert is never linked to the objective's root alert.",
-)
 def test_fresh_milestone_alert_is_linked_to_its_root(env):
     full_recompute(today=TODAY, now=NOW)
     alert = Alert.objects.get(kind="milestone_overdue")
@@ -479,13 +437,6 @@ def test_fresh_milestone_alert_is_linked_to_its_root(env):
     _assert_same(*_both())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine_salt reads the GAP_* settings once per process (lru_cache): a setting "
-    "changed in a running process (override_settings) leaves every digest as it was, and a "
-    "skipping run keeps the scores of the old threshold. A stated limit (a new setting "
-    "normally comes with a restart), shown here for completeness.",
-)
 def test_a_setting_changed_in_the_running_process(objective, settings):
     from metrics.engine.unchanged import engine_salt
 
@@ -501,14 +452,6 @@ def test_a_setting_changed_in_the_running_process(objective, settings):
         engine_salt.cache_clear()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="An incremental run (the KPI's owner changed: its score, and its objective's, are "
-    "the same) lists among the objective's root causes the KPI's kpi_at_risk spec, which "
-    "yields to its kpi_off_track and never opens an alert; the objective's score is the same, "
-    "so its row (and stored inputs) stay those of the morning's full run, which the next full "
-    "run matches: it skips the objective and the root alert keeps the phantom cause.",
-)
 def test_incremental_run_then_full_run(env):
     full_recompute(today=TODAY, now=NOW)
     _incremental_after_owner(env)
