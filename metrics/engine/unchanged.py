@@ -34,10 +34,11 @@ import importlib
 import inspect
 import pkgutil
 import struct
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
+from typing import Any
 
 import orjson
 from django.conf import settings
@@ -216,6 +217,6 @@ class Unchanged:
         ).update(last_seen_at=now)
 
 
-def row_parts(row: dict) -> tuple:
+def row_parts(row: Mapping[str, Any]) -> tuple:
     """A KPI row's values in a stable order, for ``inputs_fingerprint``."""
     return tuple(sorted(row.items()))
